@@ -1,0 +1,56 @@
+import { formatStep, type Config, type Door } from '../config/types.js';
+import { formatSeconds } from './format-time.js';
+import { DEFAULT_CONFIG, loadConfigFor } from './inputs.js';
+import { UsageError } from './usage-error.js';
+import type { CliValues } from './main.js';
+import { line, type CliDeps } from './output.js';
+
+export function runCheck(rest: readonly string[], values: CliValues, deps: CliDeps): number {
+  if (rest.length > 0) throw new UsageError(`check takes no file argument (use --config ${rest[0]})`);
+  const config = loadConfigFor(values, DEFAULT_CONFIG);
+  for (const text of describeConfig(config)) line(deps.stdout, text);
+  return 0;
+}
+
+export function describeConfig(config: Config): string[] {
+  const { options } = config;
+  const out = [`${config.file}: ok, ${config.doors.length} door${config.doors.length === 1 ? '' : 's'}.`, '', '[options]'];
+  const show = (key: string, value: string): void => {
+    out.push(`  ${key.padEnd(18)} ${value}`);
+  };
+  show('firewall', options.firewall ?? 'auto (nftables where nft exists, else iptables; command if doors have start_command)');
+  show('whitelist', options.whitelist.map((network) => network.text).join(', ') || '(none)');
+  show('kern_log', options.kernLog ?? '(from --log)');
+  show('auth_log', options.authLog ?? '(none)');
+  show('state_file', options.stateFile);
+  show('log_prefix', options.logPrefix ?? '(any)');
+  show('timezone', options.timeZone ?? '(local)');
+  show('max_tracked', String(options.maxTracked));
+  show('retransmit_window', formatSeconds(options.retransmitWindow));
+  if (options.trapPorts.length > 0) show('trap_ports', `${options.trapPorts.map(formatStep).join(', ')} (refused for ${formatSeconds(options.trapFor)})`);
+  for (const door of config.doors) out.push('', ...describeDoor(door));
+  if (config.unused.length > 0) {
+    out.push('', 'Accepted but unused (knockd keys knockwatch does not need):');
+    for (const key of config.unused) out.push(`  ${key}`);
+  }
+  return out;
+}
+
+function describeDoor(door: Door): string[] {
+  const out = [`[${door.name}]`];
+  const show = (key: string, value: string): void => {
+    out.push(`  ${key.padEnd(18)} ${value}`);
+  };
+  if (door.oneTimeSequences) show('one_time_sequences', `${door.oneTimeSequences.length} sequences, used in order`);
+  else show('sequence', `${door.sequence.map(formatStep).join(', ')}${door.order === 'any' ? ' (any order)' : ''}`);
+  show('seq_timeout', formatSeconds(door.seqTimeout));
+  show('tcpflags', door.tcpflags?.text ?? '(any)');
+  if (door.destination) show('destination', door.destination);
+  if (door.strict) show('strict', 'yes (any other packet from the source breaks the attempt)');
+  if (door.closes) show('closes', door.closes);
+  else show('opens', `${door.open.map(formatStep).join(', ')} for ${door.openFor === 0 ? 'until closed' : formatSeconds(door.openFor)}`);
+  if (door.closeOnLogout) show('close_on_logout', 'yes');
+  if (door.startCommand) show('start_command', door.startCommand);
+  if (door.stopCommand) show('stop_command', door.stopCommand);
+  return out;
+}

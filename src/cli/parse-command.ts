@@ -1,0 +1,70 @@
+import { statSync } from 'node:fs';
+import { formatFlags, type KnockEvent } from '../filters/events.js';
+import { createLineParser } from '../filters/parse-line.js';
+import { createSyslogTimeParser } from '../filters/syslog-time.js';
+import { systemClock } from '../runtime/clock.js';
+import { openLog, readLineBatches } from '../sources/read-lines.js';
+import { formatTime } from './format-time.js';
+import { checkInputFiles, loadFilter, resolveTimeZone } from './inputs.js';
+import { UsageError } from './usage-error.js';
+import type { CliValues } from './main.js';
+import { line, type CliDeps } from './output.js';
+
+const SHOW_MISSED = 20;
+
+// fail2ban-regex for knockwatch: how a filter reads a log.
+export async function runParse(files: readonly string[], values: CliValues, deps: CliDeps): Promise<number> {
+  if (files.length > 1) throw new UsageError('parse reads one file at a time');
+  checkInputFiles(files);
+  const file = files[0] ?? '-';
+  const filter = loadFilter(values.filter ?? 'netfilter');
+  const zone = resolveTimeZone(values, undefined);
+  const reference = file === '-' ? systemClock.now() : statSync(file).mtimeMs;
+  const parse = createLineParser(filter, createSyslogTimeParser({ timeZone: zone, reference }));
+  const counts = { lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, oversize: 0 };
+  const missed: string[] = [];
+  const json = values.json === true;
+  const { stream, raw } = openLog(file);
+  for await (const batch of readLineBatches(stream, raw)) {
+    counts.oversize += batch.oversize;
+    for (const text of batch.lines) {
+      counts.lines++;
+      const outcome = parse(text);
+      if (outcome.status === 'event') {
+        counts.matched++;
+        line(deps.stdout, json ? JSON.stringify({ line: counts.lines, ...outcome.event, time: new Date(outcome.event.time).toISOString() })
+          : `line ${counts.lines}: ${describeEvent(outcome.event, zone)}`);
+      } else if (outcome.status === 'invalid') {
+        counts.invalid++;
+        line(deps.stdout, json ? JSON.stringify({ line: counts.lines, invalid: outcome.reason }) : `line ${counts.lines}: INVALID ${outcome.reason}`);
+      } else if (outcome.status === 'missed') {
+        counts.missed++;
+        if (missed.length < SHOW_MISSED) missed.push(`line ${counts.lines}: ${text.slice(0, 160)}`);
+      } else {
+        counts.ignored++;
+      }
+    }
+  }
+  if (json) {
+    line(deps.stdout, JSON.stringify({ type: 'summary', filter: filter.name, ...counts }));
+    return 0;
+  }
+  line(deps.stdout);
+  line(deps.stdout, `Filter ${filter.name} (tags: ${[...filter.tags].join(', ')}) on ${file}`);
+  line(deps.stdout, `  lines ${counts.lines}: matched ${counts.matched}, missed ${counts.missed}, ignored ${counts.ignored} (other tags or not syslog), invalid ${counts.invalid}, oversize ${counts.oversize}`);
+  if (missed.length > 0) {
+    line(deps.stdout, `  missed lines from ${[...filter.tags].join('/')} (first ${missed.length}):`);
+    for (const text of missed) line(deps.stdout, `    ${text}`);
+  }
+  return 0;
+}
+
+function describeEvent(event: KnockEvent, zone: string | undefined): string {
+  const time = formatTime(event.time, zone);
+  if (event.type === 'ssh') {
+    return `${time} ssh ${event.kind} ${event.src} pid ${event.pid}${event.user !== undefined ? ` user ${JSON.stringify(event.user)}` : ''}${event.method ? ` ${event.method}` : ''}`;
+  }
+  const port = event.proto === 'icmp' ? '' : ` ${event.dport} from port ${event.spt}`;
+  const flags = event.proto === 'tcp' ? ` [${formatFlags(event.flags) || 'no flags'}]` : '';
+  return `${time} knock ${event.src} -> ${event.dst} ${event.proto}${port}${flags} in ${event.iface || '-'}${event.prefix ? ` prefix "${event.prefix}"` : ''}`;
+}

@@ -1,0 +1,66 @@
+import { formatStep } from '../config/types.js';
+import { systemClock } from '../runtime/clock.js';
+import { replayFiles, type ReplayResult } from '../runtime/replay.js';
+import { decisionToJson, formatDecision, isTimelineDecision } from './format-decision.js';
+import { formatTime } from './format-time.js';
+import { checkInputFiles, demoConfig, loadConfigFor, loadFilter, resolveTimeZone } from './inputs.js';
+import type { CliValues } from './main.js';
+import { line, type CliDeps } from './output.js';
+import { createProgress } from './progress.js';
+
+export async function runReplay(files: readonly string[], values: CliValues, deps: CliDeps): Promise<number> {
+  const totalBytes = checkInputFiles(files);
+  const config = loadConfigFor(values, demoConfig());
+  const zone = resolveTimeZone(values, config);
+  const verbose = values.verbose === true;
+  const json = values.json === true;
+  const doorWidth = Math.max(...config.doors.map((door) => door.name.length));
+  const progress = createProgress(deps.stderr, files.includes('-') ? undefined : totalBytes);
+  const result = await replayFiles({
+    files,
+    config,
+    filter: loadFilter('netfilter'),
+    timeZone: zone,
+    clock: systemClock,
+    sink: (decision) => {
+      if (!isTimelineDecision(decision, verbose)) return;
+      deps.stdout.write(`${json ? decisionToJson(decision) : formatDecision(decision, zone, doorWidth)}\n`);
+    },
+    onProgress: progress.update,
+  });
+  progress.done();
+  if (json) line(deps.stdout, JSON.stringify(summaryJson(result)));
+  else printSummary(result, zone, deps);
+  return 0;
+}
+
+function summaryJson(result: ReplayResult): Record<string, unknown> {
+  const { stats } = result;
+  return {
+    type: 'summary',
+    lines: stats.lines, matched: stats.matched, missed: stats.missed, ignored: stats.ignored,
+    invalid: stats.invalid, oversize: stats.oversize, knocks: stats.knocks, otherPrefix: stats.otherPrefix,
+    doors: Object.fromEntries(stats.doors),
+    granted: [...stats.granted],
+    stillOpen: result.stillOpen.map((grant) => ({ src: grant.src, door: grant.door })),
+  };
+}
+
+function printSummary(result: ReplayResult, zone: string | undefined, deps: CliDeps): void {
+  const { stats } = result;
+  const out = deps.stdout;
+  line(out);
+  line(out, 'Summary');
+  line(out, `  lines read     ${stats.lines}  (matched ${stats.matched}, missed ${stats.missed}, ignored ${stats.ignored}, invalid ${stats.invalid}, oversize ${stats.oversize})`);
+  line(out, `  knocks         ${stats.knocks}${stats.otherPrefix > 0 ? `  (${stats.otherPrefix} more with another log prefix, not counted)` : ''}`);
+  const nameWidth = Math.max(8, ...[...stats.doors.keys()].map((name) => name.length));
+  line(out, `  ${'door'.padEnd(nameWidth)}  started  completed  broken`);
+  for (const [name, counters] of stats.doors) {
+    line(out, `  ${name.padEnd(nameWidth)}  ${String(counters.started).padStart(7)}  ${String(counters.completed).padStart(9)}  ${String(counters.broken).padStart(6)}`);
+  }
+  line(out, `  addresses granted: ${stats.granted.size}${stats.granted.size > 0 ? ` (${[...stats.granted].join(', ')})` : ''}`);
+  for (const grant of result.stillOpen) {
+    line(out, `  still open at the end of the log: ${grant.src} ${grant.door} ${grant.ports.map(formatStep).join(',')} until ${formatTime(grant.expires, zone)}`);
+  }
+  for (const [reason, count] of result.stats.invalidReasons) line(out, `  invalid lines: ${count} × ${reason}`);
+}

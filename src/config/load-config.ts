@@ -1,0 +1,238 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseIni } from 'ini';
+import { normalizeAddress, parseNetwork, type Network } from '../net/address.js';
+import { isValidTimeZone } from '../filters/time-zone.js';
+import { ConfigError, type ConfigProblem } from './problems.js';
+import { parseBoolean, parseCount, parseDuration, parseSteps, parseTcpFlags, type Parsed } from './parse-values.js';
+import { SectionReader } from './section-reader.js';
+import type { Config, Door, DoorStep, FirewallKind, Options } from './types.js';
+
+const KNOCKD_UNUSED_OPTIONS = ['usesyslog', 'logfile', 'pidfile', 'interface'];
+const FIREWALLS: readonly FirewallKind[] = ['nftables', 'iptables', 'command', 'dry-run'];
+const DOOR_NAME = /^[\w.:@+-][\w .:@+-]{0,47}$/;
+
+export const DEFAULTS = {
+  stateFile: '/var/lib/knockwatch/state.json',
+  seqTimeout: 25_000,
+  cmdTimeout: 10_000,
+  maxTracked: 50_000,
+  retransmitWindow: 5_000,
+  trapFor: 300_000,
+} as const;
+
+export function loadConfigFile(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    throw new ConfigError([{ file: path, section: '', key: '', expected: 'a readable config file', found: reason }]);
+  }
+  return parseConfig(text, path);
+}
+
+// Reads knockwatch.ini or an unchanged knockd.conf; throws ConfigError with every problem.
+export function parseConfig(text: string, file: string): Config {
+  const problems: ConfigProblem[] = [];
+  checkLines(text, file, problems);
+  const sections = flattenSections(parseIni(text) as Record<string, unknown>);
+  let options: Options | undefined;
+  const unused: string[] = [];
+  const doorReaders: SectionReader[] = [];
+  for (const [name, values] of sections) {
+    const reader = new SectionReader(file, name, values, problems);
+    if (name.toLowerCase() === 'options') {
+      options = readOptions(reader, unused);
+      for (const key of reader.leftovers()) reportUnknown(reader, key, 'an option of [options]');
+    } else {
+      doorReaders.push(reader);
+    }
+  }
+  options ??= readOptions(new SectionReader(file, 'options', {}, problems), unused);
+  const doors = doorReaders.map((reader) => readDoor(reader, dirname(file), unused));
+  if (doors.length === 0) problems.push({ file, section: '', key: '', expected: 'at least one door section', found: 'only [options]' });
+  for (const door of doors) {
+    if (door.closes !== undefined && !doors.some((other) => other.name === door.closes && other !== door)) {
+      problems.push({ file, section: door.name, key: 'closes', expected: 'the name of another door', found: door.closes });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { file, options, doors, unused };
+}
+
+function readOptions(reader: SectionReader, unused: string[]): Options {
+  for (const key of KNOCKD_UNUSED_OPTIONS) {
+    if (reader.has(key)) {
+      reader.text(key);
+      unused.push(`[${reader.section}] ${reader.originalKey(key)}`);
+    }
+  }
+  const trapPorts = reader.parse('trap_ports', (text) => parseSteps(text, ':', 1024), []);
+  return {
+    kernLog: reader.text('kern_log'),
+    authLog: reader.text('auth_log'),
+    firewall: reader.parse('firewall', parseFirewall),
+    whitelist: reader.parse('whitelist', parseWhitelist, []),
+    stateFile: reader.text('state_file') ?? DEFAULTS.stateFile,
+    logPrefix: reader.parse('log_prefix', parseLogPrefix),
+    timeZone: reader.parse('timezone', parseTimeZone),
+    maxTracked: reader.parse('max_tracked', (text) => parseCount(text, 1, 10_000_000), DEFAULTS.maxTracked),
+    retransmitWindow: reader.parse('retransmit_window', parseDuration, DEFAULTS.retransmitWindow),
+    trapPorts,
+    trapFor: reader.parse('trap_for', parseDuration, DEFAULTS.trapFor),
+  };
+}
+
+function readDoor(reader: SectionReader, baseDir: string, unused: string[]): Door {
+  const name = reader.section;
+  if (!DOOR_NAME.test(name)) {
+    reader.problem('', 'a door name of letters, digits, spaces and ._:@+- (at most 48)', name);
+  }
+  const oneTimeFile = reader.text('one_time_sequences');
+  let sequence = reader.parse('sequence', (text) => parseSteps(text, ':'));
+  let oneTimeSequences: DoorStep[][] | undefined;
+  if (oneTimeFile !== undefined) {
+    oneTimeSequences = readOneTimeSequences(reader, resolve(baseDir, oneTimeFile));
+    if (sequence !== undefined) reader.problem('sequence', 'either sequence or one_time_sequences', 'both');
+  } else if (sequence === undefined && !reader.has('sequence')) {
+    reader.problem('sequence', 'the knock sequence (e.g. 7000,8000,9000:udp)', '');
+  }
+  sequence ??= [];
+  const startCommand = reader.text('start_command') ?? reader.text('command');
+  if (reader.has('start_command') && reader.has('command')) reader.problem('command', 'start_command or command, not both', 'both');
+  if (reader.has('cmd_timeout') && reader.has('open_for')) reader.problem('open_for', 'cmd_timeout or open_for, not both', 'both');
+  const closes = reader.text('closes');
+  const openSteps = reader.parse('open', (text) => parseSteps(text, '/', 64));
+  const lifetime = reader.parse('open_for', parseDuration) ?? reader.parse('cmd_timeout', parseDuration, DEFAULTS.cmdTimeout);
+  const destination = reader.parse('destination', parseAddress) ?? reader.parse('target', parseAddress);
+  if (reader.has('destination') && reader.has('target')) reader.problem('target', 'target or destination, not both', 'both');
+  const door: Door = {
+    name,
+    sequence,
+    oneTimeSequences,
+    seqTimeout: reader.parse('seq_timeout', parseDuration, DEFAULTS.seqTimeout),
+    tcpflags: reader.parse('tcpflags', parseTcpFlags),
+    order: reader.parse('order', parseOrder, 'sequence'),
+    destination,
+    strict: reader.parse('strict', parseBoolean, false),
+    open: closes !== undefined ? [] : openSteps ?? [{ port: 22, proto: 'tcp' }],
+    openFor: lifetime,
+    closes,
+    closeOnLogout: reader.parse('close_on_logout', parseBoolean, false),
+    startCommand,
+    stopCommand: reader.text('stop_command'),
+  };
+  if (closes !== undefined && openSteps !== undefined) reader.problem('open', 'no open = on a door that closes another', openSteps.length + ' ports');
+  for (const key of ['start_command_6', 'command_6', 'stop_command_6']) {
+    if (reader.has(key)) {
+      reader.text(key);
+      unused.push(`[${name}] ${reader.originalKey(key)} (IPv6 addresses use start_command/stop_command too)`);
+    }
+  }
+  for (const key of reader.leftovers()) reportUnknown(reader, key, 'a door key');
+  return door;
+}
+
+function readOneTimeSequences(reader: SectionReader, path: string): DoorStep[][] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    reader.problem('one_time_sequences', 'a readable file of sequences, one per line', `${path}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    return undefined;
+  }
+  const sequences: DoorStep[][] = [];
+  for (const [index, line] of text.split('\n').entries()) {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    const parsed = parseSteps(trimmed, ':');
+    if (!parsed.ok) reader.problem('one_time_sequences', `${parsed.expected} on line ${index + 1} of ${path}`, parsed.found);
+    else sequences.push(parsed.value);
+  }
+  if (sequences.length === 0) reader.problem('one_time_sequences', `at least one sequence in ${path}`, 'none');
+  return sequences;
+}
+
+function reportUnknown(reader: SectionReader, key: string, expected: string): void {
+  reader.problem(key, expected, `unknown key ${reader.originalKey(key)}`);
+}
+
+// ini turns `[a.b]` into nested objects; a door called "a.b" is put back together here.
+function flattenSections(parsed: Record<string, unknown>, prefix = ''): Map<string, Record<string, unknown>> {
+  const sections = new Map<string, Record<string, unknown>>();
+  for (const [name, value] of Object.entries(parsed)) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      sections.set(prefix, { ...(sections.get(prefix) ?? {}), [name]: value });
+      continue;
+    }
+    const fullName = prefix === '' ? name : `${prefix}.${name}`;
+    const own: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+      if (typeof inner === 'object' && inner !== null && !Array.isArray(inner)) {
+        for (const [sub, subValues] of flattenSections({ [key]: inner }, fullName)) sections.set(sub, subValues);
+      } else {
+        own[key] = inner;
+      }
+    }
+    if (Object.keys(own).length > 0 || !sections.has(fullName)) sections.set(fullName, own);
+  }
+  return sections;
+}
+
+// Lines ini would silently take in a surprising way: an unclosed `[section`, keys before
+// any section.
+function checkLines(text: string, file: string, problems: ConfigProblem[]): void {
+  let inSection = false;
+  for (const [index, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    if (line.startsWith('[')) {
+      if (!/^\[[^\]]+\]\s*([#;].*)?$/.test(line)) {
+        problems.push({ file, section: '', key: `line ${index + 1}`, expected: 'a section header like [openSSH]', found: line.slice(0, 80) });
+      }
+      inSection = true;
+    } else if (!inSection) {
+      problems.push({ file, section: '', key: `line ${index + 1}`, expected: 'a [section] before the first key', found: line.slice(0, 80) });
+    }
+  }
+}
+
+function parseFirewall(text: string): Parsed<FirewallKind> {
+  const lower = text.toLowerCase();
+  return (FIREWALLS as readonly string[]).includes(lower)
+    ? { ok: true, value: lower as FirewallKind }
+    : { ok: false, expected: FIREWALLS.join(' | '), found: text };
+}
+
+function parseWhitelist(text: string): Parsed<Network[]> {
+  const networks: Network[] = [];
+  for (const item of text.split(/[\s,]+/).filter((entry) => entry !== '')) {
+    const network = parseNetwork(item);
+    if (network === undefined) return { ok: false, expected: 'IPv4/IPv6 addresses or networks (192.0.2.0/24, 2001:db8::/48)', found: item };
+    networks.push(network);
+  }
+  return { ok: true, value: networks };
+}
+
+function parseAddress(text: string): Parsed<string> {
+  const address = normalizeAddress(text);
+  return address === undefined ? { ok: false, expected: 'an IPv4 or IPv6 address', found: text } : { ok: true, value: address };
+}
+
+function parseLogPrefix(text: string): Parsed<string> {
+  const prefix = text.replace(/^"(.*)"$/, '$1').trim();
+  return /^[\x21-\x7e][\x20-\x7e]{0,27}$/.test(prefix)
+    ? { ok: true, value: prefix }
+    : { ok: false, expected: 'a printable log prefix of at most 28 characters', found: text };
+}
+
+function parseTimeZone(text: string): Parsed<string> {
+  return isValidTimeZone(text) ? { ok: true, value: text } : { ok: false, expected: 'an IANA time zone such as UTC or Europe/Berlin', found: text };
+}
+
+function parseOrder(text: string): Parsed<'sequence' | 'any'> {
+  const lower = text.toLowerCase();
+  return lower === 'sequence' || lower === 'any' ? { ok: true, value: lower } : { ok: false, expected: 'sequence or any', found: text };
+}

@@ -1,0 +1,74 @@
+import type { DoorStep, StepProtocol, TcpFlagRule } from './types.js';
+import { TcpFlag, type TcpFlagName } from '../filters/events.js';
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string; found: string };
+
+const MAX_STEPS = 32;
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parsePort(text: string): number | undefined {
+  if (!/^\d{1,5}$/.test(text)) return undefined;
+  const port = Number(text);
+  return port >= 1 && port <= 65535 ? port : undefined;
+}
+
+// knockd's `7000,8000:udp,9000:tcp`; `sep` is ':' for knock steps and '/' for `open = 22/tcp`.
+export function parseSteps(text: string, sep: ':' | '/', maxSteps = MAX_STEPS): Parsed<DoorStep[]> {
+  const items = text.split(',').map((item) => item.trim());
+  if (text.trim() === '' || items.some((item) => item === '')) {
+    return { ok: false, expected: `a comma-separated list of ports (port${sep}tcp or port${sep}udp)`, found: text };
+  }
+  if (items.length > maxSteps) return { ok: false, expected: `at most ${maxSteps} steps`, found: `${items.length} steps` };
+  const steps: DoorStep[] = [];
+  for (const item of items) {
+    const [portText = '', protoText = 'tcp', extra] = item.split(sep).map((part) => part.trim());
+    const port = parsePort(portText);
+    if (port === undefined) return { ok: false, expected: 'a port (1-65535)', found: portText };
+    const proto = protoText.toLowerCase();
+    if (extra !== undefined || (proto !== 'tcp' && proto !== 'udp')) {
+      return { ok: false, expected: `tcp or udp after "${port}${sep}"`, found: item };
+    }
+    steps.push({ port, proto: proto as StepProtocol });
+  }
+  return { ok: true, value: steps };
+}
+
+// `30`, `30s`, `500ms`, `5m`, `1h`, `1d`; a bare number is seconds, as in knockd.
+export function parseDuration(text: string): Parsed<number> {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) return { ok: false, expected: 'a duration (seconds, or a number with ms, s, m, h or d)', found: text };
+  const value = Number(match[1]) * (DURATION_UNITS[match[2] ?? 's'] ?? 1000);
+  if (!Number.isFinite(value) || value > 365 * 86_400_000) return { ok: false, expected: 'a duration of at most 365d', found: text };
+  return { ok: true, value: Math.round(value) };
+}
+
+export function parseTcpFlags(text: string): Parsed<TcpFlagRule> {
+  let required = 0;
+  let forbidden = 0;
+  const words = text.split(',').map((word) => word.trim().toLowerCase()).filter((word) => word !== '');
+  if (words.length === 0) return { ok: false, expected: 'TCP flags such as syn or syn,!ack', found: text };
+  for (const word of words) {
+    const negated = word.startsWith('!');
+    const name = (negated ? word.slice(1) : word).toUpperCase();
+    if (!(name in TcpFlag)) return { ok: false, expected: 'flags from fin, syn, rst, psh, ack, urg (! negates)', found: word };
+    const bit = TcpFlag[name as TcpFlagName];
+    if (negated) forbidden |= bit;
+    else required |= bit;
+  }
+  if ((required & forbidden) !== 0) return { ok: false, expected: 'no flag both required and negated', found: text };
+  return { ok: true, value: { required, forbidden, text: words.join(',') } };
+}
+
+export function parseBoolean(text: string): Parsed<boolean> {
+  const lower = text.trim().toLowerCase();
+  if (['yes', 'true', 'on', '1'].includes(lower)) return { ok: true, value: true };
+  if (['no', 'false', 'off', '0'].includes(lower)) return { ok: true, value: false };
+  return { ok: false, expected: 'yes or no', found: text };
+}
+
+export function parseCount(text: string, min: number, max: number): Parsed<number> {
+  if (!/^\d{1,9}$/.test(text.trim())) return { ok: false, expected: `a whole number from ${min} to ${max}`, found: text };
+  const value = Number(text.trim());
+  if (value < min || value > max) return { ok: false, expected: `a whole number from ${min} to ${max}`, found: text };
+  return { ok: true, value };
+}

@@ -1,0 +1,63 @@
+import type { Network } from '../net/address.js';
+
+export type StepProtocol = 'tcp' | 'udp';
+
+export interface DoorStep {
+  port: number;
+  proto: StepProtocol;
+}
+
+export interface TcpFlagRule {
+  // Bits that must be set and bits that must be clear (`syn,!ack`).
+  required: number;
+  forbidden: number;
+  text: string;
+}
+
+export interface Door {
+  name: string;
+  // The static sequence; for one-time doors, the list they draw from in order.
+  sequence: readonly DoorStep[];
+  oneTimeSequences: readonly (readonly DoorStep[])[] | undefined;
+  seqTimeout: number;
+  tcpflags: TcpFlagRule | undefined;
+  order: 'sequence' | 'any';
+  destination: string | undefined;
+  strict: boolean;
+  // What a grant opens (empty for a door that only closes another).
+  open: readonly DoorStep[];
+  // Grant lifetime in milliseconds; 0 means until closed.
+  openFor: number;
+  closes: string | undefined;
+  closeOnLogout: boolean;
+  startCommand: string | undefined;
+  stopCommand: string | undefined;
+}
+
+export type FirewallKind = 'nftables' | 'iptables' | 'command' | 'dry-run';
+
+export interface Options {
+  kernLog: string | undefined;
+  authLog: string | undefined;
+  firewall: FirewallKind | undefined;
+  whitelist: readonly Network[];
+  stateFile: string;
+  logPrefix: string | undefined;
+  timeZone: string | undefined;
+  maxTracked: number;
+  retransmitWindow: number;
+  trapPorts: readonly DoorStep[];
+  trapFor: number;
+}
+
+export interface Config {
+  file: string;
+  options: Options;
+  doors: readonly Door[];
+  // Keys knockd knows that knockwatch accepts but does not use (reported, not refused).
+  unused: readonly string[];
+}
+
+export function formatStep(step: DoorStep): string {
+  return `${step.port}/${step.proto}`;
+}

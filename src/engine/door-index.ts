@@ -1,0 +1,41 @@
+import type { Door, DoorStep, TcpFlagRule } from '../config/types.js';
+import type { Knock } from '../filters/events.js';
+
+// One number per (protocol, port): TCP ports as is, UDP ports above 65535.
+export function stepKey(step: DoorStep): number {
+  return step.proto === 'tcp' ? step.port : 65536 + step.port;
+}
+
+export function knockKey(knock: Knock): number {
+  return knock.proto === 'tcp' ? knock.dport : knock.proto === 'udp' ? 65536 + knock.dport : -1;
+}
+
+export function knockStep(knock: Knock): DoorStep {
+  return { port: knock.dport, proto: knock.proto === 'udp' ? 'udp' : 'tcp' };
+}
+
+export function flagsFit(rule: TcpFlagRule | undefined, knock: Knock): boolean {
+  if (rule === undefined || knock.proto !== 'tcp') return true;
+  return (knock.flags & rule.required) === rule.required && (knock.flags & rule.forbidden) === 0;
+}
+
+export function destinationFits(door: Door, knock: Knock): boolean {
+  return door.destination === undefined || door.destination === knock.dst;
+}
+
+// Every door port (any step of any sequence a door may use) mapped to the doors using it:
+// knocks on anything else never reach the per-source state, as knockd never sees them.
+export function buildDoorIndex(doors: readonly Door[]): Map<number, Door[]> {
+  const index = new Map<number, Door[]>();
+  for (const door of doors) {
+    const sequences = door.oneTimeSequences ?? [door.sequence];
+    for (const sequence of sequences) {
+      for (const step of sequence) {
+        const list = index.get(stepKey(step)) ?? [];
+        if (!list.includes(door)) list.push(door);
+        index.set(stepKey(step), list);
+      }
+    }
+  }
+  return index;
+}

@@ -1,0 +1,44 @@
+import { normalizeAddress } from '../net/address.js';
+import { TcpFlag, type Knock, type Protocol } from './events.js';
+
+export type BuildResult<T> = { ok: true; event: T } | { ok: false; reason: string };
+
+const FLAG_BITS: Record<string, number> = {
+  FIN: TcpFlag.FIN, SYN: TcpFlag.SYN, RST: TcpFlag.RST, PSH: TcpFlag.PSH, ACK: TcpFlag.ACK, URG: TcpFlag.URG,
+};
+
+// Turns the named groups of a netfilter match into a Knock, validating every field a
+// packet's sender controls (addresses, ports) instead of trusting the regex alone.
+export function buildKnock(groups: Record<string, string | undefined>, time: number): BuildResult<Knock> {
+  const src = normalizeAddress(groups.src ?? '');
+  if (src === undefined) return { ok: false, reason: `invalid source address "${clip(groups.src)}"` };
+  const dst = normalizeAddress(groups.dst ?? '');
+  if (dst === undefined) return { ok: false, reason: `invalid destination address "${clip(groups.dst)}"` };
+  if (src.includes(':') !== dst.includes(':')) return { ok: false, reason: 'source and destination families differ' };
+  const protoText = groups.proto ?? '';
+  const proto: Protocol = protoText === 'TCP' ? 'tcp' : protoText.startsWith('UDP') ? 'udp' : 'icmp';
+  let dport = 0;
+  let spt = 0;
+  let flags = 0;
+  if (proto !== 'icmp') {
+    dport = Number(groups.dpt);
+    spt = Number(groups.spt);
+    if (groups.dpt === undefined || !(dport <= 65535) || !(spt <= 65535)) {
+      return { ok: false, reason: `invalid port (SPT=${clip(groups.spt)} DPT=${clip(groups.dpt)})` };
+    }
+  }
+  if ((proto === 'tcp') !== (groups.flags !== undefined)) return { ok: false, reason: `fields do not fit PROTO=${protoText}` };
+  if (proto === 'tcp') {
+    for (const word of (groups.flags ?? '').split(' ')) flags |= FLAG_BITS[word] ?? 0;
+  }
+  return {
+    ok: true,
+    event: {
+      type: 'knock', time, prefix: (groups.prefix ?? '').trim(), src, dst, proto, dport, spt, flags, iface: groups.in ?? '',
+    },
+  };
+}
+
+function clip(text: string | undefined): string {
+  return (text ?? '').slice(0, 60);
+}

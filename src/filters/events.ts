@@ -1,0 +1,46 @@
+// The typed values filters produce and the engine consumes.
+
+export type Protocol = 'tcp' | 'udp' | 'icmp';
+
+// TCP flag bits as in the TCP header.
+export const TcpFlag = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32 } as const;
+export type TcpFlagName = keyof typeof TcpFlag;
+
+export interface Knock {
+  type: 'knock';
+  // Milliseconds since the epoch, with the log's sub-second part.
+  time: number;
+  prefix: string;
+  src: string;
+  dst: string;
+  proto: Protocol;
+  // 0 for ICMP.
+  dport: number;
+  spt: number;
+  flags: number;
+  iface: string;
+}
+
+export type SshAuthKind =
+  | 'accepted'
+  | 'failed'
+  | 'invalid-user'
+  | 'session-opened'
+  | 'session-closed'
+  | 'disconnected';
+
+export interface SshAuth {
+  type: 'ssh';
+  time: number;
+  kind: SshAuthKind;
+  src: string;
+  pid: number;
+  user?: string;
+  method?: string;
+}
+
+export type KnockEvent = Knock | SshAuth;
+
+export function formatFlags(flags: number): string {
+  return (Object.keys(TcpFlag) as TcpFlagName[]).filter((name) => (flags & TcpFlag[name]) !== 0).join(',');
+}

@@ -1,0 +1,47 @@
+import { buildKnock } from './build-knock.js';
+import type { KnockEvent } from './events.js';
+import { matchFilter, type Filter } from './load-filter.js';
+import { parseSyslogEnvelope } from './syslog-envelope.js';
+import type { SyslogTimeParser } from './syslog-time.js';
+
+export type LineOutcome =
+  | { status: 'event'; event: KnockEvent }
+  // From one of the filter's tags, but no regex matched.
+  | { status: 'missed' }
+  // Not a syslog line from one of the filter's tags.
+  | { status: 'ignored' }
+  // Matched, but a field failed validation (address, port, time); never an event.
+  | { status: 'invalid'; reason: string };
+
+const MISSED: LineOutcome = { status: 'missed' };
+const IGNORED: LineOutcome = { status: 'ignored' };
+
+export type LineParser = (line: string) => LineOutcome;
+
+// The time of any syslog line, matched or not: replay's clock moves on quiet lines too.
+export function lineTime(line: string, parseTime: SyslogTimeParser): number | undefined {
+  const envelope = parseSyslogEnvelope(line);
+  return envelope === undefined ? undefined : parseTime(envelope.stamp);
+}
+
+export type EventBuilder = (kind: string, groups: Record<string, string | undefined>, time: number, pid: number | undefined)
+  => { ok: true; event: KnockEvent } | { ok: false; reason: string };
+
+// Every kind a filter's failregex may name, and how its named groups become an event.
+export const buildEvent: EventBuilder = (kind, groups, time) => {
+  if (kind === 'knock') return buildKnock(groups, time);
+  return { ok: false, reason: `no event of kind "${kind}"` };
+};
+
+export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, build: EventBuilder = buildEvent): LineParser {
+  return (line) => {
+    const envelope = parseSyslogEnvelope(line);
+    if (envelope === undefined || !filter.tags.has(envelope.tag)) return IGNORED;
+    const match = matchFilter(filter, envelope.message);
+    if (match === undefined) return MISSED;
+    const time = parseTime(envelope.stamp);
+    if (time === undefined) return { status: 'invalid', reason: `unreadable time stamp "${envelope.stamp.slice(0, 40)}"` };
+    const built = build(match.kind, match.groups, time, envelope.pid);
+    return built.ok ? { status: 'event', event: built.event } : { status: 'invalid', reason: built.reason };
+  };
+}

@@ -1,0 +1,50 @@
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+export function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// [year, month (0-11), day, hour, minute, second] on a wall clock in `zone` (local when
+// undefined) to epoch milliseconds.
+export function zonedWallTimeToEpoch(
+  wall: [number, number, number, number, number, number],
+  zone: string | undefined,
+): number {
+  const [year, month, day, hour, minute, second] = wall;
+  if (zone === undefined) return new Date(year, month, day, hour, minute, second).getTime();
+  const asUtc = Date.UTC(year, month, day, hour, minute, second);
+  const first = asUtc - zoneOffset(zone, asUtc);
+  const second_ = asUtc - zoneOffset(zone, first);
+  return second_;
+}
+
+// Offset of `zone` from UTC at `epoch`, in milliseconds.
+export function zoneOffset(zone: string, epoch: number): number {
+  let formatter = formatters.get(zone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(zone, formatter);
+  }
+  const parts: Record<string, number> = {};
+  for (const part of formatter.formatToParts(new Date(epoch))) {
+    if (part.type !== 'literal') parts[part.type] = Number(part.value);
+  }
+  const wallAsUtc = Date.UTC(
+    parts.year ?? 1970, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0,
+  );
+  return wallAsUtc - Math.floor(epoch / 1000) * 1000;
+}

@@ -1,0 +1,73 @@
+import type { Door, DoorStep } from '../config/types.js';
+import type { Decision } from '../engine/decisions.js';
+
+export interface Grant {
+  src: string;
+  door: string;
+  ports: readonly DoorStep[];
+  opened: number;
+  // Infinity for a grant that lasts until closed.
+  expires: number;
+}
+
+// Live grants, one per (address, door): a repeated knock extends, never duplicates.
+export class GrantTable {
+  private readonly grants = new Map<string, Grant>();
+  private readonly doors: Map<string, Door>;
+
+  constructor(doors: readonly Door[]) {
+    this.doors = new Map(doors.map((door) => [door.name, door]));
+  }
+
+  get size(): number {
+    return this.grants.size;
+  }
+
+  list(): Grant[] {
+    return [...this.grants.values()];
+  }
+
+  find(src: string, door: string): Grant | undefined {
+    return this.grants.get(grantKey(src, door));
+  }
+
+  // What a completed door means: open or extend its grant, or close the door it closes.
+  complete(src: string, doorName: string, time: number): Decision[] {
+    const door = this.doors.get(doorName);
+    if (door === undefined) return [];
+    if (door.closes !== undefined) return this.close(src, door.closes, time, door.name);
+    const expires = door.openFor === 0 ? Infinity : time + door.openFor;
+    const existing = this.grants.get(grantKey(src, door.name));
+    if (existing !== undefined) {
+      existing.expires = expires;
+      return [{ type: 'extend', time, src, door: door.name, expires }];
+    }
+    this.grants.set(grantKey(src, door.name), { src, door: door.name, ports: door.open, opened: time, expires });
+    return [{ type: 'open', time, src, door: door.name, ports: door.open, expires }];
+  }
+
+  close(src: string, doorName: string, time: number, by: string): Decision[] {
+    const key = grantKey(src, doorName);
+    if (!this.grants.delete(key)) return [];
+    return [{ type: 'close', time, src, door: doorName, by }];
+  }
+
+  expire(now: number): Decision[] {
+    const decisions: Decision[] = [];
+    for (const [key, grant] of this.grants) {
+      if (grant.expires <= now) {
+        this.grants.delete(key);
+        decisions.push({ type: 'expire', time: grant.expires, src: grant.src, door: grant.door });
+      }
+    }
+    return decisions;
+  }
+
+  restore(grant: Grant): void {
+    this.grants.set(grantKey(grant.src, grant.door), grant);
+  }
+}
+
+function grantKey(src: string, door: string): string {
+  return `${src} ${door}`;
+}

@@ -1,0 +1,13 @@
+export { main } from './cli/main.js';
+export { parseConfig, loadConfigFile } from './config/load-config.js';
+export { ConfigError, formatProblem, type ConfigProblem } from './config/problems.js';
+export type { Config, Door, DoorStep, Options } from './config/types.js';
+export { Engine } from './engine/engine.js';
+export type { Decision } from './engine/decisions.js';
+export type { Knock, SshAuth, KnockEvent } from './filters/events.js';
+export { compileFilter, loadFilterFile } from './filters/load-filter.js';
+export { createLineParser } from './filters/parse-line.js';
+export { createSyslogTimeParser } from './filters/syslog-time.js';
+export { GrantTable, type Grant } from './grants/grant-table.js';
+export { Pipeline } from './runtime/pipeline.js';
+export { replayFiles } from './runtime/replay.js';

@@ -1,0 +1,113 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
+export type AddressFamily = 4 | 6;
+
+export interface Network {
+  family: AddressFamily;
+  bits: bigint;
+  prefix: number;
+  text: string;
+}
+
+// Canonical text for a validated address, or undefined. IPv4 must be dotted quad without
+// leading zeros (inet_aton's octal forms are refused); IPv6 is lower-cased and compressed.
+export function normalizeAddress(text: string): string | undefined {
+  if (text.length === 0 || text.length > 45) return undefined;
+  if (isIPv4(text)) return text;
+  if (!isIPv6(text) || text.includes('%')) return undefined;
+  const bits = ipv6ToBigInt(text);
+  return bits === undefined ? undefined : formatIPv6(bits);
+}
+
+export function addressFamily(address: string): AddressFamily {
+  return address.includes(':') ? 6 : 4;
+}
+
+export function parseNetwork(text: string): Network | undefined {
+  const slash = text.indexOf('/');
+  const addressText = slash === -1 ? text : text.slice(0, slash);
+  const address = normalizeAddress(addressText);
+  if (address === undefined) return undefined;
+  const family = addressFamily(address);
+  const max = family === 4 ? 32 : 128;
+  let prefix = max;
+  if (slash !== -1) {
+    const prefixText = text.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(prefixText)) return undefined;
+    prefix = Number(prefixText);
+    if (prefix > max) return undefined;
+  }
+  const bits = maskBits(addressToBigInt(address), family, prefix);
+  return { family, bits, prefix, text: `${formatBits(bits, family)}/${prefix}` };
+}
+
+export function networkContains(network: Network, address: string): boolean {
+  const family = addressFamily(address);
+  if (family !== network.family) return false;
+  return maskBits(addressToBigInt(address), family, network.prefix) === network.bits;
+}
+
+function maskBits(bits: bigint, family: AddressFamily, prefix: number): bigint {
+  const width = family === 4 ? 32n : 128n;
+  const hostBits = width - BigInt(prefix);
+  return (bits >> hostBits) << hostBits;
+}
+
+function addressToBigInt(address: string): bigint {
+  if (addressFamily(address) === 4) {
+    return address.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
+  }
+  return ipv6ToBigInt(address) ?? 0n;
+}
+
+function formatBits(bits: bigint, family: AddressFamily): string {
+  if (family === 6) return formatIPv6(bits);
+  return [24n, 16n, 8n, 0n].map((shift) => String((bits >> shift) & 255n)).join('.');
+}
+
+function ipv6ToBigInt(text: string): bigint | undefined {
+  let head = text;
+  let tail4: number[] = [];
+  const lastColon = text.lastIndexOf(':');
+  const maybeV4 = text.slice(lastColon + 1);
+  if (maybeV4.includes('.')) {
+    if (!isIPv4(maybeV4)) return undefined;
+    const octets = maybeV4.split('.').map(Number);
+    tail4 = [((octets[0] ?? 0) << 8) | (octets[1] ?? 0), ((octets[2] ?? 0) << 8) | (octets[3] ?? 0)];
+    head = text.slice(0, lastColon + 1) + '0';
+  }
+  const halves = head.split('::');
+  if (halves.length > 2) return undefined;
+  const parseGroups = (part: string): number[] =>
+    part === '' ? [] : part.split(':').map((group) => parseInt(group, 16));
+  const left = parseGroups(halves[0] ?? '');
+  const right = halves.length === 2 ? parseGroups(halves[1] ?? '') : [];
+  if (tail4.length > 0) {
+    (halves.length === 2 ? right : left).pop();
+  }
+  const groups = halves.length === 2
+    ? [...left, ...new Array<number>(8 - left.length - right.length - tail4.length).fill(0), ...right, ...tail4]
+    : [...left, ...tail4];
+  if (groups.length !== 8 || groups.some((g) => Number.isNaN(g) || g < 0 || g > 0xffff)) return undefined;
+  return groups.reduce((acc, group) => (acc << 16n) | BigInt(group), 0n);
+}
+
+// RFC 5952 text: lower case, longest run of two or more zero groups compressed.
+function formatIPv6(bits: bigint): string {
+  const groups: number[] = [];
+  for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(Number((bits >> shift) & 0xffffn));
+  let bestStart = -1;
+  let bestLength = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength && j - i >= 2) { bestStart = i; bestLength = j - i; }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart === -1) return hex.join(':');
+  const left = hex.slice(0, bestStart).join(':');
+  const right = hex.slice(bestStart + bestLength).join(':');
+  return `${left}::${right}`;
+}

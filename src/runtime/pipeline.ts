@@ -1,0 +1,146 @@
+import type { Config } from '../config/types.js';
+import type { Decision } from '../engine/decisions.js';
+import { Engine } from '../engine/engine.js';
+import type { KnockEvent } from '../filters/events.js';
+import type { LineParser } from '../filters/parse-line.js';
+import { GrantTable } from '../grants/grant-table.js';
+
+export interface DoorCounters {
+  started: number;
+  completed: number;
+  broken: number;
+}
+
+export interface PipelineStats {
+  lines: number;
+  matched: number;
+  missed: number;
+  ignored: number;
+  invalid: number;
+  oversize: number;
+  knocks: number;
+  otherPrefix: number;
+  doors: Map<string, DoorCounters>;
+  granted: Set<string>;
+  invalidReasons: Map<string, number>;
+}
+
+export type DecisionSink = (decision: Decision) => void;
+
+const CLEANUP_EVERY = 1000;
+
+// lines → events → engine → grants, with time taken only from the events. Live mode and
+// replay share this; they differ in where lines come from and what the sink does.
+export class Pipeline {
+  readonly engine: Engine;
+  readonly grants: GrantTable;
+  readonly stats: PipelineStats;
+  private nextCleanup = -Infinity;
+  private nextExpiry = Infinity;
+  private lastTime = -Infinity;
+
+  constructor(
+    private readonly config: Config,
+    private readonly sink: DecisionSink,
+  ) {
+    this.engine = new Engine(config.doors, config.options);
+    this.grants = new GrantTable(config.doors);
+    this.stats = {
+      lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, oversize: 0, knocks: 0, otherPrefix: 0,
+      doors: new Map(config.doors.map((door) => [door.name, { started: 0, completed: 0, broken: 0 }])),
+      granted: new Set(),
+      invalidReasons: new Map(),
+    };
+  }
+
+  get now(): number {
+    return this.lastTime;
+  }
+
+  handleLines(lines: readonly string[], parse: LineParser): void {
+    const stats = this.stats;
+    for (let i = 0; i < lines.length; i++) {
+      stats.lines++;
+      const outcome = parse(lines[i] as string);
+      switch (outcome.status) {
+        case 'event':
+          stats.matched++;
+          this.handleEvent(outcome.event);
+          break;
+        case 'missed':
+          stats.missed++;
+          break;
+        case 'ignored':
+          stats.ignored++;
+          break;
+        case 'invalid':
+          stats.invalid++;
+          stats.invalidReasons.set(outcome.reason.replace(/".*"/, '"…"'), (stats.invalidReasons.get(outcome.reason.replace(/".*"/, '"…"')) ?? 0) + 1);
+          break;
+      }
+    }
+  }
+
+  handleEvent(event: KnockEvent): void {
+    this.advanceTo(event.time);
+    if (event.type !== 'knock') return;
+    const prefix = this.config.options.logPrefix;
+    if (prefix !== undefined && event.prefix !== prefix) {
+      this.stats.otherPrefix++;
+      return;
+    }
+    this.stats.knocks++;
+    for (const decision of this.engine.handleKnock(event)) this.emit(decision);
+  }
+
+  // Moves the pipeline's clock: grants past their expiry end, stale attempts are dropped.
+  advanceTo(time: number): void {
+    if (time > this.lastTime) this.lastTime = time;
+    if (time >= this.nextExpiry) {
+      for (const decision of this.grants.expire(time)) this.emit(decision);
+      this.nextExpiry = this.earliestExpiry();
+    }
+    if (time >= this.nextCleanup) {
+      this.nextCleanup = time + CLEANUP_EVERY;
+      for (const decision of this.engine.cleanup(time)) this.emit(decision);
+    }
+  }
+
+  // Closes a grant from outside the knock path (logout, revocation).
+  closeGrant(src: string, door: string, time: number, by: string): void {
+    for (const decision of this.grants.close(src, door, time, by)) this.emit(decision);
+  }
+
+  private earliestExpiry(): number {
+    let earliest = Infinity;
+    for (const grant of this.grants.list()) earliest = Math.min(earliest, grant.expires);
+    return earliest;
+  }
+
+  private emit(decision: Decision): void {
+    const counters = 'door' in decision ? this.stats.doors.get(decision.door) : undefined;
+    switch (decision.type) {
+      case 'step':
+        if (decision.step === 1 && counters) counters.started++;
+        break;
+      case 'broken':
+        if (counters) counters.broken++;
+        break;
+      case 'completed':
+        if (counters) counters.completed++;
+        this.sink(decision);
+        for (const result of this.grants.complete(decision.src, decision.door, decision.time)) this.emit(result);
+        return;
+      case 'open':
+        this.stats.granted.add(decision.src);
+        this.nextExpiry = Math.min(this.nextExpiry, decision.expires);
+        break;
+      case 'extend':
+        this.nextExpiry = this.earliestExpiry();
+        break;
+      default:
+        break;
+    }
+    this.sink(decision);
+  }
+}

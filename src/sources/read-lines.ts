@@ -1,0 +1,87 @@
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+export const MAX_LINE_LENGTH = 65_536;
+
+export interface LineBatch {
+  lines: string[];
+  // Lines longer than MAX_LINE_LENGTH, dropped whole (never matched, never a decision).
+  oversize: number;
+  // Bytes of the (possibly compressed) input consumed so far.
+  bytesRead: number;
+}
+
+// Opens a log for reading: `-` is standard input, `.gz` is gunzipped.
+export function openLog(path: string): { stream: Readable; raw: Readable } {
+  const raw: Readable = path === '-' ? process.stdin : createReadStream(path);
+  const stream = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  if (stream !== raw) raw.on('error', (error: Error) => stream.destroy(error));
+  return { stream, raw };
+}
+
+// Splits a byte stream into lines, in batches (one per chunk) so the per-line cost stays a
+// loop iteration, not an await. A final line without a newline is still returned.
+export async function* readLineBatches(stream: Readable, raw: Readable = stream): AsyncGenerator<LineBatch> {
+  const splitter = createLineSplitter();
+  for await (const chunk of stream) {
+    const batch = splitter.push(chunk as Buffer);
+    yield { ...batch, bytesRead: bytesOf(raw) };
+  }
+  const last = splitter.end();
+  yield { ...last, bytesRead: bytesOf(raw) };
+}
+
+function bytesOf(raw: Readable): number {
+  return (raw as Readable & { bytesRead?: number }).bytesRead ?? 0;
+}
+
+export interface LineSplitter {
+  push(chunk: Buffer): { lines: string[]; oversize: number };
+  end(): { lines: string[]; oversize: number };
+}
+
+// Holds a partial line until its newline; a line that grows past MAX_LINE_LENGTH is
+// dropped and counted, and reading resumes at the next newline.
+export function createLineSplitter(maxLength = MAX_LINE_LENGTH): LineSplitter {
+  let pending = '';
+  let skipping = false;
+  const decoder = new TextDecoder('utf-8');
+  return {
+    push(chunk) {
+      const text = pending + decoder.decode(chunk, { stream: true });
+      pending = '';
+      const lines: string[] = [];
+      let oversize = 0;
+      let start = 0;
+      for (;;) {
+        const newline = text.indexOf('\n', start);
+        if (newline === -1) break;
+        if (skipping) {
+          skipping = false;
+        } else if (newline - start > maxLength) {
+          oversize++;
+        } else {
+          const end = newline > start && text.charCodeAt(newline - 1) === 13 ? newline - 1 : newline;
+          lines.push(text.slice(start, end));
+        }
+        start = newline + 1;
+      }
+      if (!skipping) {
+        if (text.length - start > maxLength) {
+          oversize++;
+          skipping = true;
+        } else {
+          pending = text.slice(start);
+        }
+      }
+      return { lines, oversize };
+    },
+    end() {
+      const rest = pending + decoder.decode();
+      pending = '';
+      if (skipping || rest === '') return { lines: [], oversize: 0 };
+      return rest.length > maxLength ? { lines: [], oversize: 1 } : { lines: [rest], oversize: 0 };
+    },
+  };
+}
