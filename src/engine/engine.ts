@@ -106,9 +106,17 @@ export class Engine {
       return decisions;
     }
     if (doorsHere === undefined) return decisions;
-    state ??= this.track(knock.src, knock.time, decisions);
+    const started = this.startAttempts(knock, key, doorsHere, decisions);
+    if (started.length === 0) return decisions;
+    if (state === undefined) {
+      state = this.track(knock.src, knock.time, decisions);
+    } else {
+      // Move the source to the young end, so eviction takes the oldest attempts first.
+      this.sources.delete(knock.src);
+      this.sources.set(knock.src, state);
+    }
+    state.attempts = started;
     this.rememberSyn(state, knock, key);
-    this.startAttempts(state, knock, key, doorsHere, decisions);
     return decisions;
   }
 
@@ -200,7 +208,10 @@ export class Engine {
     state.attempts = kept;
   }
 
-  private startAttempts(state: SourceState, knock: Knock, key: number, doorsHere: Door[], decisions: Decision[]): void {
+  // The attempts a knock starts for a source with none in progress (completed one-step
+  // doors are reported and not kept).
+  private startAttempts(knock: Knock, key: number, doorsHere: Door[], decisions: Decision[]): Attempt[] {
+    const started: Attempt[] = [];
     for (const door of doorsHere) {
       const sequence = this.sequenceOf(door);
       if (sequence === undefined || !destinationFits(door, knock)) continue;
@@ -215,13 +226,9 @@ export class Engine {
         door, sequence, next: 0, start: knock.time,
         missing: door.order === 'any' ? sequence.map(stepKey) : undefined,
       };
-      if (this.advance(attempt, key, knock, decisions)) state.attempts.push(attempt);
+      if (this.advance(attempt, key, knock, decisions)) started.push(attempt);
     }
-    if (state.attempts.length > 0) {
-      // Move the source to the young end, so eviction takes the oldest attempts first.
-      this.sources.delete(knock.src);
-      this.sources.set(knock.src, state);
-    }
+    return started;
   }
 
   // Records one step; returns whether the attempt is still in progress.

@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/runtime/package-paths.js';
+import { cli } from '../helpers/cli.js';
+
+const root = packageRoot();
+const dir = mkdtempSync(join(tmpdir(), 'kw-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('knockwatch parse', () => {
+  it('counts matched, missed, ignored and invalid lines and shows the events', async () => {
+    const result = await cli('parse', join(root, 'logs-samples/kern.log'), '--filter', 'netfilter', '--timezone', 'UTC');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('lines 43: matched 34, missed 7, ignored 1 (other tags or not syslog), invalid 1, oversize 0');
+    expect(result.stdout).toContain('line 11: 2026-11-22 09:00:12.100 knock 203.0.113.7 -> 192.0.2.1 tcp 7000 from port');
+    expect(result.stdout).toMatch(/knock 2001:db8:5::7 -> 2001:db8::1 udp 9000/);
+    expect(result.stdout).toContain('INVALID invalid source address "999.1.1.1"');
+  });
+
+  it('prints JSON events and a summary with --json', async () => {
+    const result = await cli('parse', join(root, 'logs-samples/netfilter.log'), '--json');
+    const objects = result.stdout.trim().split('\n').map((text) => JSON.parse(text) as Record<string, unknown>);
+    expect(objects.at(-1)).toMatchObject({ type: 'summary', filter: 'netfilter', matched: 19, invalid: 6 });
+    expect(objects.find((o) => o.src === 'fd00:231::2')).toMatchObject({ proto: 'tcp', dport: 7000 });
+  });
+
+  it('refuses an unknown filter with exit 2', async () => {
+    const result = await cli('parse', join(root, 'logs-samples/kern.log'), '--filter', 'nope');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--filter: no filter "nope"');
+  });
+});
+
+describe('knockwatch check', () => {
+  it('prints the normalized doors of a valid config', async () => {
+    const result = await cli('check', '--config', join(root, 'logs-samples/knockwatch.ini'));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('[openSSH]');
+    expect(result.stdout).toMatch(/sequence\s+7000\/tcp, 8000\/tcp, 9000\/udp/);
+    expect(result.stdout).toMatch(/opens\s+22\/tcp for 30s/);
+    expect(result.stdout).toMatch(/closes\s+openSSH/);
+  });
+
+  it('prints every problem and exits 2', async () => {
+    const bad = join(dir, 'knockd.conf');
+    writeFileSync(bad, '[options]\n  Interface = eth0\n[a]\n  sequence = 1,2,x\n[b]\n  seq_timeout = -1\n');
+    const result = await cli('check', '--config', bad);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('the config has 3 problems');
+    expect(result.stderr).toContain(`${bad} [a] sequence: expected a port (1-65535), found "x"`);
+    expect(result.stderr).toContain(`${bad} [b] sequence: expected the knock sequence`);
+    expect(result.stderr).toContain(`${bad} [b] seq_timeout: expected a duration`);
+  });
+
+  it('says which file is missing', async () => {
+    const result = await cli('check', '--config', join(dir, 'missing.ini'));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('missing.ini: expected a readable config file, found "no such file"');
+  });
+});

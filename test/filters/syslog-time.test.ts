@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { createSyslogTimeParser } from '../../src/filters/syslog-time.js';
+
+const iso = (stamp: number | undefined) => (stamp === undefined ? undefined : new Date(stamp).toISOString());
+
+describe('syslog time stamps', () => {
+  it.each([
+    // RFC 3339 as rsyslog writes it, with the fraction kept below the millisecond
+    ['2026-11-22T01:43:16.945087+00:00', '2026-11-22T01:43:16.945Z'],
+    ['2026-11-22T02:43:16.5+01:00', '2026-11-22T01:43:16.500Z'],
+    ['2026-11-21T20:43:16-05:00', '2026-11-22T01:43:16.000Z'],
+    // journald short-iso: +0000 without a colon, or Z
+    ['2026-11-22T01:43:16+0000', '2026-11-22T01:43:16.000Z'],
+    ['2026-11-22T01:43:16Z', '2026-11-22T01:43:16.000Z'],
+    // not a time
+    ['2026-13-01T00:00:00+00:00', undefined],
+    ['2026-11-22T01:43:16+25', undefined],
+    ['Foo  7 09:58:47', undefined],
+    ['Jan 32 09:58:47', undefined],
+    ['Jan  7 25:58:47', undefined],
+  ])('%s', (stamp, expected) => {
+    const parse = createSyslogTimeParser({ timeZone: 'UTC', reference: Date.parse('2026-12-31T00:00:00Z') });
+    expect(iso(parse(stamp))).toBe(expected);
+  });
+
+  it('keeps the fraction below a millisecond', () => {
+    const parse = createSyslogTimeParser({ timeZone: 'UTC', reference: 0 });
+    const a = parse('2026-11-22T01:43:16.945087+00:00') ?? 0;
+    const b = parse('2026-11-22T01:43:16.945587+00:00') ?? 0;
+    expect(b - a).toBeCloseTo(0.5, 6);
+  });
+
+  it('takes the year of the reference time for stamps without one', () => {
+    const parse = createSyslogTimeParser({ timeZone: 'UTC', reference: Date.parse('2026-11-22T12:00:00Z') });
+    expect(iso(parse('Nov 22 09:58:47'))).toBe('2026-11-22T09:58:47.000Z');
+  });
+
+  it('puts a stamp later than the reference in the year before', () => {
+    const parse = createSyslogTimeParser({ timeZone: 'UTC', reference: Date.parse('2027-01-02T00:00:00Z') });
+    expect(iso(parse('Dec 30 23:00:00'))).toBe('2026-12-30T23:00:00.000Z');
+  });
+
+  it('keeps time increasing across Dec 31 into Jan 1', () => {
+    const parse = createSyslogTimeParser({ timeZone: 'UTC', reference: Date.parse('2027-01-01T06:00:00Z') });
+    const stamps = ['Dec 31 23:59:58', 'Dec 31 23:59:59', 'Jan  1 00:00:00', 'Jan  1 00:00:01'].map((stamp) => parse(stamp) ?? NaN);
+    expect(stamps.map(iso)).toEqual(['2026-12-31T23:59:58.000Z', '2026-12-31T23:59:59.000Z', '2027-01-01T00:00:00.000Z', '2027-01-01T00:00:01.000Z']);
+  });
+
+  it('reads zone-less stamps in the configured zone, summer and winter time alike', () => {
+    const parse = createSyslogTimeParser({ timeZone: 'Europe/Berlin', reference: Date.parse('2026-12-31T00:00:00Z') });
+    expect(iso(parse('Jul  1 12:00:00'))).toBe('2026-07-01T10:00:00.000Z');
+    expect(iso(parse('Dec  1 12:00:00'))).toBe('2026-12-01T11:00:00.000Z');
+  });
+
+  it('reads zone-less stamps in another configured zone', () => {
+    const parse = createSyslogTimeParser({ timeZone: 'America/New_York', reference: Date.parse('2026-12-31T00:00:00Z') });
+    expect(iso(parse('Jan  7 09:58:47'))).toBe('2026-01-07T14:58:47.000Z');
+  });
+
+  it('honours the zone written in an ISO stamp over the configured one', () => {
+    const parse = createSyslogTimeParser({ timeZone: 'Asia/Tokyo', reference: 0 });
+    expect(iso(parse('2026-11-22T01:43:16+00:00'))).toBe('2026-11-22T01:43:16.000Z');
+  });
+});

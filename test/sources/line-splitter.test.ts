@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { createLineSplitter } from '../../src/sources/read-lines.js';
+
+function split(chunks: (string | Buffer)[], max = 16): { lines: string[]; oversize: number } {
+  const splitter = createLineSplitter(max);
+  const lines: string[] = [];
+  let oversize = 0;
+  for (const chunk of chunks) {
+    const out = splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    lines.push(...out.lines);
+    oversize += out.oversize;
+  }
+  const last = splitter.end();
+  return { lines: [...lines, ...last.lines], oversize: oversize + last.oversize };
+}
+
+describe('line splitter', () => {
+  it.each([
+    // partial lines are held until their newline
+    [['ab', 'c\nde', 'f\n'], ['abc', 'def'], 0],
+    // a last line without a newline still counts; CRLF is one line end
+    [['a\r\nb'], ['a', 'b'], 0],
+    // a line over the limit is dropped whole, even across chunks, and reading goes on
+    [['short\n', 'x'.repeat(10), 'x'.repeat(10), 'x\nnext\n'], ['short', 'next'], 1],
+    [['x'.repeat(40) + '\nok\n'], ['ok'], 1],
+    [['x'.repeat(40)], [], 1],
+    // empty lines are lines
+    [['\n\n'], ['', ''], 0],
+  ])('%j', (chunks, lines, oversize) => {
+    expect(split(chunks)).toEqual({ lines, oversize });
+  });
+
+  it('does not break a UTF-8 character split between chunks', () => {
+    const bytes = Buffer.from('é\n');
+    expect(split([bytes.subarray(0, 1), bytes.subarray(1)]).lines).toEqual(['é']);
+  });
+
+  it('survives binary garbage', () => {
+    const garbage = Buffer.from([0, 255, 254, 10, 0xc3, 10, 1, 2, 3]);
+    expect(split([garbage], 100).lines).toHaveLength(3);
+  });
+});
