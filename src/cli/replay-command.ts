@@ -39,7 +39,7 @@ function summaryJson(result: ReplayResult): Record<string, unknown> {
   return {
     type: 'summary',
     lines: stats.lines, matched: stats.matched, missed: stats.missed, ignored: stats.ignored,
-    invalid: stats.invalid, oversize: stats.oversize, knocks: stats.knocks, otherPrefix: stats.otherPrefix,
+    invalid: stats.invalid, oversize: stats.oversize, otherPort: stats.otherPort, knocks: stats.knocks, otherPrefix: stats.otherPrefix,
     doors: Object.fromEntries(stats.doors),
     granted: [...stats.granted],
     stillOpen: result.stillOpen.map((grant) => ({ src: grant.src, door: grant.door })),
@@ -52,6 +52,7 @@ function printSummary(result: ReplayResult, zone: string | undefined, deps: CliD
   line(out);
   line(out, 'Summary');
   line(out, `  lines read     ${stats.lines}  (matched ${stats.matched}, missed ${stats.missed}, ignored ${stats.ignored}, invalid ${stats.invalid}, oversize ${stats.oversize})`);
+  if (stats.otherPort > 0) line(out, `  other ports    ${stats.otherPort} LOG lines for ports no door or trap uses (not parsed further)`);
   line(out, `  knocks         ${stats.knocks}${stats.otherPrefix > 0 ? `  (${stats.otherPrefix} more with another log prefix, not counted)` : ''}`);
   const nameWidth = Math.max(8, ...[...stats.doors.keys()].map((name) => name.length));
   line(out, `  ${'door'.padEnd(nameWidth)}  started  completed  broken`);

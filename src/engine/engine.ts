@@ -49,6 +49,13 @@ export class Engine {
     this.anyStrict = doors.some((door) => door.strict);
   }
 
+  // The (protocol, port) keys a knock must have to matter, like knockd's capture filter; a
+  // strict door wants every packet, so there is no such set then.
+  relevantKeys(): ReadonlySet<number> | undefined {
+    if (this.anyStrict) return undefined;
+    return new Set([...this.index.keys(), ...this.trapKeys]);
+  }
+
   get trackedSources(): number {
     return this.sources.size;
   }
@@ -73,7 +80,6 @@ export class Engine {
     let state = this.sources.get(knock.src);
     if (state === undefined && doorsHere === undefined && !this.trapKeys.has(key)) return [];
     const decisions: Decision[] = [];
-    const whitelisted = this.isWhitelisted(knock.src);
 
     if (state !== undefined) {
       this.expireAttempts(state, knock.src, knock.time, decisions);
@@ -89,7 +95,7 @@ export class Engine {
       }
     }
 
-    if (this.trapKeys.has(key) && !whitelisted) {
+    if (this.trapKeys.has(key) && !this.isWhitelisted(knock.src)) {
       state ??= this.track(knock.src, knock.time, decisions);
       for (const attempt of state.attempts) {
         decisions.push(this.broken(attempt, knock, 'trap', `trap port ${formatStep(knockStep(knock))}`));

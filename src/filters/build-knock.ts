@@ -9,10 +9,20 @@ const FLAG_BITS: Record<string, number> = {
 
 // Turns the named groups of a netfilter match into a Knock, validating every field a
 // packet's sender controls (addresses, ports) instead of trusting the regex alone.
+let lastDstText = '';
+let lastDst: string | undefined;
+const flagCache = new Map<string, number>();
+
 export function buildKnock(groups: Record<string, string | undefined>, time: number): BuildResult<Knock> {
   const src = normalizeAddress(groups.src ?? '');
   if (src === undefined) return { ok: false, reason: `invalid source address "${clip(groups.src)}"` };
-  const dst = normalizeAddress(groups.dst ?? '');
+  // The destination is one of the host's own few addresses: remember the last one.
+  const dstText = groups.dst ?? '';
+  if (dstText !== lastDstText) {
+    lastDstText = dstText;
+    lastDst = normalizeAddress(dstText);
+  }
+  const dst = lastDst;
   if (dst === undefined) return { ok: false, reason: `invalid destination address "${clip(groups.dst)}"` };
   if (src.includes(':') !== dst.includes(':')) return { ok: false, reason: 'source and destination families differ' };
   const protoText = groups.proto ?? '';
@@ -28,15 +38,23 @@ export function buildKnock(groups: Record<string, string | undefined>, time: num
     }
   }
   if ((proto === 'tcp') !== (groups.flags !== undefined)) return { ok: false, reason: `fields do not fit PROTO=${protoText}` };
-  if (proto === 'tcp') {
-    for (const word of (groups.flags ?? '').split(' ')) flags |= FLAG_BITS[word] ?? 0;
-  }
+  if (proto === 'tcp') flags = parseFlagWords(groups.flags ?? '');
   return {
     ok: true,
     event: {
       type: 'knock', time, prefix: (groups.prefix ?? '').trim(), src, dst, proto, dport, spt, flags, iface: groups.in ?? '',
     },
   };
+}
+
+function parseFlagWords(text: string): number {
+  let flags = flagCache.get(text);
+  if (flags === undefined) {
+    flags = 0;
+    for (const word of text.split(' ')) flags |= FLAG_BITS[word] ?? 0;
+    if (flagCache.size < 256) flagCache.set(text, flags);
+  }
+  return flags;
 }
 
 function clip(text: string | undefined): string {

@@ -5,6 +5,9 @@ import { readFilterConf } from './read-filter-conf.js';
 export interface FilterRule {
   kind: string;
   regex: RegExp;
+  // Named groups by their capture index: the regex runs without names, which spares
+  // building a groups object for every line.
+  groupNames: readonly (string | undefined)[];
 }
 
 export interface Filter {
@@ -40,7 +43,10 @@ export function compileFilter(text: string, fileName: string): Filter {
   const rules = splitLines(definition.get('failregex') ?? '').map((line) => {
     const colon = /^([a-z][\w-]*):\s+(.*)$/.exec(line);
     if (!colon) throw new Error(`${fileName} [Definition] failregex: expected "kind: ^regex$", found "${line.slice(0, 60)}".`);
-    return { kind: colon[1] ?? '', regex: compileAnchored(colon[2] ?? '', fileName, 'failregex') };
+    const named = compileAnchored(colon[2] ?? '', fileName, 'failregex');
+    if (named.source.includes('\\k<')) throw new Error(`${fileName} [Definition] failregex: named back references (\\k<name>) are not supported.`);
+    const { source, names } = stripGroupNames(named.source);
+    return { kind: colon[1] ?? '', regex: new RegExp(source), groupNames: names };
   });
   if (rules.length === 0) throw new Error(`${fileName} [Definition] failregex: expected at least one regex, found none.`);
   const ignore = splitLines(definition.get('ignoreregex') ?? '').map((line) => compileAnchored(line, fileName, 'ignoreregex'));
@@ -60,9 +66,49 @@ export function matchFilter(filter: Filter, message: string): FilterMatch | unde
     const match = rule.regex.exec(message);
     if (match === null) continue;
     for (const ignore of filter.ignore) if (ignore.test(message)) return undefined;
-    return { kind: rule.kind, groups: match.groups ?? {} };
+    const groups: Record<string, string | undefined> = {};
+    const names = rule.groupNames;
+    for (let i = 1; i < names.length; i++) {
+      const name = names[i];
+      if (name !== undefined && match[i] !== undefined) groups[name] = match[i];
+    }
+    return { kind: rule.kind, groups };
   }
   return undefined;
+}
+
+// Turns `(?<name>...)` into `(...)` and lists each capture's name by its index.
+export function stripGroupNames(source: string): { source: string; names: (string | undefined)[] } {
+  const names: (string | undefined)[] = [undefined];
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') {
+      out += source.slice(i, i + 2);
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      out += c;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+    } else if (c === '(') {
+      const named = /^\?<([A-Za-z_]\w*)>/.exec(source.slice(i + 1, i + 40));
+      if (named) {
+        names.push(named[1]);
+        out += '(';
+        i += named[0].length;
+        continue;
+      }
+      if (source[i + 1] !== '?') names.push(undefined);
+    }
+    out += c;
+  }
+  return { source: out, names };
 }
 
 function compileAnchored(source: string, fileName: string, key: string): RegExp {

@@ -16,12 +16,10 @@ export type LineOutcome =
 const MISSED: LineOutcome = { status: 'missed' };
 const IGNORED: LineOutcome = { status: 'ignored' };
 
-export type LineParser = (line: string) => LineOutcome;
-
-// The time of any syslog line, matched or not: replay's clock moves on quiet lines too.
-export function lineTime(line: string, parseTime: SyslogTimeParser): number | undefined {
-  const envelope = parseSyslogEnvelope(line);
-  return envelope === undefined ? undefined : parseTime(envelope.stamp);
+export interface LineParser {
+  (line: string): LineOutcome;
+  // The time of any syslog line, matched or not, so the log clock moves on quiet lines too.
+  timeOf(line: string): number | undefined;
 }
 
 export type EventBuilder = (kind: string, groups: Record<string, string | undefined>, time: number, pid: number | undefined)
@@ -34,7 +32,7 @@ export const buildEvent: EventBuilder = (kind, groups, time) => {
 };
 
 export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, build: EventBuilder = buildEvent): LineParser {
-  return (line) => {
+  const parser = (line: string): LineOutcome => {
     const envelope = parseSyslogEnvelope(line);
     if (envelope === undefined || !filter.tags.has(envelope.tag)) return IGNORED;
     const match = matchFilter(filter, envelope.message);
@@ -44,4 +42,10 @@ export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, bu
     const built = build(match.kind, match.groups, time, envelope.pid);
     return built.ok ? { status: 'event', event: built.event } : { status: 'invalid', reason: built.reason };
   };
+  return Object.assign(parser, {
+    timeOf(line: string): number | undefined {
+      const envelope = parseSyslogEnvelope(line);
+      return envelope === undefined ? undefined : parseTime(envelope.stamp);
+    },
+  });
 }

@@ -21,10 +21,12 @@ export function createSyslogTimeParser(options: SyslogTimeOptions): SyslogTimePa
   let year: number | undefined;
   let lastMonth = -1;
   let cachedKey = '';
+  let cachedZone = '';
+  let cachedZoneLength = -1;
   let cachedValue = 0;
 
   const parseTraditional = (stamp: string): number | undefined => {
-    if (stamp === cachedKey) return cachedValue;
+    if (stamp === cachedKey && cachedZoneLength === -1) return cachedValue;
     const month = MONTHS.indexOf(stamp.slice(0, 3));
     const day = Number(stamp.slice(4, 6).trim());
     const hour = Number(stamp.slice(7, 9));
@@ -44,6 +46,7 @@ export function createSyslogTimeParser(options: SyslogTimeOptions): SyslogTimePa
     lastMonth = month;
     const value = zonedWallTimeToEpoch([year, month, day, hour, minute, second], options.timeZone);
     cachedKey = stamp;
+    cachedZoneLength = -1;
     cachedValue = value;
     return value;
   };
@@ -54,24 +57,28 @@ export function createSyslogTimeParser(options: SyslogTimeOptions): SyslogTimePa
     let fraction = 0;
     let zoneStart = 19;
     if (stamp.charCodeAt(19) === 46) {
-      zoneStart = 20;
-      while (zoneStart < stamp.length) {
+      let scale = 100;
+      for (zoneStart = 20; zoneStart < stamp.length; zoneStart++) {
         const c = stamp.charCodeAt(zoneStart);
         if (c < 48 || c > 57) break;
-        zoneStart++;
+        fraction += (c - 48) * scale;
+        scale /= 10;
       }
-      fraction = Number(`0${stamp.slice(19, zoneStart)}`) * 1000;
     }
+    // Same second and zone as the last stamp: only the fraction differs.
+    if (stamp.length - zoneStart === cachedZoneLength && stamp.startsWith(cachedKey) && stamp.endsWith(cachedZone)) {
+      return cachedValue + fraction;
+    }
+    const base = stamp.slice(0, 19);
     const zone = stamp.slice(zoneStart);
-    const key = stamp.slice(0, 19) + zone;
-    if (key !== cachedKey) {
-      if (zone !== 'Z' && !/^[+-]\d\d:?\d\d$/.test(zone)) return undefined;
-      const base = parseISO(stamp.slice(0, 19) + zone).getTime();
-      if (Number.isNaN(base)) return undefined;
-      cachedKey = key;
-      cachedValue = base;
-    }
-    return cachedValue + fraction;
+    if (zone !== 'Z' && !/^[+-]\d\d:?\d\d$/.test(zone)) return undefined;
+    const value = parseISO(base + zone).getTime();
+    if (Number.isNaN(value)) return undefined;
+    cachedKey = base;
+    cachedZone = zone;
+    cachedZoneLength = zone.length;
+    cachedValue = value;
+    return value + fraction;
   };
 
   return (stamp) => (stamp.length === 15 && stamp.charCodeAt(3) === 32 ? parseTraditional(stamp) : parseIso(stamp));

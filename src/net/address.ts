@@ -13,10 +13,33 @@ export interface Network {
 // leading zeros (inet_aton's octal forms are refused); IPv6 is lower-cased and compressed.
 export function normalizeAddress(text: string): string | undefined {
   if (text.length === 0 || text.length > 45) return undefined;
-  if (isIPv4(text)) return text;
+  if (isDottedQuad(text)) return text;
+  if (!text.includes(':')) return undefined;
   if (!isIPv6(text) || text.includes('%')) return undefined;
   const bits = ipv6ToBigInt(text);
   return bits === undefined ? undefined : formatIPv6(bits);
+}
+
+// Four decimal octets 0-255 without leading zeros; a loop, as this runs on every LOG line.
+function isDottedQuad(text: string): boolean {
+  let octets = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i === text.length ? 46 : text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || value > 255 || (digits > 1 && text.charCodeAt(i - digits) === 48)) return false;
+      octets++;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      value = value * 10 + (c - 48);
+      digits++;
+    } else {
+      return false;
+    }
+  }
+  return octets === 4;
 }
 
 export function addressFamily(address: string): AddressFamily {

@@ -20,6 +20,9 @@ export interface PipelineStats {
   oversize: number;
   knocks: number;
   otherPrefix: number;
+  // LOG lines for a port no door or trap uses: they cannot change a decision, so they are
+  // counted and not parsed further (knockd's capture filter never shows it such packets).
+  otherPort: number;
   doors: Map<string, DoorCounters>;
   granted: Set<string>;
   invalidReasons: Map<string, number>;
@@ -38,6 +41,7 @@ export class Pipeline {
   private nextCleanup = -Infinity;
   private nextExpiry = Infinity;
   private lastTime = -Infinity;
+  private readonly relevant: ReadonlySet<number> | undefined;
 
   constructor(
     private readonly config: Config,
@@ -45,8 +49,9 @@ export class Pipeline {
   ) {
     this.engine = new Engine(config.doors, config.options);
     this.grants = new GrantTable(config.doors);
+    this.relevant = this.engine.relevantKeys();
     this.stats = {
-      lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, oversize: 0, knocks: 0, otherPrefix: 0,
+      lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, oversize: 0, knocks: 0, otherPrefix: 0, otherPort: 0,
       doors: new Map(config.doors.map((door) => [door.name, { started: 0, completed: 0, broken: 0 }])),
       granted: new Set(),
       invalidReasons: new Map(),
@@ -59,9 +64,15 @@ export class Pipeline {
 
   handleLines(lines: readonly string[], parse: LineParser): void {
     const stats = this.stats;
+    const relevant = this.relevant;
     for (let i = 0; i < lines.length; i++) {
       stats.lines++;
-      const outcome = parse(lines[i] as string);
+      const text = lines[i] as string;
+      if (relevant !== undefined && !mayMatter(text, relevant)) {
+        stats.otherPort++;
+        continue;
+      }
+      const outcome = parse(text);
       switch (outcome.status) {
         case 'event':
           stats.matched++;
@@ -75,10 +86,13 @@ export class Pipeline {
           break;
         case 'invalid':
           stats.invalid++;
-          stats.invalidReasons.set(outcome.reason.replace(/".*"/, '"…"'), (stats.invalidReasons.get(outcome.reason.replace(/".*"/, '"…"')) ?? 0) + 1);
+          countReason(stats.invalidReasons, outcome.reason);
           break;
       }
     }
+    const last = lines.at(-1);
+    const time = last === undefined ? undefined : parse.timeOf(last);
+    if (time !== undefined && time > this.lastTime) this.advanceTo(time);
   }
 
   handleEvent(event: KnockEvent): void {
@@ -143,4 +157,25 @@ export class Pipeline {
     }
     this.sink(decision);
   }
+}
+
+// False only for a line with a destination port that no door uses, for TCP and UDP alike.
+function mayMatter(line: string, relevant: ReadonlySet<number>): boolean {
+  const at = line.indexOf(' DPT=');
+  if (at === -1) return true;
+  let port = 0;
+  let i = at + 5;
+  for (let digits = 0; digits < 6; digits++, i++) {
+    const c = line.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    port = port * 10 + (c - 48);
+  }
+  if (i === at + 5 || port > 65535) return true;
+  return relevant.has(port) || relevant.has(65536 + port);
+}
+
+// Invalid lines grouped by what was wrong, without the (attacker-chosen) value itself.
+function countReason(reasons: Map<string, number>, reason: string): void {
+  const key = reason.replace(/".*"/, '"…"');
+  reasons.set(key, (reasons.get(key) ?? 0) + 1);
 }

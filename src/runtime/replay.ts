@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import type { Config } from '../config/types.js';
 import type { Filter } from '../filters/load-filter.js';
-import { createLineParser, lineTime } from '../filters/parse-line.js';
+import { createLineParser } from '../filters/parse-line.js';
 import { createSyslogTimeParser } from '../filters/syslog-time.js';
 import type { Grant } from '../grants/grant-table.js';
 import { openLog, readLineBatches } from '../sources/read-lines.js';
@@ -30,16 +30,12 @@ export async function replayFiles(input: ReplayInput): Promise<ReplayResult> {
   let doneBytes = 0;
   for (const file of input.files) {
     const reference = file === '-' ? input.clock.now() : statSync(file).mtimeMs;
-    const parseTime = createSyslogTimeParser({ timeZone: input.timeZone, reference });
-    const parse = createLineParser(input.filter, parseTime);
+    const parse = createLineParser(input.filter, createSyslogTimeParser({ timeZone: input.timeZone, reference }));
     const { stream, raw } = openLog(file);
     let bytes = 0;
     for await (const batch of readLineBatches(stream, raw)) {
       pipeline.stats.oversize += batch.oversize;
       pipeline.handleLines(batch.lines, parse);
-      const last = batch.lines.at(-1);
-      const time = last === undefined ? undefined : lineTime(last, parseTime);
-      if (time !== undefined && time > pipeline.now) pipeline.advanceTo(time);
       bytes = batch.bytesRead;
       input.onProgress?.(doneBytes + bytes, pipeline.stats.lines);
     }

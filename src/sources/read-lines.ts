@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { isAscii } from 'node:buffer';
 
 export const MAX_LINE_LENGTH = 65_536;
 
@@ -14,7 +15,7 @@ export interface LineBatch {
 
 // Opens a log for reading: `-` is standard input, `.gz` is gunzipped.
 export function openLog(path: string): { stream: Readable; raw: Readable } {
-  const raw: Readable = path === '-' ? process.stdin : createReadStream(path);
+  const raw: Readable = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
   const stream = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
   if (stream !== raw) raw.on('error', (error: Error) => stream.destroy(error));
   return { stream, raw };
@@ -42,46 +43,61 @@ export interface LineSplitter {
 }
 
 // Holds a partial line until its newline; a line that grows past MAX_LINE_LENGTH is
-// dropped and counted, and reading resumes at the next newline.
+// dropped and counted, and reading resumes at the next newline. Only whole lines are
+// decoded, so a UTF-8 character split between chunks stays whole.
 export function createLineSplitter(maxLength = MAX_LINE_LENGTH): LineSplitter {
-  let pending = '';
+  let pending: Buffer | undefined;
   let skipping = false;
-  const decoder = new TextDecoder('utf-8');
+  const NONE = { lines: [] as string[], oversize: 0 };
+
+  const splitText = (text: string, lines: string[]): number => {
+    let oversize = 0;
+    let start = 0;
+    for (;;) {
+      const newline = text.indexOf('\n', start);
+      if (newline === -1) break;
+      if (skipping) {
+        skipping = false;
+      } else if (newline - start > maxLength) {
+        oversize++;
+      } else {
+        const end = newline > start && text.charCodeAt(newline - 1) === 13 ? newline - 1 : newline;
+        lines.push(text.slice(start, end));
+      }
+      start = newline + 1;
+    }
+    return oversize;
+  };
+
   return {
     push(chunk) {
-      const text = pending + decoder.decode(chunk, { stream: true });
-      pending = '';
+      const data = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
+      pending = undefined;
+      const lastNewline = data.lastIndexOf(10);
       const lines: string[] = [];
       let oversize = 0;
-      let start = 0;
-      for (;;) {
-        const newline = text.indexOf('\n', start);
-        if (newline === -1) break;
-        if (skipping) {
-          skipping = false;
-        } else if (newline - start > maxLength) {
-          oversize++;
-        } else {
-          const end = newline > start && text.charCodeAt(newline - 1) === 13 ? newline - 1 : newline;
-          lines.push(text.slice(start, end));
-        }
-        start = newline + 1;
+      let rest = data;
+      if (lastNewline !== -1) {
+        const whole = data.subarray(0, lastNewline + 1);
+        // Kernel lines are ASCII: latin1 decodes those fastest and means the same there.
+        oversize = splitText(whole.toString(isAscii(whole) ? 'latin1' : 'utf8'), lines);
+        rest = data.subarray(lastNewline + 1);
       }
-      if (!skipping) {
-        if (text.length - start > maxLength) {
-          oversize++;
-          skipping = true;
-        } else {
-          pending = text.slice(start);
-        }
+      if (rest.length > maxLength) {
+        // Bytes, not characters: a long line of multi-byte text may be dropped a little early.
+        if (!skipping) oversize++;
+        skipping = true;
+      } else if (!skipping && rest.length > 0) {
+        pending = Buffer.from(rest);
       }
       return { lines, oversize };
     },
     end() {
-      const rest = pending + decoder.decode();
-      pending = '';
-      if (skipping || rest === '') return { lines: [], oversize: 0 };
-      return rest.length > maxLength ? { lines: [], oversize: 1 } : { lines: [rest], oversize: 0 };
+      const rest = pending;
+      pending = undefined;
+      if (skipping || rest === undefined) return NONE;
+      const text = rest.toString('utf8');
+      return text.length > maxLength ? { lines: [], oversize: 1 } : { lines: [text.endsWith('\r') ? text.slice(0, -1) : text], oversize: 0 };
     },
   };
 }

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import type { Decision } from '../../src/engine/decisions.js';
+import { loadFilterFile } from '../../src/filters/load-filter.js';
+import { createLineParser } from '../../src/filters/parse-line.js';
+import { createSyslogTimeParser } from '../../src/filters/syslog-time.js';
+import { builtinFilterPath } from '../../src/runtime/package-paths.js';
+import { Pipeline } from '../../src/runtime/pipeline.js';
+import { config } from '../helpers/engine.js';
+
+const filter = loadFilterFile(builtinFilterPath('netfilter'));
+
+function logLine(second: number, src: string, port: number): string {
+  return `2026-11-22T09:00:${String(second).padStart(2, '0')}.000000+00:00 gate kernel: KNOCK IN=eth0 OUT= SRC=${src} DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=${40000 + second} DPT=${port} WINDOW=64240 RES=0x00 SYN URGP=0 `;
+}
+
+function replay(ini: string, lines: string[]): { decisions: string[]; pipeline: Pipeline } {
+  const decisions: Decision[] = [];
+  const pipeline = new Pipeline(config(ini), (decision) => decisions.push(decision));
+  pipeline.handleLines(lines, createLineParser(filter, createSyslogTimeParser({ timeZone: 'UTC', reference: 0 })));
+  return { decisions: decisions.filter((d) => d.type !== 'step').map((d) => `${d.type} ${d.src}`), pipeline };
+}
+
+const DOOR = '[open]\nsequence = 7000,8000\nseq_timeout = 5\nopen_for = 10\n';
+const A = '203.0.113.7';
+
+describe('pipeline', () => {
+  it('opens and later expires a grant on the log clock', () => {
+    const { decisions } = replay(DOOR, [logLine(1, A, 7000), logLine(2, A, 8000), logLine(30, '198.51.100.1', 22)]);
+    expect(decisions).toEqual([`completed ${A}`, `open ${A}`, `expire ${A}`]);
+  });
+
+  it('counts LOG lines on ports no door uses without parsing them', () => {
+    const { pipeline } = replay(DOOR, [logLine(1, A, 1234), logLine(2, A, 7000)]);
+    expect(pipeline.stats).toMatchObject({ lines: 2, otherPort: 1, matched: 1, knocks: 1 });
+  });
+
+  it('hands every packet to a strict door, so another port still breaks it', () => {
+    const { decisions, pipeline } = replay(`${DOOR}strict = yes\n`, [logLine(1, A, 7000), logLine(2, A, 1234), logLine(3, A, 8000)]);
+    expect(decisions).toEqual([`broken ${A}`]);
+    expect(pipeline.stats.otherPort).toBe(0);
+  });
+
+  it('counts only knocks with the configured log prefix', () => {
+    const other = logLine(2, A, 8000).replace('KNOCK IN=', '[UFW BLOCK] IN=');
+    const { decisions, pipeline } = replay(`[options]\nlog_prefix = KNOCK\n${DOOR}`, [logLine(1, A, 7000), other]);
+    expect(decisions).toEqual([]);
+    expect(pipeline.stats.otherPrefix).toBe(1);
+  });
+});
