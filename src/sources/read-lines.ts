@@ -40,6 +40,8 @@ function bytesOf(raw: Readable): number {
 export interface LineSplitter {
   push(chunk: Buffer): { lines: string[]; oversize: number };
   end(): { lines: string[]; oversize: number };
+  // Bytes of a partial line held back, waiting for its newline.
+  pendingBytes(): number;
 }
 
 // Holds a partial line until its newline; a line that grows past MAX_LINE_LENGTH is
@@ -91,6 +93,9 @@ export function createLineSplitter(maxLength = MAX_LINE_LENGTH): LineSplitter {
         pending = Buffer.from(rest);
       }
       return { lines, oversize };
+    },
+    pendingBytes() {
+      return pending?.length ?? 0;
     },
     end() {
       const rest = pending;

@@ -1,0 +1,248 @@
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { systemClock, type Clock } from '../runtime/clock.js';
+import { createLineSplitter, type LineSplitter } from './read-lines.js';
+
+// Where a follower stands in a file; kept in the state file to resume after a restart.
+export interface LogPosition {
+  dev: number;
+  ino: number;
+  offset: number;
+  // Hash of the file's first line, so a file replaced in place under the same inode number
+  // is not mistaken for the old one.
+  firstLineHash: string;
+}
+
+export interface FollowOptions {
+  // Resume here when it still describes the file; otherwise start at the file's end.
+  resume?: LogPosition | undefined;
+  onLines: (lines: string[]) => void;
+  onNotice?: (notice: FollowNotice) => void;
+  // Safety-net poll for missed watch events (ms).
+  pollInterval?: number;
+  clock?: Clock;
+}
+
+export type FollowNotice =
+  | { type: 'resumed'; offset: number }
+  | { type: 'started-at-end'; offset: number; reason: string }
+  | { type: 'rotated' }
+  | { type: 'truncated' }
+  | { type: 'missing' }
+  | { type: 'appeared' }
+  | { type: 'error'; message: string };
+
+const CHUNK = 1 << 20;
+const HASH_BYTES = 4096;
+const PREVIOUS_GRACE = 5000;
+
+// Follows a log like `tail -F`: the current file by name, across rename-and-create rotation,
+// copytruncate and delete-and-recreate; holds a partial line until its newline; reports the
+// byte offset of the last whole line handed out.
+export class FileFollower {
+  private fd: number | undefined;
+  private dev = 0;
+  private ino = 0;
+  private offset = 0;
+  private firstLineHash = '';
+  private splitter: LineSplitter = createLineSplitter();
+  private pendingBytes = 0;
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private checking = false;
+  private again = false;
+  private missingReported = false;
+  // The file before a rotation, still read for a while: a logger may write a last few lines
+  // to it before it reopens the new file.
+  private previous: { fd: number; offset: number; splitter: LineSplitter; until: number } | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly options: FollowOptions,
+  ) {}
+
+  position(): LogPosition | undefined {
+    if (this.fd === undefined) return undefined;
+    return { dev: this.dev, ino: this.ino, offset: this.offset - this.pendingBytes, firstLineHash: this.firstLineHash };
+  }
+
+  // Opens the file (or waits for it) and starts watching; reads nothing before the start point.
+  start(): void {
+    this.openCurrent(this.options.resume);
+    try {
+      this.watcher = watch(dirname(this.path), { persistent: true }, (_event, name) => {
+        if (name === null || name === basename(this.path)) this.check();
+      });
+      this.watcher.on('error', (error) => this.notice({ type: 'error', message: error.message }));
+    } catch (error) {
+      this.notice({ type: 'error', message: `cannot watch ${dirname(this.path)}: ${(error as Error).message}; polling only` });
+    }
+    this.timer = setInterval(() => this.check(), this.options.pollInterval ?? 500);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    this.watcher?.close();
+    if (this.timer) clearInterval(this.timer);
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.closePrevious();
+  }
+
+  // Reads whatever is new, following rotation; safe to call at any time (tests call it
+  // directly instead of waiting for a watch event).
+  check(): void {
+    if (this.checking) {
+      this.again = true;
+      return;
+    }
+    this.checking = true;
+    try {
+      do {
+        this.again = false;
+        this.step();
+      } while (this.again);
+    } catch (error) {
+      this.notice({ type: 'error', message: (error as Error).message });
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private step(): void {
+    this.drainPrevious();
+    if (this.fd === undefined) {
+      this.openCurrent(undefined, true);
+      if (this.fd === undefined) return;
+    }
+    let current: { dev: number; ino: number; size: number } | undefined;
+    try {
+      current = statSync(this.path);
+    } catch {
+      current = undefined;
+    }
+    if (current === undefined || current.ino !== this.ino || current.dev !== this.dev) {
+      // Renamed away or deleted: what was still written to the old file comes first.
+      this.drain();
+      this.closePrevious();
+      this.previous = { fd: this.fd, offset: this.offset, splitter: this.splitter, until: this.now() + PREVIOUS_GRACE };
+      this.fd = undefined;
+      if (current === undefined) {
+        this.reportMissing();
+        return;
+      }
+      this.notice({ type: 'rotated' });
+      this.openCurrent(undefined, true);
+      this.drain();
+      return;
+    }
+    // copytruncate: the old content went to the copy and the new starts at byte 0. The file
+    // may already have grown past the old offset again, so a changed first line tells too.
+    if (current.size < this.offset || (this.firstLineHash !== '' && this.hashFirstLine() !== this.firstLineHash)) {
+      this.notice({ type: 'truncated' });
+      this.splitter = createLineSplitter();
+      this.pendingBytes = 0;
+      this.offset = 0;
+      this.firstLineHash = this.hashFirstLine();
+    }
+    this.drain();
+  }
+
+  private openCurrent(resume: LogPosition | undefined, fromStart = false): void {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.reportMissing();
+        return;
+      }
+      throw error;
+    }
+    const stat = fstatSync(fd);
+    this.fd = fd;
+    this.dev = stat.dev;
+    this.ino = stat.ino;
+    this.firstLineHash = this.hashFirstLine();
+    this.splitter = createLineSplitter();
+    this.pendingBytes = 0;
+    if (this.missingReported) {
+      this.missingReported = false;
+      this.notice({ type: 'appeared' });
+    }
+    if (fromStart) {
+      this.offset = 0;
+      return;
+    }
+    if (resume !== undefined && resume.dev === stat.dev && resume.ino === stat.ino
+      && resume.offset <= stat.size && resume.firstLineHash === this.firstLineHash) {
+      this.offset = resume.offset;
+      this.notice({ type: 'resumed', offset: resume.offset });
+      return;
+    }
+    this.offset = stat.size;
+    this.notice({ type: 'started-at-end', offset: stat.size, reason: resume === undefined ? 'no saved position' : 'the file was replaced' });
+  }
+
+  private drain(): void {
+    if (this.fd === undefined) return;
+    const buffer = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const read = readSync(this.fd, buffer, 0, CHUNK, this.offset);
+      if (read === 0) break;
+      this.offset += read;
+      const { lines } = this.splitter.push(buffer.subarray(0, read));
+      this.pendingBytes = this.splitter.pendingBytes();
+      if (this.firstLineHash === '') this.firstLineHash = this.hashFirstLine();
+      if (lines.length > 0) this.options.onLines(lines);
+    }
+  }
+
+  private drainPrevious(): void {
+    const previous = this.previous;
+    if (previous === undefined) return;
+    const buffer = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const read = readSync(previous.fd, buffer, 0, CHUNK, previous.offset);
+      if (read === 0) break;
+      previous.offset += read;
+      const { lines } = previous.splitter.push(buffer.subarray(0, read));
+      if (lines.length > 0) this.options.onLines(lines);
+    }
+    if (this.now() >= previous.until) this.closePrevious();
+  }
+
+  // The old file will not grow any more: its last line counts even without a newline.
+  private closePrevious(): void {
+    const previous = this.previous;
+    if (previous === undefined) return;
+    this.previous = undefined;
+    const { lines } = previous.splitter.end();
+    if (lines.length > 0) this.options.onLines(lines);
+    closeSync(previous.fd);
+  }
+
+  private hashFirstLine(): string {
+    if (this.fd === undefined) return '';
+    const buffer = Buffer.alloc(HASH_BYTES);
+    const read = readSync(this.fd, buffer, 0, HASH_BYTES, 0);
+    const newline = buffer.subarray(0, read).indexOf(10);
+    if (newline === -1) return '';
+    return createHash('sha256').update(buffer.subarray(0, newline)).digest('hex').slice(0, 32);
+  }
+
+  private now(): number {
+    return (this.options.clock ?? systemClock).now();
+  }
+
+  private reportMissing(): void {
+    if (this.missingReported) return;
+    this.missingReported = true;
+    this.notice({ type: 'missing' });
+  }
+
+  private notice(notice: FollowNotice): void {
+    this.options.onNotice?.(notice);
+  }
+}

@@ -1,0 +1,138 @@
+import { appendFileSync, copyFileSync, mkdtempSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileFollower, type LogPosition } from '../../src/sources/follow-file.js';
+
+// A script of file actions; `check` makes the follower read what is there now (the watch
+// events only make it call the same thing sooner), `restart` stops it and starts a new one
+// from the saved position, as the daemon does across a restart.
+type Action =
+  | ['write', string]
+  | ['rotate']
+  | ['copytruncate']
+  | ['delete']
+  | ['create', string?]
+  | ['replace', string]
+  | ['check']
+  | ['restart']
+  | ['stop']
+  | ['start']
+  | ['advance', number];
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function play(initial: string | undefined, actions: Action[]): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
+  dirs.push(dir);
+  const path = join(dir, 'kern.log');
+  if (initial !== undefined) writeFileSync(path, initial);
+  const out: string[] = [];
+  let now = 0;
+  const clock = { now: () => now };
+  const follow = (resume?: LogPosition) => {
+    const follower = new FileFollower(path, { resume, onLines: (lines) => out.push(...lines), clock, pollInterval: 60_000 });
+    follower.start();
+    return follower;
+  };
+  let follower = follow();
+  let rotation = 0;
+  let saved: LogPosition | undefined;
+  try {
+    for (const action of actions) {
+      switch (action[0]) {
+        case 'write': appendFileSync(path, action[1]); break;
+        case 'rotate': renameSync(path, `${path}.${++rotation}`); writeFileSync(path, ''); break;
+        case 'copytruncate': copyFileSync(path, `${path}.${++rotation}`); truncateSync(path, 0); break;
+        case 'delete': unlinkSync(path); break;
+        case 'create': writeFileSync(path, action[1] ?? ''); break;
+        case 'replace': { const tmp = `${path}.new`; writeFileSync(tmp, action[1]); renameSync(tmp, path); break; }
+        case 'check': follower.check(); break;
+        case 'advance': now += action[1]; break;
+        case 'restart': {
+          follower.check();
+          const position = follower.position();
+          follower.stop();
+          follower = follow(position);
+          break;
+        }
+        case 'stop':
+          follower.check();
+          saved = follower.position();
+          follower.stop();
+          break;
+        case 'start':
+          follower = follow(saved);
+          break;
+      }
+    }
+    follower.check();
+  } finally {
+    follower.stop();
+  }
+  return out;
+}
+
+describe('following a log', () => {
+  it.each<[string, string | undefined, Action[], string[]]>([
+    // start
+    ['starts at the end of an existing file', 'old 1\nold 2\n',
+      [['write', 'new 1\n'], ['check']], ['new 1']],
+    ['waits for a file that does not exist yet', undefined,
+      [['check'], ['create', 'first\n'], ['check'], ['write', 'second\n']], ['first', 'second']],
+    // partial lines
+    ['holds a partial line until its newline', '',
+      [['write', 'par'], ['check'], ['write', 'tial\nnext'], ['check'], ['write', '\n']], ['partial', 'next']],
+    // rename-and-create rotation, with the logger writing to the old file once more
+    ['follows rename-and-create rotation', '',
+      [['write', 'a\n'], ['check'], ['write', 'b\n'], ['rotate'], ['write', 'c\n'], ['check'], ['write', 'd\n']], ['a', 'b', 'c', 'd']],
+    ['reads what the logger still wrote to the rotated file', '',
+      [['write', 'a\n'], ['check'], ['rotate'], ['check'], ['write', 'new\n']].concat([]) as Action[], ['a', 'new']],
+    ['reads a last line without newline from the rotated file', '',
+      [['write', 'a\nlast'], ['check'], ['rotate'], ['write', 'c\n'], ['check'], ['advance', 10_000], ['check']], ['a', 'c', 'last']],
+    // copytruncate
+    ['follows copytruncate', '',
+      [['write', 'a\nb\n'], ['check'], ['copytruncate'], ['write', 'c\n'], ['check'], ['write', 'd\n']], ['a', 'b', 'c', 'd']],
+    // delete and recreate
+    ['follows delete-and-recreate', '',
+      [['write', 'a\n'], ['check'], ['delete'], ['check'], ['create', 'b\n'], ['check'], ['write', 'c\n']], ['a', 'b', 'c']],
+    ['keeps going after several rotations in a row', '',
+      [['write', '1\n'], ['rotate'], ['write', '2\n'], ['check'], ['rotate'], ['write', '3\n'], ['check'], ['copytruncate'], ['write', '4\n']],
+      ['1', '2', '3', '4']],
+    // restarts
+    ['resumes after a restart where it stopped, without repeating', '',
+      [['write', 'a\nb\n'], ['restart'], ['write', 'c\n']], ['a', 'b', 'c']],
+    ['resumes before a partial line, so the line comes out whole once', '',
+      [['write', 'a\nhal'], ['restart'], ['write', 'f\n']], ['a', 'half']],
+    ['starts at the end when the file was replaced while stopped', 'x\n',
+      [['write', 'a\n'], ['stop'], ['replace', 'other\nlines\n'], ['start'], ['write', 'c\n']], ['a', 'c']],
+    ['resumes in a file that grew while stopped', '',
+      [['write', 'a\n'], ['stop'], ['write', 'b\n'], ['start'], ['write', 'c\n']], ['a', 'b', 'c']],
+    ['notices copytruncate even when the file grew past the old offset again', '',
+      [['write', 'first\n'], ['check'], ['copytruncate'], ['write', 'second line\n'], ['check']], ['first', 'second line']],
+  ])('%s', (_name, initial, actions, expected) => {
+    expect(play(initial, actions)).toEqual(expected);
+  });
+
+  it('reads a change as soon as the file system reports it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
+    dirs.push(dir);
+    const path = join(dir, 'kern.log');
+    writeFileSync(path, '');
+    const lines: string[] = [];
+    const arrived = new Promise<void>((resolve) => {
+      const follower = new FileFollower(path, { pollInterval: 60_000, onLines: (got) => {
+        lines.push(...got);
+        follower.stop();
+        resolve();
+      } });
+      follower.start();
+    });
+    appendFileSync(path, 'hello\n');
+    await arrived;
+    expect(lines).toEqual(['hello']);
+  });
+});
