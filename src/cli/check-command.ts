@@ -1,14 +1,24 @@
-import { formatStep, type Config, type Door } from '../config/types.js';
+import { formatStep, type Config, type Door, type FirewallKind } from '../config/types.js';
+import { execaRunner } from '../firewall/command-runner.js';
+import { chooseFirewall, createBackend } from '../firewall/select-backend.js';
+import { systemClock } from '../runtime/clock.js';
 import { formatSeconds } from './format-time.js';
 import { DEFAULT_CONFIG, loadConfigFor } from './inputs.js';
 import { UsageError } from './usage-error.js';
 import type { CliValues } from './main.js';
 import { line, type CliDeps } from './output.js';
 
-export function runCheck(rest: readonly string[], values: CliValues, deps: CliDeps): number {
+// Validates the config and prints the doors and exactly the firewall plan start would
+// install, without touching the firewall.
+export async function runCheck(rest: readonly string[], values: CliValues, deps: CliDeps): Promise<number> {
   if (rest.length > 0) throw new UsageError(`check takes no file argument (use --config ${rest[0]})`);
   const config = loadConfigFor(values, DEFAULT_CONFIG);
   for (const text of describeConfig(config)) line(deps.stdout, text);
+  const kind = chooseFirewall(config, values.firewall as FirewallKind | undefined);
+  const backend = createBackend(kind, config, execaRunner);
+  line(deps.stdout);
+  line(deps.stdout, `Firewall plan (${kind}; not applied):`);
+  deps.stdout.write(backend.plan([], systemClock.now()));
   return 0;
 }
 

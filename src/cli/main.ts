@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/problems.js';
+import { runFlush, runInit } from './admin-commands.js';
 import { runCheck } from './check-command.js';
+import { runDaemon } from './run-command.js';
 import { line, type CliDeps } from './output.js';
 import { runParse } from './parse-command.js';
 import { runReplay } from './replay-command.js';
@@ -16,6 +18,11 @@ const OPTIONS = {
   json: { type: 'boolean' },
   timezone: { type: 'string' },
   filter: { type: 'string' },
+  log: { type: 'string', short: 'l' },
+  firewall: { type: 'string' },
+  'state-file': { type: 'string' },
+  record: { type: 'string' },
+  force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -26,6 +33,11 @@ export type CliValues = {
   json?: boolean | undefined;
   timezone?: string | undefined;
   filter?: string | undefined;
+  log?: string | undefined;
+  firewall?: string | undefined;
+  'state-file'?: string | undefined;
+  record?: string | undefined;
+  force?: boolean | undefined;
 };
 
 // Parses the command line, runs one command and returns the exit status:
@@ -48,12 +60,19 @@ export async function main(argv: readonly string[], deps: CliDeps): Promise<numb
       case 'parse':
         return await runParse(rest, values, deps);
       case 'check':
-        return runCheck(rest, values, deps);
+        return await runCheck(rest, values, deps);
+      case 'run':
+        return await runDaemon(rest, values, deps);
+      case 'init':
+        return runInit(rest, values, deps);
+      case 'flush':
+        return await runFlush(rest, deps);
       case undefined:
+        if (values.log !== undefined || values.config !== undefined) return await runDaemon(rest, values, deps);
         deps.stderr.write(USAGE);
         return 2;
       default:
-        throw new UsageError(`unknown command "${command}" (replay, parse, check; see --help)`);
+        throw new UsageError(`unknown command "${command}" (run, replay, parse, check, init, flush; see --help)`);
     }
   } catch (error) {
     if (error instanceof ConfigError) {

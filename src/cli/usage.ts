@@ -1,6 +1,15 @@
 export const USAGE = `knockwatch: port knocking from the kernel log
 
 Usage:
+  knockwatch [run] [--config FILE] [--log PATH] [--firewall KIND] [--state-file PATH]
+      Follow the kernel log and open the firewall for addresses that knock correctly.
+      Runs in the foreground (systemd: systemd/knockwatch.service). SIGHUP reloads the
+      config (a bad one is refused and the old kept); SIGTERM stops.
+  knockwatch init [--config FILE] [--force]
+      Write a commented starter config (default /etc/knockwatch/knockwatch.ini).
+  knockwatch flush
+      Remove knockwatch's own firewall state (table inet knockwatch, chain KNOCKWATCH)
+      and nothing else.
   knockwatch replay FILE... [--config FILE] [-v] [--json] [--timezone ZONE]
       Run logs through the pipeline with the dry-run firewall and print each decision
       (OPEN, EXTEND, CLOSE, EXPIRE, BROKEN with its reason) and a summary. FILE may be
@@ -8,11 +17,17 @@ Usage:
       demo config in logs-samples/ is used.
   knockwatch parse FILE [--filter netfilter|PATH.conf] [--json] [--timezone ZONE]
       Show how a filter reads a log: lines matched, missed, ignored, invalid, and the events.
-  knockwatch check [--config FILE]
-      Validate a config (knockwatch.ini or knockd.conf) and print the normalized doors.
+  knockwatch check [--config FILE] [--firewall KIND]
+      Validate a config (knockwatch.ini or knockd.conf), print the normalized doors and the
+      exact firewall ruleset knockwatch would install, without applying it.
 
 Options:
   -c, --config FILE     config file (default /etc/knockwatch/knockwatch.ini)
+  -l, --log PATH        kernel log to follow (default: kern_log of the config)
+      --firewall KIND   nftables | iptables | command | dry-run (overrides the config)
+      --state-file PATH grants and log positions across restarts
+      --record FILE     with the dry-run firewall, append +ADDR/-ADDR lines to FILE
+      --force           init: replace an existing file
   -v, --verbose         also print every step, retransmission and refusal
       --json            one JSON object per line instead of text
       --timezone ZONE   IANA zone for log stamps without one (default: the config's, else local)

@@ -6,6 +6,7 @@ import { isValidTimeZone } from '../filters/time-zone.js';
 import { ConfigError, type ConfigProblem } from './problems.js';
 import { parseBoolean, parseCount, parseDuration, parseSteps, parseTcpFlags, type Parsed } from './parse-values.js';
 import { SectionReader } from './section-reader.js';
+import { splitCommand } from '../firewall/split-command.js';
 import type { Config, Door, DoorStep, FirewallKind, Options } from './types.js';
 
 const KNOCKD_UNUSED_OPTIONS = ['usesyslog', 'logfile', 'pidfile', 'interface'];
@@ -124,6 +125,12 @@ function readDoor(reader: SectionReader, baseDir: string, unused: string[]): Doo
     startCommand,
     stopCommand: reader.text('stop_command'),
   };
+  for (const key of ['start_command', 'command', 'stop_command']) {
+    const text = reader.has(key) ? reader.text(key) : undefined;
+    if (text === undefined) continue;
+    const split = splitCommand(text);
+    if (!split.ok) reader.problem(key, 'a command without shell syntax', `${text} (${split.reason})`);
+  }
   if (closes !== undefined && openSteps !== undefined) reader.problem('open', 'no open = on a door that closes another', openSteps.length + ' ports');
   for (const key of ['start_command_6', 'command_6', 'stop_command_6']) {
     if (reader.has(key)) {

@@ -3,11 +3,17 @@ import type { Grant } from '../grants/grant-table.js';
 // The one place that changes the firewall. Managed backends own their whole piece of it.
 export interface FirewallBackend {
   readonly name: string;
-  // Installs what knockwatch owns (gate, knock LOG rules, whitelist); idempotent.
-  start(): Promise<void>;
-  open(grant: Grant): Promise<void>;
-  extend(grant: Grant): Promise<void>;
+  // Whether grants end in the firewall by themselves (nftables set timeouts).
+  readonly expiresItself: boolean;
+  // The text of what start() installs, for `knockwatch check`.
+  plan(grants: readonly Grant[], now: number): string;
+  // Installs (or atomically replaces) everything knockwatch owns, with these live grants.
+  start(grants: readonly Grant[], now: number): Promise<void>;
+  open(grant: Grant, now: number): Promise<void>;
+  extend(grant: Grant, now: number): Promise<void>;
   close(grant: Grant): Promise<void>;
-  // Removes everything knockwatch installed except what must survive it (the whitelist).
-  stop(): Promise<void>;
+  // On a clean exit: what must not outlive the daemon goes (never the gate or whitelist).
+  stop(grants: readonly Grant[]): Promise<void>;
+  // Whether the installed piece is still there (someone may have flushed the ruleset).
+  verify(): Promise<boolean>;
 }

@@ -23,6 +23,8 @@ export interface PipelineStats {
   // LOG lines for a port no door or trap uses: they cannot change a decision, so they are
   // counted and not parsed further (knockd's capture filter never shows it such packets).
   otherPort: number;
+  // Knocks older than `ignoreBefore` (a restart resuming an old log position).
+  stale: number;
   doors: Map<string, DoorCounters>;
   granted: Set<string>;
   invalidReasons: Map<string, number>;
@@ -42,6 +44,8 @@ export class Pipeline {
   private nextExpiry = Infinity;
   private lastTime = -Infinity;
   private readonly relevant: ReadonlySet<number> | undefined;
+  // Knocks before this time are never acted on (set after a restart).
+  ignoreBefore = -Infinity;
 
   constructor(
     private readonly config: Config,
@@ -51,7 +55,7 @@ export class Pipeline {
     this.grants = new GrantTable(config.doors);
     this.relevant = this.engine.relevantKeys();
     this.stats = {
-      lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, oversize: 0, knocks: 0, otherPrefix: 0, otherPort: 0,
+      lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, oversize: 0, knocks: 0, otherPrefix: 0, otherPort: 0, stale: 0,
       doors: new Map(config.doors.map((door) => [door.name, { started: 0, completed: 0, broken: 0 }])),
       granted: new Set(),
       invalidReasons: new Map(),
@@ -96,6 +100,10 @@ export class Pipeline {
   }
 
   handleEvent(event: KnockEvent): void {
+    if (event.time < this.ignoreBefore) {
+      this.stats.stale++;
+      return;
+    }
     this.advanceTo(event.time);
     if (event.type !== 'knock') return;
     const prefix = this.config.options.logPrefix;

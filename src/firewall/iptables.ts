@@ -1,0 +1,133 @@
+import type { DoorStep } from '../config/types.js';
+import type { Grant } from '../grants/grant-table.js';
+import { addressFamily, type AddressFamily } from '../net/address.js';
+import type { FirewallBackend } from './backend.js';
+import { runOrThrow, type CommandRunner } from './command-runner.js';
+import type { FirewallPlan } from './plan.js';
+
+const CHAIN = 'KNOCKWATCH';
+const TOOLS: Record<AddressFamily, { cli: string; restore: string }> = {
+  4: { cli: 'iptables', restore: 'iptables-restore' },
+  6: { cli: 'ip6tables', restore: 'ip6tables-restore' },
+};
+
+// Chain KNOCKWATCH in the filter table, jumped to from the top of INPUT, for IPv4 and IPv6.
+// Every rule carries `-m comment --comment knockwatch:<door>`; the chain is replaced in one
+// iptables-restore transaction, so it is never half-installed.
+export class IptablesBackend implements FirewallBackend {
+  readonly name = 'iptables';
+  readonly expiresItself = false;
+
+  constructor(
+    private readonly plan_: FirewallPlan,
+    private readonly runner: CommandRunner,
+  ) {}
+
+  plan(grants: readonly Grant[]): string {
+    return ([4, 6] as const)
+      .map((family) => `# ${TOOLS[family].restore} --noflush -w\n${buildRestoreScript(this.plan_, family, grants)}` +
+        `# then, unless present: ${TOOLS[family].cli} -w -I INPUT 1 ${jumpRule().join(' ')}\n`)
+      .join('\n');
+  }
+
+  async start(grants: readonly Grant[]): Promise<void> {
+    for (const family of [4, 6] as const) {
+      const tools = TOOLS[family];
+      await runOrThrow(this.runner, tools.restore, ['--noflush', '-w'], { input: buildRestoreScript(this.plan_, family, grants) });
+      const present = await this.runner.run(tools.cli, ['-w', '-C', 'INPUT', ...jumpRule()]);
+      if (present.failed) await runOrThrow(this.runner, tools.cli, ['-w', '-I', 'INPUT', '1', ...jumpRule()]);
+    }
+  }
+
+  async open(grant: Grant): Promise<void> {
+    const cli = TOOLS[addressFamily(grant.src)].cli;
+    for (const rule of grantRules(grant)) {
+      const present = await this.runner.run(cli, ['-w', '-C', CHAIN, ...rule]);
+      if (present.failed) await runOrThrow(this.runner, cli, ['-w', '-I', CHAIN, '1', ...rule]);
+    }
+  }
+
+  async extend(): Promise<void> {
+    // The rule stays; the daemon removes it when the later expiry comes.
+  }
+
+  async close(grant: Grant): Promise<void> {
+    const cli = TOOLS[addressFamily(grant.src)].cli;
+    for (const rule of grantRules(grant)) {
+      // -C first: a rule already gone is closed, not an error.
+      const present = await this.runner.run(cli, ['-w', '-C', CHAIN, ...rule]);
+      if (!present.failed) await runOrThrow(this.runner, cli, ['-w', '-D', CHAIN, ...rule]);
+    }
+  }
+
+  async stop(grants: readonly Grant[]): Promise<void> {
+    // Rules do not expire by themselves: grants end with the daemon; gate and whitelist stay.
+    for (const grant of grants) await this.close(grant);
+  }
+
+  async verify(): Promise<boolean> {
+    for (const family of [4, 6] as const) {
+      const result = await this.runner.run(TOOLS[family].cli, ['-w', '-C', 'INPUT', ...jumpRule()]);
+      if (result.failed) return false;
+    }
+    return true;
+  }
+}
+
+export async function flushIptables(runner: CommandRunner): Promise<boolean> {
+  let found = false;
+  for (const family of [4, 6] as const) {
+    const cli = TOOLS[family].cli;
+    const listed = await runner.run(cli, ['-w', '-S', CHAIN]);
+    if (listed.failed) continue;
+    found = true;
+    for (let i = 0; i < 100; i++) {
+      const removed = await runner.run(cli, ['-w', '-D', 'INPUT', ...jumpRule()]);
+      if (removed.failed) break;
+    }
+    await runOrThrow(runner, cli, ['-w', '-F', CHAIN]);
+    await runOrThrow(runner, cli, ['-w', '-X', CHAIN]);
+  }
+  return found;
+}
+
+function jumpRule(): string[] {
+  return ['-m', 'comment', '--comment', 'knockwatch', '-j', CHAIN];
+}
+
+function portMatch(step: DoorStep): string[] {
+  return ['-p', step.proto, '-m', step.proto, '--dport', String(step.port)];
+}
+
+function comment(what: string): string[] {
+  return ['-m', 'comment', '--comment', `knockwatch:${what}`];
+}
+
+function grantRules(grant: Grant): string[][] {
+  const prefix = addressFamily(grant.src) === 4 ? 32 : 128;
+  return grant.ports.map((step) => ['-s', `${grant.src}/${prefix}`, ...portMatch(step), ...comment(grant.door), '-j', 'ACCEPT']);
+}
+
+export function buildRestoreScript(plan: FirewallPlan, family: AddressFamily, grants: readonly Grant[]): string {
+  const rules: string[][] = [
+    ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...comment('established'), '-j', 'RETURN'],
+    ['-i', 'lo', ...comment('loopback'), '-j', 'RETURN'],
+  ];
+  for (const grant of grants) if (addressFamily(grant.src) === family) rules.push(...grantRules(grant));
+  for (const { step, doors } of plan.knockPorts) {
+    rules.push([...portMatch(step), ...comment(doors.join(',')), '-j', 'LOG', '--log-prefix', `${plan.logPrefix} `]);
+    rules.push([...portMatch(step), ...comment(doors.join(',')), '-j', 'DROP']);
+  }
+  const whitelist = family === 4 ? plan.whitelist4 : plan.whitelist6;
+  for (const network of whitelist) {
+    for (const step of plan.protectedPorts) rules.push(['-s', network.text, ...portMatch(step), ...comment('whitelist'), '-j', 'ACCEPT']);
+  }
+  for (const step of plan.protectedPorts) rules.push([...portMatch(step), ...comment('gate'), '-j', 'DROP']);
+  const lines = ['*filter', `:${CHAIN} - [0:0]`, ...rules.map((rule) => `-A ${CHAIN} ${rule.map(quoteRestore).join(' ')}`), 'COMMIT'];
+  return `${lines.join('\n')}\n`;
+}
+
+// iptables-restore splits on spaces and honours double quotes.
+function quoteRestore(word: string): string {
+  return /^[\w.,:/!@+-]+$/.test(word) ? word : `"${word.replace(/["\\]/g, '')}"`;
+}

@@ -1,0 +1,140 @@
+import type { Grant } from '../grants/grant-table.js';
+import { addressFamily } from '../net/address.js';
+import type { FirewallBackend } from './backend.js';
+import { runOrThrow, type CommandRunner } from './command-runner.js';
+import type { FirewallPlan } from './plan.js';
+
+const TABLE = 'inet knockwatch';
+
+// `table inet knockwatch`: the gate is a drop in knockwatch's own chain (an accept in one
+// table cannot override a drop in another); grants are set elements with timeouts, so the
+// kernel ends them even if knockwatch is dead.
+export class NftablesBackend implements FirewallBackend {
+  readonly name = 'nftables';
+  readonly expiresItself = true;
+
+  constructor(
+    private readonly plan_: FirewallPlan,
+    private readonly runner: CommandRunner,
+    private readonly nft = 'nft',
+  ) {}
+
+  plan(grants: readonly Grant[], now: number): string {
+    return buildNftRuleset(this.plan_, grants, now);
+  }
+
+  async start(grants: readonly Grant[], now: number): Promise<void> {
+    // One transaction: the old table (if any) goes and the new one comes at once.
+    await runOrThrow(this.runner, this.nft, ['-f', '-'], { input: buildNftRuleset(this.plan_, grants, now) });
+  }
+
+  async open(grant: Grant, now: number): Promise<void> {
+    const set = this.setFor(grant);
+    if (set === undefined) return;
+    await this.script([`add element ${TABLE} ${set} { ${element(grant, now)} }`]);
+  }
+
+  async extend(grant: Grant, now: number): Promise<void> {
+    const set = this.setFor(grant);
+    if (set === undefined) return;
+    // add (in case the kernel already expired it), delete, add with the new timeout: one transaction.
+    await this.script([
+      `add element ${TABLE} ${set} { ${grant.src} }`,
+      `delete element ${TABLE} ${set} { ${grant.src} }`,
+      `add element ${TABLE} ${set} { ${element(grant, now)} }`,
+    ]);
+  }
+
+  async close(grant: Grant): Promise<void> {
+    const set = this.setFor(grant);
+    if (set === undefined) return;
+    // Add first so the delete cannot fail on an element the kernel already expired.
+    await this.script([`add element ${TABLE} ${set} { ${grant.src} }`, `delete element ${TABLE} ${set} { ${grant.src} }`]);
+  }
+
+  async stop(): Promise<void> {
+    // Nothing: grants expire in the kernel, the gate and the whitelist stay.
+  }
+
+  async verify(): Promise<boolean> {
+    const result = await this.runner.run(this.nft, ['list', 'table', 'inet', 'knockwatch']);
+    return !result.failed;
+  }
+
+  private setFor(grant: Grant): string | undefined {
+    const gate = this.plan_.gates.find((candidate) => candidate.door === grant.door);
+    return gate === undefined ? undefined : setName(gate.index, addressFamily(grant.src));
+  }
+
+  private async script(lines: string[]): Promise<void> {
+    await runOrThrow(this.runner, this.nft, ['-f', '-'], { input: `${lines.join('\n')}\n` });
+  }
+}
+
+export async function flushNftables(runner: CommandRunner, nft = 'nft'): Promise<boolean> {
+  const listed = await runner.run(nft, ['list', 'table', 'inet', 'knockwatch']);
+  if (listed.failed) return false;
+  await runOrThrow(runner, nft, ['delete', 'table', 'inet', 'knockwatch']);
+  return true;
+}
+
+export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], now: number): string {
+  const out: string[] = [
+    '# knockwatch: everything in this table is knockwatch\'s own',
+    `table ${TABLE}`,
+    `delete table ${TABLE}`,
+    `table ${TABLE} {`,
+  ];
+  const elements = (items: readonly string[]): string => (items.length > 0 ? ` elements = { ${items.join(', ')} };` : '');
+  out.push(`  set whitelist4 { type ipv4_addr; flags interval;${elements(plan.whitelist4.map((n) => n.text))} }`);
+  out.push(`  set whitelist6 { type ipv6_addr; flags interval;${elements(plan.whitelist6.map((n) => n.text))} }`);
+  for (const gate of plan.gates) {
+    for (const family of [4, 6] as const) {
+      const live = grants.filter((grant) => grant.door === gate.door && addressFamily(grant.src) === family && grant.expires > now);
+      out.push(`  set ${setName(gate.index, family)} { type ipv${family}_addr; flags timeout; comment "knockwatch:${gate.door}";${elements(live.map((grant) => element(grant, now)))} }`);
+    }
+  }
+  out.push('  chain input {');
+  out.push('    type filter hook input priority filter - 10; policy accept;');
+  out.push('    ct state established,related accept');
+  out.push('    iifname "lo" accept');
+  for (const proto of ['tcp', 'udp'] as const) {
+    const ports = plan.knockPorts.filter((entry) => entry.step.proto === proto).map((entry) => entry.step.port);
+    if (ports.length > 0) out.push(`    ${proto} dport ${portSet(ports)} log prefix "${plan.logPrefix} " drop comment "knockwatch:knock"`);
+  }
+  for (const proto of ['tcp', 'udp'] as const) {
+    const ports = plan.protectedPorts.filter((step) => step.proto === proto).map((step) => step.port);
+    if (ports.length === 0) continue;
+    out.push(`    ip saddr @whitelist4 ${proto} dport ${portSet(ports)} accept comment "knockwatch:whitelist"`);
+    out.push(`    ip6 saddr @whitelist6 ${proto} dport ${portSet(ports)} accept comment "knockwatch:whitelist"`);
+  }
+  for (const gate of plan.gates) {
+    for (const proto of ['tcp', 'udp'] as const) {
+      const ports = gate.ports.filter((step) => step.proto === proto).map((step) => step.port);
+      if (ports.length === 0) continue;
+      out.push(`    ip saddr @${setName(gate.index, 4)} ${proto} dport ${portSet(ports)} accept comment "knockwatch:${gate.door}"`);
+      out.push(`    ip6 saddr @${setName(gate.index, 6)} ${proto} dport ${portSet(ports)} accept comment "knockwatch:${gate.door}"`);
+    }
+  }
+  for (const proto of ['tcp', 'udp'] as const) {
+    const ports = plan.protectedPorts.filter((step) => step.proto === proto).map((step) => step.port);
+    if (ports.length > 0) out.push(`    ${proto} dport ${portSet(ports)} drop comment "knockwatch:gate"`);
+  }
+  out.push('  }', '}');
+  return `${out.join('\n')}\n`;
+}
+
+function setName(index: number, family: 4 | 6): string {
+  return `grant${family}_${index}`;
+}
+
+function portSet(ports: readonly number[]): string {
+  return ports.length === 1 ? String(ports[0]) : `{ ${ports.join(', ')} }`;
+}
+
+// A set element: the address, with its remaining lifetime unless it lasts until closed.
+function element(grant: Grant, now: number): string {
+  if (!Number.isFinite(grant.expires)) return grant.src;
+  const remaining = Math.max(1000, Math.ceil(grant.expires - now));
+  return `${grant.src} timeout ${remaining}ms`;
+}

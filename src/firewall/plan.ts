@@ -1,0 +1,50 @@
+import type { Config, DoorStep } from '../config/types.js';
+import type { Network } from '../net/address.js';
+
+export const DEFAULT_LOG_PREFIX = 'knockwatch';
+
+export interface DoorGate {
+  door: string;
+  index: number;
+  ports: readonly DoorStep[];
+}
+
+// What a managed backend owns, derived from the config alone.
+export interface FirewallPlan {
+  logPrefix: string;
+  // Every port a knock may use (door steps and trap ports): LOG and DROP.
+  knockPorts: readonly { step: DoorStep; doors: readonly string[] }[];
+  // Doors that open something, with their ports.
+  gates: readonly DoorGate[];
+  // Union of the protected ports.
+  protectedPorts: readonly DoorStep[];
+  whitelist4: readonly Network[];
+  whitelist6: readonly Network[];
+}
+
+export function buildFirewallPlan(config: Config): FirewallPlan {
+  const knock = new Map<string, { step: DoorStep; doors: string[] }>();
+  const addKnock = (step: DoorStep, door: string): void => {
+    const key = `${step.proto}/${step.port}`;
+    const entry = knock.get(key) ?? { step, doors: [] };
+    if (!entry.doors.includes(door)) entry.doors.push(door);
+    knock.set(key, entry);
+  };
+  for (const door of config.doors) {
+    for (const sequence of door.oneTimeSequences ?? [door.sequence]) for (const step of sequence) addKnock(step, door.name);
+  }
+  for (const step of config.options.trapPorts) addKnock(step, 'trap');
+  const gates = config.doors
+    .map((door, index) => ({ door: door.name, index, ports: door.open }))
+    .filter((gate) => gate.ports.length > 0);
+  const protectedPorts = new Map<string, DoorStep>();
+  for (const gate of gates) for (const step of gate.ports) protectedPorts.set(`${step.proto}/${step.port}`, step);
+  return {
+    logPrefix: config.options.logPrefix ?? DEFAULT_LOG_PREFIX,
+    knockPorts: [...knock.values()].sort((a, b) => a.step.port - b.step.port || a.step.proto.localeCompare(b.step.proto)),
+    gates,
+    protectedPorts: [...protectedPorts.values()],
+    whitelist4: config.options.whitelist.filter((network) => network.family === 4),
+    whitelist6: config.options.whitelist.filter((network) => network.family === 6),
+  };
+}

@@ -1,0 +1,318 @@
+import { loadConfigFile } from '../config/load-config.js';
+import { ConfigError } from '../config/problems.js';
+import type { Config, FirewallKind } from '../config/types.js';
+import type { Decision } from '../engine/decisions.js';
+import type { FirewallBackend } from '../firewall/backend.js';
+import type { CommandRunner } from '../firewall/command-runner.js';
+import { DEFAULT_LOG_PREFIX } from '../firewall/plan.js';
+import { chooseFirewall, createBackend } from '../firewall/select-backend.js';
+import type { Filter } from '../filters/load-filter.js';
+import { createLineParser, type LineParser } from '../filters/parse-line.js';
+import { createSyslogTimeParser } from '../filters/syslog-time.js';
+import type { Grant } from '../grants/grant-table.js';
+import { FileFollower } from '../sources/follow-file.js';
+import type { Clock } from './clock.js';
+import { logEvents, type LogEvent } from './log-events.js';
+import type { Logger } from './logger.js';
+import { Pipeline } from './pipeline.js';
+import { loadState, saveState, toSavedGrant, type DaemonState } from './state-file.js';
+
+export interface DaemonOptions {
+  configPath: string;
+  kernLog?: string | undefined;
+  firewall?: FirewallKind | undefined;
+  stateFile?: string | undefined;
+  dryRunFile?: string | undefined;
+}
+
+export interface DaemonDeps {
+  clock: Clock;
+  runner: CommandRunner;
+  logger: Logger;
+  filter: Filter;
+}
+
+const TICK = 250;
+const VERIFY_EVERY = 30_000;
+const POSITION_SAVE_EVERY = 5000;
+const MAX_RETRY = 60_000;
+
+type FirewallOp = 'open' | 'extend' | 'close';
+
+// The live daemon: follows the kernel log through the replay pipeline, applies decisions to
+// the firewall, keeps state across restarts, reloads on SIGHUP.
+export class Daemon {
+  config: Config;
+  private backend!: FirewallBackend;
+  private pipeline!: Pipeline;
+  private parser!: LineParser;
+  private follower: FileFollower | undefined;
+  private state: DaemonState;
+  private queue: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly retries = new Set<NodeJS.Timeout>();
+  private grantsDirty = false;
+  private lastPositionSave = 0;
+  private lastVerify = 0;
+  private lastInvalid = 0;
+  private firewallKind!: FirewallKind;
+  private stopped = false;
+
+  constructor(
+    private readonly options: DaemonOptions,
+    private readonly deps: DaemonDeps,
+    config: Config,
+  ) {
+    this.config = config;
+    this.state = { version: 1, grants: [], oneTimeUsed: {}, logs: {} };
+  }
+
+  get kernLog(): string {
+    const path = this.options.kernLog ?? this.config.options.kernLog;
+    if (path === undefined) throw new ConfigError([{ file: this.config.file, section: 'options', key: 'kern_log', expected: 'the kernel log to follow (or --log PATH)', found: '' }]);
+    return path;
+  }
+
+  get stateFile(): string {
+    return this.options.stateFile ?? this.config.options.stateFile;
+  }
+
+  grants(): Grant[] {
+    return this.pipeline.grants.list();
+  }
+
+  // Installs the firewall and starts following; throws (nothing half-installed) when the
+  // firewall cannot be set up.
+  async start(): Promise<void> {
+    const now = this.deps.clock.now();
+    const loaded = loadState(this.stateFile);
+    if (loaded.problem) this.emit(logEvents.stateUnreadable(this.stateFile, loaded.problem));
+    this.state = loaded.state;
+    this.firewallKind = chooseFirewall(this.config, this.options.firewall);
+    this.backend = createBackend(this.firewallKind, this.config, this.deps.runner, this.options.dryRunFile);
+    this.pipeline = this.createPipeline(this.config, this.firewallKind);
+    let expired = 0;
+    for (const saved of this.state.grants) {
+      const door = this.config.doors.find((candidate) => candidate.name === saved.door && candidate.closes === undefined);
+      const expires = saved.expires ?? Infinity;
+      if (door === undefined || expires <= now) {
+        expired++;
+        continue;
+      }
+      this.pipeline.grants.restore({ src: saved.src, door: door.name, ports: door.open, opened: saved.opened, expires });
+    }
+    this.pipeline.engine.restoreOneTime(this.state.oneTimeUsed);
+    const maxTimeout = Math.max(0, ...this.config.doors.map((door) => door.seqTimeout));
+    this.pipeline.ignoreBefore = now - maxTimeout;
+    if (this.state.grants.length > 0) this.emit(logEvents.restored(this.pipeline.grants.size, expired));
+    await this.backend.start(this.grants(), now);
+    this.emit(logEvents.firewallInstalled(this.backend.name, this.pipeline.grants.size));
+    this.lastVerify = now;
+    this.startFollowing(this.state.logs[this.kernLog]);
+    this.timer = setInterval(() => this.tick(), TICK);
+    this.emit(logEvents.started(this.config.file, this.backend.name, [this.kernLog]));
+    this.saveState();
+  }
+
+  // SIGHUP: a new config replaces the old only if it is valid and its firewall installs.
+  async reload(): Promise<boolean> {
+    let config: Config;
+    try {
+      config = loadConfigFile(this.options.configPath);
+    } catch (error) {
+      const problems = error instanceof ConfigError ? error.problems.length + ' problem(s), first: ' + error.message.split('\n')[0] : (error as Error).message;
+      this.emit(logEvents.reloadRefused(this.options.configPath, problems));
+      return false;
+    }
+    await this.queue;
+    const now = this.deps.clock.now();
+    const kind = chooseFirewall(config, this.options.firewall);
+    const backend = createBackend(kind, config, this.deps.runner, this.options.dryRunFile);
+    const pipeline = this.createPipeline(config, kind);
+    for (const grant of this.grants()) {
+      const door = config.doors.find((candidate) => candidate.name === grant.door && candidate.closes === undefined);
+      if (door !== undefined) pipeline.grants.restore({ ...grant, ports: door.open });
+      else if (this.backend.name === 'command') await this.backend.close(grant).catch(() => undefined);
+    }
+    try {
+      await backend.start(pipeline.grants.list(), now);
+    } catch (error) {
+      this.emit(logEvents.reloadRefused(this.options.configPath, `its firewall did not install: ${(error as Error).message}`));
+      return false;
+    }
+    const oldLog = this.kernLog;
+    this.config = config;
+    this.backend = backend;
+    this.firewallKind = kind;
+    this.pipeline = pipeline;
+    this.grantsDirty = true;
+    if (this.kernLog !== oldLog) {
+      this.follower?.stop();
+      this.startFollowing(undefined);
+    }
+    this.emit(logEvents.reloaded(this.options.configPath));
+    return true;
+  }
+
+  async stop(signal: string): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.emit(logEvents.stopping(signal));
+    if (this.timer) clearInterval(this.timer);
+    for (const retry of this.retries) clearTimeout(retry);
+    this.follower?.check();
+    this.follower?.stop();
+    await this.queue;
+    const grants = this.grants();
+    try {
+      await this.backend.stop(grants);
+    } catch (error) {
+      this.emit(logEvents.firewallFailed('stop', (error as Error).message));
+    }
+    if (!this.backend.expiresItself) for (const grant of grants) this.pipeline.grants.close(grant.src, grant.door, this.deps.clock.now(), 'stop');
+    this.saveState();
+    this.emit(logEvents.stopped());
+  }
+
+  // Also called by tests to drive the daemon without waiting for the timer.
+  tick(): void {
+    const now = this.deps.clock.now();
+    this.pipeline.advanceTo(now);
+    if (this.pipeline.stats.invalid > this.lastInvalid) {
+      const reasons = [...this.pipeline.stats.invalidReasons.keys()].slice(0, 3).join('; ');
+      this.emit(logEvents.invalidLines(this.pipeline.stats.invalid - this.lastInvalid, reasons));
+      this.lastInvalid = this.pipeline.stats.invalid;
+    }
+    if (this.grantsDirty || now - this.lastPositionSave >= POSITION_SAVE_EVERY) this.saveState();
+    if (now - this.lastVerify >= VERIFY_EVERY) {
+      this.lastVerify = now;
+      this.enqueue(async () => {
+        if (await this.backend.verify()) return;
+        this.emit(logEvents.firewallMissing(this.backend.name));
+        await this.backend.start(this.grants(), this.deps.clock.now());
+      }, 'reinstall');
+    }
+  }
+
+  private createPipeline(config: Config, kind: FirewallKind): Pipeline {
+    // With a managed firewall only knockwatch's own LOG rules count.
+    const managed = kind === 'nftables' || kind === 'iptables';
+    const effective = managed && config.options.logPrefix === undefined
+      ? { ...config, options: { ...config.options, logPrefix: DEFAULT_LOG_PREFIX } }
+      : config;
+    const pipeline = new Pipeline(effective, (decision) => this.onDecision(decision));
+    this.parser = createLineParser(this.deps.filter, createSyslogTimeParser({ timeZone: config.options.timeZone, reference: this.deps.clock.now() }));
+    return pipeline;
+  }
+
+  private startFollowing(resume: DaemonState['logs'][string] | undefined): void {
+    const path = this.kernLog;
+    this.follower = new FileFollower(path, {
+      resume,
+      clock: this.deps.clock,
+      onLines: (lines) => this.pipeline.handleLines(lines, this.parser),
+      onNotice: (notice) => this.emit(logEvents.follow(path, notice)),
+    });
+    this.follower.start();
+    this.follower.check();
+  }
+
+  private onDecision(decision: Decision): void {
+    const event = logEvents.decision(decision);
+    if (event) this.emit(event);
+    switch (decision.type) {
+      case 'open':
+      case 'extend':
+        this.grantsDirty = true;
+        this.applyGrant(decision.type, decision.src, decision.door);
+        break;
+      case 'close':
+      case 'expire':
+        this.grantsDirty = true;
+        this.applyClose({ src: decision.src, door: decision.door, ports: this.portsOf(decision.door), opened: 0, expires: decision.time }, 0);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private portsOf(door: string): Grant['ports'] {
+    return this.config.doors.find((candidate) => candidate.name === door)?.open ?? [];
+  }
+
+  private applyGrant(op: Exclude<FirewallOp, 'close'>, src: string, door: string, attempt = 0): void {
+    this.enqueue(async () => {
+      const grant = this.pipeline.grants.find(src, door);
+      if (grant === undefined) return;
+      try {
+        if (op === 'open') await this.backend.open(grant, this.deps.clock.now());
+        else await this.backend.extend(grant, this.deps.clock.now());
+      } catch (error) {
+        this.emit(logEvents.firewallFailed(`${op} for ${src}`, (error as Error).message));
+        this.retry(`${op} for ${src}`, attempt, () => this.applyGrant(op, src, door, attempt + 1));
+      }
+    }, op);
+  }
+
+  // A grant that should be gone and is not is a hole: removal is retried until it works,
+  // unless the address has been granted again meanwhile.
+  private applyClose(grant: Grant, attempt: number): void {
+    this.enqueue(async () => {
+      if (attempt > 0 && this.pipeline.grants.find(grant.src, grant.door) !== undefined) return;
+      try {
+        await this.backend.close(grant);
+      } catch (error) {
+        this.emit(logEvents.firewallFailed(`close for ${grant.src}`, (error as Error).message));
+        this.retry(`close for ${grant.src}`, attempt, () => this.applyClose(grant, attempt + 1));
+      }
+    }, 'close');
+  }
+
+  private retry(what: string, attempt: number, again: () => void): void {
+    if (this.stopped) return;
+    const delay = Math.min(MAX_RETRY, 1000 * 2 ** attempt);
+    this.emit(logEvents.retrying(what, delay));
+    const timer = setTimeout(() => {
+      this.retries.delete(timer);
+      again();
+    }, delay);
+    this.retries.add(timer);
+  }
+
+  private enqueue(op: () => Promise<void>, what: string): void {
+    this.queue = this.queue.then(op).catch((error: unknown) => {
+      this.emit(logEvents.firewallFailed(what, (error as Error).message));
+    });
+  }
+
+  private saveState(): void {
+    const now = this.deps.clock.now();
+    const position = this.follower?.position();
+    const logs = { ...this.state.logs };
+    if (position !== undefined) logs[this.kernLog] = position;
+    this.state = {
+      version: 1,
+      grants: this.grants().map(toSavedGrant),
+      oneTimeUsed: this.pipeline.engine.usedOneTime(),
+      logs,
+    };
+    try {
+      saveState(this.stateFile, this.state);
+      this.grantsDirty = false;
+      this.lastPositionSave = now;
+    } catch (error) {
+      if (this.grantsDirty) this.emit(logEvents.stateWriteFailed(this.stateFile, (error as Error).message));
+      this.grantsDirty = false;
+      this.lastPositionSave = now;
+    }
+  }
+
+  private emit(event: LogEvent): void {
+    this.deps.logger.log(event.level, event.message);
+  }
+
+  // For status and tests.
+  get kind(): FirewallKind {
+    return this.firewallKind;
+  }
+}

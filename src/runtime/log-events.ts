@@ -1,0 +1,70 @@
+import { formatStep } from '../config/types.js';
+import type { Decision } from '../engine/decisions.js';
+import type { FollowNotice } from '../sources/follow-file.js';
+import type { Level } from './logger.js';
+
+// Every message the daemon logs, in one place. Messages start with a capital and end with
+// a period; ERROR is only for what an operator must fix.
+export interface LogEvent {
+  level: Level;
+  message: string;
+}
+
+const seconds = (ms: number): string => (Number.isFinite(ms) ? `${Math.round(ms / 100) / 10}s` : 'until closed');
+
+export const logEvents = {
+  started: (config: string, firewall: string, logs: string[]): LogEvent =>
+    ({ level: 'notice', message: `Started with ${config}, firewall ${firewall}, reading ${logs.join(', ')}.` }),
+  firewallInstalled: (firewall: string, grants: number): LogEvent =>
+    ({ level: 'info', message: `Installed the ${firewall} ruleset with ${grants} live grant${grants === 1 ? '' : 's'}.` }),
+  firewallMissing: (firewall: string): LogEvent =>
+    ({ level: 'warning', message: `The ${firewall} ruleset was gone (flushed by someone else?); installing it again.` }),
+  firewallFailed: (what: string, reason: string): LogEvent =>
+    ({ level: 'error', message: `Firewall ${what} failed: ${reason}.` }),
+  retrying: (what: string, inMs: number): LogEvent =>
+    ({ level: 'warning', message: `Will retry ${what} in ${seconds(inMs)}.` }),
+  decision: (decision: Decision): LogEvent | undefined => {
+    switch (decision.type) {
+      case 'open':
+        return { level: 'notice', message: `Opened ${decision.ports.map(formatStep).join(',') || decision.door} for ${decision.src} (door ${decision.door}, ${seconds(decision.expires - decision.time)}).` };
+      case 'extend':
+        return { level: 'info', message: `Extended ${decision.door} for ${decision.src} by a new knock.` };
+      case 'close':
+        return { level: 'notice', message: `Closed ${decision.door} for ${decision.src} (${decision.by}).` };
+      case 'expire':
+        return { level: 'notice', message: `Closed ${decision.door} for ${decision.src} (expired).` };
+      case 'broken':
+        return { level: 'info', message: `Knock of ${decision.src} on ${decision.door} broken: ${decision.reason}, ${decision.detail}.` };
+      case 'trapped':
+        return { level: 'notice', message: `Refusing ${decision.src}: knocked trap port ${formatStep(decision.knock)}.` };
+      case 'flags':
+        return { level: 'debug', message: `Ignored a knock of ${decision.src} on ${formatStep(decision.knock)}: flags ${decision.flags}, door ${decision.door} wants ${decision.expected}.` };
+      default:
+        return { level: 'debug', message: `${decision.type} ${decision.src}.` };
+    }
+  },
+  follow: (path: string, notice: FollowNotice): LogEvent => {
+    switch (notice.type) {
+      case 'resumed': return { level: 'info', message: `Resuming ${path} at byte ${notice.offset}.` };
+      case 'started-at-end': return { level: 'info', message: `Reading ${path} from its end (${notice.reason}).` };
+      case 'rotated': return { level: 'info', message: `${path} was rotated; following the new file.` };
+      case 'truncated': return { level: 'info', message: `${path} was truncated; reading from its start.` };
+      case 'missing': return { level: 'warning', message: `${path} does not exist (yet); waiting for it.` };
+      case 'appeared': return { level: 'info', message: `${path} is there again.` };
+      case 'error': return { level: 'error', message: `Reading ${path} failed: ${notice.message}. Check that the file is readable.` };
+    }
+  },
+  invalidLines: (count: number, reason: string): LogEvent =>
+    ({ level: 'warning', message: `Skipped ${count} invalid log line${count === 1 ? '' : 's'} (${reason}).` }),
+  reloaded: (config: string): LogEvent => ({ level: 'notice', message: `Reloaded ${config}.` }),
+  reloadRefused: (config: string, problems: string): LogEvent =>
+    ({ level: 'error', message: `Kept the running config: ${config} has problems: ${problems}` }),
+  stateUnreadable: (path: string, reason: string): LogEvent =>
+    ({ level: 'warning', message: `Ignoring the state file ${path}: ${reason}.` }),
+  stateWriteFailed: (path: string, reason: string): LogEvent =>
+    ({ level: 'error', message: `Cannot write the state file ${path}: ${reason}. Grants will not survive a restart.` }),
+  restored: (live: number, expired: number): LogEvent =>
+    ({ level: 'info', message: `Restored ${live} live grant${live === 1 ? '' : 's'} from the state file (${expired} had expired).` }),
+  stopping: (signal: string): LogEvent => ({ level: 'notice', message: `Stopping on ${signal}.` }),
+  stopped: (): LogEvent => ({ level: 'notice', message: 'Stopped.' }),
+};
