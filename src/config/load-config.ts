@@ -202,6 +202,9 @@ function checkLines(text: string, file: string, problems: ConfigProblem[]): void
       inSection = true;
     } else if (!inSection) {
       problems.push({ file, section: '', key: `line ${index + 1}`, expected: 'a [section] before the first key', found: line.slice(0, 80) });
+    } else if (/^(start_command|command|stop_command)(_6)?\s*=.*[;#]/i.test(line)) {
+      // ini would cut the command at the ; or # and run the rest: refuse instead.
+      problems.push({ file, section: '', key: `line ${index + 1} ${line.split('=')[0]?.trim() ?? ''}`, expected: 'a command without ; or # (ini reads them as a comment; put several commands in a script)', found: line.slice(0, 80) });
     }
   }
 }

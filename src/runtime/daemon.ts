@@ -99,7 +99,7 @@ export class Daemon {
         expired++;
         continue;
       }
-      this.pipeline.grants.restore({ src: saved.src, door: door.name, ports: door.open, opened: saved.opened, expires });
+      this.pipeline.restoreGrant({ src: saved.src, door: door.name, ports: door.open, opened: saved.opened, expires });
     }
     this.pipeline.engine.restoreOneTime(this.state.oneTimeUsed);
     const maxTimeout = Math.max(0, ...this.config.doors.map((door) => door.seqTimeout));
@@ -131,7 +131,7 @@ export class Daemon {
     const pipeline = this.createPipeline(config, kind);
     for (const grant of this.grants()) {
       const door = config.doors.find((candidate) => candidate.name === grant.door && candidate.closes === undefined);
-      if (door !== undefined) pipeline.grants.restore({ ...grant, ports: door.open });
+      if (door !== undefined) pipeline.restoreGrant({ ...grant, ports: door.open });
       else if (this.backend.name === 'command') await this.backend.close(grant).catch(() => undefined);
     }
     try {
@@ -174,7 +174,26 @@ export class Daemon {
     this.emit(logEvents.stopped());
   }
 
-  // Also called by tests to drive the daemon without waiting for the timer.
+  // Reads what the log has now and runs a tick: tests drive the daemon with this instead
+  // of waiting for file events and timers.
+  poll(): void {
+    this.follower?.check();
+    this.tick();
+  }
+
+  // Waits for the firewall operations queued so far.
+  async settle(): Promise<void> {
+    await this.queue;
+  }
+
+  // Stops reading and timers without touching the firewall or the state file: a crash.
+  halt(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const retry of this.retries) clearTimeout(retry);
+    this.follower?.stop();
+  }
+
   tick(): void {
     const now = this.deps.clock.now();
     this.pipeline.advanceTo(now);

@@ -3,7 +3,7 @@ import type { Decision } from '../engine/decisions.js';
 import { Engine } from '../engine/engine.js';
 import type { KnockEvent } from '../filters/events.js';
 import type { LineParser } from '../filters/parse-line.js';
-import { GrantTable } from '../grants/grant-table.js';
+import { GrantTable, type Grant } from '../grants/grant-table.js';
 
 export interface DoorCounters {
   started: number;
@@ -126,6 +126,12 @@ export class Pipeline {
       this.nextCleanup = time + CLEANUP_EVERY;
       for (const decision of this.engine.cleanup(time)) this.emit(decision);
     }
+  }
+
+  // A grant known from before a restart.
+  restoreGrant(grant: Grant): void {
+    this.grants.restore(grant);
+    this.nextExpiry = Math.min(this.nextExpiry, grant.expires);
   }
 
   // Closes a grant from outside the knock path (logout, revocation).

@@ -62,8 +62,9 @@ export class FileFollower {
     private readonly options: FollowOptions,
   ) {}
 
+  // The last whole line handed out; still known after stop(), for the state file.
   position(): LogPosition | undefined {
-    if (this.fd === undefined) return undefined;
+    if (this.ino === 0 && this.dev === 0) return undefined;
     return { dev: this.dev, ino: this.ino, offset: this.offset - this.pendingBytes, firstLineHash: this.firstLineHash };
   }
 
@@ -176,7 +177,7 @@ export class FileFollower {
       return;
     }
     if (resume !== undefined && resume.dev === stat.dev && resume.ino === stat.ino
-      && resume.offset <= stat.size && resume.firstLineHash === this.firstLineHash) {
+      && resume.offset <= stat.size && (resume.firstLineHash === '' || resume.firstLineHash === this.firstLineHash)) {
       this.offset = resume.offset;
       this.notice({ type: 'resumed', offset: resume.offset });
       return;

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { CommandBackend } from '../../src/firewall/command-backend.js';
+import type { CommandRunner } from '../../src/firewall/command-runner.js';
+import { IptablesBackend, buildRestoreScript } from '../../src/firewall/iptables.js';
+import { NftablesBackend, buildNftRuleset } from '../../src/firewall/nftables.js';
+import { buildFirewallPlan } from '../../src/firewall/plan.js';
+import { splitCommand, substituteAddress } from '../../src/firewall/split-command.js';
+import type { Grant } from '../../src/grants/grant-table.js';
+import { config } from '../helpers/engine.js';
+
+const CONFIG = config(`[options]
+whitelist = 192.0.2.10, 2001:db8:1::/48
+log_prefix = KNOCK
+trap_ports = 7500
+[openSSH]
+sequence = 7000,8000,9000:udp
+open = 22/tcp
+[closeSSH]
+sequence = 9000:udp,8000,7000
+closes = openSSH
+[web]
+sequence = 6000,6001
+open = 443/tcp, 8443/tcp
+`);
+const plan = buildFirewallPlan(CONFIG);
+const grant = (src: string, door = 'openSSH', expires = 31_000): Grant => ({ src, door, ports: [{ port: 22, proto: 'tcp' }], opened: 1000, expires });
+
+// Records every command; `fail` decides which fail (by argv text).
+function recorder(fail: (line: string) => boolean = () => false): { runner: CommandRunner; calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    runner: {
+      run: async (file, args, options) => {
+        const line = [file, ...args].join(' ') + (options?.input ? `\n${options.input}` : '');
+        calls.push(line);
+        const failed = fail(line);
+        return { exitCode: failed ? 1 : 0, stdout: '', stderr: '', failed, reason: failed ? 'exit status 1' : '' };
+      },
+    },
+  };
+}
+
+describe('nftables', () => {
+  it('replaces its table in one transaction with gate, knock LOG rules, whitelist and live grants', () => {
+    const text = buildNftRuleset(plan, [grant('203.0.113.7'), grant('2001:db8::7', 'openSSH', Infinity), grant('198.51.100.1', 'openSSH', 500)], 1000);
+    const lines = text.split('\n').map((l) => l.trim());
+    expect(lines.slice(1, 4)).toEqual(['table inet knockwatch', 'delete table inet knockwatch', 'table inet knockwatch {']);
+    expect(text).toContain('set whitelist4 { type ipv4_addr; flags interval; elements = { 192.0.2.10/32 }; }');
+    expect(text).toContain('set whitelist6 { type ipv6_addr; flags interval; elements = { 2001:db8:1::/48 }; }');
+    expect(text).toContain('elements = { 203.0.113.7 timeout 30000ms }');
+    expect(text).toContain('elements = { 2001:db8::7 }');
+    expect(text).not.toContain('198.51.100.1');
+    expect(lines).toContain('tcp dport { 6000, 6001, 7000, 7500, 8000 } log prefix "KNOCK " drop comment "knockwatch:knock"');
+    expect(lines).toContain('udp dport 9000 log prefix "KNOCK " drop comment "knockwatch:knock"');
+    expect(lines).toContain('ip saddr @grant4_2 tcp dport { 443, 8443 } accept comment "knockwatch:web"');
+    // the gate comes after every accept
+    const gate = lines.indexOf('tcp dport { 22, 443, 8443 } drop comment "knockwatch:gate"');
+    expect(gate).toBeGreaterThan(lines.findLastIndex((l) => l.includes(' accept comment')));
+  });
+
+  it('adds, extends and deletes set elements, never failing on an element the kernel expired', async () => {
+    const { runner, calls } = recorder();
+    const backend = new NftablesBackend(plan, runner);
+    await backend.open(grant('203.0.113.7'), 1000);
+    await backend.extend(grant('203.0.113.7', 'openSSH', 61_000), 2000);
+    await backend.close(grant('2001:db8::7'));
+    expect(calls).toEqual([
+      'nft -f -\nadd element inet knockwatch grant4_0 { 203.0.113.7 timeout 30000ms }\n',
+      'nft -f -\nadd element inet knockwatch grant4_0 { 203.0.113.7 }\ndelete element inet knockwatch grant4_0 { 203.0.113.7 }\nadd element inet knockwatch grant4_0 { 203.0.113.7 timeout 59000ms }\n',
+      'nft -f -\nadd element inet knockwatch grant6_0 { 2001:db8::7 }\ndelete element inet knockwatch grant6_0 { 2001:db8::7 }\n',
+    ]);
+  });
+
+  it('reports a failing nft with its reason', async () => {
+    const { runner } = recorder(() => true);
+    await expect(new NftablesBackend(plan, runner).start([], 0)).rejects.toThrow('nft -f -: exit status 1');
+  });
+});
+
+describe('iptables', () => {
+  it('replaces its chain with iptables-restore, every rule commented', () => {
+    const text = buildRestoreScript(plan, 4, [grant('203.0.113.7')]);
+    const rules = text.split('\n').filter((l) => l.startsWith('-A'));
+    expect(text.split('\n').slice(0, 2)).toEqual(['*filter', ':KNOCKWATCH - [0:0]']);
+    expect(rules.every((rule) => rule.includes('--comment knockwatch:'))).toBe(true);
+    expect(rules).toContain('-A KNOCKWATCH -s 203.0.113.7/32 -p tcp -m tcp --dport 22 -m comment --comment knockwatch:openSSH -j ACCEPT');
+    expect(rules).toContain('-A KNOCKWATCH -p tcp -m tcp --dport 7000 -m comment --comment knockwatch:openSSH,closeSSH -j LOG --log-prefix "KNOCK "');
+    expect(rules).toContain('-A KNOCKWATCH -s 192.0.2.10/32 -p tcp -m tcp --dport 22 -m comment --comment knockwatch:whitelist -j ACCEPT');
+    expect(rules.at(-1)).toBe('-A KNOCKWATCH -p tcp -m tcp --dport 8443 -m comment --comment knockwatch:gate -j DROP');
+    expect(buildRestoreScript(plan, 6, [grant('203.0.113.7')])).not.toContain('203.0.113.7');
+  });
+
+  it('checks with -C before inserting and before deleting, with -w', async () => {
+    const { runner, calls } = recorder((line) => line.includes(' -C ') && line.includes('203.0.113.8'));
+    const backend = new IptablesBackend(plan, runner);
+    await backend.open(grant('203.0.113.7'), 0);
+    await backend.open(grant('203.0.113.8'), 0);
+    await backend.close(grant('203.0.113.8'));
+    const rule = '-p tcp -m tcp --dport 22 -m comment --comment knockwatch:openSSH -j ACCEPT';
+    expect(calls).toEqual([
+      `iptables -w -C KNOCKWATCH -s 203.0.113.7/32 ${rule}`,
+      `iptables -w -C KNOCKWATCH -s 203.0.113.8/32 ${rule}`,
+      `iptables -w -I KNOCKWATCH 1 -s 203.0.113.8/32 ${rule}`,
+      `iptables -w -C KNOCKWATCH -s 203.0.113.8/32 ${rule}`,
+    ]);
+  });
+
+  it('uses ip6tables for IPv6 grants and inserts the INPUT jump only once', async () => {
+    const { runner, calls } = recorder((line) => line.startsWith('ip6tables -w -C INPUT'));
+    await new IptablesBackend(plan, runner).start([], 0);
+    expect(calls.filter((line) => line.includes('-I INPUT'))).toEqual(['ip6tables -w -I INPUT 1 -m comment --comment knockwatch -j KNOCKWATCH']);
+  });
+});
+
+describe('command', () => {
+  it.each([
+    ['/sbin/iptables -A INPUT -s %IP% -p tcp --dport 22 -j ACCEPT', ['/sbin/iptables', '-A', 'INPUT', '-s', '%IP%', '-p', 'tcp', '--dport', '22', '-j', 'ACCEPT']],
+    ['logger -t knock "opened for %IP%"', ['logger', '-t', 'knock', 'opened for %IP%']],
+    ["echo 'a b' c\\ d", ['echo', 'a b', 'c d']],
+  ])('splits %s without a shell', (text, argv) => {
+    expect(splitCommand(text)).toEqual({ ok: true, argv });
+  });
+
+  it.each(['iptables -A INPUT -s %IP% && echo ok', 'echo $(id)', 'a | b', 'a; b', 'echo `id`', 'echo "open'])('refuses shell syntax in %s', (text) => {
+    expect(splitCommand(text).ok).toBe(false);
+  });
+
+  it('puts the validated address into argv, as one word', () => {
+    expect(substituteAddress(['-s', '%IP%/32'], '2001:db8::7')).toEqual(['-s', '2001:db8::7/32']);
+  });
+
+  it('runs start_command and stop_command per grant', async () => {
+    const doors = config('[d]\nsequence = 1\nstart_command = /sbin/iptables -I INPUT -s %IP% -j ACCEPT\nstop_command = /sbin/iptables -D INPUT -s %IP% -j ACCEPT\n').doors;
+    const { runner, calls } = recorder();
+    const backend = new CommandBackend(doors, runner);
+    await backend.open({ ...grant('203.0.113.7'), door: 'd' }, 0);
+    await backend.close({ ...grant('203.0.113.7'), door: 'd' });
+    expect(calls).toEqual(['/sbin/iptables -I INPUT -s 203.0.113.7 -j ACCEPT', '/sbin/iptables -D INPUT -s 203.0.113.7 -j ACCEPT']);
+  });
+
+  it('refuses to run for an address that is not a validated one', async () => {
+    const doors = config('[d]\nsequence = 1\nstart_command = /bin/true %IP%\n').doors;
+    const { runner, calls } = recorder();
+    await expect(new CommandBackend(doors, runner).open({ ...grant('203.0.113.7'), src: '1.2.3.4 -j DROP', door: 'd' }, 0)).rejects.toThrow('unvalidated');
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses a config with shell syntax in a command', () => {
+    expect(() => config('[d]\nsequence = 1\nstop_command = iptables -D INPUT -s %IP% -j ACCEPT && echo done\n')).toThrow('[d] stop_command: expected a command without shell syntax');
+    expect(() => config('[d]\nsequence = 1\ncommand = iptables -A INPUT -s %IP% -j ACCEPT; echo done\n')).toThrow('line 3 command: expected a command without ; or #');
+  });
+});

@@ -1,0 +1,179 @@
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../src/config/load-config.js';
+import type { CommandRunner } from '../../src/firewall/command-runner.js';
+import { loadFilterFile } from '../../src/filters/load-filter.js';
+import { Daemon } from '../../src/runtime/daemon.js';
+import { builtinFilterPath } from '../../src/runtime/package-paths.js';
+
+const T0 = Date.parse('2026-11-22T09:00:00Z');
+const filter = loadFilterFile(builtinFilterPath('netfilter'));
+const noCommands: CommandRunner = { run: async () => ({ exitCode: 1, stdout: '', stderr: '', failed: true, reason: 'no commands in this test' }) };
+
+const CONFIG = `[options]
+firewall = dry-run
+log_prefix = KNOCK
+[open]
+sequence = 7000,8000,9000:udp
+seq_timeout = 5
+open_for = 30
+`;
+
+interface Harness {
+  dir: string;
+  log: string;
+  record: () => string[];
+  messages: string[];
+  clock: { now: () => number; set: (t: number) => void };
+  daemon: (configText?: string) => Daemon;
+}
+
+const dirs: string[] = [];
+const daemons: Daemon[] = [];
+afterEach(() => {
+  for (const daemon of daemons.splice(0)) daemon.halt();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function harness(): Harness {
+  const dir = mkdtempSync(join(tmpdir(), 'kw-daemon-'));
+  dirs.push(dir);
+  const log = join(dir, 'kern.log');
+  writeFileSync(log, '');
+  let now = T0;
+  const clock = { now: () => now, set: (t: number) => { now = t; } };
+  const messages: string[] = [];
+  const configPath = join(dir, 'knockwatch.ini');
+  return {
+    dir, log, messages, clock,
+    record: () => (existsSync(join(dir, 'record')) ? readFileSync(join(dir, 'record'), 'utf8').trim().split('\n') : []),
+    daemon: (configText = CONFIG) => {
+      writeFileSync(configPath, configText);
+      const daemon = new Daemon(
+        { configPath, kernLog: log, stateFile: join(dir, 'state.json'), dryRunFile: join(dir, 'record') },
+        { clock, runner: noCommands, filter, logger: { log: (level, message) => messages.push(`${level} ${message}`) } },
+        loadConfigFile(configPath),
+      );
+      daemons.push(daemon);
+      return daemon;
+    },
+  };
+}
+
+function knockLines(at: number, src = '203.0.113.7'): string {
+  const line = (offset: number, port: number, udp = false): string => {
+    const stamp = new Date(at + offset).toISOString().replace('Z', '000+00:00');
+    const tail = udp ? 'PROTO=UDP SPT=40000 DPT=9000 LEN=9' : `PROTO=TCP SPT=${40000 + port} DPT=${port} WINDOW=64240 RES=0x00 SYN URGP=0`;
+    return `${stamp} gate kernel: KNOCK IN=eth0 OUT= SRC=${src} DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF ${tail} \n`;
+  };
+  return line(0, 7000) + line(300, 8000) + line(600, 9000, true);
+}
+
+describe('daemon', () => {
+  it('opens on a knock and closes when the grant expires, on its clock', async () => {
+    const h = harness();
+    const daemon = h.daemon();
+    await daemon.start();
+    appendFileSync(h.log, knockLines(T0 + 1000));
+    daemon.poll();
+    await daemon.settle();
+    expect(h.record()).toEqual(['start 0', '+203.0.113.7 open']);
+    h.clock.set(T0 + 31_700);
+    daemon.poll();
+    await daemon.settle();
+    expect(h.record().at(-1)).toBe('-203.0.113.7 open');
+  });
+
+  it('keeps a grant across a crash and expires it on time after the restart', async () => {
+    const h = harness();
+    const first = h.daemon();
+    await first.start();
+    appendFileSync(h.log, knockLines(T0 + 1000));
+    first.poll();
+    await first.settle();
+    first.halt();
+    h.clock.set(T0 + 10_000);
+    const second = h.daemon();
+    await second.start();
+    await second.settle();
+    expect(second.grants().map((grant) => grant.src)).toEqual(['203.0.113.7']);
+    expect(h.record()).toEqual(['start 0', '+203.0.113.7 open', 'start 1']);
+    h.clock.set(T0 + 31_000);
+    second.poll();
+    await second.settle();
+    expect(h.record().at(-1)).toBe('start 1');
+    h.clock.set(T0 + 31_700);
+    second.poll();
+    await second.settle();
+    expect(h.record().at(-1)).toBe('-203.0.113.7 open');
+  });
+
+  it('resumes the log where it stopped without acting on knocks older than the timeout', async () => {
+    const h = harness();
+    const first = h.daemon();
+    await first.start();
+    first.poll();
+    await first.stop('SIGTERM');
+    // While stopped: an old knock (long before the restart) and a recent one.
+    appendFileSync(h.log, knockLines(T0 + 1000, '198.51.100.1'));
+    h.clock.set(T0 + 60_000);
+    appendFileSync(h.log, knockLines(T0 + 58_000, '198.51.100.2'));
+    const second = h.daemon();
+    await second.start();
+    second.poll();
+    await second.settle();
+    expect(second.grants().map((grant) => grant.src)).toEqual(['198.51.100.2']);
+    expect(h.messages.some((message) => message.includes('Resuming'))).toBe(true);
+  });
+
+  it('refuses an invalid config on reload and keeps the old one', async () => {
+    const h = harness();
+    const daemon = h.daemon();
+    await daemon.start();
+    writeFileSync(join(h.dir, 'knockwatch.ini'), '[open]\nsequence = 70000\n');
+    expect(await daemon.reload()).toBe(false);
+    expect(h.messages.at(-1)).toMatch(/^error Kept the running config: .*sequence: expected a port \(1-65535\), found "70000"/);
+    appendFileSync(h.log, knockLines(T0 + 1000));
+    daemon.poll();
+    await daemon.settle();
+    expect(daemon.grants()).toHaveLength(1);
+  });
+
+  it('takes a valid new config on reload and keeps live grants of doors that remain', async () => {
+    const h = harness();
+    const daemon = h.daemon();
+    await daemon.start();
+    appendFileSync(h.log, knockLines(T0 + 1000));
+    daemon.poll();
+    await daemon.settle();
+    writeFileSync(join(h.dir, 'knockwatch.ini'), CONFIG.replace('open_for = 30', 'open_for = 60'));
+    expect(await daemon.reload()).toBe(true);
+    expect(daemon.grants().map((grant) => grant.src)).toEqual(['203.0.113.7']);
+    expect(h.record().at(-1)).toBe('start 1');
+  });
+
+  it('waits for a log that does not exist yet', async () => {
+    const h = harness();
+    rmSync(h.log);
+    const daemon = h.daemon();
+    await daemon.start();
+    expect(h.messages.some((message) => message.startsWith('warning') && message.includes('does not exist'))).toBe(true);
+    writeFileSync(h.log, knockLines(T0 + 1000));
+    daemon.poll();
+    await daemon.settle();
+    expect(daemon.grants()).toHaveLength(1);
+  });
+
+  it('writes the state file atomically with grants and the log position', async () => {
+    const h = harness();
+    const daemon = h.daemon();
+    await daemon.start();
+    appendFileSync(h.log, knockLines(T0 + 1000));
+    daemon.poll();
+    const state = JSON.parse(readFileSync(join(h.dir, 'state.json'), 'utf8')) as { grants: { src: string }[]; logs: Record<string, { offset: number }> };
+    expect(state.grants.map((grant) => grant.src)).toEqual(['203.0.113.7']);
+    expect(state.logs[h.log]?.offset).toBe(readFileSync(h.log).length);
+  });
+});
