@@ -30,6 +30,8 @@ export interface DaemonDeps {
   runner: CommandRunner;
   logger: Logger;
   filter: Filter;
+  // Tests replace the backend; the daemon otherwise builds the configured one.
+  createBackend?: (kind: FirewallKind, config: Config) => FirewallBackend;
 }
 
 const TICK = 250;
@@ -89,7 +91,7 @@ export class Daemon {
     if (loaded.problem) this.emit(logEvents.stateUnreadable(this.stateFile, loaded.problem));
     this.state = loaded.state;
     this.firewallKind = chooseFirewall(this.config, this.options.firewall);
-    this.backend = createBackend(this.firewallKind, this.config, this.deps.runner, this.options.dryRunFile);
+    this.backend = this.makeBackend(this.firewallKind, this.config);
     this.pipeline = this.createPipeline(this.config, this.firewallKind);
     let expired = 0;
     for (const saved of this.state.grants) {
@@ -127,7 +129,7 @@ export class Daemon {
     await this.queue;
     const now = this.deps.clock.now();
     const kind = chooseFirewall(config, this.options.firewall);
-    const backend = createBackend(kind, config, this.deps.runner, this.options.dryRunFile);
+    const backend = this.makeBackend(kind, config);
     const pipeline = this.createPipeline(config, kind);
     for (const grant of this.grants()) {
       const door = config.doors.find((candidate) => candidate.name === grant.door && candidate.closes === undefined);
@@ -211,6 +213,10 @@ export class Daemon {
         await this.backend.start(this.grants(), this.deps.clock.now());
       }, 'reinstall');
     }
+  }
+
+  private makeBackend(kind: FirewallKind, config: Config): FirewallBackend {
+    return this.deps.createBackend?.(kind, config) ?? createBackend(kind, config, this.deps.runner, this.options.dryRunFile);
   }
 
   private createPipeline(config: Config, kind: FirewallKind): Pipeline {

@@ -1,9 +1,10 @@
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfigFile } from '../../src/config/load-config.js';
 import type { CommandRunner } from '../../src/firewall/command-runner.js';
+import { DryRunBackend } from '../../src/firewall/dry-run.js';
 import { loadFilterFile } from '../../src/filters/load-filter.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { builtinFilterPath } from '../../src/runtime/package-paths.js';
@@ -175,5 +176,44 @@ describe('daemon', () => {
     const state = JSON.parse(readFileSync(join(h.dir, 'state.json'), 'utf8')) as { grants: { src: string }[]; logs: Record<string, { offset: number }> };
     expect(state.grants.map((grant) => grant.src)).toEqual(['203.0.113.7']);
     expect(state.logs[h.log]?.offset).toBe(readFileSync(h.log).length);
+  });
+});
+
+describe('daemon and a failing firewall', () => {
+  it('logs a failed removal and retries it until the grant is gone', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    try {
+      const h = harness();
+      let failures = 2;
+      const closed: string[] = [];
+      const backend = new DryRunBackend();
+      backend.close = async (grant) => {
+        if (failures-- > 0) throw new Error('nft -f -: exit status 1: Could not process rule');
+        closed.push(grant.src);
+      };
+      writeFileSync(join(h.dir, 'knockwatch.ini'), CONFIG);
+      const daemon = new Daemon(
+        { configPath: join(h.dir, 'knockwatch.ini'), kernLog: h.log, stateFile: join(h.dir, 'state.json') },
+        { clock: h.clock, runner: noCommands, filter, logger: { log: (level, message) => h.messages.push(`${level} ${message}`) }, createBackend: () => backend },
+        loadConfigFile(join(h.dir, 'knockwatch.ini')),
+      );
+      daemons.push(daemon);
+      await daemon.start();
+      appendFileSync(h.log, knockLines(T0 + 1000));
+      daemon.poll();
+      h.clock.set(T0 + 40_000);
+      daemon.poll();
+      await daemon.settle();
+      expect(closed).toEqual([]);
+      expect(h.messages.filter((m) => m.startsWith('error Firewall close for 203.0.113.7 failed'))).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(1000);
+      await daemon.settle();
+      await vi.advanceTimersByTimeAsync(2000);
+      await daemon.settle();
+      expect(closed).toEqual(['203.0.113.7']);
+      expect(h.messages.filter((m) => m.startsWith('warning Will retry close for 203.0.113.7'))).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
