@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { explainSkip, missingPrerequisites } from '../helpers/prerequisites.js';
+import { Lab, waitFor } from './helpers/lab.js';
+
+// The real thing: packets from a client namespace, LOGged by the server namespace's real
+// firewall, written to kern.log by a real rsyslogd, read by knockwatch, which changes the
+// real nftables or iptables ruleset; a real TCP listener answers on port 22.
+const missing = missingPrerequisites(['ip', 'nft', 'iptables', 'ip6tables', 'iptables-restore', 'rsyslogd', 'nc', 'sysctl'], true);
+explainSkip('end-to-end daemon tests', missing);
+
+const OPEN_FOR = 4;
+
+describe.skipIf(missing.length > 0).each([
+  { backend: 'nftables', name: 'kwe2e-nft', subnet: 201 },
+  { backend: 'iptables', name: 'kwe2e-ipt', subnet: 202 },
+])('knockwatch with $backend, for real', ({ backend, name, subnet }) => {
+  const lab = new Lab({ name, subnet });
+  let config = '';
+
+  beforeAll(async () => {
+    await lab.up();
+    config = lab.writeConfig(`[options]
+firewall = ${backend}
+whitelist = ${lab.adminAddress}
+[openSSH]
+sequence = 7000,8000,9000:udp
+seq_timeout = 5
+tcpflags = syn,!ack
+open = 22/tcp
+open_for = ${OPEN_FOR}
+`);
+    await lab.startDaemon(config);
+  });
+
+  afterAll(() => lab.down());
+
+  it('installs the gate: before any knock a connect fails', () => {
+    expect(lab.canConnect(lab.client)).toBe(false);
+  });
+
+  it('lets a whitelisted address in without knocking', () => {
+    expect(lab.canConnect(lab.admin)).toBe(true);
+  });
+
+  it('never opens for a wrong sequence', async () => {
+    await lab.knock(lab.client, ['8000', '7000', '9000/udp']);
+    await waitFor('the broken attempt', () => lab.daemonLog.includes(`Knock of ${lab.clientAddress} on openSSH broken: wrong-port`));
+    expect(lab.daemonLog).not.toContain('Opened');
+    expect(lab.canConnect(lab.client)).toBe(false);
+  });
+
+  it('opens for the correct knock, for that address only, and closes after the lifetime', async () => {
+    await lab.knock(lab.client, ['7000', '8000', '9000/udp']);
+    await waitFor('the grant', () => lab.daemonLog.includes(`Opened 22/tcp for ${lab.clientAddress}`), 10_000);
+    expect(lab.canConnect(lab.client)).toBe(true);
+    expect(grantedAddresses()).toEqual([lab.clientAddress]);
+    const opened = Date.now();
+    await waitFor('the grant to run out', () => !lab.canConnect(lab.client), (OPEN_FOR + 5) * 1000, 200);
+    expect(Date.now() - opened).toBeGreaterThan((OPEN_FOR - 1) * 1000);
+    expect(lab.canConnect(lab.client)).toBe(false);
+  });
+
+  function listing(): string {
+    return backend === 'nftables'
+      ? lab.inServer(['nft', 'list', 'table', 'inet', 'knockwatch'])
+      : lab.inServer(['iptables', '-w', '-S', 'KNOCKWATCH']);
+  }
+
+  // Addresses with a grant in the firewall right now.
+  function grantedAddresses(): string[] {
+    const text = listing();
+    if (backend === 'nftables') {
+      const sets = text.match(/set grant4_\d+ \{[^}]*\}/g) ?? [];
+      return sets.flatMap((set) => set.match(/10\.\d+\.\d+\.\d+/g) ?? []);
+    }
+    return [...text.matchAll(/-s (\S+)\/32 .*knockwatch:openSSH.*-j ACCEPT/g)].map((m) => m[1] ?? '');
+  }
+
+  it(`tags everything it installs as knockwatch's (${backend})`, () => {
+    const listing = backend === 'nftables'
+      ? lab.inServer(['nft', 'list', 'table', 'inet', 'knockwatch'])
+      : lab.inServer(['iptables', '-w', '-S', 'KNOCKWATCH']);
+    expect(listing).toContain('knockwatch:gate');
+    expect(listing).toContain(lab.adminAddress);
+  });
+
+  it('keeps the whitelist and the gate after SIGKILL', async () => {
+    expect(await lab.stopDaemon('SIGKILL')).toBe(null);
+    expect(lab.canConnect(lab.admin)).toBe(true);
+    expect(lab.canConnect(lab.client)).toBe(false);
+  });
+
+  it('after a restart keeps live grants, drops ones it does not know, and expires on time', async () => {
+    await lab.startDaemon(config);
+    await lab.knock(lab.client, ['7000', '8000', '9000/udp']);
+    await waitFor('the grant', () => lab.daemonLog.includes(`Opened 22/tcp for ${lab.clientAddress}`));
+    await waitFor('the state file', () => lab.stateFileHas(lab.clientAddress), 3000);
+    const opened = Date.now();
+    expect(await lab.stopDaemon('SIGKILL')).toBe(null);
+    // Something in knockwatch's piece that knockwatch never granted.
+    const stranger = `10.${subnet}.1.99`;
+    if (backend === 'nftables') lab.inServer(['nft', 'add', 'element', 'inet', 'knockwatch', 'grant4_0', `{ ${stranger} }`]);
+    else lab.inServer(['iptables', '-w', '-I', 'KNOCKWATCH', '1', '-s', `${stranger}/32`, '-p', 'tcp', '-m', 'tcp', '--dport', '22', '-m', 'comment', '--comment', 'knockwatch:openSSH', '-j', 'ACCEPT']);
+    expect(grantedAddresses()).toContain(stranger);
+    await lab.startDaemon(config);
+    expect(grantedAddresses()).toEqual([lab.clientAddress]);
+    expect(lab.canConnect(lab.client)).toBe(true);
+    await waitFor('the restored grant to run out', () => !lab.canConnect(lab.client), (OPEN_FOR + 5) * 1000, 200);
+    expect(Date.now() - opened).toBeGreaterThan((OPEN_FOR - 1) * 1000);
+  });
+
+  it('stops cleanly on SIGTERM, leaving the gate and the whitelist', async () => {
+    expect(await lab.stopDaemon('SIGTERM')).toBe(0);
+    expect(lab.daemonLog).toContain('Stopped.');
+    expect(lab.canConnect(lab.admin)).toBe(true);
+    expect(lab.canConnect(lab.client)).toBe(false);
+  });
+
+  it('knockwatch flush removes its own piece and nothing else', () => {
+    if (backend === 'nftables') lab.inServer(['nft', 'add', 'table', 'inet', 'admins_own']);
+    else lab.inServer(['iptables', '-w', '-A', 'INPUT', '-p', 'tcp', '--dport', '2222', '-j', 'ACCEPT']);
+    const out = lab.inServer([process.execPath, lab.bin, 'flush']);
+    expect(out).toMatch(/^Removed /);
+    if (backend === 'nftables') {
+      const tables = lab.inServer(['nft', 'list', 'tables']);
+      expect(tables).toContain('table inet admins_own');
+      expect(tables).not.toContain('knockwatch');
+    } else {
+      const rules = lab.inServer(['iptables', '-w', '-S']);
+      expect(rules).not.toContain('KNOCKWATCH');
+      expect(rules).toContain('-A INPUT -p tcp -m tcp --dport 2222 -j ACCEPT');
+    }
+    expect(lab.canConnect(lab.client)).toBe(true);
+  });
+});

@@ -1,0 +1,179 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../../../src/runtime/package-paths.js';
+
+const HERE = join(packageRoot(), 'test/e2e/helpers');
+const BIN = join(packageRoot(), 'dist/src/cli/bin.js');
+
+function sh(file: string, args: readonly string[], allowFail = false): string {
+  const result = spawnSync(file, [...args], { encoding: 'utf8', timeout: 20_000 });
+  if (!allowFail && result.status !== 0) throw new Error(`${file} ${args.join(' ')}: ${result.stderr || result.error?.message}`);
+  return result.stdout;
+}
+
+// Waits for a condition, polling; bounded in time.
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000, everyMs = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export interface LabOptions {
+  // Namespace names start with this; addresses are 10.<subnet>.1.0/24 (client) and .2.0/24 (admin).
+  name: string;
+  subnet: number;
+}
+
+// A server namespace with a client and an admin namespace wired to it by veth pairs, a
+// real rsyslogd writing kern.log from the kernel log, and a TCP listener on port 22.
+export class Lab {
+  readonly dir = mkdtempSync(join(tmpdir(), 'knockwatch-e2e-'));
+  readonly kernLog = join(this.dir, 'kern.log');
+  readonly server: string;
+  readonly client: string;
+  readonly admin: string;
+  readonly serverAddress: string;
+  readonly clientAddress: string;
+  readonly adminAddress: string;
+  private readonly children: ChildProcess[] = [];
+  private oldLogAllNetns = '0';
+  daemon: ChildProcess | undefined;
+  daemonLog = '';
+
+  constructor(private readonly options: LabOptions) {
+    this.server = `${options.name}-srv`;
+    this.client = `${options.name}-cli`;
+    this.admin = `${options.name}-adm`;
+    this.serverAddress = `10.${options.subnet}.1.1`;
+    this.clientAddress = `10.${options.subnet}.1.2`;
+    this.adminAddress = `10.${options.subnet}.2.2`;
+  }
+
+  async up(): Promise<void> {
+    this.down(true);
+    this.oldLogAllNetns = readFileSync('/proc/sys/net/netfilter/nf_log_all_netns', 'utf8').trim();
+    sh('sysctl', ['-q', '-w', 'net.netfilter.nf_log_all_netns=1']);
+    for (const ns of [this.server, this.client, this.admin]) {
+      sh('ip', ['netns', 'add', ns]);
+      sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    }
+    const s = this.options.subnet;
+    this.wire(this.client, `10.${s}.1.1/24`, `10.${s}.1.2/24`, 'c');
+    this.wire(this.admin, `10.${s}.2.1/24`, `10.${s}.2.2/24`, 'a');
+    await this.startRsyslog();
+    const listener = this.spawnIn(this.server, [process.execPath, join(HERE, 'listen.mjs'), '22']);
+    await new Promise<void>((resolve, reject) => {
+      listener.stdout?.once('data', () => resolve());
+      listener.once('exit', (code) => reject(new Error(`listener exited with ${code}`)));
+    });
+  }
+
+  private wire(peer: string, serverCidr: string, peerCidr: string, tag: string): void {
+    const a = `kw${this.options.subnet}${tag}0`;
+    const b = `kw${this.options.subnet}${tag}1`;
+    sh('ip', ['link', 'add', a, 'netns', this.server, 'type', 'veth', 'peer', 'name', b, 'netns', peer]);
+    sh('ip', ['-n', this.server, 'addr', 'add', serverCidr, 'dev', a]);
+    sh('ip', ['-n', peer, 'addr', 'add', peerCidr, 'dev', b]);
+    sh('ip', ['-n', this.server, 'link', 'set', a, 'up']);
+    sh('ip', ['-n', peer, 'link', 'set', b, 'up']);
+  }
+
+  private async startRsyslog(): Promise<void> {
+    const conf = join(this.dir, 'rsyslog.conf');
+    writeFileSync(conf, [
+      `global(workDirectory="${this.dir}")`,
+      'module(load="imklog")',
+      `kern.* action(type="omfile" file="${this.kernLog}" template="RSYSLOG_FileFormat")`,
+      '',
+    ].join('\n'));
+    writeFileSync(this.kernLog, '');
+    const rsyslog = spawn('rsyslogd', ['-n', '-f', conf, '-i', join(this.dir, 'rsyslogd.pid')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.children.push(rsyslog);
+    // Proof that rsyslogd reads the kernel log: a LOG line from the server namespace arrives.
+    sh('ip', ['netns', 'exec', this.server, 'iptables', '-w', '-I', 'OUTPUT', '-p', 'udp', '--dport', '9', '-j', 'LOG', '--log-prefix', `kwprobe-${this.options.name} `]);
+    await waitFor('rsyslogd to write kern.log', () => {
+      this.sendProbe();
+      return readFileSync(this.kernLog, 'utf8').includes(`kwprobe-${this.options.name}`);
+    }, 15_000, 200);
+    sh('ip', ['netns', 'exec', this.server, 'iptables', '-w', '-D', 'OUTPUT', '-p', 'udp', '--dport', '9', '-j', 'LOG', '--log-prefix', `kwprobe-${this.options.name} `]);
+  }
+
+  private sendProbe(): void {
+    sh('ip', ['netns', 'exec', this.server, process.execPath, '-e',
+      "const s=require('dgram').createSocket('udp4');s.send('p',9,'127.0.0.1',()=>s.close())"], true);
+  }
+
+  spawnIn(ns: string, argv: readonly string[]): ChildProcess {
+    const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.children.push(child);
+    return child;
+  }
+
+  readonly bin = BIN;
+
+  stateFileHas(text: string): boolean {
+    const path = join(this.dir, 'state.json');
+    return existsSync(path) && readFileSync(path, 'utf8').includes(text);
+  }
+
+  writeConfig(text: string): string {
+    const path = join(this.dir, 'knockwatch.ini');
+    writeFileSync(path, text);
+    return path;
+  }
+
+  async startDaemon(configPath: string, extra: readonly string[] = []): Promise<void> {
+    this.daemonLog = '';
+    const daemon = this.spawnIn(this.server, [process.execPath, BIN, 'run', '--config', configPath, '--log', this.kernLog,
+      '--state-file', join(this.dir, 'state.json'), ...extra]);
+    this.daemon = daemon;
+    daemon.stderr?.on('data', (chunk: Buffer) => { this.daemonLog += chunk.toString(); });
+    await waitFor('the daemon to start', () => this.daemonLog.includes('Started with') || daemon.exitCode !== null, 15_000);
+    if (daemon.exitCode !== null) throw new Error(`knockwatch exited with ${daemon.exitCode}: ${this.daemonLog}`);
+  }
+
+  async stopDaemon(signal: NodeJS.Signals): Promise<number | null> {
+    const daemon = this.daemon;
+    if (daemon === undefined || daemon.exitCode !== null) return daemon?.exitCode ?? null;
+    const exited = new Promise<number | null>((resolve) => daemon.once('exit', (code) => resolve(code)));
+    // `ip netns exec` execs node, so the child's PID is knockwatch's own.
+    daemon.kill(signal);
+    return await exited;
+  }
+
+  // Knocks from a namespace; resolves to the time the last knock left (epoch ms).
+  async knock(from: string, steps: readonly string[], gapMs = 50): Promise<number> {
+    const result = spawnSync('ip', ['netns', 'exec', from, process.execPath, join(HERE, 'knock.mjs'), this.serverAddress, String(gapMs), ...steps], { encoding: 'utf8', timeout: 20_000 });
+    if (result.status !== 0) throw new Error(`knock failed: ${result.stderr}`);
+    return Number(result.stdout.trim());
+  }
+
+  // The server's address on the link to a namespace.
+  serverAddressFor(from: string): string {
+    return from === this.admin ? `10.${this.options.subnet}.2.1` : this.serverAddress;
+  }
+
+  // Whether a new TCP connection to the protected port gets through.
+  canConnect(from: string, port = 22): boolean {
+    const result = spawnSync('ip', ['netns', 'exec', from, 'nc', '-z', '-w', '1', this.serverAddressFor(from), String(port)], { timeout: 10_000 });
+    return result.status === 0;
+  }
+
+  inServer(argv: readonly string[]): string {
+    return sh('ip', ['netns', 'exec', this.server, ...argv], true);
+  }
+
+  down(quiet = false): void {
+    for (const child of this.children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const ns of [this.server, this.client, this.admin]) sh('ip', ['netns', 'del', ns], true);
+    if (!quiet) {
+      sh('sysctl', ['-q', '-w', `net.netfilter.nf_log_all_netns=${this.oldLogAllNetns}`], true);
+      if (existsSync(this.dir)) rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+}
