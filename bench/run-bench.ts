@@ -8,6 +8,7 @@ import { loadFilterFile } from '../src/filters/load-filter.js';
 import { builtinFilterPath, demoConfigPath } from '../src/runtime/package-paths.js';
 import { replayFiles } from '../src/runtime/replay.js';
 import { generateKernLog } from './generate-kern-log.js';
+import { measureGrantLatency } from './latency.js';
 
 // `npm run bench`: prints figures; it asserts nothing and never fails on speed.
 async function main(): Promise<void> {
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  await measureGrantLatency();
 }
 
 await main();

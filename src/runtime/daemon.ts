@@ -272,6 +272,7 @@ export class Daemon {
       try {
         if (op === 'open') await this.backend.open(grant, this.deps.clock.now());
         else await this.backend.extend(grant, this.deps.clock.now());
+        this.emit(logEvents.applied(op, src, door));
       } catch (error) {
         this.emit(logEvents.firewallFailed(`${op} for ${src}`, (error as Error).message));
         this.retry(`${op} for ${src}`, attempt, () => this.applyGrant(op, src, door, attempt + 1));

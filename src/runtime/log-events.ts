@@ -54,6 +54,8 @@ export const logEvents = {
       case 'error': return { level: 'error', message: `Reading ${path} failed: ${notice.message}. Check that the file is readable.` };
     }
   },
+  applied: (op: string, src: string, door: string): LogEvent =>
+    ({ level: 'debug', message: `Firewall ${op} for ${src} (${door}) is in force.` }),
   invalidLines: (count: number, reason: string): LogEvent =>
     ({ level: 'warning', message: `Skipped ${count} invalid log line${count === 1 ? '' : 's'} (${reason}).` }),
   reloaded: (config: string): LogEvent => ({ level: 'notice', message: `Reloaded ${config}.` }),

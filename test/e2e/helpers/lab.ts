@@ -147,8 +147,9 @@ export class Lab {
   }
 
   // Knocks from a namespace; resolves to the time the last knock left (epoch ms).
-  async knock(from: string, steps: readonly string[], gapMs = 50): Promise<number> {
-    const result = spawnSync('ip', ['netns', 'exec', from, process.execPath, join(HERE, 'knock.mjs'), this.serverAddress, String(gapMs), ...steps], { encoding: 'utf8', timeout: 20_000 });
+  async knock(from: string, steps: readonly string[], gapMs = 50, sourceAddress?: string): Promise<number> {
+    const result = spawnSync('ip', ['netns', 'exec', from, process.execPath, join(HERE, 'knock.mjs'), this.serverAddressFor(from), String(gapMs), ...steps],
+      { encoding: 'utf8', timeout: 20_000, env: { ...process.env, KNOCK_FROM: sourceAddress ?? '' } });
     if (result.status !== 0) throw new Error(`knock failed: ${result.stderr}`);
     return Number(result.stdout.trim());
   }
