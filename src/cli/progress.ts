@@ -9,7 +9,7 @@ export function createProgress(out: Output, totalBytes: number | undefined): {
   done(): void;
 } {
   const enabled = out.isTTY === true && (totalBytes === undefined || totalBytes >= LARGE_INPUT);
-  let lastDraw = 0;
+  let lastDraw = -Infinity;
   let drawn = false;
   return {
     update(bytes, lines) {

@@ -188,14 +188,19 @@ export class FileFollower {
 
   private drain(): void {
     if (this.fd === undefined) return;
+    this.offset = this.readFrom(this.fd, this.offset, this.splitter);
+    this.pendingBytes = this.splitter.pendingBytes();
+    if (this.firstLineHash === '') this.firstLineHash = this.hashFirstLine();
+  }
+
+  // Reads from `offset` to the end of the file, hands out the whole lines, returns the new offset.
+  private readFrom(fd: number, offset: number, splitter: LineSplitter): number {
     const buffer = Buffer.allocUnsafe(CHUNK);
     for (;;) {
-      const read = readSync(this.fd, buffer, 0, CHUNK, this.offset);
-      if (read === 0) break;
-      this.offset += read;
-      const { lines } = this.splitter.push(buffer.subarray(0, read));
-      this.pendingBytes = this.splitter.pendingBytes();
-      if (this.firstLineHash === '') this.firstLineHash = this.hashFirstLine();
+      const read = readSync(fd, buffer, 0, CHUNK, offset);
+      if (read === 0) return offset;
+      offset += read;
+      const { lines } = splitter.push(buffer.subarray(0, read));
       if (lines.length > 0) this.options.onLines(lines);
     }
   }
@@ -203,14 +208,7 @@ export class FileFollower {
   private drainPrevious(): void {
     const previous = this.previous;
     if (previous === undefined) return;
-    const buffer = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
-      const read = readSync(previous.fd, buffer, 0, CHUNK, previous.offset);
-      if (read === 0) break;
-      previous.offset += read;
-      const { lines } = previous.splitter.push(buffer.subarray(0, read));
-      if (lines.length > 0) this.options.onLines(lines);
-    }
+    previous.offset = this.readFrom(previous.fd, previous.offset, previous.splitter);
     if (this.now() >= previous.until) this.closePrevious();
   }
 

@@ -72,14 +72,19 @@ function knockLines(at: number, src = '203.0.113.7'): string {
   return line(0, 7000) + line(300, 8000) + line(600, 9000, true);
 }
 
+// Appends to the log and lets the daemon read it and finish its firewall work.
+async function feed(daemon: Daemon, log: string, text: string): Promise<void> {
+  appendFileSync(log, text);
+  daemon.poll();
+  await daemon.settle();
+}
+
 describe('daemon', () => {
   it('opens on a knock and closes when the grant expires, on its clock', async () => {
     const h = harness();
     const daemon = h.daemon();
     await daemon.start();
-    appendFileSync(h.log, knockLines(T0 + 1000));
-    daemon.poll();
-    await daemon.settle();
+    await feed(daemon, h.log, knockLines(T0 + 1000));
     expect(h.record()).toEqual(['start 0', '+203.0.113.7 open']);
     h.clock.set(T0 + 31_700);
     daemon.poll();
@@ -91,9 +96,7 @@ describe('daemon', () => {
     const h = harness();
     const first = h.daemon();
     await first.start();
-    appendFileSync(h.log, knockLines(T0 + 1000));
-    first.poll();
-    await first.settle();
+    await feed(first, h.log, knockLines(T0 + 1000));
     first.halt();
     h.clock.set(T0 + 10_000);
     const second = h.daemon();
@@ -136,9 +139,7 @@ describe('daemon', () => {
     writeFileSync(join(h.dir, 'knockwatch.ini'), '[open]\nsequence = 70000\n');
     expect(await daemon.reload()).toBe(false);
     expect(h.messages.at(-1)).toMatch(/^error Kept the running config: .*sequence: expected a port \(1-65535\), found "70000"/);
-    appendFileSync(h.log, knockLines(T0 + 1000));
-    daemon.poll();
-    await daemon.settle();
+    await feed(daemon, h.log, knockLines(T0 + 1000));
     expect(daemon.grants()).toHaveLength(1);
   });
 
@@ -146,9 +147,7 @@ describe('daemon', () => {
     const h = harness();
     const daemon = h.daemon();
     await daemon.start();
-    appendFileSync(h.log, knockLines(T0 + 1000));
-    daemon.poll();
-    await daemon.settle();
+    await feed(daemon, h.log, knockLines(T0 + 1000));
     writeFileSync(join(h.dir, 'knockwatch.ini'), CONFIG.replace('open_for = 30', 'open_for = 60'));
     expect(await daemon.reload()).toBe(true);
     expect(daemon.grants().map((grant) => grant.src)).toEqual(['203.0.113.7']);
