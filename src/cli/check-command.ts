@@ -37,6 +37,8 @@ export function describeConfig(config: Config): string[] {
   show('timezone', options.timeZone ?? '(local)');
   show('max_tracked', String(options.maxTracked));
   show('retransmit_window', formatSeconds(options.retransmitWindow));
+  show('maxretry', `${options.maxRetry} sshd failures within ${formatSeconds(options.findTime)} ban for ${formatSeconds(options.banTime)} (doubling per repeat, at most ${formatSeconds(options.banTimeMax)})`);
+  show('logout_grace', formatSeconds(options.logoutGrace));
   if (options.trapPorts.length > 0) show('trap_ports', `${options.trapPorts.map(formatStep).join(', ')} (refused for ${formatSeconds(options.trapFor)})`);
   for (const door of config.doors) out.push('', ...describeDoor(door));
   if (config.unused.length > 0) {

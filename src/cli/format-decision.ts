@@ -3,7 +3,7 @@ import type { Decision } from '../engine/decisions.js';
 import { formatSeconds, formatTime } from './format-time.js';
 
 // Decisions shown without -v: what an admin needs to see of a log.
-const TIMELINE = new Set<Decision['type']>(['open', 'extend', 'close', 'expire', 'broken', 'flags', 'trapped']);
+const TIMELINE = new Set<Decision['type']>(['open', 'extend', 'close', 'expire', 'broken', 'flags', 'trapped', 'banned', 'unbanned', 'login', 'logout']);
 
 export function isTimelineDecision(decision: Decision, verbose: boolean): boolean {
   return verbose || TIMELINE.has(decision.type);
@@ -35,6 +35,16 @@ export function formatDecision(decision: Decision, zone: string | undefined, doo
       return `${head} ${formatStep(decision.knock)} from port ${decision.spt} again: one knock`;
     case 'completed':
       return `${head} ${d}  sequence complete`;
+    case 'login':
+      return `${head} ssh login of ${JSON.stringify(decision.user)} (sshd pid ${decision.pid})`;
+    case 'logout':
+      return `${head} last ssh session ended (sshd pid ${decision.pid})`;
+    case 'failure':
+      return `${head} ssh login failed (${decision.count} within findtime)`;
+    case 'banned':
+      return `${head} ${decision.failures} failed logins: banned until ${formatTime(decision.until, zone)}${decision.offense > 1 ? ` (offense ${decision.offense}, ban doubled)` : ''}`;
+    case 'unbanned':
+      return `${head} ban over`;
   }
 }
 

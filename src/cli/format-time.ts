@@ -12,6 +12,7 @@ export function formatTime(epoch: number, zone: string | undefined): string {
 export function formatSeconds(ms: number): string {
   if (!Number.isFinite(ms)) return 'until closed';
   const seconds = ms / 1000;
+  if (seconds >= 86400 && seconds % 86400 === 0) return `${seconds / 86400}d`;
   if (seconds >= 3600 && seconds % 3600 === 0) return `${seconds / 3600}h`;
   if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60}m`;
   return `${Number(seconds.toFixed(3))}s`;

@@ -19,6 +19,7 @@ const OPTIONS = {
   timezone: { type: 'string' },
   filter: { type: 'string' },
   log: { type: 'string', short: 'l' },
+  'auth-log': { type: 'string', multiple: true },
   firewall: { type: 'string' },
   'state-file': { type: 'string' },
   record: { type: 'string' },
@@ -34,6 +35,7 @@ export type CliValues = {
   timezone?: string | undefined;
   filter?: string | undefined;
   log?: string | undefined;
+  'auth-log'?: string[] | undefined;
   firewall?: string | undefined;
   'state-file'?: string | undefined;
   record?: string | undefined;

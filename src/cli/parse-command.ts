@@ -62,7 +62,7 @@ export async function runParse(files: readonly string[], values: CliValues, deps
 function describeEvent(event: KnockEvent, zone: string | undefined): string {
   const time = formatTime(event.time, zone);
   if (event.type === 'ssh') {
-    return `${time} ssh ${event.kind} ${event.src} pid ${event.pid}${event.user !== undefined ? ` user ${JSON.stringify(event.user)}` : ''}${event.method ? ` ${event.method}` : ''}`;
+    return `${time} ssh ${event.kind} ${event.src ?? '(by pid)'} pid ${event.pid}${event.user !== undefined ? ` user ${JSON.stringify(event.user)}` : ''}${event.method ? ` ${event.method}` : ''}${event.invalidUser ? ' (invalid user)' : ''}`;
   }
   const port = event.proto === 'icmp' ? '' : ` ${event.dport} from port ${event.spt}`;
   const flags = event.proto === 'tcp' ? ` [${formatFlags(event.flags) || 'no flags'}]` : '';

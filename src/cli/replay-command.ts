@@ -9,7 +9,8 @@ import { line, type CliDeps } from './output.js';
 import { createProgress } from './progress.js';
 
 export async function runReplay(files: readonly string[], values: CliValues, deps: CliDeps): Promise<number> {
-  const totalBytes = checkInputFiles(files);
+  const authFiles = values['auth-log'] ?? [];
+  const totalBytes = checkInputFiles(files) + (authFiles.length > 0 ? checkInputFiles(authFiles) : 0);
   const config = loadConfigFor(values, demoConfig());
   const zone = resolveTimeZone(values, config);
   const verbose = values.verbose === true;
@@ -20,6 +21,8 @@ export async function runReplay(files: readonly string[], values: CliValues, dep
     files,
     config,
     filter: loadFilter('netfilter'),
+    authFiles,
+    authFilter: authFiles.length > 0 ? loadFilter('sshd') : undefined,
     timeZone: zone,
     clock: systemClock,
     sink: (decision) => {
@@ -39,7 +42,7 @@ function summaryJson(result: ReplayResult): Record<string, unknown> {
   return {
     type: 'summary',
     lines: stats.lines, matched: stats.matched, missed: stats.missed, ignored: stats.ignored,
-    invalid: stats.invalid, oversize: stats.oversize, otherPort: stats.otherPort, knocks: stats.knocks, otherPrefix: stats.otherPrefix,
+    sshEvents: stats.sshEvents, invalid: stats.invalid, oversize: stats.oversize, otherPort: stats.otherPort, knocks: stats.knocks, otherPrefix: stats.otherPrefix,
     doors: Object.fromEntries(stats.doors),
     granted: [...stats.granted],
     stillOpen: result.stillOpen.map((grant) => ({ src: grant.src, door: grant.door })),
@@ -59,6 +62,7 @@ function printSummary(result: ReplayResult, zone: string | undefined, deps: CliD
   for (const [name, counters] of stats.doors) {
     line(out, `  ${name.padEnd(nameWidth)}  ${String(counters.started).padStart(7)}  ${String(counters.completed).padStart(9)}  ${String(counters.broken).padStart(6)}`);
   }
+  if (stats.sshEvents > 0) line(out, `  sshd events    ${stats.sshEvents}`);
   line(out, `  addresses granted: ${stats.granted.size}${stats.granted.size > 0 ? ` (${[...stats.granted].join(', ')})` : ''}`);
   for (const grant of result.stillOpen) {
     line(out, `  still open at the end of the log: ${grant.src} ${grant.door} ${grant.ports.map(formatStep).join(',')} until ${formatTime(grant.expires, zone)}`);

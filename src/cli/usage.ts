@@ -1,7 +1,7 @@
 export const USAGE = `knockwatch: port knocking from the kernel log
 
 Usage:
-  knockwatch [run] [--config FILE] [--log PATH] [--firewall KIND] [--state-file PATH]
+  knockwatch [run] [--config FILE] [--log PATH] [--auth-log PATH] [--firewall KIND] [--state-file PATH]
       Follow the kernel log and open the firewall for addresses that knock correctly.
       Runs in the foreground (systemd: systemd/knockwatch.service). SIGHUP reloads the
       config (a bad one is refused and the old kept); SIGTERM stops.
@@ -10,11 +10,12 @@ Usage:
   knockwatch flush
       Remove knockwatch's own firewall state (table inet knockwatch, chain KNOCKWATCH)
       and nothing else.
-  knockwatch replay FILE... [--config FILE] [-v] [--json] [--timezone ZONE]
+  knockwatch replay FILE... [--auth-log FILE]... [--config FILE] [-v] [--json] [--timezone ZONE]
       Run logs through the pipeline with the dry-run firewall and print each decision
       (OPEN, EXTEND, CLOSE, EXPIRE, BROKEN with its reason) and a summary. FILE may be
-      .gz or - for standard input; several files are read in order. Without --config the
-      demo config in logs-samples/ is used.
+      .gz or - for standard input; several files are read in order. --auth-log adds sshd's
+      log, merged by time (logins, logouts, failed logins). Without --config the demo config
+      in logs-samples/ is used.
   knockwatch parse FILE [--filter netfilter|PATH.conf] [--json] [--timezone ZONE]
       Show how a filter reads a log: lines matched, missed, ignored, invalid, and the events.
   knockwatch check [--config FILE] [--firewall KIND]
@@ -24,6 +25,8 @@ Usage:
 Options:
   -c, --config FILE     config file (default /etc/knockwatch/knockwatch.ini)
   -l, --log PATH        kernel log to follow (default: kern_log of the config)
+      --auth-log PATH   sshd's log (default: auth_log of the config): logouts close,
+                        failed logins revoke and ban
       --firewall KIND   nftables | iptables | command | dry-run (overrides the config)
       --state-file PATH grants and log positions across restarts
       --record FILE     with the dry-run firewall, append +ADDR/-ADDR lines to FILE

@@ -20,6 +20,11 @@ export const DEFAULTS = {
   maxTracked: 50_000,
   retransmitWindow: 5_000,
   trapFor: 300_000,
+  maxRetry: 5,
+  findTime: 600_000,
+  banTime: 600_000,
+  banTimeMax: 7 * 86_400_000,
+  logoutGrace: 0,
 } as const;
 
 export function loadConfigFile(path: string): Config {
@@ -83,6 +88,11 @@ function readOptions(reader: SectionReader, unused: string[]): Options {
     retransmitWindow: reader.parse('retransmit_window', parseDuration, DEFAULTS.retransmitWindow),
     trapPorts,
     trapFor: reader.parse('trap_for', parseDuration, DEFAULTS.trapFor),
+    maxRetry: reader.parse('maxretry', (text) => parseCount(text, 1, 1000), DEFAULTS.maxRetry),
+    findTime: reader.parse('findtime', parseDuration, DEFAULTS.findTime),
+    banTime: reader.parse('bantime', parseDuration, DEFAULTS.banTime),
+    banTimeMax: reader.parse('bantime_max', parseDuration, DEFAULTS.banTimeMax),
+    logoutGrace: reader.parse('logout_grace', parseDuration, DEFAULTS.logoutGrace),
   };
 }
 

@@ -48,6 +48,13 @@ export interface Options {
   retransmitWindow: number;
   trapPorts: readonly DoorStep[];
   trapFor: number;
+  // sshd failures: maxretry within findtime bans for bantime (doubling per repeat, up to
+  // bantime_max); a logout closes close_on_logout grants after logout_grace.
+  maxRetry: number;
+  findTime: number;
+  banTime: number;
+  banTimeMax: number;
+  logoutGrace: number;
 }
 
 export interface Config {

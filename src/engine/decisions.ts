@@ -13,6 +13,11 @@ export type Decision =
   | { type: 'open'; time: number; src: string; door: string; ports: readonly DoorStep[]; expires: number }
   | { type: 'extend'; time: number; src: string; door: string; expires: number }
   | { type: 'close'; time: number; src: string; door: string; by: string }
-  | { type: 'expire'; time: number; src: string; door: string };
+  | { type: 'expire'; time: number; src: string; door: string }
+  | { type: 'login'; time: number; src: string; user: string; pid: number }
+  | { type: 'logout'; time: number; src: string; pid: number; closeAt: number }
+  | { type: 'failure'; time: number; src: string; count: number }
+  | { type: 'banned'; time: number; src: string; until: number; failures: number; offense: number }
+  | { type: 'unbanned'; time: number; src: string };
 
 export type DecisionType = Decision['type'];

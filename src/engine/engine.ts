@@ -34,6 +34,8 @@ const RECENT_LIMIT = 8;
 // the `now` passed to cleanup(), so replay and live mode decide alike.
 export class Engine {
   private readonly sources = new Map<string, SourceState>();
+  // Addresses banned for failed logins: their knocks are refused until then.
+  private readonly banned = new Map<string, number>();
   private readonly oneTimeUsed = new Map<string, number>();
   private readonly index: Map<number, Door[]>;
   private readonly trapKeys: Set<number>;
@@ -80,6 +82,14 @@ export class Engine {
     let state = this.sources.get(knock.src);
     if (state === undefined && doorsHere === undefined && !this.trapKeys.has(key)) return [];
     const decisions: Decision[] = [];
+    const bannedUntil = this.banned.get(knock.src);
+    if (bannedUntil !== undefined) {
+      if (bannedUntil > knock.time) {
+        if (doorsHere !== undefined) decisions.push({ type: 'refused', time: knock.time, src: knock.src, until: bannedUntil, reason: 'banned' });
+        return decisions;
+      }
+      this.banned.delete(knock.src);
+    }
 
     if (state !== undefined) {
       this.expireAttempts(state, knock.src, knock.time, decisions);
@@ -124,6 +134,16 @@ export class Engine {
     state.attempts = started;
     this.rememberSyn(state, knock, key);
     return decisions;
+  }
+
+  // Refuses an address's knocks until `until`, ending its attempts in progress.
+  ban(src: string, until: number): void {
+    this.banned.set(src, until);
+    this.sources.delete(src);
+  }
+
+  unban(src: string): void {
+    this.banned.delete(src);
   }
 
   // Ends attempts past their timeout and forgets sources with nothing left to remember.

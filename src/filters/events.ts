@@ -33,10 +33,13 @@ export interface SshAuth {
   type: 'ssh';
   time: number;
   kind: SshAuthKind;
-  src: string;
+  // Absent on pam_unix session lines: the pid ties them to their connection.
+  src: string | undefined;
   pid: number;
-  user?: string;
-  method?: string;
+  user: string | undefined;
+  method: string | undefined;
+  // "Failed ... for invalid user ...".
+  invalidUser: boolean;
 }
 
 export type KnockEvent = Knock | SshAuth;

@@ -25,6 +25,9 @@ export interface FilterMatch {
   groups: Record<string, string | undefined>;
 }
 
+// The events the code can build from a match (filters/*.conf name them per regex).
+const EVENT_KINDS: ReadonlySet<string> = new Set(['knock', 'accepted', 'failed', 'invalid-user', 'session-opened', 'session-closed', 'disconnected']);
+
 const HOST_PATTERN = '(?:\\[(?<host6>[0-9A-Fa-f:.]{2,45})\\]|(?<host>[0-9A-Fa-f:.]{2,45}))';
 
 export function loadFilterFile(path: string): Filter {
@@ -43,10 +46,12 @@ export function compileFilter(text: string, fileName: string): Filter {
   const rules = splitLines(definition.get('failregex') ?? '').map((line) => {
     const colon = /^([a-z][\w-]*):\s+(.*)$/.exec(line);
     if (!colon) throw new Error(`${fileName} [Definition] failregex: expected "kind: ^regex$", found "${line.slice(0, 60)}".`);
+    const kind = colon[1] ?? '';
+    if (!EVENT_KINDS.has(kind)) throw new Error(`${fileName} [Definition] failregex: expected a kind from ${[...EVENT_KINDS].join(', ')}, found "${kind}".`);
     const named = compileAnchored(colon[2] ?? '', fileName, 'failregex');
     if (named.source.includes('\\k<')) throw new Error(`${fileName} [Definition] failregex: named back references (\\k<name>) are not supported.`);
     const { source, names } = stripGroupNames(named.source);
-    return { kind: colon[1] ?? '', regex: new RegExp(source), groupNames: names };
+    return { kind, regex: new RegExp(source), groupNames: names };
   });
   if (rules.length === 0) throw new Error(`${fileName} [Definition] failregex: expected at least one regex, found none.`);
   const ignore = splitLines(definition.get('ignoreregex') ?? '').map((line) => compileAnchored(line, fileName, 'ignoreregex'));

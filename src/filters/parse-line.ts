@@ -1,4 +1,5 @@
 import { buildKnock } from './build-knock.js';
+import { buildSshAuth, isSshKind } from './build-ssh-auth.js';
 import type { KnockEvent } from './events.js';
 import { matchFilter, type Filter } from './load-filter.js';
 import { parseSyslogEnvelope } from './syslog-envelope.js';
@@ -26,8 +27,9 @@ export type EventBuilder = (kind: string, groups: Record<string, string | undefi
   => { ok: true; event: KnockEvent } | { ok: false; reason: string };
 
 // Every kind a filter's failregex may name, and how its named groups become an event.
-export const buildEvent: EventBuilder = (kind, groups, time) => {
+export const buildEvent: EventBuilder = (kind, groups, time, pid) => {
   if (kind === 'knock') return buildKnock(groups, time);
+  if (isSshKind(kind)) return buildSshAuth(kind, groups, time, pid);
   return { ok: false, reason: `no event of kind "${kind}"` };
 };
 

@@ -27,6 +27,10 @@ export class GrantTable {
     return [...this.grants.values()];
   }
 
+  forSource(src: string): Grant[] {
+    return this.list().filter((grant) => grant.src === src);
+  }
+
   find(src: string, door: string): Grant | undefined {
     return this.grants.get(grantKey(src, door));
   }

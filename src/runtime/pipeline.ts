@@ -1,5 +1,6 @@
 import type { Config } from '../config/types.js';
 import type { Decision } from '../engine/decisions.js';
+import { AuthTracker } from '../engine/auth-tracker.js';
 import { Engine } from '../engine/engine.js';
 import type { KnockEvent } from '../filters/events.js';
 import type { LineParser } from '../filters/parse-line.js';
@@ -20,6 +21,7 @@ export interface PipelineStats {
   oversize: number;
   knocks: number;
   otherPrefix: number;
+  sshEvents: number;
   // LOG lines for a port no door or trap uses: they cannot change a decision, so they are
   // counted and not parsed further (knockd's capture filter never shows it such packets).
   otherPort: number;
@@ -39,11 +41,13 @@ const CLEANUP_EVERY = 1000;
 export class Pipeline {
   readonly engine: Engine;
   readonly grants: GrantTable;
+  readonly auth: AuthTracker;
   readonly stats: PipelineStats;
   private nextCleanup = -Infinity;
   private nextExpiry = Infinity;
   private lastTime = -Infinity;
   private readonly relevant: ReadonlySet<number> | undefined;
+  private readonly closesOnLogout: ReadonlySet<string>;
   // Knocks before this time are never acted on (set after a restart).
   ignoreBefore = -Infinity;
 
@@ -53,9 +57,11 @@ export class Pipeline {
   ) {
     this.engine = new Engine(config.doors, config.options);
     this.grants = new GrantTable(config.doors);
+    this.auth = new AuthTracker(config.options);
     this.relevant = this.engine.relevantKeys();
+    this.closesOnLogout = new Set(config.doors.filter((door) => door.closeOnLogout).map((door) => door.name));
     this.stats = {
-      lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, oversize: 0, knocks: 0, otherPrefix: 0, otherPort: 0, stale: 0,
+      lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, oversize: 0, knocks: 0, otherPrefix: 0, sshEvents: 0, otherPort: 0, stale: 0,
       doors: new Map(config.doors.map((door) => [door.name, { started: 0, completed: 0, broken: 0 }])),
       granted: new Set(),
       invalidReasons: new Map(),
@@ -105,7 +111,11 @@ export class Pipeline {
       return;
     }
     this.advanceTo(event.time);
-    if (event.type !== 'knock') return;
+    if (event.type === 'ssh') {
+      this.stats.sshEvents++;
+      for (const decision of this.auth.handle(event)) this.emit(decision);
+      return;
+    }
     const prefix = this.config.options.logPrefix;
     if (prefix !== undefined && event.prefix !== prefix) {
       this.stats.otherPrefix++;
@@ -122,9 +132,15 @@ export class Pipeline {
       for (const decision of this.grants.expire(time)) this.emit(decision);
       this.nextExpiry = this.earliestExpiry();
     }
+    for (const src of this.auth.dueLogouts(time)) {
+      for (const grant of this.grants.forSource(src)) {
+        if (this.closesOnLogout.has(grant.door)) this.closeGrant(src, grant.door, time, 'logout');
+      }
+    }
     if (time >= this.nextCleanup) {
       this.nextCleanup = time + CLEANUP_EVERY;
       for (const decision of this.engine.cleanup(time)) this.emit(decision);
+      for (const decision of this.auth.cleanup(time)) this.emit(decision);
     }
   }
 
@@ -165,6 +181,15 @@ export class Pipeline {
         break;
       case 'extend':
         this.nextExpiry = this.earliestExpiry();
+        break;
+      case 'banned':
+        // Failed logins after the knock: the address loses what it opened and is refused.
+        this.sink(decision);
+        this.engine.ban(decision.src, decision.until);
+        for (const grant of this.grants.forSource(decision.src)) this.closeGrant(decision.src, grant.door, decision.time, 'revoked');
+        return;
+      case 'unbanned':
+        this.engine.unban(decision.src);
         break;
       default:
         break;

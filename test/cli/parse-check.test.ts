@@ -13,7 +13,7 @@ describe('knockwatch parse', () => {
   it('counts matched, missed, ignored and invalid lines and shows the events', async () => {
     const result = await cli('parse', join(root, 'logs-samples/kern.log'), '--filter', 'netfilter', '--timezone', 'UTC');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('lines 43: matched 34, missed 7, ignored 1 (other tags or not syslog), invalid 1, oversize 0');
+    expect(result.stdout).toContain('lines 49: matched 40, missed 7, ignored 1 (other tags or not syslog), invalid 1, oversize 0');
     expect(result.stdout).toContain('line 11: 2026-11-22 09:00:12.100 knock 203.0.113.7 -> 192.0.2.1 tcp 7000 from port');
     expect(result.stdout).toMatch(/knock 2001:db8:5::7 -> 2001:db8::1 udp 9000/);
     expect(result.stdout).toContain('INVALID invalid source address "999.1.1.1"');
@@ -24,6 +24,15 @@ describe('knockwatch parse', () => {
     const objects = result.stdout.trim().split('\n').map((text) => JSON.parse(text) as Record<string, unknown>);
     expect(objects.at(-1)).toMatchObject({ type: 'summary', filter: 'netfilter', matched: 19, invalid: 6 });
     expect(objects.find((o) => o.src === 'fd00:231::2')).toMatchObject({ proto: 'tcp', dport: 7000 });
+  });
+
+  it('reads the sshd log with --filter sshd', async () => {
+    const result = await cli('parse', join(root, 'logs-samples/auth.log'), '--filter', 'sshd', '--timezone', 'UTC');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Filter sshd (tags: sshd, sshd-session)');
+    expect(result.stdout).toMatch(/lines 28: matched 25, missed 2, ignored 1/);
+    expect(result.stdout).toContain('ssh accepted 203.0.113.7 pid 2211 user "alice" publickey');
+    expect(result.stdout).toContain('ssh session-closed (by pid) pid 2300 user "dave"');
   });
 
   it('refuses an unknown filter with exit 2', async () => {

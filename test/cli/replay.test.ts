@@ -37,15 +37,17 @@ describe('knockwatch replay', () => {
       'TRAPPED 198.51.100.9 trap',
       'FLAGS 198.51.100.61 openSSH', // an ACK scan does not fit syn,!ack
       'OPEN 2001:db8:5::7 openSSH', // the IPv6 user
+      'OPEN 198.51.100.200 openSSH', // a user who will try passwords (see auth.log)
       'CLOSE 203.0.113.7 openSSH', // the close sequence
+      'EXTEND 198.51.100.200 openSSH', // without the auth log nothing stops a knock again
       'EXPIRE 203.0.113.50 openSSH',
       'EXPIRE 2001:db8:5::7 openSSH',
     ]);
     expect(stdout).toContain('wrong-port: 9000/udp at step 2 (expected 8000/tcp)');
     expect(stdout).toContain('timeout: 2 of 3 steps within 5s');
-    expect(stdout).toMatch(/lines read\s+43 {2}\(matched 28, missed 7, ignored 1, invalid 1, oversize 0\)/);
+    expect(stdout).toMatch(/lines read\s+49 {2}\(matched 34, missed 7, ignored 1, invalid 1, oversize 0\)/);
     expect(stdout).toMatch(/other ports\s+6 LOG lines/);
-    expect(stdout).toContain('addresses granted: 3 (203.0.113.7, 203.0.113.50, 2001:db8:5::7)');
+    expect(stdout).toContain('addresses granted: 4 (203.0.113.7, 203.0.113.50, 2001:db8:5::7, 198.51.100.200)');
   });
 
   it('adds every step with -v', async () => {
@@ -58,8 +60,8 @@ describe('knockwatch replay', () => {
   it('prints one JSON decision per line with --json, then a summary', async () => {
     const { stdout } = await cli('replay', '--json', kernLog);
     const objects = stdout.trim().split('\n').map((text) => JSON.parse(text) as Record<string, unknown>);
-    expect(objects.filter((o) => o.type === 'open').map((o) => o.src)).toEqual(['203.0.113.7', '203.0.113.50', '2001:db8:5::7']);
-    expect(objects.at(-1)).toMatchObject({ type: 'summary', lines: 43, knocks: 28 });
+    expect(objects.filter((o) => o.type === 'open').map((o) => o.src)).toEqual(['203.0.113.7', '203.0.113.50', '2001:db8:5::7', '198.51.100.200']);
+    expect(objects.at(-1)).toMatchObject({ type: 'summary', lines: 49, knocks: 34 });
     expect(objects[0]).toMatchObject({ type: 'open', time: '2026-11-22T09:00:12.730Z', expires: '2026-11-22T09:00:42.730Z' });
   });
 
@@ -76,7 +78,7 @@ describe('knockwatch replay', () => {
 
   it('reads standard input for -', () => {
     const stdout = execFileSync(process.execPath, [join(root, 'dist/src/cli/bin.js'), 'replay', '-'], { input: readFileSync(kernLog) }).toString();
-    expect(decisionLines(stdout)).toHaveLength(13);
+    expect(decisionLines(stdout)).toHaveLength(15);
   });
 
   it.each([
@@ -99,6 +101,39 @@ describe('knockwatch replay', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`${bad} [d] sequence: expected a port (1-65535), found "99999"`);
     expect(result.stdout).toBe('');
+  });
+});
+
+describe('knockwatch replay with the auth log', () => {
+  const authLog = join(root, 'logs-samples/auth.log');
+
+  it('continues the story as pinned in test/golden', async () => {
+    const result = await cli('replay', kernLog, '--auth-log', authLog);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(readFileSync(join(root, 'test/golden/kern-auth.replay.txt'), 'utf8'));
+  });
+
+  it('merges both logs by time: a logout closes, failed logins revoke and ban', async () => {
+    const { stdout } = await cli('replay', kernLog, '--auth-log', authLog);
+    const decisions = decisionLines(stdout).map((text) => text.split(/\s+/).slice(2, 4).join(' '));
+    // dave logs in after his knock and out again: his grant closes before it would expire
+    expect(decisions).toContain('LOGOUT 203.0.113.50');
+    expect(stdout).toMatch(/09:00:52\.001 {2}CLOSE\s+203\.0\.113\.50\s+openSSH\s+by logout/);
+    expect(decisions).not.toContain('EXPIRE 203.0.113.50');
+    // 198.51.100.200 knocked, then failed five times: revoked and banned, its new knock refused
+    expect(stdout).toMatch(/09:00:57\.900 {2}BANNED\s+198\.51\.100\.200\s+5 failed logins: banned until 2026-11-22 09:10:57\.900/);
+    expect(stdout).toMatch(/09:00:57\.900 {2}CLOSE\s+198\.51\.100\.200\s+openSSH\s+by revoked/);
+    expect(decisions).not.toContain('EXTEND 198.51.100.200');
+    // 192.0.2.99 failed once: below maxretry, nothing happens
+    expect(stdout).not.toContain('192.0.2.99');
+    // the order of the merged timeline follows the clock
+    const times = decisionLines(stdout).map((text) => text.slice(0, 23));
+    expect([...times].sort()).toEqual(times);
+  });
+
+  it('shows the refused knock of the banned address with -v', async () => {
+    const { stdout } = await cli('replay', '-v', kernLog, '--auth-log', authLog);
+    expect(stdout).toMatch(/09:01:05\.000 {2}REFUSED\s+198\.51\.100\.200\s+banned until/);
   });
 });
 
