@@ -25,8 +25,8 @@ export async function runDaemon(rest: readonly string[], values: CliValues, deps
   const config = loadConfigFile(configPath);
   const logger = createLogger({ out: deps.stderr, clock: systemClock, journald: isUnderSystemd(deps.env), verbose: values.verbose === true });
   const daemon = new Daemon(
-    { configPath, kernLog: values.log, firewall: values.firewall as FirewallKind | undefined, stateFile: values['state-file'], dryRunFile: values.record },
-    { clock: systemClock, runner: execaRunner, logger, filter: loadFilter('netfilter') },
+    { configPath, kernLog: values.log, authLog: values['auth-log']?.[0], firewall: values.firewall as FirewallKind | undefined, stateFile: values['state-file'], dryRunFile: values.record },
+    { clock: systemClock, runner: execaRunner, logger, filter: loadFilter('netfilter'), authFilter: loadFilter('sshd') },
     config,
   );
   try {

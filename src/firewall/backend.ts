@@ -1,17 +1,27 @@
 import type { Grant } from '../grants/grant-table.js';
 
+// An address refused for failed logins until `until`.
+export interface Ban {
+  src: string;
+  until: number;
+}
+
 // The one place that changes the firewall. Managed backends own their whole piece of it.
 export interface FirewallBackend {
   readonly name: string;
   // Whether grants end in the firewall by themselves (nftables set timeouts).
   readonly expiresItself: boolean;
   // The text of what start() installs, for `knockwatch check`.
-  plan(grants: readonly Grant[], now: number): string;
-  // Installs (or atomically replaces) everything knockwatch owns, with these live grants.
-  start(grants: readonly Grant[], now: number): Promise<void>;
+  plan(grants: readonly Grant[], now: number, bans?: readonly Ban[]): string;
+  // Installs (or atomically replaces) everything knockwatch owns, with these live grants
+  // and bans.
+  start(grants: readonly Grant[], now: number, bans?: readonly Ban[]): Promise<void>;
   open(grant: Grant, now: number): Promise<void>;
   extend(grant: Grant, now: number): Promise<void>;
   close(grant: Grant): Promise<void>;
+  // Drops new connections from the address (managed backends only).
+  ban(ban: Ban, now: number): Promise<void>;
+  unban(src: string): Promise<void>;
   // On a clean exit: what must not outlive the daemon goes (never the gate or whitelist).
   stop(grants: readonly Grant[]): Promise<void>;
   // Whether the installed piece is still there (someone may have flushed the ruleset).

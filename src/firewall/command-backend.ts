@@ -43,6 +43,14 @@ export class CommandBackend implements FirewallBackend {
     await this.runFor(grant, this.doors.get(grant.door)?.stopCommand);
   }
 
+  async ban(): Promise<void> {
+    // No ruleset of its own: a ban here only revokes grants and refuses knocks.
+  }
+
+  async unban(): Promise<void> {
+    // See ban().
+  }
+
   async stop(grants: readonly Grant[]): Promise<void> {
     for (const grant of grants) await this.close(grant);
   }

@@ -1,10 +1,10 @@
 import { appendFileSync } from 'node:fs';
 import { formatStep } from '../config/types.js';
 import type { Grant } from '../grants/grant-table.js';
-import type { FirewallBackend } from './backend.js';
+import type { Ban, FirewallBackend } from './backend.js';
 
 export interface DryRunAction {
-  action: 'start' | 'open' | 'extend' | 'close' | 'stop';
+  action: 'start' | 'open' | 'extend' | 'close' | 'stop' | 'ban' | 'unban';
   src?: string;
   door?: string;
 }
@@ -38,6 +38,14 @@ export class DryRunBackend implements FirewallBackend {
 
   async close(grant: Grant): Promise<void> {
     this.record({ action: 'close', src: grant.src, door: grant.door }, `-${grant.src} ${grant.door}`);
+  }
+
+  async ban(ban: Ban): Promise<void> {
+    this.record({ action: 'ban', src: ban.src }, `!${ban.src}`);
+  }
+
+  async unban(src: string): Promise<void> {
+    this.record({ action: 'unban', src }, `~!${src}`);
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { DoorStep } from '../config/types.js';
 import type { Grant } from '../grants/grant-table.js';
 import { addressFamily, type AddressFamily } from '../net/address.js';
-import type { FirewallBackend } from './backend.js';
+import type { Ban, FirewallBackend } from './backend.js';
 import { runOrThrow, type CommandRunner } from './command-runner.js';
 import type { FirewallPlan } from './plan.js';
 
@@ -23,17 +23,17 @@ export class IptablesBackend implements FirewallBackend {
     private readonly runner: CommandRunner,
   ) {}
 
-  plan(grants: readonly Grant[]): string {
+  plan(grants: readonly Grant[], _now: number, bans: readonly Ban[] = []): string {
     return ([4, 6] as const)
-      .map((family) => `# ${TOOLS[family].restore} --noflush -w\n${buildRestoreScript(this.plan_, family, grants)}` +
+      .map((family) => `# ${TOOLS[family].restore} --noflush -w\n${buildRestoreScript(this.plan_, family, grants, bans)}` +
         `# then, unless present: ${TOOLS[family].cli} -w -I INPUT 1 ${jumpRule().join(' ')}\n`)
       .join('\n');
   }
 
-  async start(grants: readonly Grant[]): Promise<void> {
+  async start(grants: readonly Grant[], _now: number, bans: readonly Ban[] = []): Promise<void> {
     for (const family of [4, 6] as const) {
       const tools = TOOLS[family];
-      await runOrThrow(this.runner, tools.restore, ['--noflush', '-w'], { input: buildRestoreScript(this.plan_, family, grants) });
+      await runOrThrow(this.runner, tools.restore, ['--noflush', '-w'], { input: buildRestoreScript(this.plan_, family, grants, bans) });
       const present = await this.runner.run(tools.cli, ['-w', '-C', 'INPUT', ...jumpRule()]);
       if (present.failed) await runOrThrow(this.runner, tools.cli, ['-w', '-I', 'INPUT', '1', ...jumpRule()]);
     }
@@ -49,6 +49,20 @@ export class IptablesBackend implements FirewallBackend {
 
   async extend(): Promise<void> {
     // The rule stays; the daemon removes it when the later expiry comes.
+  }
+
+  async ban(ban: Ban): Promise<void> {
+    const cli = TOOLS[addressFamily(ban.src)].cli;
+    const rule = banRule(ban.src);
+    const present = await this.runner.run(cli, ['-w', '-C', CHAIN, ...rule]);
+    if (present.failed) await runOrThrow(this.runner, cli, ['-w', '-I', CHAIN, '1', ...rule]);
+  }
+
+  async unban(src: string): Promise<void> {
+    const cli = TOOLS[addressFamily(src)].cli;
+    const rule = banRule(src);
+    const present = await this.runner.run(cli, ['-w', '-C', CHAIN, ...rule]);
+    if (!present.failed) await runOrThrow(this.runner, cli, ['-w', '-D', CHAIN, ...rule]);
   }
 
   async close(grant: Grant): Promise<void> {
@@ -103,13 +117,20 @@ function comment(what: string): string[] {
   return ['-m', 'comment', '--comment', `knockwatch:${what}`];
 }
 
+// New connections only: an established session of a banned address is not cut.
+function banRule(src: string): string[] {
+  const prefix = addressFamily(src) === 4 ? 32 : 128;
+  return ['-s', `${src}/${prefix}`, '-m', 'conntrack', '--ctstate', 'NEW,INVALID', ...comment('ban'), '-j', 'DROP'];
+}
+
 function grantRules(grant: Grant): string[][] {
   const prefix = addressFamily(grant.src) === 4 ? 32 : 128;
   return grant.ports.map((step) => ['-s', `${grant.src}/${prefix}`, ...portMatch(step), ...comment(grant.door), '-j', 'ACCEPT']);
 }
 
-export function buildRestoreScript(plan: FirewallPlan, family: AddressFamily, grants: readonly Grant[]): string {
+export function buildRestoreScript(plan: FirewallPlan, family: AddressFamily, grants: readonly Grant[], bans: readonly Ban[] = []): string {
   const rules: string[][] = [
+    ...bans.filter((ban) => addressFamily(ban.src) === family).map((ban) => banRule(ban.src)),
     ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...comment('established'), '-j', 'RETURN'],
     ['-i', 'lo', ...comment('loopback'), '-j', 'RETURN'],
   ];

@@ -1,6 +1,6 @@
 import type { Grant } from '../grants/grant-table.js';
 import { addressFamily } from '../net/address.js';
-import type { FirewallBackend } from './backend.js';
+import type { Ban, FirewallBackend } from './backend.js';
 import { runOrThrow, type CommandRunner } from './command-runner.js';
 import type { FirewallPlan } from './plan.js';
 
@@ -19,19 +19,33 @@ export class NftablesBackend implements FirewallBackend {
     private readonly nft = 'nft',
   ) {}
 
-  plan(grants: readonly Grant[], now: number): string {
-    return buildNftRuleset(this.plan_, grants, now);
+  plan(grants: readonly Grant[], now: number, bans: readonly Ban[] = []): string {
+    return buildNftRuleset(this.plan_, grants, now, bans);
   }
 
-  async start(grants: readonly Grant[], now: number): Promise<void> {
+  async start(grants: readonly Grant[], now: number, bans: readonly Ban[] = []): Promise<void> {
     // One transaction: the old table (if any) goes and the new one comes at once.
-    await runOrThrow(this.runner, this.nft, ['-f', '-'], { input: buildNftRuleset(this.plan_, grants, now) });
+    await runOrThrow(this.runner, this.nft, ['-f', '-'], { input: buildNftRuleset(this.plan_, grants, now, bans) });
+  }
+
+  async ban(ban: Ban, now: number): Promise<void> {
+    const set = `banned${addressFamily(ban.src)}`;
+    await this.script([
+      `add element ${TABLE} ${set} { ${ban.src} }`,
+      `delete element ${TABLE} ${set} { ${ban.src} }`,
+      `add element ${TABLE} ${set} { ${element(ban.src, ban.until, now)} }`,
+    ]);
+  }
+
+  async unban(src: string): Promise<void> {
+    const set = `banned${addressFamily(src)}`;
+    await this.script([`add element ${TABLE} ${set} { ${src} }`, `delete element ${TABLE} ${set} { ${src} }`]);
   }
 
   async open(grant: Grant, now: number): Promise<void> {
     const set = this.setFor(grant);
     if (set === undefined) return;
-    await this.script([`add element ${TABLE} ${set} { ${element(grant, now)} }`]);
+    await this.script([`add element ${TABLE} ${set} { ${element(grant.src, grant.expires, now)} }`]);
   }
 
   async extend(grant: Grant, now: number): Promise<void> {
@@ -41,7 +55,7 @@ export class NftablesBackend implements FirewallBackend {
     await this.script([
       `add element ${TABLE} ${set} { ${grant.src} }`,
       `delete element ${TABLE} ${set} { ${grant.src} }`,
-      `add element ${TABLE} ${set} { ${element(grant, now)} }`,
+      `add element ${TABLE} ${set} { ${element(grant.src, grant.expires, now)} }`,
     ]);
   }
 
@@ -78,7 +92,7 @@ export async function flushNftables(runner: CommandRunner, nft = 'nft'): Promise
   return true;
 }
 
-export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], now: number): string {
+export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], now: number, bans: readonly Ban[] = []): string {
   const out: string[] = [
     '# knockwatch: everything in this table is knockwatch\'s own',
     `table ${TABLE}`,
@@ -88,16 +102,22 @@ export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], no
   const elements = (items: readonly string[]): string => (items.length > 0 ? ` elements = { ${items.join(', ')} };` : '');
   out.push(`  set whitelist4 { type ipv4_addr; flags interval;${elements(plan.whitelist4.map((n) => n.text))} }`);
   out.push(`  set whitelist6 { type ipv6_addr; flags interval;${elements(plan.whitelist6.map((n) => n.text))} }`);
+  for (const family of [4, 6] as const) {
+    const live = bans.filter((ban) => addressFamily(ban.src) === family && ban.until > now);
+    out.push(`  set banned${family} { type ipv${family}_addr; flags timeout;${elements(live.map((ban) => element(ban.src, ban.until, now)))} }`);
+  }
   for (const gate of plan.gates) {
     for (const family of [4, 6] as const) {
       const live = grants.filter((grant) => grant.door === gate.door && addressFamily(grant.src) === family && grant.expires > now);
-      out.push(`  set ${setName(gate.index, family)} { type ipv${family}_addr; flags timeout; comment "knockwatch:${gate.door}";${elements(live.map((grant) => element(grant, now)))} }`);
+      out.push(`  set ${setName(gate.index, family)} { type ipv${family}_addr; flags timeout; comment "knockwatch:${gate.door}";${elements(live.map((grant) => element(grant.src, grant.expires, now)))} }`);
     }
   }
   out.push('  chain input {');
   out.push('    type filter hook input priority filter - 10; policy accept;');
   out.push('    ct state established,related accept');
   out.push('    iifname "lo" accept');
+  out.push('    ip saddr @banned4 drop comment "knockwatch:ban"');
+  out.push('    ip6 saddr @banned6 drop comment "knockwatch:ban"');
   for (const proto of ['tcp', 'udp'] as const) {
     const ports = plan.knockPorts.filter((entry) => entry.step.proto === proto).map((entry) => entry.step.port);
     if (ports.length > 0) out.push(`    ${proto} dport ${portSet(ports)} log prefix "${plan.logPrefix} " drop comment "knockwatch:knock"`);
@@ -133,8 +153,8 @@ function portSet(ports: readonly number[]): string {
 }
 
 // A set element: the address, with its remaining lifetime unless it lasts until closed.
-function element(grant: Grant, now: number): string {
-  if (!Number.isFinite(grant.expires)) return grant.src;
-  const remaining = Math.max(1000, Math.ceil(grant.expires - now));
-  return `${grant.src} timeout ${remaining}ms`;
+function element(src: string, expires: number, now: number): string {
+  if (!Number.isFinite(expires)) return src;
+  const remaining = Math.max(1000, Math.ceil(expires - now));
+  return `${src} timeout ${remaining}ms`;
 }

@@ -20,6 +20,7 @@ import { loadState, saveState, toSavedGrant, type DaemonState } from './state-fi
 export interface DaemonOptions {
   configPath: string;
   kernLog?: string | undefined;
+  authLog?: string | undefined;
   firewall?: FirewallKind | undefined;
   stateFile?: string | undefined;
   dryRunFile?: string | undefined;
@@ -30,6 +31,7 @@ export interface DaemonDeps {
   runner: CommandRunner;
   logger: Logger;
   filter: Filter;
+  authFilter: Filter;
   // Tests replace the backend; the daemon otherwise builds the configured one.
   createBackend?: (kind: FirewallKind, config: Config) => FirewallBackend;
 }
@@ -48,7 +50,9 @@ export class Daemon {
   private backend!: FirewallBackend;
   private pipeline!: Pipeline;
   private parser!: LineParser;
+  private authParser!: LineParser;
   private follower: FileFollower | undefined;
+  private authFollower: FileFollower | undefined;
   private state: DaemonState;
   private queue: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -66,13 +70,17 @@ export class Daemon {
     config: Config,
   ) {
     this.config = config;
-    this.state = { version: 1, grants: [], oneTimeUsed: {}, logs: {} };
+    this.state = { version: 1, grants: [], bans: [], oneTimeUsed: {}, logs: {} };
   }
 
   get kernLog(): string {
     const path = this.options.kernLog ?? this.config.options.kernLog;
     if (path === undefined) throw new ConfigError([{ file: this.config.file, section: 'options', key: 'kern_log', expected: 'the kernel log to follow (or --log PATH)', found: '' }]);
     return path;
+  }
+
+  get authLog(): string | undefined {
+    return this.options.authLog ?? this.config.options.authLog;
   }
 
   get stateFile(): string {
@@ -104,15 +112,16 @@ export class Daemon {
       this.pipeline.restoreGrant({ src: saved.src, door: door.name, ports: door.open, opened: saved.opened, expires });
     }
     this.pipeline.engine.restoreOneTime(this.state.oneTimeUsed);
+    for (const ban of this.state.bans) if (ban.until > now) this.restoreBan(this.pipeline, ban);
     const maxTimeout = Math.max(0, ...this.config.doors.map((door) => door.seqTimeout));
     this.pipeline.ignoreBefore = now - maxTimeout;
     if (this.state.grants.length > 0) this.emit(logEvents.restored(this.pipeline.grants.size, expired));
-    await this.backend.start(this.grants(), now);
+    await this.backend.start(this.grants(), now, this.bans());
     this.emit(logEvents.firewallInstalled(this.backend.name, this.pipeline.grants.size));
     this.lastVerify = now;
-    this.startFollowing(this.state.logs[this.kernLog]);
+    this.startFollowing();
     this.timer = setInterval(() => this.tick(), TICK);
-    this.emit(logEvents.started(this.config.file, this.backend.name, [this.kernLog]));
+    this.emit(logEvents.started(this.config.file, this.backend.name, [this.kernLog, ...(this.authLog ? [this.authLog] : [])]));
     this.saveState();
   }
 
@@ -136,21 +145,24 @@ export class Daemon {
       if (door !== undefined) pipeline.restoreGrant({ ...grant, ports: door.open });
       else if (this.backend.name === 'command') await this.backend.close(grant).catch(() => undefined);
     }
+    for (const ban of this.pipeline.auth.savedBans()) this.restoreBan(pipeline, ban);
     try {
-      await backend.start(pipeline.grants.list(), now);
+      await backend.start(pipeline.grants.list(), now, pipeline.auth.savedBans());
     } catch (error) {
       this.emit(logEvents.reloadRefused(this.options.configPath, `its firewall did not install: ${(error as Error).message}`));
       return false;
     }
-    const oldLog = this.kernLog;
+    const oldLogs = [this.kernLog, this.authLog];
     this.config = config;
     this.backend = backend;
     this.firewallKind = kind;
     this.pipeline = pipeline;
     this.grantsDirty = true;
-    if (this.kernLog !== oldLog) {
+    if (this.kernLog !== oldLogs[0] || this.authLog !== oldLogs[1]) {
+      this.saveState();
       this.follower?.stop();
-      this.startFollowing(undefined);
+      this.authFollower?.stop();
+      this.startFollowing();
     }
     this.emit(logEvents.reloaded(this.options.configPath));
     return true;
@@ -162,8 +174,10 @@ export class Daemon {
     this.emit(logEvents.stopping(signal));
     if (this.timer) clearInterval(this.timer);
     for (const retry of this.retries) clearTimeout(retry);
-    this.follower?.check();
-    this.follower?.stop();
+    for (const follower of [this.follower, this.authFollower]) {
+      follower?.check();
+      follower?.stop();
+    }
     await this.queue;
     const grants = this.grants();
     try {
@@ -180,6 +194,7 @@ export class Daemon {
   // of waiting for file events and timers.
   poll(): void {
     this.follower?.check();
+    this.authFollower?.check();
     this.tick();
   }
 
@@ -194,6 +209,7 @@ export class Daemon {
     if (this.timer) clearInterval(this.timer);
     for (const retry of this.retries) clearTimeout(retry);
     this.follower?.stop();
+    this.authFollower?.stop();
   }
 
   tick(): void {
@@ -210,7 +226,7 @@ export class Daemon {
       this.enqueue(async () => {
         if (await this.backend.verify()) return;
         this.emit(logEvents.firewallMissing(this.backend.name));
-        await this.backend.start(this.grants(), this.deps.clock.now());
+        await this.backend.start(this.grants(), this.deps.clock.now(), this.bans());
       }, 'reinstall');
     }
   }
@@ -226,20 +242,37 @@ export class Daemon {
       ? { ...config, options: { ...config.options, logPrefix: DEFAULT_LOG_PREFIX } }
       : config;
     const pipeline = new Pipeline(effective, (decision) => this.onDecision(decision));
-    this.parser = createLineParser(this.deps.filter, createSyslogTimeParser({ timeZone: config.options.timeZone, reference: this.deps.clock.now() }));
+    const timeParser = (): ReturnType<typeof createSyslogTimeParser> => createSyslogTimeParser({ timeZone: config.options.timeZone, reference: this.deps.clock.now() });
+    this.parser = createLineParser(this.deps.filter, timeParser());
+    this.authParser = createLineParser(this.deps.authFilter, timeParser());
     return pipeline;
   }
 
-  private startFollowing(resume: DaemonState['logs'][string] | undefined): void {
-    const path = this.kernLog;
-    this.follower = new FileFollower(path, {
-      resume,
+  private restoreBan(pipeline: Pipeline, ban: { src: string; until: number; offenses: number }): void {
+    pipeline.auth.restoreBan(ban);
+    pipeline.engine.ban(ban.src, ban.until);
+  }
+
+  private bans(): { src: string; until: number }[] {
+    return this.pipeline.auth.savedBans();
+  }
+
+  private startFollowing(): void {
+    this.follower = this.follow(this.kernLog, () => this.parser);
+    const authLog = this.authLog;
+    this.authFollower = authLog === undefined ? undefined : this.follow(authLog, () => this.authParser);
+  }
+
+  private follow(path: string, parser: () => LineParser): FileFollower {
+    const follower = new FileFollower(path, {
+      resume: this.state.logs[path],
       clock: this.deps.clock,
-      onLines: (lines) => this.pipeline.handleLines(lines, this.parser),
+      onLines: (lines) => this.pipeline.handleLines(lines, parser()),
       onNotice: (notice) => this.emit(logEvents.follow(path, notice)),
     });
-    this.follower.start();
-    this.follower.check();
+    follower.start();
+    follower.check();
+    return follower;
   }
 
   private onDecision(decision: Decision): void {
@@ -255,6 +288,16 @@ export class Daemon {
       case 'expire':
         this.grantsDirty = true;
         this.applyClose({ src: decision.src, door: decision.door, ports: this.portsOf(decision.door), opened: 0, expires: decision.time }, 0);
+        break;
+      case 'banned': {
+        this.grantsDirty = true;
+        const ban = { src: decision.src, until: decision.until };
+        this.enqueue(() => this.backend.ban(ban, this.deps.clock.now()), `ban of ${decision.src}`);
+        break;
+      }
+      case 'unbanned':
+        this.grantsDirty = true;
+        this.enqueue(() => this.backend.unban(decision.src), `unban of ${decision.src}`);
         break;
       default:
         break;
@@ -313,12 +356,15 @@ export class Daemon {
 
   private saveState(): void {
     const now = this.deps.clock.now();
-    const position = this.follower?.position();
     const logs = { ...this.state.logs };
-    if (position !== undefined) logs[this.kernLog] = position;
+    for (const follower of [this.follower, this.authFollower]) {
+      const position = follower?.position();
+      if (follower !== undefined && position !== undefined) logs[follower.path] = position;
+    }
     this.state = {
       version: 1,
       grants: this.grants().map(toSavedGrant),
+      bans: this.pipeline.auth.savedBans(),
       oneTimeUsed: this.pipeline.engine.usedOneTime(),
       logs,
     };

@@ -37,6 +37,14 @@ export const logEvents = {
         return { level: 'info', message: `Knock of ${decision.src} on ${decision.door} broken: ${decision.reason}, ${decision.detail}.` };
       case 'trapped':
         return { level: 'notice', message: `Refusing ${decision.src}: knocked trap port ${formatStep(decision.knock)}.` };
+      case 'banned':
+        return { level: 'notice', message: `Banned ${decision.src} until ${new Date(decision.until).toISOString()}: ${decision.failures} failed logins${decision.offense > 1 ? ` (offense ${decision.offense})` : ''}.` };
+      case 'unbanned':
+        return { level: 'info', message: `Ban of ${decision.src} is over.` };
+      case 'logout':
+        return { level: 'info', message: `Last SSH session of ${decision.src} ended.` };
+      case 'login':
+        return { level: 'info', message: `SSH login of ${JSON.stringify(decision.user)} from ${decision.src}.` };
       case 'flags':
         return { level: 'debug', message: `Ignored a knock of ${decision.src} on ${formatStep(decision.knock)}: flags ${decision.flags}, door ${decision.door} wants ${decision.expected}.` };
       default:

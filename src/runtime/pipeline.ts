@@ -114,6 +114,7 @@ export class Pipeline {
     if (event.type === 'ssh') {
       this.stats.sshEvents++;
       for (const decision of this.auth.handle(event)) this.emit(decision);
+      this.closeDueLogouts(event.time);
       return;
     }
     const prefix = this.config.options.logPrefix;
@@ -132,15 +133,19 @@ export class Pipeline {
       for (const decision of this.grants.expire(time)) this.emit(decision);
       this.nextExpiry = this.earliestExpiry();
     }
-    for (const src of this.auth.dueLogouts(time)) {
-      for (const grant of this.grants.forSource(src)) {
-        if (this.closesOnLogout.has(grant.door)) this.closeGrant(src, grant.door, time, 'logout');
-      }
-    }
+    this.closeDueLogouts(time);
     if (time >= this.nextCleanup) {
       this.nextCleanup = time + CLEANUP_EVERY;
       for (const decision of this.engine.cleanup(time)) this.emit(decision);
       for (const decision of this.auth.cleanup(time)) this.emit(decision);
+    }
+  }
+
+  private closeDueLogouts(time: number): void {
+    for (const src of this.auth.dueLogouts(time)) {
+      for (const grant of this.grants.forSource(src)) {
+        if (this.closesOnLogout.has(grant.door)) this.closeGrant(src, grant.door, time, 'logout');
+      }
     }
   }
 

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { Grant } from '../grants/grant-table.js';
 import { normalizeAddress } from '../net/address.js';
 import type { LogPosition } from '../sources/follow-file.js';
+import type { SavedBan } from '../engine/auth-tracker.js';
 
 export interface SavedGrant {
   src: string;
@@ -15,12 +16,13 @@ export interface SavedGrant {
 export interface DaemonState {
   version: 1;
   grants: SavedGrant[];
+  bans: SavedBan[];
   oneTimeUsed: Record<string, number>;
   logs: Record<string, LogPosition>;
 }
 
 export function emptyState(): DaemonState {
-  return { version: 1, grants: [], oneTimeUsed: {}, logs: {} };
+  return { version: 1, grants: [], bans: [], oneTimeUsed: {}, logs: {} };
 }
 
 // Reads the state file; a missing file is an empty state, a damaged one an error message.
@@ -38,7 +40,9 @@ export function loadState(path: string): { state: DaemonState; problem?: string 
     // Addresses from the file go to firewall commands: they are validated again.
     const grants = parsed.grants.filter((grant) => typeof grant.door === 'string' && normalizeAddress(String(grant.src)) === grant.src
       && typeof grant.opened === 'number' && (grant.expires === null || typeof grant.expires === 'number'));
-    return { state: { version: 1, grants, oneTimeUsed: parsed.oneTimeUsed ?? {}, logs: parsed.logs ?? {} } };
+    const bans = (Array.isArray(parsed.bans) ? parsed.bans : []).filter((ban) => normalizeAddress(String(ban.src)) === ban.src
+      && typeof ban.until === 'number' && typeof ban.offenses === 'number');
+    return { state: { version: 1, grants, bans, oneTimeUsed: parsed.oneTimeUsed ?? {}, logs: parsed.logs ?? {} } };
   } catch (error) {
     return { state: emptyState(), problem: `damaged JSON (${(error as Error).message})` };
   }

@@ -11,6 +11,7 @@ import { builtinFilterPath } from '../../src/runtime/package-paths.js';
 
 const T0 = Date.parse('2026-11-22T09:00:00Z');
 const filter = loadFilterFile(builtinFilterPath('netfilter'));
+const authFilter = loadFilterFile(builtinFilterPath('sshd'));
 const noCommands: CommandRunner = { run: async () => ({ exitCode: 1, stdout: '', stderr: '', failed: true, reason: 'no commands in this test' }) };
 
 const CONFIG = `[options]
@@ -25,6 +26,7 @@ open_for = 30
 interface Harness {
   dir: string;
   log: string;
+  authLog: string;
   record: () => string[];
   messages: string[];
   clock: { now: () => number; set: (t: number) => void };
@@ -43,18 +45,20 @@ function harness(): Harness {
   dirs.push(dir);
   const log = join(dir, 'kern.log');
   writeFileSync(log, '');
+  const authLog = join(dir, 'auth.log');
+  writeFileSync(authLog, '');
   let now = T0;
   const clock = { now: () => now, set: (t: number) => { now = t; } };
   const messages: string[] = [];
   const configPath = join(dir, 'knockwatch.ini');
   return {
-    dir, log, messages, clock,
+    dir, log, authLog, messages, clock,
     record: () => (existsSync(join(dir, 'record')) ? readFileSync(join(dir, 'record'), 'utf8').trim().split('\n') : []),
     daemon: (configText = CONFIG) => {
       writeFileSync(configPath, configText);
       const daemon = new Daemon(
-        { configPath, kernLog: log, stateFile: join(dir, 'state.json'), dryRunFile: join(dir, 'record') },
-        { clock, runner: noCommands, filter, logger: { log: (level, message) => messages.push(`${level} ${message}`) } },
+        { configPath, kernLog: log, authLog, stateFile: join(dir, 'state.json'), dryRunFile: join(dir, 'record') },
+        { clock, runner: noCommands, filter, authFilter, logger: { log: (level, message) => messages.push(`${level} ${message}`) } },
         loadConfigFile(configPath),
       );
       daemons.push(daemon);
@@ -193,7 +197,7 @@ describe('daemon and a failing firewall', () => {
       writeFileSync(join(h.dir, 'knockwatch.ini'), CONFIG);
       const daemon = new Daemon(
         { configPath: join(h.dir, 'knockwatch.ini'), kernLog: h.log, stateFile: join(h.dir, 'state.json') },
-        { clock: h.clock, runner: noCommands, filter, logger: { log: (level, message) => h.messages.push(`${level} ${message}`) }, createBackend: () => backend },
+        { clock: h.clock, runner: noCommands, filter, authFilter, logger: { log: (level, message) => h.messages.push(`${level} ${message}`) }, createBackend: () => backend },
         loadConfigFile(join(h.dir, 'knockwatch.ini')),
       );
       daemons.push(daemon);
@@ -214,5 +218,52 @@ describe('daemon and a failing firewall', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+function sshLine(at: number, pid: number, message: string): string {
+  return `${new Date(at).toISOString().replace('Z', '000+00:00')} gate sshd[${pid}]: ${message}\n`;
+}
+
+describe('daemon and the sshd log', () => {
+  const AUTH_CONFIG = CONFIG.replace('[options]\n', '[options]\nmaxretry = 3\nbantime = 60\n').replace('open_for = 30\n', 'open_for = 30\nclose_on_logout = yes\n');
+
+  it('closes the grant when the last session of the address ends', async () => {
+    const h = harness();
+    const daemon = h.daemon(AUTH_CONFIG);
+    await daemon.start();
+    await feed(daemon, h.log, knockLines(T0 + 1000));
+    await feed(daemon, h.authLog, sshLine(T0 + 3000, 501, 'Accepted publickey for alice from 203.0.113.7 port 50000 ssh2'));
+    expect(daemon.grants()).toHaveLength(1);
+    await feed(daemon, h.authLog, sshLine(T0 + 9000, 501, 'pam_unix(sshd:session): session closed for user alice'));
+    expect(daemon.grants()).toHaveLength(0);
+    expect(h.record().slice(-1)).toEqual(['-203.0.113.7 open']);
+    expect(h.messages.some((m) => m.includes('Closed open for 203.0.113.7 (logout)'))).toBe(true);
+  });
+
+  it('revokes and bans after maxretry failures, and keeps the ban across a restart', async () => {
+    const h = harness();
+    const first = h.daemon(AUTH_CONFIG);
+    await first.start();
+    await feed(first, h.log, knockLines(T0 + 1000));
+    for (const [i, at] of [3000, 4000, 5000].entries()) {
+      await feed(first, h.authLog, sshLine(T0 + at, 600 + i, 'Failed password for root from 203.0.113.7 port 50001 ssh2'));
+    }
+    expect(first.grants()).toHaveLength(0);
+    expect(h.record().slice(-2)).toEqual(['!203.0.113.7', '-203.0.113.7 open']);
+    first.halt();
+    h.clock.set(T0 + 20_000);
+    const second = h.daemon(AUTH_CONFIG);
+    await second.start();
+    // Banned: a correct knock opens nothing.
+    await feed(second, h.log, knockLines(T0 + 21_000));
+    expect(second.grants()).toHaveLength(0);
+    // The ban (60 s from the third failure) ends; the address may knock again.
+    h.clock.set(T0 + 66_000);
+    second.poll();
+    await second.settle();
+    expect(h.record().at(-1)).toBe('~!203.0.113.7');
+    await feed(second, h.log, knockLines(T0 + 67_000));
+    expect(second.grants()).toHaveLength(1);
   });
 });
