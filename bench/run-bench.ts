@@ -9,6 +9,7 @@ import { builtinFilterPath, demoConfigPath } from '../src/runtime/package-paths.
 import { replayFiles } from '../src/runtime/replay.js';
 import { generateKernLog } from './generate-kern-log.js';
 import { measureGrantLatency } from './latency.js';
+import { measureSshdParse } from './sshd-parse.js';
 
 // `npm run bench`: prints figures; it asserts nothing and never fails on speed.
 async function main(): Promise<void> {
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  measureSshdParse();
   await measureGrantLatency();
 }
 

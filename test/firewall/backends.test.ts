@@ -151,3 +151,31 @@ describe('command', () => {
     expect(() => config('[d]\nsequence = 1\ncommand = iptables -A INPUT -s %IP% -j ACCEPT; echo done\n')).toThrow('line 3 command: expected a command without ; or #');
   });
 });
+
+describe('bans', () => {
+  it('nftables drops new connections from banned addresses, with the ban timeout', async () => {
+    const text = buildNftRuleset(plan, [], 1000, [{ src: '203.0.113.9', until: 61_000 }, { src: '2001:db8::9', until: 500 }]);
+    expect(text).toContain('set banned4 { type ipv4_addr; flags timeout; elements = { 203.0.113.9 timeout 60000ms }; }');
+    expect(text).toContain('set banned6 { type ipv6_addr; flags timeout; }');
+    const lines = text.split('\n').map((l) => l.trim());
+    // after established connections (a ban does not cut a session), before everything else
+    expect(lines.indexOf('ip saddr @banned4 drop comment "knockwatch:ban"')).toBe(lines.indexOf('iifname "lo" accept') + 1);
+    const { runner, calls } = recorder();
+    await new NftablesBackend(plan, runner).ban({ src: '203.0.113.9', until: 61_000 }, 1000);
+    expect(calls).toEqual(['nft -f -\nadd element inet knockwatch banned4 { 203.0.113.9 }\ndelete element inet knockwatch banned4 { 203.0.113.9 }\nadd element inet knockwatch banned4 { 203.0.113.9 timeout 60000ms }\n']);
+  });
+
+  it('iptables drops new connections from banned addresses', async () => {
+    expect(buildRestoreScript(plan, 4, [], [{ src: '203.0.113.9', until: 1 }]).split('\n')[2])
+      .toBe('-A KNOCKWATCH -s 203.0.113.9/32 -m conntrack --ctstate NEW,INVALID -m comment --comment knockwatch:ban -j DROP');
+    const { runner, calls } = recorder((line) => line.includes(' -C '));
+    const backend = new IptablesBackend(plan, runner);
+    await backend.ban({ src: '2001:db8::9', until: 1 }, 0);
+    await backend.unban('2001:db8::9');
+    expect(calls).toEqual([
+      'ip6tables -w -C KNOCKWATCH -s 2001:db8::9/128 -m conntrack --ctstate NEW,INVALID -m comment --comment knockwatch:ban -j DROP',
+      'ip6tables -w -I KNOCKWATCH 1 -s 2001:db8::9/128 -m conntrack --ctstate NEW,INVALID -m comment --comment knockwatch:ban -j DROP',
+      'ip6tables -w -C KNOCKWATCH -s 2001:db8::9/128 -m conntrack --ctstate NEW,INVALID -m comment --comment knockwatch:ban -j DROP',
+    ]);
+  });
+});

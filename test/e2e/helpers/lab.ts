@@ -1,11 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../../src/runtime/package-paths.js';
 
 const HERE = join(packageRoot(), 'test/e2e/helpers');
 const BIN = join(packageRoot(), 'dist/src/cli/bin.js');
+const SSH_OPTIONS = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR'];
 
 function sh(file: string, args: readonly string[], allowFail = false): string {
   const result = spawnSync(file, [...args], { encoding: 'utf8', timeout: 20_000 });
@@ -27,6 +28,9 @@ export interface LabOptions {
   // Namespace names start with this; addresses are 10.<subnet>.1.0/24 (client) and .2.0/24 (admin).
   name: string;
   subnet: number;
+  // A real sshd on port 22 (logging through the lab's rsyslogd to auth.log) instead of the
+  // plain TCP listener.
+  sshd?: boolean;
 }
 
 // A server namespace with a client and an admin namespace wired to it by veth pairs, a
@@ -34,6 +38,9 @@ export interface LabOptions {
 export class Lab {
   readonly dir = mkdtempSync(join(tmpdir(), 'knockwatch-e2e-'));
   readonly kernLog = join(this.dir, 'kern.log');
+  readonly authLog = join(this.dir, 'auth.log');
+  readonly clientKey = join(this.dir, 'client_key');
+  private devLogPlaceholder = false;
   readonly server: string;
   readonly client: string;
   readonly admin: string;
@@ -66,11 +73,57 @@ export class Lab {
     this.wire(this.client, `10.${s}.1.1/24`, `10.${s}.1.2/24`, 'c');
     this.wire(this.admin, `10.${s}.2.1/24`, `10.${s}.2.2/24`, 'a');
     await this.startRsyslog();
+    if (this.options.sshd) {
+      await this.startSshd();
+      return;
+    }
     const listener = this.spawnIn(this.server, [process.execPath, join(HERE, 'listen.mjs'), '22']);
     await new Promise<void>((resolve, reject) => {
       listener.stdout?.once('data', () => resolve());
       listener.once('exit', (code) => reject(new Error(`listener exited with ${code}`)));
     });
+  }
+
+  // sshd logs to /dev/log: in a mount namespace of its own, /dev/log is the lab rsyslogd's
+  // socket, so nothing of the host's logging changes.
+  private async startSshd(): Promise<void> {
+    sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(this.dir, 'host_key')]);
+    sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', this.clientKey]);
+    writeFileSync(join(this.dir, 'authorized_keys'), readFileSync(`${this.clientKey}.pub`));
+    const config = join(this.dir, 'sshd_config');
+    writeFileSync(config, [
+      'Port 22', `ListenAddress ${this.serverAddress}`, `HostKey ${join(this.dir, 'host_key')}`, `PidFile ${join(this.dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(this.dir, 'authorized_keys')}`, 'PermitRootLogin yes', 'PasswordAuthentication yes',
+      'KbdInteractiveAuthentication no', 'UsePAM yes', 'StrictModes no', 'SyslogFacility AUTH', 'LogLevel INFO', 'UseDNS no', 'MaxAuthTries 10', '',
+    ].join('\n'));
+    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+    if (!existsSync('/dev/log')) {
+      writeFileSync('/dev/log', '');
+      this.devLogPlaceholder = true;
+    }
+    const sshd = this.spawnIn(this.server, ['unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+      `mount --bind "$0" /dev/log && exec /usr/sbin/sshd -D -f "$1"`, join(this.dir, 'log.sock'), config]);
+    let errors = '';
+    sshd.stderr?.on('data', (chunk: Buffer) => { errors += chunk.toString(); });
+    await waitFor('sshd to listen', () => {
+      if (sshd.exitCode !== null) throw new Error(`sshd exited with ${sshd.exitCode}: ${errors}`);
+      return readFileSync(this.authLog, 'utf8').includes('Server listening on');
+    }, 15_000, 100);
+  }
+
+  // An ssh login with the lab's key that runs `true` and logs out; resolves to the exit status.
+  sshLogin(from: string): number | null {
+    return spawnSync('ip', ['netns', 'exec', from, 'ssh', '-i', this.clientKey, ...SSH_OPTIONS, '-o', 'BatchMode=yes',
+      `root@${this.serverAddressFor(from)}`, 'true'], { timeout: 20_000 }).status;
+  }
+
+  // One password login with a wrong password.
+  sshWrongPassword(from: string): number | null {
+    const askpass = join(this.dir, 'askpass.sh');
+    writeFileSync(askpass, '#!/bin/sh\necho not-the-password\n', { mode: 0o755 });
+    return spawnSync('ip', ['netns', 'exec', from, 'ssh', ...SSH_OPTIONS, '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no',
+      '-o', 'NumberOfPasswordPrompts=1', `root@${this.serverAddressFor(from)}`, 'true'],
+    { timeout: 20_000, env: { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' }, stdio: ['ignore', 'ignore', 'ignore'] }).status;
   }
 
   private wire(peer: string, serverCidr: string, peerCidr: string, tag: string): void {
@@ -88,10 +141,14 @@ export class Lab {
     writeFileSync(conf, [
       `global(workDirectory="${this.dir}")`,
       'module(load="imklog")',
+      'module(load="imuxsock" SysSock.Use="off")',
+      `input(type="imuxsock" Socket="${join(this.dir, 'log.sock')}")`,
       `kern.* action(type="omfile" file="${this.kernLog}" template="RSYSLOG_FileFormat")`,
+      `auth,authpriv.* action(type="omfile" file="${this.authLog}" template="RSYSLOG_FileFormat")`,
       '',
     ].join('\n'));
     writeFileSync(this.kernLog, '');
+    writeFileSync(this.authLog, '');
     const rsyslog = spawn('rsyslogd', ['-n', '-f', conf, '-i', join(this.dir, 'rsyslogd.pid')], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.children.push(rsyslog);
     // Proof that rsyslogd reads the kernel log: a LOG line from the server namespace arrives.
@@ -129,7 +186,7 @@ export class Lab {
 
   async startDaemon(configPath: string, extra: readonly string[] = []): Promise<void> {
     this.daemonLog = '';
-    const daemon = this.spawnIn(this.server, [process.execPath, BIN, 'run', '--config', configPath, '--log', this.kernLog,
+    const daemon = this.spawnIn(this.server, [process.execPath, BIN, 'run', '--config', configPath, '--log', this.kernLog, '--auth-log', this.authLog,
       '--state-file', join(this.dir, 'state.json'), ...extra]);
     this.daemon = daemon;
     daemon.stderr?.on('data', (chunk: Buffer) => { this.daemonLog += chunk.toString(); });
@@ -172,6 +229,10 @@ export class Lab {
   down(quiet = false): void {
     for (const child of this.children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     for (const ns of [this.server, this.client, this.admin]) sh('ip', ['netns', 'del', ns], true);
+    if (this.devLogPlaceholder) {
+      rmSync('/dev/log', { force: true });
+      this.devLogPlaceholder = false;
+    }
     if (!quiet) {
       sh('sysctl', ['-q', '-w', `net.netfilter.nf_log_all_netns=${this.oldLogAllNetns}`], true);
       if (existsSync(this.dir)) rmSync(this.dir, { recursive: true, force: true });

@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { explainSkip, missingPrerequisites } from '../helpers/prerequisites.js';
+import { Lab, waitFor } from './helpers/lab.js';
+
+// A real sshd in the server namespace logs through a real rsyslogd to a real auth.log;
+// knockwatch follows it next to kern.log and changes the real nftables ruleset.
+const missing = missingPrerequisites(['ip', 'nft', 'rsyslogd', 'sshd', 'ssh', 'ssh-keygen', 'unshare', 'nc'], true);
+explainSkip('end-to-end sshd tests', missing);
+
+describe.skipIf(missing.length > 0)('knockwatch and a real sshd', () => {
+  const lab = new Lab({ name: 'kwe2e-ssh', subnet: 203, sshd: true });
+
+  beforeAll(async () => {
+    await lab.up();
+    const config = lab.writeConfig(`[options]
+firewall = nftables
+maxretry = 3
+findtime = 10m
+bantime = 10m
+[openSSH]
+sequence = 7000,8000,9000:udp
+seq_timeout = 5
+open = 22/tcp
+open_for = 120
+close_on_logout = yes
+`);
+    await lab.startDaemon(config);
+  });
+
+  afterAll(() => lab.down());
+
+  it('closes the grant within 2 s of the logout', async () => {
+    expect(lab.canConnect(lab.client)).toBe(false);
+    await lab.knock(lab.client, ['7000', '8000', '9000/udp']);
+    await waitFor('the grant', () => lab.daemonLog.includes(`Opened 22/tcp for ${lab.clientAddress}`));
+    expect(lab.sshLogin(lab.client)).toBe(0);
+    const loggedOut = Date.now();
+    await waitFor('the grant to close on logout', () => lab.daemonLog.includes(`Closed openSSH for ${lab.clientAddress} (logout)`), 2000, 10);
+    expect(Date.now() - loggedOut).toBeLessThan(2000);
+    expect(lab.daemonLog).toContain(`SSH login of "root" from ${lab.clientAddress}`);
+    expect(lab.canConnect(lab.client)).toBe(false);
+  });
+
+  it('revokes the grant of a knocked address that fails its password maxretry times', async () => {
+    await lab.knock(lab.client, ['7000', '8000', '9000/udp']);
+    await waitFor('the second grant', () => (lab.daemonLog.match(new RegExp(`Opened 22/tcp for ${lab.clientAddress.replaceAll('.', '\\.')}`, 'g')) ?? []).length === 2);
+    expect(lab.canConnect(lab.client)).toBe(true);
+    for (let attempt = 0; attempt < 3; attempt++) expect(lab.sshWrongPassword(lab.client)).not.toBe(0);
+    await waitFor('the ban', () => lab.daemonLog.includes(`Banned ${lab.clientAddress}`), 5000);
+    expect(lab.daemonLog).toContain(`Closed openSSH for ${lab.clientAddress} (revoked)`);
+    expect(lab.canConnect(lab.client)).toBe(false);
+  });
+
+  it('refuses the banned address even when it knocks correctly', async () => {
+    expect(lab.inServer(['nft', 'list', 'set', 'inet', 'knockwatch', 'banned4'])).toContain(lab.clientAddress);
+    await lab.knock(lab.client, ['7000', '8000', '9000/udp']);
+    // The admin's knock comes after it in the logs: once that is decided, so was the client's.
+    await lab.knock(lab.admin, ['7000', '8000', '9000/udp']);
+    await waitFor('the marker knock', () => lab.daemonLog.includes(`Opened 22/tcp for ${lab.adminAddress}`));
+    expect((lab.daemonLog.match(new RegExp(`Opened 22/tcp for ${lab.clientAddress.replaceAll('.', '\\.')}`, 'g')) ?? []).length).toBe(2);
+    expect(lab.canConnect(lab.client)).toBe(false);
+  });
+});
