@@ -8,6 +8,8 @@ export interface FilterRule {
   // Named groups by their capture index: the regex runs without names, which spares
   // building a groups object for every line.
   groupNames: readonly (string | undefined)[];
+  // The text every match starts with, checked before the regex runs.
+  prefix: string;
 }
 
 export interface Filter {
@@ -51,7 +53,7 @@ export function compileFilter(text: string, fileName: string): Filter {
     const named = compileAnchored(colon[2] ?? '', fileName, 'failregex');
     if (named.source.includes('\\k<')) throw new Error(`${fileName} [Definition] failregex: named back references (\\k<name>) are not supported.`);
     const { source, names } = stripGroupNames(named.source);
-    return { kind, regex: new RegExp(source), groupNames: names };
+    return { kind, regex: new RegExp(source), groupNames: names, prefix: literalPrefix(source) };
   });
   if (rules.length === 0) throw new Error(`${fileName} [Definition] failregex: expected at least one regex, found none.`);
   const ignore = splitLines(definition.get('ignoreregex') ?? '').map((line) => compileAnchored(line, fileName, 'ignoreregex'));
@@ -68,6 +70,7 @@ export function compileFilter(text: string, fileName: string): Filter {
 export function matchFilter(filter: Filter, message: string): FilterMatch | undefined {
   if (filter.contains !== undefined && !message.includes(filter.contains)) return undefined;
   for (const rule of filter.rules) {
+    if (!message.startsWith(rule.prefix)) continue;
     const match = rule.regex.exec(message);
     if (match === null) continue;
     for (const ignore of filter.ignore) if (ignore.test(message)) return undefined;
@@ -80,6 +83,31 @@ export function matchFilter(filter: Filter, message: string): FilterMatch | unde
     return { kind: rule.kind, groups };
   }
   return undefined;
+}
+
+// The literal text right after `^`, up to the first regex construct (escaped punctuation
+// counts as literal; a quantifier takes back the character it applies to).
+export function literalPrefix(source: string): string {
+  let prefix = '';
+  for (let i = 1; i < source.length; i++) {
+    const c = source[i] as string;
+    let literal: string | undefined;
+    if (c === '\\') {
+      const next = source[i + 1] ?? '';
+      if (/[A-Za-z0-9]/.test(next) || next === '') break;
+      literal = next;
+      i++;
+    } else if (!'^$.|?*+()[]{}'.includes(c)) {
+      literal = c;
+    } else {
+      if ('?*{'.includes(c)) prefix = prefix.slice(0, -1);
+      break;
+    }
+    const following = source[i + 1];
+    if (following !== undefined && '?*{'.includes(following)) break;
+    prefix += literal;
+  }
+  return prefix;
 }
 
 // Turns `(?<name>...)` into `(...)` and lists each capture's name by its index.

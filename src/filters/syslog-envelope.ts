@@ -30,19 +30,23 @@ export function parseSyslogEnvelope(line: string): SyslogEnvelope | undefined {
   const tagStart = hostEnd + 1;
   const colon = line.indexOf(': ', tagStart);
   if (colon <= tagStart || colon - tagStart > MAX_TAG_LENGTH) return undefined;
-  let tag = line.slice(tagStart, colon);
-  if (tag.includes(' ')) return undefined;
+  let tagEnd = colon;
   let pid: number | undefined;
-  if (tag.charCodeAt(tag.length - 1) === 93) {
-    const open = tag.indexOf('[');
-    if (open <= 0) return undefined;
-    const pidText = tag.slice(open + 1, -1);
-    if (!/^\d{1,10}$/.test(pidText)) return undefined;
-    pid = Number(pidText);
-    tag = tag.slice(0, open);
-  } else if (tag.includes('[')) {
-    return undefined;
+  if (line.charCodeAt(colon - 1) === 93) {
+    // TAG[PID]: the pid is digits only
+    const open = line.lastIndexOf('[', colon);
+    if (open <= tagStart || colon - open > 12) return undefined;
+    pid = 0;
+    for (let i = open + 1; i < colon - 1; i++) {
+      const c = line.charCodeAt(i);
+      if (c < 48 || c > 57) return undefined;
+      pid = pid * 10 + (c - 48);
+    }
+    if (open + 1 === colon - 1) return undefined;
+    tagEnd = open;
   }
+  const tag = line.slice(tagStart, tagEnd);
+  if (tag.includes(' ') || tag.includes('[')) return undefined;
   return {
     stamp: line.slice(0, stampEnd),
     host: line.slice(hostStart, hostEnd),

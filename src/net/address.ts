@@ -16,8 +16,8 @@ export function normalizeAddress(text: string): string | undefined {
   if (isDottedQuad(text)) return text;
   if (!text.includes(':')) return undefined;
   if (!isIPv6(text) || text.includes('%')) return undefined;
-  const bits = ipv6ToBigInt(text);
-  return bits === undefined ? undefined : formatIPv6(bits);
+  const groups = ipv6Groups(text);
+  return groups === undefined ? undefined : formatGroups(groups);
 }
 
 // Four decimal octets 0-255 without leading zeros; a loop, as this runs on every LOG line.
@@ -89,6 +89,12 @@ function formatBits(bits: bigint, family: AddressFamily): string {
 }
 
 function ipv6ToBigInt(text: string): bigint | undefined {
+  const groups = ipv6Groups(text);
+  return groups?.reduce((acc, group) => (acc << 16n) | BigInt(group), 0n);
+}
+
+// The eight 16-bit groups of an IPv6 address (an embedded IPv4 tail included).
+function ipv6Groups(text: string): number[] | undefined {
   let head = text;
   let tail4: number[] = [];
   const lastColon = text.lastIndexOf(':');
@@ -102,23 +108,27 @@ function ipv6ToBigInt(text: string): bigint | undefined {
   const halves = head.split('::');
   if (halves.length > 2) return undefined;
   const parseGroups = (part: string): number[] =>
-    part === '' ? [] : part.split(':').map((group) => parseInt(group, 16));
+    part === '' ? [] : part.split(':').map((group) => (/^[0-9a-fA-F]{1,4}$/.test(group) ? parseInt(group, 16) : NaN));
   const left = parseGroups(halves[0] ?? '');
   const right = halves.length === 2 ? parseGroups(halves[1] ?? '') : [];
   if (tail4.length > 0) {
     (halves.length === 2 ? right : left).pop();
   }
-  const groups = halves.length === 2
-    ? [...left, ...new Array<number>(8 - left.length - right.length - tail4.length).fill(0), ...right, ...tail4]
-    : [...left, ...tail4];
-  if (groups.length !== 8 || groups.some((g) => Number.isNaN(g) || g < 0 || g > 0xffff)) return undefined;
-  return groups.reduce((acc, group) => (acc << 16n) | BigInt(group), 0n);
+  const fill = 8 - left.length - right.length - tail4.length;
+  if (halves.length === 2 && fill < 1) return undefined;
+  const groups = halves.length === 2 ? [...left, ...new Array<number>(fill).fill(0), ...right, ...tail4] : [...left, ...tail4];
+  if (groups.length !== 8 || groups.some((g) => Number.isNaN(g))) return undefined;
+  return groups;
 }
 
-// RFC 5952 text: lower case, longest run of two or more zero groups compressed.
 function formatIPv6(bits: bigint): string {
   const groups: number[] = [];
   for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(Number((bits >> shift) & 0xffffn));
+  return formatGroups(groups);
+}
+
+// RFC 5952 text: lower case, longest run of two or more zero groups compressed.
+function formatGroups(groups: readonly number[]): string {
   let bestStart = -1;
   let bestLength = 0;
   for (let i = 0; i < 8; ) {
@@ -130,7 +140,5 @@ function formatIPv6(bits: bigint): string {
   }
   const hex = groups.map((g) => g.toString(16));
   if (bestStart === -1) return hex.join(':');
-  const left = hex.slice(0, bestStart).join(':');
-  const right = hex.slice(bestStart + bestLength).join(':');
-  return `${left}::${right}`;
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 }
