@@ -7,6 +7,7 @@ import { ConfigError, type ConfigProblem } from './problems.js';
 import { parseBoolean, parseCount, parseDuration, parseSteps, parseTcpFlags, type Parsed } from './parse-values.js';
 import { SectionReader } from './section-reader.js';
 import { splitCommand } from '../firewall/split-command.js';
+import { DEFAULT_LOG_PREFIX } from './defaults.js';
 import type { Config, Door, DoorStep, FirewallKind, Options } from './types.js';
 
 const KNOCKD_UNUSED_OPTIONS = ['usesyslog', 'logfile', 'pidfile', 'interface'];
@@ -65,7 +66,16 @@ export function parseConfig(text: string, file: string): Config {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { file, options, doors, unused };
+  return { file, options: { ...options, logPrefix: effectiveLogPrefix(options, doors) }, doors, unused };
+}
+
+// With a firewall knockwatch manages, only its own LOG rules (prefix "knockwatch" unless set)
+// count; with commands or dry-run the LOG rules are the admin's, so any prefix does. Decided
+// here, once, so the daemon and replay read the same lines.
+function effectiveLogPrefix(options: Options, doors: readonly Door[]): string | undefined {
+  if (options.logPrefix !== undefined) return options.logPrefix;
+  const firewall = options.firewall ?? (doors.some((door) => door.startCommand !== undefined) ? 'command' : 'managed');
+  return firewall === 'command' || firewall === 'dry-run' ? undefined : DEFAULT_LOG_PREFIX;
 }
 
 function readOptions(reader: SectionReader, unused: string[]): Options {

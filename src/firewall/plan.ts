@@ -1,7 +1,6 @@
 import type { Config, DoorStep } from '../config/types.js';
+import { DEFAULT_LOG_PREFIX } from '../config/defaults.js';
 import type { Network } from '../net/address.js';
-
-export const DEFAULT_LOG_PREFIX = 'knockwatch';
 
 export interface DoorGate {
   door: string;

@@ -4,7 +4,6 @@ import type { Config, FirewallKind } from '../config/types.js';
 import type { Decision } from '../engine/decisions.js';
 import type { FirewallBackend } from '../firewall/backend.js';
 import type { CommandRunner } from '../firewall/command-runner.js';
-import { DEFAULT_LOG_PREFIX } from '../firewall/plan.js';
 import { chooseFirewall, createBackend } from '../firewall/select-backend.js';
 import type { Filter } from '../filters/load-filter.js';
 import { createLineParser, type LineParser } from '../filters/parse-line.js';
@@ -100,7 +99,7 @@ export class Daemon {
     this.state = loaded.state;
     this.firewallKind = chooseFirewall(this.config, this.options.firewall);
     this.backend = this.makeBackend(this.firewallKind, this.config);
-    this.pipeline = this.createPipeline(this.config, this.firewallKind);
+    this.pipeline = this.createPipeline(this.config);
     let expired = 0;
     for (const saved of this.state.grants) {
       const door = this.config.doors.find((candidate) => candidate.name === saved.door && candidate.closes === undefined);
@@ -139,7 +138,7 @@ export class Daemon {
     const now = this.deps.clock.now();
     const kind = chooseFirewall(config, this.options.firewall);
     const backend = this.makeBackend(kind, config);
-    const pipeline = this.createPipeline(config, kind);
+    const pipeline = this.createPipeline(config);
     for (const grant of this.grants()) {
       const door = config.doors.find((candidate) => candidate.name === grant.door && candidate.closes === undefined);
       if (door !== undefined) pipeline.restoreGrant({ ...grant, ports: door.open });
@@ -220,7 +219,7 @@ export class Daemon {
       this.emit(logEvents.invalidLines(this.pipeline.stats.invalid - this.lastInvalid, reasons));
       this.lastInvalid = this.pipeline.stats.invalid;
     }
-    if (this.grantsDirty || now - this.lastPositionSave >= POSITION_SAVE_EVERY) this.saveState();
+    if (this.grantsDirty || (now - this.lastPositionSave >= POSITION_SAVE_EVERY && this.positionsMoved())) this.saveState();
     if (now - this.lastVerify >= VERIFY_EVERY) {
       this.lastVerify = now;
       this.enqueue(async () => {
@@ -235,13 +234,8 @@ export class Daemon {
     return this.deps.createBackend?.(kind, config) ?? createBackend(kind, config, this.deps.runner, this.options.dryRunFile);
   }
 
-  private createPipeline(config: Config, kind: FirewallKind): Pipeline {
-    // With a managed firewall only knockwatch's own LOG rules count.
-    const managed = kind === 'nftables' || kind === 'iptables';
-    const effective = managed && config.options.logPrefix === undefined
-      ? { ...config, options: { ...config.options, logPrefix: DEFAULT_LOG_PREFIX } }
-      : config;
-    const pipeline = new Pipeline(effective, (decision) => this.onDecision(decision));
+  private createPipeline(config: Config): Pipeline {
+    const pipeline = new Pipeline(config, (decision) => this.onDecision(decision));
     const timeParser = (): ReturnType<typeof createSyslogTimeParser> => createSyslogTimeParser({ timeZone: config.options.timeZone, reference: this.deps.clock.now() });
     this.parser = createLineParser(this.deps.filter, timeParser());
     this.authParser = createLineParser(this.deps.authFilter, timeParser());
@@ -351,6 +345,14 @@ export class Daemon {
   private enqueue(op: () => Promise<void>, what: string): void {
     this.queue = this.queue.then(op).catch((error: unknown) => {
       this.emit(logEvents.firewallFailed(what, (error as Error).message));
+    });
+  }
+
+  private positionsMoved(): boolean {
+    return [this.follower, this.authFollower].some((follower) => {
+      const position = follower?.position();
+      const saved = follower === undefined ? undefined : this.state.logs[follower.path];
+      return position !== undefined && (saved === undefined || saved.offset !== position.offset || saved.ino !== position.ino);
     });
   }
 

@@ -53,6 +53,8 @@ export class FileFollower {
   private checking = false;
   private again = false;
   private missingReported = false;
+  // The last reason the file could not be opened, reported once until it changes.
+  private unreadable: string | undefined;
   // The file before a rotation, still read for a while: a logger may write a last few lines
   // to it before it reopens the new file.
   private previous: { fd: number; offset: number; splitter: LineSplitter; until: number } | undefined;
@@ -70,7 +72,11 @@ export class FileFollower {
 
   // Opens the file (or waits for it) and starts watching; reads nothing before the start point.
   start(): void {
-    this.openCurrent(this.options.resume);
+    try {
+      this.openCurrent(this.options.resume);
+    } catch (error) {
+      this.notice({ type: 'error', message: (error as Error).message });
+    }
     try {
       this.watcher = watch(dirname(this.path), { persistent: true }, (_event, name) => {
         if (name === null || name === basename(this.path)) this.check();
@@ -155,13 +161,17 @@ export class FileFollower {
     try {
       fd = openSync(this.path, 'r');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        this.reportMissing();
-        return;
-      }
-      throw error;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.reportMissing();
+      else this.reportUnreadable((error as Error).message);
+      return;
     }
     const stat = fstatSync(fd);
+    if (!stat.isFile()) {
+      closeSync(fd);
+      this.reportUnreadable('not a regular file');
+      return;
+    }
+    this.unreadable = undefined;
     this.fd = fd;
     this.dev = stat.dev;
     this.ino = stat.ino;
@@ -233,6 +243,12 @@ export class FileFollower {
 
   private now(): number {
     return (this.options.clock ?? systemClock).now();
+  }
+
+  private reportUnreadable(message: string): void {
+    if (this.unreadable === message) return;
+    this.unreadable = message;
+    this.notice({ type: 'error', message });
   }
 
   private reportMissing(): void {

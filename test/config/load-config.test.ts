@@ -118,6 +118,23 @@ closes = nothing
     expect(problems(text).join('\n')).toContain(message);
   });
 
+  it.each([
+    // knockwatch's own LOG rules: only their prefix counts
+    ['[options]\nfirewall = nftables\n', 'knockwatch'],
+    ['[options]\nfirewall = iptables\n', 'knockwatch'],
+    ['', 'knockwatch'],
+    ['[options]\nfirewall = nftables\nlog_prefix = KNOCK\n', 'KNOCK'],
+    // the admin's LOG rules: any prefix
+    ['[options]\nfirewall = dry-run\n', undefined],
+    ['[options]\nfirewall = command\n', undefined],
+  ])('log prefix for %j: %s', (options, prefix) => {
+    expect(parseConfig(`${options}[d]\nsequence = 1\n`, 'k.ini').options.logPrefix).toBe(prefix);
+  });
+
+  it('leaves the prefix open for a knockd.conf with commands', () => {
+    expect(parseConfig('[d]\nsequence = 1\ncommand = /bin/true %IP%\n', 'knockd.conf').options.logPrefix).toBeUndefined();
+  });
+
   it('accepts the knockwatch keys of DESIGN.md', () => {
     const config = parseConfig(`[options]
 kern_log = /var/log/kern.log

@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import type { KnockEvent } from '../../src/filters/events.js';
+import type { LineOutcome } from '../../src/filters/parse-line.js';
 
 export interface Sample {
   lineNumber: number;
@@ -24,4 +27,24 @@ export function readSamples(path: string): Sample[] {
   });
   if (pending) throw new Error(`${path}: annotation at the end without a sample line`);
   return samples;
+}
+
+// Checks one annotated sample against what the parser made of it; `fields` are the
+// expected event fields left after the annotation's own keys are taken out.
+export function checkSample(
+  outcome: LineOutcome,
+  sample: Sample,
+  check: (event: KnockEvent, fields: Record<string, unknown>) => void,
+): void {
+  const { match, invalid, injection: _injection, ...fields } = sample.expect;
+  if (invalid === true) {
+    expect(outcome.status).toBe('invalid');
+    return;
+  }
+  if (match !== true) {
+    expect(outcome.status === 'missed' || outcome.status === 'ignored').toBe(true);
+    return;
+  }
+  expect(outcome.status).toBe('event');
+  if (outcome.status === 'event') check(outcome.event, fields);
 }

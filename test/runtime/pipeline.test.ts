@@ -20,7 +20,8 @@ function replay(ini: string, lines: string[]): { decisions: string[]; pipeline: 
   return { decisions: decisions.filter((d) => d.type !== 'step').map((d) => `${d.type} ${d.src}`), pipeline };
 }
 
-const DOOR = '[open]\nsequence = 7000,8000\nseq_timeout = 5\nopen_for = 10\n';
+// The admin's own LOG rules (dry-run), so any log prefix counts unless log_prefix says.
+const DOOR = '[options]\nfirewall = dry-run\n[open]\nsequence = 7000,8000\nseq_timeout = 5\nopen_for = 10\n';
 const A = '203.0.113.7';
 
 describe('pipeline', () => {
@@ -42,7 +43,7 @@ describe('pipeline', () => {
 
   it('counts only knocks with the configured log prefix', () => {
     const other = logLine(2, A, 8000).replace('KNOCK IN=', '[UFW BLOCK] IN=');
-    const { decisions, pipeline } = replay(`[options]\nlog_prefix = KNOCK\n${DOOR}`, [logLine(1, A, 7000), other]);
+    const { decisions, pipeline } = replay(DOOR.replace('[options]\n', '[options]\nlog_prefix = KNOCK\n'), [logLine(1, A, 7000), other]);
     expect(decisions).toEqual([]);
     expect(pipeline.stats.otherPrefix).toBe(1);
   });

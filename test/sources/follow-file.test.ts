@@ -1,4 +1,4 @@
-import { appendFileSync, copyFileSync, mkdtempSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -134,5 +134,29 @@ describe('following a log', () => {
     appendFileSync(path, 'hello\n');
     await arrived;
     expect(lines).toEqual(['hello']);
+  });
+});
+
+describe('a log that cannot be read', () => {
+  it('is reported once and read as soon as it can be', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
+    dirs.push(dir);
+    // A directory where the log should be: opening it for reading lines fails with EISDIR.
+    const path = join(dir, 'kern.log');
+    mkdirSync(path);
+    const notices: string[] = [];
+    const lines: string[] = [];
+    const follower = new FileFollower(path, { pollInterval: 60_000, onLines: (got) => lines.push(...got), onNotice: (notice) => notices.push(notice.type) });
+    follower.start();
+    follower.check();
+    follower.check();
+    expect(notices.filter((type) => type === 'error')).toHaveLength(1);
+    rmSync(path, { recursive: true });
+    writeFileSync(path, 'first\n');
+    follower.check();
+    appendFileSync(path, 'second\n');
+    follower.check();
+    follower.stop();
+    expect(lines).toEqual(['first', 'second']);
   });
 });
