@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainSkip, missingPrerequisites } from '../helpers/prerequisites.js';
 import { Lab, waitFor } from './helpers/lab.js';
@@ -82,6 +83,19 @@ open_for = ${OPEN_FOR}
       : lab.inServer(['iptables', '-w', '-S', 'KNOCKWATCH']);
     expect(listing).toContain('knockwatch:gate');
     expect(listing).toContain(lab.adminAddress);
+  });
+
+  it('refuses a bad config on SIGHUP, keeps working, and takes a good one', async () => {
+    const good = readFileSync(config, 'utf8');
+    writeFileSync(config, good.replace('sequence = 7000,8000,9000:udp', 'sequence = 7000,80000'));
+    lab.signalDaemon('SIGHUP');
+    await waitFor('the refusal', () => lab.daemonLog.includes('Kept the running config'));
+    expect(lab.daemonLog).toMatch(/Kept the running config: .* sequence: expected a port \(1-65535\), found "80000"/);
+    writeFileSync(config, good);
+    lab.signalDaemon('SIGHUP');
+    await waitFor('the reload', () => lab.daemonLog.includes(`Reloaded ${config}.`));
+    expect(lab.canConnect(lab.admin)).toBe(true);
+    expect(lab.canConnect(lab.client)).toBe(false);
   });
 
   it('keeps the whitelist and the gate after SIGKILL', async () => {

@@ -23,17 +23,27 @@ seq_timeout = 5
 open = 22/tcp
 open_for = 120
 close_on_logout = yes
+[shortSSH]
+sequence = 6000,6001
+seq_timeout = 5
+open = 22/tcp
+open_for = 2
 `);
     await lab.startDaemon(config);
   });
 
   afterAll(() => lab.down());
 
+  // How often the client was granted the openSSH door so far.
+  function openSshGrants(): number {
+    return lab.daemonLog.split('\n').filter((line) => line.includes(`Opened 22/tcp for ${lab.clientAddress} (door openSSH,`)).length;
+  }
+
   it('closes the grant within 2 s of the logout', async () => {
     expect(lab.canConnect(lab.client)).toBe(false);
     await lab.knock(lab.client, ['7000', '8000', '9000/udp']);
     await waitFor('the grant', () => lab.daemonLog.includes(`Opened 22/tcp for ${lab.clientAddress}`));
-    expect(lab.sshLogin(lab.client)).toBe(0);
+    expect(lab.sshLogin(lab.client).status).toBe(0);
     const loggedOut = Date.now();
     await waitFor('the grant to close on logout', () => lab.daemonLog.includes(`Closed openSSH for ${lab.clientAddress} (logout)`), 2000, 10);
     expect(Date.now() - loggedOut).toBeLessThan(2000);
@@ -41,9 +51,20 @@ close_on_logout = yes
     expect(lab.canConnect(lab.client)).toBe(false);
   });
 
+  it('never cuts an established session when its grant ends', async () => {
+    await lab.knock(lab.client, ['6000', '6001']);
+    await waitFor('the short grant', () => lab.daemonLog.includes(`Opened 22/tcp for ${lab.clientAddress} (door shortSSH, 2s)`));
+    // The session outlives its 2 s grant by far.
+    const session = lab.sshLogin(lab.client, 'sleep 4; echo still here');
+    // (the daemon's output is read once the blocking ssh has returned)
+    await waitFor('the expiry in the daemon log', () => lab.daemonLog.includes(`Closed shortSSH for ${lab.clientAddress} (expired)`), 2000);
+    expect(session).toEqual({ status: 0, stdout: 'still here\n' });
+    expect(lab.canConnect(lab.client)).toBe(false);
+  });
+
   it('revokes the grant of a knocked address that fails its password maxretry times', async () => {
     await lab.knock(lab.client, ['7000', '8000', '9000/udp']);
-    await waitFor('the second grant', () => (lab.daemonLog.match(new RegExp(`Opened 22/tcp for ${lab.clientAddress.replaceAll('.', '\\.')}`, 'g')) ?? []).length === 2);
+    await waitFor('the second grant', () => openSshGrants() === 2);
     expect(lab.canConnect(lab.client)).toBe(true);
     for (let attempt = 0; attempt < 3; attempt++) expect(lab.sshWrongPassword(lab.client)).not.toBe(0);
     await waitFor('the ban', () => lab.daemonLog.includes(`Banned ${lab.clientAddress}`), 5000);
@@ -57,7 +78,7 @@ close_on_logout = yes
     // The admin's knock comes after it in the logs: once that is decided, so was the client's.
     await lab.knock(lab.admin, ['7000', '8000', '9000/udp']);
     await waitFor('the marker knock', () => lab.daemonLog.includes(`Opened 22/tcp for ${lab.adminAddress}`));
-    expect((lab.daemonLog.match(new RegExp(`Opened 22/tcp for ${lab.clientAddress.replaceAll('.', '\\.')}`, 'g')) ?? []).length).toBe(2);
+    expect(openSshGrants()).toBe(2);
     expect(lab.canConnect(lab.client)).toBe(false);
   });
 });

@@ -111,10 +111,16 @@ export class Lab {
     }, 15_000, 100);
   }
 
-  // An ssh login with the lab's key that runs `true` and logs out; resolves to the exit status.
-  sshLogin(from: string): number | null {
-    return spawnSync('ip', ['netns', 'exec', from, 'ssh', '-i', this.clientKey, ...SSH_OPTIONS, '-o', 'BatchMode=yes',
-      `root@${this.serverAddressFor(from)}`, 'true'], { timeout: 20_000 }).status;
+  // An ssh login with the lab's key that runs a command and logs out.
+  sshLogin(from: string, command = 'true'): { status: number | null; stdout: string } {
+    const result = spawnSync('ip', ['netns', 'exec', from, 'ssh', '-i', this.clientKey, ...SSH_OPTIONS, '-o', 'BatchMode=yes',
+      `root@${this.serverAddressFor(from)}`, command], { timeout: 30_000, encoding: 'utf8' });
+    return { status: result.status, stdout: result.stdout };
+  }
+
+  // Sends a signal to the running daemon.
+  signalDaemon(signal: NodeJS.Signals): void {
+    this.daemon?.kill(signal);
   }
 
   // One password login with a wrong password.
