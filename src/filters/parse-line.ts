@@ -19,6 +19,9 @@ const IGNORED: LineOutcome = { status: 'ignored' };
 
 export interface LineParser {
   (line: string): LineOutcome;
+  // Every event this parser can produce is a knock (the netfilter filter): only then may a
+  // line be judged by its DPT= before parsing.
+  readonly knocksOnly: boolean;
   // The time of any syslog line, matched or not, so the log clock moves on quiet lines too.
   timeOf(line: string): number | undefined;
 }
@@ -45,6 +48,7 @@ export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, bu
     return built.ok ? { status: 'event', event: built.event } : { status: 'invalid', reason: built.reason };
   };
   return Object.assign(parser, {
+    knocksOnly: filter.rules.every((rule) => rule.kind === 'knock'),
     timeOf(line: string): number | undefined {
       const envelope = parseSyslogEnvelope(line);
       return envelope === undefined ? undefined : parseTime(envelope.stamp);

@@ -74,7 +74,7 @@ export class Pipeline {
 
   handleLines(lines: readonly string[], parse: LineParser): void {
     const stats = this.stats;
-    const relevant = this.relevant;
+    const relevant = parse.knocksOnly ? this.relevant : undefined;
     for (let i = 0; i < lines.length; i++) {
       stats.lines++;
       const text = lines[i] as string;

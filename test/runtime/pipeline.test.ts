@@ -41,6 +41,16 @@ describe('pipeline', () => {
     expect(pipeline.stats.otherPort).toBe(0);
   });
 
+  it('never skips an sshd line for a DPT= a client put in its user name', () => {
+    const sshd = createLineParser(loadFilterFile(builtinFilterPath('sshd')), createSyslogTimeParser({ timeZone: 'UTC', reference: 0 }));
+    const decisions: Decision[] = [];
+    const pipeline = new Pipeline(config(`[options]\nfirewall = dry-run\nmaxretry = 2\n${DOOR.replace('[options]\nfirewall = dry-run\n', '')}`), (d) => decisions.push(d));
+    const line = (second: number) => `2026-11-22T09:00:0${second}.000000+00:00 gate sshd[${100 + second}]: Invalid user x DPT=1 from ${A} port 4000${second}`;
+    pipeline.handleLines([line(1), line(2)], sshd);
+    expect(pipeline.stats.otherPort).toBe(0);
+    expect(decisions.map((d) => d.type)).toContain('banned');
+  });
+
   it('counts only knocks with the configured log prefix', () => {
     const other = logLine(2, A, 8000).replace('KNOCK IN=', '[UFW BLOCK] IN=');
     const { decisions, pipeline } = replay(DOOR.replace('[options]\n', '[options]\nlog_prefix = KNOCK\n'), [logLine(1, A, 7000), other]);
