@@ -253,9 +253,10 @@ function parseAddress(text: string): Parsed<string> {
 
 function parseLogPrefix(text: string): Parsed<string> {
   const prefix = text.replace(/^"(.*)"$/, '$1').trim();
-  return /^[\x21-\x7e][\x20-\x7e]{0,27}$/.test(prefix)
+  // It goes into nft and iptables-restore input inside double quotes: no " or \ in it.
+  return /^[\x21-\x7e][\x20-\x7e]{0,27}$/.test(prefix) && !/["\\]/.test(prefix)
     ? { ok: true, value: prefix }
-    : { ok: false, expected: 'a printable log prefix of at most 28 characters', found: text };
+    : { ok: false, expected: 'a printable log prefix of at most 28 characters, without " or \\', found: text };
 }
 
 function parseTimeZone(text: string): Parsed<string> {

@@ -39,6 +39,7 @@ const TICK = 250;
 const VERIFY_EVERY = 30_000;
 const POSITION_SAVE_EVERY = 5000;
 const MAX_RETRY = 60_000;
+const INVALID_REPORT_EVERY = 60_000;
 
 type FirewallOp = 'open' | 'extend' | 'close';
 
@@ -60,6 +61,7 @@ export class Daemon {
   private lastPositionSave = 0;
   private lastVerify = 0;
   private lastInvalid = 0;
+  private lastInvalidReport = -Infinity;
   private firewallKind!: FirewallKind;
   private stopped = false;
 
@@ -214,7 +216,9 @@ export class Daemon {
   tick(): void {
     const now = this.deps.clock.now();
     this.pipeline.advanceTo(now);
-    if (this.pipeline.stats.invalid > this.lastInvalid) {
+    // Invalid lines are summed up at most once a minute, however many arrive.
+    if (this.pipeline.stats.invalid > this.lastInvalid && now - this.lastInvalidReport >= INVALID_REPORT_EVERY) {
+      this.lastInvalidReport = now;
       const reasons = [...this.pipeline.stats.invalidReasons.keys()].slice(0, 3).join('; ');
       this.emit(logEvents.invalidLines(this.pipeline.stats.invalid - this.lastInvalid, reasons));
       this.lastInvalid = this.pipeline.stats.invalid;

@@ -110,6 +110,7 @@ closes = nothing
     ['[d]\nsequence = 1\ncmd_timeout = 5\nopen_for = 6', 'open_for: expected cmd_timeout or open_for, not both'],
     ['[options]\ntimezone = Mars/Olympus\n[d]\nsequence = 1', 'timezone: expected an IANA time zone'],
     ['[options]\nmax_tracked = 0\n[d]\nsequence = 1', 'max_tracked: expected a whole number from 1 to 10000000, found "0"'],
+    ['[options]\nlog_prefix = a"b\n[d]\nsequence = 1', 'log_prefix: expected a printable log prefix of at most 28 characters, without " or \\'],
     // structure
     ['[options]\nfirewall = dry-run\n', 'expected at least one door section, found "only [options]"'],
     ['sequence = 1\n[d]\nsequence = 1', 'line 1: expected a [section] before the first key'],
