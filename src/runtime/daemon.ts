@@ -11,6 +11,8 @@ import { createSyslogTimeParser } from '../filters/syslog-time.js';
 import type { Grant } from '../grants/grant-table.js';
 import { FileFollower } from '../sources/follow-file.js';
 import type { Clock } from './clock.js';
+import { FirewallQueue } from './firewall-queue.js';
+import { restoreInto } from './restore-state.js';
 import { logEvents, type LogEvent } from './log-events.js';
 import type { Logger } from './logger.js';
 import { Pipeline } from './pipeline.js';
@@ -38,10 +40,7 @@ export interface DaemonDeps {
 const TICK = 250;
 const VERIFY_EVERY = 30_000;
 const POSITION_SAVE_EVERY = 5000;
-const MAX_RETRY = 60_000;
 const INVALID_REPORT_EVERY = 60_000;
-
-type FirewallOp = 'open' | 'extend' | 'close';
 
 // The live daemon: follows the kernel log through the replay pipeline, applies decisions to
 // the firewall, keeps state across restarts, reloads on SIGHUP.
@@ -54,9 +53,8 @@ export class Daemon {
   private follower: FileFollower | undefined;
   private authFollower: FileFollower | undefined;
   private state: DaemonState;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly firewall: FirewallQueue;
   private timer: NodeJS.Timeout | undefined;
-  private readonly retries = new Set<NodeJS.Timeout>();
   private grantsDirty = false;
   private lastPositionSave = 0;
   private lastVerify = 0;
@@ -72,6 +70,7 @@ export class Daemon {
   ) {
     this.config = config;
     this.state = { version: 1, grants: [], bans: [], oneTimeUsed: {}, logs: {} };
+    this.firewall = new FirewallQueue((event) => this.emit(event));
   }
 
   get kernLog(): string {
@@ -102,21 +101,11 @@ export class Daemon {
     this.firewallKind = chooseFirewall(this.config, this.options.firewall);
     this.backend = this.makeBackend(this.firewallKind, this.config);
     this.pipeline = this.createPipeline(this.config);
-    let expired = 0;
-    for (const saved of this.state.grants) {
-      const door = this.config.doors.find((candidate) => candidate.name === saved.door && candidate.closes === undefined);
-      const expires = saved.expires ?? Infinity;
-      if (door === undefined || expires <= now) {
-        expired++;
-        continue;
-      }
-      this.pipeline.restoreGrant({ src: saved.src, door: door.name, ports: door.open, opened: saved.opened, expires });
-    }
+    const restored = restoreInto(this.pipeline, this.config, this.state.grants, this.state.bans, now);
     this.pipeline.engine.restoreOneTime(this.state.oneTimeUsed);
-    for (const ban of this.state.bans) if (ban.until > now) this.restoreBan(this.pipeline, ban);
     const maxTimeout = Math.max(0, ...this.config.doors.map((door) => door.seqTimeout));
     this.pipeline.ignoreBefore = now - maxTimeout;
-    if (this.state.grants.length > 0) this.emit(logEvents.restored(this.pipeline.grants.size, expired));
+    if (this.state.grants.length > 0) this.emit(logEvents.restored(restored.kept, restored.dropped.length));
     await this.backend.start(this.grants(), now, this.bans());
     this.emit(logEvents.firewallInstalled(this.backend.name, this.pipeline.grants.size));
     this.lastVerify = now;
@@ -136,17 +125,24 @@ export class Daemon {
       this.emit(logEvents.reloadRefused(this.options.configPath, problems));
       return false;
     }
-    await this.queue;
+    if ((this.options.kernLog ?? config.options.kernLog) === undefined) {
+      this.emit(logEvents.reloadRefused(this.options.configPath, 'no kern_log in it, and no --log given'));
+      return false;
+    }
+    await this.firewall.settle();
     const now = this.deps.clock.now();
     const kind = chooseFirewall(config, this.options.firewall);
     const backend = this.makeBackend(kind, config);
     const pipeline = this.createPipeline(config);
-    for (const grant of this.grants()) {
-      const door = config.doors.find((candidate) => candidate.name === grant.door && candidate.closes === undefined);
-      if (door !== undefined) pipeline.restoreGrant({ ...grant, ports: door.open });
-      else if (this.backend.name === 'command') await this.backend.close(grant).catch(() => undefined);
+    const carried = restoreInto(pipeline, config, this.grants().map(toSavedGrant), this.pipeline.auth.savedBans(), now);
+    pipeline.engine.restoreOneTime(this.pipeline.engine.usedOneTime());
+    // A door that is gone takes its grants along; with commands, its stop_command runs.
+    if (this.backend.name === 'command') {
+      for (const saved of carried.dropped) {
+        const grant = this.pipeline.grants.find(saved.src, saved.door);
+        if (grant !== undefined) await this.backend.close(grant).catch(() => undefined);
+      }
     }
-    for (const ban of this.pipeline.auth.savedBans()) this.restoreBan(pipeline, ban);
     try {
       await backend.start(pipeline.grants.list(), now, pipeline.auth.savedBans());
     } catch (error) {
@@ -174,12 +170,12 @@ export class Daemon {
     this.stopped = true;
     this.emit(logEvents.stopping(signal));
     if (this.timer) clearInterval(this.timer);
-    for (const retry of this.retries) clearTimeout(retry);
     for (const follower of [this.follower, this.authFollower]) {
       follower?.check();
       follower?.stop();
     }
-    await this.queue;
+    await this.firewall.settle();
+    this.firewall.stop();
     const grants = this.grants();
     try {
       await this.backend.stop(grants);
@@ -201,14 +197,14 @@ export class Daemon {
 
   // Waits for the firewall operations queued so far.
   async settle(): Promise<void> {
-    await this.queue;
+    await this.firewall.settle();
   }
 
   // Stops reading and timers without touching the firewall or the state file: a crash.
   halt(): void {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    for (const retry of this.retries) clearTimeout(retry);
+    this.firewall.stop();
     this.follower?.stop();
     this.authFollower?.stop();
   }
@@ -226,11 +222,11 @@ export class Daemon {
     if (this.grantsDirty || (now - this.lastPositionSave >= POSITION_SAVE_EVERY && this.positionsMoved())) this.saveState();
     if (now - this.lastVerify >= VERIFY_EVERY) {
       this.lastVerify = now;
-      this.enqueue(async () => {
+      this.firewall.run('reinstall', async () => {
         if (await this.backend.verify()) return;
         this.emit(logEvents.firewallMissing(this.backend.name));
         await this.backend.start(this.grants(), this.deps.clock.now(), this.bans());
-      }, 'reinstall');
+      });
     }
   }
 
@@ -244,11 +240,6 @@ export class Daemon {
     this.parser = createLineParser(this.deps.filter, timeParser());
     this.authParser = createLineParser(this.deps.authFilter, timeParser());
     return pipeline;
-  }
-
-  private restoreBan(pipeline: Pipeline, ban: { src: string; until: number; offenses: number }): void {
-    pipeline.auth.restoreBan(ban);
-    pipeline.engine.ban(ban.src, ban.until);
   }
 
   private bans(): { src: string; until: number }[] {
@@ -285,17 +276,19 @@ export class Daemon {
       case 'close':
       case 'expire':
         this.grantsDirty = true;
-        this.applyClose({ src: decision.src, door: decision.door, ports: this.portsOf(decision.door), opened: 0, expires: decision.time }, 0);
+        this.applyClose({ src: decision.src, door: decision.door, ports: this.portsOf(decision.door), opened: 0, expires: decision.time });
         break;
       case 'banned': {
         this.grantsDirty = true;
         const ban = { src: decision.src, until: decision.until };
-        this.enqueue(() => this.backend.ban(ban, this.deps.clock.now()), `ban of ${decision.src}`);
+        this.firewall.run(`ban of ${decision.src}`, () => this.backend.ban(ban, this.deps.clock.now()),
+          () => this.pipeline.auth.bannedUntil(ban.src, this.deps.clock.now()) !== undefined);
         break;
       }
       case 'unbanned':
         this.grantsDirty = true;
-        this.enqueue(() => this.backend.unban(decision.src), `unban of ${decision.src}`);
+        this.firewall.run(`unban of ${decision.src}`, () => this.backend.unban(decision.src),
+          () => this.pipeline.auth.bannedUntil(decision.src, this.deps.clock.now()) === undefined);
         break;
       default:
         break;
@@ -306,50 +299,20 @@ export class Daemon {
     return this.config.doors.find((candidate) => candidate.name === door)?.open ?? [];
   }
 
-  private applyGrant(op: Exclude<FirewallOp, 'close'>, src: string, door: string, attempt = 0): void {
-    this.enqueue(async () => {
+  private applyGrant(op: 'open' | 'extend', src: string, door: string): void {
+    const live = (): boolean => this.pipeline.grants.find(src, door) !== undefined;
+    this.firewall.run(`${op} for ${src}`, async () => {
       const grant = this.pipeline.grants.find(src, door);
       if (grant === undefined) return;
-      try {
-        if (op === 'open') await this.backend.open(grant, this.deps.clock.now());
-        else await this.backend.extend(grant, this.deps.clock.now());
-        this.emit(logEvents.applied(op, src, door));
-      } catch (error) {
-        this.emit(logEvents.firewallFailed(`${op} for ${src}`, (error as Error).message));
-        this.retry(`${op} for ${src}`, attempt, () => this.applyGrant(op, src, door, attempt + 1));
-      }
-    }, op);
+      if (op === 'open') await this.backend.open(grant, this.deps.clock.now());
+      else await this.backend.extend(grant, this.deps.clock.now());
+      this.emit(logEvents.applied(op, src, door));
+    }, live);
   }
 
-  // A grant that should be gone and is not is a hole: removal is retried until it works,
-  // unless the address has been granted again meanwhile.
-  private applyClose(grant: Grant, attempt: number): void {
-    this.enqueue(async () => {
-      if (attempt > 0 && this.pipeline.grants.find(grant.src, grant.door) !== undefined) return;
-      try {
-        await this.backend.close(grant);
-      } catch (error) {
-        this.emit(logEvents.firewallFailed(`close for ${grant.src}`, (error as Error).message));
-        this.retry(`close for ${grant.src}`, attempt, () => this.applyClose(grant, attempt + 1));
-      }
-    }, 'close');
-  }
-
-  private retry(what: string, attempt: number, again: () => void): void {
-    if (this.stopped) return;
-    const delay = Math.min(MAX_RETRY, 1000 * 2 ** attempt);
-    this.emit(logEvents.retrying(what, delay));
-    const timer = setTimeout(() => {
-      this.retries.delete(timer);
-      again();
-    }, delay);
-    this.retries.add(timer);
-  }
-
-  private enqueue(op: () => Promise<void>, what: string): void {
-    this.queue = this.queue.then(op).catch((error: unknown) => {
-      this.emit(logEvents.firewallFailed(what, (error as Error).message));
-    });
+  // Retried until it works, unless the address has been granted the door again meanwhile.
+  private applyClose(grant: Grant): void {
+    this.firewall.run(`close for ${grant.src}`, () => this.backend.close(grant), () => this.pipeline.grants.find(grant.src, grant.door) === undefined);
   }
 
   private positionsMoved(): boolean {
