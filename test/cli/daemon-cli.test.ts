@@ -66,3 +66,21 @@ describe('knockwatch check', () => {
     expect(iptables.stdout).toContain('-A KNOCKWATCH -p tcp -m tcp --dport 22 -m comment --comment knockwatch:gate -j DROP');
   });
 });
+
+describe('output to a reader that goes away', () => {
+  it('ends quietly, as `knockwatch replay ... | head -1` expects', async () => {
+    const { spawn } = await import('node:child_process');
+    // A log long enough that the writer is still busy when the reader leaves.
+    const log = join(dir, 'long.log');
+    const one = readFileSync(join(packageRoot(), 'logs-samples/kern.log'), 'utf8');
+    writeFileSync(log, one.repeat(2000));
+    const child = spawn(process.execPath, [BIN, 'replay', '-v', log], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
+  });
+});
