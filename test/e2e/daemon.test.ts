@@ -22,7 +22,7 @@ describe.skipIf(missing.length > 0).each([
     await lab.up();
     config = lab.writeConfig(`[options]
 firewall = ${backend}
-whitelist = ${lab.adminAddress}
+whitelist = ${lab.adminAddress}, fd00:${subnet}:2::/64
 [openSSH]
 sequence = 7000,8000,9000:udp
 seq_timeout = 5
@@ -76,6 +76,18 @@ open_for = ${OPEN_FOR}
     }
     return [...text.matchAll(/-s (\S+)\/32 .*knockwatch:openSSH.*-j ACCEPT/g)].map((m) => m[1] ?? '');
   }
+
+  it('does the same over IPv6: gate, knock, grant for that address, whitelist', async () => {
+    const client6 = lab.addressOf(lab.client, 6);
+    expect(lab.canConnect(lab.client, 22, 6)).toBe(false);
+    expect(lab.canConnect(lab.admin, 22, 6)).toBe(true);
+    await lab.knock(lab.client, ['7000', '8000', '9000/udp'], 50, undefined, 6);
+    await waitFor('the IPv6 grant', () => lab.daemonLog.includes(`Opened 22/tcp for ${client6}`));
+    expect(lab.canConnect(lab.client, 22, 6)).toBe(true);
+    // IPv4 from the same host is another address: still shut
+    expect(lab.canConnect(lab.client, 22, 4)).toBe(false);
+    await waitFor('the IPv6 grant to run out', () => !lab.canConnect(lab.client, 22, 6), (OPEN_FOR + 5) * 1000, 200);
+  });
 
   it(`tags everything it installs as knockwatch's (${backend})`, () => {
     const listing = backend === 'nftables'

@@ -70,8 +70,8 @@ export class Lab {
       sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     }
     const s = this.options.subnet;
-    this.wire(this.client, `10.${s}.1.1/24`, `10.${s}.1.2/24`, 'c');
-    this.wire(this.admin, `10.${s}.2.1/24`, `10.${s}.2.2/24`, 'a');
+    this.wire(this.client, `10.${s}.1.1/24`, `10.${s}.1.2/24`, 'c', `fd00:${s}:1::1/64`, `fd00:${s}:1::2/64`);
+    this.wire(this.admin, `10.${s}.2.1/24`, `10.${s}.2.2/24`, 'a', `fd00:${s}:2::1/64`, `fd00:${s}:2::2/64`);
     await this.startRsyslog();
     if (this.options.sshd) {
       await this.startSshd();
@@ -132,12 +132,14 @@ export class Lab {
     { timeout: 20_000, env: { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' }, stdio: ['ignore', 'ignore', 'ignore'] }).status;
   }
 
-  private wire(peer: string, serverCidr: string, peerCidr: string, tag: string): void {
+  private wire(peer: string, serverCidr: string, peerCidr: string, tag: string, server6: string, peer6: string): void {
     const a = `kw${this.options.subnet}${tag}0`;
     const b = `kw${this.options.subnet}${tag}1`;
     sh('ip', ['link', 'add', a, 'netns', this.server, 'type', 'veth', 'peer', 'name', b, 'netns', peer]);
     sh('ip', ['-n', this.server, 'addr', 'add', serverCidr, 'dev', a]);
     sh('ip', ['-n', peer, 'addr', 'add', peerCidr, 'dev', b]);
+    sh('ip', ['-n', this.server, '-6', 'addr', 'add', server6, 'dev', a, 'nodad']);
+    sh('ip', ['-n', peer, '-6', 'addr', 'add', peer6, 'dev', b, 'nodad']);
     sh('ip', ['-n', this.server, 'link', 'set', a, 'up']);
     sh('ip', ['-n', peer, 'link', 'set', b, 'up']);
   }
@@ -210,21 +212,28 @@ export class Lab {
   }
 
   // Knocks from a namespace; resolves to the time the last knock left (epoch ms).
-  async knock(from: string, steps: readonly string[], gapMs = 50, sourceAddress?: string): Promise<number> {
-    const result = spawnSync('ip', ['netns', 'exec', from, process.execPath, join(HERE, 'knock.mjs'), this.serverAddressFor(from), String(gapMs), ...steps],
+  async knock(from: string, steps: readonly string[], gapMs = 50, sourceAddress?: string, family: 4 | 6 = 4): Promise<number> {
+    const result = spawnSync('ip', ['netns', 'exec', from, process.execPath, join(HERE, 'knock.mjs'), this.serverAddressFor(from, family), String(gapMs), ...steps],
       { encoding: 'utf8', timeout: 20_000, env: { ...process.env, KNOCK_FROM: sourceAddress ?? '' } });
     if (result.status !== 0) throw new Error(`knock failed: ${result.stderr}`);
     return Number(result.stdout.trim());
   }
 
   // The server's address on the link to a namespace.
-  serverAddressFor(from: string): string {
-    return from === this.admin ? `10.${this.options.subnet}.2.1` : this.serverAddress;
+  serverAddressFor(from: string, family: 4 | 6 = 4): string {
+    const link = from === this.admin ? 2 : 1;
+    return family === 6 ? `fd00:${this.options.subnet}:${link}::1` : `10.${this.options.subnet}.${link}.1`;
+  }
+
+  // A namespace's own address, IPv4 or IPv6.
+  addressOf(ns: string, family: 4 | 6): string {
+    const link = ns === this.admin ? 2 : 1;
+    return family === 6 ? `fd00:${this.options.subnet}:${link}::2` : `10.${this.options.subnet}.${link}.2`;
   }
 
   // Whether a new TCP connection to the protected port gets through.
-  canConnect(from: string, port = 22): boolean {
-    const result = spawnSync('ip', ['netns', 'exec', from, 'nc', '-z', '-w', '1', this.serverAddressFor(from), String(port)], { timeout: 10_000 });
+  canConnect(from: string, port = 22, family: 4 | 6 = 4): boolean {
+    const result = spawnSync('ip', ['netns', 'exec', from, 'nc', '-z', '-w', '1', this.serverAddressFor(from, family), String(port)], { timeout: 10_000 });
     return result.status === 0;
   }
 

@@ -7,4 +7,4 @@ const server = net.createServer((socket) => {
   socket.on('error', () => {});
   socket.end('hello\n');
 });
-server.listen(port, '0.0.0.0', () => process.stdout.write('listening\n'));
+server.listen(port, '::', () => process.stdout.write('listening\n'));
