@@ -267,3 +267,31 @@ describe('daemon and the sshd log', () => {
     expect(second.grants()).toHaveLength(1);
   });
 });
+
+describe('daemon and a ruleset someone else flushed', () => {
+  it('notices within the verify period and installs its piece again, grants included', async () => {
+    const h = harness();
+    const backend = new DryRunBackend(join(h.dir, 'record'));
+    let present = true;
+    backend.verify = async () => present;
+    writeFileSync(join(h.dir, 'knockwatch.ini'), CONFIG);
+    const daemon = new Daemon(
+      { configPath: join(h.dir, 'knockwatch.ini'), kernLog: h.log, stateFile: join(h.dir, 'state.json') },
+      { clock: h.clock, runner: noCommands, filter, authFilter, logger: { log: (level, message) => h.messages.push(`${level} ${message}`) }, createBackend: () => backend },
+      loadConfigFile(join(h.dir, 'knockwatch.ini')),
+    );
+    daemons.push(daemon);
+    await daemon.start();
+    await feed(daemon, h.log, knockLines(T0 + 1000));
+    h.clock.set(T0 + 10_000);
+    present = false;
+    daemon.poll();
+    await daemon.settle();
+    expect(h.record().at(-1)).toBe('+203.0.113.7 open');
+    h.clock.set(T0 + 30_500);
+    daemon.poll();
+    await daemon.settle();
+    expect(h.record().at(-1)).toBe('start 1');
+    expect(h.messages).toContain('warning The dry-run ruleset was gone (flushed by someone else?); installing it again.');
+  });
+});
