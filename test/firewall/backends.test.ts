@@ -94,8 +94,8 @@ describe('iptables', () => {
   it('checks with -C before inserting and before deleting, with -w', async () => {
     const { runner, calls } = recorder((line) => line.includes(' -C ') && line.includes('203.0.113.8'));
     const backend = new IptablesBackend(plan, runner);
-    await backend.open(grant('203.0.113.7'), 0);
-    await backend.open(grant('203.0.113.8'), 0);
+    await backend.open(grant('203.0.113.7'));
+    await backend.open(grant('203.0.113.8'));
     await backend.close(grant('203.0.113.8'));
     const rule = '-p tcp -m tcp --dport 22 -m comment --comment knockwatch:openSSH -j ACCEPT';
     expect(calls).toEqual([
@@ -134,7 +134,7 @@ describe('command', () => {
     const doors = config('[d]\nsequence = 1\nstart_command = /sbin/iptables -I INPUT -s %IP% -j ACCEPT\nstop_command = /sbin/iptables -D INPUT -s %IP% -j ACCEPT\n').doors;
     const { runner, calls } = recorder();
     const backend = new CommandBackend(doors, runner);
-    await backend.open({ ...grant('203.0.113.7'), door: 'd' }, 0);
+    await backend.open({ ...grant('203.0.113.7'), door: 'd' });
     await backend.close({ ...grant('203.0.113.7'), door: 'd' });
     expect(calls).toEqual(['/sbin/iptables -I INPUT -s 203.0.113.7 -j ACCEPT', '/sbin/iptables -D INPUT -s 203.0.113.7 -j ACCEPT']);
   });
@@ -142,7 +142,7 @@ describe('command', () => {
   it('refuses to run for an address that is not a validated one', async () => {
     const doors = config('[d]\nsequence = 1\nstart_command = /bin/true %IP%\n').doors;
     const { runner, calls } = recorder();
-    await expect(new CommandBackend(doors, runner).open({ ...grant('203.0.113.7'), src: '1.2.3.4 -j DROP', door: 'd' }, 0)).rejects.toThrow('unvalidated');
+    await expect(new CommandBackend(doors, runner).open({ ...grant('203.0.113.7'), src: '1.2.3.4 -j DROP', door: 'd' })).rejects.toThrow('unvalidated');
     expect(calls).toEqual([]);
   });
 
@@ -170,7 +170,7 @@ describe('bans', () => {
       .toBe('-A KNOCKWATCH -s 203.0.113.9/32 -m conntrack --ctstate NEW,INVALID -m comment --comment knockwatch:ban -j DROP');
     const { runner, calls } = recorder((line) => line.includes(' -C '));
     const backend = new IptablesBackend(plan, runner);
-    await backend.ban({ src: '2001:db8::9', until: 1 }, 0);
+    await backend.ban({ src: '2001:db8::9', until: 1 });
     await backend.unban('2001:db8::9');
     expect(calls).toEqual([
       'ip6tables -w -C KNOCKWATCH -s 2001:db8::9/128 -m conntrack --ctstate NEW,INVALID -m comment --comment knockwatch:ban -j DROP',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfigFile } from '../../src/config/load-config.js';
 import type { CommandRunner } from '../../src/firewall/command-runner.js';
+import type { FirewallBackend } from '../../src/firewall/backend.js';
 import { DryRunBackend } from '../../src/firewall/dry-run.js';
 import { loadFilterFile } from '../../src/filters/load-filter.js';
 import { Daemon } from '../../src/runtime/daemon.js';
@@ -30,7 +31,7 @@ interface Harness {
   record: () => string[];
   messages: string[];
   clock: { now: () => number; set: (t: number) => void };
-  daemon: (configText?: string) => Daemon;
+  daemon: (configText?: string, backend?: FirewallBackend) => Daemon;
 }
 
 const dirs: string[] = [];
@@ -54,11 +55,14 @@ function harness(): Harness {
   return {
     dir, log, authLog, messages, clock,
     record: () => (existsSync(join(dir, 'record')) ? readFileSync(join(dir, 'record'), 'utf8').trim().split('\n') : []),
-    daemon: (configText = CONFIG) => {
+    daemon: (configText = CONFIG, backend?: FirewallBackend) => {
       writeFileSync(configPath, configText);
       const daemon = new Daemon(
         { configPath, kernLog: log, authLog, stateFile: join(dir, 'state.json'), dryRunFile: join(dir, 'record') },
-        { clock, runner: noCommands, filter, authFilter, logger: { log: (level, message) => messages.push(`${level} ${message}`) } },
+        {
+          clock, runner: noCommands, filter, authFilter, logger: { log: (level, message) => messages.push(`${level} ${message}`) },
+          ...(backend === undefined ? {} : { createBackend: () => backend }),
+        },
         loadConfigFile(configPath),
       );
       daemons.push(daemon);
@@ -194,13 +198,7 @@ describe('daemon and a failing firewall', () => {
         if (failures-- > 0) throw new Error('nft -f -: exit status 1: Could not process rule');
         closed.push(grant.src);
       };
-      writeFileSync(join(h.dir, 'knockwatch.ini'), CONFIG);
-      const daemon = new Daemon(
-        { configPath: join(h.dir, 'knockwatch.ini'), kernLog: h.log, stateFile: join(h.dir, 'state.json') },
-        { clock: h.clock, runner: noCommands, filter, authFilter, logger: { log: (level, message) => h.messages.push(`${level} ${message}`) }, createBackend: () => backend },
-        loadConfigFile(join(h.dir, 'knockwatch.ini')),
-      );
-      daemons.push(daemon);
+      const daemon = h.daemon(CONFIG, backend);
       await daemon.start();
       appendFileSync(h.log, knockLines(T0 + 1000));
       daemon.poll();
@@ -274,13 +272,7 @@ describe('daemon and a ruleset someone else flushed', () => {
     const backend = new DryRunBackend(join(h.dir, 'record'));
     let present = true;
     backend.verify = async () => present;
-    writeFileSync(join(h.dir, 'knockwatch.ini'), CONFIG);
-    const daemon = new Daemon(
-      { configPath: join(h.dir, 'knockwatch.ini'), kernLog: h.log, stateFile: join(h.dir, 'state.json') },
-      { clock: h.clock, runner: noCommands, filter, authFilter, logger: { log: (level, message) => h.messages.push(`${level} ${message}`) }, createBackend: () => backend },
-      loadConfigFile(join(h.dir, 'knockwatch.ini')),
-    );
-    daemons.push(daemon);
+    const daemon = h.daemon(CONFIG, backend);
     await daemon.start();
     await feed(daemon, h.log, knockLines(T0 + 1000));
     h.clock.set(T0 + 10_000);
