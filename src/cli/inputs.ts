@@ -3,7 +3,7 @@ import { loadConfigFile } from '../config/load-config.js';
 import type { Config } from '../config/types.js';
 import { loadFilterFile, type Filter } from '../filters/load-filter.js';
 import { isValidTimeZone } from '../filters/time-zone.js';
-import { builtinFilterPath, demoConfigPath } from '../runtime/package-paths.js';
+import { builtinFilterPath } from '../runtime/package-paths.js';
 import { UsageError } from './usage-error.js';
 import type { CliValues } from './main.js';
 
@@ -33,10 +33,6 @@ export function checkInputFiles(files: readonly string[]): number {
 
 export function loadConfigFor(values: CliValues, fallback: string): Config {
   return loadConfigFile(values.config ?? fallback);
-}
-
-export function demoConfig(): string {
-  return demoConfigPath();
 }
 
 export function resolveTimeZone(values: CliValues, config: Config | undefined): string | undefined {

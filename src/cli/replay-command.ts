@@ -3,7 +3,8 @@ import { systemClock } from '../runtime/clock.js';
 import { replayFiles, type ReplayResult } from '../runtime/replay.js';
 import { decisionToJson, formatDecision, isTimelineDecision } from './format-decision.js';
 import { formatTime } from './format-time.js';
-import { checkInputFiles, demoConfig, loadConfigFor, loadFilter, resolveTimeZone } from './inputs.js';
+import { demoConfigPath } from '../runtime/package-paths.js';
+import { checkInputFiles, loadConfigFor, loadFilter, resolveTimeZone } from './inputs.js';
 import type { CliValues } from './main.js';
 import { line, type CliDeps } from './output.js';
 import { createProgress } from './progress.js';
@@ -11,7 +12,7 @@ import { createProgress } from './progress.js';
 export async function runReplay(files: readonly string[], values: CliValues, deps: CliDeps): Promise<number> {
   const authFiles = values['auth-log'] ?? [];
   const totalBytes = checkInputFiles(files) + (authFiles.length > 0 ? checkInputFiles(authFiles) : 0);
-  const config = loadConfigFor(values, demoConfig());
+  const config = loadConfigFor(values, demoConfigPath());
   const zone = resolveTimeZone(values, config);
   const verbose = values.verbose === true;
   const json = values.json === true;

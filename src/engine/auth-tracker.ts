@@ -93,10 +93,6 @@ export class AuthTracker {
     return until !== undefined && until > now ? until : undefined;
   }
 
-  isLoggedIn(src: string): boolean {
-    return (this.sessions.get(src)?.size ?? 0) > 0;
-  }
-
   // Ends bans that ran out and forgets failures older than findtime.
   cleanup(now: number): AuthDecision[] {
     const decisions: AuthDecision[] = [];

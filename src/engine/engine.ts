@@ -40,11 +40,9 @@ export class Engine {
   private readonly index: Map<number, Door[]>;
   private readonly trapKeys: Set<number>;
   private readonly anyStrict: boolean;
-  private readonly doors: readonly Door[];
   private readonly options: EngineOptions;
 
   constructor(doors: readonly Door[], options: EngineOptions) {
-    this.doors = doors;
     this.options = options;
     this.index = buildDoorIndex(doors.filter((door) => door.sequence.length > 0 || door.oneTimeSequences));
     this.trapKeys = new Set(options.trapPorts.map(stepKey));
@@ -63,7 +61,7 @@ export class Engine {
   }
 
   // The sequence a door expects now: its own, or its first unused one-time sequence.
-  sequenceOf(door: Door): readonly DoorStep[] | undefined {
+  private sequenceOf(door: Door): readonly DoorStep[] | undefined {
     if (door.oneTimeSequences === undefined) return door.sequence;
     return door.oneTimeSequences[this.oneTimeUsed.get(door.name) ?? 0];
   }

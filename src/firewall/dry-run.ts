@@ -3,18 +3,11 @@ import { formatStep } from '../config/types.js';
 import type { Grant } from '../grants/grant-table.js';
 import type { Ban, FirewallBackend } from './backend.js';
 
-export interface DryRunAction {
-  action: 'start' | 'open' | 'extend' | 'close' | 'stop' | 'ban' | 'unban';
-  src?: string;
-  door?: string;
-}
-
 // Records what would have been done; with a file, as fail2ban's dummy action does
 // (`+ip door` / `-ip door` lines), so tests of the daemon can read it.
 export class DryRunBackend implements FirewallBackend {
   readonly name = 'dry-run';
   readonly expiresItself = false;
-  readonly actions: DryRunAction[] = [];
 
   constructor(private readonly file?: string) {}
 
@@ -25,39 +18,38 @@ export class DryRunBackend implements FirewallBackend {
   }
 
   async start(grants: readonly Grant[]): Promise<void> {
-    this.record({ action: 'start' }, `start ${grants.length}`);
+    this.record(`start ${grants.length}`);
   }
 
   async open(grant: Grant): Promise<void> {
-    this.record({ action: 'open', src: grant.src, door: grant.door }, `+${grant.src} ${grant.door}`);
+    this.record(`+${grant.src} ${grant.door}`);
   }
 
   async extend(grant: Grant): Promise<void> {
-    this.record({ action: 'extend', src: grant.src, door: grant.door }, `~${grant.src} ${grant.door}`);
+    this.record(`~${grant.src} ${grant.door}`);
   }
 
   async close(grant: Grant): Promise<void> {
-    this.record({ action: 'close', src: grant.src, door: grant.door }, `-${grant.src} ${grant.door}`);
+    this.record(`-${grant.src} ${grant.door}`);
   }
 
   async ban(ban: Ban): Promise<void> {
-    this.record({ action: 'ban', src: ban.src }, `!${ban.src}`);
+    this.record(`!${ban.src}`);
   }
 
   async unban(src: string): Promise<void> {
-    this.record({ action: 'unban', src }, `~!${src}`);
+    this.record(`~!${src}`);
   }
 
   async stop(): Promise<void> {
-    this.record({ action: 'stop' }, 'stop');
+    this.record('stop');
   }
 
   async verify(): Promise<boolean> {
     return true;
   }
 
-  private record(action: DryRunAction, line: string): void {
-    this.actions.push(action);
+  private record(line: string): void {
     if (this.file !== undefined) appendFileSync(this.file, `${line}\n`);
   }
 }

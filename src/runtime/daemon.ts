@@ -60,7 +60,6 @@ export class Daemon {
   private lastVerify = 0;
   private lastInvalid = 0;
   private lastInvalidReport = -Infinity;
-  private firewallKind!: FirewallKind;
   private stopped = false;
 
   constructor(
@@ -98,9 +97,9 @@ export class Daemon {
     const loaded = loadState(this.stateFile);
     if (loaded.problem) this.emit(logEvents.stateUnreadable(this.stateFile, loaded.problem));
     this.state = loaded.state;
-    this.firewallKind = chooseFirewall(this.config, this.options.firewall);
-    this.backend = this.makeBackend(this.firewallKind, this.config);
+    this.backend = this.makeBackend(chooseFirewall(this.config, this.options.firewall), this.config);
     this.pipeline = this.createPipeline(this.config);
+    this.createParsers(this.config);
     const restored = restoreInto(this.pipeline, this.config, this.state.grants, this.state.bans, now);
     this.pipeline.engine.restoreOneTime(this.state.oneTimeUsed);
     const maxTimeout = Math.max(0, ...this.config.doors.map((door) => door.seqTimeout));
@@ -152,8 +151,8 @@ export class Daemon {
     const oldLogs = [this.kernLog, this.authLog];
     this.config = config;
     this.backend = backend;
-    this.firewallKind = kind;
     this.pipeline = pipeline;
+    this.createParsers(config);
     this.grantsDirty = true;
     if (this.kernLog !== oldLogs[0] || this.authLog !== oldLogs[1]) {
       this.saveState();
@@ -235,11 +234,14 @@ export class Daemon {
   }
 
   private createPipeline(config: Config): Pipeline {
-    const pipeline = new Pipeline(config, (decision) => this.onDecision(decision));
+    return new Pipeline(config, (decision) => this.onDecision(decision));
+  }
+
+  // Only once a config is in use: a refused reload keeps the parsers of the running one.
+  private createParsers(config: Config): void {
     const timeParser = (): ReturnType<typeof createSyslogTimeParser> => createSyslogTimeParser({ timeZone: config.options.timeZone, reference: this.deps.clock.now() });
     this.parser = createLineParser(this.deps.filter, timeParser());
     this.authParser = createLineParser(this.deps.authFilter, timeParser());
-    return pipeline;
   }
 
   private bans(): { src: string; until: number }[] {
@@ -350,10 +352,5 @@ export class Daemon {
 
   private emit(event: LogEvent): void {
     this.deps.logger.log(event.level, event.message);
-  }
-
-  // For status and tests.
-  get kind(): FirewallKind {
-    return this.firewallKind;
   }
 }

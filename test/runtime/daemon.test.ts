@@ -287,3 +287,24 @@ describe('daemon and a ruleset someone else flushed', () => {
     expect(h.messages).toContain('warning The dry-run ruleset was gone (flushed by someone else?); installing it again.');
   });
 });
+
+describe('daemon and a reload whose firewall does not install', () => {
+  it('keeps reading the log exactly as before, time zone included', async () => {
+    const h = harness();
+    const backend = new DryRunBackend();
+    let starts = 0;
+    backend.start = async () => {
+      if (starts++ > 0) throw new Error('nft -f -: exit status 1');
+    };
+    const daemon = h.daemon(`[options]\ntimezone = UTC\n${CONFIG.replace('[options]\n', '')}`, backend);
+    await daemon.start();
+    writeFileSync(join(h.dir, 'knockwatch.ini'), `[options]\ntimezone = America/New_York\n${CONFIG.replace('[options]\n', '')}`);
+    expect(await daemon.reload()).toBe(false);
+    expect(h.messages.at(-1)).toContain('its firewall did not install');
+    // A syslog stamp without a zone: read in UTC, as the running config says.
+    const line = (port: string, second: number) => `Nov 22 09:00:0${second} gate kernel: KNOCK IN=eth0 OUT= SRC=203.0.113.7 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF ${port} \n`;
+    await feed(daemon, h.log, line('PROTO=TCP SPT=40001 DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0', 1)
+      + line('PROTO=TCP SPT=40002 DPT=8000 WINDOW=64240 RES=0x00 SYN URGP=0', 2) + line('PROTO=UDP SPT=40003 DPT=9000 LEN=9', 3));
+    expect(daemon.grants().map((grant) => new Date(grant.opened).toISOString())).toEqual(['2026-11-22T09:00:03.000Z']);
+  });
+});
