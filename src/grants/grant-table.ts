@@ -14,6 +14,8 @@ export interface Grant {
 export class GrantTable {
   private readonly grants = new Map<string, Grant>();
   private readonly doors: Map<string, Door>;
+  // The earliest expiry, computed again only after a change: callers ask on every event.
+  private earliest: number | undefined;
 
   constructor(doors: readonly Door[]) {
     this.doors = new Map(doors.map((door) => [door.name, door]));
@@ -31,6 +33,14 @@ export class GrantTable {
     return this.list().filter((grant) => grant.src === src);
   }
 
+  nextExpiry(): number {
+    if (this.earliest === undefined) {
+      this.earliest = Infinity;
+      for (const grant of this.grants.values()) this.earliest = Math.min(this.earliest, grant.expires);
+    }
+    return this.earliest;
+  }
+
   find(src: string, door: string): Grant | undefined {
     return this.grants.get(grantKey(src, door));
   }
@@ -42,6 +52,7 @@ export class GrantTable {
     if (door.closes !== undefined) return this.close(src, door.closes, time, door.name);
     const expires = door.openFor === 0 ? Infinity : time + door.openFor;
     const existing = this.grants.get(grantKey(src, door.name));
+    this.earliest = undefined;
     if (existing !== undefined) {
       existing.expires = expires;
       return [{ type: 'extend', time, src, door: door.name, expires }];
@@ -53,6 +64,7 @@ export class GrantTable {
   close(src: string, doorName: string, time: number, by: string): Decision[] {
     const key = grantKey(src, doorName);
     if (!this.grants.delete(key)) return [];
+    this.earliest = undefined;
     return [{ type: 'close', time, src, door: doorName, by }];
   }
 
@@ -61,6 +73,7 @@ export class GrantTable {
     for (const [key, grant] of this.grants) {
       if (grant.expires <= now) {
         this.grants.delete(key);
+        this.earliest = undefined;
         decisions.push({ type: 'expire', time: grant.expires, src: grant.src, door: grant.door });
       }
     }
@@ -69,6 +82,7 @@ export class GrantTable {
 
   restore(grant: Grant): void {
     this.grants.set(grantKey(grant.src, grant.door), grant);
+    this.earliest = undefined;
   }
 }
 

@@ -4,7 +4,7 @@ import { AuthTracker } from '../engine/auth-tracker.js';
 import { Engine } from '../engine/engine.js';
 import type { KnockEvent } from '../filters/events.js';
 import type { LineParser } from '../filters/parse-line.js';
-import { GrantTable, type Grant } from '../grants/grant-table.js';
+import { GrantTable } from '../grants/grant-table.js';
 
 export interface DoorCounters {
   started: number;
@@ -44,7 +44,6 @@ export class Pipeline {
   readonly auth: AuthTracker;
   readonly stats: PipelineStats;
   private nextCleanup = -Infinity;
-  private nextExpiry = Infinity;
   private lastTime = -Infinity;
   private readonly relevant: ReadonlySet<number> | undefined;
   private readonly closesOnLogout: ReadonlySet<string>;
@@ -129,9 +128,8 @@ export class Pipeline {
   // Moves the pipeline's clock: grants past their expiry end, stale attempts are dropped.
   advanceTo(time: number): void {
     if (time > this.lastTime) this.lastTime = time;
-    if (time >= this.nextExpiry) {
+    if (time >= this.grants.nextExpiry()) {
       for (const decision of this.grants.expire(time)) this.emit(decision);
-      this.nextExpiry = this.earliestExpiry();
     }
     this.closeDueLogouts(time);
     if (time >= this.nextCleanup) {
@@ -149,21 +147,9 @@ export class Pipeline {
     }
   }
 
-  // A grant known from before a restart.
-  restoreGrant(grant: Grant): void {
-    this.grants.restore(grant);
-    this.nextExpiry = Math.min(this.nextExpiry, grant.expires);
-  }
-
   // Closes a grant from outside the knock path (logout, revocation).
   closeGrant(src: string, door: string, time: number, by: string): void {
     for (const decision of this.grants.close(src, door, time, by)) this.emit(decision);
-  }
-
-  private earliestExpiry(): number {
-    let earliest = Infinity;
-    for (const grant of this.grants.list()) earliest = Math.min(earliest, grant.expires);
-    return earliest;
   }
 
   private emit(decision: Decision): void {
@@ -182,10 +168,6 @@ export class Pipeline {
         return;
       case 'open':
         this.stats.granted.add(decision.src);
-        this.nextExpiry = Math.min(this.nextExpiry, decision.expires);
-        break;
-      case 'extend':
-        this.nextExpiry = this.earliestExpiry();
         break;
       case 'banned':
         // Failed logins after the knock: the address loses what it opened and is refused.

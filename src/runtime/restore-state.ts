@@ -15,7 +15,7 @@ export function restoreInto(pipeline: Pipeline, config: Config, grants: readonly
       dropped.push(saved);
       continue;
     }
-    pipeline.restoreGrant({ src: saved.src, door: door.name, ports: door.open, opened: saved.opened, expires });
+    pipeline.grants.restore({ src: saved.src, door: door.name, ports: door.open, opened: saved.opened, expires });
   }
   for (const ban of bans) {
     if (ban.until <= now) continue;

@@ -40,3 +40,21 @@ describe('grants', () => {
     expect(table.close('203.0.113.7', 'forever', 1, 'logout').map((d) => d.type)).toEqual(['close']);
   });
 });
+
+describe('the earliest expiry', () => {
+  it('follows opening, extending, closing and expiring', () => {
+    const table = new GrantTable(DOORS);
+    expect(table.nextExpiry()).toBe(Infinity);
+    table.complete('203.0.113.7', 'open', 0);
+    table.complete('203.0.113.8', 'open', 5000);
+    expect(table.nextExpiry()).toBe(30_000);
+    table.complete('203.0.113.7', 'open', 10_000);
+    expect(table.nextExpiry()).toBe(35_000);
+    table.close('203.0.113.8', 'open', 11_000, 'logout');
+    expect(table.nextExpiry()).toBe(40_000);
+    table.expire(40_000);
+    expect(table.nextExpiry()).toBe(Infinity);
+    table.restore({ src: '203.0.113.9', door: 'open', ports: [], opened: 0, expires: 7000 });
+    expect(table.nextExpiry()).toBe(7000);
+  });
+});
