@@ -45,9 +45,14 @@ export async function* mergeByTime(sources: readonly TimedSource[], onBatch?: (b
     const live = cursors.filter((cursor) => cursor.index < cursor.lines.length);
     if (live.length === 0) return;
     let best = live[0] as Cursor;
+    if (live.length === 1) {
+      // The other logs are done: the rest of this batch goes as it is, no stamps read.
+      yield { source: cursors.indexOf(best), lines: best.index === 0 ? best.lines : best.lines.slice(best.index) };
+      best.index = best.lines.length;
+      continue;
+    }
     for (const cursor of live) if (headTime(cursor) < headTime(best)) best = cursor;
-    const others = live.filter((cursor) => cursor !== best).map(headTime);
-    const limit = others.length > 0 ? Math.min(...others) : Infinity;
+    const limit = Math.min(...live.filter((cursor) => cursor !== best).map(headTime));
     const run: string[] = [];
     while (best.index < best.lines.length) {
       const time = headTime(best);

@@ -25,60 +25,48 @@ export interface ReplayInput {
 export interface ReplayResult {
   stats: PipelineStats;
   stillOpen: Grant[];
-  lastTime: number;
 }
 
-// Runs logs through the live pipeline, file after file, with the log's own time.
+// Runs logs through the live pipeline with the log's own time: the kernel log's files in
+// order and, with authFiles, sshd's log merged in by time.
 export async function replayFiles(input: ReplayInput): Promise<ReplayResult> {
   const pipeline = new Pipeline(input.config, input.sink);
+  const logs = [{ files: input.files, filter: input.filter }];
   if (input.authFiles !== undefined && input.authFiles.length > 0 && input.authFilter !== undefined) {
-    await replayMerged(input, pipeline, input.authFiles, input.authFilter);
-    return { stats: pipeline.stats, stillOpen: pipeline.grants.list(), lastTime: pipeline.now };
+    logs.push({ files: input.authFiles, filter: input.authFilter });
   }
-  let doneBytes = 0;
-  for (const file of input.files) {
-    const reference = file === '-' ? input.clock.now() : statSync(file).mtimeMs;
-    const parse = createLineParser(input.filter, createSyslogTimeParser({ timeZone: input.timeZone, reference }));
-    const { stream, raw } = openLog(file);
-    let bytes = 0;
-    for await (const batch of readLineBatches(stream, raw)) {
-      pipeline.stats.oversize += batch.oversize;
-      pipeline.handleLines(batch.lines, parse);
-      bytes = batch.bytesRead;
-      input.onProgress?.(doneBytes + bytes, pipeline.stats.lines);
-    }
-    doneBytes += bytes;
-  }
-  return { stats: pipeline.stats, stillOpen: pipeline.grants.list(), lastTime: pipeline.now };
-}
-
-// Several files of one log, in order, as one stream of batches.
-async function* readAll(files: readonly string[]): AsyncGenerator<LineBatch> {
-  for (const file of files) {
-    const { stream, raw } = openLog(file);
-    yield* readLineBatches(stream, raw);
-  }
-}
-
-function parserFor(files: readonly string[], filter: Filter, input: ReplayInput): LineParser {
-  const first = files[0];
-  const reference = first === undefined || first === '-' ? input.clock.now() : statSync(first).mtimeMs;
-  return createLineParser(filter, createSyslogTimeParser({ timeZone: input.timeZone, reference }));
-}
-
-async function replayMerged(input: ReplayInput, pipeline: Pipeline, authFiles: readonly string[], authFilter: Filter): Promise<void> {
-  const parsers = [parserFor(input.files, input.filter, input), parserFor(authFiles, authFilter, input)];
-  const sources = [readAll(input.files), readAll(authFiles)].map((batches, index) => ({
-    batches,
-    timeOf: (line: string) => parsers[index]?.timeOf(line),
-  }));
-  const bytesRead = [0, 0];
+  const parsers = logs.map((log) => parserFor(log.files, log.filter, input));
+  const sources = logs.map((log, index) => ({ batches: readAll(log.files), timeOf: (line: string) => parsers[index]?.timeOf(line) }));
+  const bytesRead = logs.map(() => 0);
   for await (const run of mergeByTime(sources, (batch, source) => {
     pipeline.stats.oversize += batch.oversize;
     bytesRead[source] = batch.bytesRead;
   })) {
     const parser = parsers[run.source];
     if (parser !== undefined) pipeline.handleLines(run.lines, parser);
-    input.onProgress?.((bytesRead[0] ?? 0) + (bytesRead[1] ?? 0), pipeline.stats.lines);
+    input.onProgress?.(bytesRead.reduce((sum, bytes) => sum + bytes, 0), pipeline.stats.lines);
   }
+  return { stats: pipeline.stats, stillOpen: pipeline.grants.list() };
+}
+
+// Several files of one log, in order, as one stream of batches (bytesRead counts them all).
+async function* readAll(files: readonly string[]): AsyncGenerator<LineBatch> {
+  let done = 0;
+  for (const file of files) {
+    const { stream, raw } = openLog(file);
+    let bytes = 0;
+    for await (const batch of readLineBatches(stream, raw)) {
+      bytes = batch.bytesRead;
+      yield { ...batch, bytesRead: done + bytes };
+    }
+    done += bytes;
+  }
+}
+
+// One time-stamp parser per log, so a year inferred for syslog stamps carries on from one
+// rotated file into the next; the first file's mtime is the reference.
+function parserFor(files: readonly string[], filter: Filter, input: ReplayInput): LineParser {
+  const first = files[0];
+  const reference = first === undefined || first === '-' ? input.clock.now() : statSync(first).mtimeMs;
+  return createLineParser(filter, createSyslogTimeParser({ timeZone: input.timeZone, reference }));
 }
