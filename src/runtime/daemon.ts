@@ -59,6 +59,7 @@ export class Daemon {
   private lastPositionSave = 0;
   private lastVerify = 0;
   private lastInvalid = 0;
+  private lastStale = 0;
   private lastInvalidReport = -Infinity;
   private stopped = false;
 
@@ -153,6 +154,9 @@ export class Daemon {
     this.backend = backend;
     this.pipeline = pipeline;
     this.createParsers(config);
+    // The new pipeline counts from zero.
+    this.lastInvalid = 0;
+    this.lastStale = 0;
     this.grantsDirty = true;
     if (this.kernLog !== oldLogs[0] || this.authLog !== oldLogs[1]) {
       this.saveState();
@@ -211,6 +215,10 @@ export class Daemon {
   tick(): void {
     const now = this.deps.clock.now();
     this.pipeline.advanceTo(now);
+    if (this.pipeline.stats.stale > this.lastStale) {
+      this.emit(logEvents.staleKnocks(this.pipeline.stats.stale - this.lastStale));
+      this.lastStale = this.pipeline.stats.stale;
+    }
     // Invalid lines are summed up at most once a minute, however many arrive.
     if (this.pipeline.stats.invalid > this.lastInvalid && now - this.lastInvalidReport >= INVALID_REPORT_EVERY) {
       this.lastInvalidReport = now;

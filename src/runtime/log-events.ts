@@ -64,6 +64,8 @@ export const logEvents = {
   },
   applied: (op: string, src: string, door: string): LogEvent =>
     ({ level: 'debug', message: `Firewall ${op} for ${src} (${door}) is in force.` }),
+  staleKnocks: (count: number): LogEvent =>
+    ({ level: 'info', message: `Not acting on ${count} knock${count === 1 ? '' : 's'} older than the doors' seq_timeout (logged while knockwatch was not running).` }),
   invalidLines: (count: number, reason: string): LogEvent =>
     ({ level: 'warning', message: `Skipped ${count} invalid log line${count === 1 ? '' : 's'} (${reason}).` }),
   reloaded: (config: string): LogEvent => ({ level: 'notice', message: `Reloaded ${config}.` }),

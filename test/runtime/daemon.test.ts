@@ -138,6 +138,7 @@ describe('daemon', () => {
     await second.settle();
     expect(second.grants().map((grant) => grant.src)).toEqual(['198.51.100.2']);
     expect(h.messages.some((message) => message.includes('Resuming'))).toBe(true);
+    expect(h.messages).toContain("info Not acting on 3 knocks older than the doors' seq_timeout (logged while knockwatch was not running).");
   });
 
   it('refuses an invalid config on reload and keeps the old one', async () => {
@@ -174,7 +175,7 @@ describe('daemon', () => {
     expect(daemon.grants()).toHaveLength(1);
   });
 
-  it('writes the state file atomically with grants and the log position', async () => {
+  it('writes grants and the log position to the state file', async () => {
     const h = harness();
     const daemon = h.daemon();
     await daemon.start();
@@ -306,5 +307,20 @@ describe('daemon and a reload whose firewall does not install', () => {
     await feed(daemon, h.log, line('PROTO=TCP SPT=40001 DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0', 1)
       + line('PROTO=TCP SPT=40002 DPT=8000 WINDOW=64240 RES=0x00 SYN URGP=0', 2) + line('PROTO=UDP SPT=40003 DPT=9000 LEN=9', 3));
     expect(daemon.grants().map((grant) => new Date(grant.opened).toISOString())).toEqual(['2026-11-22T09:00:03.000Z']);
+  });
+});
+
+describe('daemon reports of invalid lines', () => {
+  it('sums them up once a minute, and goes on doing so after a reload', async () => {
+    const h = harness();
+    const daemon = h.daemon();
+    await daemon.start();
+    const bad = (at: number) => knockLines(at).split('\n')[0]?.replace('SRC=203.0.113.7', 'SRC=999.1.1.1') + '\n';
+    await feed(daemon, h.log, bad(T0 + 1000) + bad(T0 + 1100));
+    expect(h.messages.filter((m) => m.startsWith('warning Skipped'))).toEqual(['warning Skipped 2 invalid log lines (invalid source address "…").']);
+    expect(await daemon.reload()).toBe(true);
+    h.clock.set(T0 + 61_000);
+    await feed(daemon, h.log, bad(T0 + 61_000));
+    expect(h.messages.filter((m) => m.startsWith('warning Skipped')).at(-1)).toBe('warning Skipped 1 invalid log line (invalid source address "…").');
   });
 });
