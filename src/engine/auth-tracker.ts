@@ -31,7 +31,7 @@ export interface SavedBan {
   offenses: number;
 }
 
-const MAX_CONNECTIONS = 20_000;
+export const MAX_CONNECTIONS = 20_000;
 
 // Follows sshd connections by pid: who is logged in from where, when an address's last
 // session ends, and how often an address failed. Deterministic: time comes from the events.
@@ -122,10 +122,14 @@ export class AuthTracker {
   private remember(pid: number, connection: Connection): void {
     this.connections.delete(pid);
     this.connections.set(pid, connection);
+    // Past the cap the oldest connection is forgotten: that is no logout, so its grant stays
+    // until it expires.
     while (this.connections.size > MAX_CONNECTIONS) {
-      const oldest = this.connections.keys().next().value;
+      const oldest = this.connections.entries().next().value;
       if (oldest === undefined) break;
-      this.endConnection(oldest, this.connections.get(oldest), 0);
+      const [pid, old] = oldest;
+      this.connections.delete(pid);
+      this.sessions.get(old.src)?.delete(pid);
     }
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AuthTracker, type AuthOptions } from '../../src/engine/auth-tracker.js';
+import { AuthTracker, MAX_CONNECTIONS, type AuthOptions } from '../../src/engine/auth-tracker.js';
 import type { SshAuth, SshAuthKind } from '../../src/filters/events.js';
 import { parseNetwork, type Network } from '../../src/net/address.js';
 
@@ -80,5 +80,15 @@ describe('failed logins', () => {
     expect(tracker.cleanup(101_000)).toEqual([]);
     expect(tracker.cleanup(102_000)).toEqual([{ type: 'unbanned', time: 102_000, src: A }]);
     expect(tracker.bannedUntil(A, 102_000)).toBeUndefined();
+  });
+});
+
+describe('the cap on tracked connections', () => {
+  it('forgets the oldest connection without taking it for a logout', () => {
+    const tracker = new AuthTracker(OPTIONS);
+    const event = (time: number, kind: SshAuthKind, pid: number, src: string): SshAuth => ({ type: 'ssh', time, kind, pid, src, user: 'u', method: undefined, invalidUser: false });
+    tracker.handle(event(0, 'accepted', 1, A));
+    for (let pid = 2; pid <= MAX_CONNECTIONS + 1; pid++) tracker.handle(event(1, 'failed', pid, `198.51.${pid >> 8 & 255}.${pid & 255}`));
+    expect(tracker.dueLogouts(10_000)).toEqual([]);
   });
 });
