@@ -114,8 +114,8 @@ export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], no
   }
   out.push('  chain input {');
   out.push('    type filter hook input priority filter - 10; policy accept;');
-  out.push('    ct state established,related accept');
-  out.push('    iifname "lo" accept');
+  out.push('    ct state established,related accept comment "knockwatch:established"');
+  out.push('    iifname "lo" accept comment "knockwatch:loopback"');
   out.push('    ip saddr @banned4 drop comment "knockwatch:ban"');
   out.push('    ip6 saddr @banned6 drop comment "knockwatch:ban"');
   for (const proto of ['tcp', 'udp'] as const) {

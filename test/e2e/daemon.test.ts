@@ -89,12 +89,16 @@ open_for = ${OPEN_FOR}
     await waitFor('the IPv6 grant to run out', () => !lab.canConnect(lab.client, 22, 6), (OPEN_FOR + 5) * 1000, 200);
   });
 
-  it(`tags everything it installs as knockwatch's (${backend})`, () => {
-    const listing = backend === 'nftables'
-      ? lab.inServer(['nft', 'list', 'table', 'inet', 'knockwatch'])
-      : lab.inServer(['iptables', '-w', '-S', 'KNOCKWATCH']);
-    expect(listing).toContain('knockwatch:gate');
-    expect(listing).toContain(lab.adminAddress);
+  it(`tags every rule it installs as knockwatch's (${backend})`, () => {
+    const text = listing();
+    const rules = backend === 'nftables'
+      ? (text.split('chain input {')[1] ?? '').split('\n').map((line) => line.trim()).filter((line) => /\b(accept|drop)\b/.test(line) && !line.startsWith('type '))
+      : [...lab.inServer(['iptables', '-w', '-S', 'KNOCKWATCH']).split('\n'), ...lab.inServer(['ip6tables', '-w', '-S', 'KNOCKWATCH']).split('\n')]
+        .filter((line) => line.startsWith('-A '));
+    expect(rules.length).toBeGreaterThan(5);
+    for (const rule of rules) expect(rule).toMatch(/comment "?knockwatch:[\w,]+"?/);
+    expect(text).toContain('knockwatch:gate');
+    expect(text).toContain(lab.adminAddress);
   });
 
   it('refuses a bad config on SIGHUP, keeps working, and takes a good one', async () => {

@@ -159,7 +159,7 @@ describe('bans', () => {
     expect(text).toContain('set banned6 { type ipv6_addr; flags timeout; }');
     const lines = text.split('\n').map((l) => l.trim());
     // after established connections (a ban does not cut a session), before everything else
-    expect(lines.indexOf('ip saddr @banned4 drop comment "knockwatch:ban"')).toBe(lines.indexOf('iifname "lo" accept') + 1);
+    expect(lines.indexOf('ip saddr @banned4 drop comment "knockwatch:ban"')).toBe(lines.indexOf('iifname "lo" accept comment "knockwatch:loopback"') + 1);
     const { runner, calls } = recorder();
     await new NftablesBackend(plan, runner).ban({ src: '203.0.113.9', until: 61_000 }, 1000);
     expect(calls).toEqual(['nft -f -\nadd element inet knockwatch banned4 { 203.0.113.9 }\ndelete element inet knockwatch banned4 { 203.0.113.9 }\nadd element inet knockwatch banned4 { 203.0.113.9 timeout 60000ms }\n']);
