@@ -1,7 +1,9 @@
 import { formatStep, type Config, type Door, type FirewallKind } from '../config/types.js';
 import { execaRunner } from '../firewall/command-runner.js';
 import { chooseFirewall, createBackend } from '../firewall/select-backend.js';
+import type { FirewallBackend } from '../firewall/backend.js';
 import { systemClock } from '../runtime/clock.js';
+import { checkSources, StartError } from '../runtime/preflight.js';
 import { formatSeconds } from './format-time.js';
 import { DEFAULT_CONFIG, loadConfigFor } from './inputs.js';
 import { UsageError } from './usage-error.js';
@@ -14,12 +16,25 @@ export async function runCheck(rest: readonly string[], values: CliValues, deps:
   if (rest.length > 0) throw new UsageError(`check takes no file argument (use --config ${rest[0]})`);
   const config = loadConfigFor(values, DEFAULT_CONFIG);
   for (const text of describeConfig(config)) line(deps.stdout, text);
-  const kind = chooseFirewall(config, values.firewall as FirewallKind | undefined);
-  const backend = createBackend(kind, config, execaRunner);
-  line(deps.stdout);
-  line(deps.stdout, `Firewall plan (${kind}; not applied):`);
-  deps.stdout.write(backend.plan([], systemClock.now()));
-  return 0;
+  const problems = checkSources(config, { kernLog: values.log ?? config.options.kernLog, authLog: values['auth-log']?.[0] ?? config.options.authLog });
+  let backend: FirewallBackend | undefined;
+  try {
+    backend = createBackend(chooseFirewall(config, values.firewall as FirewallKind | undefined), config, deps.runner ?? execaRunner);
+    const problem = await backend.probe();
+    if (problem !== undefined) problems.push({ kind: 'runtime', message: problem });
+  } catch (error) {
+    problems.push({ kind: 'runtime', message: (error as Error).message });
+  }
+  if (backend !== undefined) {
+    line(deps.stdout);
+    line(deps.stdout, `Firewall plan (${backend.name}; not applied):`);
+    deps.stdout.write(backend.plan([], systemClock.now()));
+  }
+  if (problems.length === 0) return 0;
+  // The same checks `run` makes before its first firewall change.
+  line(deps.stderr, `knockwatch: ${config.file} is valid, but knockwatch cannot run with it:`);
+  for (const problem of problems) line(deps.stderr, `  ${problem.message}`);
+  return new StartError(problems).exitCode;
 }
 
 export function describeConfig(config: Config): string[] {

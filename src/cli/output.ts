@@ -1,12 +1,23 @@
+import type { CommandRunner } from '../firewall/command-runner.js';
+
 export interface Output {
   write(text: string): void;
   isTTY?: boolean;
+}
+
+export interface SignalSource {
+  on(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
+  off(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
 }
 
 export interface CliDeps {
   stdout: Output;
   stderr: Output;
   env: Record<string, string | undefined>;
+  // Where the daemon's signals come from (the process unless a test gives its own).
+  signals?: SignalSource;
+  // Runs firewall and door commands (execa unless a test gives its own).
+  runner?: CommandRunner;
 }
 
 export function line(out: Output, text = ''): void {

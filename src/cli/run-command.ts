@@ -5,15 +5,37 @@ import { execaRunner } from '../firewall/command-runner.js';
 import { Daemon } from '../runtime/daemon.js';
 import { systemClock } from '../runtime/clock.js';
 import { createLogger, isUnderSystemd } from '../runtime/logger.js';
+import { StartError } from '../runtime/preflight.js';
 import { DEFAULT_CONFIG, loadFilter } from './inputs.js';
 import type { CliValues } from './main.js';
-import { line, type CliDeps } from './output.js';
+import { line, type CliDeps, type SignalSource } from './output.js';
 import { UsageError } from './usage-error.js';
 
 const FIREWALLS = ['nftables', 'iptables', 'command', 'dry-run'];
+const SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT'];
 
 // The daemon in the foreground: runs until SIGTERM or SIGINT; SIGHUP reloads the config.
 export async function runDaemon(rest: readonly string[], values: CliValues, deps: CliDeps): Promise<number> {
+  // Signals are caught before anything else: a SIGHUP or SIGTERM while the daemon starts is
+  // kept and acted on once it has started, never the default action (death mid-install).
+  const caught = catchSignals(deps.signals ?? process);
+  try {
+    const daemon = createDaemon(rest, values, deps);
+    try {
+      await daemon.start();
+    } catch (error) {
+      if (!(error instanceof StartError)) throw error;
+      line(deps.stderr, `knockwatch: cannot start; the firewall was not changed:`);
+      for (const problem of error.problems) line(deps.stderr, `  ${problem.message}`);
+      return error.exitCode;
+    }
+    return await serve(daemon, caught);
+  } finally {
+    caught.release();
+  }
+}
+
+export function createDaemon(rest: readonly string[], values: CliValues, deps: CliDeps): Daemon {
   if (rest.length > 0) throw new UsageError(`run takes no arguments (found "${rest[0]}"); use --log PATH`);
   const configPath = values.config ?? DEFAULT_CONFIG;
   if (!existsSync(configPath)) {
@@ -24,30 +46,51 @@ export async function runDaemon(rest: readonly string[], values: CliValues, deps
   }
   const config = loadConfigFile(configPath);
   const logger = createLogger({ out: deps.stderr, clock: systemClock, journald: isUnderSystemd(deps.env), verbose: values.verbose === true });
-  const daemon = new Daemon(
+  return new Daemon(
     { configPath, kernLog: values.log, authLog: values['auth-log']?.[0], firewall: values.firewall as FirewallKind | undefined, stateFile: values['state-file'], dryRunFile: values.record },
-    { clock: systemClock, runner: execaRunner, logger, filter: loadFilter('netfilter'), authFilter: loadFilter('sshd') },
+    { clock: systemClock, runner: deps.runner ?? execaRunner, logger, filter: loadFilter('netfilter'), authFilter: loadFilter('sshd') },
     config,
   );
-  try {
-    await daemon.start();
-  } catch (error) {
-    line(deps.stderr, `knockwatch: cannot start: ${(error as Error).message}`);
-    return error instanceof UsageError ? 2 : 1;
-  }
+}
+
+export interface CaughtSignals {
+  // Until handled, signals are remembered in order.
+  handle(handler: (signal: NodeJS.Signals) => void): void;
+  release(): void;
+}
+
+export function catchSignals(source: SignalSource): CaughtSignals {
+  const pending: NodeJS.Signals[] = [];
+  let handler: ((signal: NodeJS.Signals) => void) | undefined;
+  const listener = (signal: NodeJS.Signals): void => {
+    if (handler === undefined) pending.push(signal);
+    else handler(signal);
+  };
+  for (const signal of SIGNALS) source.on(signal, listener);
+  return {
+    handle(next) {
+      handler = next;
+      for (const signal of pending.splice(0)) next(signal);
+    },
+    release() {
+      for (const signal of SIGNALS) source.off(signal, listener);
+    },
+  };
+}
+
+// Runs until SIGTERM or SIGINT; reloads run one after another, and a stop waits for them.
+async function serve(daemon: Daemon, caught: CaughtSignals): Promise<number> {
   return await new Promise<number>((resolve) => {
-    let reloading = Promise.resolve(true);
-    const onHup = (): void => {
-      reloading = reloading.then(() => daemon.reload());
-    };
-    const onStop = (signal: NodeJS.Signals): void => {
-      process.off('SIGHUP', onHup);
-      process.off('SIGTERM', onStop);
-      process.off('SIGINT', onStop);
+    let reloading: Promise<unknown> = Promise.resolve();
+    let stopping = false;
+    caught.handle((signal) => {
+      if (stopping) return;
+      if (signal === 'SIGHUP') {
+        reloading = reloading.then(() => daemon.reload());
+        return;
+      }
+      stopping = true;
       void reloading.then(() => daemon.stop(signal)).then(() => resolve(0));
-    };
-    process.on('SIGHUP', onHup);
-    process.on('SIGTERM', onStop);
-    process.on('SIGINT', onStop);
+    });
   });
 }

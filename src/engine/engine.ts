@@ -157,6 +157,27 @@ export class Engine {
     return decisions;
   }
 
+  // Takes over another engine's attempts in progress, trap periods and recent SYNs for the
+  // doors that are the same here: a reload must not make someone knocking right then start
+  // again. Attempts of doors that changed or went are dropped.
+  adoptAttempts(old: Engine, doors: readonly Door[]): void {
+    const byName = new Map(doors.map((door) => [door.name, door]));
+    const same = (door: Door): Door | undefined => {
+      const now = byName.get(door.name);
+      return now !== undefined && JSON.stringify(now) === JSON.stringify(door) ? now : undefined;
+    };
+    let skip = old.sources.size - this.options.maxTracked;
+    for (const [src, state] of old.sources) {
+      if (skip-- > 0) continue;
+      const attempts: Attempt[] = [];
+      for (const attempt of state.attempts) {
+        const door = same(attempt.door);
+        if (door !== undefined) attempts.push({ ...attempt, door, missing: attempt.missing === undefined ? undefined : [...attempt.missing] });
+      }
+      this.sources.set(src, { attempts, recent: state.recent.map((syn) => ({ ...syn })), trappedUntil: state.trappedUntil });
+    }
+  }
+
   private isWhitelisted(src: string): boolean {
     return this.options.whitelist.some((network) => networkContains(network, src));
   }

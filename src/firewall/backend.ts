@@ -24,6 +24,8 @@ export interface FirewallBackend {
   unban(src: string): Promise<void>;
   // On a clean exit: what must not outlive the daemon goes (never the gate or whitelist).
   stop(grants: readonly Grant[]): Promise<void>;
-  // Whether the installed piece is still there (someone may have flushed the ruleset).
-  verify(): Promise<boolean>;
+  // Whether the installed content is what start() would install with these grants and bans.
+  verify(grants: readonly Grant[], now: number, bans: readonly Ban[]): Promise<boolean>;
+  // Whether this backend can work on this machine; changes nothing. A sentence when not.
+  probe(): Promise<string | undefined>;
 }

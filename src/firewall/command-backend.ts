@@ -55,6 +55,10 @@ export class CommandBackend implements FirewallBackend {
     for (const grant of grants) await this.close(grant);
   }
 
+  async probe(): Promise<string | undefined> {
+    return undefined;
+  }
+
   async verify(): Promise<boolean> {
     return true;
   }

@@ -45,6 +45,10 @@ export class DryRunBackend implements FirewallBackend {
     this.record('stop');
   }
 
+  async probe(): Promise<string | undefined> {
+    return undefined;
+  }
+
   async verify(): Promise<boolean> {
     return true;
   }

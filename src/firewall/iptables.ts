@@ -79,6 +79,10 @@ export class IptablesBackend implements FirewallBackend {
     for (const grant of grants) await this.close(grant);
   }
 
+  async probe(): Promise<string | undefined> {
+    return undefined;
+  }
+
   async verify(): Promise<boolean> {
     for (const family of [4, 6] as const) {
       const result = await this.runner.run(TOOLS[family].cli, ['-w', '-C', 'INPUT', ...jumpRule()]);

@@ -70,6 +70,10 @@ export class NftablesBackend implements FirewallBackend {
     // Nothing: grants expire in the kernel, the gate and the whitelist stay.
   }
 
+  async probe(): Promise<string | undefined> {
+    return undefined;
+  }
+
   async verify(): Promise<boolean> {
     const result = await this.runner.run(this.nft, ['list', 'table', 'inet', 'knockwatch']);
     return !result.failed;

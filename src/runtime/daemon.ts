@@ -16,6 +16,7 @@ import { restoreInto } from './restore-state.js';
 import { logEvents, type LogEvent } from './log-events.js';
 import type { Logger } from './logger.js';
 import { Pipeline } from './pipeline.js';
+import { checkSources, StartError, type StartProblem } from './preflight.js';
 import { loadState, saveState, toSavedGrant, type DaemonState } from './state-file.js';
 
 export interface DaemonOptions {
@@ -38,9 +39,12 @@ export interface DaemonDeps {
 }
 
 const TICK = 250;
-const VERIFY_EVERY = 30_000;
+// A flushed table or a deleted rule is put back within this (plus one tick).
+const VERIFY_EVERY = 2000;
 const POSITION_SAVE_EVERY = 5000;
 const INVALID_REPORT_EVERY = 60_000;
+
+type HeldLines = { lines: readonly string[]; parser: () => LineParser };
 
 // The live daemon: follows the kernel log through the replay pipeline, applies decisions to
 // the firewall, keeps state across restarts, reloads on SIGHUP.
@@ -55,6 +59,11 @@ export class Daemon {
   private state: DaemonState;
   private readonly firewall: FirewallQueue;
   private timer: NodeJS.Timeout | undefined;
+  // While a reload installs its ruleset, lines wait here and time stands still, so every
+  // knock is decided by the config whose ruleset is in force.
+  private holds = 0;
+  private held: HeldLines[] = [];
+  private verifying = false;
   private grantsDirty = false;
   private lastPositionSave = 0;
   private lastVerify = 0;
@@ -74,13 +83,11 @@ export class Daemon {
   }
 
   get kernLog(): string {
-    const path = this.options.kernLog ?? this.config.options.kernLog;
-    if (path === undefined) throw new ConfigError([{ file: this.config.file, section: 'options', key: 'kern_log', expected: 'the kernel log to follow (or --log PATH)', found: '' }]);
-    return path;
+    return this.sourcesOf(this.config).kernLog ?? '';
   }
 
   get authLog(): string | undefined {
-    return this.options.authLog ?? this.config.options.authLog;
+    return this.sourcesOf(this.config).authLog;
   }
 
   get stateFile(): string {
@@ -91,14 +98,14 @@ export class Daemon {
     return this.pipeline.grants.list();
   }
 
-  // Installs the firewall and starts following; throws (nothing half-installed) when the
-  // firewall cannot be set up.
+  // Finds everything that would stop the daemon before the first firewall change; throws a
+  // StartError (nothing installed) when something does.
   async start(): Promise<void> {
+    this.backend = await this.prepare(this.config);
     const now = this.deps.clock.now();
     const loaded = loadState(this.stateFile);
     if (loaded.problem) this.emit(logEvents.stateUnreadable(this.stateFile, loaded.problem));
     this.state = loaded.state;
-    this.backend = this.makeBackend(chooseFirewall(this.config, this.options.firewall), this.config);
     this.pipeline = this.createPipeline(this.config);
     this.createParsers(this.config);
     const restored = restoreInto(this.pipeline, this.config, this.state.grants, this.state.bans, now);
@@ -106,7 +113,11 @@ export class Daemon {
     const maxTimeout = Math.max(0, ...this.config.doors.map((door) => door.seqTimeout));
     this.pipeline.ignoreBefore = now - maxTimeout;
     if (this.state.grants.length > 0) this.emit(logEvents.restored(restored.kept, restored.dropped.length));
-    await this.backend.start(this.grants(), now, this.bans());
+    try {
+      await this.backend.start(this.grants(), now, this.bans());
+    } catch (error) {
+      throw new StartError([{ kind: 'runtime', message: `the ${this.backend.name} ruleset did not install: ${(error as Error).message}` }]);
+    }
     this.emit(logEvents.firewallInstalled(this.backend.name, this.pipeline.grants.size));
     this.lastVerify = now;
     this.startFollowing();
@@ -115,57 +126,61 @@ export class Daemon {
     this.saveState();
   }
 
-  // SIGHUP: a new config replaces the old only if it is valid and its firewall installs.
+  // SIGHUP: a new config replaces the old only if it is valid, its logs can be read and its
+  // firewall installs. Lines that arrive meanwhile wait and go to the config that wins.
   async reload(): Promise<boolean> {
+    if (this.stopped) return false;
     let config: Config;
+    let backend: FirewallBackend;
     try {
       config = loadConfigFile(this.options.configPath);
+      backend = await this.prepare(config);
     } catch (error) {
-      const problems = error instanceof ConfigError ? error.problems.length + ' problem(s), first: ' + error.message.split('\n')[0] : (error as Error).message;
-      this.emit(logEvents.reloadRefused(this.options.configPath, problems));
+      this.emit(logEvents.reloadRefused(this.options.configPath, describeRefusal(error)));
       return false;
     }
-    if ((this.options.kernLog ?? config.options.kernLog) === undefined) {
-      this.emit(logEvents.reloadRefused(this.options.configPath, 'no kern_log in it, and no --log given'));
-      return false;
-    }
-    await this.firewall.settle();
-    const now = this.deps.clock.now();
-    const kind = chooseFirewall(config, this.options.firewall);
-    const backend = this.makeBackend(kind, config);
-    const pipeline = this.createPipeline(config);
-    const carried = restoreInto(pipeline, config, this.grants().map(toSavedGrant), this.pipeline.auth.savedBans(), now);
-    pipeline.engine.restoreOneTime(this.pipeline.engine.usedOneTime());
-    // A door that is gone takes its grants along; with commands, its stop_command runs.
-    if (this.backend.name === 'command') {
-      for (const saved of carried.dropped) {
-        const grant = this.pipeline.grants.find(saved.src, saved.door);
-        if (grant !== undefined) await this.backend.close(grant).catch(() => undefined);
-      }
-    }
+    this.holds++;
     try {
-      await backend.start(pipeline.grants.list(), now, pipeline.auth.savedBans());
-    } catch (error) {
-      this.emit(logEvents.reloadRefused(this.options.configPath, `its firewall did not install: ${(error as Error).message}`));
-      return false;
+      return await this.firewall.exclusive(async () => {
+        const now = this.deps.clock.now();
+        const pipeline = this.createPipeline(config);
+        const carried = restoreInto(pipeline, config, this.grants().map(toSavedGrant), this.pipeline.auth.savedBans(), now);
+        pipeline.engine.restoreOneTime(this.pipeline.engine.usedOneTime());
+        pipeline.engine.adoptAttempts(this.pipeline.engine, config.doors);
+        pipeline.ignoreBefore = this.pipeline.ignoreBefore;
+        try {
+          await backend.start(pipeline.grants.list(), now, pipeline.auth.savedBans());
+        } catch (error) {
+          this.emit(logEvents.reloadRefused(this.options.configPath, `its firewall did not install: ${(error as Error).message}`));
+          return false;
+        }
+        // A door that is gone takes its grants along; with commands, its stop_command runs.
+        const oldBackend = this.backend;
+        for (const saved of carried.dropped) {
+          const grant = this.pipeline.grants.find(saved.src, saved.door);
+          if (grant !== undefined && oldBackend.name === 'command') await oldBackend.close(grant).catch(() => undefined);
+        }
+        const oldLogs = [this.kernLog, this.authLog];
+        this.config = config;
+        this.backend = backend;
+        this.pipeline = pipeline;
+        this.createParsers(config);
+        // The new pipeline counts from zero.
+        this.lastInvalid = 0;
+        this.lastStale = 0;
+        this.grantsDirty = true;
+        if (this.kernLog !== oldLogs[0] || this.authLog !== oldLogs[1]) {
+          this.saveState();
+          this.follower?.stop();
+          this.authFollower?.stop();
+          this.startFollowing();
+        }
+        this.emit(logEvents.reloaded(this.options.configPath));
+        return true;
+      });
+    } finally {
+      this.release();
     }
-    const oldLogs = [this.kernLog, this.authLog];
-    this.config = config;
-    this.backend = backend;
-    this.pipeline = pipeline;
-    this.createParsers(config);
-    // The new pipeline counts from zero.
-    this.lastInvalid = 0;
-    this.lastStale = 0;
-    this.grantsDirty = true;
-    if (this.kernLog !== oldLogs[0] || this.authLog !== oldLogs[1]) {
-      this.saveState();
-      this.follower?.stop();
-      this.authFollower?.stop();
-      this.startFollowing();
-    }
-    this.emit(logEvents.reloaded(this.options.configPath));
-    return true;
   }
 
   async stop(signal: string): Promise<void> {
@@ -183,7 +198,7 @@ export class Daemon {
     try {
       await this.backend.stop(grants);
     } catch (error) {
-      this.emit(logEvents.firewallFailed('stop', (error as Error).message));
+      this.emit(logEvents.firewallStopFailed((error as Error).message));
     }
     if (!this.backend.expiresItself) for (const grant of grants) this.pipeline.grants.close(grant.src, grant.door, this.deps.clock.now(), 'stop');
     this.saveState();
@@ -213,6 +228,7 @@ export class Daemon {
   }
 
   tick(): void {
+    if (this.holds > 0 || this.stopped) return;
     const now = this.deps.clock.now();
     this.pipeline.advanceTo(now);
     if (this.pipeline.stats.stale > this.lastStale) {
@@ -227,14 +243,49 @@ export class Daemon {
       this.lastInvalid = this.pipeline.stats.invalid;
     }
     if (this.grantsDirty || (now - this.lastPositionSave >= POSITION_SAVE_EVERY && this.positionsMoved())) this.saveState();
-    if (now - this.lastVerify >= VERIFY_EVERY) {
+    if (now - this.lastVerify >= VERIFY_EVERY && !this.verifying) {
       this.lastVerify = now;
-      this.firewall.run('reinstall', async () => {
-        if (await this.backend.verify()) return;
-        this.emit(logEvents.firewallMissing(this.backend.name));
-        await this.backend.start(this.grants(), this.deps.clock.now(), this.bans());
-      });
+      void this.verifyFirewall();
     }
+  }
+
+  // Compares what is installed with what should be, and puts knockwatch's piece back when
+  // someone flushed it or deleted a rule.
+  private async verifyFirewall(): Promise<void> {
+    this.verifying = true;
+    try {
+      await this.firewall.exclusive(async () => {
+        const now = this.deps.clock.now();
+        const grants = this.grants();
+        const bans = this.bans();
+        if (this.stopped || await this.backend.verify(grants, now, bans)) return;
+        this.emit(logEvents.firewallMissing(this.backend.name));
+        await this.backend.start(grants, this.deps.clock.now(), bans);
+      });
+    } catch (error) {
+      this.emit(logEvents.firewallFailed('repair', (error as Error).message));
+    } finally {
+      this.verifying = false;
+    }
+  }
+
+  // Checks a config for use: its logs readable, its firewall usable. Returns the backend.
+  private async prepare(config: Config): Promise<FirewallBackend> {
+    const problems: StartProblem[] = checkSources(config, this.sourcesOf(config));
+    let backend: FirewallBackend | undefined;
+    try {
+      backend = this.makeBackend(chooseFirewall(config, this.options.firewall), config);
+      const problem = await backend.probe();
+      if (problem !== undefined) problems.push({ kind: 'runtime', message: problem });
+    } catch (error) {
+      problems.push({ kind: 'runtime', message: (error as Error).message });
+    }
+    if (problems.length > 0 || backend === undefined) throw new StartError(problems);
+    return backend;
+  }
+
+  private sourcesOf(config: Config): { kernLog: string | undefined; authLog: string | undefined } {
+    return { kernLog: this.options.kernLog ?? config.options.kernLog, authLog: this.options.authLog ?? config.options.authLog };
   }
 
   private makeBackend(kind: FirewallKind, config: Config): FirewallBackend {
@@ -266,7 +317,7 @@ export class Daemon {
     const follower = new FileFollower(path, {
       resume: this.state.logs[path],
       clock: this.deps.clock,
-      onLines: (lines) => this.pipeline.handleLines(lines, parser()),
+      onLines: (lines) => this.handleLines(lines, parser),
       onNotice: (notice) => this.emit(logEvents.follow(path, notice)),
     });
     follower.start();
@@ -274,55 +325,99 @@ export class Daemon {
     return follower;
   }
 
+  private handleLines(lines: readonly string[], parser: () => LineParser): void {
+    if (this.holds > 0) this.held.push({ lines: [...lines], parser });
+    else this.pipeline.handleLines(lines, parser());
+  }
+
+  // Ends a hold: the lines that waited go to the pipeline now in force, in order.
+  private release(): void {
+    this.holds = Math.max(0, this.holds - 1);
+    if (this.holds > 0 || this.stopped) return;
+    const held = this.held.splice(0);
+    for (const batch of held) this.pipeline.handleLines(batch.lines, batch.parser());
+  }
+
+  // Decisions become firewall changes; what a change means for the user ("Opened ...") is
+  // logged once it is in force, not before.
   private onDecision(decision: Decision): void {
-    const event = logEvents.decision(decision);
-    if (event) this.emit(event);
+    const announce = (): void => {
+      const event = logEvents.decision(decision);
+      if (event) this.emit(event);
+    };
     switch (decision.type) {
       case 'open':
-      case 'extend':
+      case 'extend': {
         this.grantsDirty = true;
-        this.applyGrant(decision.type, decision.src, decision.door);
+        const { src, door } = decision;
+        const live = (): boolean => this.pipeline.grants.find(src, door) !== undefined;
+        this.firewall.run({
+          what: `${decision.type} of ${door} for ${src}`,
+          apply: async () => {
+            const grant = this.pipeline.grants.find(src, door);
+            if (grant === undefined) return;
+            if (decision.type === 'open') await this.backend.open(grant, this.deps.clock.now());
+            else await this.backend.extend(grant, this.deps.clock.now());
+          },
+          stillWanted: live,
+          done: () => {
+            if (live()) announce();
+          },
+          fix: this.fixHint(),
+        });
         break;
+      }
       case 'close':
-      case 'expire':
+      case 'expire': {
         this.grantsDirty = true;
-        this.applyClose({ src: decision.src, door: decision.door, ports: this.portsOf(decision.door), opened: 0, expires: decision.time });
+        const grant: Grant = { src: decision.src, door: decision.door, ports: this.portsOf(decision.door), opened: 0, expires: decision.time };
+        // Retried until it works, unless the address has been granted the door again meanwhile.
+        this.firewall.run({
+          what: `close of ${grant.door} for ${grant.src}`,
+          apply: () => this.backend.close(grant),
+          stillWanted: () => this.pipeline.grants.find(grant.src, grant.door) === undefined,
+          done: announce,
+          fix: this.fixHint(),
+        });
         break;
+      }
       case 'banned': {
         this.grantsDirty = true;
         const ban = { src: decision.src, until: decision.until };
-        this.firewall.run(`ban of ${decision.src}`, () => this.backend.ban(ban, this.deps.clock.now()),
-          () => this.pipeline.auth.bannedUntil(ban.src, this.deps.clock.now()) !== undefined);
+        this.firewall.run({
+          what: `ban of ${decision.src}`,
+          apply: () => this.backend.ban(ban, this.deps.clock.now()),
+          stillWanted: () => this.pipeline.auth.bannedUntil(ban.src, this.deps.clock.now()) !== undefined,
+          done: announce,
+          fix: this.fixHint(),
+        });
         break;
       }
       case 'unbanned':
         this.grantsDirty = true;
-        this.firewall.run(`unban of ${decision.src}`, () => this.backend.unban(decision.src),
-          () => this.pipeline.auth.bannedUntil(decision.src, this.deps.clock.now()) === undefined);
+        this.firewall.run({
+          what: `unban of ${decision.src}`,
+          apply: () => this.backend.unban(decision.src),
+          stillWanted: () => this.pipeline.auth.bannedUntil(decision.src, this.deps.clock.now()) === undefined,
+          done: announce,
+          fix: this.fixHint(),
+        });
         break;
       default:
+        announce();
         break;
     }
   }
 
+  private fixHint(): string {
+    if (this.backend.name === 'command') {
+      return `Check the door's commands in ${this.config.file} (run one by hand with an address for %IP%), then reload knockwatch.`;
+    }
+    return `Check that "${this.backend.name === 'nftables' ? 'nft list ruleset' : 'iptables -S'}" works and nothing else removes knockwatch's rules, then reload knockwatch.`;
+  }
+
   private portsOf(door: string): Grant['ports'] {
     return this.config.doors.find((candidate) => candidate.name === door)?.open ?? [];
-  }
-
-  private applyGrant(op: 'open' | 'extend', src: string, door: string): void {
-    const live = (): boolean => this.pipeline.grants.find(src, door) !== undefined;
-    this.firewall.run(`${op} for ${src}`, async () => {
-      const grant = this.pipeline.grants.find(src, door);
-      if (grant === undefined) return;
-      if (op === 'open') await this.backend.open(grant, this.deps.clock.now());
-      else await this.backend.extend(grant, this.deps.clock.now());
-      this.emit(logEvents.applied(op, src, door));
-    }, live);
-  }
-
-  // Retried until it works, unless the address has been granted the door again meanwhile.
-  private applyClose(grant: Grant): void {
-    this.firewall.run(`close for ${grant.src}`, () => this.backend.close(grant), () => this.pipeline.grants.find(grant.src, grant.door) === undefined);
   }
 
   private positionsMoved(): boolean {
@@ -361,4 +456,10 @@ export class Daemon {
   private emit(event: LogEvent): void {
     this.deps.logger.log(event.level, event.message);
   }
+}
+
+function describeRefusal(error: unknown): string {
+  if (error instanceof ConfigError) return `${error.problems.length} problem(s), first: ${error.message.split('\n')[0] ?? ''}`;
+  if (error instanceof StartError) return error.message.replace(/\n/g, '; ');
+  return (error as Error).message;
 }

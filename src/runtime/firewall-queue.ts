@@ -1,10 +1,26 @@
 import { logEvents, type LogEvent } from './log-events.js';
 
-const MAX_RETRY = 60_000;
+const MAX_DELAY = 60_000;
+// 1 + 2 + 4 + 8 + 16 + 32 s: a change that still fails after a minute of trying will not
+// start working by itself; the operator has to fix something.
+export const MAX_TRIES = 7;
 
-// Firewall changes, one at a time and in order. A failed change is logged and, while
-// `stillWanted` says so, tried again with a doubling delay (1 s, 2 s ... 60 s): a grant that
-// should be gone and is not is a hole, so removals are never silently dropped.
+export interface FirewallChange {
+  // "open of openSSH for 203.0.113.7": what the log says.
+  what: string;
+  apply: () => Promise<void>;
+  // Tried again after a failure only while this says so (a grant closed meanwhile is not
+  // opened again).
+  stillWanted?: () => boolean;
+  // Called once the change is in force.
+  done?: () => void;
+  // What the operator should fix when it keeps failing.
+  fix: string;
+}
+
+// Firewall changes, one at a time and in order. A failed change is tried again with a
+// doubling delay while it is still wanted, at most MAX_TRIES times; then one ERROR says what
+// to fix. Removals are never silently dropped: a grant that should be gone and is not is a hole.
 export class FirewallQueue {
   private tail: Promise<void> = Promise.resolve();
   private readonly retries = new Set<NodeJS.Timeout>();
@@ -12,22 +28,23 @@ export class FirewallQueue {
 
   constructor(private readonly emit: (event: LogEvent) => void) {}
 
-  run(what: string, change: () => Promise<void>, stillWanted: () => boolean = () => false, attempt = 0): void {
+  run(change: FirewallChange, attempt = 1): void {
     this.tail = this.tail.then(async () => {
+      if (this.stopped) return;
       try {
-        await change();
+        await change.apply();
+        change.done?.();
       } catch (error) {
-        this.emit(logEvents.firewallFailed(what, (error as Error).message));
-        if (this.stopped || !stillWanted()) return;
-        const delay = Math.min(MAX_RETRY, 1000 * 2 ** attempt);
-        this.emit(logEvents.retrying(what, delay));
-        const timer = setTimeout(() => {
-          this.retries.delete(timer);
-          if (stillWanted()) this.run(what, change, stillWanted, attempt + 1);
-        }, delay);
-        this.retries.add(timer);
+        this.failed(change, (error as Error).message, attempt);
       }
     });
+  }
+
+  // Runs `work` alone, after everything queued so far and before anything queued later.
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(work);
+    this.tail = result.then(() => undefined, () => undefined);
+    return await result;
   }
 
   // Waits for the changes queued so far.
@@ -35,9 +52,29 @@ export class FirewallQueue {
     await this.tail;
   }
 
+  // Pending retries are dropped; what is running finishes.
   stop(): void {
     this.stopped = true;
     for (const timer of this.retries) clearTimeout(timer);
     this.retries.clear();
+  }
+
+  private failed(change: FirewallChange, reason: string, attempt: number): void {
+    const wanted = change.stillWanted?.() ?? false;
+    if (this.stopped || !wanted) {
+      this.emit(logEvents.firewallFailed(change.what, reason));
+      return;
+    }
+    if (attempt >= MAX_TRIES) {
+      this.emit(logEvents.firewallGaveUp(change.what, attempt, reason, change.fix));
+      return;
+    }
+    const delay = Math.min(MAX_DELAY, 1000 * 2 ** (attempt - 1));
+    this.emit(logEvents.retrying(change.what, reason, delay, attempt));
+    const timer = setTimeout(() => {
+      this.retries.delete(timer);
+      if (change.stillWanted?.() ?? false) this.run(change, attempt + 1);
+    }, delay);
+    this.retries.add(timer);
   }
 }

@@ -18,11 +18,15 @@ export const logEvents = {
   firewallInstalled: (firewall: string, grants: number): LogEvent =>
     ({ level: 'info', message: `Installed the ${firewall} ruleset with ${grants} live grant${grants === 1 ? '' : 's'}.` }),
   firewallMissing: (firewall: string): LogEvent =>
-    ({ level: 'warning', message: `The ${firewall} ruleset was gone (flushed by someone else?); installing it again.` }),
+    ({ level: 'warning', message: `The ${firewall} ruleset is not what knockwatch installed (flushed or edited by someone else?); installing it again.` }),
   firewallFailed: (what: string, reason: string): LogEvent =>
-    ({ level: 'error', message: `Firewall ${what} failed: ${reason}.` }),
-  retrying: (what: string, inMs: number): LogEvent =>
-    ({ level: 'warning', message: `Will retry ${what} in ${seconds(inMs)}.` }),
+    ({ level: 'warning', message: `Firewall ${what} failed: ${reason}.` }),
+  firewallStopFailed: (reason: string): LogEvent =>
+    ({ level: 'error', message: `Removing the grants on stop failed: ${reason}. Run "knockwatch flush" or remove them by hand.` }),
+  retrying: (what: string, reason: string, inMs: number, attempt: number): LogEvent =>
+    ({ level: 'warning', message: `Firewall ${what} failed (try ${attempt}): ${reason}; trying again in ${seconds(inMs)}.` }),
+  firewallGaveUp: (what: string, tries: number, reason: string, fix: string): LogEvent =>
+    ({ level: 'error', message: `Gave up on firewall ${what} after ${tries} tries: ${reason}. ${fix}` }),
   decision: (decision: Decision): LogEvent | undefined => {
     switch (decision.type) {
       case 'open':

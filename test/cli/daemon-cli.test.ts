@@ -43,10 +43,12 @@ describe('knockwatch run', () => {
   it('exits 1 with the reason when the firewall cannot be installed', () => {
     const path = join(dir, 'nft.ini');
     writeFileSync(path, '[options]\nfirewall = nftables\n[d]\nsequence = 1,2\n');
+    writeFileSync(join(dir, 'kern.log'), '');
     const result = spawnSync(process.execPath, [BIN, 'run', '--config', path, '--log', join(dir, 'kern.log'), '--state-file', join(dir, 'state.json')],
       { encoding: 'utf8', env: { PATH: '/nonexistent' }, timeout: 20_000 });
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('knockwatch: cannot start: nft -f -: nft not found');
+    expect(result.stderr).toContain('knockwatch: cannot start; the firewall was not changed:');
+    expect(result.stderr).toMatch(/nft.* not found/);
     expect(existsSync(join(dir, 'state.json'))).toBe(false);
   });
 });
@@ -55,13 +57,14 @@ describe('knockwatch check', () => {
   it('prints exactly the ruleset the daemon would install', async () => {
     const path = join(dir, 'check.ini');
     writeFileSync(path, '[options]\nfirewall = nftables\nwhitelist = 192.0.2.10\n[d]\nsequence = 7000,8000\nopen = 22/tcp\n');
-    const result = await cli('check', '--config', path);
+    writeFileSync(join(dir, 'kern.log'), '');
+    const result = await cli('check', '--config', path, '--log', join(dir, 'kern.log'));
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Firewall plan (nftables; not applied):');
     expect(result.stdout).toContain('table inet knockwatch {');
     expect(result.stdout).toContain('tcp dport { 7000, 8000 } log prefix "knockwatch " drop comment "knockwatch:knock"');
     expect(result.stdout).toContain('elements = { 192.0.2.10/32 }');
-    const iptables = await cli('check', '--config', path, '--firewall', 'iptables');
+    const iptables = await cli('check', '--config', path, '--log', join(dir, 'kern.log'), '--firewall', 'iptables');
     expect(iptables.stdout).toContain('# iptables-restore --noflush -w');
     expect(iptables.stdout).toContain('-A KNOCKWATCH -p tcp -m tcp --dport 22 -m comment --comment knockwatch:gate -j DROP');
   });

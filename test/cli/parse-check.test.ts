@@ -44,7 +44,7 @@ describe('knockwatch parse', () => {
 
 describe('knockwatch check', () => {
   it('prints the normalized doors of a valid config', async () => {
-    const result = await cli('check', '--config', join(root, 'logs-samples/knockwatch.ini'));
+    const result = await cli('check', '--config', join(root, 'logs-samples/knockwatch.ini'), '--log', join(root, 'logs-samples/kern.log'));
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('[openSSH]');
     expect(result.stdout).toMatch(/sequence\s+7000\/tcp, 8000\/tcp, 9000\/udp/);

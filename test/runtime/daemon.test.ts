@@ -8,6 +8,7 @@ import type { FirewallBackend } from '../../src/firewall/backend.js';
 import { DryRunBackend } from '../../src/firewall/dry-run.js';
 import { loadFilterFile } from '../../src/filters/load-filter.js';
 import { Daemon } from '../../src/runtime/daemon.js';
+import { MAX_TRIES } from '../../src/runtime/firewall-queue.js';
 import { builtinFilterPath } from '../../src/runtime/package-paths.js';
 
 const T0 = Date.parse('2026-11-22T09:00:00Z');
@@ -163,11 +164,21 @@ describe('daemon', () => {
     expect(h.record().at(-1)).toBe('start 1');
   });
 
-  it('waits for a log that does not exist yet', async () => {
+  it('refuses to start, touching nothing, when the log to follow does not exist', async () => {
     const h = harness();
     rmSync(h.log);
     const daemon = h.daemon();
+    await expect(daemon.start()).rejects.toThrow(/kern_log .*kern\.log: no such file/);
+    expect(h.record()).toEqual([]);
+    expect(existsSync(join(h.dir, 'state.json'))).toBe(false);
+  });
+
+  it('waits for a log that goes away while it runs (rotation) and reads it when it is back', async () => {
+    const h = harness();
+    const daemon = h.daemon();
     await daemon.start();
+    rmSync(h.log);
+    daemon.poll();
     expect(h.messages.some((message) => message.startsWith('warning') && message.includes('does not exist'))).toBe(true);
     writeFileSync(h.log, knockLines(T0 + 1000));
     daemon.poll();
@@ -207,16 +218,58 @@ describe('daemon and a failing firewall', () => {
       daemon.poll();
       await daemon.settle();
       expect(closed).toEqual([]);
-      expect(h.messages.filter((m) => m.startsWith('error Firewall close for 203.0.113.7 failed'))).toHaveLength(1);
+      expect(h.messages.filter((m) => m.startsWith('warning Firewall close of open for 203.0.113.7 failed (try 1): nft -f -: exit status 1: Could not process rule; trying again in 1s.'))).toHaveLength(1);
       await vi.advanceTimersByTimeAsync(1000);
       await daemon.settle();
       await vi.advanceTimersByTimeAsync(2000);
       await daemon.settle();
       expect(closed).toEqual(['203.0.113.7']);
-      expect(h.messages.filter((m) => m.startsWith('warning Will retry close for 203.0.113.7'))).toHaveLength(2);
+      expect(h.messages.filter((m) => m.includes('Firewall close of open for 203.0.113.7 failed'))).toHaveLength(2);
+      expect(h.messages.filter((m) => m.startsWith('error'))).toEqual([]);
+      // "Closed" is said once the close is in force, not when it was decided.
+      expect(h.messages.filter((m) => m.includes('Closed open for 203.0.113.7'))).toHaveLength(1);
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('daemon and a firewall change that can never work', () => {
+  it('says "Opened" only once the change is in force, and gives up after a bounded number of tries with one ERROR', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    try {
+      const h = harness();
+      const backend = new DryRunBackend();
+      let tries = 0;
+      backend.open = async () => {
+        tries++;
+        throw new Error('/usr/sbin/iptables -A INPUT -s 203.0.113.7 -j ACCEPT: /usr/sbin/iptables not found');
+      };
+      const daemon = h.daemon(CONFIG, backend);
+      await daemon.start();
+      await feed(daemon, h.log, knockLines(T0 + 1000));
+      expect(h.messages.filter((m) => m.includes('Opened'))).toEqual([]);
+      // Five minutes of retry timers: the tries stop long before.
+      for (let i = 0; i < 5; i++) {
+        await vi.advanceTimersByTimeAsync(60_000);
+        await daemon.settle();
+      }
+      expect(tries).toBe(MAX_TRIES);
+      const errors = h.messages.filter((m) => m.startsWith('error'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/^error Gave up on firewall open of open for 203\.0\.113\.7 after \d+ tries: .*not found\. Check that/);
+      expect(h.messages.filter((m) => m.includes('Opened'))).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('says "Opened" once the firewall change succeeded', async () => {
+    const h = harness();
+    const daemon = h.daemon();
+    await daemon.start();
+    await feed(daemon, h.log, knockLines(T0 + 1000));
+    expect(h.messages.filter((m) => m.includes('Opened'))).toEqual(['notice Opened 22/tcp for 203.0.113.7 (door open, 30s).']);
   });
 });
 
@@ -277,15 +330,15 @@ describe('daemon and a ruleset someone else flushed', () => {
     await daemon.start();
     await feed(daemon, h.log, knockLines(T0 + 1000));
     h.clock.set(T0 + 10_000);
-    present = false;
     daemon.poll();
     await daemon.settle();
     expect(h.record().at(-1)).toBe('+203.0.113.7 open');
-    h.clock.set(T0 + 30_500);
+    present = false;
+    h.clock.set(T0 + 12_100);
     daemon.poll();
     await daemon.settle();
     expect(h.record().at(-1)).toBe('start 1');
-    expect(h.messages).toContain('warning The dry-run ruleset was gone (flushed by someone else?); installing it again.');
+    expect(h.messages).toContain('warning The dry-run ruleset is not what knockwatch installed (flushed or edited by someone else?); installing it again.');
   });
 });
 

@@ -1,0 +1,158 @@
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../src/config/load-config.js';
+import type { Ban, FirewallBackend } from '../../src/firewall/backend.js';
+import { CommandBackend } from '../../src/firewall/command-backend.js';
+import type { CommandRunner } from '../../src/firewall/command-runner.js';
+import { loadFilterFile } from '../../src/filters/load-filter.js';
+import type { Grant } from '../../src/grants/grant-table.js';
+import { Daemon } from '../../src/runtime/daemon.js';
+import { builtinFilterPath } from '../../src/runtime/package-paths.js';
+
+const T0 = Date.parse('2026-11-22T09:00:00Z');
+const filter = loadFilterFile(builtinFilterPath('netfilter'));
+const authFilter = loadFilterFile(builtinFilterPath('sshd'));
+const CONFIG = `[options]
+log_prefix = KNOCK
+[open]
+sequence = 7000,8000,9000:udp
+seq_timeout = 5
+open_for = 30
+start_command = /usr/local/bin/fw add %IP%
+stop_command = /usr/local/bin/fw del %IP%
+`;
+
+// Each firewall call takes a few turns of the event loop, so reloads, knocks and changes
+// interleave the way they do with real nft/iptables processes.
+async function slow(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+// A firewall that only remembers which addresses it lets in: start() replaces everything.
+class ModelBackend implements FirewallBackend {
+  readonly name = 'model';
+  readonly expiresItself = false;
+  readonly installed = new Set<string>();
+  // Addresses taken out by anything but a close: a grant closed early.
+  readonly lostByReinstall: string[] = [];
+  closes = 0;
+  plan(): string { return ''; }
+  async probe(): Promise<string | undefined> { return undefined; }
+  async start(grants: readonly Grant[]): Promise<void> {
+    await slow();
+    const next = new Set(grants.map((grant) => grant.src));
+    for (const src of this.installed) if (!next.has(src)) this.lostByReinstall.push(src);
+    this.installed.clear();
+    for (const src of next) this.installed.add(src);
+  }
+  async open(grant: Grant): Promise<void> { await slow(); this.installed.add(grant.src); }
+  async extend(): Promise<void> { await slow(); }
+  async close(grant: Grant): Promise<void> { await slow(); this.closes++; this.installed.delete(grant.src); }
+  async ban(_ban: Ban): Promise<void> { await slow(); }
+  async unban(): Promise<void> { await slow(); }
+  async stop(): Promise<void> {}
+  async verify(): Promise<boolean> { return true; }
+}
+
+// knockd's commands against a model of iptables: how many ACCEPT rules each address has.
+function commandModel(): { runner: CommandRunner; rules: Map<string, number> } {
+  const rules = new Map<string, number>();
+  return {
+    rules,
+    runner: {
+      run: async (file, args) => {
+        await slow();
+        const [op, src = ''] = args;
+        if (file === '/usr/local/bin/fw' && op === 'add') rules.set(src, (rules.get(src) ?? 0) + 1);
+        if (file === '/usr/local/bin/fw' && op === 'del' && (rules.get(src) ?? 0) > 0) rules.set(src, (rules.get(src) ?? 0) - 1);
+        return { exitCode: 0, stdout: '', stderr: '', failed: false, reason: '' };
+      },
+    },
+  };
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function knockLine(src: string, step: number): string {
+  const stamp = new Date(T0 + 1000 + step * 300).toISOString().replace('Z', '000+00:00');
+  const tail = step === 2 ? 'PROTO=UDP SPT=40000 DPT=9000 LEN=9' : `PROTO=TCP SPT=4100${step} DPT=${7000 + step * 1000} WINDOW=64240 RES=0x00 SYN URGP=0`;
+  return `${stamp} gate kernel: KNOCK IN=eth0 OUT= SRC=${src} DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF ${tail} \n`;
+}
+
+// 600 sources knock, one log line at a time; 50 SIGHUPs come in between, each while the
+// previous one may still be installing.
+async function knockThroughReloads(daemon: Daemon, log: string): Promise<string[]> {
+  const sources = Array.from({ length: 600 }, (_, i) => `198.51.${Math.floor(i / 200)}.${(i % 200) + 1}`);
+  const reloads: Promise<boolean>[] = [];
+  let lines = 0;
+  for (let step = 0; step < 3; step++) {
+    for (const src of sources) {
+      appendFileSync(log, knockLine(src, step));
+      daemon.poll();
+      if (++lines % 36 === 0) reloads.push(daemon.reload());
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  expect(reloads).toHaveLength(50);
+  expect(await Promise.all(reloads)).toEqual(reloads.map(() => true));
+  daemon.poll();
+  await daemon.settle();
+  return sources;
+}
+
+function setup(): { dir: string; log: string; configPath: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'kw-reload-'));
+  dirs.push(dir);
+  const log = join(dir, 'kern.log');
+  writeFileSync(log, '');
+  const configPath = join(dir, 'knockwatch.ini');
+  writeFileSync(configPath, CONFIG);
+  return { dir, log, configPath };
+}
+
+function daemonWith(dir: string, log: string, configPath: string, runner: CommandRunner, backend?: FirewallBackend): Daemon {
+  return new Daemon(
+    { configPath, kernLog: log, stateFile: join(dir, 'state.json'), firewall: backend === undefined ? 'command' : 'dry-run' },
+    {
+      clock: { now: () => T0 }, runner, filter, authFilter, logger: { log: () => undefined },
+      createBackend: (_kind, config) => backend ?? new CommandBackend(config.doors, runner),
+    },
+    loadConfigFile(configPath),
+  );
+}
+
+describe('a reload during knocks', () => {
+  it('loses no grant and orphans no rule (a ruleset backend: start() replaces everything)', async () => {
+    const { dir, log, configPath } = setup();
+    const backend = new ModelBackend();
+    const none: CommandRunner = { run: async () => ({ exitCode: 0, stdout: '', stderr: '', failed: false, reason: '' }) };
+    const daemon = daemonWith(dir, log, configPath, none, backend);
+    await daemon.start();
+    const sources = await knockThroughReloads(daemon, log);
+    const granted = daemon.grants().map((grant) => grant.src).sort();
+    // Every knock completed, even those a reload came in the middle of.
+    expect(granted).toEqual([...sources].sort());
+    // 0 orphaned rules, 0 grants closed early.
+    expect([...backend.installed].sort()).toEqual(granted);
+    expect(backend.lostByReinstall).toEqual([]);
+    expect(backend.closes).toBe(0);
+    daemon.halt();
+  });
+
+  it('runs each start_command exactly once (the command backend)', async () => {
+    const { dir, log, configPath } = setup();
+    const { runner, rules } = commandModel();
+    const daemon = daemonWith(dir, log, configPath, runner);
+    await daemon.start();
+    const sources = await knockThroughReloads(daemon, log);
+    expect(daemon.grants().map((grant) => grant.src).sort()).toEqual([...sources].sort());
+    expect([...rules.entries()].filter(([, count]) => count !== 1)).toEqual([]);
+    expect([...rules.keys()].sort()).toEqual([...sources].sort());
+    daemon.halt();
+  });
+});
