@@ -3,6 +3,7 @@ import { ConfigError } from '../config/problems.js';
 import { runFlush, runInit } from './admin-commands.js';
 import { runCheck } from './check-command.js';
 import { runDaemon } from './run-command.js';
+import { runTry } from './try-command.js';
 import { line, type CliDeps } from './output.js';
 import { runParse } from './parse-command.js';
 import { runReplay } from './replay-command.js';
@@ -24,6 +25,7 @@ const OPTIONS = {
   'state-file': { type: 'string' },
   record: { type: 'string' },
   force: { type: 'boolean' },
+  timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -40,6 +42,7 @@ export type CliValues = {
   'state-file'?: string | undefined;
   record?: string | undefined;
   force?: boolean | undefined;
+  timeout?: string | undefined;
 };
 
 // Parses the command line, runs one command and returns the exit status:
@@ -65,6 +68,8 @@ export async function main(argv: readonly string[], deps: CliDeps): Promise<numb
         return await runCheck(rest, values, deps);
       case 'run':
         return await runDaemon(rest, values, deps);
+      case 'try':
+        return await runTry(rest, values, deps);
       case 'init':
         return runInit(rest, values, deps);
       case 'flush':
@@ -74,7 +79,7 @@ export async function main(argv: readonly string[], deps: CliDeps): Promise<numb
         deps.stderr.write(USAGE);
         return 2;
       default:
-        throw new UsageError(`unknown command "${command}" (run, replay, parse, check, init, flush; see --help)`);
+        throw new UsageError(`unknown command "${command}" (run, try, replay, parse, check, init, flush; see --help)`);
     }
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -16,6 +16,8 @@ export interface CliDeps {
   env: Record<string, string | undefined>;
   // Where the daemon's signals come from (the process unless a test gives its own).
   signals?: SignalSource;
+  // What the admin types (`knockwatch try` waits for "yes").
+  stdin?: NodeJS.ReadableStream;
   // Runs firewall and door commands (execa unless a test gives its own).
   runner?: CommandRunner;
 }

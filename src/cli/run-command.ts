@@ -20,7 +20,7 @@ export async function runDaemon(rest: readonly string[], values: CliValues, deps
   // kept and acted on once it has started, never the default action (death mid-install).
   const caught = catchSignals(deps.signals ?? process);
   try {
-    const daemon = createDaemon(rest, values, deps);
+    const daemon = createDaemon('run', rest, values, deps);
     try {
       await daemon.start();
     } catch (error) {
@@ -35,8 +35,8 @@ export async function runDaemon(rest: readonly string[], values: CliValues, deps
   }
 }
 
-export function createDaemon(rest: readonly string[], values: CliValues, deps: CliDeps): Daemon {
-  if (rest.length > 0) throw new UsageError(`run takes no arguments (found "${rest[0]}"); use --log PATH`);
+export function createDaemon(command: string, rest: readonly string[], values: CliValues, deps: CliDeps): Daemon {
+  if (rest.length > 0) throw new UsageError(`${command} takes no arguments (found "${rest[0]}"); use --log PATH`);
   const configPath = values.config ?? DEFAULT_CONFIG;
   if (!existsSync(configPath)) {
     throw new UsageError(`no config at ${configPath}: create one with "knockwatch init --config ${configPath}", or point --config at your knockd.conf`);
@@ -79,7 +79,7 @@ export function catchSignals(source: SignalSource): CaughtSignals {
 }
 
 // Runs until SIGTERM or SIGINT; reloads run one after another, and a stop waits for them.
-async function serve(daemon: Daemon, caught: CaughtSignals): Promise<number> {
+export async function serve(daemon: Daemon, caught: CaughtSignals): Promise<number> {
   return await new Promise<number>((resolve) => {
     let reloading: Promise<unknown> = Promise.resolve();
     let stopping = false;

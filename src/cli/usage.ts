@@ -5,6 +5,11 @@ Usage:
       Follow the kernel log and open the firewall for addresses that knock correctly.
       Runs in the foreground (systemd: systemd/knockwatch.service). SIGHUP reloads the
       config (a bad one is refused and the old kept); SIGTERM stops.
+  knockwatch try [--config FILE] [--timeout SECONDS] [--log PATH] [--auth-log PATH]
+      For an admin logged in over SSH, like iptables-apply: installs the ruleset and runs
+      the daemon in the foreground; keeps both only when a NEW SSH login through the door
+      is seen in the auth log (or you type yes). On timeout (default 120 s), Ctrl-C or a
+      lost terminal it removes everything it installed.
   knockwatch init [--config FILE] [--force]
       Write a commented starter config (default /etc/knockwatch/knockwatch.ini).
   knockwatch flush
@@ -18,9 +23,10 @@ Usage:
       in logs-samples/ is used.
   knockwatch parse FILE [--filter netfilter|PATH.conf] [--json] [--timezone ZONE]
       Show how a filter reads a log: lines matched, missed, ignored, invalid, and the events.
-  knockwatch check [--config FILE] [--firewall KIND]
+  knockwatch check [--config FILE] [--firewall KIND] [--log PATH] [--auth-log PATH]
       Validate a config (knockwatch.ini or knockd.conf), print the normalized doors and the
-      exact firewall ruleset knockwatch would install, without applying it.
+      exact firewall ruleset knockwatch would install, without applying it; then make the
+      checks run makes before it changes anything (logs readable, firewall usable).
 
 Options:
   -c, --config FILE     config file (default /etc/knockwatch/knockwatch.ini)
@@ -31,6 +37,7 @@ Options:
       --state-file PATH grants and log positions across restarts
       --record FILE     with the dry-run firewall, append +ADDR/-ADDR lines to FILE
       --force           init: replace an existing file
+      --timeout SECONDS try: how long to wait for the proof (default 120)
   -v, --verbose         also print every step, retransmission and refusal
       --json            one JSON object per line instead of text
       --timezone ZONE   IANA zone for log stamps without one (default: the config's, else local)

@@ -28,4 +28,8 @@ export interface FirewallBackend {
   verify(grants: readonly Grant[], now: number, bans: readonly Ban[]): Promise<boolean>;
   // Whether this backend can work on this machine; changes nothing. A sentence when not.
   probe(): Promise<string | undefined>;
+  // Whether anything of knockwatch's is installed now.
+  exists(): Promise<boolean>;
+  // Takes away everything this backend installed (gate and whitelist included).
+  remove(grants: readonly Grant[]): Promise<void>;
 }

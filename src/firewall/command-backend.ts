@@ -55,6 +55,14 @@ export class CommandBackend implements FirewallBackend {
     for (const grant of grants) await this.close(grant);
   }
 
+  async exists(): Promise<boolean> {
+    return false;
+  }
+
+  async remove(): Promise<void> {
+    // stub
+  }
+
   async probe(): Promise<string | undefined> {
     return undefined;
   }

@@ -45,6 +45,14 @@ export class DryRunBackend implements FirewallBackend {
     this.record('stop');
   }
 
+  async exists(): Promise<boolean> {
+    return false;
+  }
+
+  async remove(): Promise<void> {
+    this.record('remove');
+  }
+
   async probe(): Promise<string | undefined> {
     return undefined;
   }

@@ -79,6 +79,14 @@ export class IptablesBackend implements FirewallBackend {
     for (const grant of grants) await this.close(grant);
   }
 
+  async exists(): Promise<boolean> {
+    return false;
+  }
+
+  async remove(): Promise<void> {
+    // stub
+  }
+
   async probe(): Promise<string | undefined> {
     return undefined;
   }

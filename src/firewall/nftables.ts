@@ -70,6 +70,14 @@ export class NftablesBackend implements FirewallBackend {
     // Nothing: grants expire in the kernel, the gate and the whitelist stay.
   }
 
+  async exists(): Promise<boolean> {
+    return false;
+  }
+
+  async remove(): Promise<void> {
+    // stub
+  }
+
   async probe(): Promise<string | undefined> {
     return undefined;
   }

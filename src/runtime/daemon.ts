@@ -71,6 +71,7 @@ export class Daemon {
   private lastStale = 0;
   private lastInvalidReport = -Infinity;
   private stopped = false;
+  private readonly observers: ((decision: Decision) => void)[] = [];
 
   constructor(
     private readonly options: DaemonOptions,
@@ -203,6 +204,38 @@ export class Daemon {
     if (!this.backend.expiresItself) for (const grant of grants) this.pipeline.grants.close(grant.src, grant.door, this.deps.clock.now(), 'stop');
     this.saveState();
     this.emit(logEvents.stopped());
+  }
+
+  // `knockwatch try` without its proof: everything installed goes, grants are forgotten,
+  // log positions are kept.
+  async rollback(reason: string): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.emit(logEvents.rollingBack(reason));
+    if (this.timer) clearInterval(this.timer);
+    this.follower?.stop();
+    this.authFollower?.stop();
+    await this.firewall.settle();
+    this.firewall.stop();
+    const grants = this.grants();
+    try {
+      await this.backend.remove(grants);
+    } finally {
+      for (const grant of grants) this.pipeline.grants.close(grant.src, grant.door, this.deps.clock.now(), 'rollback');
+      this.saveState();
+    }
+    this.emit(logEvents.rolledBack(this.backend.name));
+  }
+
+  // Whether knockwatch's piece of the firewall is already there (another knockwatch running).
+  async alreadyInstalled(): Promise<boolean> {
+    const kind = chooseFirewall(this.config, this.options.firewall);
+    return await this.makeBackend(kind, this.config).exists();
+  }
+
+  // Decisions as they are made (`knockwatch try` waits for a login).
+  observe(observer: (decision: Decision) => void): void {
+    this.observers.push(observer);
   }
 
   // Reads what the log has now and runs a tick: tests drive the daemon with this instead
@@ -341,6 +374,7 @@ export class Daemon {
   // Decisions become firewall changes; what a change means for the user ("Opened ...") is
   // logged once it is in force, not before.
   private onDecision(decision: Decision): void {
+    for (const observer of this.observers) observer(decision);
     const announce = (): void => {
       const event = logEvents.decision(decision);
       if (event) this.emit(event);

@@ -81,6 +81,8 @@ export const logEvents = {
     ({ level: 'error', message: `Cannot write the state file ${path}: ${reason}. Grants will not survive a restart.` }),
   restored: (live: number, expired: number): LogEvent =>
     ({ level: 'info', message: `Restored ${live} live grant${live === 1 ? '' : 's'} from the state file (${expired} had expired).` }),
+  rollingBack: (reason: string): LogEvent => ({ level: 'warning', message: `Not confirmed (${reason}); removing everything knockwatch installed.` }),
+  rolledBack: (firewall: string): LogEvent => ({ level: 'notice', message: `Removed knockwatch's ${firewall} ruleset; the firewall is as it was before.` }),
   stopping: (signal: string): LogEvent => ({ level: 'notice', message: `Stopping on ${signal}.` }),
   stopped: (): LogEvent => ({ level: 'notice', message: 'Stopped.' }),
 };
