@@ -40,6 +40,8 @@ class ModelBackend implements FirewallBackend {
   closes = 0;
   plan(): string { return ''; }
   async probe(): Promise<string | undefined> { return undefined; }
+  async exists(): Promise<boolean> { return this.installed.size > 0; }
+  async remove(): Promise<void> { this.installed.clear(); }
   async start(grants: readonly Grant[]): Promise<void> {
     await slow();
     const next = new Set(grants.map((grant) => grant.src));

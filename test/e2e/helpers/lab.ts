@@ -173,8 +173,8 @@ export class Lab {
       "const s=require('dgram').createSocket('udp4');s.send('p',9,'127.0.0.1',()=>s.close())"], true);
   }
 
-  spawnIn(ns: string, argv: readonly string[]): ChildProcess {
-    const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  spawnIn(ns: string, argv: readonly string[], stdin: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
+    const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: [stdin, 'pipe', 'pipe'] });
     this.children.push(child);
     return child;
   }
@@ -200,6 +200,18 @@ export class Lab {
     daemon.stderr?.on('data', (chunk: Buffer) => { this.daemonLog += chunk.toString(); });
     await waitFor('the daemon to start', () => this.daemonLog.includes('Started with') || daemon.exitCode !== null, 15_000);
     if (daemon.exitCode !== null) throw new Error(`knockwatch exited with ${daemon.exitCode}: ${this.daemonLog}`);
+  }
+
+  // `knockwatch try` in the server namespace, with a terminal (stdin) the test can type into;
+  // its stdout and stderr go to `output`.
+  startTry(configPath: string, extra: readonly string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+    let output = '';
+    const child = this.spawnIn(this.server, [process.execPath, BIN, 'try', '--config', configPath, '--log', this.kernLog, '--auth-log', this.authLog,
+      '--state-file', join(this.dir, 'try-state.json'), ...extra], 'pipe');
+    child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    return { child, output: () => output, exited };
   }
 
   async stopDaemon(signal: NodeJS.Signals): Promise<number | null> {
