@@ -10,8 +10,8 @@ import { loadFilterFile } from '../../src/filters/load-filter.js';
 import type { Grant } from '../../src/grants/grant-table.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { builtinFilterPath } from '../../src/runtime/package-paths.js';
+import { knockThroughReloads, T0 } from '../helpers/reload-race.js';
 
-const T0 = Date.parse('2026-11-22T09:00:00Z');
 const filter = loadFilterFile(builtinFilterPath('netfilter'));
 const authFilter = loadFilterFile(builtinFilterPath('sshd'));
 const CONFIG = `[options]
@@ -80,33 +80,6 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function knockLine(src: string, step: number): string {
-  const stamp = new Date(T0 + 1000 + step * 300).toISOString().replace('Z', '000+00:00');
-  const tail = step === 2 ? 'PROTO=UDP SPT=40000 DPT=9000 LEN=9' : `PROTO=TCP SPT=4100${step} DPT=${7000 + step * 1000} WINDOW=64240 RES=0x00 SYN URGP=0`;
-  return `${stamp} gate kernel: KNOCK IN=eth0 OUT= SRC=${src} DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF ${tail} \n`;
-}
-
-// 600 sources knock, one log line at a time; 50 SIGHUPs come in between, each while the
-// previous one may still be installing.
-async function knockThroughReloads(daemon: Daemon, log: string): Promise<string[]> {
-  const sources = Array.from({ length: 600 }, (_, i) => `198.51.${Math.floor(i / 200)}.${(i % 200) + 1}`);
-  const reloads: Promise<boolean>[] = [];
-  let lines = 0;
-  for (let step = 0; step < 3; step++) {
-    for (const src of sources) {
-      appendFileSync(log, knockLine(src, step));
-      daemon.poll();
-      if (++lines % 36 === 0) reloads.push(daemon.reload());
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
-  expect(reloads).toHaveLength(50);
-  expect(await Promise.all(reloads)).toEqual(reloads.map(() => true));
-  daemon.poll();
-  await daemon.settle();
-  return sources;
-}
-
 function setup(): { dir: string; log: string; configPath: string } {
   const dir = mkdtempSync(join(tmpdir(), 'kw-reload-'));
   dirs.push(dir);
@@ -135,7 +108,7 @@ describe('a reload during knocks', () => {
     const none: CommandRunner = { run: async () => ({ exitCode: 0, stdout: '', stderr: '', failed: false, reason: '' }) };
     const daemon = daemonWith(dir, log, configPath, none, backend);
     await daemon.start();
-    const sources = await knockThroughReloads(daemon, log);
+    const sources = await knockThroughReloads(daemon, log, 600, 36);
     const granted = daemon.grants().map((grant) => grant.src).sort();
     // Every knock completed, even those a reload came in the middle of.
     expect(granted).toEqual([...sources].sort());
@@ -151,7 +124,7 @@ describe('a reload during knocks', () => {
     const { runner, rules } = commandModel();
     const daemon = daemonWith(dir, log, configPath, runner);
     await daemon.start();
-    const sources = await knockThroughReloads(daemon, log);
+    const sources = await knockThroughReloads(daemon, log, 600, 36);
     expect(daemon.grants().map((grant) => grant.src).sort()).toEqual([...sources].sort());
     expect([...rules.entries()].filter(([, count]) => count !== 1)).toEqual([]);
     expect([...rules.keys()].sort()).toEqual([...sources].sort());
