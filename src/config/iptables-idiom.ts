@@ -29,9 +29,7 @@ export function readIptablesCommand(args: readonly string[]): KnockdAction | und
       if (op !== undefined || args[i + 1] !== 'INPUT') return undefined;
       op = opFound;
       i++;
-      if (word.startsWith('-I') || word === '--insert') {
-        if (/^\d+$/.test(args[i + 1] ?? '')) i++;
-      }
+      if ((word === '-I' || word === '--insert') && /^\d+$/.test(args[i + 1] ?? '')) i++;
       continue;
     }
     const option = VALUE_OPTIONS[word];

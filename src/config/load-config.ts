@@ -3,10 +3,11 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseIni } from 'ini';
 import { normalizeAddress } from '../net/address.js';
 import { isValidTimeZone } from '../filters/time-zone.js';
-import { ConfigError, type ConfigProblem } from './problems.js';
+import { ConfigError, type ConfigProblem, type ConfigWarning } from './problems.js';
 import { parseBoolean, parseCount, parseDuration, parseSteps, parseTcpFlags, type Parsed } from './parse-values.js';
 import { SectionReader } from './section-reader.js';
 import { checkRawLines } from './raw-lines.js';
+import { flattenSections } from './flatten-sections.js';
 import { readWhitelist, warnWhitelist } from './whitelist.js';
 import { translateDoorCommands, type DoorDraft } from './door-commands.js';
 import { checkPortConflicts } from './port-conflicts.js';
@@ -82,14 +83,17 @@ export function parseConfig(text: string, file: string, firewall?: FirewallKind)
   }
   checkPortConflicts(doors, options.trapPorts, file, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  const finalDrafts = drafts.map((draft, index) => ({ ...draft, door: doors[index] ?? draft.door }));
-  const warnings = [
-    ...(mode === 'managed' || options.whitelist.length > 0 ? warnWhitelist(options.whitelist, file) : []),
+  const warnings = collectWarnings(optionsReader, options, drafts.map((draft, index) => ({ ...draft, door: doors[index] ?? draft.door })), mode, chosen);
+  return { file, options: { ...options, logPrefix: effectiveLogPrefix(options, mode) }, doors, unused, warnings };
+}
+
+function collectWarnings(optionsReader: SectionReader, options: Options, drafts: readonly DoorDraft[], mode: FirewallMode, firewall: FirewallKind | undefined): ConfigWarning[] {
+  return [
+    ...(mode === 'managed' || options.whitelist.length > 0 ? warnWhitelist(options.whitelist, optionsReader.file) : []),
     ...warnZeroDurations(optionsReader, OPTION_DURATIONS),
     ...drafts.flatMap((draft) => warnZeroDurations(draft.reader, DOOR_DURATIONS)),
-    ...warnIneffectiveKeys(optionsReader, finalDrafts, mode, chosen ?? 'nftables or iptables'),
+    ...warnIneffectiveKeys(optionsReader, drafts, mode, firewall ?? 'nftables or iptables'),
   ];
-  return { file, options: { ...options, logPrefix: effectiveLogPrefix(options, mode) }, doors, unused, warnings };
 }
 
 // As chooseFirewall decides it: with no firewall given, doors with a start_command mean
@@ -227,28 +231,6 @@ function readOneTimeSequences(reader: SectionReader, path: string): DoorStep[][]
 
 function reportUnknown(reader: SectionReader, key: string, expected: string): void {
   reader.problem(key, expected, `unknown key ${reader.originalKey(key)}`);
-}
-
-// ini turns `[a.b]` into nested objects; a door called "a.b" is put back together here.
-function flattenSections(parsed: Record<string, unknown>, prefix = ''): Map<string, Record<string, unknown>> {
-  const sections = new Map<string, Record<string, unknown>>();
-  for (const [name, value] of Object.entries(parsed)) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      sections.set(prefix, { ...(sections.get(prefix) ?? {}), [name]: value });
-      continue;
-    }
-    const fullName = prefix === '' ? name : `${prefix}.${name}`;
-    const own: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-      if (typeof inner === 'object' && inner !== null && !Array.isArray(inner)) {
-        for (const [sub, subValues] of flattenSections({ [key]: inner }, fullName)) sections.set(sub, subValues);
-      } else {
-        own[key] = inner;
-      }
-    }
-    if (Object.keys(own).length > 0 || !sections.has(fullName)) sections.set(fullName, own);
-  }
-  return sections;
 }
 
 function parseFirewall(text: string): Parsed<FirewallKind> {

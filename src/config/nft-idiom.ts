@@ -13,9 +13,9 @@ export function readNftCommand(args: readonly string[]): KnockdAction | undefine
   const family = FAMILIES.includes(words[0] ?? '') ? (words.shift() as string) : 'ip';
   const [table, set] = words.splice(0, 2);
   if (table === undefined || set === undefined || !/^[\w.-]+$/.test(table) || !/^[\w.-]+$/.test(set)) return undefined;
-  const element_ = /^\{\s*%IP%(?:\s+timeout\s+(\d+(?:ms|s|m|h|d)))?\s*\}$/.exec(words.join(' '));
-  if (!element_) return undefined;
-  const timeoutText = element_[1];
+  const braces = /^\{\s*%IP%(?:\s+timeout\s+(\d+(?:ms|s|m|h|d)))?\s*\}$/.exec(words.join(' '));
+  if (!braces) return undefined;
+  const timeoutText = braces[1];
   let timeout: number | undefined;
   if (timeoutText !== undefined) {
     const parsed = parseDuration(timeoutText);
