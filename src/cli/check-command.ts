@@ -1,11 +1,13 @@
 import { formatStep, type Config, type Door, type FirewallKind } from '../config/types.js';
+import { loadConfigFile } from '../config/load-config.js';
+import { formatWarning } from '../config/problems.js';
 import { execaRunner } from '../firewall/command-runner.js';
 import { chooseFirewall, createBackend } from '../firewall/select-backend.js';
 import type { FirewallBackend } from '../firewall/backend.js';
 import { systemClock } from '../runtime/clock.js';
 import { checkSources, StartError } from '../runtime/preflight.js';
 import { formatSeconds } from './format-time.js';
-import { DEFAULT_CONFIG, loadConfigFor } from './inputs.js';
+import { DEFAULT_CONFIG } from './inputs.js';
 import { UsageError } from './usage-error.js';
 import type { CliValues } from './main.js';
 import { line, type CliDeps } from './output.js';
@@ -14,56 +16,84 @@ import { line, type CliDeps } from './output.js';
 // install, without touching the firewall.
 export async function runCheck(rest: readonly string[], values: CliValues, deps: CliDeps): Promise<number> {
   if (rest.length > 0) throw new UsageError(`check takes no file argument (use --config ${rest[0]})`);
-  const config = loadConfigFor(values, DEFAULT_CONFIG);
-  for (const text of describeConfig(config)) line(deps.stdout, text);
-  const problems = checkSources(config, { kernLog: values.log ?? config.options.kernLog, authLog: values['auth-log']?.[0] ?? config.options.authLog });
+  const override = values.firewall as FirewallKind | undefined;
+  const config = loadConfigFile(values.config ?? DEFAULT_CONFIG, override);
+  const authLog = values['auth-log']?.[0] ?? config.options.authLog;
+  // The same checks `run` makes before its first firewall change.
+  const problems = checkSources(config, { kernLog: values.log ?? config.options.kernLog, authLog });
+  let kind: FirewallKind | undefined;
   let backend: FirewallBackend | undefined;
   try {
-    backend = createBackend(chooseFirewall(config, values.firewall as FirewallKind | undefined), config, deps.runner ?? execaRunner);
+    kind = chooseFirewall(config, override);
+    backend = createBackend(kind, config, deps.runner ?? execaRunner);
     const problem = await backend.probe();
     if (problem !== undefined) problems.push({ kind: 'runtime', message: problem });
   } catch (error) {
     problems.push({ kind: 'runtime', message: (error as Error).message });
   }
+  for (const text of describeConfig(config, kind ?? config.options.firewall ?? 'nftables', authLog, override)) line(deps.stdout, text);
   if (backend !== undefined) {
     line(deps.stdout);
     line(deps.stdout, `Firewall plan (${backend.name}; not applied):`);
     deps.stdout.write(backend.plan([], systemClock.now()));
   }
   if (problems.length === 0) return 0;
-  // The same checks `run` makes before its first firewall change.
   line(deps.stderr, `knockwatch: ${config.file} is valid, but knockwatch cannot run with it:`);
   for (const problem of problems) line(deps.stderr, `  ${problem.message}`);
   return new StartError(problems).exitCode;
 }
 
-export function describeConfig(config: Config): string[] {
+// `kind` is the firewall chooseFirewall picked, `authLog` the auth log the daemon would follow
+// (--auth-log or auth_log), `override` the --firewall flag.
+export function describeConfig(config: Config, kind: FirewallKind, authLog: string | undefined, override?: FirewallKind): string[] {
   const { options } = config;
+  const sshd = authLog !== undefined;
   const out = [`${config.file}: ok, ${config.doors.length} door${config.doors.length === 1 ? '' : 's'}.`, '', '[options]'];
   const show = (key: string, value: string): void => {
     out.push(`  ${key.padEnd(18)} ${value}`);
   };
-  show('firewall', options.firewall ?? 'auto (nftables where nft exists, else iptables; command if doors have start_command)');
+  show('firewall', describeFirewall(config, kind, override));
   show('whitelist', options.whitelist.map((network) => network.text).join(', ') || '(none)');
   show('kern_log', options.kernLog ?? '(from --log)');
-  show('auth_log', options.authLog ?? '(none)');
+  show('auth_log', authLog ?? '(none: sshd features are off)');
   show('state_file', options.stateFile);
   show('log_prefix', options.logPrefix ?? '(any)');
   show('timezone', options.timeZone ?? '(local)');
   show('max_tracked', String(options.maxTracked));
   show('retransmit_window', formatSeconds(options.retransmitWindow));
-  show('maxretry', `${options.maxRetry} sshd failures within ${formatSeconds(options.findTime)} ban for ${formatSeconds(options.banTime)} (doubling per repeat, at most ${formatSeconds(options.banTimeMax)})`);
-  show('logout_grace', formatSeconds(options.logoutGrace));
+  show('maxretry', sshd ? `${options.maxRetry} sshd failures within ${formatSeconds(options.findTime)} ban for ${formatSeconds(options.banTime)} (doubling per repeat, at most ${formatSeconds(options.banTimeMax)})` : 'off (no auth_log)');
+  show('logout_grace', sshd ? formatSeconds(options.logoutGrace) : 'off (no auth_log)');
   if (options.trapPorts.length > 0) show('trap_ports', `${options.trapPorts.map(formatStep).join(', ')} (refused for ${formatSeconds(options.trapFor)})`);
-  for (const door of config.doors) out.push('', ...describeDoor(door));
+  for (const door of config.doors) out.push('', ...describeDoor(door, kind, sshd));
   if (config.unused.length > 0) {
     out.push('', 'Accepted but unused (knockd keys knockwatch does not need):');
     for (const key of config.unused) out.push(`  ${key}`);
   }
+  const warnings = [...config.warnings.map(formatWarning), ...describeCheckWarnings(config, kind, sshd)];
+  if (warnings.length > 0) out.push('', 'Warnings:', ...warnings.map((text) => `  ${text}`));
   return out;
 }
 
-function describeDoor(door: Door): string[] {
+function describeFirewall(config: Config, kind: FirewallKind, override: FirewallKind | undefined): string {
+  if (override !== undefined) return `${kind} (from --firewall)`;
+  if (config.options.firewall !== undefined) return kind;
+  const reason = kind === 'command' ? 'doors have start_command' : kind === 'nftables' ? 'nft found' : 'iptables found, no nft';
+  return `${kind} (auto: ${reason})`;
+}
+
+// Warnings that depend on what only the command line knows: the auth log and dry-run.
+function describeCheckWarnings(config: Config, kind: FirewallKind, sshd: boolean): string[] {
+  const warnings: string[] = [];
+  if (kind === 'dry-run') warnings.push(`${config.file} [options] firewall: dry-run applies nothing to the firewall; grants and bans are only recorded.`);
+  if (!sshd) {
+    for (const door of config.doors.filter((candidate) => candidate.closeOnLogout)) {
+      warnings.push(`${config.file} [${door.name}] close_on_logout: no effect without an auth log (auth_log or --auth-log).`);
+    }
+  }
+  return warnings;
+}
+
+function describeDoor(door: Door, kind: FirewallKind, sshd: boolean): string[] {
   const out = [`[${door.name}]`];
   const show = (key: string, value: string): void => {
     out.push(`  ${key.padEnd(18)} ${value}`);
@@ -74,10 +104,16 @@ function describeDoor(door: Door): string[] {
   show('tcpflags', door.tcpflags?.text ?? '(any)');
   if (door.destination) show('destination', door.destination);
   if (door.strict) show('strict', 'yes (any other packet from the source breaks the attempt)');
+  const lifetime = door.openFor === 0 ? 'until closed' : `for ${formatSeconds(door.openFor)}`;
   if (door.closes) show('closes', door.closes);
-  else show('opens', `${door.open.map(formatStep).join(', ')} for ${door.openFor === 0 ? 'until closed' : formatSeconds(door.openFor)}`);
-  if (door.closeOnLogout) show('close_on_logout', 'yes');
-  if (door.startCommand) show('start_command', door.startCommand);
-  if (door.stopCommand) show('stop_command', door.stopCommand);
+  else if (kind === 'command') show('opens', `what its commands open, ${lifetime}`);
+  else show('opens', `${door.open.map(formatStep).join(', ')} ${lifetime}`);
+  if (door.closeOnLogout) show('close_on_logout', sshd ? 'yes' : 'off (no auth_log)');
+  if (door.commandTranslation) show('translated', door.commandTranslation);
+  const run = door.commandTranslation ? ' (translated, not run)' : '';
+  if (door.startCommand) show('start_command', door.startCommand + run);
+  if (door.stopCommand) show('stop_command', door.stopCommand + run);
+  if (door.startCommand6) show('start_command_6', door.startCommand6 + run);
+  if (door.stopCommand6) show('stop_command_6', door.stopCommand6 + run);
   return out;
 }

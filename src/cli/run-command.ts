@@ -44,7 +44,7 @@ export function createDaemon(command: string, rest: readonly string[], values: C
   if (values.firewall !== undefined && !FIREWALLS.includes(values.firewall)) {
     throw new UsageError(`--firewall: expected ${FIREWALLS.join(' | ')}, found "${values.firewall}"`);
   }
-  const config = loadConfigFile(configPath);
+  const config = loadConfigFile(configPath, values.firewall as FirewallKind | undefined);
   const logger = createLogger({ out: deps.stderr, clock: systemClock, journald: isUnderSystemd(deps.env), verbose: values.verbose === true });
   return new Daemon(
     { configPath, kernLog: values.log, authLog: values['auth-log']?.[0], firewall: values.firewall as FirewallKind | undefined, stateFile: values['state-file'], dryRunFile: values.record },

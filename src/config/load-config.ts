@@ -1,11 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseIni } from 'ini';
-import { normalizeAddress, parseNetwork, type Network } from '../net/address.js';
+import { normalizeAddress } from '../net/address.js';
 import { isValidTimeZone } from '../filters/time-zone.js';
-import { ConfigError, type ConfigProblem } from './problems.js';
+import { ConfigError, type ConfigProblem, type ConfigWarning } from './problems.js';
 import { parseBoolean, parseCount, parseDuration, parseSteps, parseTcpFlags, type Parsed } from './parse-values.js';
 import { SectionReader } from './section-reader.js';
+import { checkRawLines } from './raw-lines.js';
+import { flattenSections } from './flatten-sections.js';
+import { readWhitelist, warnWhitelist } from './whitelist.js';
+import { translateDoorCommands, type DoorDraft } from './door-commands.js';
+import { checkPortConflicts } from './port-conflicts.js';
+import { warnZeroDurations } from './duration-warnings.js';
+import { warnIneffectiveKeys, type FirewallMode } from './backend-warnings.js';
 import { splitCommand } from '../firewall/split-command.js';
 import { DEFAULT_LOG_PREFIX } from './defaults.js';
 import type { Config, Door, DoorStep, FirewallKind, Options } from './types.js';
@@ -13,6 +20,8 @@ import type { Config, Door, DoorStep, FirewallKind, Options } from './types.js';
 const KNOCKD_UNUSED_OPTIONS = ['usesyslog', 'logfile', 'pidfile', 'interface'];
 const FIREWALLS: readonly FirewallKind[] = ['nftables', 'iptables', 'command', 'dry-run'];
 const DOOR_NAME = /^[\w.:@+-][\w .:@+-]{0,47}$/;
+const OPTION_DURATIONS = ['retransmit_window', 'trap_for', 'findtime', 'bantime', 'bantime_max', 'logout_grace'];
+const DOOR_DURATIONS = ['seq_timeout', 'open_for', 'cmd_timeout'];
 
 export const DEFAULTS = {
   stateFile: '/var/lib/knockwatch/state.json',
@@ -28,7 +37,7 @@ export const DEFAULTS = {
   logoutGrace: 0,
 } as const;
 
-export function loadConfigFile(path: string): Config {
+export function loadConfigFile(path: string, firewall?: FirewallKind): Config {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -37,45 +46,70 @@ export function loadConfigFile(path: string): Config {
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new ConfigError([{ file: path, section: '', key: '', expected: 'a readable config file', found: reason }]);
   }
-  return parseConfig(text, path);
+  return parseConfig(text, path, firewall);
 }
 
 // Reads knockwatch.ini or an unchanged knockd.conf; throws ConfigError with every problem.
-export function parseConfig(text: string, file: string): Config {
+// `firewall` is the --firewall override, when given: the doors' meaning depends on it.
+export function parseConfig(text: string, file: string, firewall?: FirewallKind): Config {
   const problems: ConfigProblem[] = [];
-  checkLines(text, file, problems);
+  checkRawLines(text, file, problems);
   const sections = flattenSections(parseIni(text) as Record<string, unknown>);
   let options: Options | undefined;
+  let optionsReader: SectionReader | undefined;
   const unused: string[] = [];
   const doorReaders: SectionReader[] = [];
   for (const [name, values] of sections) {
     const reader = new SectionReader(file, name, values, problems);
     if (name.toLowerCase() === 'options') {
       options = readOptions(reader, unused);
+      optionsReader = reader;
       for (const key of reader.leftovers()) reportUnknown(reader, key, 'an option of [options]');
     } else {
       doorReaders.push(reader);
     }
   }
-  options ??= readOptions(new SectionReader(file, 'options', {}, problems), unused);
-  const doors = doorReaders.map((reader) => readDoor(reader, dirname(file), unused));
-  if (doors.length === 0) problems.push({ file, section: '', key: '', expected: 'at least one door section', found: 'only [options]' });
-  for (const door of doors) {
+  optionsReader ??= new SectionReader(file, 'options', {}, problems);
+  options ??= readOptions(optionsReader, unused);
+  const drafts = doorReaders.map((reader) => readDoor(reader, dirname(file)));
+  if (drafts.length === 0) problems.push({ file, section: '', key: '', expected: 'at least one door section', found: 'only [options]' });
+  const chosen = firewall ?? options.firewall;
+  const mode = firewallMode(chosen, drafts.map((draft) => draft.door));
+  const doors = mode === 'managed' ? translateDoorCommands(drafts, chosen ?? 'nftables or iptables') : drafts.map((draft) => draft.door);
+  for (const [index, door] of doors.entries()) {
     if (door.closes !== undefined && !doors.some((other) => other.name === door.closes && other !== door)) {
-      problems.push({ file, section: door.name, key: 'closes', expected: 'the name of another door', found: door.closes });
+      drafts[index]?.reader.problem('closes', 'the name of another door', door.closes);
     }
   }
+  checkPortConflicts(doors, options.trapPorts, file, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { file, options: { ...options, logPrefix: effectiveLogPrefix(options, doors) }, doors, unused };
+  const warnings = collectWarnings(optionsReader, options, drafts.map((draft, index) => ({ ...draft, door: doors[index] ?? draft.door })), mode, chosen);
+  return { file, options: { ...options, logPrefix: effectiveLogPrefix(options, mode) }, doors, unused, warnings };
+}
+
+function collectWarnings(optionsReader: SectionReader, options: Options, drafts: readonly DoorDraft[], mode: FirewallMode, firewall: FirewallKind | undefined): ConfigWarning[] {
+  return [
+    ...(mode === 'managed' || options.whitelist.length > 0 ? warnWhitelist(options.whitelist, optionsReader.file) : []),
+    ...warnZeroDurations(optionsReader, OPTION_DURATIONS),
+    ...drafts.flatMap((draft) => warnZeroDurations(draft.reader, DOOR_DURATIONS)),
+    ...warnIneffectiveKeys(optionsReader, drafts, mode, firewall ?? 'nftables or iptables'),
+  ];
+}
+
+// As chooseFirewall decides it: with no firewall given, doors with a start_command mean
+// knockd's commands; otherwise knockwatch's own ruleset.
+function firewallMode(firewall: FirewallKind | undefined, doors: readonly Door[]): FirewallMode {
+  if (firewall === 'command' || firewall === 'dry-run') return firewall;
+  if (firewall === undefined && doors.some((door) => door.startCommand !== undefined)) return 'command';
+  return 'managed';
 }
 
 // With a firewall knockwatch manages, only its own LOG rules (prefix "knockwatch" unless set)
 // count; with commands or dry-run the LOG rules are the admin's, so any prefix does. Decided
 // here, once, so the daemon and replay read the same lines.
-function effectiveLogPrefix(options: Options, doors: readonly Door[]): string | undefined {
+function effectiveLogPrefix(options: Options, mode: FirewallMode): string | undefined {
   if (options.logPrefix !== undefined) return options.logPrefix;
-  const firewall = options.firewall ?? (doors.some((door) => door.startCommand !== undefined) ? 'command' : 'managed');
-  return firewall === 'command' || firewall === 'dry-run' ? undefined : DEFAULT_LOG_PREFIX;
+  return mode === 'managed' ? DEFAULT_LOG_PREFIX : undefined;
 }
 
 function readOptions(reader: SectionReader, unused: string[]): Options {
@@ -90,7 +124,7 @@ function readOptions(reader: SectionReader, unused: string[]): Options {
     kernLog: reader.text('kern_log'),
     authLog: reader.text('auth_log'),
     firewall: reader.parse('firewall', parseFirewall),
-    whitelist: reader.parse('whitelist', parseWhitelist, []),
+    whitelist: readWhitelist(reader),
     stateFile: reader.text('state_file') ?? DEFAULTS.stateFile,
     logPrefix: reader.parse('log_prefix', parseLogPrefix),
     timeZone: reader.parse('timezone', parseTimeZone),
@@ -106,7 +140,7 @@ function readOptions(reader: SectionReader, unused: string[]): Options {
   };
 }
 
-function readDoor(reader: SectionReader, baseDir: string, unused: string[]): Door {
+function readDoor(reader: SectionReader, baseDir: string): DoorDraft {
   const name = reader.section;
   if (!DOOR_NAME.test(name)) {
     reader.problem('', 'a door name of letters, digits, spaces and ._:@+- (at most 48)', name);
@@ -121,12 +155,13 @@ function readDoor(reader: SectionReader, baseDir: string, unused: string[]): Doo
     reader.problem('sequence', 'the knock sequence (e.g. 7000,8000,9000:udp)', '');
   }
   sequence ??= [];
-  const startCommand = reader.text('start_command') ?? reader.text('command');
-  if (reader.has('start_command') && reader.has('command')) reader.problem('command', 'start_command or command, not both', 'both');
+  const startCommand = readCommand(reader, 'start_command', 'command');
+  const startCommand6 = readCommand(reader, 'start_command_6', 'command_6');
+  const stopCommand = readCommand(reader, 'stop_command');
+  const stopCommand6 = readCommand(reader, 'stop_command_6');
   if (reader.has('cmd_timeout') && reader.has('open_for')) reader.problem('open_for', 'cmd_timeout or open_for, not both', 'both');
   const closes = reader.text('closes');
   const openSteps = reader.parse('open', (text) => parseSteps(text, '/', 64));
-  const lifetime = reader.parse('open_for', parseDuration) ?? reader.parse('cmd_timeout', parseDuration, DEFAULTS.cmdTimeout);
   const destination = reader.parse('destination', parseAddress) ?? reader.parse('target', parseAddress);
   if (reader.has('destination') && reader.has('target')) reader.problem('target', 'target or destination, not both', 'both');
   const door: Door = {
@@ -139,27 +174,39 @@ function readDoor(reader: SectionReader, baseDir: string, unused: string[]): Doo
     destination,
     strict: reader.parse('strict', parseBoolean, false),
     open: closes !== undefined ? [] : openSteps ?? [{ port: 22, proto: 'tcp' }],
-    openFor: lifetime,
+    openFor: readLifetime(reader, startCommand !== undefined || startCommand6 !== undefined, stopCommand !== undefined || stopCommand6 !== undefined),
     closes,
     closeOnLogout: reader.parse('close_on_logout', parseBoolean, false),
     startCommand,
-    stopCommand: reader.text('stop_command'),
+    stopCommand,
+    startCommand6,
+    stopCommand6,
+    commandTranslation: undefined,
   };
-  for (const key of ['start_command', 'command', 'stop_command']) {
-    const text = reader.has(key) ? reader.text(key) : undefined;
-    if (text === undefined) continue;
-    const split = splitCommand(text);
-    if (!split.ok) reader.problem(key, 'a command without shell syntax', `${text} (${split.reason})`);
-  }
   if (closes !== undefined && openSteps !== undefined) reader.problem('open', 'no open = on a door that closes another', openSteps.length + ' ports');
-  for (const key of ['start_command_6', 'command_6', 'stop_command_6']) {
-    if (reader.has(key)) {
-      reader.text(key);
-      unused.push(`[${name}] ${reader.originalKey(key)} (IPv6 addresses use start_command/stop_command too)`);
-    }
-  }
   for (const key of reader.leftovers()) reportUnknown(reader, key, 'a door key');
-  return door;
+  return { door, reader, openGiven: openSteps };
+}
+
+// knockd's start_command or its older name command (not both), checked for shell syntax.
+function readCommand(reader: SectionReader, key: string, alias?: string): string | undefined {
+  if (alias !== undefined && reader.has(key) && reader.has(alias)) reader.problem(alias, `${key} or ${alias}, not both`, 'both');
+  const used = alias !== undefined && !reader.has(key) ? alias : key;
+  const text = reader.text(used);
+  if (alias !== undefined) reader.text(alias);
+  if (text === undefined) return undefined;
+  const split = splitCommand(text);
+  if (!split.ok) reader.problem(used, 'a command without shell syntax', `${text} (${split.reason})`);
+  return text;
+}
+
+// A knockd command with neither stop_command nor a lifetime runs once: its grant lasts until
+// closed. With a stop_command knockd waits cmd_timeout (10 s unless given).
+function readLifetime(reader: SectionReader, hasStart: boolean, hasStop: boolean): number {
+  const given = reader.parse('open_for', parseDuration) ?? reader.parse('cmd_timeout', parseDuration);
+  if (given !== undefined) return given;
+  if (reader.has('open_for') || reader.has('cmd_timeout')) return DEFAULTS.cmdTimeout;
+  return hasStart && !hasStop ? 0 : DEFAULTS.cmdTimeout;
 }
 
 function readOneTimeSequences(reader: SectionReader, path: string): DoorStep[][] | undefined {
@@ -186,64 +233,11 @@ function reportUnknown(reader: SectionReader, key: string, expected: string): vo
   reader.problem(key, expected, `unknown key ${reader.originalKey(key)}`);
 }
 
-// ini turns `[a.b]` into nested objects; a door called "a.b" is put back together here.
-function flattenSections(parsed: Record<string, unknown>, prefix = ''): Map<string, Record<string, unknown>> {
-  const sections = new Map<string, Record<string, unknown>>();
-  for (const [name, value] of Object.entries(parsed)) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      sections.set(prefix, { ...(sections.get(prefix) ?? {}), [name]: value });
-      continue;
-    }
-    const fullName = prefix === '' ? name : `${prefix}.${name}`;
-    const own: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-      if (typeof inner === 'object' && inner !== null && !Array.isArray(inner)) {
-        for (const [sub, subValues] of flattenSections({ [key]: inner }, fullName)) sections.set(sub, subValues);
-      } else {
-        own[key] = inner;
-      }
-    }
-    if (Object.keys(own).length > 0 || !sections.has(fullName)) sections.set(fullName, own);
-  }
-  return sections;
-}
-
-// Lines ini would silently take in a surprising way: an unclosed `[section`, keys before
-// any section.
-function checkLines(text: string, file: string, problems: ConfigProblem[]): void {
-  let inSection = false;
-  for (const [index, raw] of text.split(/\r?\n/).entries()) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-    if (line.startsWith('[')) {
-      if (!/^\[[^\]]+\]\s*([#;].*)?$/.test(line)) {
-        problems.push({ file, section: '', key: `line ${index + 1}`, expected: 'a section header like [openSSH]', found: line.slice(0, 80) });
-      }
-      inSection = true;
-    } else if (!inSection) {
-      problems.push({ file, section: '', key: `line ${index + 1}`, expected: 'a [section] before the first key', found: line.slice(0, 80) });
-    } else if (/^(start_command|command|stop_command)(_6)?\s*=.*[;#]/i.test(line)) {
-      // ini would cut the command at the ; or # and run the rest: refuse instead.
-      problems.push({ file, section: '', key: `line ${index + 1} ${line.split('=')[0]?.trim() ?? ''}`, expected: 'a command without ; or # (ini reads them as a comment; put several commands in a script)', found: line.slice(0, 80) });
-    }
-  }
-}
-
 function parseFirewall(text: string): Parsed<FirewallKind> {
   const lower = text.toLowerCase();
   return (FIREWALLS as readonly string[]).includes(lower)
     ? { ok: true, value: lower as FirewallKind }
     : { ok: false, expected: FIREWALLS.join(' | '), found: text };
-}
-
-function parseWhitelist(text: string): Parsed<Network[]> {
-  const networks: Network[] = [];
-  for (const item of text.split(/[\s,]+/).filter((entry) => entry !== '')) {
-    const network = parseNetwork(item);
-    if (network === undefined) return { ok: false, expected: 'IPv4/IPv6 addresses or networks (192.0.2.0/24, 2001:db8::/48)', found: item };
-    networks.push(network);
-  }
-  return { ok: true, value: networks };
 }
 
 function parseAddress(text: string): Parsed<string> {

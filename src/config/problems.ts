@@ -12,6 +12,19 @@ export function formatProblem(problem: ConfigProblem): string {
   return `${where}: expected ${problem.expected}, found ${found}`;
 }
 
+// Something accepted that does not do what it seems to; `message` is a sentence.
+export interface ConfigWarning {
+  file: string;
+  section: string;
+  key: string;
+  message: string;
+}
+
+export function formatWarning(warning: ConfigWarning): string {
+  const where = [warning.file, warning.section ? `[${warning.section}]` : '', warning.key].filter(Boolean).join(' ');
+  return `${where}: ${warning.message}`;
+}
+
 // A config that cannot be used; carries every problem found, not just the first.
 export class ConfigError extends Error {
   readonly problems: readonly ConfigProblem[];

@@ -19,7 +19,7 @@ export class SectionReader {
         this.problem(key, 'a single value', String(value));
         continue;
       }
-      if (this.values.has(lower)) this.problem(key, 'each key once', `${key} given twice`);
+      // A key given twice (in any case) is reported from the raw lines; the last one is kept.
       this.values.set(lower, { key, value: value === true ? '' : String(value).trim() });
     }
   }

@@ -1,4 +1,5 @@
 import type { Network } from '../net/address.js';
+import type { ConfigWarning } from './problems.js';
 
 export type StepProtocol = 'tcp' | 'udp';
 
@@ -32,6 +33,13 @@ export interface Door {
   closeOnLogout: boolean;
   startCommand: string | undefined;
   stopCommand: string | undefined;
+  // knockd's start_command_6 / stop_command_6 (command_6): for IPv6 sources; when unset the
+  // plain command is used, as knockd does.
+  startCommand6: string | undefined;
+  stopCommand6: string | undefined;
+  // What the door's knockd commands mean under a managed firewall, for `check`
+  // ("closeSSH closes openSSH's 22/tcp"); undefined when they are not translated.
+  commandTranslation: string | undefined;
 }
 
 export type FirewallKind = 'nftables' | 'iptables' | 'command' | 'dry-run';
@@ -63,6 +71,8 @@ export interface Config {
   doors: readonly Door[];
   // Keys knockd knows that knockwatch accepts but does not use (reported, not refused).
   unused: readonly string[];
+  // Accepted, but probably not what was meant (printed by `check`, logged at start).
+  warnings: readonly ConfigWarning[];
 }
 
 export function formatStep(step: DoorStep): string {

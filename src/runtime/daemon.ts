@@ -1,5 +1,5 @@
 import { loadConfigFile } from '../config/load-config.js';
-import { ConfigError } from '../config/problems.js';
+import { ConfigError, formatWarning } from '../config/problems.js';
 import type { Config, FirewallKind } from '../config/types.js';
 import type { Decision } from '../engine/decisions.js';
 import type { FirewallBackend } from '../firewall/backend.js';
@@ -103,6 +103,7 @@ export class Daemon {
   // StartError (nothing installed) when something does.
   async start(): Promise<void> {
     this.backend = await this.prepare(this.config);
+    this.warnAbout(this.config);
     const now = this.deps.clock.now();
     const loaded = loadState(this.stateFile);
     if (loaded.problem) this.emit(logEvents.stateUnreadable(this.stateFile, loaded.problem));
@@ -134,7 +135,7 @@ export class Daemon {
     let config: Config;
     let backend: FirewallBackend;
     try {
-      config = loadConfigFile(this.options.configPath);
+      config = loadConfigFile(this.options.configPath, this.options.firewall);
       backend = await this.prepare(config);
     } catch (error) {
       this.emit(logEvents.reloadRefused(this.options.configPath, describeRefusal(error)));
@@ -166,6 +167,7 @@ export class Daemon {
         this.backend = backend;
         this.pipeline = pipeline;
         this.createParsers(config);
+        this.warnAbout(config);
         // The new pipeline counts from zero.
         this.lastInvalid = 0;
         this.lastStale = 0;
@@ -315,6 +317,10 @@ export class Daemon {
     }
     if (problems.length > 0 || backend === undefined) throw new StartError(problems);
     return backend;
+  }
+
+  private warnAbout(config: Config): void {
+    for (const warning of config.warnings) this.emit(logEvents.configWarning(formatWarning(warning)));
   }
 
   private sourcesOf(config: Config): { kernLog: string | undefined; authLog: string | undefined } {

@@ -72,6 +72,7 @@ export const logEvents = {
     ({ level: 'info', message: `Not acting on ${count} knock${count === 1 ? '' : 's'} older than the doors' seq_timeout (logged while knockwatch was not running).` }),
   invalidLines: (count: number, reason: string): LogEvent =>
     ({ level: 'warning', message: `Skipped ${count} invalid log line${count === 1 ? '' : 's'} (${reason}).` }),
+  configWarning: (text: string): LogEvent => ({ level: 'warning', message: text.endsWith('.') ? text : `${text}.` }),
   reloaded: (config: string): LogEvent => ({ level: 'notice', message: `Reloaded ${config}.` }),
   reloadRefused: (config: string, problems: string): LogEvent =>
     ({ level: 'error', message: `Kept the running config: ${config} has problems: ${problems}` }),

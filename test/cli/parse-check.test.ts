@@ -7,6 +7,10 @@ import { cli } from '../helpers/cli.js';
 
 const root = packageRoot();
 const dir = mkdtempSync(join(tmpdir(), 'kw-cli-'));
+const kernLog = join(dir, 'kern.log');
+const authLog = join(dir, 'auth.log');
+writeFileSync(kernLog, '');
+writeFileSync(authLog, '');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('knockwatch parse', () => {
@@ -68,4 +72,61 @@ describe('knockwatch check', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('missing.ini: expected a readable config file, found "no such file"');
   });
+
+  // Debian's /etc/knockd.conf with a firewall line.
+  const debian = (firewall: string): string => `[options]
+  UseSyslog
+${firewall}
+[openSSH]
+  sequence = 7000,8000,9000
+  seq_timeout = 5
+  tcpflags = syn
+  command = /usr/sbin/iptables -A INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
+[closeSSH]
+  sequence = 9000,8000,7000
+  seq_timeout = 5
+  tcpflags = syn
+  command = /usr/sbin/iptables -D INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
+`;
+
+  it('shows the firewall chosen and the translation of knockd commands, and prints warnings', async () => {
+    const file = join(dir, 'debian-nft.conf');
+    writeFileSync(file, debian('  firewall = nftables\n  whitelist = 192.0.2.10'));
+    const result = await cli('check', '--config', file, '--log', kernLog);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/firewall\s+nftables\n/);
+    expect(result.stdout).toMatch(/\[openSSH\][^[]*opens\s+22\/tcp until closed\n\s+translated\s+openSSH opens 22\/tcp \(from its command\)/);
+    expect(result.stdout).toMatch(/translated\s+closeSSH closes openSSH's 22\/tcp/);
+    expect(result.stdout).toContain(`\nWarnings:\n  ${file} [openSSH] command: translated, not run (firewall = nftables): openSSH opens 22/tcp (from its command).`);
+  });
+
+  it.each([
+    // not given: the choice and why
+    [[], 'command (auto: doors have start_command)'],
+    // --firewall overrides the config
+    [['--firewall', 'dry-run'], 'dry-run (from --firewall)'],
+  ])('names the firewall chosen with %j, never "auto" alone', async (flags, shown) => {
+    const file = join(dir, 'debian-auto.conf');
+    writeFileSync(file, debian(''));
+    const result = await cli('check', '--config', file, '--log', kernLog, ...flags);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`firewall\\s+${shown.replace(/[()]/g, '\\$&')}\n`));
+    // a one-shot knockd command
+    expect(result.stdout).toContain('until closed');
+  });
+
+  it.each([
+    // no auth log: sshd features are off, close_on_logout does nothing
+    [[], ['maxretry           off (no auth_log)', 'logout_grace       off (no auth_log)', 'close_on_logout    off (no auth_log)', '[d] close_on_logout: no effect without an auth log']],
+    // --auth-log supplies it
+    [['--auth-log', 'AUTH'], ['auth_log           AUTH', 'maxretry           5 sshd failures', 'close_on_logout    yes']],
+  ])('shows sshd features as they are with %j', async (flags, expected) => {
+    const file = join(dir, 'sshd.ini');
+    writeFileSync(file, '[options]\nfirewall = dry-run\n[d]\nsequence = 1\nclose_on_logout = yes\n');
+    const result = await cli('check', '--config', file, '--log', kernLog, ...flags.map((flag) => flag.replace('AUTH', authLog)));
+    expect(result.code).toBe(0);
+    for (const text of expected) expect(result.stdout).toContain(text.replace('AUTH', authLog));
+    expect(result.stdout).toContain('firewall: dry-run applies nothing to the firewall');
+  });
 });
+

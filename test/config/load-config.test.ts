@@ -47,7 +47,8 @@ describe('config: knockd.conf compatibility', () => {
     expect(open?.seqTimeout).toBe(5000);
     expect(open?.tcpflags?.text).toBe('syn');
     expect(open?.startCommand).toContain('%IP%');
-    expect(open?.openFor).toBe(10_000);
+    // a one-shot command (no stop_command, no cmd_timeout): until closed, as under knockd
+    expect(open?.openFor).toBe(0);
     const smtp = config.doors[2];
     expect(smtp?.sequence.map((step) => `${step.port}/${step.proto}`)).toEqual(['2222/udp', '3333/tcp', '4444/udp']);
     expect(smtp?.tcpflags).toMatchObject({ text: 'fin,!ack' });

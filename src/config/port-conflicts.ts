@@ -1,0 +1,26 @@
+import type { ConfigProblem } from './problems.js';
+import { formatStep, type Door, type DoorStep } from './types.js';
+
+// A knock or trap port that is also a port a door opens gets LOG+DROP ahead of the whitelist
+// and the grants: the protected service would be shut for everyone.
+export function checkPortConflicts(doors: readonly Door[], trapPorts: readonly DoorStep[], file: string, problems: ConfigProblem[]): void {
+  const openedBy = new Map<string, string>();
+  for (const door of doors) for (const step of door.open) if (!openedBy.has(formatStep(step))) openedBy.set(formatStep(step), door.name);
+  const report = (section: string, key: string, step: DoorStep): void => {
+    const opener = openedBy.get(formatStep(step));
+    if (opener === undefined) return;
+    problems.push({
+      file,
+      section,
+      key,
+      expected: `knock ports other than the ports doors open (${formatStep(step)} is opened by [${opener}]; its LOG+DROP would shut it for everyone, whitelist included)`,
+      found: formatStep(step),
+    });
+  };
+  for (const door of doors) {
+    const steps = new Map<string, DoorStep>();
+    for (const sequence of door.oneTimeSequences ?? [door.sequence]) for (const step of sequence) steps.set(formatStep(step), step);
+    for (const step of steps.values()) report(door.name, door.oneTimeSequences ? 'one_time_sequences' : 'sequence', step);
+  }
+  for (const step of trapPorts) report('options', 'trap_ports', step);
+}

@@ -1,0 +1,60 @@
+import type { ConfigProblem } from './problems.js';
+
+// Lines ini would silently take in a surprising way: an unclosed `[section`, keys before any
+// section, a section or key given twice (ini merges them), text cut off by a ; or # that ini
+// reads as a comment.
+export function checkRawLines(text: string, file: string, problems: ConfigProblem[]): void {
+  const seenSections = new Map<string, number>();
+  let section: string | undefined;
+  let keys = new Map<string, number>();
+  for (const [index, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    const where = `line ${index + 1}`;
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    if (line.startsWith('[')) {
+      const header = /^\[([^\]]+)\]\s*([#;].*)?$/.exec(line);
+      if (!header) {
+        problems.push({ file, section: '', key: where, expected: 'a section header like [openSSH]', found: line.slice(0, 80) });
+        section = '';
+      } else {
+        section = (header[1] ?? '').trim();
+        const first = seenSections.get(section.toLowerCase());
+        if (first !== undefined) {
+          const expected = section.toLowerCase() === 'options' ? 'one [options] section' : 'each section name once (compared without case)';
+          problems.push({ file, section, key: where, expected, found: `[${section}] again (first on line ${first})` });
+        } else {
+          seenSections.set(section.toLowerCase(), index + 1);
+        }
+      }
+      keys = new Map();
+      continue;
+    }
+    if (section === undefined) {
+      problems.push({ file, section: '', key: where, expected: 'a [section] before the first key', found: line.slice(0, 80) });
+      continue;
+    }
+    checkKeyLine(line, index + 1, section, keys, file, problems);
+  }
+}
+
+function checkKeyLine(line: string, lineNumber: number, section: string, keys: Map<string, number>, file: string, problems: ConfigProblem[]): void {
+  const equals = line.indexOf('=');
+  const key = (equals === -1 ? line : line.slice(0, equals)).trim();
+  const value = equals === -1 ? '' : line.slice(equals + 1);
+  const lower = key.toLowerCase();
+  const where = `line ${lineNumber} ${key}`;
+  const first = keys.get(lower);
+  if (first !== undefined) {
+    problems.push({ file, section, key: where, expected: 'each key once in a section', found: `${key} again (first on line ${first})` });
+  } else {
+    keys.set(lower, lineNumber);
+  }
+  if (/^(start_command|command|stop_command)(_6)?$/.test(lower)) {
+    // ini would cut the command at the ; or # and run the rest: refuse instead.
+    if (/[;#]/.test(value)) {
+      problems.push({ file, section, key: where, expected: 'a command without ; or # (ini reads them as a comment; put several commands in a script)', found: line.slice(0, 80) });
+    }
+  } else if (!/^\s*["']/.test(value) && /[^\s;#][;#]/.test(value)) {
+    problems.push({ file, section, key: where, expected: 'a value without ; or # (ini cuts the value there; put a space before an inline comment)', found: value.trim().slice(0, 80) });
+  }
+}
