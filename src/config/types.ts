@@ -32,6 +32,8 @@ export interface Door {
   closeOnLogout: boolean;
   startCommand: string | undefined;
   stopCommand: string | undefined;
+  startCommand6?: string | undefined;
+  stopCommand6?: string | undefined;
 }
 
 export type FirewallKind = 'nftables' | 'iptables' | 'command' | 'dry-run';
