@@ -47,7 +47,7 @@ export class CommandBackend implements FirewallBackend {
     await this.logRules.start([], now, []);
   }
 
-  async open(grant: Grant): Promise<void> {
+  async open(grant: Grant, _now?: number): Promise<void> {
     const door = this.doors.get(grant.door);
     await this.runFor(grant, 'start_command', door?.startCommand, door?.startCommand6);
   }

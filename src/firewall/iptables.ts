@@ -127,7 +127,7 @@ export class IptablesBackend implements FirewallBackend {
     return false;
   }
 
-  async remove(): Promise<void> {
+  async remove(_grants: readonly Grant[] = []): Promise<void> {
     this.installed.clear();
     await flushIptables(this.runner);
   }

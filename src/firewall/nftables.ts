@@ -101,7 +101,7 @@ export class NftablesBackend implements FirewallBackend {
     return !(await this.runner.run(this.nft, LIST)).failed;
   }
 
-  async remove(): Promise<void> {
+  async remove(_grants: readonly Grant[] = []): Promise<void> {
     this.installed = undefined;
     await flushNftables(this.runner, this.nft);
   }
