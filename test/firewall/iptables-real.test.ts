@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommandBackend } from '../../src/firewall/command-backend.js';
 import { IptablesBackend } from '../../src/firewall/iptables.js';
 import { buildFirewallPlan } from '../../src/firewall/plan.js';
 import { FIREWALL_CONFIG, grantOf } from '../helpers/firewall-config.js';
@@ -72,5 +73,19 @@ describe.skipIf(missing.length > 0)('iptables backend against real iptables', ()
     expect(await backend.exists()).toBe(false);
     for (const cli of ['iptables', 'ip6tables']) expect(ns.exec(cli, ['-w', '-S', 'INPUT'])).not.toContain('KNOCKWATCH');
     expect(await backend.probe()).toBeUndefined();
+  });
+
+  it('firewall = command: installs only the LOG rules, verifies and removes them', async () => {
+    const logRules = new IptablesBackend(buildFirewallPlan(FIREWALL_CONFIG, { logOnly: true }), ns.runner);
+    const backend = new CommandBackend([], ns.runner, logRules);
+    await backend.start([grantOf('203.0.113.7')], NOW);
+    const listed = ns.exec('iptables', ['-w', '-S', 'KNOCKWATCH']);
+    expect(listed).toContain('-j LOG --log-prefix "KNOCK "');
+    expect(listed).not.toMatch(/DROP|ACCEPT/);
+    expect(await backend.verify([grantOf('203.0.113.7')], NOW, [])).toBe(true);
+    ns.exec('iptables', ['-w', '-F', 'KNOCKWATCH']);
+    expect(await backend.verify([grantOf('203.0.113.7')], NOW, [])).toBe(false);
+    await backend.remove([]);
+    expect(await backend.exists()).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommandBackend } from '../../src/firewall/command-backend.js';
 import { NftablesBackend } from '../../src/firewall/nftables.js';
 import { buildFirewallPlan } from '../../src/firewall/plan.js';
 import { FIREWALL_CONFIG, grantOf } from '../helpers/firewall-config.js';
@@ -103,5 +104,19 @@ describe.skipIf(missing.length > 0)('nftables backend against real nft', () => {
     expect(await backend.exists()).toBe(false);
     expect(ns.exec('nft', ['list', 'ruleset'])).toBe('');
     expect(await backend.probe()).toBeUndefined();
+  });
+
+  it('firewall = command: installs only the LOG rules, verifies and removes them', async () => {
+    const logRules = new NftablesBackend(buildFirewallPlan(FIREWALL_CONFIG, { logOnly: true }), ns.runner);
+    const backend = new CommandBackend([], ns.runner, logRules);
+    await backend.start([grantOf('203.0.113.7')], NOW);
+    const listed = ns.exec('nft', ['list', 'table', 'inet', 'knockwatch']);
+    expect(listed).toContain('log prefix "KNOCK "');
+    expect(listed).not.toMatch(/drop|set /);
+    expect(await backend.verify([grantOf('203.0.113.7')], NOW, [])).toBe(true);
+    ns.exec('nft', ['flush', 'table', 'inet', 'knockwatch']);
+    expect(await backend.verify([grantOf('203.0.113.7')], NOW, [])).toBe(false);
+    await backend.remove([]);
+    expect(await backend.exists()).toBe(false);
   });
 });
