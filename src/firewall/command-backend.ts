@@ -74,7 +74,7 @@ export class CommandBackend implements FirewallBackend {
     for (const grant of grants) await this.close(grant);
   }
 
-  async verify(_grants?: readonly Grant[], now?: number): Promise<boolean> {
+  async verify(_grants?: readonly Grant[], now?: number, _bans?: readonly Ban[]): Promise<boolean> {
     return this.logRules.verify([], now ?? 0, []);
   }
 
