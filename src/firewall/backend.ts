@@ -11,6 +11,9 @@ export interface FirewallBackend {
   readonly name: string;
   // Whether grants end in the firewall by themselves (nftables set timeouts).
   readonly expiresItself: boolean;
+  // Whether this backend can work on this machine, changing nothing: undefined if it can,
+  // else one sentence saying what is wrong and how to fix it.
+  probe(): Promise<string | undefined>;
   // The text of what start() installs, for `knockwatch check`.
   plan(grants: readonly Grant[], now: number, bans?: readonly Ban[]): string;
   // Installs (or atomically replaces) everything knockwatch owns, with these live grants
@@ -24,12 +27,11 @@ export interface FirewallBackend {
   unban(src: string): Promise<void>;
   // On a clean exit: what must not outlive the daemon goes (never the gate or whitelist).
   stop(grants: readonly Grant[]): Promise<void>;
-  // Whether the installed content is what start() would install with these grants and bans.
-  verify(grants: readonly Grant[], now: number, bans: readonly Ban[]): Promise<boolean>;
-  // Whether this backend can work on this machine; changes nothing. A sentence when not.
-  probe(): Promise<string | undefined>;
+  // True only if the installed content is what start(grants, now, bans) would install.
+  // Without grants (an older caller) the grant and ban entries are not compared.
+  verify(grants?: readonly Grant[], now?: number, bans?: readonly Ban[]): Promise<boolean>;
   // Whether anything of knockwatch's is installed now.
   exists(): Promise<boolean>;
-  // Takes away everything this backend installed (gate and whitelist included).
+  // Takes away everything this backend installed, gate and whitelist included.
   remove(grants: readonly Grant[]): Promise<void>;
 }

@@ -1,11 +1,14 @@
 import type { Door } from '../config/types.js';
 import type { Grant } from '../grants/grant-table.js';
-import { normalizeAddress } from '../net/address.js';
-import type { FirewallBackend } from './backend.js';
+import { addressFamily, normalizeAddress } from '../net/address.js';
+import type { Ban, FirewallBackend } from './backend.js';
 import { runOrThrow, type CommandRunner } from './command-runner.js';
+import { findProgram } from './find-program.js';
 import { splitCommand, substituteAddress } from './split-command.js';
 
-// knockd's way: start_command when a door opens, stop_command when its grant ends.
+// knockd's way: start_command when a door opens, stop_command when its grant ends. The
+// firewall is knockd's commands' own, except for the knock LOG rules, which `logRules` (a
+// managed backend with a log-only plan) installs, or knockwatch would never see a knock.
 export class CommandBackend implements FirewallBackend {
   readonly name = 'command';
   readonly expiresItself = false;
@@ -14,25 +17,39 @@ export class CommandBackend implements FirewallBackend {
   constructor(
     doors: readonly Door[],
     private readonly runner: CommandRunner,
+    private readonly logRules: FirewallBackend,
+    private readonly locate: (program: string) => string | undefined = findProgram,
   ) {
     this.doors = new Map(doors.map((door) => [door.name, door]));
   }
 
-  plan(): string {
-    const lines = ['# command: no ruleset of its own; per door:'];
+  async probe(): Promise<string | undefined> {
     for (const door of this.doors.values()) {
-      if (door.startCommand) lines.push(`[${door.name}] open:  ${door.startCommand}`);
-      if (door.stopCommand) lines.push(`[${door.name}] close: ${door.stopCommand}`);
+      for (const [key, command] of commandsOf(door)) {
+        const split = splitCommand(command);
+        if (!split.ok) return `[${door.name}] ${key}: ${split.reason}; fix the command.`;
+        const program = split.argv[0] ?? '';
+        if (this.locate(program) === undefined) return `[${door.name}] ${key}: program "${program}" not found or not executable; install it or give its absolute path.`;
+      }
     }
-    return `${lines.join('\n')}\n`;
+    return this.logRules.probe();
   }
 
-  async start(grants: readonly Grant[]): Promise<void> {
-    for (const grant of grants) await this.open(grant);
+  plan(_grants: readonly Grant[], now: number): string {
+    const lines = ['# command: knockwatch installs only the knock LOG rules:'];
+    const commands = ['# knockd commands per door:'];
+    for (const door of this.doors.values()) for (const [key, command] of commandsOf(door)) commands.push(`[${door.name}] ${key}: ${command}`);
+    return `${lines.join('\n')}\n${this.logRules.plan([], now, [])}${commands.join('\n')}\n`;
   }
 
-  async open(grant: Grant): Promise<void> {
-    await this.runFor(grant, this.doors.get(grant.door)?.startCommand);
+  // The grants given were started by an earlier run: only the LOG rules are installed.
+  async start(_grants: readonly Grant[], now: number): Promise<void> {
+    await this.logRules.start([], now, []);
+  }
+
+  async open(grant: Grant, _now?: number): Promise<void> {
+    const door = this.doors.get(grant.door);
+    await this.runFor(grant, 'start_command', door?.startCommand, door?.startCommand6);
   }
 
   async extend(): Promise<void> {
@@ -40,10 +57,11 @@ export class CommandBackend implements FirewallBackend {
   }
 
   async close(grant: Grant): Promise<void> {
-    await this.runFor(grant, this.doors.get(grant.door)?.stopCommand);
+    const door = this.doors.get(grant.door);
+    await this.runFor(grant, 'stop_command', door?.stopCommand, door?.stopCommand6);
   }
 
-  async ban(): Promise<void> {
+  async ban(_ban: Ban): Promise<void> {
     // No ruleset of its own: a ban here only revokes grants and refuses knocks.
   }
 
@@ -51,34 +69,48 @@ export class CommandBackend implements FirewallBackend {
     // See ban().
   }
 
+  // The LOG rules stay, like a managed backend's gate.
   async stop(grants: readonly Grant[]): Promise<void> {
     for (const grant of grants) await this.close(grant);
   }
 
+  async verify(_grants?: readonly Grant[], now?: number, _bans?: readonly Ban[]): Promise<boolean> {
+    return this.logRules.verify([], now ?? 0, []);
+  }
+
   async exists(): Promise<boolean> {
-    return false;
+    return this.logRules.exists();
   }
 
-  async remove(): Promise<void> {
-    // stub
+  // Every stop command is tried, and the LOG rules go, even when one fails; then the first
+  // failure is reported.
+  async remove(grants: readonly Grant[]): Promise<void> {
+    const failures: unknown[] = [];
+    for (const grant of grants) await this.close(grant).catch((error: unknown) => failures.push(error));
+    await this.logRules.remove([]);
+    if (failures.length > 0) throw failures[0];
   }
 
-  async probe(): Promise<string | undefined> {
-    return undefined;
-  }
-
-  async verify(): Promise<boolean> {
-    return true;
-  }
-
-  private async runFor(grant: Grant, command: string | undefined): Promise<void> {
-    if (command === undefined) return;
+  private async runFor(grant: Grant, key: string, command: string | undefined, command6: string | undefined): Promise<void> {
     const address = normalizeAddress(grant.src);
     if (address === undefined || address !== grant.src) throw new Error(`refusing to run a command for the unvalidated address "${grant.src}"`);
-    const split = splitCommand(command);
-    if (!split.ok) throw new Error(`[${grant.door}] command: ${split.reason}`);
+    // As knockd: the _6 command for IPv6 addresses, the plain one when there is none.
+    const chosen = addressFamily(address) === 6 ? command6 ?? command : command;
+    if (chosen === undefined) return;
+    const split = splitCommand(chosen);
+    if (!split.ok) throw new Error(`[${grant.door}] ${key}: ${split.reason}`);
     const [file, ...args] = substituteAddress(split.argv, address);
     if (file === undefined) return;
     await runOrThrow(this.runner, file, args);
   }
+}
+
+function commandsOf(door: Door): [string, string][] {
+  const commands: [string, string | undefined][] = [
+    ['start_command', door.startCommand],
+    ['start_command_6', door.startCommand6],
+    ['stop_command', door.stopCommand],
+    ['stop_command_6', door.stopCommand6],
+  ];
+  return commands.filter((entry): entry is [string, string] => entry[1] !== undefined);
 }

@@ -11,6 +11,10 @@ export class DryRunBackend implements FirewallBackend {
 
   constructor(private readonly file?: string) {}
 
+  async probe(): Promise<string | undefined> {
+    return undefined;
+  }
+
   plan(grants: readonly Grant[]): string {
     const lines = ['# dry-run: nothing is installed; grants are only recorded'];
     for (const grant of grants) lines.push(`+${grant.src} ${grant.door} ${grant.ports.map(formatStep).join(',')}`);
@@ -45,20 +49,16 @@ export class DryRunBackend implements FirewallBackend {
     this.record('stop');
   }
 
+  async verify(): Promise<boolean> {
+    return true;
+  }
+
   async exists(): Promise<boolean> {
     return false;
   }
 
   async remove(): Promise<void> {
     this.record('remove');
-  }
-
-  async probe(): Promise<string | undefined> {
-    return undefined;
-  }
-
-  async verify(): Promise<boolean> {
-    return true;
   }
 
   private record(line: string): void {

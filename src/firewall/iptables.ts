@@ -3,6 +3,9 @@ import type { Grant } from '../grants/grant-table.js';
 import { addressFamily, type AddressFamily } from '../net/address.js';
 import type { Ban, FirewallBackend } from './backend.js';
 import { runOrThrow, type CommandRunner } from './command-runner.js';
+import { findProgram } from './find-program.js';
+import { banKey, grantKey, readIptablesContent } from './iptables-content.js';
+import { matchesEntries } from './match-entries.js';
 import type { FirewallPlan } from './plan.js';
 
 const CHAIN = 'KNOCKWATCH';
@@ -17,11 +20,24 @@ const TOOLS: Record<AddressFamily, { cli: string; restore: string }> = {
 export class IptablesBackend implements FirewallBackend {
   readonly name = 'iptables';
   readonly expiresItself = false;
+  // Per family, the structure read back right after start(): what verify() compares against.
+  private installed = new Map<AddressFamily, string>();
 
   constructor(
     private readonly plan_: FirewallPlan,
     private readonly runner: CommandRunner,
+    private readonly locate: (program: string) => string | undefined = findProgram,
   ) {}
+
+  async probe(): Promise<string | undefined> {
+    const missing = [4, 6].flatMap((family) => Object.values(TOOLS[family as AddressFamily])).filter((tool) => this.locate(tool) === undefined);
+    if (missing.length > 0) return `${missing.join(', ')} not found; install the iptables package, or set firewall = nftables.`;
+    for (const family of [4, 6] as const) {
+      const listed = await this.runner.run(TOOLS[family].cli, ['-w', '-S', 'INPUT']);
+      if (listed.failed) return `${TOOLS[family].cli} -w -S INPUT failed (${listed.reason}); run knockwatch as root (it needs CAP_NET_ADMIN).`;
+    }
+    return undefined;
+  }
 
   plan(grants: readonly Grant[], _now: number, bans: readonly Ban[] = []): string {
     return ([4, 6] as const)
@@ -31,19 +47,26 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   async start(grants: readonly Grant[], _now: number, bans: readonly Ban[] = []): Promise<void> {
+    this.installed.clear();
     for (const family of [4, 6] as const) {
       const tools = TOOLS[family];
       await runOrThrow(this.runner, tools.restore, ['--noflush', '-w'], { input: buildRestoreScript(this.plan_, family, grants, bans) });
       const present = await this.runner.run(tools.cli, ['-w', '-C', 'INPUT', ...jumpRule()]);
       if (present.failed) await runOrThrow(this.runner, tools.cli, ['-w', '-I', 'INPUT', '1', ...jumpRule()]);
     }
+    for (const family of [4, 6] as const) {
+      const listed = await this.runner.run(TOOLS[family].cli, ['-w', '-S', CHAIN]);
+      if (!listed.failed) this.installed.set(family, readIptablesContent(listed.stdout).structure.join('\n'));
+    }
   }
 
   async open(grant: Grant): Promise<void> {
-    const cli = TOOLS[addressFamily(grant.src)].cli;
+    if (this.plan_.logOnly) return;
+    const family = addressFamily(grant.src);
+    const cli = TOOLS[family].cli;
     for (const rule of grantRules(grant)) {
       const present = await this.runner.run(cli, ['-w', '-C', CHAIN, ...rule]);
-      if (present.failed) await runOrThrow(this.runner, cli, ['-w', '-I', CHAIN, '1', ...rule]);
+      if (present.failed) await runOrThrow(this.runner, cli, ['-w', '-I', CHAIN, String(entryPosition(this.plan_, family)), ...rule]);
     }
   }
 
@@ -52,13 +75,16 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   async ban(ban: Ban): Promise<void> {
-    const cli = TOOLS[addressFamily(ban.src)].cli;
+    if (this.plan_.logOnly) return;
+    const family = addressFamily(ban.src);
+    const cli = TOOLS[family].cli;
     const rule = banRule(ban.src);
     const present = await this.runner.run(cli, ['-w', '-C', CHAIN, ...rule]);
-    if (present.failed) await runOrThrow(this.runner, cli, ['-w', '-I', CHAIN, '1', ...rule]);
+    if (present.failed) await runOrThrow(this.runner, cli, ['-w', '-I', CHAIN, String(entryPosition(this.plan_, family)), ...rule]);
   }
 
   async unban(src: string): Promise<void> {
+    if (this.plan_.logOnly) return;
     const cli = TOOLS[addressFamily(src)].cli;
     const rule = banRule(src);
     const present = await this.runner.run(cli, ['-w', '-C', CHAIN, ...rule]);
@@ -79,24 +105,31 @@ export class IptablesBackend implements FirewallBackend {
     for (const grant of grants) await this.close(grant);
   }
 
+  async verify(grants?: readonly Grant[], now?: number, bans: readonly Ban[] = []): Promise<boolean> {
+    for (const family of [4, 6] as const) {
+      const installed = this.installed.get(family);
+      if (installed === undefined) return false;
+      const cli = TOOLS[family].cli;
+      const listed = await this.runner.run(cli, ['-w', '-S', CHAIN]);
+      if (listed.failed) return false;
+      const content = readIptablesContent(listed.stdout);
+      if (content.structure.join('\n') !== installed) return false;
+      if (grants !== undefined && now !== undefined && !matchesEntries(content.entries, expectedEntries(family, grants, bans), now)) return false;
+      if ((await this.runner.run(cli, ['-w', '-C', 'INPUT', ...jumpRule()])).failed) return false;
+    }
+    return true;
+  }
+
   async exists(): Promise<boolean> {
+    for (const family of [4, 6] as const) {
+      if (!(await this.runner.run(TOOLS[family].cli, ['-w', '-S', CHAIN])).failed) return true;
+    }
     return false;
   }
 
-  async remove(): Promise<void> {
-    // stub
-  }
-
-  async probe(): Promise<string | undefined> {
-    return undefined;
-  }
-
-  async verify(): Promise<boolean> {
-    for (const family of [4, 6] as const) {
-      const result = await this.runner.run(TOOLS[family].cli, ['-w', '-C', 'INPUT', ...jumpRule()]);
-      if (result.failed) return false;
-    }
-    return true;
+  async remove(_grants: readonly Grant[] = []): Promise<void> {
+    this.installed.clear();
+    await flushIptables(this.runner);
   }
 }
 
@@ -115,6 +148,22 @@ export async function flushIptables(runner: CommandRunner): Promise<boolean> {
     await runOrThrow(runner, cli, ['-w', '-X', CHAIN]);
   }
   return found;
+}
+
+// Grant and ban rules go right after established, loopback and the whitelist: the
+// whitelist wins over a ban.
+function entryPosition(plan: FirewallPlan, family: AddressFamily): number {
+  const whitelist = family === 4 ? plan.whitelist4 : plan.whitelist6;
+  return 3 + whitelist.length * plan.protectedPorts.length;
+}
+
+function expectedEntries(family: AddressFamily, grants: readonly Grant[], bans: readonly Ban[]): { key: string; until: number }[] {
+  const entries = bans.filter((ban) => addressFamily(ban.src) === family).map((ban) => ({ key: banKey(ban.src), until: ban.until }));
+  for (const grant of grants) {
+    if (addressFamily(grant.src) !== family) continue;
+    for (const step of grant.ports) entries.push({ key: grantKey(grant.door, grant.src, step.port, step.proto), until: Infinity });
+  }
+  return entries;
 }
 
 function jumpRule(): string[] {
@@ -142,18 +191,21 @@ function grantRules(grant: Grant): string[][] {
 
 export function buildRestoreScript(plan: FirewallPlan, family: AddressFamily, grants: readonly Grant[], bans: readonly Ban[] = []): string {
   const rules: string[][] = [
-    ...bans.filter((ban) => addressFamily(ban.src) === family).map((ban) => banRule(ban.src)),
     ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...comment('established'), '-j', 'RETURN'],
     ['-i', 'lo', ...comment('loopback'), '-j', 'RETURN'],
   ];
-  for (const grant of grants) if (addressFamily(grant.src) === family) rules.push(...grantRules(grant));
-  for (const { step, doors } of plan.knockPorts) {
-    rules.push([...portMatch(step), ...comment(doors.join(',')), '-j', 'LOG', '--log-prefix', `${plan.logPrefix} `]);
-    rules.push([...portMatch(step), ...comment(doors.join(',')), '-j', 'DROP']);
-  }
+  // The whitelist wins: its accepts come before the ban drops (see entryPosition).
   const whitelist = family === 4 ? plan.whitelist4 : plan.whitelist6;
   for (const network of whitelist) {
     for (const step of plan.protectedPorts) rules.push(['-s', network.text, ...portMatch(step), ...comment('whitelist'), '-j', 'ACCEPT']);
+  }
+  if (!plan.logOnly) {
+    rules.push(...bans.filter((ban) => addressFamily(ban.src) === family).map((ban) => banRule(ban.src)));
+    for (const grant of grants) if (addressFamily(grant.src) === family) rules.push(...grantRules(grant));
+  }
+  for (const { step, doors } of plan.knockPorts) {
+    rules.push([...portMatch(step), ...comment(doors.join(',')), '-j', 'LOG', '--log-prefix', `${plan.logPrefix} `]);
+    if (!plan.logOnly) rules.push([...portMatch(step), ...comment(doors.join(',')), '-j', 'DROP']);
   }
   for (const step of plan.protectedPorts) rules.push([...portMatch(step), ...comment('gate'), '-j', 'DROP']);
   const lines = ['*filter', `:${CHAIN} - [0:0]`, ...rules.map((rule) => `-A ${CHAIN} ${rule.map(quoteRestore).join(' ')}`), 'COMMIT'];

@@ -2,9 +2,14 @@ import type { Grant } from '../grants/grant-table.js';
 import { addressFamily } from '../net/address.js';
 import type { Ban, FirewallBackend } from './backend.js';
 import { runOrThrow, type CommandRunner } from './command-runner.js';
+import { findProgram } from './find-program.js';
+import { matchesEntries, type ExpectedEntry } from './match-entries.js';
+import { readNftContent } from './nft-content.js';
+import { formatNftTimeout } from './nft-timeout.js';
 import type { FirewallPlan } from './plan.js';
 
 const TABLE = 'inet knockwatch';
+const LIST = ['list', 'table', 'inet', 'knockwatch'];
 
 // `table inet knockwatch`: the gate is a drop in knockwatch's own chain (an accept in one
 // table cannot override a drop in another); grants are set elements with timeouts, so the
@@ -12,6 +17,8 @@ const TABLE = 'inet knockwatch';
 export class NftablesBackend implements FirewallBackend {
   readonly name = 'nftables';
   readonly expiresItself = true;
+  // The structure read back right after start(): what verify() compares against.
+  private installed: string | undefined;
 
   constructor(
     private readonly plan_: FirewallPlan,
@@ -19,16 +26,26 @@ export class NftablesBackend implements FirewallBackend {
     private readonly nft = 'nft',
   ) {}
 
+  async probe(): Promise<string | undefined> {
+    if (findProgram(this.nft) === undefined) return `${this.nft} is not installed; install the nftables package, or set firewall = iptables.`;
+    const listed = await this.runner.run(this.nft, ['-j', 'list', 'tables']);
+    if (listed.failed) return `${this.nft} -j list tables failed (${listed.reason}); run knockwatch as root (it needs CAP_NET_ADMIN) with an nft that has JSON support.`;
+    return undefined;
+  }
+
   plan(grants: readonly Grant[], now: number, bans: readonly Ban[] = []): string {
     return buildNftRuleset(this.plan_, grants, now, bans);
   }
 
   async start(grants: readonly Grant[], now: number, bans: readonly Ban[] = []): Promise<void> {
+    this.installed = undefined;
     // One transaction: the old table (if any) goes and the new one comes at once.
     await runOrThrow(this.runner, this.nft, ['-f', '-'], { input: buildNftRuleset(this.plan_, grants, now, bans) });
+    this.installed = (await this.readContent())?.structure;
   }
 
   async ban(ban: Ban, now: number): Promise<void> {
+    if (this.plan_.logOnly) return;
     const set = `banned${addressFamily(ban.src)}`;
     await this.script([
       `add element ${TABLE} ${set} { ${ban.src} }`,
@@ -38,6 +55,7 @@ export class NftablesBackend implements FirewallBackend {
   }
 
   async unban(src: string): Promise<void> {
+    if (this.plan_.logOnly) return;
     const set = `banned${addressFamily(src)}`;
     await this.script([`add element ${TABLE} ${set} { ${src} }`, `delete element ${TABLE} ${set} { ${src} }`]);
   }
@@ -70,21 +88,27 @@ export class NftablesBackend implements FirewallBackend {
     // Nothing: grants expire in the kernel, the gate and the whitelist stay.
   }
 
+  async verify(grants?: readonly Grant[], now?: number, bans: readonly Ban[] = []): Promise<boolean> {
+    if (this.installed === undefined) return false;
+    const content = await this.readContent();
+    if (content === undefined || content.structure !== this.installed) return false;
+    if (grants === undefined || now === undefined) return true;
+    return [...expectedEntries(this.plan_, grants, bans)].every(([set, expected]) =>
+      matchesEntries(content.elements.get(set) ?? new Set(), expected, now));
+  }
+
   async exists(): Promise<boolean> {
-    return false;
+    return !(await this.runner.run(this.nft, LIST)).failed;
   }
 
-  async remove(): Promise<void> {
-    // stub
+  async remove(_grants: readonly Grant[] = []): Promise<void> {
+    this.installed = undefined;
+    await flushNftables(this.runner, this.nft);
   }
 
-  async probe(): Promise<string | undefined> {
-    return undefined;
-  }
-
-  async verify(): Promise<boolean> {
-    const result = await this.runner.run(this.nft, ['list', 'table', 'inet', 'knockwatch']);
-    return !result.failed;
+  private async readContent(): Promise<ReturnType<typeof readNftContent>> {
+    const listed = await this.runner.run(this.nft, ['-j', ...LIST]);
+    return listed.failed ? undefined : readNftContent(listed.stdout);
   }
 
   private setFor(grant: Grant): string | undefined {
@@ -98,10 +122,24 @@ export class NftablesBackend implements FirewallBackend {
 }
 
 export async function flushNftables(runner: CommandRunner, nft = 'nft'): Promise<boolean> {
-  const listed = await runner.run(nft, ['list', 'table', 'inet', 'knockwatch']);
+  const listed = await runner.run(nft, LIST);
   if (listed.failed) return false;
   await runOrThrow(runner, nft, ['delete', 'table', 'inet', 'knockwatch']);
   return true;
+}
+
+// The addresses each grant and ban set must hold.
+function expectedEntries(plan: FirewallPlan, grants: readonly Grant[], bans: readonly Ban[]): Map<string, ExpectedEntry[]> {
+  const sets = new Map<string, ExpectedEntry[]>();
+  if (plan.logOnly) return sets;
+  for (const family of [4, 6] as const) {
+    sets.set(`banned${family}`, bans.filter((ban) => addressFamily(ban.src) === family).map((ban) => ({ key: ban.src, until: ban.until })));
+    for (const gate of plan.gates) {
+      const mine = grants.filter((grant) => grant.door === gate.door && addressFamily(grant.src) === family);
+      sets.set(setName(gate.index, family), mine.map((grant) => ({ key: grant.src, until: grant.expires })));
+    }
+  }
+  return sets;
 }
 
 export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], now: number, bans: readonly Ban[] = []): string {
@@ -112,11 +150,13 @@ export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], no
     `table ${TABLE} {`,
   ];
   const elements = (items: readonly string[]): string => (items.length > 0 ? ` elements = { ${items.join(', ')} };` : '');
-  out.push(`  set whitelist4 { type ipv4_addr; flags interval;${elements(plan.whitelist4.map((n) => n.text))} }`);
-  out.push(`  set whitelist6 { type ipv6_addr; flags interval;${elements(plan.whitelist6.map((n) => n.text))} }`);
-  for (const family of [4, 6] as const) {
-    const live = bans.filter((ban) => addressFamily(ban.src) === family && ban.until > now);
-    out.push(`  set banned${family} { type ipv${family}_addr; flags timeout;${elements(live.map((ban) => element(ban.src, ban.until, now)))} }`);
+  if (!plan.logOnly) {
+    out.push(`  set whitelist4 { type ipv4_addr; flags interval;${elements(plan.whitelist4.map((n) => n.text))} }`);
+    out.push(`  set whitelist6 { type ipv6_addr; flags interval;${elements(plan.whitelist6.map((n) => n.text))} }`);
+    for (const family of [4, 6] as const) {
+      const live = bans.filter((ban) => addressFamily(ban.src) === family && ban.until > now);
+      out.push(`  set banned${family} { type ipv${family}_addr; flags timeout;${elements(live.map((ban) => element(ban.src, ban.until, now)))} }`);
+    }
   }
   for (const gate of plan.gates) {
     for (const family of [4, 6] as const) {
@@ -128,17 +168,21 @@ export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], no
   out.push('    type filter hook input priority filter - 10; policy accept;');
   out.push('    ct state established,related accept comment "knockwatch:established"');
   out.push('    iifname "lo" accept comment "knockwatch:loopback"');
-  out.push('    ip saddr @banned4 drop comment "knockwatch:ban"');
-  out.push('    ip6 saddr @banned6 drop comment "knockwatch:ban"');
-  for (const proto of ['tcp', 'udp'] as const) {
-    const ports = plan.knockPorts.filter((entry) => entry.step.proto === proto).map((entry) => entry.step.port);
-    if (ports.length > 0) out.push(`    ${proto} dport ${portSet(ports)} log prefix "${plan.logPrefix} " drop comment "knockwatch:knock"`);
-  }
+  // The whitelist wins: its accepts come before the ban drops.
   for (const proto of ['tcp', 'udp'] as const) {
     const ports = plan.protectedPorts.filter((step) => step.proto === proto).map((step) => step.port);
     if (ports.length === 0) continue;
     out.push(`    ip saddr @whitelist4 ${proto} dport ${portSet(ports)} accept comment "knockwatch:whitelist"`);
     out.push(`    ip6 saddr @whitelist6 ${proto} dport ${portSet(ports)} accept comment "knockwatch:whitelist"`);
+  }
+  if (!plan.logOnly) {
+    out.push('    ip saddr @banned4 drop comment "knockwatch:ban"');
+    out.push('    ip6 saddr @banned6 drop comment "knockwatch:ban"');
+  }
+  const verdict = plan.logOnly ? '' : ' drop';
+  for (const proto of ['tcp', 'udp'] as const) {
+    const ports = plan.knockPorts.filter((entry) => entry.step.proto === proto).map((entry) => entry.step.port);
+    if (ports.length > 0) out.push(`    ${proto} dport ${portSet(ports)} log prefix "${plan.logPrefix} "${verdict} comment "knockwatch:knock"`);
   }
   for (const gate of plan.gates) {
     for (const proto of ['tcp', 'udp'] as const) {
@@ -167,6 +211,5 @@ function portSet(ports: readonly number[]): string {
 // A set element: the address, with its remaining lifetime unless it lasts until closed.
 function element(src: string, expires: number, now: number): string {
   if (!Number.isFinite(expires)) return src;
-  const remaining = Math.max(1000, Math.ceil(expires - now));
-  return `${src} timeout ${remaining}ms`;
+  return `${src} timeout ${formatNftTimeout(Math.max(1000, expires - now))}`;
 }

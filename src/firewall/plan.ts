@@ -19,9 +19,16 @@ export interface FirewallPlan {
   protectedPorts: readonly DoorStep[];
   whitelist4: readonly Network[];
   whitelist6: readonly Network[];
+  // Only the knock LOG rules (firewall = command: knockd's commands own the rest).
+  logOnly: boolean;
 }
 
-export function buildFirewallPlan(config: Config): FirewallPlan {
+export interface PlanOptions {
+  logOnly?: boolean;
+}
+
+export function buildFirewallPlan(config: Config, options: PlanOptions = {}): FirewallPlan {
+  const logOnly = options.logOnly === true;
   const knock = new Map<string, { step: DoorStep; doors: string[] }>();
   const addKnock = (step: DoorStep, door: string): void => {
     const key = `${step.proto}/${step.port}`;
@@ -33,7 +40,7 @@ export function buildFirewallPlan(config: Config): FirewallPlan {
     for (const sequence of door.oneTimeSequences ?? [door.sequence]) for (const step of sequence) addKnock(step, door.name);
   }
   for (const step of config.options.trapPorts) addKnock(step, 'trap');
-  const gates = config.doors
+  const gates = logOnly ? [] : config.doors
     .map((door, index) => ({ door: door.name, index, ports: door.open }))
     .filter((gate) => gate.ports.length > 0);
   const protectedPorts = new Map<string, DoorStep>();
@@ -43,7 +50,8 @@ export function buildFirewallPlan(config: Config): FirewallPlan {
     knockPorts: [...knock.values()].sort((a, b) => a.step.port - b.step.port || a.step.proto.localeCompare(b.step.proto)),
     gates,
     protectedPorts: [...protectedPorts.values()],
-    whitelist4: config.options.whitelist.filter((network) => network.family === 4),
-    whitelist6: config.options.whitelist.filter((network) => network.family === 6),
+    whitelist4: logOnly ? [] : config.options.whitelist.filter((network) => network.family === 4),
+    whitelist6: logOnly ? [] : config.options.whitelist.filter((network) => network.family === 6),
+    logOnly,
   };
 }

@@ -1,26 +1,14 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type { Config, FirewallKind } from '../config/types.js';
 import type { FirewallBackend } from './backend.js';
 import { CommandBackend } from './command-backend.js';
 import type { CommandRunner } from './command-runner.js';
 import { DryRunBackend } from './dry-run.js';
+import { findProgram } from './find-program.js';
 import { IptablesBackend } from './iptables.js';
 import { NftablesBackend } from './nftables.js';
 import { buildFirewallPlan } from './plan.js';
 
-export function findProgram(name: string, path = process.env.PATH ?? ''): string | undefined {
-  for (const dir of [...path.split(delimiter), '/usr/sbin', '/sbin']) {
-    if (dir === '') continue;
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
+export { findProgram } from './find-program.js';
 
 // The configured backend, or the natural one: command for knockd configs with commands,
 // else nftables where nft exists, else iptables.
@@ -40,8 +28,14 @@ export function createBackend(kind: FirewallKind, config: Config, runner: Comman
     case 'iptables':
       return new IptablesBackend(buildFirewallPlan(config), runner);
     case 'command':
-      return new CommandBackend(config.doors, runner);
+      return new CommandBackend(config.doors, runner, createLogRules(config, runner));
     case 'dry-run':
       return new DryRunBackend(dryRunFile);
   }
+}
+
+// The knock LOG rules of firewall = command: in nftables where nft exists, else iptables.
+function createLogRules(config: Config, runner: CommandRunner): FirewallBackend {
+  const plan = buildFirewallPlan(config, { logOnly: true });
+  return findProgram('nft') ? new NftablesBackend(plan, runner) : new IptablesBackend(plan, runner);
 }

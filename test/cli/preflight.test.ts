@@ -17,7 +17,7 @@ const CONFIG = '[options]\nfirewall = nftables\n[openSSH]\nsequence = 7000,8000,
 function recorder(): { runner: CommandRunner; changes: () => string[] } {
   const calls: string[] = [];
   return {
-    changes: () => calls.filter((call) => !/^(nft list|nft --version|ip6?tables(-restore)? (-w )?(-S|-C|-L|--version))/.test(call)),
+    changes: () => calls.filter((call) => !/^(nft (-j )?list|nft --version|ip6?tables(-restore)? (-w )?(-S|-C|-L|--version))/.test(call)),
     runner: {
       run: async (file, args, options) => {
         calls.push([file.replace(/^.*\//, ''), ...args].join(' ') + (options?.input ? ` <<${options.input}` : ''));

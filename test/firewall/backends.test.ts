@@ -7,6 +7,7 @@ import { buildFirewallPlan } from '../../src/firewall/plan.js';
 import { splitCommand, substituteAddress } from '../../src/firewall/split-command.js';
 import type { Grant } from '../../src/grants/grant-table.js';
 import { config } from '../helpers/engine.js';
+import { DryRunBackend } from '../../src/firewall/dry-run.js';
 
 const CONFIG = config(`[options]
 whitelist = 192.0.2.10, 2001:db8:1::/48
@@ -101,7 +102,7 @@ describe('iptables', () => {
     expect(calls).toEqual([
       `iptables -w -C KNOCKWATCH -s 203.0.113.7/32 ${rule}`,
       `iptables -w -C KNOCKWATCH -s 203.0.113.8/32 ${rule}`,
-      `iptables -w -I KNOCKWATCH 1 -s 203.0.113.8/32 ${rule}`,
+      `iptables -w -I KNOCKWATCH 6 -s 203.0.113.8/32 ${rule}`,
       `iptables -w -C KNOCKWATCH -s 203.0.113.8/32 ${rule}`,
     ]);
   });
@@ -133,7 +134,7 @@ describe('command', () => {
   it('runs start_command and stop_command per grant', async () => {
     const doors = config('[d]\nsequence = 1\nstart_command = /sbin/iptables -I INPUT -s %IP% -j ACCEPT\nstop_command = /sbin/iptables -D INPUT -s %IP% -j ACCEPT\n').doors;
     const { runner, calls } = recorder();
-    const backend = new CommandBackend(doors, runner);
+    const backend = new CommandBackend(doors, runner, new DryRunBackend());
     await backend.open({ ...grant('203.0.113.7'), door: 'd' });
     await backend.close({ ...grant('203.0.113.7'), door: 'd' });
     expect(calls).toEqual(['/sbin/iptables -I INPUT -s 203.0.113.7 -j ACCEPT', '/sbin/iptables -D INPUT -s 203.0.113.7 -j ACCEPT']);
@@ -142,7 +143,7 @@ describe('command', () => {
   it('refuses to run for an address that is not a validated one', async () => {
     const doors = config('[d]\nsequence = 1\nstart_command = /bin/true %IP%\n').doors;
     const { runner, calls } = recorder();
-    await expect(new CommandBackend(doors, runner).open({ ...grant('203.0.113.7'), src: '1.2.3.4 -j DROP', door: 'd' })).rejects.toThrow('unvalidated');
+    await expect(new CommandBackend(doors, runner, new DryRunBackend()).open({ ...grant('203.0.113.7'), src: '1.2.3.4 -j DROP', door: 'd' })).rejects.toThrow('unvalidated');
     expect(calls).toEqual([]);
   });
 
@@ -158,15 +159,16 @@ describe('bans', () => {
     expect(text).toContain('set banned4 { type ipv4_addr; flags timeout; elements = { 203.0.113.9 timeout 60000ms }; }');
     expect(text).toContain('set banned6 { type ipv6_addr; flags timeout; }');
     const lines = text.split('\n').map((l) => l.trim());
-    // after established connections (a ban does not cut a session), before everything else
-    expect(lines.indexOf('ip saddr @banned4 drop comment "knockwatch:ban"')).toBe(lines.indexOf('iifname "lo" accept comment "knockwatch:loopback"') + 1);
+    // after established connections (a ban does not cut a session) and the whitelist (it wins), before everything else
+    expect(lines.indexOf('ip saddr @banned4 drop comment "knockwatch:ban"')).toBe(lines.findLastIndex((l) => l.endsWith('comment "knockwatch:whitelist"')) + 1);
     const { runner, calls } = recorder();
     await new NftablesBackend(plan, runner).ban({ src: '203.0.113.9', until: 61_000 }, 1000);
     expect(calls).toEqual(['nft -f -\nadd element inet knockwatch banned4 { 203.0.113.9 }\ndelete element inet knockwatch banned4 { 203.0.113.9 }\nadd element inet knockwatch banned4 { 203.0.113.9 timeout 60000ms }\n']);
   });
 
   it('iptables drops new connections from banned addresses', async () => {
-    expect(buildRestoreScript(plan, 4, [], [{ src: '203.0.113.9', until: 1 }]).split('\n')[2])
+    // after established, loopback and three whitelist rules (one address, three protected ports)
+    expect(buildRestoreScript(plan, 4, [], [{ src: '203.0.113.9', until: 1 }]).split('\n')[7])
       .toBe('-A KNOCKWATCH -s 203.0.113.9/32 -m conntrack --ctstate NEW,INVALID -m comment --comment knockwatch:ban -j DROP');
     const { runner, calls } = recorder((line) => line.includes(' -C '));
     const backend = new IptablesBackend(plan, runner);
@@ -174,7 +176,7 @@ describe('bans', () => {
     await backend.unban('2001:db8::9');
     expect(calls).toEqual([
       'ip6tables -w -C KNOCKWATCH -s 2001:db8::9/128 -m conntrack --ctstate NEW,INVALID -m comment --comment knockwatch:ban -j DROP',
-      'ip6tables -w -I KNOCKWATCH 1 -s 2001:db8::9/128 -m conntrack --ctstate NEW,INVALID -m comment --comment knockwatch:ban -j DROP',
+      'ip6tables -w -I KNOCKWATCH 6 -s 2001:db8::9/128 -m conntrack --ctstate NEW,INVALID -m comment --comment knockwatch:ban -j DROP',
       'ip6tables -w -C KNOCKWATCH -s 2001:db8::9/128 -m conntrack --ctstate NEW,INVALID -m comment --comment knockwatch:ban -j DROP',
     ]);
   });

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load-config.js';
 import type { Ban, FirewallBackend } from '../../src/firewall/backend.js';
 import { CommandBackend } from '../../src/firewall/command-backend.js';
+import { DryRunBackend } from '../../src/firewall/dry-run.js';
 import type { CommandRunner } from '../../src/firewall/command-runner.js';
 import { loadFilterFile } from '../../src/filters/load-filter.js';
 import type { Grant } from '../../src/grants/grant-table.js';
@@ -95,7 +96,7 @@ function daemonWith(dir: string, log: string, configPath: string, runner: Comman
     { configPath, kernLog: log, stateFile: join(dir, 'state.json'), firewall: backend === undefined ? 'command' : 'dry-run' },
     {
       clock: { now: () => T0 }, runner, filter, authFilter, logger: { log: () => undefined },
-      createBackend: (_kind, config) => backend ?? new CommandBackend(config.doors, runner),
+      createBackend: (_kind, config) => backend ?? new CommandBackend(config.doors, runner, new DryRunBackend(), (program) => program),
     },
     loadConfigFile(configPath),
   );

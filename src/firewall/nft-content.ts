@@ -1,0 +1,45 @@
+import { normalizeAddress } from '../net/address.js';
+
+// What `nft -j list table` shows, split in two: the structure (every set, chain and rule,
+// whitelist elements included, handles left out) compared as a whole, and the addresses in
+// the grant and ban sets, compared as sets (their timeouts run down all the time).
+export interface NftContent {
+  structure: string;
+  elements: Map<string, Set<string>>;
+}
+
+export function isEntrySet(name: string): boolean {
+  return /^(grant[46]_\d+|banned[46])$/.test(name);
+}
+
+// undefined when the text is not nft's JSON listing.
+export function readNftContent(json: string): NftContent | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  const items = (parsed as { nftables?: unknown }).nftables;
+  if (!Array.isArray(items)) return undefined;
+  const structure: unknown[] = [];
+  const elements = new Map<string, Set<string>>();
+  for (const item of items as Record<string, unknown>[]) {
+    if ('metainfo' in item) continue;
+    const set = item.set as Record<string, unknown> | undefined;
+    if (set !== undefined && isEntrySet(String(set.name))) {
+      const { elem, ...rest } = set;
+      elements.set(String(set.name), new Set((Array.isArray(elem) ? elem : []).map(readElement)));
+      structure.push({ set: rest });
+    } else {
+      structure.push(item);
+    }
+  }
+  return { structure: JSON.stringify(structure, (key, value: unknown) => (key === 'handle' ? undefined : value)), elements };
+}
+
+function readElement(elem: unknown): string {
+  const value = typeof elem === 'object' && elem !== null && 'elem' in elem ? (elem as { elem: { val?: unknown } }).elem.val : elem;
+  if (typeof value === 'string') return normalizeAddress(value) ?? value;
+  return JSON.stringify(value);
+}

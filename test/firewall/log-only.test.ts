@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import type { Door } from '../../src/config/types.js';
+import { CommandBackend } from '../../src/firewall/command-backend.js';
+import type { CommandRunner } from '../../src/firewall/command-runner.js';
+import { buildRestoreScript, IptablesBackend } from '../../src/firewall/iptables.js';
+import { buildNftRuleset, NftablesBackend } from '../../src/firewall/nftables.js';
+import { buildFirewallPlan } from '../../src/firewall/plan.js';
+import { createBackend } from '../../src/firewall/select-backend.js';
+import type { Grant } from '../../src/grants/grant-table.js';
+import { config } from '../helpers/engine.js';
+import { recorder } from '../helpers/recorder.js';
+
+// firewall = command: knockd's commands own the firewall, knockwatch only LOGs the knocks.
+const CONFIG = config(`[options]
+firewall = command
+whitelist = 192.0.2.10
+log_prefix = KNOCK
+trap_ports = 7500
+[openSSH]
+sequence = 7000,8000,9000:udp
+start_command = /sbin/iptables -I INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
+stop_command = /sbin/iptables -D INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
+cmd_timeout = 30
+`);
+const [openSsh] = CONFIG.doors as [Door];
+const oneTime: Door = { ...openSsh, name: 'once', sequence: [], oneTimeSequences: [[{ port: 6100, proto: 'tcp' }], [{ port: 6200, proto: 'udp' }]] };
+const DOORS: Door[] = [
+  { ...openSsh, startCommand6: '/sbin/ip6tables -I INPUT -s %IP% -p tcp --dport 22 -j ACCEPT', stopCommand6: '/sbin/ip6tables -D INPUT -s %IP% -p tcp --dport 22 -j ACCEPT' },
+  oneTime,
+];
+const plan = buildFirewallPlan({ ...CONFIG, doors: DOORS }, { logOnly: true });
+const grant = (src: string, door = 'openSSH'): Grant => ({ src, door, ports: [{ port: 22, proto: 'tcp' }], opened: 1000, expires: 31_000 });
+
+describe('the log-only ruleset of firewall = command', () => {
+  it('nftables: LOG for every knock port (door steps, one-time steps, trap ports), nothing else', () => {
+    const lines = buildNftRuleset(plan, [grant('203.0.113.7')], 1000, [{ src: '203.0.113.9', until: 9000 }]).split('\n').map((l) => l.trim());
+    const rules = lines.slice(lines.indexOf('chain input {') + 2, -3);
+    expect(rules).toEqual([
+      'ct state established,related accept comment "knockwatch:established"',
+      'iifname "lo" accept comment "knockwatch:loopback"',
+      'tcp dport { 6100, 7000, 7500, 8000 } log prefix "KNOCK " comment "knockwatch:knock"',
+      'udp dport { 6200, 9000 } log prefix "KNOCK " comment "knockwatch:knock"',
+    ]);
+    expect(lines.filter((l) => l.startsWith('set '))).toEqual([]);
+  });
+
+  it('iptables: LOG for every knock port, no DROP, no ACCEPT, no whitelist, no ban, no grant', () => {
+    const rules = buildRestoreScript(plan, 4, [grant('203.0.113.7')], [{ src: '203.0.113.9', until: 9000 }]).split('\n').filter((l) => l.startsWith('-A'));
+    expect(rules.slice(2).map((rule) => rule.replace(/.*--dport (\d+) .* -j /, '$1 '))).toEqual([
+      '6100 LOG --log-prefix "KNOCK "',
+      '6200 LOG --log-prefix "KNOCK "',
+      '7000 LOG --log-prefix "KNOCK "',
+      '7500 LOG --log-prefix "KNOCK "',
+      '8000 LOG --log-prefix "KNOCK "',
+      '9000 LOG --log-prefix "KNOCK "',
+    ]);
+    expect(rules.every((rule) => rule.includes('--comment knockwatch:'))).toBe(true);
+  });
+
+  it('is what `check` prints for firewall = command, with the commands', () => {
+    const text = createBackend('command', CONFIG, recorder().runner).plan([], 0);
+    expect(text).toMatch(/log[ -]prefix "KNOCK "/);
+    expect(text).toContain('[openSSH] start_command: /sbin/iptables -I INPUT -s %IP% -p tcp --dport 22 -j ACCEPT');
+  });
+});
+
+describe('the command backend', () => {
+  it.each([
+    ['nftables', (runner: CommandRunner) => new NftablesBackend(plan, runner)],
+    ['iptables', (runner: CommandRunner) => new IptablesBackend(plan, runner)],
+  ])('installs the LOG rules (%s) at start and never runs start_command for the grants it is given', async (_kind, logRules) => {
+    const { runner, calls } = recorder();
+    const backend = new CommandBackend(DOORS, runner, logRules(runner));
+    await backend.start([grant('203.0.113.7'), grant('2001:db8::7')], 1000);
+    expect(calls.some((call) => call.includes('log prefix "KNOCK "') || call.includes('--log-prefix "KNOCK "'))).toBe(true);
+    expect(calls.filter((call) => call.includes('INPUT -s'))).toEqual([]);
+  });
+
+  it('runs the stop commands of live grants on a clean exit and leaves the LOG rules', async () => {
+    const { runner, calls } = recorder();
+    await new CommandBackend(DOORS, runner, new NftablesBackend(plan, runner)).stop([grant('203.0.113.7')]);
+    expect(calls).toEqual(['/sbin/iptables -D INPUT -s 203.0.113.7 -p tcp --dport 22 -j ACCEPT']);
+  });
+
+  it('removes the LOG rules and runs the stop commands when asked to take everything away', async () => {
+    const { runner, calls } = recorder();
+    await new CommandBackend(DOORS, runner, new NftablesBackend(plan, runner)).remove([grant('203.0.113.7')]);
+    expect(calls).toEqual([
+      '/sbin/iptables -D INPUT -s 203.0.113.7 -p tcp --dport 22 -j ACCEPT',
+      'nft list table inet knockwatch',
+      'nft delete table inet knockwatch',
+    ]);
+  });
+
+  // knockd's start_command_6 / stop_command_6: for IPv6 addresses, when set.
+  it.each([
+    ['203.0.113.7', DOORS, '/sbin/iptables -I INPUT -s 203.0.113.7', '/sbin/iptables -D INPUT -s 203.0.113.7'],
+    ['2001:db8::7', DOORS, '/sbin/ip6tables -I INPUT -s 2001:db8::7', '/sbin/ip6tables -D INPUT -s 2001:db8::7'],
+    ['2001:db8::7', [openSsh], '/sbin/iptables -I INPUT -s 2001:db8::7', '/sbin/iptables -D INPUT -s 2001:db8::7'],
+  ])('for %s runs the right open and close commands', async (src, doors, opened, closed) => {
+    const { runner, calls } = recorder();
+    const backend = new CommandBackend(doors, runner, new NftablesBackend(plan, runner));
+    await backend.open(grant(src), 1000);
+    await backend.close(grant(src));
+    expect(calls).toEqual([`${opened} -p tcp --dport 22 -j ACCEPT`, `${closed} -p tcp --dport 22 -j ACCEPT`]);
+  });
+});

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommandBackend } from '../../src/firewall/command-backend.js';
+import { NftablesBackend } from '../../src/firewall/nftables.js';
+import { buildFirewallPlan } from '../../src/firewall/plan.js';
+import { FIREWALL_CONFIG, grantOf } from '../helpers/firewall-config.js';
+import { createNamespace, type Namespace } from '../helpers/namespace.js';
+import { explainSkip, missingPrerequisites } from '../helpers/prerequisites.js';
+
+// Real nft in a private network namespace of this suite's own.
+const missing = missingPrerequisites(['nft', 'ip'], true);
+explainSkip('nftables backend against real nft', missing);
+
+const DAY = 86_400_000;
+const NOW = 1_000_000;
+const plan = buildFirewallPlan(FIREWALL_CONFIG);
+
+interface Element {
+  val: string;
+  timeout?: number;
+}
+
+describe.skipIf(missing.length > 0)('nftables backend against real nft', () => {
+  let ns: Namespace;
+  beforeAll(() => {
+    ns = createNamespace(`kwfw-nft-${process.pid}`);
+  });
+  afterAll(() => ns?.remove());
+
+  const listJson = (): { nftables: Record<string, { name?: string; comment?: string; handle?: number; elem?: unknown[] }>[] } =>
+    JSON.parse(ns.exec('nft', ['-j', 'list', 'table', 'inet', 'knockwatch'])) as never;
+  const elements = (set: string): Element[] => {
+    const found = listJson().nftables.find((item) => item.set?.name === set)?.set?.elem ?? [];
+    return found.map((elem) => (typeof elem === 'string' ? { val: elem } : (elem as { elem: Element }).elem));
+  };
+  const timeoutOf = (set: string, src: string): number | undefined => elements(set).find((elem) => elem.val === src)?.timeout;
+
+  // A repeat offender's 9th ban at default settings lasts days; grants can be long too.
+  it.each([2, 9, 30, 365])('installs grants and bans of %d days through start, open, extend and ban', async (days) => {
+    const life = days * DAY;
+    const backend = new NftablesBackend(plan, ns.runner);
+    await backend.start([grantOf('203.0.113.7', 'openSSH', NOW + life)], NOW, [{ src: '203.0.113.9', until: NOW + life }]);
+    await backend.open(grantOf('203.0.113.8', 'web', NOW + life), NOW);
+    await backend.extend(grantOf('203.0.113.7', 'openSSH', NOW + life + DAY), NOW);
+    await backend.ban({ src: '2001:db8::9', until: NOW + life }, NOW);
+    const seconds = life / 1000;
+    expect(timeoutOf('grant4_0', '203.0.113.7')).toBe(seconds + 86_400);
+    expect(timeoutOf('grant4_2', '203.0.113.8')).toBe(seconds);
+    expect(timeoutOf('banned4', '203.0.113.9')).toBe(seconds);
+    expect(timeoutOf('banned6', '2001:db8::9')).toBe(seconds);
+    expect(await backend.verify([grantOf('203.0.113.7', 'openSSH', NOW + life + DAY), grantOf('203.0.113.8', 'web', NOW + life)], NOW,
+      [{ src: '203.0.113.9', until: NOW + life }, { src: '2001:db8::9', until: NOW + life }])).toBe(true);
+  });
+
+  it('installs a lifetime beyond ten years as ten years', async () => {
+    const backend = new NftablesBackend(plan, ns.runner);
+    await backend.start([grantOf('203.0.113.7', 'openSSH', NOW + 50 * 365 * DAY)], NOW);
+    expect(timeoutOf('grant4_0', '203.0.113.7')).toBe(3650 * 86_400);
+  });
+
+  const GRANTS = [grantOf('203.0.113.7'), grantOf('2001:db8::7', 'web', Infinity)];
+  const BANS = [{ src: '203.0.113.9', until: NOW + 60_000 }];
+  const gateHandle = (): string => String(listJson().nftables.find((item) => item.rule?.comment === 'knockwatch:gate')?.rule?.handle);
+
+  // Drift someone else makes: each must make verify false, and start() must repair it.
+  it.each([
+    ['the table flushed', () => ['flush', 'table', 'inet', 'knockwatch']],
+    ['the gate rule deleted', () => ['delete', 'rule', 'inet', 'knockwatch', 'input', 'handle', gateHandle()]],
+    ['a rule added', () => ['add', 'rule', 'inet', 'knockwatch', 'input', 'tcp', 'dport', '22', 'accept']],
+    ['the whitelist element deleted', () => ['delete', 'element', 'inet', 'knockwatch', 'whitelist4', '{ 192.0.2.10 }']],
+    ['a foreign element in a grant set', () => ['add', 'element', 'inet', 'knockwatch', 'grant4_0', '{ 198.51.100.66 }']],
+    ['a grant element deleted', () => ['delete', 'element', 'inet', 'knockwatch', 'grant6_2', '{ 2001:db8::7 }']],
+    ['a ban element deleted', () => ['delete', 'element', 'inet', 'knockwatch', 'banned4', '{ 203.0.113.9 }']],
+    ['the table deleted', () => ['delete', 'table', 'inet', 'knockwatch']],
+  ])('verify notices %s, and start repairs it', async (_what, drift) => {
+    const backend = new NftablesBackend(plan, ns.runner);
+    await backend.start(GRANTS, NOW, BANS);
+    expect(await backend.verify(GRANTS, NOW, BANS)).toBe(true);
+    ns.exec('nft', drift());
+    expect(await backend.verify(GRANTS, NOW, BANS)).toBe(false);
+    await backend.start(GRANTS, NOW, BANS);
+    expect(await backend.verify(GRANTS, NOW, BANS)).toBe(true);
+  });
+
+  it('verify stays true through its own open, close, ban and unban, and knows grants the kernel has expired', async () => {
+    const backend = new NftablesBackend(plan, ns.runner);
+    await backend.start([], NOW);
+    const live = grantOf('203.0.113.7', 'openSSH', NOW + 60_000);
+    await backend.open(live, NOW);
+    await backend.ban({ src: '2001:db8::9', until: NOW + 60_000 }, NOW);
+    expect(await backend.verify([live], NOW, [{ src: '2001:db8::9', until: NOW + 60_000 }])).toBe(true);
+    await backend.close(live);
+    await backend.unban('2001:db8::9');
+    // The grant ends in a moment: gone from the kernel or not, both are fine.
+    expect(await backend.verify([grantOf('198.51.100.1', 'openSSH', NOW + 500)], NOW, [])).toBe(true);
+    // A live grant the set has lost is drift.
+    expect(await backend.verify([live], NOW, [])).toBe(false);
+  });
+
+  it('exists while installed and is gone after remove', async () => {
+    const backend = new NftablesBackend(plan, ns.runner);
+    await backend.start(GRANTS, NOW, BANS);
+    expect(await backend.exists()).toBe(true);
+    await backend.remove(GRANTS);
+    expect(await backend.exists()).toBe(false);
+    expect(ns.exec('nft', ['list', 'ruleset'])).toBe('');
+    expect(await backend.probe()).toBeUndefined();
+  });
+
+  it('firewall = command: installs only the LOG rules, verifies and removes them', async () => {
+    const logRules = new NftablesBackend(buildFirewallPlan(FIREWALL_CONFIG, { logOnly: true }), ns.runner);
+    const backend = new CommandBackend([], ns.runner, logRules);
+    await backend.start([grantOf('203.0.113.7')], NOW);
+    const listed = ns.exec('nft', ['list', 'table', 'inet', 'knockwatch']);
+    expect(listed).toContain('log prefix "KNOCK "');
+    expect(listed).not.toMatch(/drop|set /);
+    expect(await backend.verify([grantOf('203.0.113.7')], NOW, [])).toBe(true);
+    ns.exec('nft', ['flush', 'table', 'inet', 'knockwatch']);
+    expect(await backend.verify([grantOf('203.0.113.7')], NOW, [])).toBe(false);
+    await backend.remove([]);
+    expect(await backend.exists()).toBe(false);
+  });
+});
