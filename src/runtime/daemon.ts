@@ -61,6 +61,8 @@ export class Daemon {
   private lastInvalid = 0;
   private lastStale = 0;
   private lastInvalidReport = -Infinity;
+  private lastOutOfRange = { future: 0, past: 0 };
+  private lastOutOfRangeReport = -Infinity;
   private stopped = false;
 
   constructor(
@@ -157,6 +159,7 @@ export class Daemon {
     // The new pipeline counts from zero.
     this.lastInvalid = 0;
     this.lastStale = 0;
+    this.lastOutOfRange = { future: 0, past: 0 };
     this.grantsDirty = true;
     if (this.kernLog !== oldLogs[0] || this.authLog !== oldLogs[1]) {
       this.saveState();
@@ -226,6 +229,12 @@ export class Daemon {
       this.emit(logEvents.invalidLines(this.pipeline.stats.invalid - this.lastInvalid, reasons));
       this.lastInvalid = this.pipeline.stats.invalid;
     }
+    const { future, past } = this.pipeline.stats.outOfRange;
+    if (future + past > this.lastOutOfRange.future + this.lastOutOfRange.past && now - this.lastOutOfRangeReport >= INVALID_REPORT_EVERY) {
+      this.lastOutOfRangeReport = now;
+      this.emit(logEvents.outOfRangeLines(future - this.lastOutOfRange.future, past - this.lastOutOfRange.past));
+      this.lastOutOfRange = { future, past };
+    }
     if (this.grantsDirty || (now - this.lastPositionSave >= POSITION_SAVE_EVERY && this.positionsMoved())) this.saveState();
     if (now - this.lastVerify >= VERIFY_EVERY) {
       this.lastVerify = now;
@@ -242,7 +251,7 @@ export class Daemon {
   }
 
   private createPipeline(config: Config): Pipeline {
-    return new Pipeline(config, (decision) => this.onDecision(decision));
+    return new Pipeline(config, (decision) => this.onDecision(decision), { hostClock: this.deps.clock });
   }
 
   // Only once a config is in use: a refused reload keeps the parsers of the running one.

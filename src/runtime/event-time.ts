@@ -10,14 +10,12 @@ export const FUTURE_TOLERANCE = 60_000;
 // was not running are handled before this check, by Pipeline.ignoreBefore.
 export const PAST_TOLERANCE = 10 * 60_000;
 
-export type EventTimeCheck =
-  | { status: 'ok'; time: number }
-  | { status: 'future' | 'past' };
+export type EventTimeCheck = 'ok' | 'future' | 'past';
 
-// The time an event is acted on: its own, clamped to the host's when it is slightly ahead;
-// none when it is out of range either way.
+// Within the tolerances a line keeps its own time (not clamped to the host's): decisions
+// stay those of replay, and what a line slightly ahead can do is bounded by the tolerance.
 export function checkEventTime(time: number, hostNow: number): EventTimeCheck {
-  if (!(time <= hostNow + FUTURE_TOLERANCE)) return { status: 'future' };
-  if (time < hostNow - PAST_TOLERANCE) return { status: 'past' };
-  return { status: 'ok', time: Math.min(time, hostNow) };
+  if (!(time <= hostNow + FUTURE_TOLERANCE)) return 'future';
+  if (time < hostNow - PAST_TOLERANCE) return 'past';
+  return 'ok';
 }

@@ -1,6 +1,7 @@
 import { formatStep } from '../config/types.js';
 import type { Decision } from '../engine/decisions.js';
 import type { FollowNotice } from '../sources/follow-file.js';
+import { FUTURE_TOLERANCE, PAST_TOLERANCE } from './event-time.js';
 import type { Level } from './logger.js';
 
 // Every message the daemon logs, in one place. Messages start with a capital and end with
@@ -68,6 +69,8 @@ export const logEvents = {
     ({ level: 'info', message: `Not acting on ${count} knock${count === 1 ? '' : 's'} older than the doors' seq_timeout (logged while knockwatch was not running).` }),
   invalidLines: (count: number, reason: string): LogEvent =>
     ({ level: 'warning', message: `Skipped ${count} invalid log line${count === 1 ? '' : 's'} (${reason}).` }),
+  outOfRangeLines: (future: number, past: number): LogEvent =>
+    ({ level: 'warning', message: `Not acting on ${future + past} log line${future + past === 1 ? '' : 's'} stamped too far from the host clock (${future} more than ${FUTURE_TOLERANCE / 1000}s ahead, ${past} more than ${PAST_TOLERANCE / 60_000} min behind): forged lines, another program's lines or a clock step.` }),
   reloaded: (config: string): LogEvent => ({ level: 'notice', message: `Reloaded ${config}.` }),
   reloadRefused: (config: string, problems: string): LogEvent =>
     ({ level: 'error', message: `Kept the running config: ${config} has problems: ${problems}` }),

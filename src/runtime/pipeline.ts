@@ -114,21 +114,19 @@ export class Pipeline {
     const last = lines.at(-1);
     const stamp = last === undefined ? undefined : parse.timeOf(last);
     // That line was counted already, as an event or not: out of range, it only moves nothing.
-    const check = stamp === undefined ? undefined : this.checkTime(stamp);
-    if (check?.status === 'ok' && check.time > this.lastTime) this.advanceTo(check.time);
+    if (stamp !== undefined && stamp > this.lastTime && this.checkTime(stamp) === 'ok') this.advanceTo(stamp);
   }
 
-  handleEvent(received: KnockEvent): void {
-    if (received.time < this.ignoreBefore) {
+  handleEvent(event: KnockEvent): void {
+    if (event.time < this.ignoreBefore) {
       this.stats.stale++;
       return;
     }
-    const check = this.checkTime(received.time);
-    if (check.status !== 'ok') {
-      this.stats.outOfRange[check.status]++;
+    const check = this.checkTime(event.time);
+    if (check !== 'ok') {
+      this.stats.outOfRange[check]++;
       return;
     }
-    const event = check.time === received.time ? received : { ...received, time: check.time };
     this.advanceTo(event.time);
     if (event.type === 'ssh') {
       this.stats.sshEvents++;
@@ -161,7 +159,7 @@ export class Pipeline {
 
   private checkTime(time: number): EventTimeCheck {
     const host = this.options.hostClock;
-    return host === undefined ? { status: 'ok', time } : checkEventTime(time, host.now());
+    return host === undefined ? 'ok' : checkEventTime(time, host.now());
   }
 
   private closeDueLogouts(time: number): void {
