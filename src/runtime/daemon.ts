@@ -71,7 +71,7 @@ export class Daemon {
     config: Config,
   ) {
     this.config = config;
-    this.state = { version: 1, grants: [], bans: [], oneTimeUsed: {}, logs: {} };
+    this.state = { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, logs: {} };
     this.firewall = new FirewallQueue((event) => this.emit(event));
   }
 
@@ -353,6 +353,7 @@ export class Daemon {
       version: 1,
       grants: this.grants().map(toSavedGrant),
       bans: this.pipeline.auth.savedBans(),
+      pendingCloses: this.state.pendingCloses,
       oneTimeUsed: this.pipeline.engine.usedOneTime(),
       logs,
     };
