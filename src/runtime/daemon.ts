@@ -99,17 +99,20 @@ export class Daemon {
     const now = this.deps.clock.now();
     const loaded = loadState(this.stateFile);
     if (loaded.problem) this.emit(logEvents.stateUnreadable(this.stateFile, loaded.problem));
+    for (const warning of loaded.warnings) this.emit(logEvents.stateEntryDropped(this.stateFile, warning));
     this.state = loaded.state;
     this.backend = this.makeBackend(chooseFirewall(this.config, this.options.firewall), this.config);
     this.pipeline = this.createPipeline(this.config);
     this.createParsers(this.config);
     const restored = restoreInto(this.pipeline, this.config, this.state.grants, this.state.bans, now);
+    for (const warning of restored.warnings) this.emit(logEvents.stateEntryDropped(this.stateFile, warning));
     this.pipeline.engine.restoreOneTime(this.state.oneTimeUsed);
     const maxTimeout = Math.max(0, ...this.config.doors.map((door) => door.seqTimeout));
     this.pipeline.ignoreBefore = now - maxTimeout;
     if (this.state.grants.length > 0) this.emit(logEvents.restored(restored.kept, restored.dropped.length));
     await this.backend.start(this.grants(), now, this.bans());
     this.emit(logEvents.firewallInstalled(this.backend.name, this.pipeline.grants.size));
+    this.liftBans(restored.liftedBans);
     this.lastVerify = now;
     this.startFollowing();
     this.timer = setInterval(() => this.tick(), TICK);
@@ -156,6 +159,8 @@ export class Daemon {
     this.backend = backend;
     this.pipeline = pipeline;
     this.createParsers(config);
+    for (const warning of carried.warnings) this.emit(logEvents.stateEntryDropped('the running state', warning));
+    this.liftBans(carried.liftedBans);
     // The new pipeline counts from zero.
     this.lastInvalid = 0;
     this.lastStale = 0;
@@ -259,6 +264,14 @@ export class Daemon {
     const timeParser = (): ReturnType<typeof createSyslogTimeParser> => createSyslogTimeParser({ timeZone: config.options.timeZone, reference: this.deps.clock.now() });
     this.parser = createLineParser(this.deps.filter, timeParser());
     this.authParser = createLineParser(this.deps.authFilter, timeParser());
+  }
+
+  // Bans a whitelist now covers: gone from the state, and from the firewall too.
+  private liftBans(addresses: readonly string[]): void {
+    for (const src of addresses) {
+      this.emit(logEvents.banLifted(src));
+      this.firewall.run(`unban of ${src}`, () => this.backend.unban(src));
+    }
   }
 
   private bans(): { src: string; until: number }[] {

@@ -78,6 +78,10 @@ export const logEvents = {
     ({ level: 'warning', message: `Ignoring the state file ${path}: ${reason}.` }),
   stateWriteFailed: (path: string, reason: string): LogEvent =>
     ({ level: 'error', message: `Cannot write the state file ${path}: ${reason}. Grants will not survive a restart.` }),
+  stateEntryDropped: (from: string, warning: string): LogEvent =>
+    ({ level: 'warning', message: `Not restoring from ${from}: ${warning}.` }),
+  banLifted: (src: string): LogEvent =>
+    ({ level: 'notice', message: `Lifted the ban of ${src}: the config whitelists it.` }),
   restored: (live: number, expired: number): LogEvent =>
     ({ level: 'info', message: `Restored ${live} live grant${live === 1 ? '' : 's'} from the state file (${expired} had expired).` }),
   stopping: (signal: string): LogEvent => ({ level: 'notice', message: `Stopping on ${signal}.` }),
