@@ -114,7 +114,9 @@ export class AuthTracker {
     return [...this.bans].map(([src, until]) => ({ src, until, offenses: this.offenses.get(src) ?? 1 }));
   }
 
+  // A whitelisted address is never banned, whatever a state file or an older config says.
   restoreBan(ban: SavedBan): void {
+    if (this.isWhitelisted(ban.src)) return;
     this.bans.set(ban.src, ban.until);
     this.offenses.set(ban.src, ban.offenses);
   }
@@ -146,8 +148,12 @@ export class AuthTracker {
     return [{ type: 'logout', time, src: connection.src, pid, closeAt }];
   }
 
+  private isWhitelisted(src: string): boolean {
+    return this.options.whitelist.some((network) => networkContains(network, src));
+  }
+
   private countFailure(src: string, time: number): AuthDecision[] {
-    if (this.options.whitelist.some((network) => networkContains(network, src))) return [];
+    if (this.isWhitelisted(src)) return [];
     if (this.bannedUntil(src, time) !== undefined) return [];
     const times = (this.failures.get(src) ?? []).filter((at) => time - at <= this.options.findTime);
     times.push(time);

@@ -134,8 +134,10 @@ export class Engine {
     return decisions;
   }
 
-  // Refuses an address's knocks until `until`, ending its attempts in progress.
+  // Refuses an address's knocks until `until`, ending its attempts in progress; never a
+  // whitelisted address's.
   ban(src: string, until: number): void {
+    if (this.isWhitelisted(src)) return;
     this.banned.set(src, until);
     this.sources.delete(src);
   }

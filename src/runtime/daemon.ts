@@ -70,6 +70,8 @@ export class Daemon {
   private lastInvalid = 0;
   private lastStale = 0;
   private lastInvalidReport = -Infinity;
+  private lastOutOfRange = { future: 0, past: 0 };
+  private lastOutOfRangeReport = -Infinity;
   private stopped = false;
   private readonly observers: ((decision: Decision) => void)[] = [];
 
@@ -79,7 +81,7 @@ export class Daemon {
     config: Config,
   ) {
     this.config = config;
-    this.state = { version: 1, grants: [], bans: [], oneTimeUsed: {}, logs: {} };
+    this.state = { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, logs: {} };
     this.firewall = new FirewallQueue((event) => this.emit(event));
   }
 
@@ -107,10 +109,12 @@ export class Daemon {
     const now = this.deps.clock.now();
     const loaded = loadState(this.stateFile);
     if (loaded.problem) this.emit(logEvents.stateUnreadable(this.stateFile, loaded.problem));
+    for (const warning of loaded.warnings) this.emit(logEvents.stateEntryDropped(this.stateFile, warning));
     this.state = loaded.state;
     this.pipeline = this.createPipeline(this.config);
     this.createParsers(this.config);
     const restored = restoreInto(this.pipeline, this.config, this.state.grants, this.state.bans, now);
+    for (const warning of restored.warnings) this.emit(logEvents.stateEntryDropped(this.stateFile, warning));
     this.pipeline.engine.restoreOneTime(this.state.oneTimeUsed);
     const maxTimeout = Math.max(0, ...this.config.doors.map((door) => door.seqTimeout));
     this.pipeline.ignoreBefore = now - maxTimeout;
@@ -121,6 +125,7 @@ export class Daemon {
       throw new StartError([{ kind: 'runtime', message: `the ${this.backend.name} ruleset did not install: ${(error as Error).message}` }]);
     }
     this.emit(logEvents.firewallInstalled(this.backend.name, this.pipeline.grants.size));
+    this.liftBans(restored.liftedBans);
     this.lastVerify = now;
     this.startFollowing();
     this.timer = setInterval(() => this.tick(), TICK);
@@ -168,9 +173,12 @@ export class Daemon {
         this.pipeline = pipeline;
         this.createParsers(config);
         this.warnAbout(config);
+        for (const warning of carried.warnings) this.emit(logEvents.stateEntryDropped('the running state', warning));
+        this.liftBans(carried.liftedBans);
         // The new pipeline counts from zero.
         this.lastInvalid = 0;
         this.lastStale = 0;
+        this.lastOutOfRange = { future: 0, past: 0 };
         this.grantsDirty = true;
         if (this.kernLog !== oldLogs[0] || this.authLog !== oldLogs[1]) {
           this.saveState();
@@ -277,6 +285,12 @@ export class Daemon {
       this.emit(logEvents.invalidLines(this.pipeline.stats.invalid - this.lastInvalid, reasons));
       this.lastInvalid = this.pipeline.stats.invalid;
     }
+    const { future, past } = this.pipeline.stats.outOfRange;
+    if (future + past > this.lastOutOfRange.future + this.lastOutOfRange.past && now - this.lastOutOfRangeReport >= INVALID_REPORT_EVERY) {
+      this.lastOutOfRangeReport = now;
+      this.emit(logEvents.outOfRangeLines(future - this.lastOutOfRange.future, past - this.lastOutOfRange.past));
+      this.lastOutOfRange = { future, past };
+    }
     if (this.grantsDirty || (now - this.lastPositionSave >= POSITION_SAVE_EVERY && this.positionsMoved())) this.saveState();
     if (now - this.lastVerify >= VERIFY_EVERY && !this.verifying) {
       this.lastVerify = now;
@@ -332,7 +346,7 @@ export class Daemon {
   }
 
   private createPipeline(config: Config): Pipeline {
-    return new Pipeline(config, (decision) => this.onDecision(decision));
+    return new Pipeline(config, (decision) => this.onDecision(decision), { hostClock: this.deps.clock });
   }
 
   // Only once a config is in use: a refused reload keeps the parsers of the running one.
@@ -340,6 +354,14 @@ export class Daemon {
     const timeParser = (): ReturnType<typeof createSyslogTimeParser> => createSyslogTimeParser({ timeZone: config.options.timeZone, reference: this.deps.clock.now() });
     this.parser = createLineParser(this.deps.filter, timeParser());
     this.authParser = createLineParser(this.deps.authFilter, timeParser());
+  }
+
+  // Bans a whitelist now covers: gone from the state, and from the firewall too.
+  private liftBans(addresses: readonly string[]): void {
+    for (const src of addresses) {
+      this.emit(logEvents.banLifted(src));
+      this.firewall.run({ what: `unban of ${src}`, apply: () => this.backend.unban(src), stillWanted: () => true, fix: this.fixHint() });
+    }
   }
 
   private bans(): { src: string; until: number }[] {
@@ -479,6 +501,7 @@ export class Daemon {
       version: 1,
       grants: this.grants().map(toSavedGrant),
       bans: this.pipeline.auth.savedBans(),
+      pendingCloses: this.state.pendingCloses,
       oneTimeUsed: this.pipeline.engine.usedOneTime(),
       logs,
     };

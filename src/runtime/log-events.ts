@@ -1,6 +1,7 @@
 import { formatStep } from '../config/types.js';
 import type { Decision } from '../engine/decisions.js';
 import type { FollowNotice } from '../sources/follow-file.js';
+import { FUTURE_TOLERANCE, PAST_TOLERANCE } from './event-time.js';
 import type { Level } from './logger.js';
 
 // Every message the daemon logs, in one place. Messages start with a capital and end with
@@ -73,6 +74,8 @@ export const logEvents = {
   invalidLines: (count: number, reason: string): LogEvent =>
     ({ level: 'warning', message: `Skipped ${count} invalid log line${count === 1 ? '' : 's'} (${reason}).` }),
   configWarning: (text: string): LogEvent => ({ level: 'warning', message: text.endsWith('.') ? text : `${text}.` }),
+  outOfRangeLines: (future: number, past: number): LogEvent =>
+    ({ level: 'warning', message: `Not acting on ${future + past} log line${future + past === 1 ? '' : 's'} stamped too far from the host clock (${future} more than ${FUTURE_TOLERANCE / 1000}s ahead, ${past} more than ${PAST_TOLERANCE / 60_000} min behind): forged lines, another program's lines or a clock step.` }),
   reloaded: (config: string): LogEvent => ({ level: 'notice', message: `Reloaded ${config}.` }),
   reloadRefused: (config: string, problems: string): LogEvent =>
     ({ level: 'error', message: `Kept the running config: ${config} has problems: ${problems}` }),
@@ -80,6 +83,10 @@ export const logEvents = {
     ({ level: 'warning', message: `Ignoring the state file ${path}: ${reason}.` }),
   stateWriteFailed: (path: string, reason: string): LogEvent =>
     ({ level: 'error', message: `Cannot write the state file ${path}: ${reason}. Grants will not survive a restart.` }),
+  stateEntryDropped: (from: string, warning: string): LogEvent =>
+    ({ level: 'warning', message: `Not restoring from ${from}: ${warning}.` }),
+  banLifted: (src: string): LogEvent =>
+    ({ level: 'notice', message: `Lifted the ban of ${src}: the config whitelists it.` }),
   restored: (live: number, expired: number): LogEvent =>
     ({ level: 'info', message: `Restored ${live} live grant${live === 1 ? '' : 's'} from the state file (${expired} had expired).` }),
   rollingBack: (reason: string): LogEvent => ({ level: 'warning', message: `Not confirmed (${reason}); removing everything knockwatch installed.` }),

@@ -5,6 +5,8 @@ import { Engine } from '../engine/engine.js';
 import type { KnockEvent } from '../filters/events.js';
 import type { LineParser } from '../filters/parse-line.js';
 import { GrantTable } from '../grants/grant-table.js';
+import type { Clock } from './clock.js';
+import { checkEventTime, type EventTimeCheck } from './event-time.js';
 
 export interface DoorCounters {
   started: number;
@@ -30,6 +32,14 @@ export interface PipelineStats {
   doors: Map<string, DoorCounters>;
   granted: Set<string>;
   invalidReasons: Map<string, number>;
+  // Events not acted on because their time was too far ahead of or behind the host clock.
+  outOfRange: { future: number; past: number };
+}
+
+export interface PipelineOptions {
+  // The live daemon's clock, which the time of every line is checked against; replay has
+  // none and takes the log's time as it is.
+  hostClock?: Clock | undefined;
 }
 
 export type DecisionSink = (decision: Decision) => void;
@@ -53,6 +63,7 @@ export class Pipeline {
   constructor(
     private readonly config: Config,
     private readonly sink: DecisionSink,
+    private readonly options: PipelineOptions = {},
   ) {
     this.engine = new Engine(config.doors, config.options);
     this.grants = new GrantTable(config.doors);
@@ -64,6 +75,7 @@ export class Pipeline {
       doors: new Map(config.doors.map((door) => [door.name, { started: 0, completed: 0, broken: 0 }])),
       granted: new Set(),
       invalidReasons: new Map(),
+      outOfRange: { future: 0, past: 0 },
     };
   }
 
@@ -100,13 +112,19 @@ export class Pipeline {
       }
     }
     const last = lines.at(-1);
-    const time = last === undefined ? undefined : parse.timeOf(last);
-    if (time !== undefined && time > this.lastTime) this.advanceTo(time);
+    const stamp = last === undefined ? undefined : parse.timeOf(last);
+    // That line was counted already, as an event or not: out of range, it only moves nothing.
+    if (stamp !== undefined && stamp > this.lastTime && this.checkTime(stamp) === 'ok') this.advanceTo(stamp);
   }
 
   handleEvent(event: KnockEvent): void {
     if (event.time < this.ignoreBefore) {
       this.stats.stale++;
+      return;
+    }
+    const check = this.checkTime(event.time);
+    if (check !== 'ok') {
+      this.stats.outOfRange[check]++;
       return;
     }
     this.advanceTo(event.time);
@@ -137,6 +155,11 @@ export class Pipeline {
       for (const decision of this.engine.cleanup(time)) this.emit(decision);
       for (const decision of this.auth.cleanup(time)) this.emit(decision);
     }
+  }
+
+  private checkTime(time: number): EventTimeCheck {
+    const host = this.options.hostClock;
+    return host === undefined ? 'ok' : checkEventTime(time, host.now());
   }
 
   private closeDueLogouts(time: number): void {

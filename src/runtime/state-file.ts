@@ -1,9 +1,9 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Grant } from '../grants/grant-table.js';
-import { normalizeAddress } from '../net/address.js';
 import type { LogPosition } from '../sources/follow-file.js';
 import type { SavedBan } from '../engine/auth-tracker.js';
+import { validateState, type ValidatedState } from './validate-state.js';
 
 export interface SavedGrant {
   src: string;
@@ -11,41 +11,44 @@ export interface SavedGrant {
   opened: number;
   // null for a grant that lasts until closed.
   expires: number | null;
+  // The firewall change for this grant was begun: recorded before a start_command runs, so a
+  // restart never runs it twice.
+  started?: boolean;
 }
 
 export interface DaemonState {
   version: 1;
   grants: SavedGrant[];
   bans: SavedBan[];
+  // Grants closed whose removal from the firewall (stop_command) is not yet known to have
+  // worked: a restart runs it. Missing in files written before: [].
+  pendingCloses: SavedGrant[];
   oneTimeUsed: Record<string, number>;
   logs: Record<string, LogPosition>;
 }
 
 export function emptyState(): DaemonState {
-  return { version: 1, grants: [], bans: [], oneTimeUsed: {}, logs: {} };
+  return { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, logs: {} };
 }
 
 // Reads the state file; a missing file is an empty state, a damaged one an error message.
-export function loadState(path: string): { state: DaemonState; problem?: string } {
+// Everything in it is validated again (addresses go to firewall commands): a bad entry is
+// dropped and named in `warnings`.
+export function loadState(path: string): ValidatedState {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: emptyState() };
-    return { state: emptyState(), problem: (error as Error).message };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: emptyState(), warnings: [] };
+    return { state: emptyState(), problem: (error as Error).message, warnings: [] };
   }
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(text) as Partial<DaemonState>;
-    if (parsed.version !== 1 || !Array.isArray(parsed.grants)) return { state: emptyState(), problem: 'not a knockwatch state file (version 1)' };
-    // Addresses from the file go to firewall commands: they are validated again.
-    const grants = parsed.grants.filter((grant) => typeof grant.door === 'string' && normalizeAddress(String(grant.src)) === grant.src
-      && typeof grant.opened === 'number' && (grant.expires === null || typeof grant.expires === 'number'));
-    const bans = (Array.isArray(parsed.bans) ? parsed.bans : []).filter((ban) => normalizeAddress(String(ban.src)) === ban.src
-      && typeof ban.until === 'number' && typeof ban.offenses === 'number');
-    return { state: { version: 1, grants, bans, oneTimeUsed: parsed.oneTimeUsed ?? {}, logs: parsed.logs ?? {} } };
+    parsed = JSON.parse(text);
   } catch (error) {
-    return { state: emptyState(), problem: `damaged JSON (${(error as Error).message})` };
+    return { state: emptyState(), problem: `damaged JSON (${(error as Error).message})`, warnings: [] };
   }
+  return validateState(parsed);
 }
 
 // Written to a temporary file, flushed, and renamed over the old one: a crash leaves either

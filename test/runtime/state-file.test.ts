@@ -52,6 +52,113 @@ describe('state file', () => {
   });
 
   it('is empty when there is none yet', () => {
-    expect(loadState(join(tempDir(), 'missing.json'))).toEqual({ state: emptyState() });
+    expect(loadState(join(tempDir(), 'missing.json'))).toEqual({ state: emptyState(), warnings: [] });
+  });
+});
+
+const T0 = Date.parse('2026-11-22T09:00:00Z');
+const KERN = '/var/log/kern.log';
+const HASH = '0123456789abcdef0123456789abcdef';
+
+// A state file with one good entry of every kind, and a second grant and ban that the rows
+// below spoil; the first entries must survive every row.
+function goodFile(): Record<string, any> {
+  return {
+    version: 1,
+    grants: [
+      { src: '203.0.113.7', door: 'open', opened: T0, expires: T0 + 30_000, started: true },
+      { src: '203.0.113.8', door: 'open', opened: T0, expires: null },
+    ],
+    pendingCloses: [{ src: '203.0.113.9', door: 'open', opened: T0, expires: T0 + 30_000 }],
+    bans: [{ src: '198.51.100.9', until: T0 + 600_000, offenses: 1 }, { src: '2001:db8::9', until: T0 + 600_000, offenses: 3 }],
+    oneTimeUsed: { otp: 2, other: 0 },
+    logs: { [KERN]: { dev: 2049, ino: 131, offset: 4096, firstLineHash: HASH }, '/var/log/auth.log': { dev: 2049, ino: 132, offset: 0, firstLineHash: '' } },
+  };
+}
+
+function loadText(text: string): ReturnType<typeof loadState> {
+  const path = join(tempDir(), 'state.json');
+  writeFileSync(path, text);
+  return loadState(path);
+}
+
+describe('state file validation', () => {
+  it('keeps every field of a good file, and loads a file written before pendingCloses', () => {
+    expect(loadText(JSON.stringify(goodFile()))).toEqual({ state: goodFile(), warnings: [] });
+    const old = goodFile();
+    delete old.pendingCloses;
+    expect(loadText(JSON.stringify(old))).toEqual({ state: { ...goodFile(), pendingCloses: [] }, warnings: [] });
+  });
+
+  it.each([
+    // Log positions: offsets, file identity, first-line hash.
+    ['a negative offset', (f: any) => { f.logs[KERN].offset = -5; }, 'logs', `logs["${KERN}"]: offset: expected a byte offset (a whole number, 0 or more), found -5; dropped`],
+    ['a fractional offset', (f: any) => { f.logs[KERN].offset = 1.5; }, 'logs', `logs["${KERN}"]: offset: expected a byte offset (a whole number, 0 or more), found 1.5; dropped`],
+    ['a huge offset', (f: any) => { f.logs[KERN].offset = 1e300; }, 'logs', `logs["${KERN}"]: offset: expected a byte offset (a whole number, 0 or more), found 1e+300; dropped`],
+    ['an offset in a string', (f: any) => { f.logs[KERN].offset = 'NaN'; }, 'logs', `logs["${KERN}"]: offset: expected a byte offset (a whole number, 0 or more), found "NaN"; dropped`],
+    ['a negative inode', (f: any) => { f.logs[KERN].ino = -1; }, 'logs', `logs["${KERN}"]: ino: expected a device or inode number (a whole number, 0 to 2^64), found -1; dropped`],
+    ['a fractional device', (f: any) => { f.logs[KERN].dev = 0.5; }, 'logs', `logs["${KERN}"]: dev: expected a device or inode number (a whole number, 0 to 2^64), found 0.5; dropped`],
+    ['no device', (f: any) => { delete f.logs[KERN].dev; }, 'logs', `logs["${KERN}"]: dev: expected a device or inode number (a whole number, 0 to 2^64), found nothing; dropped`],
+    ['a hash that is not hex', (f: any) => { f.logs[KERN].firstLineHash = 'z'.repeat(32); }, 'logs', `logs["${KERN}"]: firstLineHash: expected a first-line hash (32 hex digits, or empty), found "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"; dropped`],
+    ['a short hash', (f: any) => { f.logs[KERN].firstLineHash = 'abc'; }, 'logs', `logs["${KERN}"]: firstLineHash: expected a first-line hash (32 hex digits, or empty), found "abc"; dropped`],
+    ['a position that is a number', (f: any) => { f.logs[KERN] = 7; }, 'logs', `logs["${KERN}"]: expected a log position, found 7; dropped`],
+    // Grant times: finite, and within what a Date can hold.
+    ['an absurd expiry', (f: any) => { f.grants[1].expires = 1e300; }, 'grants', 'grants[1] (203.0.113.8): expires: expected a time (ms since 1970, 0 to 8.64e15) or null, found 1e+300; dropped'],
+    ['an expiry in a string', (f: any) => { f.grants[1].expires = 'Infinity'; }, 'grants', 'grants[1] (203.0.113.8): expires: expected a time (ms since 1970, 0 to 8.64e15) or null, found "Infinity"; dropped'],
+    ['a negative opening time', (f: any) => { f.grants[1].opened = -1; }, 'grants', 'grants[1] (203.0.113.8): opened: expected a time (ms since 1970, 0 to 8.64e15), found -1; dropped'],
+    ['an opening time of null', (f: any) => { f.grants[1].opened = null; }, 'grants', 'grants[1] (203.0.113.8): opened: expected a time (ms since 1970, 0 to 8.64e15), found null; dropped'],
+    ['an absurd opening time', (f: any) => { f.grants[1].opened = 1e300; }, 'grants', 'grants[1] (203.0.113.8): opened: expected a time (ms since 1970, 0 to 8.64e15), found 1e+300; dropped'],
+    // Grant addresses, doors, the started mark, duplicates.
+    ['an address not in canonical form', (f: any) => { f.grants[1].src = '2001:DB8:0::1'; }, 'grants', 'grants[1]: src: expected an address in canonical form, found "2001:DB8:0::1"; dropped'],
+    ['an address with a command in it', (f: any) => { f.grants[1].src = '1.2.3.4; rm -rf /'; }, 'grants', 'grants[1]: src: expected an address in canonical form, found "1.2.3.4; rm -rf /"; dropped'],
+    ['an empty door name', (f: any) => { f.grants[1].door = ''; }, 'grants', 'grants[1] (203.0.113.8): door: expected a door name, found ""; dropped'],
+    ['a started mark that is no boolean', (f: any) => { f.grants[1].started = 'yes'; }, 'grants', 'grants[1] (203.0.113.8): started: expected true, false or nothing, found "yes"; dropped'],
+    ['a second grant of the same door', (f: any) => { f.grants[1] = { ...f.grants[0], expires: T0 + 1 }; }, 'grants', 'grants[1] (203.0.113.7): a second entry for the same address and door; dropped'],
+    ['a grant that is no object', (f: any) => { f.grants[1] = '203.0.113.8'; }, 'grants', 'grants[1]: expected an object, found "203.0.113.8"; dropped'],
+    // Pending closes are grants too.
+    ['a pending close with an absurd expiry', (f: any) => { f.pendingCloses.push({ src: '203.0.113.10', door: 'open', opened: T0, expires: 1e300 }); }, 'none', 'pendingCloses[1] (203.0.113.10): expires: expected a time (ms since 1970, 0 to 8.64e15) or null, found 1e+300; dropped'],
+    ['pending closes that are no list', (f: any) => { f.pendingCloses = { src: '203.0.113.9' }; }, 'pendingCloses', 'pendingCloses: expected a list, found {"src":"203.0.113.9"}; ignored'],
+    // Bans: until, offenses, addresses, duplicates.
+    ['an absurd ban end', (f: any) => { f.bans[1].until = 1e300; }, 'bans', 'bans[1] (2001:db8::9): until: expected a time (ms since 1970, 0 to 8.64e15), found 1e+300; dropped'],
+    ['no ban end', (f: any) => { delete f.bans[1].until; }, 'bans', 'bans[1] (2001:db8::9): until: expected a time (ms since 1970, 0 to 8.64e15), found nothing; dropped'],
+    ['zero offenses', (f: any) => { f.bans[1].offenses = 0; }, 'bans', 'bans[1] (2001:db8::9): offenses: expected a whole number, 1 or more, found 0; dropped'],
+    ['fractional offenses', (f: any) => { f.bans[1].offenses = 2.5; }, 'bans', 'bans[1] (2001:db8::9): offenses: expected a whole number, 1 or more, found 2.5; dropped'],
+    ['offenses in a string', (f: any) => { f.bans[1].offenses = '3'; }, 'bans', 'bans[1] (2001:db8::9): offenses: expected a whole number, 1 or more, found "3"; dropped'],
+    ['a banned address not in canonical form', (f: any) => { f.bans[1].src = '2001:0db8::9'; }, 'bans', 'bans[1]: src: expected an address in canonical form, found "2001:0db8::9"; dropped'],
+    ['a second ban of one address', (f: any) => { f.bans[1] = { ...f.bans[0], offenses: 5 }; }, 'bans', 'bans[1] (198.51.100.9): a second entry for the same address; dropped'],
+    // One-time sequences used: counts.
+    ['a negative count of used sequences', (f: any) => { f.oneTimeUsed.other = -1; }, 'oneTimeUsed', 'oneTimeUsed["other"]: expected a count (a whole number, 0 or more), found -1; dropped'],
+    ['a fractional count of used sequences', (f: any) => { f.oneTimeUsed.other = 0.5; }, 'oneTimeUsed', 'oneTimeUsed["other"]: expected a count (a whole number, 0 or more), found 0.5; dropped'],
+    ['a huge count of used sequences', (f: any) => { f.oneTimeUsed.other = 1e300; }, 'oneTimeUsed', 'oneTimeUsed["other"]: expected a count (a whole number, 0 or more), found 1e+300; dropped'],
+    ['a count of null', (f: any) => { f.oneTimeUsed.other = null; }, 'oneTimeUsed', 'oneTimeUsed["other"]: expected a count (a whole number, 0 or more), found null; dropped'],
+    ['used sequences that are a list', (f: any) => { f.oneTimeUsed = [1]; }, 'oneTimeUsed-all', 'oneTimeUsed: expected an object, found [1]; ignored'],
+  ])('drops %s with a warning and keeps the rest', (_name, spoil, part, warning) => {
+    const file = goodFile();
+    spoil(file);
+    const loaded = loadText(JSON.stringify(file));
+    expect(loaded.warnings).toEqual([warning]);
+    expect(loaded.problem).toBeUndefined();
+    const expected = goodFile();
+    if (part === 'logs') delete expected.logs[KERN];
+    if (part === 'grants' || part === 'bans') expected[part].splice(1, 1);
+    if (part === 'pendingCloses') expected.pendingCloses = [];
+    if (part === 'oneTimeUsed') delete expected.oneTimeUsed.other;
+    if (part === 'oneTimeUsed-all') expected.oneTimeUsed = {};
+    expect(loaded.state).toEqual(expected);
+  });
+
+  it.each([
+    ['null', 'null'],
+    ['a list', '[1, 2]'],
+    ['a number', '7'],
+    ['grants that are no list', '{"version": 1, "grants": {}}'],
+  ])('refuses a file that is %s as a whole, without throwing', (_name, text) => {
+    expect(loadText(text)).toEqual({ state: emptyState(), problem: 'not a knockwatch state file (version 1)', warnings: [] });
+  });
+
+  it('keeps only the known fields of an entry', () => {
+    const file = goodFile();
+    file.grants[0].command = 'rm -rf /';
+    expect(loadText(JSON.stringify(file)).state.grants[0]).toEqual(goodFile().grants[0]);
   });
 });

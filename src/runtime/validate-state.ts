@@ -1,0 +1,130 @@
+import type { SavedBan } from '../engine/auth-tracker.js';
+import { normalizeAddress } from '../net/address.js';
+import type { LogPosition } from '../sources/follow-file.js';
+import type { DaemonState, SavedGrant } from './state-file.js';
+
+// The last time a Date can hold: anything later is no time at all.
+const MAX_TIME = 8.64e15;
+const HASH = /^[0-9a-f]{32}$/;
+
+// A field check: what was expected, or nothing when the value fits.
+type Check = (value: unknown) => string | undefined;
+
+const time: Check = (value) => (typeof value === 'number' && value >= 0 && value <= MAX_TIME ? undefined : 'a time (ms since 1970, 0 to 8.64e15)');
+const timeOrNull: Check = (value) => (value === null || time(value) === undefined ? undefined : 'a time (ms since 1970, 0 to 8.64e15) or null');
+const offset: Check = (value) => (Number.isSafeInteger(value) && (value as number) >= 0 ? undefined : 'a byte offset (a whole number, 0 or more)');
+const count: Check = (value) => (Number.isSafeInteger(value) && (value as number) >= 0 ? undefined : 'a count (a whole number, 0 or more)');
+const positive: Check = (value) => (Number.isSafeInteger(value) && (value as number) >= 1 ? undefined : 'a whole number, 1 or more');
+const fileId: Check = (value) => (Number.isInteger(value) && (value as number) >= 0 && (value as number) < 2 ** 64 ? undefined : 'a device or inode number (a whole number, 0 to 2^64)');
+const hash: Check = (value) => (value === '' || (typeof value === 'string' && HASH.test(value)) ? undefined : 'a first-line hash (32 hex digits, or empty)');
+const address: Check = (value) => (typeof value === 'string' && normalizeAddress(value) === value ? undefined : 'an address in canonical form');
+const name: Check = (value) => (typeof value === 'string' && value !== '' ? undefined : 'a door name');
+const flag: Check = (value) => (value === undefined || typeof value === 'boolean' ? undefined : 'true, false or nothing');
+
+const GRANT_FIELDS: Record<keyof SavedGrant, Check> = { src: address, door: name, opened: time, expires: timeOrNull, started: flag };
+const BAN_FIELDS: Record<keyof SavedBan, Check> = { src: address, until: time, offenses: positive };
+const POSITION_FIELDS: Record<keyof LogPosition, Check> = { dev: fileId, ino: fileId, offset, firstLineHash: hash };
+
+export interface ValidatedState {
+  state: DaemonState;
+  // Set when the whole file is unusable; the state is then empty.
+  problem?: string;
+  // One line per entry dropped (addresses and numbers only, never a secret).
+  warnings: string[];
+}
+
+// Takes what JSON.parse made of a state file field by field: a bad entry is dropped with a
+// warning, the rest is kept; only a file that is not a state file at all is refused whole.
+export function validateState(parsed: unknown): ValidatedState {
+  const empty: DaemonState = { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, logs: {} };
+  if (!isRecord(parsed) || parsed.version !== 1 || !Array.isArray(parsed.grants)) {
+    return { state: empty, problem: 'not a knockwatch state file (version 1)', warnings: [] };
+  }
+  const warnings: string[] = [];
+  const grants = validateList(parsed.grants, 'grants', GRANT_FIELDS, grantKey, warnings);
+  const pendingCloses = validateList(parsed.pendingCloses, 'pendingCloses', GRANT_FIELDS, grantKey, warnings);
+  const bans = validateList(parsed.bans, 'bans', BAN_FIELDS, (ban) => ban.src, warnings);
+  const oneTimeUsed = validateRecord(parsed.oneTimeUsed, 'oneTimeUsed', (value) => problemOf(count, value), (value) => value as number, warnings);
+  const logs = validateRecord(parsed.logs, 'logs', (value) => (isRecord(value) ? firstProblem(value, POSITION_FIELDS) : problemOf(() => 'a log position', value)),
+    (value) => pick<LogPosition>(value as Record<string, unknown>, POSITION_FIELDS), warnings);
+  return { state: { version: 1, grants, bans, pendingCloses, oneTimeUsed, logs }, warnings };
+}
+
+// The entries of a list whose every field fits, copied field by field; the first of
+// several entries with the same key wins.
+function validateList<T>(list: unknown, where: string, fields: Record<keyof T, Check>, keyOf: (entry: T) => string, warnings: string[]): T[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) {
+    warnings.push(`${where}: ${problemOf(() => 'a list', list)}; ignored`);
+    return [];
+  }
+  const kept: T[] = [];
+  const seen = new Set<string>();
+  list.forEach((entry: unknown, index) => {
+    const label = `${where}[${index}]${isRecord(entry) && address(entry.src) === undefined ? ` (${String(entry.src)})` : ''}`;
+    const problem = isRecord(entry) ? firstProblem(entry, fields) : problemOf(() => 'an object', entry);
+    if (problem !== undefined) {
+      warnings.push(`${label}: ${problem}; dropped`);
+      return;
+    }
+    const value = pick(entry as Record<string, unknown>, fields);
+    const key = keyOf(value);
+    if (seen.has(key)) {
+      warnings.push(`${label}: a second entry for the same ${where === 'bans' ? 'address' : 'address and door'}; dropped`);
+      return;
+    }
+    seen.add(key);
+    kept.push(value);
+  });
+  return kept;
+}
+
+// The entries of a name → value object whose value fits; built with fromEntries, so a key
+// such as "__proto__" stays a plain key.
+function validateRecord<T>(record: unknown, where: string, problem: (value: unknown) => string | undefined, convert: (value: unknown) => T, warnings: string[]): Record<string, T> {
+  if (record === undefined) return {};
+  if (!isRecord(record)) {
+    warnings.push(`${where}: ${problemOf(() => 'an object', record)}; ignored`);
+    return {};
+  }
+  const kept: [string, T][] = [];
+  for (const [key, value] of Object.entries(record)) {
+    const found = key === '' ? 'expected a name, found an empty one' : problem(value);
+    if (found === undefined) kept.push([key, convert(value)]);
+    else warnings.push(`${where}[${describe(key)}]: ${found}; dropped`);
+  }
+  return Object.fromEntries(kept);
+}
+
+function firstProblem(entry: Record<string, unknown>, fields: Record<string, Check>): string | undefined {
+  for (const [field, check] of Object.entries(fields)) {
+    const found = problemOf(check, entry[field]);
+    if (found !== undefined) return `${field}: ${found}`;
+  }
+  return undefined;
+}
+
+function problemOf(check: Check, value: unknown): string | undefined {
+  const expected = check(value);
+  return expected === undefined ? undefined : `expected ${expected}, found ${describe(value)}`;
+}
+
+// Only the known fields, and an optional one only when it is there.
+function pick<T>(entry: Record<string, unknown>, fields: Record<keyof T, Check>): T {
+  return Object.fromEntries(Object.keys(fields).filter((field) => entry[field] !== undefined).map((field) => [field, entry[field]])) as T;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function grantKey(grant: SavedGrant): string {
+  return `${grant.src} ${grant.door}`;
+}
+
+// A value from the file as it can be shown: short, and with any control character escaped.
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
