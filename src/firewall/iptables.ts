@@ -56,7 +56,10 @@ export class IptablesBackend implements FirewallBackend {
     }
     for (const family of [4, 6] as const) {
       const listed = await this.runner.run(TOOLS[family].cli, ['-w', '-S', CHAIN]);
-      if (!listed.failed) this.installed.set(family, readIptablesContent(listed.stdout).structure.join('\n'));
+      const structure = listed.failed ? [] : readIptablesContent(listed.stdout).structure;
+      // Trusted as the reference only when every rule is there (-N line plus the rules).
+      const expected = buildRestoreScript(this.plan_, family, [], []).split('\n').filter((line) => line.startsWith(`-A ${CHAIN} `)).length + 1;
+      if (structure.length === expected) this.installed.set(family, structure.join('\n'));
     }
   }
 

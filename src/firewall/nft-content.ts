@@ -6,6 +6,7 @@ import { normalizeAddress } from '../net/address.js';
 export interface NftContent {
   structure: string;
   elements: Map<string, Set<string>>;
+  rules: number;
 }
 
 export function isEntrySet(name: string): boolean {
@@ -24,8 +25,10 @@ export function readNftContent(json: string): NftContent | undefined {
   if (!Array.isArray(items)) return undefined;
   const structure: unknown[] = [];
   const elements = new Map<string, Set<string>>();
+  let rules = 0;
   for (const item of items as Record<string, unknown>[]) {
     if ('metainfo' in item) continue;
+    if ('rule' in item) rules++;
     const set = item.set as Record<string, unknown> | undefined;
     if (set !== undefined && isEntrySet(String(set.name))) {
       const { elem, ...rest } = set;
@@ -35,7 +38,7 @@ export function readNftContent(json: string): NftContent | undefined {
       structure.push(item);
     }
   }
-  return { structure: JSON.stringify(structure, (key, value: unknown) => (key === 'handle' ? undefined : value)), elements };
+  return { structure: JSON.stringify(structure, (key, value: unknown) => (key === 'handle' ? undefined : value)), elements, rules };
 }
 
 function readElement(elem: unknown): string {

@@ -40,8 +40,12 @@ export class NftablesBackend implements FirewallBackend {
   async start(grants: readonly Grant[], now: number, bans: readonly Ban[] = []): Promise<void> {
     this.installed = undefined;
     // One transaction: the old table (if any) goes and the new one comes at once.
-    await runOrThrow(this.runner, this.nft, ['-f', '-'], { input: buildNftRuleset(this.plan_, grants, now, bans) });
-    this.installed = (await this.readContent())?.structure;
+    const ruleset = buildNftRuleset(this.plan_, grants, now, bans);
+    await runOrThrow(this.runner, this.nft, ['-f', '-'], { input: ruleset });
+    // What verify compares with later, trusted only when every rule is there: someone
+    // deleting a rule right after the install must not become the reference.
+    const content = await this.readContent();
+    this.installed = content !== undefined && content.rules === countRules(ruleset) ? content.structure : undefined;
   }
 
   async ban(ban: Ban, now: number): Promise<void> {
@@ -198,6 +202,10 @@ export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], no
   }
   out.push('  }', '}');
   return `${out.join('\n')}\n`;
+}
+
+function countRules(ruleset: string): number {
+  return ruleset.split('\n').filter((line) => /^ {4}\S/.test(line) && !line.trimStart().startsWith('type ')).length;
 }
 
 function setName(index: number, family: 4 | 6): string {

@@ -13,11 +13,13 @@ import { FileFollower } from '../sources/follow-file.js';
 import type { Clock } from './clock.js';
 import { FirewallQueue } from './firewall-queue.js';
 import { restoreInto } from './restore-state.js';
+import type { SavedGrant } from './state-file.js';
 import { logEvents, type LogEvent } from './log-events.js';
 import type { Logger } from './logger.js';
 import { Pipeline } from './pipeline.js';
 import { checkSources, StartError, type StartProblem } from './preflight.js';
-import { loadState, saveState, toSavedGrant, type DaemonState } from './state-file.js';
+import { CommandJournal } from './command-journal.js';
+import { emptyState, loadState, saveState, toSavedGrant, type DaemonState } from './state-file.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -74,6 +76,7 @@ export class Daemon {
   private lastOutOfRangeReport = -Infinity;
   private stopped = false;
   private readonly observers: ((decision: Decision) => void)[] = [];
+  private journal = new CommandJournal(emptyState());
 
   constructor(
     private readonly options: DaemonOptions,
@@ -111,6 +114,7 @@ export class Daemon {
     if (loaded.problem) this.emit(logEvents.stateUnreadable(this.stateFile, loaded.problem));
     for (const warning of loaded.warnings) this.emit(logEvents.stateEntryDropped(this.stateFile, warning));
     this.state = loaded.state;
+    this.journal = new CommandJournal(this.state);
     this.pipeline = this.createPipeline(this.config);
     this.createParsers(this.config);
     const restored = restoreInto(this.pipeline, this.config, this.state.grants, this.state.bans, now);
@@ -126,6 +130,7 @@ export class Daemon {
     }
     this.emit(logEvents.firewallInstalled(this.backend.name, this.pipeline.grants.size));
     this.liftBans(restored.liftedBans);
+    if (this.journaling) this.catchUpCommands(restored.dropped);
     this.lastVerify = now;
     this.startFollowing();
     this.timer = setInterval(() => this.tick(), TICK);
@@ -356,6 +361,70 @@ export class Daemon {
     this.authParser = createLineParser(this.deps.authFilter, timeParser());
   }
 
+  private get journaling(): boolean {
+    return this.backend.name === 'command';
+  }
+
+  // After a restart with knockd's commands: stop_commands owed (closed or expired while
+  // down) run, and start_commands of grants that were recorded but never begun run once.
+  private catchUpCommands(dropped: readonly SavedGrant[]): void {
+    for (const grant of dropped) this.journal.closeBegun(grant);
+    for (const owed of this.journal.pendingCloses()) this.closeInFirewall(owed.src, owed.door, () => undefined);
+    for (const grant of this.grants()) {
+      if (!this.journal.wasStarted(grant.src, grant.door)) this.openInFirewall('open', grant.src, grant.door, () => undefined);
+    }
+  }
+
+  private openInFirewall(op: 'open' | 'extend', src: string, door: string, announce: () => void): void {
+    const live = (): boolean => this.pipeline.grants.find(src, door) !== undefined;
+    this.firewall.run({
+      what: `${op} of ${door} for ${src}`,
+      apply: async () => {
+        const grant = this.pipeline.grants.find(src, door);
+        if (grant === undefined) return;
+        if (op === 'extend') {
+          await this.backend.extend(grant, this.deps.clock.now());
+          return;
+        }
+        // Recorded before the command runs: a crash from here on never runs it twice.
+        if (this.journaling && !this.journal.wasStarted(src, door)) {
+          this.journal.markStarted(src, door);
+          this.saveState();
+        }
+        await this.backend.open(grant, this.deps.clock.now());
+      },
+      stillWanted: live,
+      done: () => {
+        if (live()) announce();
+      },
+      fix: this.fixHint(),
+    });
+  }
+
+  // Retried until it works, unless the address has been granted the door again meanwhile.
+  private closeInFirewall(src: string, door: string, announce: () => void): void {
+    const grant: Grant = { src, door, ports: this.portsOf(door), opened: 0, expires: 0 };
+    if (this.journaling) {
+      // A start_command that never ran has nothing for its stop_command to undo.
+      if (!this.journal.wasStarted(src, door) && !this.journal.pendingCloses().some((owed) => owed.src === src && owed.door === door)) {
+        announce();
+        return;
+      }
+      this.journal.closeBegun(toSavedGrant(grant));
+    }
+    this.firewall.run({
+      what: `close of ${door} for ${src}`,
+      apply: () => this.backend.close(grant),
+      stillWanted: () => this.pipeline.grants.find(src, door) === undefined,
+      done: () => {
+        this.journal.closeDone(src, door);
+        this.grantsDirty = true;
+        announce();
+      },
+      fix: this.fixHint(),
+    });
+  }
+
   // Bans a whitelist now covers: gone from the state, and from the firewall too.
   private liftBans(addresses: readonly string[]): void {
     for (const src of addresses) {
@@ -409,40 +478,15 @@ export class Daemon {
     };
     switch (decision.type) {
       case 'open':
-      case 'extend': {
+      case 'extend':
         this.grantsDirty = true;
-        const { src, door } = decision;
-        const live = (): boolean => this.pipeline.grants.find(src, door) !== undefined;
-        this.firewall.run({
-          what: `${decision.type} of ${door} for ${src}`,
-          apply: async () => {
-            const grant = this.pipeline.grants.find(src, door);
-            if (grant === undefined) return;
-            if (decision.type === 'open') await this.backend.open(grant, this.deps.clock.now());
-            else await this.backend.extend(grant, this.deps.clock.now());
-          },
-          stillWanted: live,
-          done: () => {
-            if (live()) announce();
-          },
-          fix: this.fixHint(),
-        });
+        this.openInFirewall(decision.type, decision.src, decision.door, announce);
         break;
-      }
       case 'close':
-      case 'expire': {
+      case 'expire':
         this.grantsDirty = true;
-        const grant: Grant = { src: decision.src, door: decision.door, ports: this.portsOf(decision.door), opened: 0, expires: decision.time };
-        // Retried until it works, unless the address has been granted the door again meanwhile.
-        this.firewall.run({
-          what: `close of ${grant.door} for ${grant.src}`,
-          apply: () => this.backend.close(grant),
-          stillWanted: () => this.pipeline.grants.find(grant.src, grant.door) === undefined,
-          done: announce,
-          fix: this.fixHint(),
-        });
+        this.closeInFirewall(decision.src, decision.door, announce);
         break;
-      }
       case 'banned': {
         this.grantsDirty = true;
         const ban = { src: decision.src, until: decision.until };
@@ -499,9 +543,9 @@ export class Daemon {
     }
     this.state = {
       version: 1,
-      grants: this.grants().map(toSavedGrant),
+      grants: this.grants().map((grant) => this.journal.withStarted(toSavedGrant(grant))),
       bans: this.pipeline.auth.savedBans(),
-      pendingCloses: this.state.pendingCloses,
+      pendingCloses: this.journal.pendingCloses(),
       oneTimeUsed: this.pipeline.engine.usedOneTime(),
       logs,
     };

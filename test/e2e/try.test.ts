@@ -49,12 +49,16 @@ open_for = 60
     const before = ruleset();
     expect(lab.canConnect(lab.client)).toBe(true);
     const session = lab.startTry(config, extra);
-    await waitFor('the instructions', () => session.output().includes('knockwatch is on'), 15_000);
-    expect(lab.canConnect(lab.client)).toBe(false);
-    act(session.child as never);
-    expect(await session.exited).toBe(1);
-    expect(session.output()).toContain(says);
-    expect(ruleset()).toBe(before);
-    expect(lab.canConnect(lab.client)).toBe(true);
+    try {
+      await waitFor('the instructions', () => session.output().includes('knockwatch is on'), 15_000);
+      expect(lab.canConnect(lab.client)).toBe(false);
+      act(session.child as never);
+      expect(await session.exited).toBe(1);
+      expect(session.output()).toContain(says);
+      expect(ruleset()).toBe(before);
+      expect(lab.canConnect(lab.client)).toBe(true);
+    } finally {
+      session.child.kill('SIGKILL');
+    }
   });
 });

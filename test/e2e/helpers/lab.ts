@@ -204,10 +204,12 @@ export class Lab {
 
   // `knockwatch try` in the server namespace, with a terminal (stdin) the test can type into;
   // its stdout and stderr go to `output`.
+  private tries = 0;
+
   startTry(configPath: string, extra: readonly string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
     let output = '';
     const child = this.spawnIn(this.server, [process.execPath, BIN, 'try', '--config', configPath, '--log', this.kernLog, '--auth-log', this.authLog,
-      '--state-file', join(this.dir, 'try-state.json'), ...extra], 'pipe');
+      '--state-file', join(this.dir, `try-state-${++this.tries}.json`), ...extra], 'pipe');
     child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
     child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

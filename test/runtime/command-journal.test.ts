@@ -1,0 +1,178 @@
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../src/config/load-config.js';
+import { CommandBackend } from '../../src/firewall/command-backend.js';
+import type { CommandRunner } from '../../src/firewall/command-runner.js';
+import { DryRunBackend } from '../../src/firewall/dry-run.js';
+import { loadFilterFile } from '../../src/filters/load-filter.js';
+import { Daemon } from '../../src/runtime/daemon.js';
+import { builtinFilterPath } from '../../src/runtime/package-paths.js';
+import { knockLine, T0 } from '../helpers/reload-race.js';
+
+const filter = loadFilterFile(builtinFilterPath('netfilter'));
+const authFilter = loadFilterFile(builtinFilterPath('sshd'));
+const CONFIG = `[options]
+log_prefix = KNOCK
+[open]
+sequence = 7000,8000,9000:udp
+seq_timeout = 5
+start_command = /usr/sbin/iptables -A INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
+cmd_timeout = 30
+stop_command = /usr/sbin/iptables -D INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
+`;
+
+// iptables as knockd's commands see it: how many ACCEPT rules each address has. Commands
+// whose text matches `hold` wait until released (a crash can come in the middle).
+function iptablesModel(): { runner: CommandRunner; rules: Map<string, number>; ran: string[]; hold: (pattern: string) => void; held: () => boolean } {
+  const rules = new Map<string, number>();
+  const ran: string[] = [];
+  let pattern: string | undefined;
+  let waiting = false;
+  return {
+    rules, ran,
+    hold: (text) => { pattern = text; },
+    held: () => waiting,
+    runner: {
+      run: async (file, args) => {
+        const text = [file, ...args].join(' ');
+        if (pattern !== undefined && text.includes(pattern)) {
+          waiting = true;
+          await new Promise(() => undefined);
+        }
+        ran.push(text);
+        const src = args[args.indexOf('-s') + 1] ?? '';
+        if (args.includes('-A')) rules.set(src, (rules.get(src) ?? 0) + 1);
+        if (args.includes('-D') && (rules.get(src) ?? 0) > 0) rules.set(src, (rules.get(src) ?? 0) - 1);
+        return { exitCode: 0, stdout: '', stderr: '', failed: false, reason: '' };
+      },
+    },
+  };
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function lab(): { log: string; clock: { now: () => number; set: (t: number) => void }; daemon: (runner: CommandRunner) => Daemon } {
+  const dir = mkdtempSync(join(tmpdir(), 'kw-journal-'));
+  dirs.push(dir);
+  const log = join(dir, 'kern.log');
+  writeFileSync(log, '');
+  const configPath = join(dir, 'knockwatch.ini');
+  writeFileSync(configPath, CONFIG);
+  let now = T0;
+  const clock = { now: () => now, set: (t: number) => { now = t; } };
+  return {
+    log, clock,
+    daemon: (runner) => new Daemon(
+      { configPath, kernLog: log, stateFile: join(dir, 'state.json') },
+      {
+        clock, runner, filter, authFilter, logger: { log: () => undefined },
+        createBackend: (_kind, config) => new CommandBackend(config.doors, runner, new DryRunBackend(), (program) => program),
+      },
+      loadConfigFile(configPath),
+    ),
+  };
+}
+
+// Lets queued firewall work start.
+async function turns(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+function knock(log: string, src: string): void {
+  for (let step = 0; step < 3; step++) appendFileSync(log, knockLine(src, step));
+}
+
+describe('knockd commands across crashes (firewall = command)', () => {
+  it('never runs a start_command again after kill -9 and restart, twice', async () => {
+    const l = lab();
+    const model = iptablesModel();
+    const first = l.daemon(model.runner);
+    await first.start();
+    knock(l.log, '203.0.113.7');
+    first.poll();
+    await first.settle();
+    expect(model.rules.get('203.0.113.7')).toBe(1);
+    for (let crash = 0; crash < 2; crash++) {
+      // kill -9: no stop, no state written on the way out.
+      l.clock.set(T0 + 5000 + crash * 1000);
+      const next = l.daemon(model.runner);
+      await next.start();
+      next.poll();
+      await next.settle();
+      expect(next.grants().map((grant) => grant.src)).toEqual(['203.0.113.7']);
+      expect(model.rules.get('203.0.113.7')).toBe(1);
+      next.halt();
+    }
+    expect(model.ran.filter((text) => text.includes(' -A '))).toHaveLength(1);
+    first.halt();
+  });
+
+  it('runs the stop_command owed for a grant that expired while knockwatch was down', async () => {
+    const l = lab();
+    const model = iptablesModel();
+    const first = l.daemon(model.runner);
+    await first.start();
+    knock(l.log, '203.0.113.7');
+    first.poll();
+    await first.settle();
+    first.halt();
+    l.clock.set(T0 + 120_000);
+    const second = l.daemon(model.runner);
+    await second.start();
+    await second.settle();
+    expect(model.rules.get('203.0.113.7')).toBe(0);
+    second.halt();
+  });
+
+  it('runs a stop_command that a crash interrupted, after the restart', async () => {
+    const l = lab();
+    const model = iptablesModel();
+    const first = l.daemon(model.runner);
+    await first.start();
+    knock(l.log, '203.0.113.7');
+    first.poll();
+    await first.settle();
+    model.hold(' -D ');
+    l.clock.set(T0 + 32_000);
+    first.poll();
+    await turns();
+    expect(model.held()).toBe(true);
+    first.halt();
+    const rerun = iptablesModel();
+    rerun.rules.set('203.0.113.7', 1);
+    const second = l.daemon(rerun.runner);
+    await second.start();
+    await second.settle();
+    expect(rerun.rules.get('203.0.113.7')).toBe(0);
+    expect(rerun.ran.filter((text) => text.includes(' -A '))).toEqual([]);
+    second.halt();
+  });
+
+  it('runs once, after the restart, a start_command that was decided but never begun', async () => {
+    const l = lab();
+    const model = iptablesModel();
+    const first = l.daemon(model.runner);
+    await first.start();
+    // A's start_command hangs; B's grant is decided and saved but waits behind it.
+    model.hold('203.0.113.7');
+    knock(l.log, '203.0.113.7');
+    knock(l.log, '198.51.100.2');
+    first.poll();
+    await turns();
+    expect(model.held()).toBe(true);
+    first.poll();
+    first.halt();
+    const rerun = iptablesModel();
+    const second = l.daemon(rerun.runner);
+    await second.start();
+    await second.settle();
+    // A was recorded as begun: not run again (it may have run). B was not: it runs once.
+    expect(rerun.ran.filter((text) => text.includes(' -A '))).toEqual(['/usr/sbin/iptables -A INPUT -s 198.51.100.2 -p tcp --dport 22 -j ACCEPT']);
+    second.halt();
+  });
+});
