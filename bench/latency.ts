@@ -5,7 +5,7 @@ import { findProgram } from '../src/firewall/select-backend.js';
 const KNOCKS = 50;
 
 // From the last knock packet sent to the grant in force in the firewall (the daemon's
-// debug line once nft has returned), over KNOCKS knocks from distinct client addresses.
+// "Opened" line, logged once nft has returned), over KNOCKS knocks from distinct client addresses.
 export async function measureGrantLatency(): Promise<void> {
   const missing = ['ip', 'nft', 'iptables', 'rsyslogd'].filter((program) => !findProgram(program));
   if (process.getuid?.() !== 0) missing.push('root');
@@ -22,7 +22,7 @@ export async function measureGrantLatency(): Promise<void> {
     await lab.startDaemon(config, ['-v']);
     const samples: number[] = [];
     for (const address of sources) {
-      const marker = `Firewall open for ${address} (openSSH) is in force.`;
+      const marker = `Opened 22/tcp for ${address} (door openSSH,`;
       let arrived = 0;
       const watch = (chunk: Buffer): void => {
         if (arrived === 0 && chunk.toString().includes(marker)) arrived = performance.timeOrigin + performance.now();

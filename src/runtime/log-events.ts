@@ -67,8 +67,6 @@ export const logEvents = {
       case 'error': return { level: 'error', message: `Reading ${path} failed: ${notice.message}. Check that the file is readable.` };
     }
   },
-  applied: (op: string, src: string, door: string): LogEvent =>
-    ({ level: 'debug', message: `Firewall ${op} for ${src} (${door}) is in force.` }),
   staleKnocks: (count: number): LogEvent =>
     ({ level: 'info', message: `Not acting on ${count} knock${count === 1 ? '' : 's'} older than the doors' seq_timeout (logged while knockwatch was not running).` }),
   invalidLines: (count: number, reason: string): LogEvent =>
