@@ -92,7 +92,15 @@ function meaningOf(draft: DoorDraft, { start, stop }: FamilyCommands): Meaning |
     reader.problem(stop.key, `a ${stop.key} that deletes what ${start.key} adds`, reader.text(stop.key) ?? '');
     return null;
   }
-  if (action.target === 'set') return { kind: 'opens', action, ports: draft.openGiven ?? DEFAULT_OPEN, timeout: action.timeout };
+  if (action.target === 'set') {
+    // The set's ports are in the admin's ruleset, not in the command: guessing 22/tcp could
+    // open SSH where the set opens something else.
+    if (draft.openGiven === undefined) {
+      reader.problem('open', `open = with the ports nft set ${action.set} opens (the command does not say)`, '');
+      return null;
+    }
+    return { kind: 'opens', action, ports: draft.openGiven, timeout: action.timeout };
+  }
   if (draft.openGiven !== undefined && portsText(draft.openGiven) !== portsText(action.ports)) {
     reader.problem('open', `open = that agrees with ${start.key} (${portsText(action.ports)})`, portsText(draft.openGiven));
     return null;
@@ -123,6 +131,15 @@ function resolve(
     const found = meaningAt(index);
     return other !== draft && found?.kind === 'opens' && actionTargetKey(found.action) === key;
   });
+  const openers = drafts.filter((other, index) => {
+    const found = meaningAt(index);
+    return other !== draft && found?.kind === 'opens' && actionTargetKey(found.action) === key;
+  });
+  if (openers.length > 1) {
+    reader.problem(reader.has('start_command') ? 'start_command' : 'command', 'a command that deletes what exactly one other door adds',
+      `${openers.map((other) => other.door.name).join(' and ')} all add ${describeTarget(meaning.action)}`);
+    return null;
+  }
   const targetMeaning = meaningAt(target);
   if (target === -1 || targetMeaning?.kind !== 'opens') {
     reader.problem(reader.has('start_command') ? 'start_command' : 'command', 'a command that deletes what another door\'s command adds', `no door adds ${describeTarget(meaning.action)}`);

@@ -89,6 +89,11 @@ describe('knockd commands under a managed firewall', () => {
     ['start_command = iptables -A INPUT -s %IP% -p tcp --dport 22 -j ACCEPT\nstop_command = iptables -D INPUT -s %IP% -p tcp --dport 443 -j ACCEPT', 'knockd.conf [d] stop_command: expected a stop_command that deletes what start_command adds', ''],
     // a delete nobody adds
     ['command = iptables -D INPUT -s %IP% -p tcp --dport 22 -j ACCEPT', 'knockd.conf [d] command: expected a command that deletes what another door\'s command adds, found "no door adds an accept for 22/tcp"', ''],
+    // an nft set whose ports the command does not say: never guessed as 22/tcp
+    ['command = nft add element inet filter https_ok { %IP% }', 'knockd.conf [d] open: expected open = with the ports nft set inet filter https_ok opens (the command does not say), found nothing', ''],
+    // a delete that two doors' adds would match: which grant it closes would be a guess
+    ['command = iptables -D INPUT -s %IP% -p tcp --dport 22 -j ACCEPT\n[a]\nsequence = 3,4\ncommand = iptables -A INPUT -s %IP% -p tcp --dport 22 -j ACCEPT\n[b]\nsequence = 5,6\ncommand = iptables -I INPUT -s %IP% -p tcp --dport 22 -j ACCEPT',
+      'knockd.conf [d] command: expected a command that deletes what exactly one other door adds, found "a and b all add an accept for 22/tcp"', ''],
   ])('%s is refused', (lines, first, second) => {
     const text = configProblems(`[options]\nfirewall = nftables\n[d]\nsequence = 1,2\n${lines}\n`, 'knockd.conf').join('\n');
     expect(text).toContain(first);
