@@ -86,7 +86,8 @@ export async function serve(daemon: Daemon, caught: CaughtSignals): Promise<numb
     caught.handle((signal) => {
       if (stopping) return;
       if (signal === 'SIGHUP') {
-        reloading = reloading.then(() => daemon.reload());
+        // A reload that throws must not end the chain that SIGTERM waits on.
+        reloading = reloading.then(() => daemon.reload()).catch(() => false);
         return;
       }
       stopping = true;

@@ -20,6 +20,9 @@ import type { Config, Door, DoorStep, FirewallKind, Options } from './types.js';
 const KNOCKD_UNUSED_OPTIONS = ['usesyslog', 'logfile', 'pidfile', 'interface'];
 const FIREWALLS: readonly FirewallKind[] = ['nftables', 'iptables', 'command', 'dry-run'];
 const DOOR_NAME = /^[\w.:@+-][\w .:@+-]{0,47}$/;
+// Comments knockwatch's own rules carry (knockwatch:<name>): a door by that name would be
+// read as one of them when the firewall is verified.
+const RESERVED_DOOR_NAMES = new Set(['whitelist', 'gate', 'ban', 'knock', 'established', 'loopback', 'trap', 'options']);
 const OPTION_DURATIONS = ['retransmit_window', 'trap_for', 'findtime', 'bantime', 'bantime_max', 'logout_grace'];
 const DOOR_DURATIONS = ['seq_timeout', 'open_for', 'cmd_timeout'];
 
@@ -144,6 +147,8 @@ function readDoor(reader: SectionReader, baseDir: string): DoorDraft {
   const name = reader.section;
   if (!DOOR_NAME.test(name)) {
     reader.problem('', 'a door name of letters, digits, spaces and ._:@+- (at most 48)', name);
+  } else if (RESERVED_DOOR_NAMES.has(name.toLowerCase())) {
+    reader.problem('', `a door name other than ${[...RESERVED_DOOR_NAMES].join(', ')} (knockwatch's own rules are named so)`, name);
   }
   const oneTimeFile = reader.text('one_time_sequences');
   let sequence = reader.parse('sequence', (text) => parseSteps(text, ':'));

@@ -52,8 +52,12 @@ export class CommandBackend implements FirewallBackend {
     await this.runFor(grant, 'start_command', door?.startCommand, door?.startCommand6);
   }
 
-  async extend(): Promise<void> {
-    // Still open; stop_command runs when the later expiry comes.
+  // A door without stop_command is knockd's one-shot command: every completed knock runs it
+  // again, as under knockd (another door may have deleted what it added meanwhile).
+  async extend(grant: Grant): Promise<void> {
+    const door = this.doors.get(grant.door);
+    if (door === undefined || door.stopCommand !== undefined || door.stopCommand6 !== undefined) return;
+    await this.runFor(grant, 'start_command', door.startCommand, door.startCommand6);
   }
 
   async close(grant: Grant): Promise<void> {
@@ -69,9 +73,11 @@ export class CommandBackend implements FirewallBackend {
     // See ban().
   }
 
-  // The LOG rules stay, like a managed backend's gate.
+  // The LOG rules stay, like a managed backend's gate. Every stop command is tried.
   async stop(grants: readonly Grant[]): Promise<void> {
-    for (const grant of grants) await this.close(grant);
+    const failures: unknown[] = [];
+    for (const grant of grants) await this.close(grant).catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) throw failures[0];
   }
 
   async verify(_grants?: readonly Grant[], now?: number, _bans?: readonly Ban[]): Promise<boolean> {

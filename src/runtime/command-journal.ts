@@ -21,6 +21,15 @@ export class CommandJournal {
     this.started.add(key(src, door));
   }
 
+  // Its start_command never worked: there is nothing for a stop_command to undo.
+  forgetStarted(src: string, door: string): void {
+    this.started.delete(key(src, door));
+  }
+
+  isOwed(src: string, door: string): boolean {
+    return this.closing.has(key(src, door));
+  }
+
   // The grant is over; its stop_command is owed until closeDone.
   closeBegun(grant: SavedGrant): void {
     const k = key(grant.src, grant.door);

@@ -123,9 +123,12 @@ export class Daemon {
     const maxTimeout = Math.max(0, ...this.config.doors.map((door) => door.seqTimeout));
     this.pipeline.ignoreBefore = now - maxTimeout;
     if (this.state.grants.length > 0) this.emit(logEvents.restored(restored.kept, restored.dropped.length));
+    const existed = await this.backend.exists();
     try {
       await this.backend.start(this.grants(), now, this.bans());
     } catch (error) {
+      // Half of it may be in (IPv4 done, IPv6 failed): what was not there before goes again.
+      if (!existed) await this.backend.remove([]).catch(() => undefined);
       throw new StartError([{ kind: 'runtime', message: `the ${this.backend.name} ruleset did not install: ${(error as Error).message}` }]);
     }
     this.emit(logEvents.firewallInstalled(this.backend.name, this.pipeline.grants.size));
@@ -151,6 +154,11 @@ export class Daemon {
       this.emit(logEvents.reloadRefused(this.options.configPath, describeRefusal(error)));
       return false;
     }
+    if (backend.name !== this.backend.name) {
+      // The old kind's rules would stay next to the new ones (a second gate, commands never undone).
+      this.emit(logEvents.reloadRefused(this.options.configPath, `it changes the firewall from ${this.backend.name} to ${backend.name}; restart knockwatch for that`));
+      return false;
+    }
     this.holds++;
     try {
       return await this.firewall.exclusive(async () => {
@@ -170,7 +178,14 @@ export class Daemon {
         const oldBackend = this.backend;
         for (const saved of carried.dropped) {
           const grant = this.pipeline.grants.find(saved.src, saved.door);
-          if (grant !== undefined && oldBackend.name === 'command') await oldBackend.close(grant).catch(() => undefined);
+          if (grant === undefined || !this.journaling || !this.journal.wasStarted(grant.src, grant.door)) continue;
+          this.journal.closeBegun(toSavedGrant(grant));
+          try {
+            await oldBackend.close(grant);
+            this.journal.closeDone(grant.src, grant.door);
+          } catch (error) {
+            this.emit(logEvents.firewallFailed(`close of ${grant.door} for ${grant.src}`, (error as Error).message));
+          }
         }
         const oldLogs = [this.kernLog, this.authLog];
         this.config = config;
@@ -212,7 +227,8 @@ export class Daemon {
     this.firewall.stop();
     const grants = this.grants();
     try {
-      await this.backend.stop(grants);
+      if (this.journaling) await this.closeCommands(grants);
+      else await this.backend.stop(grants);
     } catch (error) {
       this.emit(logEvents.firewallStopFailed((error as Error).message));
     }
@@ -234,7 +250,8 @@ export class Daemon {
     this.firewall.stop();
     const grants = this.grants();
     try {
-      await this.backend.remove(grants);
+      if (this.journaling) await this.closeCommands(grants);
+      await this.backend.remove(this.journaling ? [] : grants);
     } finally {
       for (const grant of grants) this.pipeline.grants.close(grant.src, grant.door, this.deps.clock.now(), 'rollback');
       this.saveState();
@@ -361,6 +378,21 @@ export class Daemon {
     this.authParser = createLineParser(this.deps.authFilter, timeParser());
   }
 
+  // knockd's stop_commands for these grants, each tried; one that fails stays owed in the
+  // state file and runs after the next start.
+  private async closeCommands(grants: readonly Grant[]): Promise<void> {
+    for (const grant of grants) {
+      if (!this.journal.wasStarted(grant.src, grant.door)) continue;
+      this.journal.closeBegun(toSavedGrant(grant));
+      try {
+        await this.backend.close(grant);
+        this.journal.closeDone(grant.src, grant.door);
+      } catch (error) {
+        this.emit(logEvents.firewallStopFailed((error as Error).message));
+      }
+    }
+  }
+
   private get journaling(): boolean {
     return this.backend.name === 'command';
   }
@@ -398,15 +430,22 @@ export class Daemon {
         if (live()) announce();
       },
       fix: this.fixHint(),
+      // A grant that is not in the firewall is not a grant: the next knock opens afresh.
+      gaveUp: () => {
+        if (op !== 'open' || !live()) return;
+        this.journal.forgetStarted(src, door);
+        this.pipeline.closeGrant(src, door, this.deps.clock.now(), 'not applied');
+      },
     });
   }
 
   // Retried until it works, unless the address has been granted the door again meanwhile.
   private closeInFirewall(src: string, door: string, announce: () => void): void {
     const grant: Grant = { src, door, ports: this.portsOf(door), opened: 0, expires: 0 };
-    if (this.journaling) {
+    const journaling = this.journaling;
+    if (journaling && !this.journal.isOwed(src, door)) {
       // A start_command that never ran has nothing for its stop_command to undo.
-      if (!this.journal.wasStarted(src, door) && !this.journal.pendingCloses().some((owed) => owed.src === src && owed.door === door)) {
+      if (!this.journal.wasStarted(src, door)) {
         announce();
         return;
       }
@@ -415,7 +454,8 @@ export class Daemon {
     this.firewall.run({
       what: `close of ${door} for ${src}`,
       apply: () => this.backend.close(grant),
-      stillWanted: () => this.pipeline.grants.find(src, door) === undefined,
+      // A stop_command undoes one start_command: still owed if the address knocked again.
+      stillWanted: () => journaling || this.pipeline.grants.find(src, door) === undefined,
       done: () => {
         this.journal.closeDone(src, door);
         this.grantsDirty = true;

@@ -16,6 +16,8 @@ export interface FirewallChange {
   done?: () => void;
   // What the operator should fix when it keeps failing.
   fix: string;
+  // Called once, after the last try failed.
+  gaveUp?: () => void;
 }
 
 // Firewall changes, one at a time and in order. A failed change is tried again with a
@@ -67,6 +69,7 @@ export class FirewallQueue {
     }
     if (attempt >= MAX_TRIES) {
       this.emit(logEvents.firewallGaveUp(change.what, attempt, reason, change.fix));
+      change.gaveUp?.();
       return;
     }
     const delay = Math.min(MAX_DELAY, 1000 * 2 ** (attempt - 1));

@@ -18,6 +18,8 @@ describe('config: what locks everyone out or means something else is refused', (
       'knockwatch.ini [options] whitelist: expected a network address such as 2001:db8::/48 (no host bits after the prefix), found "2001:db8::1/48"',
       'knockwatch.ini [options] whitelist: expected IPv4/IPv6 addresses or networks (192.0.2.0/24, 2001:db8::/48), found "300.1.1.1"',
     ]],
+    // a door named like knockwatch's own rules (its grants would be read as the whitelist)
+    ['[Whitelist]\nsequence = 1,2', ['knockwatch.ini [Whitelist]: expected a door name other than whitelist, gate, ban, knock, established, loopback, trap, options (knockwatch\'s own rules are named so), found "Whitelist"']],
     ['[options]\nwhitelist = 10.0.0.0/24;x\n[d]\nsequence = 1', ['knockwatch.ini [options] line 2 whitelist: expected a value without ; or # (ini cuts the value there; put a space before an inline comment), found "10.0.0.0/24;x"']],
   ])('%j', (text, expected) => {
     expect(configProblems(text)).toEqual(expected);

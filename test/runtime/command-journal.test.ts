@@ -56,13 +56,25 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function lab(): { log: string; clock: { now: () => number; set: (t: number) => void }; daemon: (runner: CommandRunner) => Daemon } {
+const DEBIAN = `[options]
+log_prefix = KNOCK
+[openSSH]
+sequence = 7000,8000,9000:udp
+seq_timeout = 5
+command = /usr/sbin/iptables -A INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
+[closeSSH]
+sequence = 9000:udp,8000,7000
+seq_timeout = 5
+command = /usr/sbin/iptables -D INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
+`;
+
+function lab(configText = CONFIG): { log: string; clock: { now: () => number; set: (t: number) => void }; daemon: (runner: CommandRunner) => Daemon } {
   const dir = mkdtempSync(join(tmpdir(), 'kw-journal-'));
   dirs.push(dir);
   const log = join(dir, 'kern.log');
   writeFileSync(log, '');
   const configPath = join(dir, 'knockwatch.ini');
-  writeFileSync(configPath, CONFIG);
+  writeFileSync(configPath, configText);
   let now = T0;
   const clock = { now: () => now, set: (t: number) => { now = t; } };
   return {
@@ -86,6 +98,36 @@ async function turns(): Promise<void> {
 function knock(log: string, src: string): void {
   for (let step = 0; step < 3; step++) appendFileSync(log, knockLine(src, step));
 }
+
+function knockReverse(log: string, src: string, at: number): void {
+  const line = (offset: number, tail: string): string => `${new Date(at + offset).toISOString().replace('Z', '000+00:00')} gate kernel: KNOCK IN=eth0 OUT= SRC=${src} DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF ${tail} \n`;
+  appendFileSync(log, line(0, 'PROTO=UDP SPT=40000 DPT=9000 LEN=9') + line(300, 'PROTO=TCP SPT=41001 DPT=8000 WINDOW=64240 RES=0x00 SYN URGP=0')
+    + line(600, 'PROTO=TCP SPT=41000 DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0'));
+}
+
+function knockAt(log: string, src: string, at: number): void {
+  const line = (offset: number, tail: string): string => `${new Date(at + offset).toISOString().replace('Z', '000+00:00')} gate kernel: KNOCK IN=eth0 OUT= SRC=${src} DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF ${tail} \n`;
+  appendFileSync(log, line(0, `PROTO=TCP SPT=${42000 + (at % 1000)} DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0`)
+    + line(300, `PROTO=TCP SPT=${43000 + (at % 1000)} DPT=8000 WINDOW=64240 RES=0x00 SYN URGP=0`) + line(600, 'PROTO=UDP SPT=40000 DPT=9000 LEN=9'));
+}
+
+describe("Debian's knockd.conf with firewall = command, as under knockd", () => {
+  it('open, close, open again: the start_command runs on every open knock', async () => {
+    const l = lab(DEBIAN);
+    const model = iptablesModel();
+    const daemon = l.daemon(model.runner);
+    await daemon.start();
+    knockAt(l.log, '203.0.113.7', T0 + 1000);
+    knockReverse(l.log, '203.0.113.7', T0 + 10_000);
+    knockAt(l.log, '203.0.113.7', T0 + 20_000);
+    l.clock.set(T0 + 21_000);
+    daemon.poll();
+    await daemon.settle();
+    expect(model.ran.map((text) => text.split(' ')[1])).toEqual(['-A', '-D', '-A']);
+    expect(model.rules.get('203.0.113.7')).toBe(1);
+    daemon.halt();
+  });
+});
 
 describe('knockd commands across crashes (firewall = command)', () => {
   it('never runs a start_command again after kill -9 and restart, twice', async () => {
@@ -150,6 +192,32 @@ describe('knockd commands across crashes (firewall = command)', () => {
     await second.settle();
     expect(rerun.rules.get('203.0.113.7')).toBe(0);
     expect(rerun.ran.filter((text) => text.includes(' -A '))).toEqual([]);
+    second.halt();
+  });
+
+  it('tries every stop_command on a clean stop; one that fails stays owed and runs after the restart', async () => {
+    const l = lab();
+    let failFor: string | undefined = '203.0.113.7';
+    const model = iptablesModel();
+    const failing: CommandRunner = {
+      run: async (file, args, options) => (failFor !== undefined && args.includes('-D') && args.includes(failFor)
+        ? { exitCode: 4, stdout: '', stderr: 'iptables: Resource temporarily unavailable.', failed: true, reason: 'exit status 4' }
+        : model.runner.run(file, args, options)),
+    };
+    const first = l.daemon(failing);
+    await first.start();
+    knock(l.log, '203.0.113.7');
+    knock(l.log, '198.51.100.2');
+    first.poll();
+    await first.settle();
+    await first.stop('SIGTERM');
+    expect(model.rules.get('198.51.100.2')).toBe(0);
+    expect(model.rules.get('203.0.113.7')).toBe(1);
+    failFor = undefined;
+    const second = l.daemon(failing);
+    await second.start();
+    await second.settle();
+    expect(model.rules.get('203.0.113.7')).toBe(0);
     second.halt();
   });
 

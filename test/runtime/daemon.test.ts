@@ -363,6 +363,26 @@ describe('daemon and a reload whose firewall does not install', () => {
   });
 });
 
+describe('daemon and a ruleset that installs only half', () => {
+  it.each([
+    // nothing of knockwatch's was there: what got in goes again
+    { existed: false, record: ['half', 'remove'] },
+    // a running knockwatch's piece was there (a restart): it stays, never removed
+    { existed: true, record: ['half'] },
+  ])('existed before: $existed', async ({ existed, record }) => {
+    const h = harness();
+    const backend = new DryRunBackend(join(h.dir, 'record'));
+    backend.exists = async () => existed;
+    backend.start = async () => {
+      appendFileSync(join(h.dir, 'record'), 'half\n');
+      throw new Error('ip6tables-restore: timed out after 15000 ms');
+    };
+    const daemon = h.daemon(CONFIG, backend);
+    await expect(daemon.start()).rejects.toThrow('the dry-run ruleset did not install: ip6tables-restore: timed out');
+    expect(h.record()).toEqual(record);
+  });
+});
+
 describe('daemon reports of invalid lines', () => {
   it('sums them up once a minute, and goes on doing so after a reload', async () => {
     const h = harness();

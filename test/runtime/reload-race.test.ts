@@ -131,4 +131,23 @@ describe('a reload during knocks', () => {
     expect([...rules.keys()].sort()).toEqual([...sources].sort());
     daemon.halt();
   });
+
+  it('refuses a reload that changes the firewall kind (the old kind\'s rules would stay)', async () => {
+    const { dir, log, configPath } = setup();
+    const messages: string[] = [];
+    const none: CommandRunner = { run: async () => ({ exitCode: 0, stdout: '', stderr: '', failed: false, reason: '' }) };
+    const daemon = new Daemon(
+      { configPath, kernLog: log, stateFile: join(dir, 'state.json') },
+      {
+        clock: { now: () => T0 }, runner: none, filter, authFilter, logger: { log: (level, message) => messages.push(`${level} ${message}`) },
+        createBackend: (kind) => Object.defineProperty(new ModelBackend(), 'name', { value: kind }),
+      },
+      loadConfigFile(configPath),
+    );
+    await daemon.start();
+    writeFileSync(configPath, '[options]\nfirewall = nftables\nlog_prefix = KNOCK\n[open]\nsequence = 7000,8000,9000:udp\nopen = 22/tcp\n');
+    expect(await daemon.reload()).toBe(false);
+    expect(messages.at(-1)).toContain('it changes the firewall from command to nftables; restart knockwatch for that');
+    daemon.halt();
+  });
 });
