@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/runtime/package-paths.js';
 import { cli } from '../helpers/cli.js';
+import { debian } from '../helpers/debian-knockd.js';
 
 const root = packageRoot();
 const dir = mkdtempSync(join(tmpdir(), 'kw-cli-'));
@@ -73,25 +74,9 @@ describe('knockwatch check', () => {
     expect(result.stderr).toContain('missing.ini: expected a readable config file, found "no such file"');
   });
 
-  // Debian's /etc/knockd.conf with a firewall line.
-  const debian = (firewall: string): string => `[options]
-  UseSyslog
-${firewall}
-[openSSH]
-  sequence = 7000,8000,9000
-  seq_timeout = 5
-  tcpflags = syn
-  command = /usr/sbin/iptables -A INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
-[closeSSH]
-  sequence = 9000,8000,7000
-  seq_timeout = 5
-  tcpflags = syn
-  command = /usr/sbin/iptables -D INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
-`;
-
   it('shows the firewall chosen and the translation of knockd commands, and prints warnings', async () => {
     const file = join(dir, 'debian-nft.conf');
-    writeFileSync(file, debian('  firewall = nftables\n  whitelist = 192.0.2.10'));
+    writeFileSync(file, debian('  firewall = nftables\n  whitelist = 192.0.2.10', false));
     const result = await cli('check', '--config', file, '--log', kernLog);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/firewall\s+nftables\n/);
@@ -107,7 +92,7 @@ ${firewall}
     [['--firewall', 'dry-run'], 'dry-run (from --firewall)'],
   ])('names the firewall chosen with %j, never "auto" alone', async (flags, shown) => {
     const file = join(dir, 'debian-auto.conf');
-    writeFileSync(file, debian(''));
+    writeFileSync(file, debian('', false));
     const result = await cli('check', '--config', file, '--log', kernLog, ...flags);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`firewall\\s+${shown.replace(/[()]/g, '\\$&')}\n`));

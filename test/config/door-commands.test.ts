@@ -1,31 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { configProblems } from '../helpers/config-problems.js';
-
-// Debian's /etc/knockd.conf, with a firewall line added.
-function debian(firewall: string): string {
-  return `[options]
-        UseSyslog
-${firewall}
-[openSSH]
-        sequence    = 7000,8000,9000
-        seq_timeout = 5
-        tcpflags    = syn
-        command     = /usr/sbin/iptables -A INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
-
-[closeSSH]
-        sequence    = 9000,8000,7000
-        seq_timeout = 5
-        tcpflags    = syn
-        command     = /usr/sbin/iptables -D INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
-
-[openHTTPS]
-        sequence    = 12345,54321,24680,13579
-        seq_timeout = 5
-        tcpflags    = syn
-        command     = /usr/local/sbin/knock_add -i -c INPUT -p tcp -d 443 -f %IP%
-`;
-}
+import { debian } from '../helpers/debian-knockd.js';
 
 function doors(text: string, firewall?: 'nftables' | 'iptables' | 'command'): Record<string, unknown>[] {
   return parseConfig(text, 'knockd.conf', firewall).doors.map(({ name, open, closes, openFor, commandTranslation }) => ({ name, open, closes, openFor, commandTranslation }));

@@ -1,45 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { CommandBackend } from '../../src/firewall/command-backend.js';
-import type { CommandRunner } from '../../src/firewall/command-runner.js';
 import { IptablesBackend, buildRestoreScript } from '../../src/firewall/iptables.js';
 import { NftablesBackend, buildNftRuleset } from '../../src/firewall/nftables.js';
 import { buildFirewallPlan } from '../../src/firewall/plan.js';
 import { splitCommand, substituteAddress } from '../../src/firewall/split-command.js';
-import type { Grant } from '../../src/grants/grant-table.js';
 import { config } from '../helpers/engine.js';
+import { FIREWALL_CONFIG, grantOf } from '../helpers/firewall-config.js';
+import { recorder } from '../helpers/recorder.js';
 import { DryRunBackend } from '../../src/firewall/dry-run.js';
 
-const CONFIG = config(`[options]
-whitelist = 192.0.2.10, 2001:db8:1::/48
-log_prefix = KNOCK
-trap_ports = 7500
-[openSSH]
-sequence = 7000,8000,9000:udp
-open = 22/tcp
-[closeSSH]
-sequence = 9000:udp,8000,7000
-closes = openSSH
-[web]
-sequence = 6000,6001
-open = 443/tcp, 8443/tcp
-`);
-const plan = buildFirewallPlan(CONFIG);
-const grant = (src: string, door = 'openSSH', expires = 31_000): Grant => ({ src, door, ports: [{ port: 22, proto: 'tcp' }], opened: 1000, expires });
+const plan = buildFirewallPlan(FIREWALL_CONFIG);
+const grant = grantOf;
 
-// Records every command; `fail` decides which fail (by argv text).
-function recorder(fail: (line: string) => boolean = () => false): { runner: CommandRunner; calls: string[] } {
-  const calls: string[] = [];
-  return {
-    calls,
-    runner: {
-      run: async (file, args, options) => {
-        const line = [file, ...args].join(' ') + (options?.input ? `\n${options.input}` : '');
-        calls.push(line);
-        const failed = fail(line);
-        return { exitCode: failed ? 1 : 0, stdout: '', stderr: '', failed, reason: failed ? 'exit status 1' : '' };
-      },
-    },
-  };
+// The recorded runner fails the commands `test` picks.
+function failWhen(test: (line: string) => boolean): (line: string) => { failed: true } | undefined {
+  return (line) => (test(line) ? { failed: true } : undefined);
 }
 
 describe('nftables', () => {
@@ -74,7 +49,7 @@ describe('nftables', () => {
   });
 
   it('reports a failing nft with its reason', async () => {
-    const { runner } = recorder(() => true);
+    const { runner } = recorder(failWhen(() => true));
     await expect(new NftablesBackend(plan, runner).start([], 0)).rejects.toThrow('nft -f -: exit status 1');
   });
 });
@@ -93,7 +68,7 @@ describe('iptables', () => {
   });
 
   it('checks with -C before inserting and before deleting, with -w', async () => {
-    const { runner, calls } = recorder((line) => line.includes(' -C ') && line.includes('203.0.113.8'));
+    const { runner, calls } = recorder(failWhen((line) => line.includes(' -C ') && line.includes('203.0.113.8')));
     const backend = new IptablesBackend(plan, runner);
     await backend.open(grant('203.0.113.7'));
     await backend.open(grant('203.0.113.8'));
@@ -108,7 +83,7 @@ describe('iptables', () => {
   });
 
   it('uses ip6tables for IPv6 grants and inserts the INPUT jump only once', async () => {
-    const { runner, calls } = recorder((line) => line.startsWith('ip6tables -w -C INPUT'));
+    const { runner, calls } = recorder(failWhen((line) => line.startsWith('ip6tables -w -C INPUT')));
     await new IptablesBackend(plan, runner).start([], 0);
     expect(calls.filter((line) => line.includes('-I INPUT'))).toEqual(['ip6tables -w -I INPUT 1 -m comment --comment knockwatch -j KNOCKWATCH']);
   });
@@ -170,7 +145,7 @@ describe('bans', () => {
     // after established, loopback and three whitelist rules (one address, three protected ports)
     expect(buildRestoreScript(plan, 4, [], [{ src: '203.0.113.9', until: 1 }]).split('\n')[7])
       .toBe('-A KNOCKWATCH -s 203.0.113.9/32 -m conntrack --ctstate NEW,INVALID -m comment --comment knockwatch:ban -j DROP');
-    const { runner, calls } = recorder((line) => line.includes(' -C '));
+    const { runner, calls } = recorder(failWhen((line) => line.includes(' -C ')));
     const backend = new IptablesBackend(plan, runner);
     await backend.ban({ src: '2001:db8::9', until: 1 });
     await backend.unban('2001:db8::9');

@@ -4,10 +4,16 @@ import type { Daemon } from '../../src/runtime/daemon.js';
 
 export const T0 = Date.parse('2026-11-22T09:00:00Z');
 
+// A kernel LOG line of one knock; `step` is "7000" or "9000/udp".
+export function kernLine(at: number, src: string, step: string, spt: number): string {
+  const [port, proto] = step.split('/');
+  const tail = proto === 'udp' ? `PROTO=UDP SPT=${spt} DPT=${port} LEN=9` : `PROTO=TCP SPT=${spt} DPT=${port} WINDOW=64240 RES=0x00 SYN URGP=0`;
+  return `${new Date(at).toISOString().replace('Z', '000+00:00')} gate kernel: KNOCK IN=eth0 OUT= SRC=${src} DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF ${tail} \n`;
+}
+
+// Step 0, 1 or 2 of 7000,8000,9000:udp from `src`, 300 ms apart from T0 + 1 s.
 export function knockLine(src: string, step: number): string {
-  const stamp = new Date(T0 + 1000 + step * 300).toISOString().replace('Z', '000+00:00');
-  const tail = step === 2 ? 'PROTO=UDP SPT=40000 DPT=9000 LEN=9' : `PROTO=TCP SPT=4100${step} DPT=${7000 + step * 1000} WINDOW=64240 RES=0x00 SYN URGP=0`;
-  return `${stamp} gate kernel: KNOCK IN=eth0 OUT= SRC=${src} DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF ${tail} \n`;
+  return kernLine(T0 + 1000 + step * 300, src, ['7000', '8000', '9000/udp'][step] ?? '', step === 2 ? 40000 : 41000 + step);
 }
 
 // `count` sources knock, one log line at a time; a reload comes every `reloadEvery` lines,

@@ -9,7 +9,7 @@ import { DryRunBackend } from '../../src/firewall/dry-run.js';
 import { loadFilterFile } from '../../src/filters/load-filter.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { builtinFilterPath } from '../../src/runtime/package-paths.js';
-import { knockLine, T0 } from '../helpers/reload-race.js';
+import { kernLine, knockLine, T0 } from '../helpers/reload-race.js';
 
 const filter = loadFilterFile(builtinFilterPath('netfilter'));
 const authFilter = loadFilterFile(builtinFilterPath('sshd'));
@@ -99,16 +99,9 @@ function knock(log: string, src: string): void {
   for (let step = 0; step < 3; step++) appendFileSync(log, knockLine(src, step));
 }
 
-function knockReverse(log: string, src: string, at: number): void {
-  const line = (offset: number, tail: string): string => `${new Date(at + offset).toISOString().replace('Z', '000+00:00')} gate kernel: KNOCK IN=eth0 OUT= SRC=${src} DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF ${tail} \n`;
-  appendFileSync(log, line(0, 'PROTO=UDP SPT=40000 DPT=9000 LEN=9') + line(300, 'PROTO=TCP SPT=41001 DPT=8000 WINDOW=64240 RES=0x00 SYN URGP=0')
-    + line(600, 'PROTO=TCP SPT=41000 DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0'));
-}
-
-function knockAt(log: string, src: string, at: number): void {
-  const line = (offset: number, tail: string): string => `${new Date(at + offset).toISOString().replace('Z', '000+00:00')} gate kernel: KNOCK IN=eth0 OUT= SRC=${src} DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF ${tail} \n`;
-  appendFileSync(log, line(0, `PROTO=TCP SPT=${42000 + (at % 1000)} DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0`)
-    + line(300, `PROTO=TCP SPT=${43000 + (at % 1000)} DPT=8000 WINDOW=64240 RES=0x00 SYN URGP=0`) + line(600, 'PROTO=UDP SPT=40000 DPT=9000 LEN=9'));
+// The steps from `src`, 300 ms apart from `at`.
+function knockSteps(log: string, src: string, at: number, steps: readonly string[]): void {
+  appendFileSync(log, steps.map((step, i) => kernLine(at + i * 300, src, step, 42000 + i)).join(''));
 }
 
 describe("Debian's knockd.conf with firewall = command, as under knockd", () => {
@@ -117,9 +110,9 @@ describe("Debian's knockd.conf with firewall = command, as under knockd", () => 
     const model = iptablesModel();
     const daemon = l.daemon(model.runner);
     await daemon.start();
-    knockAt(l.log, '203.0.113.7', T0 + 1000);
-    knockReverse(l.log, '203.0.113.7', T0 + 10_000);
-    knockAt(l.log, '203.0.113.7', T0 + 20_000);
+    knockSteps(l.log, '203.0.113.7', T0 + 1000, ['7000', '8000', '9000/udp']);
+    knockSteps(l.log, '203.0.113.7', T0 + 10_000, ['9000/udp', '8000', '7000']);
+    knockSteps(l.log, '203.0.113.7', T0 + 20_000, ['7000', '8000', '9000/udp']);
     l.clock.set(T0 + 21_000);
     daemon.poll();
     await daemon.settle();

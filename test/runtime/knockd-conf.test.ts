@@ -8,29 +8,7 @@ import { createLineParser } from '../../src/filters/parse-line.js';
 import { createSyslogTimeParser } from '../../src/filters/syslog-time.js';
 import { builtinFilterPath } from '../../src/runtime/package-paths.js';
 import { Pipeline } from '../../src/runtime/pipeline.js';
-
-// Debian's /etc/knockd.conf, unchanged.
-const DEBIAN = `[options]
-	logfile = /var/log/knockd.log
-
-[openSSH]
-	sequence    = 7000,8000,9000
-	seq_timeout = 5
-	command     = /usr/sbin/iptables -A INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
-	tcpflags    = syn
-
-[closeSSH]
-	sequence    = 9000,8000,7000
-	seq_timeout = 5
-	command     = /usr/sbin/iptables -D INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
-	tcpflags    = syn
-
-[openHTTPS]
-	sequence    = 12345,54321,24680,13579
-	seq_timeout = 5
-	command     = /usr/local/sbin/knock_add -i -c INPUT -p tcp -d 443 -f %IP%
-	tcpflags    = syn
-`;
+import { debian } from '../helpers/debian-knockd.js';
 
 const filter = loadFilterFile(builtinFilterPath('netfilter'));
 
@@ -40,7 +18,7 @@ function knocks(second: number, src: string, ports: number[]): string[] {
 
 describe("Debian's knockd.conf under a firewall knockwatch manages", () => {
   it.each(['nftables', 'iptables'] as FirewallKind[])('%s: openSSH opens 22/tcp, closeSSH closes it, openHTTPS opens 443/tcp', (firewall) => {
-    const config = parseConfig(DEBIAN, '/etc/knockd.conf', firewall);
+    const config = parseConfig(debian(''), '/etc/knockd.conf', firewall);
     const plan = buildFirewallPlan(config);
     expect(plan.gates.map((gate) => `${gate.door} ${gate.ports.map((step) => `${step.port}/${step.proto}`).join(',')}`)).toEqual(['openSSH 22/tcp', 'openHTTPS 443/tcp']);
     const decisions: Decision[] = [];
