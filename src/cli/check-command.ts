@@ -2,10 +2,9 @@ import { formatStep, type Config, type Door, type FirewallKind } from '../config
 import { loadConfigFile } from '../config/load-config.js';
 import { formatWarning } from '../config/problems.js';
 import { execaRunner } from '../firewall/command-runner.js';
-import { chooseFirewall, createBackend } from '../firewall/select-backend.js';
-import type { FirewallBackend } from '../firewall/backend.js';
+import { createBackend } from '../firewall/select-backend.js';
 import { systemClock } from '../runtime/clock.js';
-import { checkSources, StartError } from '../runtime/preflight.js';
+import { preflight, StartError } from '../runtime/preflight.js';
 import { formatSeconds } from './format-time.js';
 import { DEFAULT_CONFIG } from './inputs.js';
 import { UsageError } from './usage-error.js';
@@ -20,17 +19,8 @@ export async function runCheck(rest: readonly string[], values: CliValues, deps:
   const config = loadConfigFile(values.config ?? DEFAULT_CONFIG, override);
   const authLog = values['auth-log']?.[0] ?? config.options.authLog;
   // The same checks `run` makes before its first firewall change.
-  const problems = checkSources(config, { kernLog: values.log ?? config.options.kernLog, authLog });
-  let kind: FirewallKind | undefined;
-  let backend: FirewallBackend | undefined;
-  try {
-    kind = chooseFirewall(config, override);
-    backend = createBackend(kind, config, deps.runner ?? execaRunner);
-    const problem = await backend.probe();
-    if (problem !== undefined) problems.push({ kind: 'runtime', message: problem });
-  } catch (error) {
-    problems.push({ kind: 'runtime', message: (error as Error).message });
-  }
+  const { problems, backend, kind } = await preflight(config, { kernLog: values.log ?? config.options.kernLog, authLog }, override,
+    (chosen) => createBackend(chosen, config, deps.runner ?? execaRunner));
   for (const text of describeConfig(config, kind ?? config.options.firewall ?? 'nftables', authLog, override)) line(deps.stdout, text);
   if (backend !== undefined) {
     line(deps.stdout);

@@ -21,17 +21,24 @@ export async function runDaemon(rest: readonly string[], values: CliValues, deps
   const caught = catchSignals(deps.signals ?? process);
   try {
     const daemon = createDaemon('run', rest, values, deps);
-    try {
-      await daemon.start();
-    } catch (error) {
-      if (!(error instanceof StartError)) throw error;
-      line(deps.stderr, `knockwatch: cannot start; the firewall was not changed:`);
-      for (const problem of error.problems) line(deps.stderr, `  ${problem.message}`);
-      return error.exitCode;
-    }
+    const refused = await startOrReport(daemon, deps);
+    if (refused !== undefined) return refused;
     return await serve(daemon, caught);
   } finally {
     caught.release();
+  }
+}
+
+// Starts the daemon; when it cannot start, says why and returns the exit status.
+export async function startOrReport(daemon: Daemon, deps: CliDeps): Promise<number | undefined> {
+  try {
+    await daemon.start();
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof StartError)) throw error;
+    line(deps.stderr, 'knockwatch: cannot start; the firewall was not changed:');
+    for (const problem of error.problems) line(deps.stderr, `  ${problem.message}`);
+    return error.exitCode;
   }
 }
 

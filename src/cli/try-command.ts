@@ -3,10 +3,9 @@ import type { Decision } from '../engine/decisions.js';
 import { networkContains } from '../net/address.js';
 import type { Daemon } from '../runtime/daemon.js';
 import { systemClock } from '../runtime/clock.js';
-import { StartError } from '../runtime/preflight.js';
 import type { CliValues } from './main.js';
 import { line, type CliDeps } from './output.js';
-import { catchSignals, createDaemon, serve, type CaughtSignals } from './run-command.js';
+import { catchSignals, createDaemon, serve, startOrReport, type CaughtSignals } from './run-command.js';
 import { UsageError } from './usage-error.js';
 
 const DEFAULT_TIMEOUT = 120;
@@ -26,14 +25,8 @@ export async function runTry(rest: readonly string[], values: CliValues, deps: C
       return 1;
     }
     const installedAt = systemClock.now();
-    try {
-      await daemon.start();
-    } catch (error) {
-      if (!(error instanceof StartError)) throw error;
-      line(deps.stderr, 'knockwatch: cannot start; the firewall was not changed:');
-      for (const problem of error.problems) line(deps.stderr, `  ${problem.message}`);
-      return error.exitCode;
-    }
+    const refused = await startOrReport(daemon, deps);
+    if (refused !== undefined) return refused;
     const authLog = daemon.authLog;
     line(deps.stdout, `knockwatch is on: ${daemon.config.doors.flatMap((door) => door.open).map((step) => `${step.port}/${step.proto}`).join(', ') || 'the protected ports'} now need a knock.`);
     line(deps.stdout, 'Keep this session open. From another terminal or machine, knock and log in with a NEW SSH session.');

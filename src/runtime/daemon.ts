@@ -17,7 +17,7 @@ import type { SavedGrant } from './state-file.js';
 import { logEvents, type LogEvent } from './log-events.js';
 import type { Logger } from './logger.js';
 import { Pipeline } from './pipeline.js';
-import { checkSources, StartError, type StartProblem } from './preflight.js';
+import { preflight, StartError } from './preflight.js';
 import { CommandJournal } from './command-journal.js';
 import { emptyState, loadState, saveState, toSavedGrant, type DaemonState } from './state-file.js';
 
@@ -342,15 +342,7 @@ export class Daemon {
 
   // Checks a config for use: its logs readable, its firewall usable. Returns the backend.
   private async prepare(config: Config): Promise<FirewallBackend> {
-    const problems: StartProblem[] = checkSources(config, this.sourcesOf(config));
-    let backend: FirewallBackend | undefined;
-    try {
-      backend = this.makeBackend(chooseFirewall(config, this.options.firewall), config);
-      const problem = await backend.probe();
-      if (problem !== undefined) problems.push({ kind: 'runtime', message: problem });
-    } catch (error) {
-      problems.push({ kind: 'runtime', message: (error as Error).message });
-    }
+    const { problems, backend } = await preflight(config, this.sourcesOf(config), this.options.firewall, (kind) => this.makeBackend(kind, config));
     if (problems.length > 0 || backend === undefined) throw new StartError(problems);
     return backend;
   }

@@ -1,6 +1,8 @@
 import { closeSync, openSync, statSync } from 'node:fs';
 import { formatProblem } from '../config/problems.js';
-import type { Config } from '../config/types.js';
+import type { Config, FirewallKind } from '../config/types.js';
+import type { FirewallBackend } from '../firewall/backend.js';
+import { chooseFirewall } from '../firewall/select-backend.js';
 
 // A reason the daemon cannot run: `config` (exit 2) for what the config or command line must
 // change, `runtime` (exit 1) for what the machine lacks.
@@ -27,7 +29,7 @@ export interface SourcePaths {
 
 // Every log the daemon is to follow must be there and readable now: a daemon that cannot
 // see knocks must never install a gate.
-export function checkSources(config: Config, paths: SourcePaths): StartProblem[] {
+function checkSources(config: Config, paths: SourcePaths): StartProblem[] {
   const problems: StartProblem[] = [];
   if (paths.kernLog === undefined) {
     problems.push({
@@ -41,6 +43,31 @@ export function checkSources(config: Config, paths: SourcePaths): StartProblem[]
     if (reason !== undefined) problems.push({ kind: 'runtime', message: `${key} ${path}: ${reason}; knockwatch needs to read it before it changes the firewall.` });
   }
   return problems;
+}
+
+export interface Preflight {
+  problems: StartProblem[];
+  // The backend the config would use, when one could be chosen.
+  backend: FirewallBackend | undefined;
+  kind: FirewallKind | undefined;
+}
+
+// Everything `run` checks before its first firewall change (and `check` reports): the logs,
+// the firewall kind, and whether that firewall works here. Nothing is changed.
+export async function preflight(config: Config, paths: SourcePaths, override: FirewallKind | undefined,
+  makeBackend: (kind: FirewallKind) => FirewallBackend): Promise<Preflight> {
+  const problems = checkSources(config, paths);
+  let kind: FirewallKind | undefined;
+  let backend: FirewallBackend | undefined;
+  try {
+    kind = chooseFirewall(config, override);
+    backend = makeBackend(kind);
+    const problem = await backend.probe();
+    if (problem !== undefined) problems.push({ kind: 'runtime', message: problem });
+  } catch (error) {
+    problems.push({ kind: 'runtime', message: (error as Error).message });
+  }
+  return { problems, backend, kind };
 }
 
 // Why a log file cannot be read, or undefined when it can.
