@@ -175,17 +175,9 @@ export class Daemon {
           return false;
         }
         // A door that is gone takes its grants along; with commands, its stop_command runs.
-        const oldBackend = this.backend;
-        for (const saved of carried.dropped) {
-          const grant = this.pipeline.grants.find(saved.src, saved.door);
-          if (grant === undefined || !this.journaling || !this.journal.wasStarted(grant.src, grant.door)) continue;
-          this.journal.closeBegun(toSavedGrant(grant));
-          try {
-            await oldBackend.close(grant);
-            this.journal.closeDone(grant.src, grant.door);
-          } catch (error) {
-            this.emit(logEvents.firewallFailed(`close of ${grant.door} for ${grant.src}`, (error as Error).message));
-          }
+        if (this.journaling) {
+          const gone = carried.dropped.map((saved) => this.pipeline.grants.find(saved.src, saved.door)).filter((grant) => grant !== undefined);
+          await this.closeCommands(gone);
         }
         const oldLogs = [this.kernLog, this.authLog];
         this.config = config;
@@ -380,7 +372,7 @@ export class Daemon {
         await this.backend.close(grant);
         this.journal.closeDone(grant.src, grant.door);
       } catch (error) {
-        this.emit(logEvents.firewallStopFailed((error as Error).message));
+        this.emit(logEvents.firewallFailed(`close of ${grant.door} for ${grant.src} (owed until it works)`, (error as Error).message));
       }
     }
   }

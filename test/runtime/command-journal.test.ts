@@ -68,7 +68,7 @@ seq_timeout = 5
 command = /usr/sbin/iptables -D INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
 `;
 
-function lab(configText = CONFIG): { log: string; clock: { now: () => number; set: (t: number) => void }; daemon: (runner: CommandRunner) => Daemon } {
+function lab(configText = CONFIG): { configPath: string; log: string; clock: { now: () => number; set: (t: number) => void }; daemon: (runner: CommandRunner) => Daemon } {
   const dir = mkdtempSync(join(tmpdir(), 'kw-journal-'));
   dirs.push(dir);
   const log = join(dir, 'kern.log');
@@ -78,7 +78,7 @@ function lab(configText = CONFIG): { log: string; clock: { now: () => number; se
   let now = T0;
   const clock = { now: () => now, set: (t: number) => { now = t; } };
   return {
-    log, clock,
+    configPath, log, clock,
     daemon: (runner) => new Daemon(
       { configPath, kernLog: log, stateFile: join(dir, 'state.json') },
       {
@@ -212,6 +212,22 @@ describe('knockd commands across crashes (firewall = command)', () => {
     await second.settle();
     expect(model.rules.get('203.0.113.7')).toBe(0);
     second.halt();
+  });
+
+  it('runs the stop_command of a grant whose door a reload removes', async () => {
+    const l = lab();
+    const model = iptablesModel();
+    const daemon = l.daemon(model.runner);
+    await daemon.start();
+    knock(l.log, '203.0.113.7');
+    daemon.poll();
+    await daemon.settle();
+    expect(model.rules.get('203.0.113.7')).toBe(1);
+    writeFileSync(l.configPath, CONFIG.replace('[open]', '[other]'));
+    expect(await daemon.reload()).toBe(true);
+    expect(daemon.grants()).toEqual([]);
+    expect(model.rules.get('203.0.113.7')).toBe(0);
+    daemon.halt();
   });
 
   it('runs once, after the restart, a start_command that was decided but never begun', async () => {
