@@ -7,6 +7,8 @@ export interface NftContent {
   structure: string;
   elements: Map<string, Set<string>>;
   rules: number;
+  // Sets with no element at all (whitelist sets included).
+  emptySets: Set<string>;
 }
 
 export function isEntrySet(name: string): boolean {
@@ -26,10 +28,12 @@ export function readNftContent(json: string): NftContent | undefined {
   const structure: unknown[] = [];
   const elements = new Map<string, Set<string>>();
   let rules = 0;
+  const emptySets = new Set<string>();
   for (const item of items as Record<string, unknown>[]) {
     if ('metainfo' in item) continue;
     if ('rule' in item) rules++;
     const set = item.set as Record<string, unknown> | undefined;
+    if (set !== undefined && !(Array.isArray(set.elem) && set.elem.length > 0)) emptySets.add(String(set.name));
     if (set !== undefined && isEntrySet(String(set.name))) {
       const { elem, ...rest } = set;
       elements.set(String(set.name), new Set((Array.isArray(elem) ? elem : []).map(readElement)));
@@ -38,7 +42,7 @@ export function readNftContent(json: string): NftContent | undefined {
       structure.push(item);
     }
   }
-  return { structure: JSON.stringify(structure, (key, value: unknown) => (key === 'handle' ? undefined : value)), elements, rules };
+  return { structure: JSON.stringify(structure, (key, value: unknown) => (key === 'handle' ? undefined : value)), elements, rules, emptySets };
 }
 
 function readElement(elem: unknown): string {

@@ -42,10 +42,13 @@ export class NftablesBackend implements FirewallBackend {
     // One transaction: the old table (if any) goes and the new one comes at once.
     const ruleset = buildNftRuleset(this.plan_, grants, now, bans);
     await runOrThrow(this.runner, this.nft, ['-f', '-'], { input: ruleset });
-    // What verify compares with later, trusted only when every rule is there: someone
-    // deleting a rule right after the install must not become the reference.
+    // What verify compares with later, trusted only when every rule and the whitelist are
+    // there: someone deleting a rule right after the install must not become the reference.
     const content = await this.readContent();
-    this.installed = content !== undefined && content.rules === countRules(ruleset) ? content.structure : undefined;
+    const complete = content !== undefined && content.rules === countRules(ruleset)
+      && !(this.plan_.whitelist4.length > 0 && content.emptySets.has('whitelist4'))
+      && !(this.plan_.whitelist6.length > 0 && content.emptySets.has('whitelist6'));
+    this.installed = complete ? content.structure : undefined;
   }
 
   async ban(ban: Ban, now: number): Promise<void> {
