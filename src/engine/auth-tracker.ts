@@ -110,6 +110,11 @@ export class AuthTracker {
     return decisions;
   }
 
+  // Ends a ban now; false when the address was not banned.
+  lift(src: string): boolean {
+    return this.bans.delete(src);
+  }
+
   savedBans(): SavedBan[] {
     return [...this.bans].map(([src, until]) => ({ src, until, offenses: this.offenses.get(src) ?? 1 }));
   }

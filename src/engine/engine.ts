@@ -66,6 +66,19 @@ export class Engine {
     return door.oneTimeSequences[this.oneTimeUsed.get(door.name) ?? 0];
   }
 
+  // Per door, the sources with an attempt in progress.
+  attemptsByDoor(): Map<string, string[]> {
+    const byDoor = new Map<string, string[]>();
+    for (const [src, state] of this.sources) {
+      for (const attempt of state.attempts) {
+        const list = byDoor.get(attempt.door.name) ?? [];
+        list.push(src);
+        byDoor.set(attempt.door.name, list);
+      }
+    }
+    return byDoor;
+  }
+
   usedOneTime(): Record<string, number> {
     return Object.fromEntries(this.oneTimeUsed);
   }

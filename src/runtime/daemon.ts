@@ -12,8 +12,8 @@ import type { Grant } from '../grants/grant-table.js';
 import { FileFollower } from '../sources/follow-file.js';
 import type { Clock } from './clock.js';
 import { FirewallQueue } from './firewall-queue.js';
-import { restoreInto } from './restore-state.js';
 import type { SavedGrant } from './state-file.js';
+import type { SavedBan } from '../engine/auth-tracker.js';
 import { logEvents, type LogEvent } from './log-events.js';
 import type { Logger } from './logger.js';
 import { Pipeline } from './pipeline.js';
@@ -101,7 +101,7 @@ export class Daemon {
   }
 
   grants(): Grant[] {
-    return this.pipeline.grants.list();
+    return this.pipeline.grants();
   }
 
   // Finds everything that would stop the daemon before the first firewall change; throws a
@@ -117,9 +117,9 @@ export class Daemon {
     this.journal = new CommandJournal(this.state);
     this.pipeline = this.createPipeline(this.config);
     this.createParsers(this.config);
-    const restored = restoreInto(this.pipeline, this.config, this.state.grants, this.state.bans, now);
+    const restored = this.pipeline.restore(this.state.grants, this.state.bans, now);
     for (const warning of restored.warnings) this.emit(logEvents.stateEntryDropped(this.stateFile, warning));
-    this.pipeline.engine.restoreOneTime(this.state.oneTimeUsed);
+    this.pipeline.restoreOneTime(this.state.oneTimeUsed);
     const maxTimeout = Math.max(0, ...this.config.doors.map((door) => door.seqTimeout));
     this.pipeline.ignoreBefore = now - maxTimeout;
     if (this.state.grants.length > 0) this.emit(logEvents.restored(restored.kept, restored.dropped.length));
@@ -131,7 +131,7 @@ export class Daemon {
       if (!existed) await this.backend.remove([]).catch(() => undefined);
       throw new StartError([{ kind: 'runtime', message: `the ${this.backend.name} ruleset did not install: ${(error as Error).message}` }]);
     }
-    this.emit(logEvents.firewallInstalled(this.backend.name, this.pipeline.grants.size));
+    this.emit(logEvents.firewallInstalled(this.backend.name, this.pipeline.grants().length));
     this.liftBans(restored.liftedBans);
     if (this.journaling) this.catchUpCommands(restored.dropped);
     this.lastVerify = now;
@@ -164,19 +164,17 @@ export class Daemon {
       return await this.firewall.exclusive(async () => {
         const now = this.deps.clock.now();
         const pipeline = this.createPipeline(config);
-        const carried = restoreInto(pipeline, config, this.grants().map(toSavedGrant), this.pipeline.auth.savedBans(), now);
-        pipeline.engine.restoreOneTime(this.pipeline.engine.usedOneTime());
-        pipeline.engine.adoptAttempts(this.pipeline.engine, config.doors);
-        pipeline.ignoreBefore = this.pipeline.ignoreBefore;
+        const carried = pipeline.restore(this.grants().map(toSavedGrant), this.bans(), now);
+        pipeline.carryOver(this.pipeline);
         try {
-          await backend.start(pipeline.grants.list(), now, pipeline.auth.savedBans());
+          await backend.start(pipeline.grants(), now, pipeline.bans());
         } catch (error) {
           this.emit(logEvents.reloadRefused(this.options.configPath, `its firewall did not install: ${(error as Error).message}`));
           return false;
         }
         // A door that is gone takes its grants along; with commands, its stop_command runs.
         if (this.journaling) {
-          const gone = carried.dropped.map((saved) => this.pipeline.grants.find(saved.src, saved.door)).filter((grant) => grant !== undefined);
+          const gone = carried.dropped.map((saved) => this.pipeline.grant(saved.src, saved.door)).filter((grant) => grant !== undefined);
           await this.closeCommands(gone);
         }
         const oldLogs = [this.kernLog, this.authLog];
@@ -224,7 +222,7 @@ export class Daemon {
     } catch (error) {
       this.emit(logEvents.firewallStopFailed((error as Error).message));
     }
-    if (!this.backend.expiresItself) for (const grant of grants) this.pipeline.grants.close(grant.src, grant.door, this.deps.clock.now(), 'stop');
+    if (!this.backend.expiresItself) for (const grant of grants) this.pipeline.forgetGrant(grant.src, grant.door, this.deps.clock.now());
     this.saveState();
     this.emit(logEvents.stopped());
   }
@@ -245,7 +243,7 @@ export class Daemon {
       if (this.journaling) await this.closeCommands(grants);
       await this.backend.remove(this.journaling ? [] : grants);
     } finally {
-      for (const grant of grants) this.pipeline.grants.close(grant.src, grant.door, this.deps.clock.now(), 'rollback');
+      for (const grant of grants) this.pipeline.forgetGrant(grant.src, grant.door, this.deps.clock.now());
       this.saveState();
     }
     this.emit(logEvents.rolledBack(this.backend.name));
@@ -392,11 +390,11 @@ export class Daemon {
   }
 
   private openInFirewall(op: 'open' | 'extend', src: string, door: string, announce: () => void): void {
-    const live = (): boolean => this.pipeline.grants.find(src, door) !== undefined;
+    const live = (): boolean => this.pipeline.grant(src, door) !== undefined;
     this.firewall.run({
       what: `${op} of ${door} for ${src}`,
       apply: async () => {
-        const grant = this.pipeline.grants.find(src, door);
+        const grant = this.pipeline.grant(src, door);
         if (grant === undefined) return;
         if (op === 'extend') {
           await this.backend.extend(grant, this.deps.clock.now());
@@ -439,7 +437,7 @@ export class Daemon {
       what: `close of ${door} for ${src}`,
       apply: () => this.backend.close(grant),
       // A stop_command undoes one start_command: still owed if the address knocked again.
-      stillWanted: () => journaling || this.pipeline.grants.find(src, door) === undefined,
+      stillWanted: () => journaling || this.pipeline.grant(src, door) === undefined,
       done: () => {
         this.journal.closeDone(src, door);
         this.grantsDirty = true;
@@ -457,8 +455,8 @@ export class Daemon {
     }
   }
 
-  private bans(): { src: string; until: number }[] {
-    return this.pipeline.auth.savedBans();
+  private bans(): SavedBan[] {
+    return this.pipeline.bans();
   }
 
   private startFollowing(): void {
@@ -517,7 +515,7 @@ export class Daemon {
         this.firewall.run({
           what: `ban of ${decision.src}`,
           apply: () => this.backend.ban(ban, this.deps.clock.now()),
-          stillWanted: () => this.pipeline.auth.bannedUntil(ban.src, this.deps.clock.now()) !== undefined,
+          stillWanted: () => this.pipeline.bannedUntil(ban.src, this.deps.clock.now()) !== undefined,
           done: announce,
           fix: this.fixHint(),
         });
@@ -528,7 +526,7 @@ export class Daemon {
         this.firewall.run({
           what: `unban of ${decision.src}`,
           apply: () => this.backend.unban(decision.src),
-          stillWanted: () => this.pipeline.auth.bannedUntil(decision.src, this.deps.clock.now()) === undefined,
+          stillWanted: () => this.pipeline.bannedUntil(decision.src, this.deps.clock.now()) === undefined,
           done: announce,
           fix: this.fixHint(),
         });
@@ -568,9 +566,9 @@ export class Daemon {
     this.state = {
       version: 1,
       grants: this.grants().map((grant) => this.journal.withStarted(toSavedGrant(grant))),
-      bans: this.pipeline.auth.savedBans(),
+      bans: this.pipeline.bans(),
       pendingCloses: this.journal.pendingCloses(),
-      oneTimeUsed: this.pipeline.engine.usedOneTime(),
+      oneTimeUsed: this.pipeline.usedOneTime(),
       logs,
     };
     try {

@@ -4,7 +4,10 @@ import { AuthTracker } from '../engine/auth-tracker.js';
 import { Engine } from '../engine/engine.js';
 import type { KnockEvent } from '../filters/events.js';
 import type { LineParser } from '../filters/parse-line.js';
-import { GrantTable } from '../grants/grant-table.js';
+import { GrantTable, type Grant } from '../grants/grant-table.js';
+import type { SavedBan } from '../engine/auth-tracker.js';
+import { restoreInto, type RestoreResult } from './restore-state.js';
+import type { SavedGrant } from './state-file.js';
 import type { Clock } from './clock.js';
 import { checkEventTime, type EventTimeCheck } from './event-time.js';
 
@@ -32,6 +35,11 @@ export interface PipelineStats {
   doors: Map<string, DoorCounters>;
   granted: Set<string>;
   invalidReasons: Map<string, number>;
+  // Sources dropped to stay under max_tracked, grants opened and closed (any way), bans.
+  evicted: number;
+  opens: number;
+  closes: number;
+  bans: number;
   // Events not acted on because their time was too far ahead of or behind the host clock.
   outOfRange: { future: number; past: number };
 }
@@ -42,6 +50,17 @@ export interface PipelineOptions {
   hostClock?: Clock | undefined;
 }
 
+export interface PipelineSnapshot {
+  // The time of the last event (-Infinity before the first).
+  now: number;
+  grants: Grant[];
+  bans: SavedBan[];
+  // Per door, the sources with an attempt in progress.
+  attempts: { door: string; sources: string[] }[];
+  tracked: number;
+  stats: Pick<PipelineStats, 'lines' | 'knocks' | 'sshEvents' | 'invalid' | 'stale' | 'evicted' | 'opens' | 'closes' | 'bans'>;
+}
+
 export type DecisionSink = (decision: Decision) => void;
 
 const CLEANUP_EVERY = 1000;
@@ -49,9 +68,9 @@ const CLEANUP_EVERY = 1000;
 // lines → events → engine → grants, with time taken only from the events. Live mode and
 // replay share this; they differ in where lines come from and what the sink does.
 export class Pipeline {
-  readonly engine: Engine;
-  readonly grants: GrantTable;
-  readonly auth: AuthTracker;
+  private readonly engine: Engine;
+  private readonly grantTable: GrantTable;
+  private readonly auth: AuthTracker;
   readonly stats: PipelineStats;
   private nextCleanup = -Infinity;
   private lastTime = -Infinity;
@@ -66,12 +85,12 @@ export class Pipeline {
     private readonly options: PipelineOptions = {},
   ) {
     this.engine = new Engine(config.doors, config.options);
-    this.grants = new GrantTable(config.doors);
+    this.grantTable = new GrantTable(config.doors);
     this.auth = new AuthTracker(config.options);
     this.relevant = this.engine.relevantKeys();
     this.closesOnLogout = new Set(config.doors.filter((door) => door.closeOnLogout).map((door) => door.name));
     this.stats = {
-      lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, oversize: 0, knocks: 0, otherPrefix: 0, sshEvents: 0, otherPort: 0, stale: 0,
+      lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, oversize: 0, knocks: 0, otherPrefix: 0, sshEvents: 0, otherPort: 0, stale: 0, evicted: 0, opens: 0, closes: 0, bans: 0,
       doors: new Map(config.doors.map((door) => [door.name, { started: 0, completed: 0, broken: 0 }])),
       granted: new Set(),
       invalidReasons: new Map(),
@@ -81,6 +100,75 @@ export class Pipeline {
 
   get now(): number {
     return this.lastTime;
+  }
+
+  // Live grants, oldest first.
+  grants(): Grant[] {
+    return this.grantTable.list();
+  }
+
+  grant(src: string, door: string): Grant | undefined {
+    return this.grantTable.find(src, door);
+  }
+
+  bans(): SavedBan[] {
+    return this.auth.savedBans();
+  }
+
+  bannedUntil(src: string, now: number): number | undefined {
+    return this.auth.bannedUntil(src, now);
+  }
+
+  // Ends a ban before its time (an admin's `knockwatch unban`); false when there was none.
+  unban(src: string, time: number): boolean {
+    if (!this.auth.lift(src)) return false;
+    this.emit({ type: 'unbanned', time, src });
+    return true;
+  }
+
+  // One-time sequences used so far, per door (persisted: a used sequence never opens again).
+  usedOneTime(): Record<string, number> {
+    return this.engine.usedOneTime();
+  }
+
+  restoreOneTime(used: Record<string, number>): void {
+    this.engine.restoreOneTime(used);
+  }
+
+  // Grants and bans known from before (a restart, or the config before a reload).
+  restore(grants: readonly SavedGrant[], bans: readonly SavedBan[], now: number): RestoreResult {
+    return restoreInto(this.config, grants, bans, now, {
+      grant: (grant) => this.grantTable.restore(grant),
+      ban: (ban) => {
+        this.auth.restoreBan(ban);
+        this.engine.ban(ban.src, ban.until);
+      },
+    });
+  }
+
+  // What a reload carries over from the pipeline it replaces besides grants and bans: used
+  // one-time sequences, knocks in progress for doors that did not change, the restart cut-off.
+  carryOver(old: Pipeline): void {
+    this.restoreOneTime(old.usedOneTime());
+    this.engine.adoptAttempts(old.engine, this.config.doors);
+    this.ignoreBefore = old.ignoreBefore;
+  }
+
+  // Everything `status` shows about the decisions side, as plain data.
+  snapshot(): PipelineSnapshot {
+    const attempts = this.engine.attemptsByDoor();
+    return {
+      now: this.lastTime,
+      grants: this.grants().map((grant) => ({ ...grant })),
+      bans: this.bans(),
+      attempts: this.config.doors.map((door) => ({ door: door.name, sources: attempts.get(door.name) ?? [] })),
+      tracked: this.engine.trackedSources,
+      stats: {
+        lines: this.stats.lines, knocks: this.stats.knocks, sshEvents: this.stats.sshEvents, invalid: this.stats.invalid,
+        stale: this.stats.stale, evicted: this.stats.evicted,
+        opens: this.stats.opens, closes: this.stats.closes, bans: this.stats.bans,
+      },
+    };
   }
 
   handleLines(lines: readonly string[], parse: LineParser): void {
@@ -146,8 +234,8 @@ export class Pipeline {
   // Moves the pipeline's clock: grants past their expiry end, stale attempts are dropped.
   advanceTo(time: number): void {
     if (time > this.lastTime) this.lastTime = time;
-    if (time >= this.grants.nextExpiry()) {
-      for (const decision of this.grants.expire(time)) this.emit(decision);
+    if (time >= this.grantTable.nextExpiry()) {
+      for (const decision of this.grantTable.expire(time)) this.emit(decision);
     }
     this.closeDueLogouts(time);
     if (time >= this.nextCleanup) {
@@ -164,15 +252,21 @@ export class Pipeline {
 
   private closeDueLogouts(time: number): void {
     for (const src of this.auth.dueLogouts(time)) {
-      for (const grant of this.grants.forSource(src)) {
+      for (const grant of this.grantTable.forSource(src)) {
         if (this.closesOnLogout.has(grant.door)) this.closeGrant(src, grant.door, time, 'logout');
       }
     }
   }
 
+  // Forgets a grant without a decision: the caller has already taken it out of the firewall
+  // (stop, rollback).
+  forgetGrant(src: string, door: string, time: number): void {
+    this.grantTable.close(src, door, time, 'forget');
+  }
+
   // Closes a grant from outside the knock path (logout, revocation).
   closeGrant(src: string, door: string, time: number, by: string): void {
-    for (const decision of this.grants.close(src, door, time, by)) this.emit(decision);
+    for (const decision of this.grantTable.close(src, door, time, by)) this.emit(decision);
   }
 
   private emit(decision: Decision): void {
@@ -183,20 +277,27 @@ export class Pipeline {
         break;
       case 'broken':
         if (counters) counters.broken++;
+        if (decision.reason === 'evicted') this.stats.evicted++;
         break;
       case 'completed':
         if (counters) counters.completed++;
         this.sink(decision);
-        for (const result of this.grants.complete(decision.src, decision.door, decision.time)) this.emit(result);
+        for (const result of this.grantTable.complete(decision.src, decision.door, decision.time)) this.emit(result);
         return;
       case 'open':
+        this.stats.opens++;
         this.stats.granted.add(decision.src);
+        break;
+      case 'close':
+      case 'expire':
+        this.stats.closes++;
         break;
       case 'banned':
         // Failed logins after the knock: the address loses what it opened and is refused.
+        this.stats.bans++;
         this.sink(decision);
         this.engine.ban(decision.src, decision.until);
-        for (const grant of this.grants.forSource(decision.src)) this.closeGrant(decision.src, grant.door, decision.time, 'revoked');
+        for (const grant of this.grantTable.forSource(decision.src)) this.closeGrant(decision.src, grant.door, decision.time, 'revoked');
         return;
       case 'unbanned':
         this.engine.unban(decision.src);

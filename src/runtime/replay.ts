@@ -46,7 +46,7 @@ export async function replayFiles(input: ReplayInput): Promise<ReplayResult> {
     if (parser !== undefined) pipeline.handleLines(run.lines, parser);
     input.onProgress?.(bytesRead.reduce((sum, bytes) => sum + bytes, 0), pipeline.stats.lines);
   }
-  return { stats: pipeline.stats, stillOpen: pipeline.grants.list() };
+  return { stats: pipeline.stats, stillOpen: pipeline.grants() };
 }
 
 // Several files of one log, in order, as one stream of batches (bytesRead counts them all).

@@ -2,7 +2,7 @@ import type { Config, Door } from '../config/types.js';
 import type { SavedBan } from '../engine/auth-tracker.js';
 import { networkContains } from '../net/address.js';
 import { FUTURE_TOLERANCE } from './event-time.js';
-import type { Pipeline } from './pipeline.js';
+import type { Grant } from '../grants/grant-table.js';
 import type { SavedGrant } from './state-file.js';
 
 export interface RestoreResult {
@@ -21,7 +21,12 @@ export interface RestoreResult {
 // new pipeline: grants only for doors that still open something, nothing that has expired,
 // nothing that would last longer than the door (or the ban time) allows now, no ban of a
 // whitelisted address.
-export function restoreInto(pipeline: Pipeline, config: Config, grants: readonly SavedGrant[], bans: readonly SavedBan[], now: number): RestoreResult {
+export interface RestoreTarget {
+  grant(grant: Grant): void;
+  ban(ban: SavedBan): void;
+}
+
+export function restoreInto(config: Config, grants: readonly SavedGrant[], bans: readonly SavedBan[], now: number, target: RestoreTarget): RestoreResult {
   const result: RestoreResult = { kept: 0, dropped: [], warnings: [], liftedBans: [] };
   for (const saved of grants) {
     const door = config.doors.find((candidate) => candidate.name === saved.door && candidate.closes === undefined);
@@ -36,7 +41,7 @@ export function restoreInto(pipeline: Pipeline, config: Config, grants: readonly
       result.dropped.push(saved);
       continue;
     }
-    pipeline.grants.restore({ src: saved.src, door: door.name, ports: door.open, opened: saved.opened, expires });
+    target.grant({ src: saved.src, door: door.name, ports: door.open, opened: saved.opened, expires });
     result.kept++;
   }
   const longest = config.options.banTimeMax + FUTURE_TOLERANCE;
@@ -50,8 +55,7 @@ export function restoreInto(pipeline: Pipeline, config: Config, grants: readonly
       result.warnings.push(`ban of ${ban.src}: until: expected at most ${formatSeconds(longest)} from now (bantime_max), found ${formatSeconds(ban.until - now)} from now; dropped`);
       continue;
     }
-    pipeline.auth.restoreBan(ban);
-    pipeline.engine.ban(ban.src, ban.until);
+    target.ban(ban);
   }
   return result;
 }

@@ -33,6 +33,6 @@ describe("Debian's knockd.conf under a firewall knockwatch manages", () => {
       .map((d) => (d.type === 'open' ? `open ${d.door} ${d.ports.map((step) => `${step.port}/${step.proto}`).join(',')}` : d.type === 'close' ? `close ${d.door} by ${d.by}` : ''));
     // One-shot knockd commands: the grants last until closed, as the rules did under knockd.
     expect(story).toEqual(['open openSSH 22/tcp', 'close openSSH by closeSSH', 'open openHTTPS 443/tcp']);
-    expect(pipeline.grants.list().map((grant) => [grant.door, grant.expires])).toEqual([['openHTTPS', Infinity]]);
+    expect(pipeline.grants().map((grant) => [grant.door, grant.expires])).toEqual([['openHTTPS', Infinity]]);
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/engine/decisions.js';
-import { restoreInto } from '../../src/runtime/restore-state.js';
 import { Pipeline } from '../../src/runtime/pipeline.js';
 import type { SavedGrant } from '../../src/runtime/state-file.js';
 import { config, knock } from '../helpers/engine.js';
@@ -23,14 +22,14 @@ function grant(door: string, opened: number, expires: number | null): SavedGrant
 describe('restoreInto and the whitelist', () => {
   it('does not restore a ban of an address the new config whitelists, and says it lifted it', () => {
     const before = pipelineOf(A).pipeline;
-    restoreInto(before, config(A), [], [{ src: X, until: NOW + 600_000, offenses: 2 }], NOW);
-    expect(before.auth.savedBans()).toEqual([{ src: X, until: NOW + 600_000, offenses: 2 }]);
+    before.restore([], [{ src: X, until: NOW + 600_000, offenses: 2 }], NOW);
+    expect(before.bans()).toEqual([{ src: X, until: NOW + 600_000, offenses: 2 }]);
     // SIGHUP with config B, which whitelists X.
     const { pipeline, decisions } = pipelineOf(B);
-    const result = restoreInto(pipeline, config(B), [], before.auth.savedBans(), NOW);
+    const result = pipeline.restore([], before.bans(), NOW);
     expect(result.liftedBans).toEqual([X]);
-    expect(pipeline.auth.savedBans()).toEqual([]);
-    expect(pipeline.auth.bannedUntil(X, NOW)).toBeUndefined();
+    expect(pipeline.bans()).toEqual([]);
+    expect(pipeline.bannedUntil(X, NOW)).toBeUndefined();
     // Its knocks are not refused.
     for (const [port, at] of [['7000', 1001], ['8000', 1002]] as const) pipeline.handleEvent(knock({ src: X, port, at }));
     expect(decisions.map((d) => d.type)).toEqual(['step', 'step', 'completed', 'open']);
@@ -38,9 +37,9 @@ describe('restoreInto and the whitelist', () => {
 
   it('keeps the ban of an address the config does not whitelist', () => {
     const { pipeline } = pipelineOf(B);
-    const result = restoreInto(pipeline, config(B), [], [{ src: '198.51.100.1', until: NOW + 600_000, offenses: 1 }], NOW);
+    const result = pipeline.restore([], [{ src: '198.51.100.1', until: NOW + 600_000, offenses: 1 }], NOW);
     expect(result.liftedBans).toEqual([]);
-    expect(pipeline.auth.bannedUntil('198.51.100.1', NOW)).toBe(NOW + 600_000);
+    expect(pipeline.bannedUntil('198.51.100.1', NOW)).toBe(NOW + 600_000);
   });
 });
 
@@ -66,8 +65,8 @@ describe('restoreInto and the doors', () => {
       [`grant of ${X} on door forever: opened: expected at most 60s from now, found 86400s from now; dropped`]],
   ])('%s', (_name, saved, kept, warnings) => {
     const { pipeline } = pipelineOf(A);
-    const result = restoreInto(pipeline, config(A), [saved], [], NOW);
-    expect(pipeline.grants.list().map((g) => `${g.src} ${g.door}`)).toEqual(kept ? [`${X} ${saved.door}`] : []);
+    const result = pipeline.restore([saved], [], NOW);
+    expect(pipeline.grants().map((g) => `${g.src} ${g.door}`)).toEqual(kept ? [`${X} ${saved.door}`] : []);
     expect(result).toMatchObject({ kept: kept ? 1 : 0, dropped: kept ? [] : [saved], warnings });
   });
 
@@ -77,8 +76,8 @@ describe('restoreInto and the doors', () => {
     ['a ban that is over', NOW, false, []],
   ])('%s', (_name, until, kept, warnings) => {
     const { pipeline } = pipelineOf(A);
-    const result = restoreInto(pipeline, config(A), [], [{ src: X, until, offenses: 1 }], NOW);
-    expect(pipeline.auth.savedBans()).toEqual(kept ? [{ src: X, until, offenses: 1 }] : []);
+    const result = pipeline.restore([], [{ src: X, until, offenses: 1 }], NOW);
+    expect(pipeline.bans()).toEqual(kept ? [{ src: X, until, offenses: 1 }] : []);
     expect(result.warnings).toEqual(warnings);
   });
 });
