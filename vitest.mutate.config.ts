@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+// Mutation testing runs the unit tests of the decision core only: no e2e suites (real
+// namespaces), no CLI tests (they run the built dist/, which mutants never reach).
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/e2e/**', 'test/cli/**', 'test/firewall/**', 'test/systemd/**'],
+  },
+});
