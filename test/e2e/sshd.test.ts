@@ -27,7 +27,7 @@ close_on_logout = yes
 sequence = 6000,6001
 seq_timeout = 5
 open = 22/tcp
-open_for = 2
+open_for = 5
 `);
     await lab.startDaemon(config);
   });
@@ -39,25 +39,27 @@ open_for = 2
     return lab.daemonLog.split('\n').filter((line) => line.includes(`Opened 22/tcp for ${lab.clientAddress} (door openSSH,`)).length;
   }
 
-  it('closes the grant within 2 s of the logout', async () => {
+  it('closes the grant on the logout', async () => {
     expect(lab.canConnect(lab.client)).toBe(false);
     await lab.knock(lab.client, ['7000', '8000', '9000/udp']);
     await waitFor('the grant', () => lab.daemonLog.includes(`Opened 22/tcp for ${lab.clientAddress}`));
     expect(lab.sshLogin(lab.client).status).toBe(0);
-    const loggedOut = Date.now();
-    await waitFor('the grant to close on logout', () => lab.daemonLog.includes(`Closed openSSH for ${lab.clientAddress} (logout)`), 2000, 10);
-    expect(Date.now() - loggedOut).toBeLessThan(2000);
+    // The grant lasts 120 s, so within the bound only the logout can close it; the close is
+    // announced once the firewall has dropped it. The bound leaves a slow machine room.
+    await waitFor('the grant to close on logout', () => lab.daemonLog.includes(`Closed openSSH for ${lab.clientAddress} (logout)`), 15_000);
     expect(lab.daemonLog).toContain(`SSH login of "root" from ${lab.clientAddress}`);
     expect(lab.canConnect(lab.client)).toBe(false);
   });
 
   it('never cuts an established session when its grant ends', async () => {
     await lab.knock(lab.client, ['6000', '6001']);
-    await waitFor('the short grant', () => lab.daemonLog.includes(`Opened 22/tcp for ${lab.clientAddress} (door shortSSH, 2s)`));
-    // The session outlives its 2 s grant by far.
-    const session = lab.sshLogin(lab.client, 'sleep 4; echo still here');
+    await waitFor('the short grant', () => lab.daemonLog.includes(`Opened 22/tcp for ${lab.clientAddress} (door shortSSH, 5s)`));
+    // The session waits, inside itself, until the grant has left knockwatch's table (bounded),
+    // and only then answers: it outlives its grant whatever the machine's speed.
+    const session = lab.sshLogin(lab.client,
+      `timeout 20 sh -c 'while nft list table inet knockwatch | grep -qF "${lab.clientAddress} "; do sleep 0.2; done' && echo still here`);
     // (the daemon's output is read once the blocking ssh has returned)
-    await waitFor('the expiry in the daemon log', () => lab.daemonLog.includes(`Closed shortSSH for ${lab.clientAddress} (expired)`), 2000);
+    await waitFor('the expiry in the daemon log', () => lab.daemonLog.includes(`Closed shortSSH for ${lab.clientAddress} (expired)`), 15_000);
     expect(session).toEqual({ status: 0, stdout: 'still here\n' });
     expect(lab.canConnect(lab.client)).toBe(false);
   });
@@ -67,7 +69,7 @@ open_for = 2
     await waitFor('the second grant', () => openSshGrants() === 2);
     expect(lab.canConnect(lab.client)).toBe(true);
     for (let attempt = 0; attempt < 3; attempt++) expect(lab.sshWrongPassword(lab.client)).not.toBe(0);
-    await waitFor('the ban', () => lab.daemonLog.includes(`Banned ${lab.clientAddress}`), 5000);
+    await waitFor('the ban', () => lab.daemonLog.includes(`Banned ${lab.clientAddress}`), 15_000);
     expect(lab.daemonLog).toContain(`Closed openSSH for ${lab.clientAddress} (revoked)`);
     expect(lab.canConnect(lab.client)).toBe(false);
   });

@@ -42,7 +42,8 @@ open_for = 60
   });
 
   it.each([
-    { how: 'no new session before the timeout', act: () => undefined, extra: ['--timeout', '3'], says: 'Not confirmed (no new SSH login within 3 s)' },
+    // Long enough that the gate is surely still up when the test looks at it on a slow machine.
+    { how: 'no new session before the timeout', act: () => undefined, extra: ['--timeout', '10'], says: 'Not confirmed (no new SSH login within 10 s)' },
     { how: 'Ctrl-C', act: (child: { kill: (signal: NodeJS.Signals) => boolean }) => child.kill('SIGINT'), extra: [], says: 'Not confirmed (SIGINT)' },
     { how: 'the terminal going away', act: (child: { stdin: { end: () => void } | null }) => child.stdin?.end(), extra: [], says: 'Not confirmed (the terminal went away)' },
   ])('removes everything it installed on $how', async ({ act, extra, says }) => {
