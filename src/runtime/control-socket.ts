@@ -47,7 +47,9 @@ export async function startControlServer(target: ControlTarget, path: string, op
   const server = createServer((socket) => {
     if (connections.size >= limits.maxConnections) {
       socket.on('error', () => undefined);
-      socket.end(answerLine(failure(`busy: at most ${limits.maxConnections} connections at a time`)));
+      // Gone once the answer is written: a client that keeps its end open holds nothing.
+      socket.write(answerLine(failure(`busy: at most ${limits.maxConnections} connections at a time`)));
+      socket.destroySoon();
       return;
     }
     connections.add(socket);
@@ -125,7 +127,8 @@ function serveConnection(socket: Socket, target: ControlTarget, limits: { maxLin
   socket.setTimeout(limits.idleTimeout, () => socket.destroy());
   const refuse = (error: string): void => {
     ended = true;
-    socket.end(answerLine(failure(error)));
+    socket.write(answerLine(failure(error)));
+    socket.destroySoon();
   };
   // One request at a time: the socket is paused while the daemon answers, so a client that
   // sends faster than it reads cannot queue work or memory.
