@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlClient } from '../../src/cli/control-client.js';
 import { main } from '../../src/cli/main.js';
+import { serveControl } from '../../src/cli/run-command.js';
+import type { CommandRunner } from '../../src/firewall/command-runner.js';
 import { startControlServer } from '../../src/runtime/control-socket.js';
 import type { ControlResult, ControlTarget, StatusReport } from '../../src/runtime/control-types.js';
 import { packageRoot } from '../../src/runtime/package-paths.js';
@@ -250,6 +252,44 @@ describe('over a real socket', () => {
     } finally {
       await server.close();
       rmSync(open, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the daemon and its control socket', () => {
+  const target: ControlTarget = { status: () => REPORT, unban: async () => ({ ok: false, error: 'no' }), close: async () => ({ ok: false, error: 'no' }) };
+
+  it('run refuses to start, before any firewall command, while another knockwatch answers', async () => {
+    const server = await startControlServer(target, join(dir, 'busy.sock'));
+    try {
+      const log = join(dir, 'kern.log');
+      writeFileSync(log, '');
+      const config = join(dir, 'busy.ini');
+      writeFileSync(config, `[options]\nfirewall = nftables\nkern_log = ${log}\ncontrol_socket = ${server.path}\n[d]\nsequence = 7000,8000\n`);
+      const calls: string[] = [];
+      const runner: CommandRunner = { run: async (file, args) => { calls.push([file, ...args].join(' ')); return { exitCode: 0, stdout: '', stderr: '', failed: false, reason: '' }; } };
+      let stderr = '';
+      const code = await main(['run', '--config', config, '--state-file', join(dir, 'busy-state.json')], { stdout: { write: () => undefined }, stderr: { write: (text) => { stderr += text; } }, env: {}, runner });
+      expect({ code, stderr }).toEqual({ code: 1, stderr: `knockwatch: cannot start; the firewall was not changed:\n  another knockwatch answers on ${server.path}; stop it first (two daemons would fight over the firewall)\n` });
+      expect(calls).toEqual([]);
+      expect(existsSync(join(dir, 'busy-state.json'))).toBe(false);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a socket that does not open is a warning, and one that does answers', async () => {
+    const logged: string[] = [];
+    const logger = { log: (level: string, message: string) => { logged.push(`${level} ${message}`); } };
+    writeFileSync(join(dir, 'a-file'), '');
+    expect(await serveControl(target, join(dir, 'a-file/control.sock'), logger)).toBe(undefined);
+    expect(logged).toEqual([`warning The control socket did not open: EEXIST: file already exists, mkdir '${join(dir, 'a-file')}'; knockwatch status, unban and close will not answer.`]);
+    const server = await serveControl(target, join(dir, 'served.sock'), logger);
+    try {
+      expect(logged[1]).toBe(`info Answering status, unban and close on ${join(dir, 'served.sock')}.`);
+      expect((await run(['status', '--json', '--control-socket', join(dir, 'served.sock')])).stdout).toBe(`${JSON.stringify(REPORT)}\n`);
+    } finally {
+      await server?.close();
     }
   });
 });
