@@ -7,6 +7,7 @@ import { runTry } from './try-command.js';
 import { line, type CliDeps } from './output.js';
 import { runParse } from './parse-command.js';
 import { runReplay } from './replay-command.js';
+import { runClose, runStatus, runUnban } from './status-command.js';
 import { USAGE } from './usage.js';
 import { readVersion } from './version.js';
 
@@ -26,6 +27,7 @@ const OPTIONS = {
   record: { type: 'string' },
   force: { type: 'boolean' },
   timeout: { type: 'string' },
+  'control-socket': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -43,6 +45,7 @@ export type CliValues = {
   record?: string | undefined;
   force?: boolean | undefined;
   timeout?: string | undefined;
+  'control-socket'?: string | undefined;
 };
 
 // Parses the command line, runs one command and returns the exit status:
@@ -74,12 +77,18 @@ export async function main(argv: readonly string[], deps: CliDeps): Promise<numb
         return runInit(rest, values, deps);
       case 'flush':
         return await runFlush(rest, deps);
+      case 'status':
+        return await runStatus(rest, values, deps);
+      case 'unban':
+        return await runUnban(rest, values, deps);
+      case 'close':
+        return await runClose(rest, values, deps);
       case undefined:
         if (values.log !== undefined || values.config !== undefined) return await runDaemon(rest, values, deps);
         deps.stderr.write(USAGE);
         return 2;
       default:
-        throw new UsageError(`unknown command "${command}" (run, try, replay, parse, check, init, flush; see --help)`);
+        throw new UsageError(`unknown command "${command}" (run, try, status, unban, close, replay, parse, check, init, flush; see --help)`);
     }
   } catch (error) {
     if (error instanceof ConfigError) {

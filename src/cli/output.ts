@@ -1,4 +1,5 @@
 import type { CommandRunner } from '../firewall/command-runner.js';
+import type { ControlClient } from './control-client.js';
 
 export interface Output {
   write(text: string): void;
@@ -20,6 +21,8 @@ export interface CliDeps {
   stdin?: NodeJS.ReadableStream;
   // Runs firewall and door commands (execa unless a test gives its own).
   runner?: CommandRunner;
+  // Asks the running daemon (its control socket unless a test gives its own).
+  control?: ControlClient;
 }
 
 export function line(out: Output, text = ''): void {

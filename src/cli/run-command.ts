@@ -4,7 +4,9 @@ import type { FirewallKind } from '../config/types.js';
 import { execaRunner } from '../firewall/command-runner.js';
 import { Daemon } from '../runtime/daemon.js';
 import { systemClock } from '../runtime/clock.js';
-import { createLogger, isUnderSystemd } from '../runtime/logger.js';
+import { controlSocketAnswers, ControlSocketInUse, startControlServer, type ControlServer } from '../runtime/control-socket.js';
+import type { ControlTarget } from '../runtime/control-types.js';
+import { createLogger, isUnderSystemd, type Logger } from '../runtime/logger.js';
 import { StartError } from '../runtime/preflight.js';
 import { DEFAULT_CONFIG, loadFilter } from './inputs.js';
 import type { CliValues } from './main.js';
@@ -21,12 +23,52 @@ export async function runDaemon(rest: readonly string[], values: CliValues, deps
   const caught = catchSignals(deps.signals ?? process);
   try {
     const daemon = createDaemon('run', rest, values, deps);
-    const refused = await startOrReport(daemon, deps);
+    const socketPath = values['control-socket'] ?? daemon.config.options.controlSocket;
+    const refused = await refuseSecondDaemon(socketPath, deps) ?? await startOrReport(daemon, deps);
     if (refused !== undefined) return refused;
-    return await serve(daemon, caught);
+    const control = isControlTarget(daemon) ? await serveControl(daemon, socketPath, cliLogger(values, deps)) : undefined;
+    try {
+      return await serve(daemon, caught);
+    } finally {
+      await control?.close();
+    }
   } finally {
     caught.release();
   }
+}
+
+// A knockwatch that answers on the control socket is running: a second one would fight it
+// over the firewall, so this one stops before changing anything.
+async function refuseSecondDaemon(socketPath: string, deps: CliDeps): Promise<number | undefined> {
+  // A probe that cannot tell (no permission to look) leaves the verdict to serveControl.
+  if (!(await controlSocketAnswers(socketPath).catch(() => false))) return undefined;
+  line(deps.stderr, 'knockwatch: cannot start; the firewall was not changed:');
+  line(deps.stderr, `  ${new ControlSocketInUse(socketPath).message}`);
+  return 1;
+}
+
+// Opens the control socket for the started daemon. A socket that does not open is a warning
+// only: the firewall is what matters, and it is already in place.
+export async function serveControl(target: ControlTarget, socketPath: string, logger: Logger): Promise<ControlServer | undefined> {
+  try {
+    const server = await startControlServer(target, socketPath);
+    logger.log('info', `Answering status, unban and close on ${socketPath}.`);
+    return server;
+  } catch (error) {
+    logger.log('warning', `The control socket did not open: ${(error as Error).message}; knockwatch status, unban and close will not answer.`);
+    return undefined;
+  }
+}
+
+// The daemon answers on the control socket through these three methods.
+function isControlTarget(daemon: object): daemon is ControlTarget {
+  return 'status' in daemon && typeof daemon.status === 'function'
+    && 'unban' in daemon && typeof daemon.unban === 'function'
+    && 'close' in daemon && typeof daemon.close === 'function';
+}
+
+function cliLogger(values: CliValues, deps: CliDeps): Logger {
+  return createLogger({ out: deps.stderr, clock: systemClock, journald: isUnderSystemd(deps.env), verbose: values.verbose === true });
 }
 
 // Starts the daemon; when it cannot start, says why and returns the exit status.
@@ -52,7 +94,7 @@ export function createDaemon(command: string, rest: readonly string[], values: C
     throw new UsageError(`--firewall: expected ${FIREWALLS.join(' | ')}, found "${values.firewall}"`);
   }
   const config = loadConfigFile(configPath, values.firewall as FirewallKind | undefined);
-  const logger = createLogger({ out: deps.stderr, clock: systemClock, journald: isUnderSystemd(deps.env), verbose: values.verbose === true });
+  const logger = cliLogger(values, deps);
   return new Daemon(
     { configPath, kernLog: values.log, authLog: values['auth-log']?.[0], firewall: values.firewall as FirewallKind | undefined, stateFile: values['state-file'], dryRunFile: values.record },
     { clock: systemClock, runner: deps.runner ?? execaRunner, logger, filter: loadFilter('netfilter'), authFilter: loadFilter('sshd') },

@@ -10,6 +10,13 @@ Usage:
       the daemon in the foreground; keeps both only when a NEW SSH login through the door
       is seen in the auth log (or you type yes). On timeout (default 120 s), Ctrl-C or a
       lost terminal it removes everything it installed.
+  knockwatch status [--json] [-v] [--config FILE | --control-socket PATH]
+      Ask the running daemon: firewall health, logs and positions, live grants, bans,
+      attempts in progress (-v: by which addresses) and counters since start.
+  knockwatch unban ADDR [--config FILE | --control-socket PATH]
+  knockwatch close ADDR [DOOR] [--config FILE | --control-socket PATH]
+      Lift ADDR's ban, or close its grant on DOOR (every door when none is given), in the
+      running daemon and its state file. These three need root.
   knockwatch init [--config FILE] [--force]
       Write a commented starter config (default /etc/knockwatch/knockwatch.ini).
   knockwatch flush
@@ -38,6 +45,8 @@ Options:
       --record FILE     with the dry-run firewall, append +ADDR/-ADDR lines to FILE
       --force           init: replace an existing file
       --timeout SECONDS try: how long to wait for the proof (default 120)
+      --control-socket PATH  status, unban, close: the daemon's socket (default: control_socket
+                        of the config, else /run/knockwatch/control.sock)
   -v, --verbose         also print every step, retransmission and refusal
       --json            one JSON object per line instead of text
       --timezone ZONE   IANA zone for log stamps without one (default: the config's, else local)

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseIni } from 'ini';
 import { normalizeAddress } from '../net/address.js';
 import { isValidTimeZone } from '../filters/time-zone.js';
@@ -14,7 +14,7 @@ import { checkPortConflicts } from './port-conflicts.js';
 import { warnZeroDurations } from './duration-warnings.js';
 import { warnIneffectiveKeys, type FirewallMode } from './backend-warnings.js';
 import { splitCommand } from '../firewall/split-command.js';
-import { DEFAULT_LOG_PREFIX } from './defaults.js';
+import { DEFAULT_CONTROL_SOCKET, DEFAULT_LOG_PREFIX } from './defaults.js';
 import type { Config, Door, DoorStep, FirewallKind, Options } from './types.js';
 
 const KNOCKD_UNUSED_OPTIONS = ['usesyslog', 'logfile', 'pidfile', 'interface'];
@@ -140,6 +140,7 @@ function readOptions(reader: SectionReader, unused: string[]): Options {
     banTime: reader.parse('bantime', parseDuration, DEFAULTS.banTime),
     banTimeMax: reader.parse('bantime_max', parseDuration, DEFAULTS.banTimeMax),
     logoutGrace: reader.parse('logout_grace', parseDuration, DEFAULTS.logoutGrace),
+    controlSocket: reader.parse('control_socket', parseSocketPath, DEFAULT_CONTROL_SOCKET),
   };
 }
 
@@ -256,6 +257,14 @@ function parseLogPrefix(text: string): Parsed<string> {
   return /^[\x21-\x7e][\x20-\x7e]{0,27}$/.test(prefix) && !/["\\]/.test(prefix)
     ? { ok: true, value: prefix }
     : { ok: false, expected: 'a printable log prefix of at most 28 characters, without " or \\', found: text };
+}
+
+// A relative path would depend on the directory each command is started from.
+function parseSocketPath(text: string): Parsed<string> {
+  // sun_path holds 107 bytes and a terminating NUL.
+  return isAbsolute(text) && Buffer.byteLength(text) <= 107
+    ? { ok: true, value: text }
+    : { ok: false, expected: 'an absolute path of at most 107 bytes for a Unix socket', found: text };
 }
 
 function parseTimeZone(text: string): Parsed<string> {

@@ -63,6 +63,8 @@ export interface Options {
   banTime: number;
   banTimeMax: number;
   logoutGrace: number;
+  // Where the running daemon answers `knockwatch status`, `unban` and `close`.
+  controlSocket: string;
 }
 
 export interface Config {

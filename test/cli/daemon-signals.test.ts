@@ -48,7 +48,8 @@ function setup(): { dir: string; argv: string[]; state: string; log: string } {
   const log = join(dir, 'kern.log');
   writeFileSync(log, '');
   const config = join(dir, 'knockwatch.ini');
-  writeFileSync(config, '[options]\nfirewall = nftables\nlog_prefix = KNOCK\n[open]\nsequence = 7000,8000\nseq_timeout = 5\nopen_for = 30\n');
+  // Its own control socket: daemons of tests running side by side must not meet there.
+  writeFileSync(config, `[options]\nfirewall = nftables\nlog_prefix = KNOCK\ncontrol_socket = ${join(dir, 'control.sock')}\n[open]\nsequence = 7000,8000\nseq_timeout = 5\nopen_for = 30\n`);
   const state = join(dir, 'state.json');
   return { dir, log, state, argv: ['run', '--config', config, '--log', log, '--state-file', state] };
 }

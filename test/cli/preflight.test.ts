@@ -10,7 +10,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const log = join(dir, 'kern.log');
 writeFileSync(log, '');
 mkdirSync(join(dir, 'a-directory'));
-const CONFIG = '[options]\nfirewall = nftables\n[openSSH]\nsequence = 7000,8000,9000\nopen = 22/tcp\n';
+// Its own control socket: a daemon another test runs must not be taken for a second knockwatch.
+const CONFIG = `[options]\nfirewall = nftables\ncontrol_socket = ${join(dir, 'control.sock')}\n[openSSH]\nsequence = 7000,8000,9000\nopen = 22/tcp\n`;
 
 // A firewall that records every call; reading calls (list, -S, -C) are the only ones allowed
 // before the daemon knows it can run.
