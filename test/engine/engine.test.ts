@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe as group, expect, it } from 'vitest';
-import { Engine } from '../../src/engine/engine.js';
 import { TcpFlag } from '../../src/filters/events.js';
-import { config, knock, run, type KnockSpec } from '../helpers/engine.js';
+import { engineOf, knock, run, type KnockSpec } from '../helpers/engine.js';
 
 const A = '203.0.113.7';
 const B = '198.51.100.23';
@@ -142,8 +141,7 @@ group('engine: beyond knockd', () => {
   });
 
   it('never holds more sources than max_tracked under a spoofed flood', () => {
-    const { doors, options } = config(`[options]\nmax_tracked = 100\n${ONE_DOOR}`);
-    const engine = new Engine(doors, options);
+    const engine = engineOf(`[options]\nmax_tracked = 100\n${ONE_DOOR}`);
     for (let i = 0; i < 5000; i++) {
       engine.handleKnock(knock({ src: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: '7000', at: i / 1000 }));
     }
@@ -151,8 +149,7 @@ group('engine: beyond knockd', () => {
   });
 
   it('forgets sources after their attempts time out', () => {
-    const { doors, options } = config(ONE_DOOR);
-    const engine = new Engine(doors, options);
+    const engine = engineOf(ONE_DOOR);
     engine.handleKnock(knock({ port: '7000', at: 0 }));
     expect(engine.trackedSources).toBe(1);
     const decisions = engine.cleanup(60_000);
@@ -163,8 +160,7 @@ group('engine: beyond knockd', () => {
   it('one-time sequences are used once each, in order', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kw-onetime-'));
     writeFileSync(join(dir, 'seqs'), '# one per line\n7000,8000\n7100,8100\n');
-    const { doors, options } = config(`[once]\none_time_sequences = ${join(dir, 'seqs')}\nseq_timeout = 5\n`);
-    const engine = new Engine(doors, options);
+    const engine = engineOf(`[once]\none_time_sequences = ${join(dir, 'seqs')}\nseq_timeout = 5\n`);
     const types = (spec: { port: string; at: number }) => engine.handleKnock(knock(spec)).map((decision) => decision.type);
     types({ port: '7000', at: 0 });
     expect(types({ port: '8000', at: 1 })).toContain('completed');
