@@ -65,6 +65,19 @@ describe('pipeline', () => {
     expect(pipeline.bans()).toEqual([]);
   });
 
+  it('ends the attempts in progress of an address it bans', () => {
+    const sshd = createLineParser(loadFilterFile(builtinFilterPath('sshd')), createSyslogTimeParser({ timeZone: 'UTC', reference: 0 }));
+    const kern = createLineParser(filter, createSyslogTimeParser({ timeZone: 'UTC', reference: 0 }));
+    const decisions: Decision[] = [];
+    const pipeline = new Pipeline(config(`${DOOR.replace('[options]\n', '[options]\nmaxretry = 2\nbantime = 2\n')}`), (d) => decisions.push(d));
+    const failure = (second: number) => `2026-11-22T09:00:0${second}.000000+00:00 gate sshd[${100 + second}]: Invalid user x from ${A} port 4000${second}`;
+    pipeline.handleLines([logLine(1, A, 7000)], kern);
+    pipeline.handleLines([failure(2), failure(3)], sshd);
+    // the ban is over at 5 s; the attempt begun at 1 s would still be within seq_timeout
+    pipeline.handleLines([logLine(6, A, 8000)], kern);
+    expect(decisions.map((d) => d.type)).toEqual(['step', 'failure', 'failure', 'banned', 'unbanned']);
+  });
+
   it('counts evictions in its stats and snapshot', () => {
     const { pipeline } = replay(`${DOOR.replace('[options]\n', '[options]\nmax_tracked = 1\n')}`, [logLine(1, A, 7000), logLine(2, '198.51.100.1', 7000)]);
     expect(pipeline.stats.evicted).toBe(1);
