@@ -1,4 +1,5 @@
-import { formatStep, type Config, type Door, type FirewallKind } from '../config/types.js';
+import type { Config, Door, FirewallKind } from '../config/types.js';
+import { describeKnock, formatStep } from '../doors/format-step.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { formatWarning } from '../config/problems.js';
 import { execaRunner } from '../firewall/command-runner.js';
@@ -88,8 +89,7 @@ function describeDoor(door: Door, kind: FirewallKind, sshd: boolean): string[] {
   const show = (key: string, value: string): void => {
     out.push(`  ${key.padEnd(18)} ${value}`);
   };
-  if (door.oneTimeSequences) show('one_time_sequences', `${door.oneTimeSequences.length} sequences, used in order`);
-  else show('sequence', `${door.sequence.map(formatStep).join(', ')}${door.order === 'any' ? ' (any order)' : ''}`);
+  show(...describeKnock(door));
   show('seq_timeout', formatSeconds(door.seqTimeout));
   show('tcpflags', door.tcpflags?.text ?? '(any)');
   if (door.destination) show('destination', door.destination);

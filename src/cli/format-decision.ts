@@ -1,5 +1,5 @@
-import { formatStep } from '../config/types.js';
-import type { Decision } from '../engine/decisions.js';
+import { formatStep } from '../doors/format-step.js';
+import type { BreakReason, Decision } from '../engine/decisions.js';
 import { formatSeconds, formatTime } from './format-time.js';
 
 // Decisions shown without -v: what an admin needs to see of a log.
@@ -22,7 +22,7 @@ export function formatDecision(decision: Decision, zone: string | undefined, doo
     case 'expire':
       return `${head} ${decision.door}`;
     case 'broken':
-      return `${head} ${d}  ${decision.reason}: ${decision.detail}`;
+      return `${head} ${d}  ${decision.reason}: ${describeBreak(decision)}`;
     case 'flags':
       return `${head} ${d}  ignored ${formatStep(decision.knock)} with flags ${decision.flags} (door wants ${decision.expected})`;
     case 'trapped':
@@ -45,6 +45,23 @@ export function formatDecision(decision: Decision, zone: string | undefined, doo
       return `${head} ${decision.failures} failed logins: banned until ${formatTime(decision.until, zone)}${decision.offense > 1 ? ` (offense ${decision.offense}, ban doubled)` : ''}`;
     case 'unbanned':
       return `${head} ban over`;
+  }
+}
+
+// Why an attempt broke, in words ("8000/tcp at step 2 (expected 7000/tcp)").
+export function describeBreak(why: BreakReason): string {
+  switch (why.reason) {
+    case 'wrong-port':
+      if ('missing' in why) return `${formatStep(why.got)} is not one of the missing steps`;
+      return `${formatStep(why.got)} at step ${why.step} (expected ${why.expected ? formatStep(why.expected) : '?'})`;
+    case 'timeout':
+      return `${why.got} of ${why.of} steps within ${why.within / 1000}s`;
+    case 'strict':
+      return `other packet ${why.got === 'icmp' ? 'icmp' : formatStep(why.got)} (strict door)`;
+    case 'trap':
+      return `trap port ${formatStep(why.port)}`;
+    case 'evicted':
+      return `more than ${why.cap} sources tracked`;
   }
 }
 

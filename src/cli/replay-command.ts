@@ -1,4 +1,4 @@
-import { formatStep } from '../config/types.js';
+import { formatStep } from '../doors/format-step.js';
 import { systemClock } from '../runtime/clock.js';
 import { replayFiles, type ReplayResult } from '../runtime/replay.js';
 import { decisionToJson, formatDecision, isTimelineDecision } from './format-decision.js';

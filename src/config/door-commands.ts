@@ -1,7 +1,8 @@
 import { splitCommand } from '../firewall/split-command.js';
 import { actionTargetKey, readKnockdCommand, UNDERSTOOD_FORMS, type KnockdAction } from './knockd-command.js';
 import type { SectionReader } from './section-reader.js';
-import { formatStep, type Door, type DoorStep } from './types.js';
+import { formatStep } from '../doors/format-step.js';
+import type { Door, DoorStep } from './types.js';
 
 // A door as read, with what the translation needs to know about its keys.
 export interface DoorDraft {

@@ -172,8 +172,7 @@ function readDoor(reader: SectionReader, baseDir: string): DoorDraft {
   if (reader.has('destination') && reader.has('target')) reader.problem('target', 'target or destination, not both', 'both');
   const door: Door = {
     name,
-    sequence,
-    oneTimeSequences,
+    knock: oneTimeSequences !== undefined ? { kind: 'one-time', sequences: oneTimeSequences } : { kind: 'static', sequence },
     seqTimeout: reader.parse('seq_timeout', parseDuration, DEFAULTS.seqTimeout),
     tcpflags: reader.parse('tcpflags', parseTcpFlags),
     order: reader.parse('order', parseOrder, 'sequence'),

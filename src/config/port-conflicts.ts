@@ -1,5 +1,7 @@
 import type { ConfigProblem } from './problems.js';
-import { formatStep, type Door, type DoorStep } from './types.js';
+import { createDoorKind } from '../doors/create-door-kind.js';
+import { formatStep } from '../doors/format-step.js';
+import type { Door, DoorStep } from './types.js';
 
 // A knock or trap port that is also a port a door opens gets LOG+DROP ahead of the whitelist
 // and the grants: the protected service would be shut for everyone.
@@ -19,8 +21,8 @@ export function checkPortConflicts(doors: readonly Door[], trapPorts: readonly D
   };
   for (const door of doors) {
     const steps = new Map<string, DoorStep>();
-    for (const sequence of door.oneTimeSequences ?? [door.sequence]) for (const step of sequence) steps.set(formatStep(step), step);
-    for (const step of steps.values()) report(door.name, door.oneTimeSequences ? 'one_time_sequences' : 'sequence', step);
+    for (const step of createDoorKind(door.knock).steps()) steps.set(formatStep(step), step);
+    for (const step of steps.values()) report(door.name, door.knock.kind === 'one-time' ? 'one_time_sequences' : 'sequence', step);
   }
   for (const step of trapPorts) report('options', 'trap_ports', step);
 }

@@ -15,11 +15,15 @@ export interface TcpFlagRule {
   text: string;
 }
 
+// What a door accepts as its knock, by kind; src/doors/ implements each kind.
+export type KnockSpec =
+  | { kind: 'static'; sequence: readonly DoorStep[] }
+  // knockd's one_time_sequences: each sequence opens once, in the file's order.
+  | { kind: 'one-time'; sequences: readonly (readonly DoorStep[])[] };
+
 export interface Door {
   name: string;
-  // The static sequence; for one-time doors, the list they draw from in order.
-  sequence: readonly DoorStep[];
-  oneTimeSequences: readonly (readonly DoorStep[])[] | undefined;
+  knock: KnockSpec;
   seqTimeout: number;
   tcpflags: TcpFlagRule | undefined;
   order: 'sequence' | 'any';
@@ -75,8 +79,4 @@ export interface Config {
   unused: readonly string[];
   // Accepted, but probably not what was meant (printed by `check`, logged at start).
   warnings: readonly ConfigWarning[];
-}
-
-export function formatStep(step: DoorStep): string {
-  return `${step.port}/${step.proto}`;
 }

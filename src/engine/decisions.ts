@@ -1,13 +1,25 @@
 import type { DoorStep } from '../config/types.js';
 
-export type BreakReason = 'wrong-port' | 'timeout' | 'strict' | 'trap' | 'evicted';
+// Why an attempt broke, as data; src/cli/format-decision.ts words it.
+export type BreakReason =
+  // order = sequence: the step that was due (undefined only if the attempt had none left,
+  // which an attempt in progress always has).
+  | { reason: 'wrong-port'; got: DoorStep; step: number; expected: DoorStep | undefined }
+  // order = any: the knock is none of the steps still missing.
+  | { reason: 'wrong-port'; got: DoorStep; missing: readonly DoorStep[] }
+  | { reason: 'timeout'; got: number; of: number; within: number }
+  // A strict door saw another packet: a TCP/UDP port, or ICMP.
+  | { reason: 'strict'; got: DoorStep | 'icmp' }
+  | { reason: 'trap'; port: DoorStep }
+  // More than `cap` (max_tracked) sources were tracked; this one was the oldest.
+  | { reason: 'evicted'; cap: number };
 
 export type Decision =
   | { type: 'step'; time: number; src: string; door: string; step: number; of: number; knock: DoorStep }
   | { type: 'retransmit'; time: number; src: string; knock: DoorStep; spt: number }
   | { type: 'flags'; time: number; src: string; door: string; knock: DoorStep; flags: string; expected: string }
   | { type: 'completed'; time: number; src: string; door: string }
-  | { type: 'broken'; time: number; src: string; door: string; reason: BreakReason; detail: string }
+  | ({ type: 'broken'; time: number; src: string; door: string } & BreakReason)
   | { type: 'trapped'; time: number; src: string; until: number; knock: DoorStep }
   | { type: 'refused'; time: number; src: string; until: number; reason: 'trapped' | 'banned' }
   | { type: 'open'; time: number; src: string; door: string; ports: readonly DoorStep[]; expires: number }

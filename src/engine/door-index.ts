@@ -1,4 +1,5 @@
 import type { Door, DoorStep, TcpFlagRule } from '../config/types.js';
+import type { KnockDoor } from '../doors/door-set.js';
 import type { Knock } from '../filters/events.js';
 
 // One number per (protocol, port): TCP ports as is, UDP ports above 65535.
@@ -23,18 +24,15 @@ export function destinationFits(door: Door, knock: Knock): boolean {
   return door.destination === undefined || door.destination === knock.dst;
 }
 
-// Every door port (any step of any sequence a door may use) mapped to the doors using it:
+// Every door port (any step a door's kind may ever expect) mapped to the doors using it:
 // knocks on anything else never reach the per-source state, as knockd never sees them.
-export function buildDoorIndex(doors: readonly Door[]): Map<number, Door[]> {
-  const index = new Map<number, Door[]>();
-  for (const door of doors) {
-    const sequences = door.oneTimeSequences ?? [door.sequence];
-    for (const sequence of sequences) {
-      for (const step of sequence) {
-        const list = index.get(stepKey(step)) ?? [];
-        if (!list.includes(door)) list.push(door);
-        index.set(stepKey(step), list);
-      }
+export function buildDoorIndex(doors: readonly KnockDoor[]): Map<number, KnockDoor[]> {
+  const index = new Map<number, KnockDoor[]>();
+  for (const entry of doors) {
+    for (const step of entry.kind.steps()) {
+      const list = index.get(stepKey(step)) ?? [];
+      if (!list.includes(entry)) list.push(entry);
+      index.set(stepKey(step), list);
     }
   }
   return index;

@@ -1,13 +1,14 @@
-import type { Door, DoorStep, Options } from '../config/types.js';
-import { formatStep } from '../config/types.js';
+import type { Door, Options } from '../config/types.js';
+import type { Sequence } from '../doors/door-kind.js';
+import type { DoorSet, KnockDoor } from '../doors/door-set.js';
 import { formatFlags, TcpFlag, type Knock } from '../filters/events.js';
 import { networkContains } from '../net/address.js';
-import type { Decision } from './decisions.js';
+import type { BreakReason, Decision } from './decisions.js';
 import { buildDoorIndex, destinationFits, flagsFit, knockKey, knockStep, stepKey } from './door-index.js';
 
 interface Attempt {
-  door: Door;
-  sequence: readonly DoorStep[];
+  door: KnockDoor;
+  sequence: Sequence;
   // order = sequence: index of the next step; order = any: keys of the steps still missing.
   next: number;
   missing: number[] | undefined;
@@ -30,23 +31,23 @@ export type EngineOptions = Pick<Options, 'whitelist' | 'maxTracked' | 'retransm
 
 const RECENT_LIMIT = 8;
 
-// Per-source knock state machines. Deterministic: time only comes from the events and from
-// the `now` passed to cleanup(), so replay and live mode decide alike.
+// Per-source knock state machines: the engine decides knocks only (bans, grants and
+// sessions are src/access/). Deterministic: time only comes from the events and from the
+// `now` passed to cleanup(), so replay and live mode decide alike.
 export class Engine {
   private readonly sources = new Map<string, SourceState>();
-  // Addresses banned for failed logins: their knocks are refused until then.
-  private readonly banned = new Map<string, number>();
-  private readonly oneTimeUsed = new Map<string, number>();
-  private readonly index: Map<number, Door[]>;
+  private readonly doors: readonly KnockDoor[];
+  private readonly index: Map<number, KnockDoor[]>;
   private readonly trapKeys: Set<number>;
   private readonly anyStrict: boolean;
   private readonly options: EngineOptions;
 
-  constructor(doors: readonly Door[], options: EngineOptions) {
+  constructor(doors: DoorSet, options: EngineOptions) {
     this.options = options;
-    this.index = buildDoorIndex(doors.filter((door) => door.sequence.length > 0 || door.oneTimeSequences));
+    this.doors = doors.doors;
+    this.index = buildDoorIndex(this.doors);
     this.trapKeys = new Set(options.trapPorts.map(stepKey));
-    this.anyStrict = doors.some((door) => door.strict);
+    this.anyStrict = this.doors.some(({ door }) => door.strict);
   }
 
   // The (protocol, port) keys a knock must have to matter, like knockd's capture filter; a
@@ -60,47 +61,30 @@ export class Engine {
     return this.sources.size;
   }
 
-  // The sequence a door expects now: its own, or its first unused one-time sequence.
-  private sequenceOf(door: Door): readonly DoorStep[] | undefined {
-    if (door.oneTimeSequences === undefined) return door.sequence;
-    return door.oneTimeSequences[this.oneTimeUsed.get(door.name) ?? 0];
-  }
-
   // Per door, the sources with an attempt in progress.
   attemptsByDoor(): Map<string, string[]> {
     const byDoor = new Map<string, string[]>();
     for (const [src, state] of this.sources) {
       for (const attempt of state.attempts) {
-        const list = byDoor.get(attempt.door.name) ?? [];
+        const list = byDoor.get(attempt.door.door.name) ?? [];
         list.push(src);
-        byDoor.set(attempt.door.name, list);
+        byDoor.set(attempt.door.door.name, list);
       }
     }
     return byDoor;
   }
 
-  usedOneTime(): Record<string, number> {
-    return Object.fromEntries(this.oneTimeUsed);
-  }
-
-  restoreOneTime(used: Record<string, number>): void {
-    for (const [name, count] of Object.entries(used)) this.oneTimeUsed.set(name, count);
-  }
-
-  handleKnock(knock: Knock): Decision[] {
+  // Decides one knock. `bannedUntil` is set while the source is banned (src/access/ keeps
+  // the bans): its knocks on door ports are refused and change nothing.
+  handleKnock(knock: Knock, bannedUntil?: number): Decision[] {
     const key = knockKey(knock);
     const doorsHere = this.index.get(key);
+    if (bannedUntil !== undefined) {
+      return doorsHere === undefined ? [] : [{ type: 'refused', time: knock.time, src: knock.src, until: bannedUntil, reason: 'banned' }];
+    }
     let state = this.sources.get(knock.src);
     if (state === undefined && doorsHere === undefined && !this.trapKeys.has(key)) return [];
     const decisions: Decision[] = [];
-    const bannedUntil = this.banned.get(knock.src);
-    if (bannedUntil !== undefined) {
-      if (bannedUntil > knock.time) {
-        if (doorsHere !== undefined) decisions.push({ type: 'refused', time: knock.time, src: knock.src, until: bannedUntil, reason: 'banned' });
-        return decisions;
-      }
-      this.banned.delete(knock.src);
-    }
 
     if (state !== undefined) {
       this.expireAttempts(state, knock.src, knock.time, decisions);
@@ -119,7 +103,7 @@ export class Engine {
     if (this.trapKeys.has(key) && !this.isWhitelisted(knock.src)) {
       state ??= this.track(knock.src, knock.time, decisions);
       for (const attempt of state.attempts) {
-        decisions.push(this.broken(attempt, knock, 'trap', `trap port ${formatStep(knockStep(knock))}`));
+        decisions.push(this.broken(attempt, knock, { reason: 'trap', port: knockStep(knock) }));
       }
       state.attempts = [];
       state.trappedUntil = knock.time + this.options.trapFor;
@@ -147,16 +131,9 @@ export class Engine {
     return decisions;
   }
 
-  // Refuses an address's knocks until `until`, ending its attempts in progress; never a
-  // whitelisted address's.
-  ban(src: string, until: number): void {
-    if (this.isWhitelisted(src)) return;
-    this.banned.set(src, until);
+  // Drops an address's attempts in progress without a decision (it was just banned).
+  forget(src: string): void {
     this.sources.delete(src);
-  }
-
-  unban(src: string): void {
-    this.banned.delete(src);
   }
 
   // Ends attempts past their timeout and forgets sources with nothing left to remember.
@@ -175,18 +152,18 @@ export class Engine {
   // Takes over another engine's attempts in progress, trap periods and recent SYNs for the
   // doors that are the same here: a reload must not make someone knocking right then start
   // again. Attempts of doors that changed or went are dropped.
-  adoptAttempts(old: Engine, doors: readonly Door[]): void {
-    const byName = new Map(doors.map((door) => [door.name, door]));
-    const same = (door: Door): Door | undefined => {
+  adoptAttempts(old: Engine): void {
+    const byName = new Map(this.doors.map((entry) => [entry.door.name, entry]));
+    const same = (door: Door): KnockDoor | undefined => {
       const now = byName.get(door.name);
-      return now !== undefined && JSON.stringify(now) === JSON.stringify(door) ? now : undefined;
+      return now !== undefined && JSON.stringify(now.door) === JSON.stringify(door) ? now : undefined;
     };
     let skip = old.sources.size - this.options.maxTracked;
     for (const [src, state] of old.sources) {
       if (skip-- > 0) continue;
       const attempts: Attempt[] = [];
       for (const attempt of state.attempts) {
-        const door = same(attempt.door);
+        const door = same(attempt.door.door);
         if (door !== undefined) attempts.push({ ...attempt, door, missing: attempt.missing === undefined ? undefined : [...attempt.missing] });
       }
       this.sources.set(src, { attempts, recent: state.recent.map((syn) => ({ ...syn })), trappedUntil: state.trappedUntil });
@@ -206,8 +183,7 @@ export class Engine {
       if (oldest === undefined) break;
       const [oldSrc, oldState] = oldest;
       for (const attempt of oldState.attempts) {
-        decisions.push({ type: 'broken', time, src: oldSrc, door: attempt.door.name, reason: 'evicted',
-          detail: `more than ${this.options.maxTracked} sources tracked` });
+        decisions.push({ type: 'broken', time, src: oldSrc, door: attempt.door.door.name, reason: 'evicted', cap: this.options.maxTracked });
       }
       this.sources.delete(oldSrc);
     }
@@ -217,11 +193,11 @@ export class Engine {
   private expireAttempts(state: SourceState, src: string, now: number, decisions: Decision[]): void {
     if (state.attempts.length === 0) return;
     state.attempts = state.attempts.filter((attempt) => {
-      const deadline = attempt.start + attempt.door.seqTimeout;
+      const { seqTimeout, name } = attempt.door.door;
+      const deadline = attempt.start + seqTimeout;
       if (now <= deadline) return true;
       const got = attempt.missing === undefined ? attempt.next : attempt.sequence.length - attempt.missing.length;
-      decisions.push({ type: 'broken', time: deadline, src, door: attempt.door.name, reason: 'timeout',
-        detail: `${got} of ${attempt.sequence.length} steps within ${attempt.door.seqTimeout / 1000}s` });
+      decisions.push({ type: 'broken', time: deadline, src, door: name, reason: 'timeout', got, of: attempt.sequence.length, within: seqTimeout });
       return false;
     });
   }
@@ -245,12 +221,12 @@ export class Engine {
     if (state.recent.length > RECENT_LIMIT) state.recent.shift();
   }
 
-  private advanceAttempts(state: SourceState, knock: Knock, key: number, doorsHere: Door[] | undefined, decisions: Decision[]): void {
-    const onDoorPort = doorsHere?.some((door) => destinationFits(door, knock)) ?? false;
+  private advanceAttempts(state: SourceState, knock: Knock, key: number, doorsHere: KnockDoor[] | undefined, decisions: Decision[]): void {
+    const onDoorPort = doorsHere?.some(({ door }) => destinationFits(door, knock)) ?? false;
     if (!onDoorPort && !this.anyStrict) return;
     const kept: Attempt[] = [];
     for (const attempt of state.attempts) {
-      const door = attempt.door;
+      const door = attempt.door.door;
       const fits = destinationFits(door, knock) && attemptExpects(attempt, key);
       if (knock.proto === 'tcp' && !flagsFit(door.tcpflags, knock) && (fits || onDoorPort)) {
         decisions.push(this.flagsIgnored(door, knock));
@@ -258,9 +234,9 @@ export class Engine {
       } else if (fits) {
         if (this.advance(attempt, key, knock, decisions)) kept.push(attempt);
       } else if (onDoorPort) {
-        decisions.push(this.broken(attempt, knock, 'wrong-port', this.wrongPortDetail(attempt, knock)));
+        decisions.push(this.broken(attempt, knock, wrongPort(attempt, knock)));
       } else if (door.strict) {
-        decisions.push(this.broken(attempt, knock, 'strict', `other packet ${describeKnock(knock)} (strict door)`));
+        decisions.push(this.broken(attempt, knock, { reason: 'strict', got: knock.proto === 'icmp' ? 'icmp' : knockStep(knock) }));
       } else {
         kept.push(attempt);
       }
@@ -270,23 +246,24 @@ export class Engine {
 
   // The attempts a knock starts for a source with none in progress (completed one-step
   // doors are reported and not kept).
-  private startAttempts(knock: Knock, key: number, doorsHere: Door[], decisions: Decision[]): Attempt[] {
+  private startAttempts(knock: Knock, key: number, doorsHere: KnockDoor[], decisions: Decision[]): Attempt[] {
     const started: Attempt[] = [];
-    for (const door of doorsHere) {
-      const sequence = this.sequenceOf(door);
-      if (sequence === undefined || !destinationFits(door, knock)) continue;
-      const first = sequence[0];
-      const starts = door.order === 'any' ? sequence.some((step) => stepKey(step) === key) : first !== undefined && stepKey(first) === key;
-      if (!starts) continue;
+    for (const entry of doorsHere) {
+      const door = entry.door;
+      if (!destinationFits(door, knock)) continue;
+      const sequences = entry.kind.expected(knock.src, knock.time).filter((sequence) => startsWith(door, sequence, key));
+      if (sequences.length === 0) continue;
       if (!flagsFit(door.tcpflags, knock)) {
         decisions.push(this.flagsIgnored(door, knock));
         continue;
       }
-      const attempt: Attempt = {
-        door, sequence, next: 0, start: knock.time,
-        missing: door.order === 'any' ? sequence.map(stepKey) : undefined,
-      };
-      if (this.advance(attempt, key, knock, decisions)) started.push(attempt);
+      for (const sequence of sequences) {
+        const attempt: Attempt = {
+          door: entry, sequence, next: 0, start: knock.time,
+          missing: door.order === 'any' ? sequence.map(stepKey) : undefined,
+        };
+        if (this.advance(attempt, key, knock, decisions)) started.push(attempt);
+      }
     }
     return started;
   }
@@ -301,29 +278,36 @@ export class Engine {
       attempt.next += 1;
       done = attempt.next;
     }
-    const door = attempt.door;
+    const { door, kind } = attempt.door;
     decisions.push({ type: 'step', time: knock.time, src: knock.src, door: door.name, step: done, of: attempt.sequence.length, knock: knockStep(knock) });
     if (done < attempt.sequence.length) return true;
-    if (door.oneTimeSequences !== undefined) this.oneTimeUsed.set(door.name, (this.oneTimeUsed.get(door.name) ?? 0) + 1);
+    kind.completed(attempt.sequence, knock.src, knock.time);
     decisions.push({ type: 'completed', time: knock.time, src: knock.src, door: door.name });
     return false;
   }
 
-  private broken(attempt: Attempt, knock: Knock, reason: 'wrong-port' | 'strict' | 'trap', detail: string): Decision {
-    return { type: 'broken', time: knock.time, src: knock.src, door: attempt.door.name, reason, detail };
+  private broken(attempt: Attempt, knock: Knock, why: BreakReason): Decision {
+    return { type: 'broken', time: knock.time, src: knock.src, door: attempt.door.door.name, ...why };
   }
 
   private flagsIgnored(door: Door, knock: Knock): Decision {
     return { type: 'flags', time: knock.time, src: knock.src, door: door.name, knock: knockStep(knock),
       flags: formatFlags(knock.flags) || 'none', expected: door.tcpflags?.text ?? '' };
   }
+}
 
-  private wrongPortDetail(attempt: Attempt, knock: Knock): string {
-    const got = describeKnock(knock);
-    if (attempt.missing !== undefined) return `${got} is not one of the missing steps`;
-    const expected = attempt.sequence[attempt.next];
-    return `${got} at step ${attempt.next + 1} (expected ${expected ? formatStep(expected) : '?'})`;
-  }
+function wrongPort(attempt: Attempt, knock: Knock): BreakReason {
+  const got = knockStep(knock);
+  const missing = attempt.missing;
+  if (missing !== undefined) return { reason: 'wrong-port', got, missing: attempt.sequence.filter((step) => missing.includes(stepKey(step))) };
+  return { reason: 'wrong-port', got, step: attempt.next + 1, expected: attempt.sequence[attempt.next] };
+}
+
+// Whether a knock on `key` may start `sequence` (its first step, or any step for order = any).
+function startsWith(door: Door, sequence: Sequence, key: number): boolean {
+  if (door.order === 'any') return sequence.some((step) => stepKey(step) === key);
+  const first = sequence[0];
+  return first !== undefined && stepKey(first) === key;
 }
 
 function attemptExpects(attempt: Attempt, key: number): boolean {
@@ -336,6 +320,3 @@ function isPlainSyn(knock: Knock): boolean {
   return knock.proto === 'tcp' && (knock.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
 }
 
-function describeKnock(knock: Knock): string {
-  return knock.proto === 'icmp' ? 'icmp' : formatStep(knockStep(knock));
-}

@@ -1,4 +1,4 @@
-import type { Grant } from '../grants/grant-table.js';
+import type { Grant } from '../access/grant-table.js';
 
 // An address refused for failed logins until `until`.
 export interface Ban {

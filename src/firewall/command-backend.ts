@@ -1,5 +1,5 @@
 import type { Door } from '../config/types.js';
-import type { Grant } from '../grants/grant-table.js';
+import type { Grant } from '../access/grant-table.js';
 import { addressFamily, normalizeAddress } from '../net/address.js';
 import type { Ban, FirewallBackend } from './backend.js';
 import { runOrThrow, type CommandRunner } from './command-runner.js';

@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
-import { formatStep } from '../config/types.js';
-import type { Grant } from '../grants/grant-table.js';
+import { formatStep } from '../doors/format-step.js';
+import type { Grant } from '../access/grant-table.js';
 import type { Ban, FirewallBackend } from './backend.js';
 
 // Records what would have been done; with a file, as fail2ban's dummy action does

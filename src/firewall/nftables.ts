@@ -1,4 +1,4 @@
-import type { Grant } from '../grants/grant-table.js';
+import type { Grant } from '../access/grant-table.js';
 import { addressFamily } from '../net/address.js';
 import type { Ban, FirewallBackend } from './backend.js';
 import { runOrThrow, type CommandRunner } from './command-runner.js';

@@ -1,5 +1,6 @@
 import type { Config, DoorStep } from '../config/types.js';
 import { DEFAULT_LOG_PREFIX } from '../config/defaults.js';
+import { createDoorKind } from '../doors/create-door-kind.js';
 import type { Network } from '../net/address.js';
 
 export interface DoorGate {
@@ -37,7 +38,7 @@ export function buildFirewallPlan(config: Config, options: PlanOptions = {}): Fi
     knock.set(key, entry);
   };
   for (const door of config.doors) {
-    for (const sequence of door.oneTimeSequences ?? [door.sequence]) for (const step of sequence) addKnock(step, door.name);
+    for (const step of createDoorKind(door.knock).steps()) addKnock(step, door.name);
   }
   for (const step of config.options.trapPorts) addKnock(step, 'trap');
   const gates = logOnly ? [] : config.doors

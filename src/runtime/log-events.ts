@@ -1,4 +1,5 @@
-import { formatStep } from '../config/types.js';
+import { describeBreak } from '../cli/format-decision.js';
+import { formatStep } from '../doors/format-step.js';
 import type { Decision } from '../engine/decisions.js';
 import type { FollowNotice } from '../sources/follow-file.js';
 import { FUTURE_TOLERANCE, PAST_TOLERANCE } from './event-time.js';
@@ -39,7 +40,7 @@ export const logEvents = {
       case 'expire':
         return { level: 'notice', message: `Closed ${decision.door} for ${decision.src} (expired).` };
       case 'broken':
-        return { level: 'info', message: `Knock of ${decision.src} on ${decision.door} broken: ${decision.reason}, ${decision.detail}.` };
+        return { level: 'info', message: `Knock of ${decision.src} on ${decision.door} broken: ${decision.reason}, ${describeBreak(decision)}.` };
       case 'trapped':
         return { level: 'notice', message: `Refusing ${decision.src}: knocked trap port ${formatStep(decision.knock)}.` };
       case 'banned':

@@ -1,11 +1,12 @@
+import { Access } from '../access/access.js';
+import type { SavedBan } from '../access/ban-store.js';
+import type { Grant } from '../access/grant-table.js';
 import type { Config } from '../config/types.js';
+import { DoorSet } from '../doors/door-set.js';
 import type { Decision } from '../engine/decisions.js';
-import { AuthTracker } from '../engine/auth-tracker.js';
 import { Engine } from '../engine/engine.js';
 import type { KnockEvent } from '../filters/events.js';
 import type { LineParser } from '../filters/parse-line.js';
-import { GrantTable, type Grant } from '../grants/grant-table.js';
-import type { SavedBan } from '../engine/auth-tracker.js';
 import { restoreInto, type RestoreResult } from './restore-state.js';
 import type { SavedGrant } from './state-file.js';
 import type { Clock } from './clock.js';
@@ -65,17 +66,17 @@ export type DecisionSink = (decision: Decision) => void;
 
 const CLEANUP_EVERY = 1000;
 
-// lines → events → engine → grants, with time taken only from the events. Live mode and
-// replay share this; they differ in where lines come from and what the sink does.
+// lines → events → engine (knocks) → access (grants, sessions, bans), with time taken only
+// from the events. Live mode and replay share this; they differ in where lines come from
+// and what the sink does.
 export class Pipeline {
+  private readonly doors: DoorSet;
   private readonly engine: Engine;
-  private readonly grantTable: GrantTable;
-  private readonly auth: AuthTracker;
+  private readonly access: Access;
   readonly stats: PipelineStats;
   private nextCleanup = -Infinity;
   private lastTime = -Infinity;
   private readonly relevant: ReadonlySet<number> | undefined;
-  private readonly closesOnLogout: ReadonlySet<string>;
   // Knocks before this time are never acted on (set after a restart).
   ignoreBefore = -Infinity;
 
@@ -84,11 +85,10 @@ export class Pipeline {
     private readonly sink: DecisionSink,
     private readonly options: PipelineOptions = {},
   ) {
-    this.engine = new Engine(config.doors, config.options);
-    this.grantTable = new GrantTable(config.doors);
-    this.auth = new AuthTracker(config.options);
+    this.doors = new DoorSet(config.doors);
+    this.engine = new Engine(this.doors, config.options);
+    this.access = new Access(config.doors, config.options);
     this.relevant = this.engine.relevantKeys();
-    this.closesOnLogout = new Set(config.doors.filter((door) => door.closeOnLogout).map((door) => door.name));
     this.stats = {
       lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, oversize: 0, knocks: 0, otherPrefix: 0, sshEvents: 0, otherPort: 0, stale: 0, evicted: 0, opens: 0, closes: 0, bans: 0,
       doors: new Map(config.doors.map((door) => [door.name, { started: 0, completed: 0, broken: 0 }])),
@@ -104,45 +104,42 @@ export class Pipeline {
 
   // Live grants, oldest first.
   grants(): Grant[] {
-    return this.grantTable.list();
+    return this.access.grants();
   }
 
   grant(src: string, door: string): Grant | undefined {
-    return this.grantTable.find(src, door);
+    return this.access.grant(src, door);
   }
 
   bans(): SavedBan[] {
-    return this.auth.savedBans();
+    return this.access.bans();
   }
 
   bannedUntil(src: string, now: number): number | undefined {
-    return this.auth.bannedUntil(src, now);
+    return this.access.bannedUntil(src, now);
   }
 
   // Ends a ban before its time (an admin's `knockwatch unban`); false when there was none.
   unban(src: string, time: number): boolean {
-    if (!this.auth.lift(src)) return false;
-    this.emit({ type: 'unbanned', time, src });
-    return true;
+    const decisions = this.access.unban(src, time);
+    for (const decision of decisions) this.emit(decision);
+    return decisions.length > 0;
   }
 
   // One-time sequences used so far, per door (persisted: a used sequence never opens again).
   usedOneTime(): Record<string, number> {
-    return this.engine.usedOneTime();
+    return this.doors.usedOneTime();
   }
 
   restoreOneTime(used: Record<string, number>): void {
-    this.engine.restoreOneTime(used);
+    this.doors.restoreOneTime(used);
   }
 
   // Grants and bans known from before (a restart, or the config before a reload).
   restore(grants: readonly SavedGrant[], bans: readonly SavedBan[], now: number): RestoreResult {
     return restoreInto(this.config, grants, bans, now, {
-      grant: (grant) => this.grantTable.restore(grant),
-      ban: (ban) => {
-        this.auth.restoreBan(ban);
-        this.engine.ban(ban.src, ban.until);
-      },
+      grant: (grant) => this.access.restoreGrant(grant),
+      ban: (ban) => this.access.restoreBan(ban),
     });
   }
 
@@ -150,7 +147,7 @@ export class Pipeline {
   // one-time sequences, knocks in progress for doors that did not change, the restart cut-off.
   carryOver(old: Pipeline): void {
     this.restoreOneTime(old.usedOneTime());
-    this.engine.adoptAttempts(old.engine, this.config.doors);
+    this.engine.adoptAttempts(old.engine);
     this.ignoreBefore = old.ignoreBefore;
   }
 
@@ -218,8 +215,7 @@ export class Pipeline {
     this.advanceTo(event.time);
     if (event.type === 'ssh') {
       this.stats.sshEvents++;
-      for (const decision of this.auth.handle(event)) this.emit(decision);
-      this.closeDueLogouts(event.time);
+      for (const decision of this.access.handleSsh(event)) this.emit(decision);
       return;
     }
     const prefix = this.config.options.logPrefix;
@@ -228,20 +224,18 @@ export class Pipeline {
       return;
     }
     this.stats.knocks++;
-    for (const decision of this.engine.handleKnock(event)) this.emit(decision);
+    // A banned address's knocks are refused before they can start or advance anything.
+    for (const decision of this.engine.handleKnock(event, this.access.bannedUntil(event.src, event.time))) this.emit(decision);
   }
 
   // Moves the pipeline's clock: grants past their expiry end, stale attempts are dropped.
   advanceTo(time: number): void {
     if (time > this.lastTime) this.lastTime = time;
-    if (time >= this.grantTable.nextExpiry()) {
-      for (const decision of this.grantTable.expire(time)) this.emit(decision);
-    }
-    this.closeDueLogouts(time);
+    for (const decision of this.access.advanceTo(time)) this.emit(decision);
     if (time >= this.nextCleanup) {
       this.nextCleanup = time + CLEANUP_EVERY;
       for (const decision of this.engine.cleanup(time)) this.emit(decision);
-      for (const decision of this.auth.cleanup(time)) this.emit(decision);
+      for (const decision of this.access.cleanup(time)) this.emit(decision);
     }
   }
 
@@ -250,25 +244,20 @@ export class Pipeline {
     return host === undefined ? 'ok' : checkEventTime(time, host.now());
   }
 
-  private closeDueLogouts(time: number): void {
-    for (const src of this.auth.dueLogouts(time)) {
-      for (const grant of this.grantTable.forSource(src)) {
-        if (this.closesOnLogout.has(grant.door)) this.closeGrant(src, grant.door, time, 'logout');
-      }
-    }
-  }
-
   // Forgets a grant without a decision: the caller has already taken it out of the firewall
   // (stop, rollback).
   forgetGrant(src: string, door: string, time: number): void {
-    this.grantTable.close(src, door, time, 'forget');
+    this.access.forget(src, door, time);
   }
 
-  // Closes a grant from outside the knock path (logout, revocation).
+  // Closes a grant from outside the knock path (an admin's close, a change the firewall did
+  // not apply).
   closeGrant(src: string, door: string, time: number, by: string): void {
-    for (const decision of this.grantTable.close(src, door, time, by)) this.emit(decision);
+    for (const decision of this.access.close(src, door, time, by)) this.emit(decision);
   }
 
+  // Counts a decision and hands it on; a completed door goes to access, a ban ends the
+  // address's attempts in progress.
   private emit(decision: Decision): void {
     const counters = 'door' in decision ? this.stats.doors.get(decision.door) : undefined;
     switch (decision.type) {
@@ -282,7 +271,7 @@ export class Pipeline {
       case 'completed':
         if (counters) counters.completed++;
         this.sink(decision);
-        for (const result of this.grantTable.complete(decision.src, decision.door, decision.time)) this.emit(result);
+        for (const result of this.access.completed(decision.src, decision.door, decision.time)) this.emit(result);
         return;
       case 'open':
         this.stats.opens++;
@@ -293,14 +282,8 @@ export class Pipeline {
         this.stats.closes++;
         break;
       case 'banned':
-        // Failed logins after the knock: the address loses what it opened and is refused.
         this.stats.bans++;
-        this.sink(decision);
-        this.engine.ban(decision.src, decision.until);
-        for (const grant of this.grantTable.forSource(decision.src)) this.closeGrant(decision.src, grant.door, decision.time, 'revoked');
-        return;
-      case 'unbanned':
-        this.engine.unban(decision.src);
+        this.engine.forget(decision.src);
         break;
       default:
         break;
@@ -324,8 +307,27 @@ function mayMatter(line: string, relevant: ReadonlySet<number>): boolean {
   return relevant.has(port) || relevant.has(65536 + port);
 }
 
-// Invalid lines grouped by what was wrong, without the (attacker-chosen) value itself.
+// Distinct reasons kept: the value in a reason is chosen by whoever wrote the line, so past
+// this many, new ones are grouped without it.
+const MAX_REASONS = 20;
+const MAX_VALUE = 40;
+
+// Invalid lines grouped by what was wrong, with the (attacker-chosen) value made harmless:
+// printable ASCII only, anything else escaped, at most MAX_VALUE characters.
 function countReason(reasons: Map<string, number>, reason: string): void {
-  const key = reason.replace(/".*"/, '"…"');
+  let key = reason.replace(/"(.*)"/s, (_quoted, value: string) => `"${sanitizeValue(value)}"`);
+  if (!reasons.has(key) && reasons.size >= MAX_REASONS) key = reason.replace(/".*"/s, '"…"');
   reasons.set(key, (reasons.get(key) ?? 0) + 1);
+}
+
+function sanitizeValue(value: string): string {
+  let out = '';
+  for (const char of value) {
+    const code = char.codePointAt(0) ?? 0;
+    const safe = code >= 0x20 && code < 0x7f && char !== '\\' && char !== '"' ? char
+      : code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+    if (out.length + safe.length > MAX_VALUE) return `${out}...`;
+    out += safe;
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import type { Config } from '../config/types.js';
 import type { Filter } from '../filters/load-filter.js';
 import { createLineParser, type LineParser } from '../filters/parse-line.js';
 import { createSyslogTimeParser } from '../filters/syslog-time.js';
-import type { Grant } from '../grants/grant-table.js';
+import type { Grant } from '../access/grant-table.js';
 import { openLog, readLineBatches, type LineBatch } from '../sources/read-lines.js';
 import { mergeByTime } from './merge-logs.js';
 import type { Clock } from './clock.js';

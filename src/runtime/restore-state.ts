@@ -1,8 +1,8 @@
 import type { Config, Door } from '../config/types.js';
-import type { SavedBan } from '../engine/auth-tracker.js';
+import type { SavedBan } from '../access/ban-store.js';
 import { networkContains } from '../net/address.js';
 import { FUTURE_TOLERANCE } from './event-time.js';
-import type { Grant } from '../grants/grant-table.js';
+import type { Grant } from '../access/grant-table.js';
 import type { SavedGrant } from './state-file.js';
 
 export interface RestoreResult {

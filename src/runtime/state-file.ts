@@ -1,8 +1,8 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Grant } from '../grants/grant-table.js';
+import type { Grant } from '../access/grant-table.js';
 import type { LogPosition } from '../sources/follow-file.js';
-import type { SavedBan } from '../engine/auth-tracker.js';
+import type { SavedBan } from '../access/ban-store.js';
 import { validateState, type ValidatedState } from './validate-state.js';
 
 export interface SavedGrant {

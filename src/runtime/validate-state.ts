@@ -1,4 +1,4 @@
-import type { SavedBan } from '../engine/auth-tracker.js';
+import type { SavedBan } from '../access/ban-store.js';
 import { normalizeAddress } from '../net/address.js';
 import type { LogPosition } from '../sources/follow-file.js';
 import type { DaemonState, SavedGrant } from './state-file.js';

@@ -43,14 +43,14 @@ describe('config: knockd.conf compatibility', () => {
     const config = parseConfig(KNOCKD_CONF.replace('one_time_sequences = /dev/null', 'sequence = 2222:udp,3333:tcp,4444:udp'), 'knockd.conf');
     expect(config.doors.map((door) => door.name)).toEqual(['openSSH', 'closeSSH', 'opencloseSMTP']);
     const open = config.doors[0];
-    expect(open?.sequence).toEqual([{ port: 7000, proto: 'tcp' }, { port: 8000, proto: 'tcp' }, { port: 9000, proto: 'tcp' }]);
+    expect(open?.knock).toEqual({ kind: 'static', sequence: [{ port: 7000, proto: 'tcp' }, { port: 8000, proto: 'tcp' }, { port: 9000, proto: 'tcp' }] });
     expect(open?.seqTimeout).toBe(5000);
     expect(open?.tcpflags?.text).toBe('syn');
     expect(open?.startCommand).toContain('%IP%');
     // a one-shot command (no stop_command, no cmd_timeout): until closed, as under knockd
     expect(open?.openFor).toBe(0);
     const smtp = config.doors[2];
-    expect(smtp?.sequence.map((step) => `${step.port}/${step.proto}`)).toEqual(['2222/udp', '3333/tcp', '4444/udp']);
+    expect(smtp?.knock.kind === 'static' && smtp.knock.sequence.map((step) => `${step.port}/${step.proto}`)).toEqual(['2222/udp', '3333/tcp', '4444/udp']);
     expect(smtp?.tcpflags).toMatchObject({ text: 'fin,!ack' });
     expect(smtp?.openFor).toBe(5000);
     expect(smtp?.stopCommand).toContain('-D INPUT');

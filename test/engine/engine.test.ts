@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe as group, expect, it } from 'vitest';
-import { Engine } from '../../src/engine/engine.js';
 import { TcpFlag } from '../../src/filters/events.js';
-import { config, knock, run, type KnockSpec } from '../helpers/engine.js';
+import { engineOf, knock, run, type KnockSpec } from '../helpers/engine.js';
 
 const A = '203.0.113.7';
 const B = '198.51.100.23';
@@ -141,9 +140,40 @@ group('engine: beyond knockd', () => {
     expect(run(ini, knocks)).toEqual(expected);
   });
 
+  it('moves a source that starts knocking again to the young end, so another, older one is evicted', () => {
+    const engine = engineOf(`[options]\nmax_tracked = 2\n${ONE_DOOR}`);
+    const evicted = (spec: KnockSpec) => engine.handleKnock(knock(spec)).filter((d) => d.type === 'broken' && d.reason === 'evicted').map((d) => d.src);
+    expect(evicted({ src: A, port: '7000', at: 0 })).toEqual([]);
+    expect(evicted({ src: B, port: '7000', at: 0.1 })).toEqual([]);
+    // A breaks its attempt (still tracked, with none in progress), then starts again: now the youngest.
+    expect(evicted({ src: A, port: '9000/udp', at: 0.2 })).toEqual([]);
+    expect(evicted({ src: A, port: '7000', at: 0.3 })).toEqual([]);
+    expect(evicted({ src: '198.51.100.99', port: '7000', at: 0.4 })).toEqual([B]);
+    expect(engine.attemptsByDoor()).toEqual(new Map([['open', [A, '198.51.100.99']]]));
+  });
+
+  it('refuses the knocks of a banned source and starts nothing for it', () => {
+    const engine = engineOf(ONE_DOOR);
+    const until = 60_000;
+    expect(engine.handleKnock(knock({ port: '7000', at: 0 }), until)).toEqual([{ type: 'refused', time: 0, src: A, until, reason: 'banned' }]);
+    expect(engine.handleKnock(knock({ port: '8000', at: 1 }), until)).toEqual([{ type: 'refused', time: 1000, src: A, until, reason: 'banned' }]);
+    // a port no door uses is not even refused
+    expect(engine.handleKnock(knock({ port: '1234', at: 1.5 }), until)).toEqual([]);
+    expect(engine.trackedSources).toBe(0);
+    // once the ban is over, nothing was started: 9000/udp alone completes nothing
+    expect(engine.handleKnock(knock({ port: '9000/udp', at: 2 })).map((d) => d.type)).toEqual([]);
+  });
+
+  it('drops a source\'s attempts in progress when told to forget it (a ban)', () => {
+    const engine = engineOf(ONE_DOOR);
+    engine.handleKnock(knock({ port: '7000', at: 0 }));
+    engine.forget(A);
+    expect(engine.trackedSources).toBe(0);
+    expect(engine.handleKnock(knock({ port: '8000', at: 1 })).map((d) => d.type)).toEqual([]);
+  });
+
   it('never holds more sources than max_tracked under a spoofed flood', () => {
-    const { doors, options } = config(`[options]\nmax_tracked = 100\n${ONE_DOOR}`);
-    const engine = new Engine(doors, options);
+    const engine = engineOf(`[options]\nmax_tracked = 100\n${ONE_DOOR}`);
     for (let i = 0; i < 5000; i++) {
       engine.handleKnock(knock({ src: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: '7000', at: i / 1000 }));
     }
@@ -151,8 +181,7 @@ group('engine: beyond knockd', () => {
   });
 
   it('forgets sources after their attempts time out', () => {
-    const { doors, options } = config(ONE_DOOR);
-    const engine = new Engine(doors, options);
+    const engine = engineOf(ONE_DOOR);
     engine.handleKnock(knock({ port: '7000', at: 0 }));
     expect(engine.trackedSources).toBe(1);
     const decisions = engine.cleanup(60_000);
@@ -163,8 +192,7 @@ group('engine: beyond knockd', () => {
   it('one-time sequences are used once each, in order', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kw-onetime-'));
     writeFileSync(join(dir, 'seqs'), '# one per line\n7000,8000\n7100,8100\n');
-    const { doors, options } = config(`[once]\none_time_sequences = ${join(dir, 'seqs')}\nseq_timeout = 5\n`);
-    const engine = new Engine(doors, options);
+    const engine = engineOf(`[once]\none_time_sequences = ${join(dir, 'seqs')}\nseq_timeout = 5\n`);
     const types = (spec: { port: string; at: number }) => engine.handleKnock(knock(spec)).map((decision) => decision.type);
     types({ port: '7000', at: 0 });
     expect(types({ port: '8000', at: 1 })).toContain('completed');
@@ -173,5 +201,28 @@ group('engine: beyond knockd', () => {
     types({ port: '7100', at: 20 });
     expect(types({ port: '8100', at: 21 })).toContain('completed');
     rmSync(dir, { recursive: true });
+  });
+});
+
+group('engine: why an attempt broke, as data', () => {
+  const TCP = (port: number) => ({ port, proto: 'tcp' });
+  const UDP = (port: number) => ({ port, proto: 'udp' });
+  it.each<[string, string, KnockSpec[], object]>([
+    ['wrong-port, order = sequence: the step that was due', ONE_DOOR,
+      [{ port: '7000', at: 0 }, { port: '9000/udp', at: 1 }], { reason: 'wrong-port', got: UDP(9000), step: 2, expected: TCP(8000) }],
+    ['wrong-port, order = any: the steps still missing', `${ONE_DOOR}order = any\n`,
+      [{ port: '8000', at: 0 }, { port: '8000', at: 1 }], { reason: 'wrong-port', got: TCP(8000), missing: [TCP(7000), UDP(9000)] }],
+    ['timeout: how many steps of how many within seq_timeout', ONE_DOOR,
+      [{ port: '7000', at: 0 }, { port: '8000', at: 1 }, { port: '7000', at: 6 }], { reason: 'timeout', got: 2, of: 3, within: 5000 }],
+    ['strict: the other packet', `${ONE_DOOR}strict = yes\n`,
+      [{ port: '7000', at: 0 }, { port: 'icmp', at: 1 }], { reason: 'strict', got: 'icmp' }],
+    ['trap: the trap port', `[options]\ntrap_ports = 7500\n${ONE_DOOR}`,
+      [{ port: '7000', at: 0 }, { port: '7500', at: 1 }], { reason: 'trap', port: TCP(7500) }],
+    ['evicted: the cap', `[options]\nmax_tracked = 1\n${ONE_DOOR}`,
+      [{ port: '7000', at: 0 }, { src: B, port: '7000', at: 1 }], { reason: 'evicted', cap: 1 }],
+  ])('%s', (_name, ini, knocks, why) => {
+    const engine = engineOf(ini);
+    const broken = knocks.flatMap((spec) => engine.handleKnock(knock(spec))).filter((d) => d.type === 'broken');
+    expect(broken).toEqual([expect.objectContaining({ type: 'broken', src: A, door: 'open', ...why })]);
   });
 });

@@ -6,7 +6,7 @@ import { buildRestoreScript, IptablesBackend } from '../../src/firewall/iptables
 import { buildNftRuleset, NftablesBackend } from '../../src/firewall/nftables.js';
 import { buildFirewallPlan } from '../../src/firewall/plan.js';
 import { createBackend } from '../../src/firewall/select-backend.js';
-import type { Grant } from '../../src/grants/grant-table.js';
+import type { Grant } from '../../src/access/grant-table.js';
 import { config } from '../helpers/engine.js';
 import { recorder } from '../helpers/recorder.js';
 
@@ -23,7 +23,7 @@ stop_command = /sbin/iptables -D INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
 cmd_timeout = 30
 `);
 const [openSsh] = CONFIG.doors as [Door];
-const oneTime: Door = { ...openSsh, name: 'once', sequence: [], oneTimeSequences: [[{ port: 6100, proto: 'tcp' }], [{ port: 6200, proto: 'udp' }]] };
+const oneTime: Door = { ...openSsh, name: 'once', knock: { kind: 'one-time', sequences: [[{ port: 6100, proto: 'tcp' }], [{ port: 6200, proto: 'udp' }]] } };
 const DOORS: Door[] = [
   { ...openSsh, startCommand6: '/sbin/ip6tables -I INPUT -s %IP% -p tcp --dport 22 -j ACCEPT', stopCommand6: '/sbin/ip6tables -D INPUT -s %IP% -p tcp --dport 22 -j ACCEPT' },
   oneTime,

@@ -1,11 +1,17 @@
 import { parseConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/types.js';
 import type { Decision } from '../../src/engine/decisions.js';
+import { DoorSet } from '../../src/doors/door-set.js';
 import { Engine } from '../../src/engine/engine.js';
 import { TcpFlag, type Knock } from '../../src/filters/events.js';
 
 export function config(ini: string): Config {
   return parseConfig(ini, 'test.ini');
+}
+
+export function engineOf(ini: string): Engine {
+  const { doors, options } = config(ini);
+  return new Engine(new DoorSet(doors), options);
 }
 
 export interface KnockSpec {
@@ -41,8 +47,7 @@ export function knock(spec: KnockSpec): Knock {
 // Runs knocks through a fresh engine; returns the decisions as short strings
 // ("completed open 203.0.113.7", "broken open 203.0.113.7 wrong-port"), steps left out.
 export function run(ini: string, knocks: readonly KnockSpec[], keep: readonly Decision['type'][] = ['completed', 'broken', 'refused', 'trapped']): string[] {
-  const { doors, options } = config(ini);
-  const engine = new Engine(doors, options);
+  const engine = engineOf(ini);
   const out: string[] = [];
   for (const spec of knocks) {
     for (const decision of engine.handleKnock(knock(spec))) {

@@ -1,4 +1,4 @@
-import type { Grant } from '../../src/grants/grant-table.js';
+import type { Grant } from '../../src/access/grant-table.js';
 import { config } from './engine.js';
 
 // A config with two opening doors, a closing door, a trap port and a whitelist of both families.

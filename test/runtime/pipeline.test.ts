@@ -51,6 +51,64 @@ describe('pipeline', () => {
     expect(decisions.map((d) => d.type)).toContain('banned');
   });
 
+  it('refuses the knocks of an address banned for failed logins, until the ban is over', () => {
+    const sshd = createLineParser(loadFilterFile(builtinFilterPath('sshd')), createSyslogTimeParser({ timeZone: 'UTC', reference: 0 }));
+    const kern = createLineParser(filter, createSyslogTimeParser({ timeZone: 'UTC', reference: 0 }));
+    const decisions: Decision[] = [];
+    const pipeline = new Pipeline(config(`${DOOR.replace('[options]\n', '[options]\nmaxretry = 2\nbantime = 20\n')}`), (d) => decisions.push(d));
+    const failure = (second: number) => `2026-11-22T09:00:0${second}.000000+00:00 gate sshd[${100 + second}]: Invalid user x from ${A} port 4000${second}`;
+    pipeline.handleLines([failure(1), failure(2)], sshd);
+    pipeline.handleLines([logLine(3, A, 7000), logLine(4, A, 8000)], kern);
+    pipeline.handleLines([logLine(23, A, 7000), logLine(24, A, 8000)], kern);
+    expect(decisions.filter((d) => d.type !== 'step').map((d) => (d.type === 'refused' ? `refused ${d.reason}` : d.type)))
+      .toEqual(['failure', 'failure', 'banned', 'refused banned', 'refused banned', 'unbanned', 'completed', 'open']);
+    expect(pipeline.bans()).toEqual([]);
+  });
+
+  it('ends the attempts in progress of an address it bans', () => {
+    const sshd = createLineParser(loadFilterFile(builtinFilterPath('sshd')), createSyslogTimeParser({ timeZone: 'UTC', reference: 0 }));
+    const kern = createLineParser(filter, createSyslogTimeParser({ timeZone: 'UTC', reference: 0 }));
+    const decisions: Decision[] = [];
+    const pipeline = new Pipeline(config(`${DOOR.replace('[options]\n', '[options]\nmaxretry = 2\nbantime = 2\n')}`), (d) => decisions.push(d));
+    const failure = (second: number) => `2026-11-22T09:00:0${second}.000000+00:00 gate sshd[${100 + second}]: Invalid user x from ${A} port 4000${second}`;
+    pipeline.handleLines([logLine(1, A, 7000)], kern);
+    pipeline.handleLines([failure(2), failure(3)], sshd);
+    // the ban is over at 5 s; the attempt begun at 1 s would still be within seq_timeout
+    pipeline.handleLines([logLine(6, A, 8000)], kern);
+    expect(decisions.map((d) => d.type)).toEqual(['step', 'failure', 'failure', 'banned', 'unbanned']);
+  });
+
+  it('counts evictions in its stats and snapshot', () => {
+    const { pipeline } = replay(`${DOOR.replace('[options]\n', '[options]\nmax_tracked = 1\n')}`, [logLine(1, A, 7000), logLine(2, '198.51.100.1', 7000)]);
+    expect(pipeline.stats.evicted).toBe(1);
+    expect(pipeline.snapshot()).toMatchObject({ tracked: 1, attempts: [{ door: 'open', sources: ['198.51.100.1'] }], stats: { evicted: 1, knocks: 2 } });
+  });
+
+  // The value in a reason is whatever the line's writer put there.
+  const invalidAs = (values: string[]): Map<string, number> => {
+    const pipeline = new Pipeline(config(DOOR), () => {});
+    let next = 0;
+    const parse = createLineParser(filter, createSyslogTimeParser({ timeZone: 'UTC', reference: 0 }),
+      () => ({ ok: false, reason: `invalid source address "${values[next++]}"` }));
+    pipeline.handleLines(values.map(() => logLine(1, A, 7000)), parse);
+    return pipeline.stats.invalidReasons;
+  };
+
+  it('shows what was invalid in a line, made harmless and short', () => {
+    const hostile = `\u001b]0;owned\u0007"\\é${'9'.repeat(100)}`;
+    expect([...invalidAs(['999.1.1.1', '999.1.1.1', hostile])]).toEqual([
+      ['invalid source address "999.1.1.1"', 2],
+      ['invalid source address "\\x1b]0;owned\\x07\\x22\\x5c\\xe9999999999999..."', 1],
+    ]);
+  });
+
+  it('keeps at most 20 distinct invalid values, and counts the rest together', () => {
+    const reasons = invalidAs(Array.from({ length: 25 }, (_, i) => `999.0.0.${i}`));
+    expect(reasons.size).toBe(21);
+    expect(reasons.get('invalid source address "999.0.0.19"')).toBe(1);
+    expect(reasons.get('invalid source address "…"')).toBe(5);
+  });
+
   it('counts only knocks with the configured log prefix', () => {
     const other = logLine(2, A, 8000).replace('KNOCK IN=', '[UFW BLOCK] IN=');
     const { decisions, pipeline } = replay(DOOR.replace('[options]\n', '[options]\nlog_prefix = KNOCK\n'), [logLine(1, A, 7000), other]);

@@ -8,7 +8,7 @@ import { CommandBackend } from '../../src/firewall/command-backend.js';
 import { DryRunBackend } from '../../src/firewall/dry-run.js';
 import type { CommandRunner } from '../../src/firewall/command-runner.js';
 import { loadFilterFile } from '../../src/filters/load-filter.js';
-import type { Grant } from '../../src/grants/grant-table.js';
+import type { Grant } from '../../src/access/grant-table.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { builtinFilterPath } from '../../src/runtime/package-paths.js';
 import { knockThroughReloads, T0 } from '../helpers/reload-race.js';

@@ -1,41 +1,40 @@
 import { describe, expect, it } from 'vitest';
-import { GrantTable } from '../../src/grants/grant-table.js';
+import { GrantTable } from '../../src/access/grant-table.js';
+import type { Door } from '../../src/config/types.js';
 import { config } from '../helpers/engine.js';
 
-const DOORS = config(`
+const [OPEN, FOREVER] = config(`
 [open]
 sequence = 1,2
 open_for = 30
 [forever]
 sequence = 3,4
 open_for = 0
-[close]
-sequence = 2,1
-closes = open
-`).doors;
+`).doors as [Door, Door];
 
 describe('grants', () => {
   it('opens once and extends on a repeated knock, never duplicating', () => {
-    const table = new GrantTable(DOORS);
-    expect(table.complete('203.0.113.7', 'open', 1000).map((d) => d.type)).toEqual(['open']);
-    expect(table.complete('203.0.113.7', 'open', 20_000)).toEqual([{ type: 'extend', time: 20_000, src: '203.0.113.7', door: 'open', expires: 50_000 }]);
+    const table = new GrantTable();
+    expect(table.open('203.0.113.7', OPEN, 1000).map((d) => d.type)).toEqual(['open']);
+    expect(table.open('203.0.113.7', OPEN, 20_000)).toEqual([{ type: 'extend', time: 20_000, src: '203.0.113.7', door: 'open', expires: 50_000 }]);
     expect(table.size).toBe(1);
     expect(table.expire(49_999)).toEqual([]);
     expect(table.expire(50_000).map((d) => d.type)).toEqual(['expire']);
     expect(table.size).toBe(0);
   });
 
-  it('closes through the close door, and only that address', () => {
-    const table = new GrantTable(DOORS);
-    table.complete('203.0.113.7', 'open', 0);
-    table.complete('203.0.113.8', 'open', 0);
-    expect(table.complete('203.0.113.7', 'close', 5000)).toEqual([{ type: 'close', time: 5000, src: '203.0.113.7', door: 'open', by: 'close' }]);
+  it('closes one address\'s grant only', () => {
+    const table = new GrantTable();
+    table.open('203.0.113.7', OPEN, 0);
+    table.open('203.0.113.8', OPEN, 0);
+    expect(table.close('203.0.113.7', 'open', 5000, 'close')).toEqual([{ type: 'close', time: 5000, src: '203.0.113.7', door: 'open', by: 'close' }]);
+    expect(table.close('203.0.113.7', 'open', 5000, 'close')).toEqual([]);
     expect(table.list().map((grant) => grant.src)).toEqual(['203.0.113.8']);
   });
 
   it('keeps a grant with open_for = 0 until it is closed', () => {
-    const table = new GrantTable(DOORS);
-    table.complete('203.0.113.7', 'forever', 0);
+    const table = new GrantTable();
+    table.open('203.0.113.7', FOREVER, 0);
     expect(table.expire(365 * 86_400_000)).toEqual([]);
     expect(table.close('203.0.113.7', 'forever', 1, 'logout').map((d) => d.type)).toEqual(['close']);
   });
@@ -43,12 +42,12 @@ describe('grants', () => {
 
 describe('the earliest expiry', () => {
   it('follows opening, extending, closing and expiring', () => {
-    const table = new GrantTable(DOORS);
+    const table = new GrantTable();
     expect(table.nextExpiry()).toBe(Infinity);
-    table.complete('203.0.113.7', 'open', 0);
-    table.complete('203.0.113.8', 'open', 5000);
+    table.open('203.0.113.7', OPEN, 0);
+    table.open('203.0.113.8', OPEN, 5000);
     expect(table.nextExpiry()).toBe(30_000);
-    table.complete('203.0.113.7', 'open', 10_000);
+    table.open('203.0.113.7', OPEN, 10_000);
     expect(table.nextExpiry()).toBe(35_000);
     table.close('203.0.113.8', 'open', 11_000, 'logout');
     expect(table.nextExpiry()).toBe(40_000);

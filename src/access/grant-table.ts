@@ -13,13 +13,8 @@ export interface Grant {
 // Live grants, one per (address, door): a repeated knock extends, never duplicates.
 export class GrantTable {
   private readonly grants = new Map<string, Grant>();
-  private readonly doors: Map<string, Door>;
   // The earliest expiry, computed again only after a change: callers ask on every event.
   private earliest: number | undefined;
-
-  constructor(doors: readonly Door[]) {
-    this.doors = new Map(doors.map((door) => [door.name, door]));
-  }
 
   get size(): number {
     return this.grants.size;
@@ -45,11 +40,8 @@ export class GrantTable {
     return this.grants.get(grantKey(src, door));
   }
 
-  // What a completed door means: open or extend its grant, or close the door it closes.
-  complete(src: string, doorName: string, time: number): Decision[] {
-    const door = this.doors.get(doorName);
-    if (door === undefined) return [];
-    if (door.closes !== undefined) return this.close(src, door.closes, time, door.name);
+  // Opens a door's grant for an address, or extends the one it has.
+  open(src: string, door: Door, time: number): Decision[] {
     const expires = door.openFor === 0 ? Infinity : time + door.openFor;
     const existing = this.grants.get(grantKey(src, door.name));
     this.earliest = undefined;

@@ -1,0 +1,116 @@
+import type { Door, Options } from '../config/types.js';
+import type { Decision } from '../engine/decisions.js';
+import type { SshAuth } from '../filters/events.js';
+import { BanStore, type SavedBan } from './ban-store.js';
+import { FailureCounter } from './failure-counter.js';
+import { GrantTable, type Grant } from './grant-table.js';
+import { SshSessions } from './ssh-sessions.js';
+
+export type AccessOptions = Pick<Options, 'whitelist' | 'maxRetry' | 'findTime' | 'banTime' | 'banTimeMax' | 'logoutGrace'>;
+
+// Who may come in: grants, sshd sessions, bans, and the policy between them: a completed
+// door opens (or extends) its grant, or closes the grant of the door it closes; a ban
+// revokes the address's grants; an address's last logout closes, after logout_grace, only
+// its close_on_logout grants. Every method returns the decisions it made, in order.
+export class Access {
+  private readonly grantTable = new GrantTable();
+  private readonly banStore: BanStore;
+  private readonly failures: FailureCounter;
+  private readonly sessions: SshSessions;
+  private readonly doors: ReadonlyMap<string, Door>;
+
+  constructor(doors: readonly Door[], options: AccessOptions) {
+    this.doors = new Map(doors.map((door) => [door.name, door]));
+    this.banStore = new BanStore(options.whitelist);
+    this.failures = new FailureCounter(this.banStore, options);
+    this.sessions = new SshSessions(options.logoutGrace);
+  }
+
+  // Live grants, oldest first.
+  grants(): Grant[] {
+    return this.grantTable.list();
+  }
+
+  grant(src: string, door: string): Grant | undefined {
+    return this.grantTable.find(src, door);
+  }
+
+  // `src` completed `doorName` at `time`.
+  completed(src: string, doorName: string, time: number): Decision[] {
+    const door = this.doors.get(doorName);
+    if (door === undefined) return [];
+    if (door.closes !== undefined) return this.grantTable.close(src, door.closes, time, door.name);
+    return this.grantTable.open(src, door, time);
+  }
+
+  // Ends a grant early; `by` says who (a door, 'logout', 'revoked', an admin).
+  close(src: string, door: string, time: number, by: string): Decision[] {
+    return this.grantTable.close(src, door, time, by);
+  }
+
+  // Drops a grant without a decision: it is already out of the firewall (stop, rollback).
+  forget(src: string, door: string, time: number): void {
+    this.grantTable.close(src, door, time, 'forget');
+  }
+
+  handleSsh(event: SshAuth): Decision[] {
+    const outcome = this.sessions.handle(event);
+    const decisions: Decision[] = [];
+    if (outcome !== undefined) {
+      decisions.push(...outcome.decisions);
+      if (outcome.failed) {
+        for (const decision of this.failures.count(outcome.src, event.time)) {
+          decisions.push(decision);
+          // Failed logins after the knock: the address loses what it opened.
+          if (decision.type === 'banned') for (const grant of this.grantTable.forSource(decision.src)) decisions.push(...this.close(decision.src, grant.door, decision.time, 'revoked'));
+        }
+      }
+    }
+    decisions.push(...this.closeDueLogouts(event.time));
+    return decisions;
+  }
+
+  // Moves time on: grants past their expiry end, logouts past logout_grace close grants.
+  advanceTo(time: number): Decision[] {
+    const decisions = time >= this.grantTable.nextExpiry() ? this.grantTable.expire(time) : [];
+    decisions.push(...this.closeDueLogouts(time));
+    return decisions;
+  }
+
+  // Ends bans that ran out and forgets failures older than findtime.
+  cleanup(now: number): Decision[] {
+    this.failures.cleanup(now);
+    return this.banStore.expire(now);
+  }
+
+  bannedUntil(src: string, now: number): number | undefined {
+    return this.banStore.bannedUntil(src, now);
+  }
+
+  bans(): SavedBan[] {
+    return this.banStore.saved();
+  }
+
+  // Ends a ban before its time (an admin's unban); no decision when there was none.
+  unban(src: string, time: number): Decision[] {
+    return this.banStore.lift(src) ? [{ type: 'unbanned', time, src }] : [];
+  }
+
+  restoreGrant(grant: Grant): void {
+    this.grantTable.restore(grant);
+  }
+
+  restoreBan(ban: SavedBan): void {
+    this.banStore.restore(ban);
+  }
+
+  private closeDueLogouts(time: number): Decision[] {
+    const decisions: Decision[] = [];
+    for (const src of this.sessions.dueLogouts(time)) {
+      for (const grant of this.grantTable.forSource(src)) {
+        if (this.doors.get(grant.door)?.closeOnLogout === true) decisions.push(...this.close(src, grant.door, time, 'logout'));
+      }
+    }
+    return decisions;
+  }
+}

@@ -1,0 +1,65 @@
+import type { Decision } from '../engine/decisions.js';
+import { networkContains, type Network } from '../net/address.js';
+
+export interface SavedBan {
+  src: string;
+  until: number;
+  offenses: number;
+}
+
+// The one place bans live: the failure counter writes them, the pipeline asks them before a
+// knock reaches the engine, the firewall and the state file read them. A whitelisted
+// address is never banned, whatever a failure count, a state file or an older config says.
+export class BanStore {
+  private readonly bans = new Map<string, number>();
+  // Bans so far per address (kept after a ban ends: a repeat offender's ban doubles).
+  private readonly offenseCounts = new Map<string, number>();
+
+  constructor(private readonly whitelist: readonly Network[]) {}
+
+  exempt(src: string): boolean {
+    return this.whitelist.some((network) => networkContains(network, src));
+  }
+
+  bannedUntil(src: string, now: number): number | undefined {
+    const until = this.bans.get(src);
+    return until !== undefined && until > now ? until : undefined;
+  }
+
+  offenses(src: string): number {
+    return this.offenseCounts.get(src) ?? 0;
+  }
+
+  // Bans `src` until `until` as its `offenses`th ban; false for a whitelisted address.
+  ban(src: string, until: number, offenses: number): boolean {
+    if (this.exempt(src)) return false;
+    this.bans.set(src, until);
+    this.offenseCounts.set(src, offenses);
+    return true;
+  }
+
+  // Ends a ban now; false when the address was not banned.
+  lift(src: string): boolean {
+    return this.bans.delete(src);
+  }
+
+  // Ends the bans that ran out by `now`, each at its own time.
+  expire(now: number): Decision[] {
+    const decisions: Decision[] = [];
+    for (const [src, until] of this.bans) {
+      if (until <= now) {
+        this.bans.delete(src);
+        decisions.push({ type: 'unbanned', time: until, src });
+      }
+    }
+    return decisions;
+  }
+
+  saved(): SavedBan[] {
+    return [...this.bans].map(([src, until]) => ({ src, until, offenses: this.offenseCounts.get(src) ?? 1 }));
+  }
+
+  restore(ban: SavedBan): void {
+    this.ban(ban.src, ban.until, ban.offenses);
+  }
+}

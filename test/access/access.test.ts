@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { Access } from '../../src/access/access.js';
+import type { Decision } from '../../src/engine/decisions.js';
+import type { SshAuth, SshAuthKind } from '../../src/filters/events.js';
+import { config } from '../helpers/engine.js';
+
+const A = '203.0.113.7';
+const B = '203.0.113.8';
+const WHITELISTED = '192.0.2.10';
+
+const INI = `[options]
+whitelist = 192.0.2.0/24
+maxretry = 3
+findtime = 60
+bantime = 100
+bantime_max = 350
+[open]
+sequence = 1,2
+open_for = 30
+[kept]
+sequence = 3,4
+open_for = 0
+[closing]
+sequence = 5,6
+open_for = 0
+close_on_logout = yes
+[close]
+sequence = 2,1
+closes = open
+`;
+
+function accessOf(ini = INI): Access {
+  const { doors, options } = config(ini);
+  return new Access(doors, options);
+}
+
+function ssh(at: number, kind: SshAuthKind, pid: number, src = A, invalidUser = false): SshAuth {
+  return { type: 'ssh', time: at * 1000, kind, pid, src, user: 'u', method: undefined, invalidUser };
+}
+
+// Decisions as short strings: "close A open by revoked", "banned A 100s".
+function short(decisions: readonly Decision[]): string[] {
+  return decisions.map((d) => {
+    const who = d.src === A ? 'A' : d.src === B ? 'B' : d.src;
+    switch (d.type) {
+      case 'close': return `close ${who} ${d.door} by ${d.by}`;
+      case 'banned': return `banned ${who} ${(d.until - d.time) / 1000}s`;
+      case 'open': case 'extend': case 'expire': return `${d.type} ${who} ${d.door}`;
+      default: return `${d.type} ${who}`;
+    }
+  });
+}
+
+describe('a completed door', () => {
+  it('opens its grant, and extends it when completed again', () => {
+    const access = accessOf();
+    expect(short(access.completed(A, 'open', 0))).toEqual(['open A open']);
+    expect(short(access.completed(A, 'open', 10_000))).toEqual(['extend A open']);
+    expect(access.grants()).toEqual([{ src: A, door: 'open', ports: [{ port: 22, proto: 'tcp' }], opened: 0, expires: 40_000 }]);
+  });
+
+  it('that closes another door closes that door\'s grant, and only that address\'s', () => {
+    const access = accessOf();
+    access.completed(A, 'open', 0);
+    access.completed(B, 'open', 0);
+    access.completed(A, 'kept', 0);
+    expect(access.completed(A, 'close', 5000)).toEqual([{ type: 'close', time: 5000, src: A, door: 'open', by: 'close' }]);
+    expect(access.grants().map((grant) => `${grant.src} ${grant.door}`)).toEqual([`${B} open`, `${A} kept`]);
+  });
+});
+
+describe('a logout', () => {
+  it('closes only the close_on_logout grants; a door without it keeps its grant', () => {
+    const access = accessOf();
+    access.completed(A, 'kept', 0);
+    access.completed(A, 'closing', 0);
+    access.handleSsh(ssh(1, 'accepted', 10));
+    expect(short(access.handleSsh(ssh(5, 'disconnected', 10)))).toEqual(['logout A', 'close A closing by logout']);
+    expect(access.grants().map((grant) => grant.door)).toEqual(['kept']);
+  });
+
+  it('closes them once logout_grace has passed, as time moves on', () => {
+    const access = accessOf(INI.replace('[options]\n', '[options]\nlogout_grace = 10\n'));
+    access.completed(A, 'closing', 0);
+    access.handleSsh(ssh(1, 'accepted', 10));
+    expect(short(access.handleSsh(ssh(5, 'disconnected', 10)))).toEqual(['logout A']);
+    expect(access.advanceTo(14_999)).toEqual([]);
+    expect(short(access.advanceTo(15_000))).toEqual(['close A closing by logout']);
+  });
+});
+
+describe('failed logins', () => {
+  type Step = [number, SshAuthKind, number, string?, boolean?];
+  const run = (steps: Step[]): string[] => {
+    const access = accessOf();
+    return steps.flatMap(([at, kind, pid, src, invalid]) => short(access.handleSsh(ssh(at, kind, pid, src, invalid ?? kind === 'invalid-user'))));
+  };
+
+  it.each<[string, Step[], string[]]>([
+    ['maxretry failures within findtime ban', [[0, 'failed', 1], [1, 'failed', 1], [2, 'failed', 2]],
+      ['failure A', 'failure A', 'failure A', 'banned A 100s']],
+    ['failures spread beyond findtime do not', [[0, 'failed', 1], [50, 'failed', 2], [100, 'failed', 3], [150, 'failed', 4]],
+      ['failure A', 'failure A', 'failure A', 'failure A']],
+    ['"Invalid user" and its first "Failed ... invalid user" are one attempt', [[0, 'invalid-user', 5], [0.2, 'failed', 5, A, true], [1, 'failed', 5, A, true], [2, 'failed', 5, A, true]],
+      ['failure A', 'failure A', 'failure A', 'banned A 100s']],
+    ['a whitelisted address is never banned', [[0, 'failed', 1, WHITELISTED], [1, 'failed', 1, WHITELISTED], [2, 'failed', 1, WHITELISTED], [3, 'failed', 1, WHITELISTED]], []],
+    ['a repeat offender is banned twice as long, up to bantime_max', [
+      [0, 'failed', 1], [1, 'failed', 1], [2, 'failed', 1],
+      [200, 'failed', 2], [201, 'failed', 2], [202, 'failed', 2],
+      [500, 'failed', 3], [501, 'failed', 3], [502, 'failed', 3],
+    ], [
+      'failure A', 'failure A', 'failure A', 'banned A 100s',
+      'failure A', 'failure A', 'failure A', 'banned A 200s',
+      'failure A', 'failure A', 'failure A', 'banned A 350s',
+    ]],
+    ['failures while banned are not counted again', [[0, 'failed', 1], [1, 'failed', 1], [2, 'failed', 1], [3, 'failed', 1]],
+      ['failure A', 'failure A', 'failure A', 'banned A 100s']],
+  ])('%s', (_name, steps, expected) => {
+    expect(run(steps)).toEqual(expected);
+  });
+
+  it('a ban revokes every grant of the address, and only of that address', () => {
+    const access = accessOf();
+    access.completed(A, 'open', 0);
+    access.completed(A, 'kept', 0);
+    access.completed(B, 'open', 0);
+    const decisions = [0, 1, 2].flatMap((at) => short(access.handleSsh(ssh(at, 'failed', 1))));
+    expect(decisions).toEqual(['failure A', 'failure A', 'failure A', 'banned A 100s', 'close A open by revoked', 'close A kept by revoked']);
+    expect(access.grants().map((grant) => `${grant.src} ${grant.door}`)).toEqual([`${B} open`]);
+  });
+
+  it('lifts a ban when it runs out, or when an admin says so', () => {
+    const access = accessOf();
+    for (const at of [0, 1, 2]) access.handleSsh(ssh(at, 'failed', 1));
+    expect(access.bannedUntil(A, 50_000)).toBe(102_000);
+    expect(access.cleanup(101_000)).toEqual([]);
+    expect(access.cleanup(102_000)).toEqual([{ type: 'unbanned', time: 102_000, src: A }]);
+    expect(access.bannedUntil(A, 102_000)).toBeUndefined();
+    for (const at of [200, 201, 202]) access.handleSsh(ssh(at, 'failed', 2));
+    expect(access.bans()).toEqual([{ src: A, until: 402_000, offenses: 2 }]);
+    expect(access.unban(A, 250_000)).toEqual([{ type: 'unbanned', time: 250_000, src: A }]);
+    expect(access.unban(A, 250_000)).toEqual([]);
+    expect(access.bannedUntil(A, 250_000)).toBeUndefined();
+  });
+});
+
+describe('grants restored and forgotten', () => {
+  it('expire on time after a restore, and a forgotten grant makes no decision', () => {
+    const access = accessOf();
+    access.restoreGrant({ src: A, door: 'open', ports: [], opened: 0, expires: 7000 });
+    access.completed(B, 'open', 0);
+    access.forget(B, 'open', 1000);
+    expect(access.advanceTo(6999)).toEqual([]);
+    expect(access.advanceTo(7000)).toEqual([{ type: 'expire', time: 7000, src: A, door: 'open' }]);
+    expect(access.grants()).toEqual([]);
+  });
+});
