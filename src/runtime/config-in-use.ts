@@ -77,8 +77,8 @@ export class ConfigInUse {
     return this.deps.createBackend?.(kind, config) ?? createBackend(kind, config, this.deps.runner, this.options.dryRunFile);
   }
 
-  warnAbout(config: Config, emit: (event: LogEvent) => void): void {
-    for (const warning of config.warnings) emit(logEvents.configWarning(formatWarning(warning)));
+  warnAbout(emit: (event: LogEvent) => void): void {
+    for (const warning of this.config.warnings) emit(logEvents.configWarning(formatWarning(warning)));
   }
 
   portsOf(door: string): Grant['ports'] {

@@ -1,4 +1,3 @@
-import { loadConfigFile } from '../config/load-config.js';
 import type { Config } from '../config/types.js';
 import type { Decision } from '../engine/decisions.js';
 import type { Grant } from '../grants/grant-table.js';
@@ -36,24 +35,21 @@ export class Daemon implements ControlTarget {
 
   constructor(private readonly options: DaemonOptions, private readonly deps: DaemonDeps, config: Config) {
     const { clock } = deps;
-    const emit = (event: LogEvent): void => deps.logger.log(event.level, event.message);
     this.use = new ConfigInUse(config, options, deps);
-    this.keeper = new StateKeeper({ path: () => this.use.stateFile, clock, emit, sources: () => this.sources.list,
+    this.keeper = new StateKeeper({ path: () => this.use.stateFile, clock, emit: this.emit, sources: () => this.sources.list,
       content: () => ({ ...this.sync.saved(this.grants()), bans: this.pipeline.bans(), oneTimeUsed: this.pipeline.usedOneTime() }) });
-    this.sync = new FirewallSync({ clock, emit, pipeline: () => this.pipeline, configFile: () => this.config.file,
+    this.sync = new FirewallSync({ clock, emit: this.emit, pipeline: () => this.pipeline, configFile: () => this.config.file,
       portsOf: (door) => this.use.portsOf(door), changed: () => this.keeper.changed(), save: () => this.keeper.save() });
-    this.reports = new LineReports(emit);
+    this.reports = new LineReports(this.emit);
     this.hold = new LineHold((lines, kind) => this.pipeline.handleLines(lines, this.use.parsers[kind]), () => this.stopped);
     this.sources = new SourceList({ clock, resume: (name) => this.keeper.positionOf(name),
-      onLines: (lines, kind) => this.hold.pass(lines, kind), onNotice: (name, notice) => emit(logEvents.follow(name, notice)) });
+      onLines: (lines, kind) => this.hold.pass(lines, kind), onNotice: (name, notice) => this.emit(logEvents.follow(name, notice)) });
     this.control = new DaemonControl({ clock, startedAt: () => this.startedAt, config: () => this.config, pipeline: () => this.pipeline,
       sources: () => this.sources.list, sync: this.sync, save: () => this.keeper.save(), stopped: () => this.stopped });
   }
 
   get config(): Config { return this.use.config; }
-  get kernLog(): string { return this.use.paths.kernLog ?? ''; }
   get authLog(): string | undefined { return this.use.paths.authLog; }
-  get stateFile(): string { return this.use.stateFile; }
   grants(): Grant[] { return this.pipeline.grants(); }
   status(): StatusReport { return this.control.status(); }
   async unban(src: string): Promise<ControlResult> { return await this.control.unban(src); }
@@ -69,14 +65,12 @@ export class Daemon implements ControlTarget {
   // StartError (nothing installed) when something does.
   async start(): Promise<void> {
     const backend = await this.use.prepare(this.config);
-    this.use.warnAbout(this.config, this.emit);
+    this.use.warnAbout(this.emit);
     this.startedAt = this.deps.clock.now();
     this.sync.use(backend, this.keeper.load());
     this.pipeline = this.createPipeline(this.config);
     const restored = this.keeper.restoreInto(this.pipeline, this.config, this.startedAt);
-    await this.sync.install(this.startedAt);
-    this.sync.liftBans(restored.liftedBans);
-    this.sync.catchUp(restored.dropped);
+    await this.sync.install(this.startedAt, restored);
     this.sources.start(this.use.specs);
     this.timer = setInterval(() => this.tick(), TICK);
     this.emit(logEvents.started(this.config.file, backend.name, this.use.specs.map((spec) => spec.name)));
@@ -86,20 +80,14 @@ export class Daemon implements ControlTarget {
   // SIGHUP: see reloadConfig.
   async reload(): Promise<boolean> {
     if (this.stopped) return false;
-    const { options, deps, sync, hold, emit } = this;
+    const { options, deps, sync, hold, emit, createPipeline } = this;
     return await reloadConfig({
-      configPath: options.configPath, clock: deps.clock, emit, sync, hold,
-      load: () => loadConfigFile(options.configPath, options.firewall),
-      prepare: async (config) => await this.use.prepare(config),
-      pipeline: () => this.pipeline,
-      createPipeline: (config) => this.createPipeline(config),
-      adopt: (config, pipeline) => {
-        this.use = this.use.next(config);
-        this.pipeline = pipeline;
-        this.use.warnAbout(config, emit);
+      options, clock: deps.clock, emit, sync, hold, createPipeline, use: () => this.use, pipeline: () => this.pipeline,
+      adopt: (use, pipeline) => {
+        [this.use, this.pipeline] = [use, pipeline];
         this.reports.reset();
         this.keeper.changed();
-        this.sources.switchTo(this.use.specs, () => this.keeper.save());
+        this.sources.switchTo(use.specs, () => this.keeper.save());
       },
     });
   }
@@ -107,7 +95,6 @@ export class Daemon implements ControlTarget {
   async stop(signal: string): Promise<void> {
     if (!this.end(logEvents.stopping(signal), true)) return;
     await this.sync.stopGrants();
-    this.keeper.save();
     this.emit(logEvents.stopped());
   }
 
@@ -115,11 +102,7 @@ export class Daemon implements ControlTarget {
   // log positions are kept.
   async rollback(reason: string): Promise<void> {
     if (!this.end(logEvents.rollingBack(reason), false)) return;
-    try {
-      await this.sync.removeAll();
-    } finally {
-      this.keeper.save();
-    }
+    await this.sync.removeAll();
     this.emit(logEvents.rolledBack(this.sync.backend.name));
   }
 
@@ -132,10 +115,8 @@ export class Daemon implements ControlTarget {
 
   // Stops reading and timers without touching the firewall or the state file: a crash.
   halt(): void {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    this.end(undefined, false);
     this.sync.stop();
-    this.sources.stop(false);
   }
 
   tick(): void {
@@ -148,24 +129,19 @@ export class Daemon implements ControlTarget {
   }
 
   // Stops timers and sources (a clean stop reads what they have first); false when stopped already.
-  private end(event: LogEvent, readLast: boolean): boolean {
+  private end(event: LogEvent | undefined, readLast: boolean): boolean {
     if (this.stopped) return false;
     this.stopped = true;
-    this.emit(event);
+    if (event) this.emit(event);
     if (this.timer) clearInterval(this.timer);
     this.sources.stop(readLast);
     return true;
   }
 
-  private createPipeline(config: Config): Pipeline {
-    return new Pipeline(config, (decision) => {
-      for (const observer of this.observers) observer(decision);
-      this.sync.apply(decision, () => {
-        const event = logEvents.decision(decision);
-        if (event) this.emit(event);
-      });
-    }, { hostClock: this.deps.clock });
-  }
+  private readonly createPipeline = (config: Config): Pipeline => new Pipeline(config, (decision) => {
+    for (const observer of this.observers) observer(decision);
+    this.sync.apply(decision);
+  }, { hostClock: this.deps.clock });
 
   private readonly emit = (event: LogEvent): void => this.deps.logger.log(event.level, event.message);
 }

@@ -6,6 +6,7 @@ import { CommandJournal } from './command-journal.js';
 import { FirewallQueue } from './firewall-queue.js';
 import { logEvents, type LogEvent } from './log-events.js';
 import type { Pipeline } from './pipeline.js';
+import type { RestoreResult } from './restore-state.js';
 import { StartError } from './preflight.js';
 import { emptyState, toSavedGrant, type DaemonState, type SavedGrant } from './state-file.js';
 
@@ -51,7 +52,8 @@ export class FirewallSync {
 
   // Installs everything with the pipeline's grants and bans; a failure is a StartError, and
   // what was not there before goes again (half of it may be in: IPv4 done, IPv6 failed).
-  async install(now: number): Promise<void> {
+  // Then bans the config whitelists are lifted, and owed commands run.
+  async install(now: number, restored: Pick<RestoreResult, 'liftedBans' | 'dropped'>): Promise<void> {
     const pipeline = this.deps.pipeline();
     const existed = await this.backend.exists();
     try {
@@ -62,15 +64,21 @@ export class FirewallSync {
     }
     this.nextVerify = now + VERIFY_EVERY;
     this.deps.emit(logEvents.firewallInstalled(this.backend.name, pipeline.grants().length));
+    this.liftBans(restored.liftedBans);
+    this.catchUp(restored.dropped);
   }
 
   get pending(): number {
     return this.queue.pending;
   }
 
-  // Decisions become firewall changes; `announce` (what the change means for the user) is
-  // called once it is in force, not before.
-  apply(decision: Decision, announce: () => void): void {
+  // Decisions become firewall changes; what a change means for the user ("Opened ...") is
+  // logged once it is in force, not before.
+  apply(decision: Decision): void {
+    const announce = (): void => {
+      const event = logEvents.decision(decision);
+      if (event) this.deps.emit(event);
+    };
     switch (decision.type) {
       case 'open':
       case 'extend':
@@ -110,7 +118,7 @@ export class FirewallSync {
 
   // After a restart with commands: stop commands owed (grants closed or expired while down)
   // run, and start commands of grants recorded but never begun run once.
-  catchUp(dropped: readonly SavedGrant[]): void {
+  private catchUp(dropped: readonly SavedGrant[]): void {
     if (!this.backend.runsCommands) return;
     for (const grant of dropped) this.journal.closeBegun(grant);
     for (const owed of this.journal.pendingCloses()) this.close(owed.src, owed.door, () => undefined);
@@ -125,7 +133,8 @@ export class FirewallSync {
   }
 
   // On a clean exit, after the changes queued so far: what must not outlive the daemon goes
-  // (a failure is logged), and grants that do not expire by themselves are forgotten.
+  // (a failure is logged), grants that do not expire by themselves are forgotten, the state
+  // file is written.
   async stopGrants(): Promise<void> {
     const grants = await this.drain();
     try {
@@ -135,9 +144,11 @@ export class FirewallSync {
       this.deps.emit(logEvents.firewallStopFailed((error as Error).message));
     }
     if (!this.backend.expiresItself) this.forget(grants);
+    this.deps.save();
   }
 
-  // `knockwatch try` without its proof: everything installed goes, grants are forgotten.
+  // `knockwatch try` without its proof: everything installed goes, grants are forgotten (log
+  // positions are kept).
   async removeAll(): Promise<void> {
     const grants = await this.drain();
     try {
@@ -145,6 +156,7 @@ export class FirewallSync {
       await this.backend.remove(this.backend.runsCommands ? [] : grants);
     } finally {
       this.forget(grants);
+      this.deps.save();
     }
   }
 

@@ -1,7 +1,9 @@
 import type { Config } from '../config/types.js';
+import { loadConfigFile } from '../config/load-config.js';
 import { ConfigError } from '../config/problems.js';
 import type { FirewallBackend } from '../firewall/backend.js';
 import type { Clock } from './clock.js';
+import type { ConfigInUse, DaemonOptions } from './config-in-use.js';
 import type { FirewallSync } from './firewall-sync.js';
 import type { LineHold } from './line-hold.js';
 import { logEvents, type LogEvent } from './log-events.js';
@@ -10,19 +12,17 @@ import { StartError } from './preflight.js';
 import { toSavedGrant } from './state-file.js';
 
 export interface ReloadHost {
-  configPath: string;
+  options: DaemonOptions;
   clock: Clock;
   emit: (event: LogEvent) => void;
   sync: FirewallSync;
   hold: LineHold;
-  // Reads the config file again.
-  load: () => Config;
-  // Its logs readable, its firewall usable, or a StartError.
-  prepare: (config: Config) => Promise<FirewallBackend>;
+  // What is in force now.
+  use: () => ConfigInUse;
   pipeline: () => Pipeline;
   createPipeline: (config: Config) => Pipeline;
   // Puts the new config and its pipeline in force (parsers, sources, reports).
-  adopt: (config: Config, pipeline: Pipeline) => void;
+  adopt: (use: ConfigInUse, pipeline: Pipeline) => void;
 }
 
 // A new config replaces the old only if it is valid, its logs can be read and its firewall
@@ -30,12 +30,13 @@ export interface ReloadHost {
 // grants, bans, used one-time sequences and knocks in progress; lines that arrive meanwhile
 // wait and go to the config that wins.
 export async function reloadConfig(host: ReloadHost): Promise<boolean> {
-  const { configPath, emit, sync } = host;
+  const { emit, sync } = host;
+  const { configPath } = host.options;
   let config: Config;
   let backend: FirewallBackend;
   try {
-    config = host.load();
-    backend = await host.prepare(config);
+    config = loadConfigFile(configPath, host.options.firewall);
+    backend = await host.use().prepare(config);
   } catch (error) {
     emit(logEvents.reloadRefused(configPath, describeRefusal(error)));
     return false;
@@ -60,7 +61,9 @@ export async function reloadConfig(host: ReloadHost): Promise<boolean> {
     // A door that is gone takes its grants along, through the old backend that knows it.
     await sync.closeRemoved(carried.dropped.map((saved) => old.grant(saved.src, saved.door)).filter((grant) => grant !== undefined));
     sync.use(backend);
-    host.adopt(config, pipeline);
+    const use = host.use().next(config);
+    use.warnAbout(emit);
+    host.adopt(use, pipeline);
     for (const warning of carried.warnings) emit(logEvents.stateEntryDropped('the running state', warning));
     sync.liftBans(carried.liftedBans);
     emit(logEvents.reloaded(configPath));
