@@ -11,6 +11,12 @@ export interface FirewallBackend {
   readonly name: string;
   // Whether grants end in the firewall by themselves (nftables set timeouts).
   readonly expiresItself: boolean;
+  // Whether grants are opened and closed by commands that a reinstall cannot undo (knockd's
+  // start_command/stop_command): the daemon then journals each in the state file, so a
+  // restart never runs a start twice nor forgets a stop that is owed.
+  readonly runsCommands: boolean;
+  // What the operator should check when a change keeps failing, ending with "then reload".
+  repairHint(configFile: string): string;
   // Whether this backend can work on this machine, changing nothing: undefined if it can,
   // else one sentence saying what is wrong and how to fix it.
   probe(): Promise<string | undefined>;

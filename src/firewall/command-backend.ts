@@ -12,6 +12,7 @@ import { splitCommand, substituteAddress } from './split-command.js';
 export class CommandBackend implements FirewallBackend {
   readonly name = 'command';
   readonly expiresItself = false;
+  readonly runsCommands = true;
   private readonly doors: Map<string, Door>;
 
   constructor(
@@ -21,6 +22,10 @@ export class CommandBackend implements FirewallBackend {
     private readonly locate: (program: string) => string | undefined = findProgram,
   ) {
     this.doors = new Map(doors.map((door) => [door.name, door]));
+  }
+
+  repairHint(configFile: string): string {
+    return `Check the door's commands in ${configFile} (run one by hand with an address for %IP%), then reload knockwatch.`;
   }
 
   async probe(): Promise<string | undefined> {

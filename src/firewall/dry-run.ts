@@ -8,8 +8,13 @@ import type { Ban, FirewallBackend } from './backend.js';
 export class DryRunBackend implements FirewallBackend {
   readonly name = 'dry-run';
   readonly expiresItself = false;
+  readonly runsCommands = false;
 
   constructor(private readonly file?: string) {}
+
+  repairHint(): string {
+    return `Check that ${this.file ?? 'the record file'} can be written, then reload knockwatch.`;
+  }
 
   async probe(): Promise<string | undefined> {
     return undefined;

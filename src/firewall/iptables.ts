@@ -20,6 +20,7 @@ const TOOLS: Record<AddressFamily, { cli: string; restore: string }> = {
 export class IptablesBackend implements FirewallBackend {
   readonly name = 'iptables';
   readonly expiresItself = false;
+  readonly runsCommands = false;
   // Per family, the structure read back right after start(): what verify() compares against.
   private installed = new Map<AddressFamily, string>();
 
@@ -28,6 +29,10 @@ export class IptablesBackend implements FirewallBackend {
     private readonly runner: CommandRunner,
     private readonly locate: (program: string) => string | undefined = findProgram,
   ) {}
+
+  repairHint(): string {
+    return 'Check that "iptables -S" works and nothing else removes knockwatch\'s rules, then reload knockwatch.';
+  }
 
   async probe(): Promise<string | undefined> {
     const missing = [4, 6].flatMap((family) => Object.values(TOOLS[family as AddressFamily])).filter((tool) => this.locate(tool) === undefined);

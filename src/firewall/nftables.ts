@@ -17,6 +17,7 @@ const LIST = ['list', 'table', 'inet', 'knockwatch'];
 export class NftablesBackend implements FirewallBackend {
   readonly name = 'nftables';
   readonly expiresItself = true;
+  readonly runsCommands = false;
   // The structure read back right after start(): what verify() compares against.
   private installed: string | undefined;
 
@@ -25,6 +26,10 @@ export class NftablesBackend implements FirewallBackend {
     private readonly runner: CommandRunner,
     private readonly nft = 'nft',
   ) {}
+
+  repairHint(): string {
+    return 'Check that "nft list ruleset" works and nothing else removes knockwatch\'s rules, then reload knockwatch.';
+  }
 
   async probe(): Promise<string | undefined> {
     if (findProgram(this.nft) === undefined) return `${this.nft} is not installed; install the nftables package, or set firewall = iptables.`;

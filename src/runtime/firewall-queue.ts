@@ -26,20 +26,29 @@ export interface FirewallChange {
 export class FirewallQueue {
   private tail: Promise<void> = Promise.resolve();
   private readonly retries = new Set<NodeJS.Timeout>();
+  private queued = 0;
   private stopped = false;
 
   constructor(private readonly emit: (event: LogEvent) => void) {}
 
   run(change: FirewallChange, attempt = 1): void {
+    this.queued++;
     this.tail = this.tail.then(async () => {
-      if (this.stopped) return;
       try {
+        if (this.stopped) return;
         await change.apply();
         change.done?.();
       } catch (error) {
         this.failed(change, (error as Error).message, attempt);
+      } finally {
+        this.queued--;
       }
     });
+  }
+
+  // Changes waiting to run or to be tried again.
+  get pending(): number {
+    return this.queued + this.retries.size;
   }
 
   // Runs `work` alone, after everything queued so far and before anything queued later.

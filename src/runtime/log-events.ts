@@ -63,8 +63,11 @@ export const logEvents = {
       case 'started-at-end': return { level: 'info', message: `Reading ${path} from its end (${notice.reason}).` };
       case 'rotated': return { level: 'info', message: `${path} was rotated; following the new file.` };
       case 'truncated': return { level: 'info', message: `${path} was truncated; reading from its start.` };
-      case 'missing': return { level: 'warning', message: `${path} does not exist (yet); waiting for it.` };
-      case 'appeared': return { level: 'info', message: `${path} is there again.` };
+      // A followed file that goes away is a rotation in progress, not a problem.
+      case 'missing': return notice.followed
+        ? { level: 'info', message: `${path} was moved away or deleted (rotation?); waiting for the new file.` }
+        : { level: 'warning', message: `${path} does not exist (yet); waiting for it.` };
+      case 'appeared': return { level: 'info', message: notice.again ? `${path} is there again.` : `${path} is there now; reading it.` };
       case 'error': return { level: 'error', message: `Reading ${path} failed: ${notice.message}. Check that the file is readable.` };
     }
   },

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { systemClock, type Clock } from '../runtime/clock.js';
+import type { Clock } from '../runtime/clock.js';
 import { createLineSplitter, type LineSplitter } from './read-lines.js';
 
 // Where a follower stands in a file; kept in the state file to resume after a restart.
@@ -21,7 +21,8 @@ export interface FollowOptions {
   onNotice?: (notice: FollowNotice) => void;
   // Safety-net poll for missed watch events (ms).
   pollInterval?: number;
-  clock?: Clock;
+  // Host time, for how long a rotated file is still read.
+  clock: Clock;
 }
 
 export type FollowNotice =
@@ -29,8 +30,10 @@ export type FollowNotice =
   | { type: 'started-at-end'; offset: number; reason: string }
   | { type: 'rotated' }
   | { type: 'truncated' }
-  | { type: 'missing' }
-  | { type: 'appeared' }
+  // `followed`: the file was being read before (a rotation that has not created the new
+  // file yet), not a file that never was there.
+  | { type: 'missing'; followed: boolean }
+  | { type: 'appeared'; again: boolean }
   | { type: 'error'; message: string };
 
 const CHUNK = 1 << 20;
@@ -53,6 +56,8 @@ export class FileFollower {
   private checking = false;
   private again = false;
   private missingReported = false;
+  // Whether a file was ever opened under this path.
+  private opened = false;
   // The last reason the file could not be opened, reported once until it changes.
   private unreadable: string | undefined;
   // The file before a rotation, still read for a while: a logger may write a last few lines
@@ -180,8 +185,9 @@ export class FileFollower {
     this.pendingBytes = 0;
     if (this.missingReported) {
       this.missingReported = false;
-      this.notice({ type: 'appeared' });
+      this.notice({ type: 'appeared', again: this.opened });
     }
+    this.opened = true;
     if (fromStart) {
       this.offset = 0;
       return;
@@ -242,7 +248,7 @@ export class FileFollower {
   }
 
   private now(): number {
-    return (this.options.clock ?? systemClock).now();
+    return this.options.clock.now();
   }
 
   private reportUnreadable(message: string): void {
@@ -254,7 +260,7 @@ export class FileFollower {
   private reportMissing(): void {
     if (this.missingReported) return;
     this.missingReported = true;
-    this.notice({ type: 'missing' });
+    this.notice({ type: 'missing', followed: this.opened });
   }
 
   private notice(notice: FollowNotice): void {

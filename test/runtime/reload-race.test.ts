@@ -35,11 +35,13 @@ async function slow(): Promise<void> {
 class ModelBackend implements FirewallBackend {
   readonly name = 'model';
   readonly expiresItself = false;
+  readonly runsCommands = false;
   readonly installed = new Set<string>();
   // Addresses taken out by anything but a close: a grant closed early.
   readonly lostByReinstall: string[] = [];
   closes = 0;
   plan(): string { return ''; }
+  repairHint(): string { return ''; }
   async probe(): Promise<string | undefined> { return undefined; }
   async exists(): Promise<boolean> { return this.installed.size > 0; }
   async remove(): Promise<void> { this.installed.clear(); }

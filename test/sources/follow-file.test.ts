@@ -124,7 +124,7 @@ describe('following a log', () => {
     writeFileSync(path, '');
     const lines: string[] = [];
     const arrived = new Promise<void>((resolve) => {
-      const follower = new FileFollower(path, { pollInterval: 60_000, onLines: (got) => {
+      const follower = new FileFollower(path, { clock: { now: () => 0 }, pollInterval: 60_000, onLines: (got) => {
         lines.push(...got);
         follower.stop();
         resolve();
@@ -146,7 +146,7 @@ describe('a log that cannot be read', () => {
     mkdirSync(path);
     const notices: string[] = [];
     const lines: string[] = [];
-    const follower = new FileFollower(path, { pollInterval: 60_000, onLines: (got) => lines.push(...got), onNotice: (notice) => notices.push(notice.type) });
+    const follower = new FileFollower(path, { clock: { now: () => 0 }, pollInterval: 60_000, onLines: (got) => lines.push(...got), onNotice: (notice) => notices.push(notice.type) });
     follower.start();
     follower.check();
     follower.check();

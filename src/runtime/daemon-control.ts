@@ -1,0 +1,75 @@
+import type { Config } from '../config/types.js';
+import { normalizeAddress } from '../net/address.js';
+import type { LineSource } from '../sources/line-source.js';
+import type { Clock } from './clock.js';
+import type { ControlResult, ControlTarget, StatusReport } from './control-types.js';
+import type { FirewallSync } from './firewall-sync.js';
+import type { Pipeline } from './pipeline.js';
+import { sourceStatus } from './source-list.js';
+
+export interface ControlHost {
+  clock: Clock;
+  startedAt: () => number;
+  config: () => Config;
+  pipeline: () => Pipeline;
+  sources: () => readonly LineSource[];
+  sync: FirewallSync;
+  // Writes the state file now.
+  save: () => void;
+  stopped: () => boolean;
+}
+
+// The running daemon as the control socket sees it. An unban or close is a decision like
+// any other (firewall change, log line), made between two firewall changes so that a reload
+// never misses it; the state file is written before the answer.
+export class DaemonControl implements ControlTarget {
+  constructor(private readonly host: ControlHost) {}
+
+  status(): StatusReport {
+    const { sync } = this.host;
+    return {
+      pid: process.pid,
+      now: this.host.clock.now(),
+      startedAt: this.host.startedAt(),
+      config: this.host.config().file,
+      firewall: { backend: sync.backend.name, lastVerify: sync.lastVerify, pending: sync.pending },
+      sources: this.host.sources().map(sourceStatus),
+      pipeline: this.host.pipeline().snapshot(),
+    };
+  }
+
+  async unban(text: string): Promise<ControlResult> {
+    const src = normalizeAddress(text);
+    if (src === undefined) return notAnAddress(text);
+    return await this.act((pipeline, now) => (pipeline.unban(src, now)
+      ? { ok: true, message: `Lifted the ban of ${src}.` }
+      : { ok: false, error: `${src} is not banned.` }));
+  }
+
+  async close(text: string, door: string | undefined): Promise<ControlResult> {
+    const src = normalizeAddress(text);
+    if (src === undefined) return notAnAddress(text);
+    return await this.act((pipeline, now) => {
+      const config = this.host.config();
+      if (door !== undefined && !config.doors.some((candidate) => candidate.name === door)) {
+        return { ok: false, error: `${config.file} has no door ${JSON.stringify(door)}.` };
+      }
+      const grants = pipeline.grants().filter((grant) => grant.src === src && (door === undefined || grant.door === door));
+      if (grants.length === 0) return { ok: false, error: door === undefined ? `${src} has no open door.` : `${src} has no grant on ${door}.` };
+      for (const grant of grants) pipeline.closeGrant(src, grant.door, now, 'admin');
+      return { ok: true, message: `Closed ${grants.map((grant) => grant.door).join(', ')} for ${src}.` };
+    });
+  }
+
+  private async act(work: (pipeline: Pipeline, now: number) => ControlResult): Promise<ControlResult> {
+    if (this.host.stopped()) return { ok: false, error: 'knockwatch is stopping.' };
+    const result = await this.host.sync.exclusive(async () => work(this.host.pipeline(), this.host.clock.now()));
+    await this.host.sync.settle();
+    if (result.ok) this.host.save();
+    return result;
+  }
+}
+
+function notAnAddress(text: string): ControlResult {
+  return { ok: false, error: `${JSON.stringify(text.slice(0, 64))} is not an IP address.` };
+}

@@ -1,0 +1,306 @@
+import type { Decision } from '../engine/decisions.js';
+import type { FirewallBackend } from '../firewall/backend.js';
+import type { Grant } from '../access/grant-table.js';
+import type { Clock } from './clock.js';
+import { CommandJournal } from './command-journal.js';
+import { FirewallQueue } from './firewall-queue.js';
+import { logEvents, type LogEvent } from './log-events.js';
+import type { Pipeline } from './pipeline.js';
+import type { RestoreResult } from './restore-state.js';
+import { StartError } from './preflight.js';
+import { emptyState, toSavedGrant, type DaemonState, type SavedGrant } from './state-file.js';
+
+// A flushed table or a deleted rule is put back within this (plus one tick).
+export const VERIFY_EVERY = 2000;
+
+export interface FirewallSyncDeps {
+  clock: Clock;
+  emit: (event: LogEvent) => void;
+  // The pipeline and config in force (a reload replaces both).
+  pipeline: () => Pipeline;
+  configFile: () => string;
+  portsOf: (door: string) => Grant['ports'];
+  // Grants, bans or owed commands changed: the state file is due.
+  changed: () => void;
+  // Writes the state file now.
+  save: () => void;
+}
+
+// Keeps the firewall in step with the pipeline's decisions: each decision becomes a queued
+// change (retried while still wanted), the installed ruleset is verified and repaired, and
+// commands that a reinstall cannot undo are journaled.
+export class FirewallSync {
+  backend!: FirewallBackend;
+  // The last comparison of the installed ruleset with what should be there.
+  lastVerify: { at: number; ok: boolean } | undefined;
+  private journal = new CommandJournal(emptyState());
+  private readonly queue: FirewallQueue;
+  private nextVerify = Infinity;
+  private verifying = false;
+  private stopped = false;
+
+  constructor(private readonly deps: FirewallSyncDeps) {
+    this.queue = new FirewallQueue(deps.emit);
+  }
+
+  // The backend of the config in force; at start, also what the state file says its
+  // commands did.
+  use(backend: FirewallBackend, saved?: DaemonState): void {
+    this.backend = backend;
+    if (saved !== undefined) this.journal = new CommandJournal(saved);
+  }
+
+  // Installs everything with the pipeline's grants and bans; a failure is a StartError, and
+  // what was not there before goes again (half of it may be in: IPv4 done, IPv6 failed).
+  // Then bans the config whitelists are lifted, and owed commands run.
+  async install(now: number, restored: Pick<RestoreResult, 'liftedBans' | 'dropped'>): Promise<void> {
+    const pipeline = this.deps.pipeline();
+    const existed = await this.backend.exists();
+    try {
+      await this.backend.start(pipeline.grants(), now, pipeline.bans());
+    } catch (error) {
+      if (!existed) await this.backend.remove([]).catch(() => undefined);
+      throw new StartError([{ kind: 'runtime', message: `the ${this.backend.name} ruleset did not install: ${(error as Error).message}` }]);
+    }
+    this.nextVerify = now + VERIFY_EVERY;
+    this.deps.emit(logEvents.firewallInstalled(this.backend.name, pipeline.grants().length));
+    this.liftBans(restored.liftedBans);
+    this.catchUp(restored.dropped);
+  }
+
+  get pending(): number {
+    return this.queue.pending;
+  }
+
+  // Decisions become firewall changes; what a change means for the user ("Opened ...") is
+  // logged once it is in force, not before.
+  apply(decision: Decision): void {
+    const announce = (): void => {
+      const event = logEvents.decision(decision);
+      if (event) this.deps.emit(event);
+    };
+    switch (decision.type) {
+      case 'open':
+      case 'extend':
+        this.deps.changed();
+        this.open(decision.type, decision.src, decision.door, announce);
+        break;
+      case 'close':
+      case 'expire':
+        this.deps.changed();
+        this.close(decision.src, decision.door, announce);
+        break;
+      case 'banned': {
+        this.deps.changed();
+        const ban = { src: decision.src, until: decision.until };
+        this.run(`ban of ${ban.src}`, () => this.backend.ban(ban, this.deps.clock.now()),
+          () => this.deps.pipeline().bannedUntil(ban.src, this.deps.clock.now()) !== undefined, announce);
+        break;
+      }
+      case 'unbanned':
+        this.deps.changed();
+        this.run(`unban of ${decision.src}`, () => this.backend.unban(decision.src),
+          () => this.deps.pipeline().bannedUntil(decision.src, this.deps.clock.now()) === undefined, announce);
+        break;
+      default:
+        announce();
+        break;
+    }
+  }
+
+  // Bans a whitelist now covers: gone from the state, and from the firewall too.
+  liftBans(addresses: readonly string[]): void {
+    for (const src of addresses) {
+      this.deps.emit(logEvents.banLifted(src));
+      this.run(`unban of ${src}`, () => this.backend.unban(src), () => true);
+    }
+  }
+
+  // After a restart with commands: stop commands owed (grants closed or expired while down)
+  // run, and start commands of grants recorded but never begun run once.
+  private catchUp(dropped: readonly SavedGrant[]): void {
+    if (!this.backend.runsCommands) return;
+    for (const grant of dropped) this.journal.closeBegun(grant);
+    for (const owed of this.journal.pendingCloses()) this.close(owed.src, owed.door, () => undefined);
+    for (const grant of this.deps.pipeline().grants()) {
+      if (!this.journal.wasStarted(grant.src, grant.door)) this.open('open', grant.src, grant.door, () => undefined);
+    }
+  }
+
+  // A reload removed these grants' doors: a reinstall takes them out, commands must be run.
+  async closeRemoved(grants: readonly Grant[]): Promise<void> {
+    if (this.backend.runsCommands) await this.closeCommands(grants);
+  }
+
+  // On a clean exit, after the changes queued so far: what must not outlive the daemon goes
+  // (a failure is logged), grants that do not expire by themselves are forgotten, the state
+  // file is written.
+  async stopGrants(): Promise<void> {
+    const grants = await this.drain();
+    try {
+      if (this.backend.runsCommands) await this.closeCommands(grants);
+      else await this.backend.stop(grants);
+    } catch (error) {
+      this.deps.emit(logEvents.firewallStopFailed((error as Error).message));
+    }
+    if (!this.backend.expiresItself) this.forget(grants);
+    this.deps.save();
+  }
+
+  // `knockwatch try` without its proof: everything installed goes, grants are forgotten (log
+  // positions are kept).
+  async removeAll(): Promise<void> {
+    const grants = await this.drain();
+    try {
+      if (this.backend.runsCommands) await this.closeCommands(grants);
+      await this.backend.remove(this.backend.runsCommands ? [] : grants);
+    } finally {
+      this.forget(grants);
+      this.deps.save();
+    }
+  }
+
+  // Verifies the installed ruleset every VERIFY_EVERY, one check at a time.
+  tick(now: number): void {
+    if (now < this.nextVerify || this.verifying) return;
+    this.nextVerify = now + VERIFY_EVERY;
+    void this.verify();
+  }
+
+  // Compares what is installed with what should be, and puts knockwatch's piece back when
+  // someone flushed it or deleted a rule.
+  async verify(): Promise<void> {
+    this.verifying = true;
+    try {
+      await this.queue.exclusive(async () => {
+        const pipeline = this.deps.pipeline();
+        const now = this.deps.clock.now();
+        const grants = pipeline.grants();
+        const bans = pipeline.bans();
+        if (this.stopped) return;
+        const ok = await this.backend.verify(grants, now, bans);
+        this.lastVerify = { at: now, ok };
+        if (ok || this.stopped) return;
+        this.deps.emit(logEvents.firewallMissing(this.backend.name));
+        await this.backend.start(grants, this.deps.clock.now(), bans);
+      });
+    } catch (error) {
+      this.lastVerify = { at: this.deps.clock.now(), ok: false };
+      this.deps.emit(logEvents.firewallFailed('repair', (error as Error).message));
+    } finally {
+      this.verifying = false;
+    }
+  }
+
+  // Runs `work` alone, after the changes queued so far and before any queued later.
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return await this.queue.exclusive(work);
+  }
+
+  async settle(): Promise<void> {
+    await this.queue.settle();
+  }
+
+  // Pending retries are dropped; nothing more is verified.
+  stop(): void {
+    this.stopped = true;
+    this.queue.stop();
+  }
+
+  // The grants as the state file keeps them, and the stop commands still owed.
+  saved(grants: readonly Grant[]): Pick<DaemonState, 'grants' | 'pendingCloses'> {
+    return { grants: grants.map((grant) => this.journal.withStarted(toSavedGrant(grant))), pendingCloses: this.journal.pendingCloses() };
+  }
+
+  // Lets the changes queued so far finish and takes no more; the grants live then.
+  private async drain(): Promise<Grant[]> {
+    await this.queue.settle();
+    this.stop();
+    return this.deps.pipeline().grants();
+  }
+
+  private forget(grants: readonly Grant[]): void {
+    for (const grant of grants) this.deps.pipeline().forgetGrant(grant.src, grant.door, this.deps.clock.now());
+  }
+
+  private open(op: 'open' | 'extend', src: string, door: string, announce: () => void): void {
+    const live = (): boolean => this.deps.pipeline().grant(src, door) !== undefined;
+    this.queue.run({
+      what: `${op} of ${door} for ${src}`,
+      apply: async () => {
+        const grant = this.deps.pipeline().grant(src, door);
+        if (grant === undefined) return;
+        if (op === 'extend') {
+          await this.backend.extend(grant, this.deps.clock.now());
+          return;
+        }
+        // Recorded before the command runs: a crash from here on never runs it twice.
+        if (this.backend.runsCommands && !this.journal.wasStarted(src, door)) {
+          this.journal.markStarted(src, door);
+          this.deps.save();
+        }
+        await this.backend.open(grant, this.deps.clock.now());
+      },
+      stillWanted: live,
+      done: () => {
+        if (live()) announce();
+      },
+      fix: this.hint(),
+      // A grant that is not in the firewall is not a grant: the next knock opens afresh.
+      gaveUp: () => {
+        if (op !== 'open' || !live()) return;
+        this.journal.forgetStarted(src, door);
+        this.deps.pipeline().closeGrant(src, door, this.deps.clock.now(), 'not applied');
+      },
+    });
+  }
+
+  // Retried until it works, unless the address has been granted the door again meanwhile.
+  private close(src: string, door: string, announce: () => void): void {
+    const grant: Grant = { src, door, ports: this.deps.portsOf(door), opened: 0, expires: 0 };
+    const commands = this.backend.runsCommands;
+    if (commands && !this.journal.isOwed(src, door)) {
+      // A start command that never ran has nothing for its stop command to undo.
+      if (!this.journal.wasStarted(src, door)) {
+        announce();
+        return;
+      }
+      this.journal.closeBegun(toSavedGrant(grant));
+    }
+    this.queue.run({
+      what: `close of ${door} for ${src}`,
+      apply: () => this.backend.close(grant),
+      // A stop command undoes one start command: still owed if the address knocked again.
+      stillWanted: () => commands || this.deps.pipeline().grant(src, door) === undefined,
+      done: () => {
+        this.journal.closeDone(src, door);
+        this.deps.changed();
+        announce();
+      },
+      fix: this.hint(),
+    });
+  }
+
+  private run(what: string, apply: () => Promise<void>, stillWanted: () => boolean, done?: () => void): void {
+    this.queue.run({ what, apply, stillWanted, fix: this.hint(), ...(done === undefined ? {} : { done }) });
+  }
+
+  // Stop commands for these grants, each tried; one that fails stays owed in the state
+  // file and runs after the next start.
+  private async closeCommands(grants: readonly Grant[]): Promise<void> {
+    for (const grant of grants) {
+      if (!this.journal.wasStarted(grant.src, grant.door)) continue;
+      this.journal.closeBegun(toSavedGrant(grant));
+      try {
+        await this.backend.close(grant);
+        this.journal.closeDone(grant.src, grant.door);
+      } catch (error) {
+        this.deps.emit(logEvents.firewallFailed(`close of ${grant.door} for ${grant.src} (owed until it works)`, (error as Error).message));
+      }
+    }
+  }
+
+  private hint(): string {
+    return this.backend.repairHint(this.deps.configFile());
+  }
+}

@@ -1,0 +1,93 @@
+import type { Config } from '../config/types.js';
+import type { LineSource, SourcePosition } from '../sources/line-source.js';
+import type { Clock } from './clock.js';
+import { logEvents, type LogEvent } from './log-events.js';
+import type { Pipeline } from './pipeline.js';
+import type { RestoreResult } from './restore-state.js';
+import { emptyState, loadState, saveState, type DaemonState } from './state-file.js';
+
+// Source positions are written at most this often when nothing else changed.
+export const POSITION_SAVE_EVERY = 5000;
+
+export type StateContent = Pick<DaemonState, 'grants' | 'bans' | 'pendingCloses' | 'oneTimeUsed'>;
+
+export interface StateKeeperDeps {
+  // The state file of the config in force.
+  path: () => string;
+  clock: Clock;
+  emit: (event: LogEvent) => void;
+  // Everything to save besides the source positions, as it is now.
+  content: () => StateContent;
+  sources: () => readonly LineSource[];
+}
+
+// The state file: read once at start; written at the next tick after grants, bans or owed
+// commands changed, and at most every POSITION_SAVE_EVERY when only a source moved on.
+export class StateKeeper {
+  private state: DaemonState = emptyState();
+  private dirty = false;
+  private lastSave = 0;
+
+  constructor(private readonly deps: StateKeeperDeps) {}
+
+  // Reads the state file, saying what of it cannot be used.
+  load(): DaemonState {
+    const path = this.deps.path();
+    const loaded = loadState(path);
+    if (loaded.problem) this.deps.emit(logEvents.stateUnreadable(path, loaded.problem));
+    for (const warning of loaded.warnings) this.deps.emit(logEvents.stateEntryDropped(path, warning));
+    this.state = loaded.state;
+    return this.state;
+  }
+
+  // The loaded grants, bans and used one-time sequences go into the pipeline; knocks older
+  // than the longest seq_timeout are never acted on (a restart resuming an old position).
+  restoreInto(pipeline: Pipeline, config: Config, now: number): RestoreResult {
+    const restored = pipeline.restore(this.state.grants, this.state.bans, now);
+    for (const warning of restored.warnings) this.deps.emit(logEvents.stateEntryDropped(this.deps.path(), warning));
+    pipeline.restoreOneTime(this.state.oneTimeUsed);
+    pipeline.ignoreBefore = now - Math.max(0, ...config.doors.map((door) => door.seqTimeout));
+    if (this.state.grants.length > 0) this.deps.emit(logEvents.restored(restored.kept, restored.dropped.length));
+    return restored;
+  }
+
+  // Where a source stood when the state was last saved.
+  positionOf(name: string): SourcePosition | undefined {
+    return this.state.logs[name];
+  }
+
+  // Grants, bans or owed commands changed: written at the next tick.
+  changed(): void {
+    this.dirty = true;
+  }
+
+  tick(now: number): void {
+    if (this.dirty || (now - this.lastSave >= POSITION_SAVE_EVERY && this.positionsMoved())) this.save();
+  }
+
+  // Writes now. A failure is reported only when grants are at stake, not for positions.
+  save(): void {
+    const path = this.deps.path();
+    const logs = { ...this.state.logs };
+    for (const source of this.deps.sources()) {
+      const position = source.position();
+      if (position !== undefined) logs[source.name] = position;
+    }
+    this.state = { version: 1, ...this.deps.content(), logs };
+    try {
+      saveState(path, this.state);
+    } catch (error) {
+      if (this.dirty) this.deps.emit(logEvents.stateWriteFailed(path, (error as Error).message));
+    }
+    this.dirty = false;
+    this.lastSave = this.deps.clock.now();
+  }
+
+  private positionsMoved(): boolean {
+    return this.deps.sources().some((source) => {
+      const position = source.position();
+      const saved = this.state.logs[source.name];
+      return position !== undefined && (saved === undefined || saved.offset !== position.offset || saved.ino !== position.ino);
+    });
+  }
+}

@@ -1,0 +1,26 @@
+import type { LogPosition } from './follow-file.js';
+
+// Where a source stands, kept in the state file (`logs`, keyed by the source's name) to
+// resume after a restart. Files only so far; kmsg (SEQ) and the journal (cursor) add theirs.
+export type SourcePosition = LogPosition;
+
+// Something that hands out log lines as they are written: a followed file today, kmsg and
+// the journal next. Lines go to the callback the source was made with; which parser reads
+// them is the daemon's choice, not the source's.
+export interface LineSource {
+  // What is read (a file path); also the key of its position in the state file.
+  readonly name: string;
+  readonly kind: string;
+  // Starts reading at `resume` when it still describes the source, else at its end; reads
+  // nothing older.
+  start(resume: SourcePosition | undefined): void;
+  stop(): void;
+  // Reads what is there now (watch events and timers only call this sooner).
+  check(): void;
+  // Where reading would resume, to be saved; undefined before anything was opened.
+  position(): SourcePosition | undefined;
+  // What is known to wait unread (bytes for a file), when the source can tell.
+  lag(): number | undefined;
+  // Host time of the last line handed out.
+  readonly lastLineAt: number | undefined;
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import type { Decision } from '../../src/engine/decisions.js';
+import { CommandBackend } from '../../src/firewall/command-backend.js';
+import type { CommandRunner } from '../../src/firewall/command-runner.js';
+import { DryRunBackend } from '../../src/firewall/dry-run.js';
+import type { FirewallBackend } from '../../src/firewall/backend.js';
+import { FirewallSync, VERIFY_EVERY } from '../../src/runtime/firewall-sync.js';
+import { Pipeline } from '../../src/runtime/pipeline.js';
+import { emptyState } from '../../src/runtime/state-file.js';
+import { config, knock } from '../helpers/engine.js';
+
+const X = '203.0.113.7';
+const INI = '[options]\nfirewall = dry-run\n[open]\nsequence = 7000,8000\nseq_timeout = 5\nopen_for = 30\nstart_command = /bin/fw add %IP%\nstop_command = /bin/fw del %IP%\n';
+
+// A pipeline whose decisions go to a FirewallSync on `backend`, with X granted `open`.
+function setup(backend: FirewallBackend): { sync: FirewallSync; pipeline: Pipeline; messages: string[]; saves: () => number; changes: () => number } {
+  const messages: string[] = [];
+  let saves = 0;
+  let changes = 0;
+  const cfg = config(INI);
+  const sync: FirewallSync = new FirewallSync({
+    clock: { now: () => 1000 },
+    emit: (event) => messages.push(`${event.level} ${event.message}`),
+    pipeline: () => pipeline,
+    configFile: () => 'knockwatch.ini',
+    portsOf: () => cfg.doors[0]?.open ?? [],
+    changed: () => { changes++; },
+    save: () => { saves++; },
+  });
+  const pipeline: Pipeline = new Pipeline(cfg, (decision: Decision) => sync.apply(decision));
+  sync.use(backend, emptyState());
+  pipeline.handleEvent(knock({ src: X, port: '7000', at: 0 }));
+  pipeline.handleEvent(knock({ src: X, port: '8000', at: 0.5 }));
+  return { sync, pipeline, messages, saves: () => saves, changes: () => changes };
+}
+
+function commands(): { runner: CommandRunner; ran: string[] } {
+  const ran: string[] = [];
+  return { ran, runner: { run: async (file, args) => { ran.push([file, ...args].join(' ')); return { exitCode: 0, stdout: '', stderr: '', failed: false, reason: '' }; } } };
+}
+
+describe('firewall sync', () => {
+  it('applies a decision and says so once it is in force', async () => {
+    const recorded: string[] = [];
+    const backend = Object.assign(new DryRunBackend(), { open: async () => { recorded.push('open'); } });
+    const s = setup(backend);
+    expect(s.changes()).toBe(1);
+    const said = (): string[] => s.messages.filter((message) => !message.startsWith('debug'));
+    expect(said()).toEqual([]);
+    await s.sync.settle();
+    expect(recorded).toEqual(['open']);
+    expect(said()).toEqual([`notice Opened 22/tcp for ${X} (door open, 30s).`]);
+  });
+
+  it('journals a start command before it runs, for a backend that runs commands', async () => {
+    const { runner, ran } = commands();
+    const s = setup(new CommandBackend(config(INI).doors, runner, new DryRunBackend(), (program) => program));
+    await s.sync.settle();
+    expect(ran).toEqual([`/bin/fw add ${X}`]);
+    expect(s.saves()).toBe(1);
+    expect(s.sync.saved(s.pipeline.grants()).grants.map((grant) => grant.started)).toEqual([true]);
+    // On stop, its stop command runs and the grant is forgotten.
+    await s.sync.stopGrants();
+    expect(ran).toEqual([`/bin/fw add ${X}`, `/bin/fw del ${X}`]);
+    expect(s.pipeline.grants()).toEqual([]);
+  });
+
+  it('journals nothing for a backend that does not run commands', async () => {
+    const s = setup(new DryRunBackend());
+    await s.sync.settle();
+    expect(s.saves()).toBe(0);
+    expect(s.sync.saved(s.pipeline.grants()).grants.map((grant) => grant.started)).toEqual([undefined]);
+  });
+
+  it('verifies every VERIFY_EVERY, records the outcome and repairs', async () => {
+    const calls: string[] = [];
+    let installed = true;
+    const backend = Object.assign(new DryRunBackend(), {
+      verify: async () => installed,
+      start: async (grants: readonly { src: string }[]) => { calls.push(`start ${grants.map((grant) => grant.src).join(',')}`); },
+    });
+    const s = setup(backend);
+    await s.sync.install(0, { liftedBans: [], dropped: [] });
+    s.sync.tick(VERIFY_EVERY - 1);
+    await s.sync.settle();
+    expect(s.sync.lastVerify).toBeUndefined();
+    installed = false;
+    s.sync.tick(VERIFY_EVERY);
+    await s.sync.settle();
+    expect(s.sync.lastVerify).toEqual({ at: 1000, ok: false });
+    expect(calls).toEqual([`start ${X}`, `start ${X}`]);
+    expect(s.messages).toContain('warning The dry-run ruleset is not what knockwatch installed (flushed or edited by someone else?); installing it again.');
+  });
+
+  it('gives up with the backend\'s own repair hint', () => {
+    const { runner } = commands();
+    const hints = [new DryRunBackend('/tmp/record'), new CommandBackend([], runner, new DryRunBackend())].map((backend) => backend.repairHint('/etc/knockwatch/knockwatch.ini'));
+    expect(hints).toEqual([
+      'Check that /tmp/record can be written, then reload knockwatch.',
+      'Check the door\'s commands in /etc/knockwatch/knockwatch.ini (run one by hand with an address for %IP%), then reload knockwatch.',
+    ]);
+  });
+});

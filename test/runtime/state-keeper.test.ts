@@ -1,0 +1,101 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LineSource, SourcePosition } from '../../src/sources/line-source.js';
+import { POSITION_SAVE_EVERY, StateKeeper } from '../../src/runtime/state-keeper.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+// A source that stands wherever the test puts it.
+function fakeSource(name: string): LineSource & { at: (offset: number) => void } {
+  let position: SourcePosition | undefined;
+  return {
+    name, kind: 'fake', lastLineAt: undefined,
+    start: () => undefined, stop: () => undefined, check: () => undefined, lag: () => undefined,
+    position: () => position,
+    at: (offset) => { position = { dev: 1, ino: 2, offset, firstLineHash: '' }; },
+  };
+}
+
+function keeper(): { path: string; keeper: StateKeeper; source: ReturnType<typeof fakeSource>; setTime: (t: number) => void; messages: string[]; grants: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'kw-keeper-'));
+  dirs.push(dir);
+  const path = join(dir, 'state.json');
+  let now = 0;
+  const messages: string[] = [];
+  const grants: string[] = [];
+  const source = fakeSource('/var/log/kern.log');
+  return {
+    path, source, messages, grants,
+    setTime: (t) => { now = t; },
+    keeper: new StateKeeper({
+      path: () => path,
+      clock: { now: () => now },
+      emit: (event) => messages.push(`${event.level} ${event.message}`),
+      sources: () => [source],
+      content: () => ({ grants: grants.map((src) => ({ src, door: 'open', opened: 0, expires: 1000 })), bans: [], pendingCloses: [], oneTimeUsed: {} }),
+    }),
+  };
+}
+
+function read(path: string): { grants: { src: string }[]; logs: Record<string, { offset: number }> } {
+  return JSON.parse(readFileSync(path, 'utf8')) as { grants: { src: string }[]; logs: Record<string, { offset: number }> };
+}
+
+describe('the state keeper', () => {
+  it('writes at the next tick after a change, and only then', () => {
+    const k = keeper();
+    k.keeper.tick(0);
+    expect(existsSync(k.path)).toBe(false);
+    k.grants.push('203.0.113.7');
+    k.keeper.changed();
+    k.keeper.tick(10);
+    expect(read(k.path).grants.map((grant) => grant.src)).toEqual(['203.0.113.7']);
+  });
+
+  it('writes a position that moved at most every POSITION_SAVE_EVERY, keyed by the source name', () => {
+    const k = keeper();
+    k.source.at(100);
+    k.keeper.tick(POSITION_SAVE_EVERY);
+    expect(read(k.path).logs).toEqual({ '/var/log/kern.log': { dev: 1, ino: 2, offset: 100, firstLineHash: '' } });
+    k.setTime(POSITION_SAVE_EVERY);
+    k.keeper.save();
+    k.source.at(200);
+    k.keeper.tick(2 * POSITION_SAVE_EVERY - 1);
+    expect(read(k.path).logs['/var/log/kern.log']?.offset).toBe(100);
+    k.keeper.tick(2 * POSITION_SAVE_EVERY);
+    expect(read(k.path).logs['/var/log/kern.log']?.offset).toBe(200);
+    expect(k.keeper.positionOf('/var/log/kern.log')?.offset).toBe(200);
+  });
+
+  it('keeps the saved position of a source it no longer reads', () => {
+    const k = keeper();
+    writeFileSync(k.path, JSON.stringify({ version: 1, grants: [], bans: [], logs: { '/old/kern.log': { dev: 3, ino: 4, offset: 7, firstLineHash: '' } } }));
+    k.keeper.load();
+    k.keeper.save();
+    expect(Object.keys(read(k.path).logs)).toEqual(['/old/kern.log']);
+  });
+
+  it('says why a damaged state file is ignored', () => {
+    const k = keeper();
+    writeFileSync(k.path, '{"version":');
+    expect(k.keeper.load().grants).toEqual([]);
+    expect(k.messages).toEqual([expect.stringMatching(new RegExp(`^warning Ignoring the state file ${k.path}: damaged JSON`)) as unknown]);
+  });
+
+  it('reports a failed write only when grants are at stake', () => {
+    const k = keeper();
+    // A file where its directory should be: the write fails.
+    writeFileSync(k.path, '');
+    const blocked = new StateKeeper({ path: () => join(k.path, 'state.json'), clock: { now: () => 0 }, emit: (event) => k.messages.push(event.level), sources: () => [], content: () => ({ grants: [], bans: [], pendingCloses: [], oneTimeUsed: {} }) });
+    blocked.save();
+    expect(k.messages).toEqual([]);
+    blocked.changed();
+    blocked.save();
+    expect(k.messages).toEqual(['error']);
+  });
+});
