@@ -1,24 +1,20 @@
 import { existsSync } from 'node:fs';
 import { loadConfigFile } from '../config/load-config.js';
-import type { FirewallKind } from '../config/types.js';
-import { execaRunner } from '../firewall/command-runner.js';
 import { Daemon } from '../runtime/daemon.js';
-import { systemClock } from '../runtime/clock.js';
 import { createLogger, isUnderSystemd } from '../runtime/logger.js';
 import { StartError } from '../runtime/preflight.js';
 import { DEFAULT_CONFIG, loadFilter } from './inputs.js';
-import type { CliValues } from './main.js';
-import { line, type CliDeps, type SignalSource } from './output.js';
+import type { CliValues } from './values.js';
+import { line, type Deps, type SignalSource } from './output.js';
 import { UsageError } from './usage-error.js';
 
-const FIREWALLS = ['nftables', 'iptables', 'command', 'dry-run'];
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT'];
 
 // The daemon in the foreground: runs until SIGTERM or SIGINT; SIGHUP reloads the config.
-export async function runDaemon(rest: readonly string[], values: CliValues, deps: CliDeps): Promise<number> {
+export async function runDaemon(rest: readonly string[], values: CliValues, deps: Deps): Promise<number> {
   // Signals are caught before anything else: a SIGHUP or SIGTERM while the daemon starts is
   // kept and acted on once it has started, never the default action (death mid-install).
-  const caught = catchSignals(deps.signals ?? process);
+  const caught = catchSignals(deps.signals);
   try {
     const daemon = createDaemon('run', rest, values, deps);
     const refused = await startOrReport(daemon, deps);
@@ -30,7 +26,7 @@ export async function runDaemon(rest: readonly string[], values: CliValues, deps
 }
 
 // Starts the daemon; when it cannot start, says why and returns the exit status.
-export async function startOrReport(daemon: Daemon, deps: CliDeps): Promise<number | undefined> {
+export async function startOrReport(daemon: Daemon, deps: Deps): Promise<number | undefined> {
   try {
     await daemon.start();
     return undefined;
@@ -42,20 +38,17 @@ export async function startOrReport(daemon: Daemon, deps: CliDeps): Promise<numb
   }
 }
 
-export function createDaemon(command: string, rest: readonly string[], values: CliValues, deps: CliDeps): Daemon {
+export function createDaemon(command: string, rest: readonly string[], values: CliValues, deps: Deps): Daemon {
   if (rest.length > 0) throw new UsageError(`${command} takes no arguments (found "${rest[0]}"); use --log PATH`);
   const configPath = values.config ?? DEFAULT_CONFIG;
   if (!existsSync(configPath)) {
     throw new UsageError(`no config at ${configPath}: create one with "knockwatch init --config ${configPath}", or point --config at your knockd.conf`);
   }
-  if (values.firewall !== undefined && !FIREWALLS.includes(values.firewall)) {
-    throw new UsageError(`--firewall: expected ${FIREWALLS.join(' | ')}, found "${values.firewall}"`);
-  }
-  const config = loadConfigFile(configPath, values.firewall as FirewallKind | undefined);
-  const logger = createLogger({ out: deps.stderr, clock: systemClock, journald: isUnderSystemd(deps.env), verbose: values.verbose === true });
+  const config = loadConfigFile(configPath, values.firewall);
+  const logger = createLogger({ out: deps.stderr, clock: deps.clock, journald: isUnderSystemd(deps.env), verbose: values.verbose === true });
   return new Daemon(
-    { configPath, kernLog: values.log, authLog: values['auth-log']?.[0], firewall: values.firewall as FirewallKind | undefined, stateFile: values['state-file'], dryRunFile: values.record },
-    { clock: systemClock, runner: deps.runner ?? execaRunner, logger, filter: loadFilter('netfilter'), authFilter: loadFilter('sshd') },
+    { configPath, kernLog: values.log, authLog: values['auth-log']?.[0], firewall: values.firewall, stateFile: values['state-file'], dryRunFile: values.record },
+    { clock: deps.clock, runner: deps.runner, logger, filter: loadFilter('netfilter'), authFilter: loadFilter('sshd') },
     config,
   );
 }

@@ -1,4 +1,4 @@
-import { splitCommand } from '../firewall/split-command.js';
+import { splitCommand } from '../text/split-command.js';
 import { actionTargetKey, readKnockdCommand, UNDERSTOOD_FORMS, type KnockdAction } from './knockd-command.js';
 import type { SectionReader } from './section-reader.js';
 import { formatStep, type Door, type DoorStep } from './types.js';
