@@ -14,6 +14,7 @@ const OPTION_HELP: Record<string, string> = {
   '--auth-log PATH': "sshd's log (default: auth_log of the config): logouts close,\nfailed logins revoke and ban",
   '--firewall KIND': 'nftables | iptables | command | dry-run (overrides the config)',
   '--state-file PATH': 'grants and log positions across restarts',
+  '--filter NAME': 'parse: netfilter (default), sshd, or the path of a .conf filter',
   '--record FILE': 'with the dry-run firewall, append +ADDR/-ADDR lines to FILE',
   '--force': 'init: replace an existing file',
   '--timeout SECONDS': 'try: how long to wait for the proof (default 120)',
@@ -118,7 +119,7 @@ export function commandHelp(name: string): string | undefined {
 // Short flags in one column, long-only ones aligned after them, meanings in another.
 function formatOptions(options: readonly (readonly [string, string?])[]): string {
   const lefts = options.map(([flags]) => `${flags.startsWith('--') ? '      ' : '  '}${flags}`);
-  const width = Math.max(24, ...lefts.map((left) => left.length + 1));
+  const width = Math.max(24, ...lefts.map((left) => left.length + 2));
   return options.map(([flags, meaning], index) => {
     const [first = '', ...rest] = (meaning ?? OPTION_HELP[flags] ?? '').split('\n');
     return [`${(lefts[index] ?? '').padEnd(width)}${first}`, ...rest.map((text) => `${' '.repeat(width)}${text}`)].join('\n') + '\n';
