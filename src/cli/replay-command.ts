@@ -19,7 +19,7 @@ export async function runReplay(files: readonly string[], values: CliValues, dep
   const verbose = values.verbose === true;
   const json = values.json === true;
   const doorWidth = Math.max(...config.doors.map((door) => door.name.length));
-  const progress = createProgress(deps.stderr, files.includes('-') ? undefined : totalBytes);
+  const progress = createProgress(deps.stderr, files.includes('-') ? undefined : totalBytes, deps.clock);
   const result = await replayFiles({
     files,
     config,
