@@ -1,16 +1,15 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { execaRunner } from '../firewall/command-runner.js';
 import { flushIptables } from '../firewall/iptables.js';
 import { flushNftables } from '../firewall/nftables.js';
 import { findProgram } from '../firewall/select-backend.js';
 import { DEFAULT_CONFIG } from './inputs.js';
-import type { CliValues } from './main.js';
-import { line, type CliDeps } from './output.js';
+import type { CliValues } from './values.js';
+import { line, type Deps } from './output.js';
 import { STARTER_CONFIG } from './starter-config.js';
 import { UsageError } from './usage-error.js';
 
-export function runInit(rest: readonly string[], values: CliValues & { force?: boolean | undefined }, deps: CliDeps): number {
+export function runInit(rest: readonly string[], values: CliValues & { force?: boolean | undefined }, deps: Deps): number {
   if (rest.length > 0) throw new UsageError(`init takes no arguments (use --config ${rest[0]})`);
   const path = values.config ?? DEFAULT_CONFIG;
   if (existsSync(path) && values.force !== true) {
@@ -24,11 +23,11 @@ export function runInit(rest: readonly string[], values: CliValues & { force?: b
 
 // Removes knockwatch's own firewall state (table inet knockwatch, the KNOCKWATCH chains and
 // their INPUT jumps) and nothing else.
-export async function runFlush(rest: readonly string[], deps: CliDeps): Promise<number> {
+export async function runFlush(rest: readonly string[], deps: Deps): Promise<number> {
   if (rest.length > 0) throw new UsageError(`flush takes no arguments (found "${rest[0]}")`);
   const removed: string[] = [];
-  if (findProgram('nft') && await flushNftables(execaRunner)) removed.push('nftables table inet knockwatch');
-  if (findProgram('iptables') && await flushIptables(execaRunner)) removed.push('iptables/ip6tables chain KNOCKWATCH');
+  if (findProgram('nft') && await flushNftables(deps.runner)) removed.push('nftables table inet knockwatch');
+  if (findProgram('iptables') && await flushIptables(deps.runner)) removed.push('iptables/ip6tables chain KNOCKWATCH');
   line(deps.stdout, removed.length > 0 ? `Removed ${removed.join(' and ')}.` : 'Nothing of knockwatch\'s was installed.');
   return 0;
 }

@@ -2,31 +2,30 @@ import type { Config, Door, FirewallKind } from '../config/types.js';
 import { describeKnock, formatStep } from '../doors/format-step.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { formatWarning } from '../config/problems.js';
-import { execaRunner } from '../firewall/command-runner.js';
+import { FIREWALL_REGISTRY } from '../firewall/registry.js';
 import { createBackend } from '../firewall/select-backend.js';
-import { systemClock } from '../runtime/clock.js';
 import { preflight, StartError } from '../runtime/preflight.js';
 import { formatSeconds } from './format-time.js';
 import { DEFAULT_CONFIG } from './inputs.js';
 import { UsageError } from './usage-error.js';
-import type { CliValues } from './main.js';
-import { line, type CliDeps } from './output.js';
+import type { CliValues } from './values.js';
+import { line, type Deps } from './output.js';
 
 // Validates the config and prints the doors and exactly the firewall plan start would
 // install, without touching the firewall.
-export async function runCheck(rest: readonly string[], values: CliValues, deps: CliDeps): Promise<number> {
+export async function runCheck(rest: readonly string[], values: CliValues, deps: Deps): Promise<number> {
   if (rest.length > 0) throw new UsageError(`check takes no file argument (use --config ${rest[0]})`);
-  const override = values.firewall as FirewallKind | undefined;
+  const override = values.firewall;
   const config = loadConfigFile(values.config ?? DEFAULT_CONFIG, override);
   const authLog = values['auth-log']?.[0] ?? config.options.authLog;
   // The same checks `run` makes before its first firewall change.
   const { problems, backend, kind } = await preflight(config, { kernLog: values.log ?? config.options.kernLog, authLog }, override,
-    (chosen) => createBackend(chosen, config, deps.runner ?? execaRunner));
+    (chosen) => createBackend(chosen, config, deps.runner));
   for (const text of describeConfig(config, kind ?? config.options.firewall ?? 'nftables', authLog, override)) line(deps.stdout, text);
   if (backend !== undefined) {
     line(deps.stdout);
     line(deps.stdout, `Firewall plan (${backend.name}; not applied):`);
-    deps.stdout.write(backend.plan([], systemClock.now()));
+    deps.stdout.write(backend.plan([], deps.clock.now()));
   }
   if (problems.length === 0) return 0;
   line(deps.stderr, `knockwatch: ${config.file} is valid, but knockwatch cannot run with it:`);
@@ -68,8 +67,7 @@ export function describeConfig(config: Config, kind: FirewallKind, authLog: stri
 function describeFirewall(config: Config, kind: FirewallKind, override: FirewallKind | undefined): string {
   if (override !== undefined) return `${kind} (from --firewall)`;
   if (config.options.firewall !== undefined) return kind;
-  const reason = kind === 'command' ? 'doors have start_command' : kind === 'nftables' ? 'nft found' : 'iptables found, no nft';
-  return `${kind} (auto: ${reason})`;
+  return `${kind} (auto: ${FIREWALL_REGISTRY[kind].probe(config) ?? 'neither nft nor iptables found'})`;
 }
 
 // Warnings that depend on what only the command line knows: the auth log and dry-run.

@@ -1,5 +1,5 @@
 import { format } from 'date-fns';
-import { zoneOffset } from '../filters/time-zone.js';
+import { zoneOffset } from '../text/time-zone.js';
 
 // `2026-11-22 01:43:16.945` on the wall clock of `zone` (local when undefined).
 export function formatTime(epoch: number, zone: string | undefined): string {

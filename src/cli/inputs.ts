@@ -1,11 +1,10 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { loadConfigFile } from '../config/load-config.js';
 import type { Config } from '../config/types.js';
 import { loadFilterFile, type Filter } from '../filters/load-filter.js';
-import { isValidTimeZone } from '../filters/time-zone.js';
+import { isValidTimeZone } from '../text/time-zone.js';
 import { builtinFilterPath } from '../runtime/package-paths.js';
 import { UsageError } from './usage-error.js';
-import type { CliValues } from './main.js';
+import type { CliValues } from './values.js';
 
 export const DEFAULT_CONFIG = '/etc/knockwatch/knockwatch.ini';
 
@@ -29,10 +28,6 @@ export function checkInputFiles(files: readonly string[]): number {
     total += size;
   }
   return total;
-}
-
-export function loadConfigFor(values: CliValues, fallback: string): Config {
-  return loadConfigFile(values.config ?? fallback);
 }
 
 export function resolveTimeZone(values: CliValues, config: Config | undefined): string | undefined {

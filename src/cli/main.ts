@@ -4,64 +4,35 @@ import { runFlush, runInit } from './admin-commands.js';
 import { runCheck } from './check-command.js';
 import { runDaemon } from './run-command.js';
 import { runTry } from './try-command.js';
-import { line, type CliDeps } from './output.js';
+import { line, withDefaults, type CliDeps } from './output.js';
 import { runParse } from './parse-command.js';
 import { runReplay } from './replay-command.js';
 import { runClose, runStatus, runUnban } from './status-command.js';
-import { USAGE } from './usage.js';
+import { commandHelp, USAGE } from './usage.js';
+import { OPTIONS, toCliValues } from './values.js';
 import { readVersion } from './version.js';
 
 export { UsageError } from './usage-error.js';
 import { UsageError } from './usage-error.js';
 
-const OPTIONS = {
-  config: { type: 'string', short: 'c' },
-  verbose: { type: 'boolean', short: 'v' },
-  json: { type: 'boolean' },
-  timezone: { type: 'string' },
-  filter: { type: 'string' },
-  log: { type: 'string', short: 'l' },
-  'auth-log': { type: 'string', multiple: true },
-  firewall: { type: 'string' },
-  'state-file': { type: 'string' },
-  record: { type: 'string' },
-  force: { type: 'boolean' },
-  timeout: { type: 'string' },
-  'control-socket': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'V' },
-} as const;
-
-export type CliValues = {
-  config?: string | undefined;
-  verbose?: boolean | undefined;
-  json?: boolean | undefined;
-  timezone?: string | undefined;
-  filter?: string | undefined;
-  log?: string | undefined;
-  'auth-log'?: string[] | undefined;
-  firewall?: string | undefined;
-  'state-file'?: string | undefined;
-  record?: string | undefined;
-  force?: boolean | undefined;
-  timeout?: string | undefined;
-  'control-socket'?: string | undefined;
-};
-
 // Parses the command line, runs one command and returns the exit status:
 // 0 ok, 1 runtime failure, 2 usage or config error.
-export async function main(argv: readonly string[], deps: CliDeps): Promise<number> {
+export async function main(argv: readonly string[], given: CliDeps): Promise<number> {
+  const deps = withDefaults(given);
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-    if (values.help) {
-      deps.stdout.write(USAGE);
+    const parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    const [command, ...rest] = parsed.positionals;
+    if (parsed.values.help) {
+      const help = command === undefined ? USAGE : commandHelp(command);
+      if (help === undefined) throw unknownCommand(command);
+      deps.stdout.write(help);
       return 0;
     }
-    if (values.version) {
+    if (parsed.values.version) {
       line(deps.stdout, `knockwatch ${readVersion()}`);
       return 0;
     }
-    const [command, ...rest] = positionals;
+    const values = toCliValues(parsed.values);
     switch (command) {
       case 'replay':
         return await runReplay(rest, values, deps);
@@ -88,7 +59,7 @@ export async function main(argv: readonly string[], deps: CliDeps): Promise<numb
         deps.stderr.write(USAGE);
         return 2;
       default:
-        throw new UsageError(`unknown command "${command}" (run, try, status, unban, close, replay, parse, check, init, flush; see --help)`);
+        throw unknownCommand(command);
     }
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -104,6 +75,10 @@ export async function main(argv: readonly string[], deps: CliDeps): Promise<numb
     line(deps.stderr, `knockwatch: ${(error as Error).message}`);
     return 1;
   }
+}
+
+function unknownCommand(command: string | undefined): UsageError {
+  return new UsageError(`unknown command "${command}" (run, try, status, unban, close, replay, parse, check, init, flush; see --help)`);
 }
 
 function isParseArgsError(error: unknown): boolean {

@@ -1,5 +1,7 @@
 import type { CommandRunner } from '../firewall/command-runner.js';
 import type { ControlClient } from './control-client.js';
+import { execaRunner } from '../firewall/command-runner.js';
+import { systemClock, type Clock } from '../runtime/clock.js';
 
 export interface Output {
   write(text: string): void;
@@ -11,6 +13,8 @@ export interface SignalSource {
   off(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
 }
 
+// Everything a command touches outside itself: tests give their own; what a caller leaves
+// out is the real one (see withDefaults).
 export interface CliDeps {
   stdout: Output;
   stderr: Output;
@@ -21,8 +25,18 @@ export interface CliDeps {
   stdin?: NodeJS.ReadableStream;
   // Runs firewall and door commands (execa unless a test gives its own).
   runner?: CommandRunner;
-  // Asks the running daemon (its control socket unless a test gives its own).
+  // The host's time (the system clock unless a test gives its own).
+  clock?: Clock;
+  // What `status`, `unban` and `close` ask the running daemon through (a client of the
+  // configured control socket unless a test gives its own).
   control?: ControlClient;
+}
+
+// CliDeps with the real parts filled in where a caller gave none.
+export type Deps = CliDeps & Required<Pick<CliDeps, 'signals' | 'runner' | 'clock'>>;
+
+export function withDefaults(deps: CliDeps): Deps {
+  return { ...deps, signals: deps.signals ?? process, runner: deps.runner ?? execaRunner, clock: deps.clock ?? systemClock };
 }
 
 export function line(out: Output, text = ''): void {

@@ -1,25 +1,25 @@
 import { statSync } from 'node:fs';
-import { formatFlags, type KnockEvent } from '../filters/events.js';
+import type { KnockEvent } from '../filters/events.js';
+import { formatFlags } from '../net/tcp-flags.js';
 import { createLineParser } from '../filters/parse-line.js';
 import { createSyslogTimeParser } from '../filters/syslog-time.js';
-import { systemClock } from '../runtime/clock.js';
 import { openLog, readLineBatches } from '../sources/read-lines.js';
 import { formatTime } from './format-time.js';
 import { checkInputFiles, loadFilter, resolveTimeZone } from './inputs.js';
 import { UsageError } from './usage-error.js';
-import type { CliValues } from './main.js';
-import { line, type CliDeps } from './output.js';
+import type { CliValues } from './values.js';
+import { line, type Deps } from './output.js';
 
 const SHOW_MISSED = 20;
 
 // fail2ban-regex for knockwatch: how a filter reads a log.
-export async function runParse(files: readonly string[], values: CliValues, deps: CliDeps): Promise<number> {
+export async function runParse(files: readonly string[], values: CliValues, deps: Deps): Promise<number> {
   if (files.length > 1) throw new UsageError('parse reads one file at a time');
   checkInputFiles(files);
   const file = files[0] ?? '-';
   const filter = loadFilter(values.filter ?? 'netfilter');
   const zone = resolveTimeZone(values, undefined);
-  const reference = file === '-' ? systemClock.now() : statSync(file).mtimeMs;
+  const reference = file === '-' ? deps.clock.now() : statSync(file).mtimeMs;
   const parse = createLineParser(filter, createSyslogTimeParser({ timeZone: zone, reference }));
   const counts = { lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, oversize: 0 };
   const missed: string[] = [];

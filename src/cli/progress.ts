@@ -1,10 +1,12 @@
+import type { Clock } from '../runtime/clock.js';
 import type { Output } from './output.js';
 
 const LARGE_INPUT = 32 * 1024 * 1024;
 const WIDTH = 30;
 
-// A progress bar on a terminal stderr for large inputs; silent otherwise.
-export function createProgress(out: Output, totalBytes: number | undefined): {
+// A progress bar on a terminal stderr for large inputs, redrawn at most every 200 ms of
+// `clock`; silent otherwise.
+export function createProgress(out: Output, totalBytes: number | undefined, clock: Clock): {
   update(bytes: number, lines: number): void;
   done(): void;
 } {
@@ -14,7 +16,7 @@ export function createProgress(out: Output, totalBytes: number | undefined): {
   return {
     update(bytes, lines) {
       if (!enabled) return;
-      const now = performance.now();
+      const now = clock.now();
       if (now - lastDraw < 200) return;
       lastDraw = now;
       drawn = true;

@@ -1,23 +1,25 @@
+import { loadConfigFile } from '../config/load-config.js';
 import { formatStep } from '../doors/format-step.js';
-import { systemClock } from '../runtime/clock.js';
 import { replayFiles, type ReplayResult } from '../runtime/replay.js';
 import { decisionToJson, formatDecision, isTimelineDecision } from './format-decision.js';
 import { formatTime } from './format-time.js';
 import { demoConfigPath } from '../runtime/package-paths.js';
-import { checkInputFiles, loadConfigFor, loadFilter, resolveTimeZone } from './inputs.js';
-import type { CliValues } from './main.js';
-import { line, type CliDeps } from './output.js';
+import { checkInputFiles, loadFilter, resolveTimeZone } from './inputs.js';
+import type { CliValues } from './values.js';
+import { line, type Deps } from './output.js';
 import { createProgress } from './progress.js';
 
-export async function runReplay(files: readonly string[], values: CliValues, deps: CliDeps): Promise<number> {
+export async function runReplay(files: readonly string[], values: CliValues, deps: Deps): Promise<number> {
   const authFiles = values['auth-log'] ?? [];
   const totalBytes = checkInputFiles(files) + (authFiles.length > 0 ? checkInputFiles(authFiles) : 0);
-  const config = loadConfigFor(values, demoConfigPath());
+  // Without --config the decisions are the demo config's: say so, or they read as the admin's.
+  if (values.config === undefined) line(deps.stderr, `knockwatch: no --config given; using the demo config ${demoConfigPath()}.`);
+  const config = loadConfigFile(values.config ?? demoConfigPath());
   const zone = resolveTimeZone(values, config);
   const verbose = values.verbose === true;
   const json = values.json === true;
   const doorWidth = Math.max(...config.doors.map((door) => door.name.length));
-  const progress = createProgress(deps.stderr, files.includes('-') ? undefined : totalBytes);
+  const progress = createProgress(deps.stderr, files.includes('-') ? undefined : totalBytes, deps.clock);
   const result = await replayFiles({
     files,
     config,
@@ -25,7 +27,7 @@ export async function runReplay(files: readonly string[], values: CliValues, dep
     authFiles,
     authFilter: authFiles.length > 0 ? loadFilter('sshd') : undefined,
     timeZone: zone,
-    clock: systemClock,
+    clock: deps.clock,
     sink: (decision) => {
       if (!isTimelineDecision(decision, verbose)) return;
       deps.stdout.write(`${json ? decisionToJson(decision) : formatDecision(decision, zone, doorWidth)}\n`);
@@ -50,7 +52,7 @@ function summaryJson(result: ReplayResult): Record<string, unknown> {
   };
 }
 
-function printSummary(result: ReplayResult, zone: string | undefined, deps: CliDeps): void {
+function printSummary(result: ReplayResult, zone: string | undefined, deps: Deps): void {
   const { stats } = result;
   const out = deps.stdout;
   line(out);

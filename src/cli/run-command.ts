@@ -1,32 +1,28 @@
 import { existsSync } from 'node:fs';
 import { loadConfigFile } from '../config/load-config.js';
-import type { FirewallKind } from '../config/types.js';
-import { execaRunner } from '../firewall/command-runner.js';
 import { Daemon } from '../runtime/daemon.js';
-import { systemClock } from '../runtime/clock.js';
 import { controlSocketAnswers, ControlSocketInUse, startControlServer, type ControlServer } from '../runtime/control-socket.js';
 import type { ControlTarget } from '../runtime/control-types.js';
 import { createLogger, isUnderSystemd, type Logger } from '../runtime/logger.js';
 import { StartError } from '../runtime/preflight.js';
 import { DEFAULT_CONFIG, loadFilter } from './inputs.js';
-import type { CliValues } from './main.js';
-import { line, type CliDeps, type SignalSource } from './output.js';
+import type { CliValues } from './values.js';
+import { line, type Deps, type SignalSource } from './output.js';
 import { UsageError } from './usage-error.js';
 
-const FIREWALLS = ['nftables', 'iptables', 'command', 'dry-run'];
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT'];
 
 // The daemon in the foreground: runs until SIGTERM or SIGINT; SIGHUP reloads the config.
-export async function runDaemon(rest: readonly string[], values: CliValues, deps: CliDeps): Promise<number> {
+export async function runDaemon(rest: readonly string[], values: CliValues, deps: Deps): Promise<number> {
   // Signals are caught before anything else: a SIGHUP or SIGTERM while the daemon starts is
   // kept and acted on once it has started, never the default action (death mid-install).
-  const caught = catchSignals(deps.signals ?? process);
+  const caught = catchSignals(deps.signals);
   try {
     const daemon = createDaemon('run', rest, values, deps);
     const socketPath = values['control-socket'] ?? daemon.config.options.controlSocket;
     const refused = await refuseSecondDaemon(socketPath, deps) ?? await startOrReport(daemon, deps);
     if (refused !== undefined) return refused;
-    const control = isControlTarget(daemon) ? await serveControl(daemon, socketPath, cliLogger(values, deps)) : undefined;
+    const control = await serveControl(daemon, socketPath, cliLogger(values, deps));
     try {
       return await serve(daemon, caught);
     } finally {
@@ -39,7 +35,7 @@ export async function runDaemon(rest: readonly string[], values: CliValues, deps
 
 // A knockwatch that answers on the control socket is running: a second one would fight it
 // over the firewall, so this one stops before changing anything.
-async function refuseSecondDaemon(socketPath: string, deps: CliDeps): Promise<number | undefined> {
+async function refuseSecondDaemon(socketPath: string, deps: Deps): Promise<number | undefined> {
   // A probe that cannot tell (no permission to look) leaves the verdict to serveControl.
   if (!(await controlSocketAnswers(socketPath).catch(() => false))) return undefined;
   line(deps.stderr, 'knockwatch: cannot start; the firewall was not changed:');
@@ -60,19 +56,12 @@ export async function serveControl(target: ControlTarget, socketPath: string, lo
   }
 }
 
-// The daemon answers on the control socket through these three methods.
-function isControlTarget(daemon: object): daemon is ControlTarget {
-  return 'status' in daemon && typeof daemon.status === 'function'
-    && 'unban' in daemon && typeof daemon.unban === 'function'
-    && 'close' in daemon && typeof daemon.close === 'function';
-}
-
-function cliLogger(values: CliValues, deps: CliDeps): Logger {
-  return createLogger({ out: deps.stderr, clock: systemClock, journald: isUnderSystemd(deps.env), verbose: values.verbose === true });
+function cliLogger(values: CliValues, deps: Deps): Logger {
+  return createLogger({ out: deps.stderr, clock: deps.clock, journald: isUnderSystemd(deps.env), verbose: values.verbose === true });
 }
 
 // Starts the daemon; when it cannot start, says why and returns the exit status.
-export async function startOrReport(daemon: Daemon, deps: CliDeps): Promise<number | undefined> {
+export async function startOrReport(daemon: Daemon, deps: Deps): Promise<number | undefined> {
   try {
     await daemon.start();
     return undefined;
@@ -84,20 +73,17 @@ export async function startOrReport(daemon: Daemon, deps: CliDeps): Promise<numb
   }
 }
 
-export function createDaemon(command: string, rest: readonly string[], values: CliValues, deps: CliDeps): Daemon {
+export function createDaemon(command: string, rest: readonly string[], values: CliValues, deps: Deps): Daemon {
   if (rest.length > 0) throw new UsageError(`${command} takes no arguments (found "${rest[0]}"); use --log PATH`);
   const configPath = values.config ?? DEFAULT_CONFIG;
   if (!existsSync(configPath)) {
     throw new UsageError(`no config at ${configPath}: create one with "knockwatch init --config ${configPath}", or point --config at your knockd.conf`);
   }
-  if (values.firewall !== undefined && !FIREWALLS.includes(values.firewall)) {
-    throw new UsageError(`--firewall: expected ${FIREWALLS.join(' | ')}, found "${values.firewall}"`);
-  }
-  const config = loadConfigFile(configPath, values.firewall as FirewallKind | undefined);
+  const config = loadConfigFile(configPath, values.firewall);
   const logger = cliLogger(values, deps);
   return new Daemon(
-    { configPath, kernLog: values.log, authLog: values['auth-log']?.[0], firewall: values.firewall as FirewallKind | undefined, stateFile: values['state-file'], dryRunFile: values.record },
-    { clock: systemClock, runner: deps.runner ?? execaRunner, logger, filter: loadFilter('netfilter'), authFilter: loadFilter('sshd') },
+    { configPath, kernLog: values.log, authLog: values['auth-log']?.[0], firewall: values.firewall, stateFile: values['state-file'], dryRunFile: values.record },
+    { clock: deps.clock, runner: deps.runner, logger, filter: loadFilter('netfilter'), authFilter: loadFilter('sshd') },
     config,
   );
 }

@@ -6,7 +6,7 @@ import type { StatusReport } from '../runtime/control-types.js';
 import { socketControlClient } from './control-client.js';
 import { formatStatus } from './format-status.js';
 import { DEFAULT_CONFIG } from './inputs.js';
-import type { CliValues } from './main.js';
+import type { CliValues } from './values.js';
 import { line, type CliDeps } from './output.js';
 import { UsageError } from './usage-error.js';
 

@@ -2,9 +2,8 @@ import { createInterface } from 'node:readline';
 import type { Decision } from '../engine/decisions.js';
 import { networkContains } from '../net/address.js';
 import type { Daemon } from '../runtime/daemon.js';
-import { systemClock } from '../runtime/clock.js';
-import type { CliValues } from './main.js';
-import { line, type CliDeps } from './output.js';
+import type { CliValues } from './values.js';
+import { line, type Deps } from './output.js';
 import { catchSignals, createDaemon, serve, startOrReport, type CaughtSignals } from './run-command.js';
 import { UsageError } from './usage-error.js';
 
@@ -15,8 +14,8 @@ type Outcome = { kept: true; how: string } | { kept: false; why: string };
 // Like iptables-apply: installs the ruleset and runs the daemon, and keeps both only when a
 // new SSH login through the door (or the admin's "yes") proves that the owner can get in.
 // On timeout, Ctrl-C or a lost terminal, everything it installed is removed.
-export async function runTry(rest: readonly string[], values: CliValues, deps: CliDeps): Promise<number> {
-  const caught = catchSignals(deps.signals ?? process);
+export async function runTry(rest: readonly string[], values: CliValues, deps: Deps): Promise<number> {
+  const caught = catchSignals(deps.signals);
   try {
     const seconds = parseTimeout(values.timeout);
     const daemon = createDaemon('try', rest, values, deps);
@@ -24,7 +23,7 @@ export async function runTry(rest: readonly string[], values: CliValues, deps: C
       line(deps.stderr, 'knockwatch: its ruleset is already installed (is the knockwatch service running?); stop it first (systemctl stop knockwatch, or knockwatch flush).');
       return 1;
     }
-    const installedAt = systemClock.now();
+    const installedAt = deps.clock.now();
     const refused = await startOrReport(daemon, deps);
     if (refused !== undefined) return refused;
     const authLog = daemon.authLog;
@@ -57,7 +56,7 @@ function parseTimeout(text: string | undefined): number {
 
 // The first of: a new SSH login from an address that knocked or is whitelisted, "yes" or
 // "no" typed, the end of the terminal, a signal, the timeout.
-async function waitForProof(daemon: Daemon, caught: CaughtSignals, deps: CliDeps, timeoutMs: number, since: number): Promise<Outcome> {
+async function waitForProof(daemon: Daemon, caught: CaughtSignals, deps: Deps, timeoutMs: number, since: number): Promise<Outcome> {
   return await new Promise<Outcome>((resolve) => {
     let done = false;
     const input = deps.stdin === undefined ? undefined : createInterface({ input: deps.stdin, terminal: false });

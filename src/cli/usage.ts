@@ -1,57 +1,131 @@
+// The help texts: `knockwatch --help` lists every command, `knockwatch COMMAND --help` shows
+// one with its options. Both are built from the same entries, so they cannot disagree.
+
+interface CommandHelp {
+  synopsis: string;
+  about: string;
+  // [flags, meaning]: the meaning given here, or the shared one from OPTION_HELP when omitted.
+  options: readonly (readonly [string, string?])[];
+}
+
+const OPTION_HELP: Record<string, string> = {
+  '-c, --config FILE': 'config file (default /etc/knockwatch/knockwatch.ini)',
+  '-l, --log PATH': 'kernel log to follow (default: kern_log of the config)',
+  '--auth-log PATH': "sshd's log (default: auth_log of the config): logouts close,\nfailed logins revoke and ban",
+  '--firewall KIND': 'nftables | iptables | command | dry-run (overrides the config)',
+  '--state-file PATH': 'grants and log positions across restarts',
+  '--filter NAME': 'parse: netfilter (default), sshd, or the path of a .conf filter',
+  '--record FILE': 'with the dry-run firewall, append +ADDR/-ADDR lines to FILE',
+  '--force': 'init: replace an existing file',
+  '--timeout SECONDS': 'try: how long to wait for the proof (default 120)',
+  '--control-socket PATH': "the running daemon's socket (default: control_socket of the\nconfig, else /run/knockwatch/control.sock)",
+  '-v, --verbose': 'also print every step, retransmission and refusal',
+  '--json': 'one JSON object per line instead of text',
+  '--timezone ZONE': "IANA zone for log stamps without one (default: the config's, else local)",
+};
+
+const DAEMON_OPTIONS = [['-c, --config FILE'], ['-l, --log PATH'], ['--auth-log PATH'], ['--firewall KIND'], ['--state-file PATH'],
+  ['--record FILE'], ['-v, --verbose', 'also log every step, retransmission and refusal']] as const;
+const CONTROL_OPTIONS = [['--control-socket PATH'], ['-c, --config FILE', 'the config whose control_socket to use']] as const;
+
+const COMMANDS: ReadonlyMap<string, CommandHelp> = new Map([
+  ['run', {
+    synopsis: 'knockwatch [run] [--config FILE] [--log PATH] [--auth-log PATH] [--firewall KIND] [--state-file PATH]',
+    about: `Follow the kernel log and open the firewall for addresses that knock correctly.
+Runs in the foreground (systemd: systemd/knockwatch.service). SIGHUP reloads the
+config (a bad one is refused and the old kept); SIGTERM stops.`,
+    options: DAEMON_OPTIONS,
+  }],
+  ['try', {
+    synopsis: 'knockwatch try [--config FILE] [--timeout SECONDS] [--log PATH] [--auth-log PATH]',
+    about: `For an admin logged in over SSH, like iptables-apply: installs the ruleset and runs
+the daemon in the foreground; keeps both only when a NEW SSH login through the door
+is seen in the auth log (or you type yes). On timeout (default 120 s), Ctrl-C or a
+lost terminal it removes everything it installed.`,
+    options: [['--timeout SECONDS', 'how long to wait for the proof (default 120)'], ...DAEMON_OPTIONS],
+  }],
+  ['init', {
+    synopsis: 'knockwatch init [--config FILE] [--force]',
+    about: 'Write a commented starter config (default /etc/knockwatch/knockwatch.ini).',
+    options: [['-c, --config FILE', 'where to write it (default /etc/knockwatch/knockwatch.ini)'], ['--force', 'replace an existing file']],
+  }],
+  ['flush', {
+    synopsis: 'knockwatch flush',
+    about: `Remove knockwatch's own firewall state (table inet knockwatch, chain KNOCKWATCH)
+and nothing else.`,
+    options: [],
+  }],
+  ['replay', {
+    synopsis: 'knockwatch replay FILE... [--auth-log FILE]... [--config FILE] [-v] [--json] [--timezone ZONE]',
+    about: `Run logs through the pipeline with the dry-run firewall and print each decision
+(OPEN, EXTEND, CLOSE, EXPIRE, BROKEN with its reason) and a summary. FILE may be
+.gz or - for standard input; several files are read in order. --auth-log adds sshd's
+log, merged by time (logins, logouts, failed logins). Without --config the demo config
+in logs-samples/ is used (and named on stderr).`,
+    options: [['--auth-log FILE', "sshd's log, merged by time; may be given more than once"],
+      ['-c, --config FILE', 'config file (default: the demo config in logs-samples/)'], ['-v, --verbose'], ['--json'], ['--timezone ZONE']],
+  }],
+  ['parse', {
+    synopsis: 'knockwatch parse FILE [--filter netfilter|PATH.conf] [--json] [--timezone ZONE]',
+    about: 'Show how a filter reads a log: lines matched, missed, ignored, invalid, and the events.',
+    options: [['--filter NAME', 'netfilter (default), sshd, or the path of a .conf filter'], ['--json'], ['--timezone ZONE']],
+  }],
+  ['check', {
+    synopsis: 'knockwatch check [--config FILE] [--firewall KIND] [--log PATH] [--auth-log PATH]',
+    about: `Validate a config (knockwatch.ini or knockd.conf), print the normalized doors and the
+exact firewall ruleset knockwatch would install, without applying it; then make the
+checks run makes before it changes anything (logs readable, firewall usable).`,
+    options: [['-c, --config FILE'], ['--firewall KIND'], ['-l, --log PATH'], ['--auth-log PATH']],
+  }],
+  ['status', {
+    synopsis: 'knockwatch status [--json] [-v] [--control-socket PATH]',
+    about: `Ask the running daemon: its firewall and when it last verified it, the sources and
+their positions, live grants, bans, attempts in progress per door and counters since
+start. With no daemon running it says so and exits 1.`,
+    options: [['--json', 'the answer as one JSON object'], ['-v, --verbose', 'also the sources of the attempts in progress'], ...CONTROL_OPTIONS],
+  }],
+  ['unban', {
+    synopsis: 'knockwatch unban ADDR [--control-socket PATH]',
+    about: 'Lift the ban of ADDR in the running daemon and its state file.',
+    options: CONTROL_OPTIONS,
+  }],
+  ['close', {
+    synopsis: 'knockwatch close ADDR [DOOR] [--control-socket PATH]',
+    about: "Close ADDR's grants in the running daemon and its state file (only DOOR's when given).",
+    options: CONTROL_OPTIONS,
+  }],
+]);
+
+const EXIT_STATUS = 'Exit status: 0 ok, 1 runtime failure, 2 usage or config error.\n';
+
 export const USAGE = `knockwatch: port knocking from the kernel log
 
 Usage:
-  knockwatch [run] [--config FILE] [--log PATH] [--auth-log PATH] [--firewall KIND] [--state-file PATH]
-      Follow the kernel log and open the firewall for addresses that knock correctly.
-      Runs in the foreground (systemd: systemd/knockwatch.service). SIGHUP reloads the
-      config (a bad one is refused and the old kept); SIGTERM stops.
-  knockwatch try [--config FILE] [--timeout SECONDS] [--log PATH] [--auth-log PATH]
-      For an admin logged in over SSH, like iptables-apply: installs the ruleset and runs
-      the daemon in the foreground; keeps both only when a NEW SSH login through the door
-      is seen in the auth log (or you type yes). On timeout (default 120 s), Ctrl-C or a
-      lost terminal it removes everything it installed.
-  knockwatch status [--json] [-v] [--config FILE | --control-socket PATH]
-      Ask the running daemon: firewall health, logs and positions, live grants, bans,
-      attempts in progress (-v: by which addresses) and counters since start.
-  knockwatch unban ADDR [--config FILE | --control-socket PATH]
-  knockwatch close ADDR [DOOR] [--config FILE | --control-socket PATH]
-      Lift ADDR's ban, or close its grant on DOOR (every door when none is given), in the
-      running daemon and its state file. These three need root.
-  knockwatch init [--config FILE] [--force]
-      Write a commented starter config (default /etc/knockwatch/knockwatch.ini).
-  knockwatch flush
-      Remove knockwatch's own firewall state (table inet knockwatch, chain KNOCKWATCH)
-      and nothing else.
-  knockwatch replay FILE... [--auth-log FILE]... [--config FILE] [-v] [--json] [--timezone ZONE]
-      Run logs through the pipeline with the dry-run firewall and print each decision
-      (OPEN, EXTEND, CLOSE, EXPIRE, BROKEN with its reason) and a summary. FILE may be
-      .gz or - for standard input; several files are read in order. --auth-log adds sshd's
-      log, merged by time (logins, logouts, failed logins). Without --config the demo config
-      in logs-samples/ is used.
-  knockwatch parse FILE [--filter netfilter|PATH.conf] [--json] [--timezone ZONE]
-      Show how a filter reads a log: lines matched, missed, ignored, invalid, and the events.
-  knockwatch check [--config FILE] [--firewall KIND] [--log PATH] [--auth-log PATH]
-      Validate a config (knockwatch.ini or knockd.conf), print the normalized doors and the
-      exact firewall ruleset knockwatch would install, without applying it; then make the
-      checks run makes before it changes anything (logs readable, firewall usable).
-
+${[...COMMANDS.values()].map((help) => `  ${help.synopsis}\n${indent(help.about, 6)}\n`).join('')}
 Options:
-  -c, --config FILE     config file (default /etc/knockwatch/knockwatch.ini)
-  -l, --log PATH        kernel log to follow (default: kern_log of the config)
-      --auth-log PATH   sshd's log (default: auth_log of the config): logouts close,
-                        failed logins revoke and ban
-      --firewall KIND   nftables | iptables | command | dry-run (overrides the config)
-      --state-file PATH grants and log positions across restarts
-      --record FILE     with the dry-run firewall, append +ADDR/-ADDR lines to FILE
-      --force           init: replace an existing file
-      --timeout SECONDS try: how long to wait for the proof (default 120)
-      --control-socket PATH  status, unban, close: the daemon's socket (default: control_socket
-                        of the config, else /run/knockwatch/control.sock)
-  -v, --verbose         also print every step, retransmission and refusal
-      --json            one JSON object per line instead of text
-      --timezone ZONE   IANA zone for log stamps without one (default: the config's, else local)
-  -h, --help            this text
-  -V, --version         the version
+${formatOptions([...Object.keys(OPTION_HELP).map((flags) => [flags] as const), ['-h, --help', 'this text'], ['-V, --version', 'the version']])}
+Each command has its own help: knockwatch COMMAND --help.
 
-Exit status: 0 ok, 1 runtime failure, 2 usage or config error.
-`;
+${EXIT_STATUS}`;
+
+// The help of one command, or undefined for a name that is no command.
+export function commandHelp(name: string): string | undefined {
+  const help = COMMANDS.get(name);
+  if (help === undefined) return undefined;
+  const options = formatOptions([...help.options, ['-h, --help', 'this text']]);
+  return `Usage: ${help.synopsis}\n\n${indent(help.about, 2)}\n\nOptions:\n${options}\n${EXIT_STATUS}`;
+}
+
+// Short flags in one column, long-only ones aligned after them, meanings in another.
+function formatOptions(options: readonly (readonly [string, string?])[]): string {
+  const lefts = options.map(([flags]) => `${flags.startsWith('--') ? '      ' : '  '}${flags}`);
+  const width = Math.max(24, ...lefts.map((left) => left.length + 2));
+  return options.map(([flags, meaning], index) => {
+    const [first = '', ...rest] = (meaning ?? OPTION_HELP[flags] ?? '').split('\n');
+    return [`${(lefts[index] ?? '').padEnd(width)}${first}`, ...rest.map((text) => `${' '.repeat(width)}${text}`)].join('\n') + '\n';
+  }).join('');
+}
+
+function indent(text: string, width: number): string {
+  return text.split('\n').map((textLine) => `${' '.repeat(width)}${textLine}`).join('\n');
+}

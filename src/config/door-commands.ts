@@ -1,5 +1,6 @@
-import { splitCommand } from '../firewall/split-command.js';
-import { actionTargetKey, readKnockdCommand, UNDERSTOOD_FORMS, type KnockdAction } from './knockd-command.js';
+import { splitCommand } from '../text/split-command.js';
+import type { KnockdAction } from './knockd-action.js';
+import { actionTargetKey, readKnockdCommand, UNDERSTOOD_FORMS } from './knockd-command.js';
 import type { SectionReader } from './section-reader.js';
 import { formatStep } from '../doors/format-step.js';
 import type { Door, DoorStep } from './types.js';

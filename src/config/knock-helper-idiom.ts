@@ -1,4 +1,4 @@
-import type { KnockdAction } from './knockd-command.js';
+import type { KnockdAction } from './knockd-action.js';
 import { parsePort } from './parse-values.js';
 
 const FLAGS: Record<string, 'add' | 'delete' | 'verbose'> = {

@@ -3,14 +3,7 @@ import { readIptablesCommand } from './iptables-idiom.js';
 import { readKnockHelperCommand } from './knock-helper-idiom.js';
 import { readNftCommand } from './nft-idiom.js';
 import { readUfwCommand } from './ufw-idiom.js';
-import type { DoorStep } from './types.js';
-
-// What a knockd command does to the firewall for %IP%, when it follows a common idiom: it adds
-// or deletes an accept for ports, or adds an address to / deletes it from an nftables set
-// (whose ports are not in the command).
-export type KnockdAction =
-  | { op: 'add' | 'delete'; target: 'ports'; ports: readonly DoorStep[] }
-  | { op: 'add' | 'delete'; target: 'set'; set: string; timeout: number | undefined };
+import type { KnockdAction } from './knockd-action.js';
 
 export const UNDERSTOOD_FORMS =
   'iptables -A|-I|-D INPUT -s %IP% -p tcp --dport N -j ACCEPT, ufw [delete] allow from %IP% to any port N, ' +

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseIni } from 'ini';
 import { normalizeAddress } from '../net/address.js';
-import { isValidTimeZone } from '../filters/time-zone.js';
+import { isValidTimeZone } from '../text/time-zone.js';
 import { ConfigError, type ConfigProblem, type ConfigWarning } from './problems.js';
 import { parseBoolean, parseCount, parseDuration, parseSteps, parseTcpFlags, type Parsed } from './parse-values.js';
 import { SectionReader } from './section-reader.js';
@@ -13,12 +13,11 @@ import { translateDoorCommands, type DoorDraft } from './door-commands.js';
 import { checkPortConflicts } from './port-conflicts.js';
 import { warnZeroDurations } from './duration-warnings.js';
 import { warnIneffectiveKeys, type FirewallMode } from './backend-warnings.js';
-import { splitCommand } from '../firewall/split-command.js';
+import { splitCommand } from '../text/split-command.js';
 import { DEFAULT_CONTROL_SOCKET, DEFAULT_LOG_PREFIX } from './defaults.js';
-import type { Config, Door, DoorStep, FirewallKind, Options } from './types.js';
+import { FIREWALL_KINDS, isFirewallKind, type Config, type Door, type DoorStep, type FirewallKind, type Options } from './types.js';
 
 const KNOCKD_UNUSED_OPTIONS = ['usesyslog', 'logfile', 'pidfile', 'interface'];
-const FIREWALLS: readonly FirewallKind[] = ['nftables', 'iptables', 'command', 'dry-run'];
 const DOOR_NAME = /^[\w.:@+-][\w .:@+-]{0,47}$/;
 // Comments knockwatch's own rules carry (knockwatch:<name>): a door by that name would be
 // read as one of them when the firewall is verified.
@@ -40,21 +39,27 @@ export const DEFAULTS = {
   logoutGrace: 0,
 } as const;
 
-export function loadConfigFile(path: string, firewall?: FirewallKind): Config {
+// How the config library reads files (the config, one_time_sequences files): node:fs unless
+// a caller gives its own.
+export type ReadTextFile = (path: string) => string;
+
+const readTextFile: ReadTextFile = (path) => readFileSync(path, 'utf8');
+
+export function loadConfigFile(path: string, firewall?: FirewallKind, readFile: ReadTextFile = readTextFile): Config {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new ConfigError([{ file: path, section: '', key: '', expected: 'a readable config file', found: reason }]);
   }
-  return parseConfig(text, path, firewall);
+  return parseConfig(text, path, firewall, readFile);
 }
 
 // Reads knockwatch.ini or an unchanged knockd.conf; throws ConfigError with every problem.
 // `firewall` is the --firewall override, when given: the doors' meaning depends on it.
-export function parseConfig(text: string, file: string, firewall?: FirewallKind): Config {
+export function parseConfig(text: string, file: string, firewall?: FirewallKind, readFile: ReadTextFile = readTextFile): Config {
   const problems: ConfigProblem[] = [];
   checkRawLines(text, file, problems);
   const sections = flattenSections(parseIni(text) as Record<string, unknown>);
@@ -74,7 +79,7 @@ export function parseConfig(text: string, file: string, firewall?: FirewallKind)
   }
   optionsReader ??= new SectionReader(file, 'options', {}, problems);
   options ??= readOptions(optionsReader, unused);
-  const drafts = doorReaders.map((reader) => readDoor(reader, dirname(file)));
+  const drafts = doorReaders.map((reader) => readDoor(reader, dirname(file), readFile));
   if (drafts.length === 0) problems.push({ file, section: '', key: '', expected: 'at least one door section', found: 'only [options]' });
   const chosen = firewall ?? options.firewall;
   const mode = firewallMode(chosen, drafts.map((draft) => draft.door));
@@ -144,7 +149,7 @@ function readOptions(reader: SectionReader, unused: string[]): Options {
   };
 }
 
-function readDoor(reader: SectionReader, baseDir: string): DoorDraft {
+function readDoor(reader: SectionReader, baseDir: string, readFile: ReadTextFile): DoorDraft {
   const name = reader.section;
   if (!DOOR_NAME.test(name)) {
     reader.problem('', 'a door name of letters, digits, spaces and ._:@+- (at most 48)', name);
@@ -155,7 +160,7 @@ function readDoor(reader: SectionReader, baseDir: string): DoorDraft {
   let sequence = reader.parse('sequence', (text) => parseSteps(text, ':'));
   let oneTimeSequences: DoorStep[][] | undefined;
   if (oneTimeFile !== undefined) {
-    oneTimeSequences = readOneTimeSequences(reader, resolve(baseDir, oneTimeFile));
+    oneTimeSequences = readOneTimeSequences(reader, resolve(baseDir, oneTimeFile), readFile);
     if (sequence !== undefined) reader.problem('sequence', 'either sequence or one_time_sequences', 'both');
   } else if (sequence === undefined && !reader.has('sequence')) {
     reader.problem('sequence', 'the knock sequence (e.g. 7000,8000,9000:udp)', '');
@@ -214,10 +219,10 @@ function readLifetime(reader: SectionReader, hasStart: boolean, hasStop: boolean
   return hasStart && !hasStop ? 0 : DEFAULTS.cmdTimeout;
 }
 
-function readOneTimeSequences(reader: SectionReader, path: string): DoorStep[][] | undefined {
+function readOneTimeSequences(reader: SectionReader, path: string, readFile: ReadTextFile): DoorStep[][] | undefined {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFile(path);
   } catch (error) {
     reader.problem('one_time_sequences', 'a readable file of sequences, one per line', `${path}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
     return undefined;
@@ -240,9 +245,7 @@ function reportUnknown(reader: SectionReader, key: string, expected: string): vo
 
 function parseFirewall(text: string): Parsed<FirewallKind> {
   const lower = text.toLowerCase();
-  return (FIREWALLS as readonly string[]).includes(lower)
-    ? { ok: true, value: lower as FirewallKind }
-    : { ok: false, expected: FIREWALLS.join(' | '), found: text };
+  return isFirewallKind(lower) ? { ok: true, value: lower } : { ok: false, expected: FIREWALL_KINDS.join(' | '), found: text };
 }
 
 function parseAddress(text: string): Parsed<string> {

@@ -1,4 +1,4 @@
-import type { KnockdAction } from './knockd-command.js';
+import type { KnockdAction } from './knockd-action.js';
 import { parseDuration } from './parse-values.js';
 
 const FAMILIES = ['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev'];

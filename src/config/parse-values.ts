@@ -1,5 +1,5 @@
 import type { DoorStep, StepProtocol, TcpFlagRule } from './types.js';
-import { TcpFlag, type TcpFlagName } from '../filters/events.js';
+import { tcpFlagBit } from '../net/tcp-flags.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string; found: string };
 
@@ -49,9 +49,8 @@ export function parseTcpFlags(text: string): Parsed<TcpFlagRule> {
   if (words.length === 0) return { ok: false, expected: 'TCP flags such as syn or syn,!ack', found: text };
   for (const word of words) {
     const negated = word.startsWith('!');
-    const name = (negated ? word.slice(1) : word).toUpperCase();
-    if (!(name in TcpFlag)) return { ok: false, expected: 'flags from fin, syn, rst, psh, ack, urg (! negates)', found: word };
-    const bit = TcpFlag[name as TcpFlagName];
+    const bit = tcpFlagBit(negated ? word.slice(1) : word);
+    if (bit === undefined) return { ok: false, expected: 'flags from fin, syn, rst, psh, ack, urg (! negates)', found: word };
     if (negated) forbidden |= bit;
     else required |= bit;
   }

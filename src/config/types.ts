@@ -46,7 +46,14 @@ export interface Door {
   commandTranslation: string | undefined;
 }
 
-export type FirewallKind = 'nftables' | 'iptables' | 'command' | 'dry-run';
+// The firewall kinds a config and --firewall may name; src/firewall/registry.ts has one
+// backend for each.
+export const FIREWALL_KINDS = ['nftables', 'iptables', 'command', 'dry-run'] as const;
+export type FirewallKind = (typeof FIREWALL_KINDS)[number];
+
+export function isFirewallKind(text: string): text is FirewallKind {
+  return (FIREWALL_KINDS as readonly string[]).includes(text);
+}
 
 export interface Options {
   kernLog: string | undefined;

@@ -2,9 +2,8 @@
 
 export type Protocol = 'tcp' | 'udp' | 'icmp';
 
-// TCP flag bits as in the TCP header.
-export const TcpFlag = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32 } as const;
-export type TcpFlagName = keyof typeof TcpFlag;
+// A Knock's flags are TcpFlag bits; re-exported for the stages that read events.
+export { formatFlags, TcpFlag, type TcpFlagName } from '../net/tcp-flags.js';
 
 export interface Knock {
   type: 'knock';
@@ -43,7 +42,3 @@ export interface SshAuth {
 }
 
 export type KnockEvent = Knock | SshAuth;
-
-export function formatFlags(flags: number): string {
-  return (Object.keys(TcpFlag) as TcpFlagName[]).filter((name) => (flags & TcpFlag[name]) !== 0).join(',');
-}

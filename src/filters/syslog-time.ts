@@ -1,5 +1,5 @@
 import { parseISO } from 'date-fns';
-import { zonedWallTimeToEpoch } from './time-zone.js';
+import { zonedWallTimeToEpoch } from '../text/time-zone.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const DAY_MS = 86_400_000;

@@ -4,7 +4,7 @@ import { addressFamily, normalizeAddress } from '../net/address.js';
 import type { Ban, FirewallBackend } from './backend.js';
 import { runOrThrow, type CommandRunner } from './command-runner.js';
 import { findProgram } from './find-program.js';
-import { splitCommand, substituteAddress } from './split-command.js';
+import { splitCommand, substituteAddress } from '../text/split-command.js';
 
 // knockd's way: start_command when a door opens, stop_command when its grant ends. The
 // firewall is knockd's commands' own, except for the knock LOG rules, which `logRules` (a

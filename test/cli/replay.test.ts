@@ -159,3 +159,13 @@ describe('hostile input', () => {
     expect(summary.matched).toBe(0);
   });
 });
+
+describe('the config replay uses', () => {
+  it('names the demo config on stderr when no --config is given, and nothing with one', async () => {
+    const demo = await cli('replay', kernLog);
+    expect(demo.stderr).toBe(`knockwatch: no --config given; using the demo config ${join(root, 'logs-samples/knockwatch.ini')}.\n`);
+    const given = await cli('replay', kernLog, '--config', join(root, 'logs-samples/knockwatch.ini'));
+    expect(given.stderr).toBe('');
+    expect(given.stdout).toBe(demo.stdout);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readKnockdCommand } from '../../src/config/knockd-command.js';
-import { splitCommand } from '../../src/firewall/split-command.js';
+import { splitCommand } from '../../src/text/split-command.js';
 
 function read(command: string): unknown {
   const split = splitCommand(command);

@@ -3,7 +3,7 @@ import { CommandBackend } from '../../src/firewall/command-backend.js';
 import { IptablesBackend, buildRestoreScript } from '../../src/firewall/iptables.js';
 import { NftablesBackend, buildNftRuleset } from '../../src/firewall/nftables.js';
 import { buildFirewallPlan } from '../../src/firewall/plan.js';
-import { splitCommand, substituteAddress } from '../../src/firewall/split-command.js';
+import { splitCommand, substituteAddress } from '../../src/text/split-command.js';
 import { config } from '../helpers/engine.js';
 import { FIREWALL_CONFIG, grantOf } from '../helpers/firewall-config.js';
 import { recorder } from '../helpers/recorder.js';
