@@ -8,7 +8,7 @@ import { line, withDefaults, type CliDeps } from './output.js';
 import { runParse } from './parse-command.js';
 import { runReplay } from './replay-command.js';
 import { runClose, runStatus, runUnban } from './status-command.js';
-import { commandHelp, USAGE } from './usage.js';
+import { commandHelp, COMMANDS, USAGE } from './usage.js';
 import { OPTIONS, toCliValues } from './values.js';
 import { readVersion } from './version.js';
 
@@ -78,7 +78,7 @@ export async function main(argv: readonly string[], given: CliDeps): Promise<num
 }
 
 function unknownCommand(command: string | undefined): UsageError {
-  return new UsageError(`unknown command "${command}" (run, try, status, unban, close, replay, parse, check, init, flush; see --help)`);
+  return new UsageError(`unknown command "${command}" (${[...COMMANDS.keys()].join(', ')}; see --help)`);
 }
 
 function isParseArgsError(error: unknown): boolean {

@@ -28,7 +28,7 @@ const DAEMON_OPTIONS = [['-c, --config FILE'], ['-l, --log PATH'], ['--auth-log 
   ['--record FILE'], ['-v, --verbose', 'also log every step, retransmission and refusal']] as const;
 const CONTROL_OPTIONS = [['--control-socket PATH'], ['-c, --config FILE', 'the config whose control_socket to use']] as const;
 
-const COMMANDS: ReadonlyMap<string, CommandHelp> = new Map([
+export const COMMANDS: ReadonlyMap<string, CommandHelp> = new Map([
   ['run', {
     synopsis: 'knockwatch [run] [--config FILE] [--log PATH] [--auth-log PATH] [--firewall KIND] [--state-file PATH]',
     about: `Follow the kernel log and open the firewall for addresses that knock correctly.

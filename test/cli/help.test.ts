@@ -50,7 +50,7 @@ describe('every command has its own --help', () => {
     expect(await cli('bogus', '--help')).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'knockwatch: unknown command "bogus" (run, try, replay, parse, check, init, flush; see --help)\nTry knockwatch --help.\n',
+      stderr: 'knockwatch: unknown command "bogus" (run, try, init, flush, replay, parse, check, status, unban, close; see --help)\nTry knockwatch --help.\n',
     });
   });
 
