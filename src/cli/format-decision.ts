@@ -1,5 +1,6 @@
 import { formatStep } from '../doors/format-step.js';
-import type { BreakReason, Decision } from '../engine/decisions.js';
+import type { Decision } from '../engine/decisions.js';
+import { describeBreak } from '../runtime/log-events.js';
 import { formatSeconds, formatTime } from './format-time.js';
 
 // Decisions shown without -v: what an admin needs to see of a log.
@@ -45,23 +46,6 @@ export function formatDecision(decision: Decision, zone: string | undefined, doo
       return `${head} ${decision.failures} failed logins: banned until ${formatTime(decision.until, zone)}${decision.offense > 1 ? ` (offense ${decision.offense}, ban doubled)` : ''}`;
     case 'unbanned':
       return `${head} ban over`;
-  }
-}
-
-// Why an attempt broke, in words ("8000/tcp at step 2 (expected 7000/tcp)").
-export function describeBreak(why: BreakReason): string {
-  switch (why.reason) {
-    case 'wrong-port':
-      if ('missing' in why) return `${formatStep(why.got)} is not one of the missing steps`;
-      return `${formatStep(why.got)} at step ${why.step} (expected ${why.expected ? formatStep(why.expected) : '?'})`;
-    case 'timeout':
-      return `${why.got} of ${why.of} steps within ${why.within / 1000}s`;
-    case 'strict':
-      return `other packet ${why.got === 'icmp' ? 'icmp' : formatStep(why.got)} (strict door)`;
-    case 'trap':
-      return `trap port ${formatStep(why.port)}`;
-    case 'evicted':
-      return `more than ${why.cap} sources tracked`;
   }
 }
 

@@ -1,6 +1,5 @@
-import { describeBreak } from '../cli/format-decision.js';
 import { formatStep } from '../doors/format-step.js';
-import type { Decision } from '../engine/decisions.js';
+import type { BreakReason, Decision } from '../engine/decisions.js';
 import type { FollowNotice } from '../sources/follow-file.js';
 import { FUTURE_TOLERANCE, PAST_TOLERANCE } from './event-time.js';
 import type { Level } from './logger.js';
@@ -96,3 +95,20 @@ export const logEvents = {
   stopping: (signal: string): LogEvent => ({ level: 'notice', message: `Stopping on ${signal}.` }),
   stopped: (): LogEvent => ({ level: 'notice', message: 'Stopped.' }),
 };
+
+// Why an attempt broke, in words ("8000/tcp at step 2 (expected 7000/tcp)").
+export function describeBreak(why: BreakReason): string {
+  switch (why.reason) {
+    case 'wrong-port':
+      if ('missing' in why) return `${formatStep(why.got)} is not one of the missing steps`;
+      return `${formatStep(why.got)} at step ${why.step} (expected ${why.expected ? formatStep(why.expected) : '?'})`;
+    case 'timeout':
+      return `${why.got} of ${why.of} steps within ${why.within / 1000}s`;
+    case 'strict':
+      return `other packet ${why.got === 'icmp' ? 'icmp' : formatStep(why.got)} (strict door)`;
+    case 'trap':
+      return `trap port ${formatStep(why.port)}`;
+    case 'evicted':
+      return `more than ${why.cap} sources tracked`;
+  }
+}
