@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CommandRunner } from '../../src/firewall/command-runner.js';
+import type { StatusReport } from '../../src/runtime/control-types.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -81,7 +82,7 @@ describe('the daemon and signals', () => {
   });
 
   it('stops cleanly on SIGTERM during a firewall call: the call finishes, the grant is saved, exit 0', async () => {
-    const { argv, state, log } = setup();
+    const { argv, state, log, dir } = setup();
     const signals = new EventEmitter();
     const gate = gatedRunner((text) => text.includes('add element inet knockwatch'));
     let stderr = '';
@@ -90,7 +91,14 @@ describe('the daemon and signals', () => {
     appendFileSync(log, knockLines('203.0.113.7'));
     await until('the grant to be applied', gate.blocked);
     signals.emit('SIGTERM', 'SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until('the stop to begin', () => stderr.includes('Stopping on SIGTERM.'));
+    // The daemon still answers on its control socket: a round trip through its event loop
+    // after the signal, with the grant's change still in flight and the daemon not stopped.
+    let answer = '';
+    const asked = await main(['status', '--json', '--control-socket', join(dir, 'control.sock')], { stdout: { write: (text) => { answer += text; } }, stderr: { write: () => undefined }, env: {} });
+    expect(asked).toBe(0);
+    const report = JSON.parse(answer) as StatusReport;
+    expect([report.firewall.pending, report.pipeline.grants.map((grant) => grant.src)]).toEqual([1, ['203.0.113.7']]);
     expect(stderr).not.toContain('Stopped.');
     gate.release();
     expect(await exit).toBe(0);

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,30 +15,80 @@ writeFileSync(kernLog, '');
 writeFileSync(authLog, '');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+const jsonLines = (stdout: string): Record<string, unknown>[] => stdout.trim().split('\n').map((text) => JSON.parse(text) as Record<string, unknown>);
+const numbered = (path: string): { line: number; text: string }[] =>
+  readFileSync(path, 'utf8').split('\n').filter((text, index, all) => text !== '' || index < all.length - 1).map((text, index) => ({ line: index + 1, text }));
+const field = (text: string, name: string): string => new RegExp(` ${name}=(\\S*)`).exec(text)?.[1] ?? '';
+// The kernel prints IPv6 addresses in full; a URL host is the compressed form.
+function sourceOf(text: string): string {
+  const raw = field(text, 'SRC');
+  return raw.includes(':') ? new URL(`http://[${raw}]`).hostname.slice(1, -1) : raw;
+}
+
 describe('knockwatch parse', () => {
-  it('counts matched, missed, ignored and invalid lines and shows the events', async () => {
-    const result = await cli('parse', join(root, 'logs-samples/kern.log'), '--filter', 'netfilter', '--timezone', 'UTC');
+  const sample = join(root, 'logs-samples/kern.log');
+
+  it('prints an event for every kernel LOG line with a valid address, and nothing for the rest', async () => {
+    const result = await cli('parse', sample, '--filter', 'netfilter', '--timezone', 'UTC', '--json');
+    expect(result.code).toBe(0);
+    const objects = jsonLines(result.stdout);
+    // What each LOG line says, read with plain string tests instead of the filter.
+    const expected = numbered(sample).filter(({ text }) => /^\S+ \S+ kernel: .* SRC=/.test(text) && isIP(sourceOf(text)) !== 0)
+      .map(({ line, text }) => ({
+        line, type: 'knock', time: new Date(`${text.slice(0, 26)}Z`).toISOString(), src: sourceOf(text),
+        proto: field(text, 'PROTO').toLowerCase(), dport: Number(field(text, 'DPT')), spt: Number(field(text, 'SPT')), iface: field(text, 'IN'),
+      }));
+    expect(expected).toHaveLength(40);
+    const events = objects.filter((o) => o.type === 'knock');
+    expect(events).toEqual(expected.map((event) => expect.objectContaining(event)));
+    expect(objects.filter((o) => o.type === undefined)).toEqual([{ line: 38, invalid: 'invalid source address "999.1.1.1"' }]);
+    // the rest: kernel lines that are no LOG line (missed) and the one of another program (ignored)
+    expect(objects.at(-1)).toEqual({ type: 'summary', filter: 'netfilter', lines: 49, matched: 40, missed: 7, ignored: 1, invalid: 1, oversize: 0 });
+  });
+
+  it('shows the events and the counts as text', async () => {
+    const result = await cli('parse', sample, '--filter', 'netfilter', '--timezone', 'UTC');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('lines 49: matched 40, missed 7, ignored 1 (other tags or not syslog), invalid 1, oversize 0');
-    expect(result.stdout).toContain('line 11: 2026-11-22 09:00:12.100 knock 203.0.113.7 -> 192.0.2.1 tcp 7000 from port');
-    expect(result.stdout).toMatch(/knock 2001:db8:5::7 -> 2001:db8::1 udp 9000/);
+    expect(result.stdout).toContain('line 11: 2026-11-22 09:00:12.100 knock 203.0.113.7 -> 192.0.2.1 tcp 7000 from port 59679 [SYN] in eth0 prefix "KNOCK"\n');
+    expect(result.stdout).toContain('line 37: 2026-11-22 09:00:47.000 knock 2001:db8:5::7 -> 2001:db8::1 udp 9000 from port 34795 in eth0 prefix "KNOCK"\n');
     expect(result.stdout).toContain('INVALID invalid source address "999.1.1.1"');
   });
 
-  it('prints JSON events and a summary with --json', async () => {
-    const result = await cli('parse', join(root, 'logs-samples/netfilter.log'), '--json');
-    const objects = result.stdout.trim().split('\n').map((text) => JSON.parse(text) as Record<string, unknown>);
-    expect(objects.at(-1)).toMatchObject({ type: 'summary', filter: 'netfilter', matched: 19, invalid: 6 });
-    expect(objects.find((o) => o.src === 'fd00:231::2')).toMatchObject({ proto: 'tcp', dport: 7000 });
+  it('finds in the annotated netfilter samples exactly what their annotations expect', async () => {
+    const samples = join(root, 'logs-samples/netfilter.log');
+    const result = await cli('parse', samples, '--json');
+    const objects = jsonLines(result.stdout);
+    const lines = numbered(samples);
+    // `# expect: {...}` describes the line after it.
+    const annotations = lines.filter(({ text }) => text.startsWith('# expect: '))
+      .map(({ line, text }) => ({ line: line + 1, expect: JSON.parse(text.slice('# expect: '.length)) as Record<string, unknown> }));
+    // Flags are annotated as the kernel prints them ("SYN"), events carry bits.
+    const matches = annotations.filter((a) => a.expect.match === true)
+      .map(({ line, expect: { match: _match, injection: _injection, flags: _flags, ...fields } }) => expect.objectContaining({ line, type: 'knock', ...fields }));
+    const invalid = annotations.filter((a) => a.expect.invalid === true).map((a) => a.line);
+    expect([matches.length, invalid.length]).toEqual([19, 6]);
+    expect(objects.filter((o) => o.type === 'knock')).toEqual(matches);
+    expect(objects.filter((o) => o.type === undefined).map((o) => o.line)).toEqual(invalid);
+    expect(objects.at(-1)).toMatchObject({ type: 'summary', filter: 'netfilter', lines: lines.length, matched: matches.length });
   });
 
-  it('reads the sshd log with --filter sshd', async () => {
-    const result = await cli('parse', join(root, 'logs-samples/auth.log'), '--filter', 'sshd', '--timezone', 'UTC');
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Filter sshd (tags: sshd, sshd-session)');
-    expect(result.stdout).toMatch(/lines 28: matched 25, missed 2, ignored 1/);
-    expect(result.stdout).toContain('ssh accepted 203.0.113.7 pid 2211 user "alice" publickey');
-    expect(result.stdout).toContain('ssh session-closed (by pid) pid 2300 user "dave"');
+  it('reads the sshd log with --filter sshd: an event for every sshd line but its start-up lines', async () => {
+    const auth = join(root, 'logs-samples/auth.log');
+    const text = await cli('parse', auth, '--filter', 'sshd', '--timezone', 'UTC');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('Filter sshd (tags: sshd, sshd-session)');
+    expect(text.stdout).toContain('ssh accepted 203.0.113.7 pid 2211 user "alice" publickey');
+    expect(text.stdout).toContain('ssh session-closed (by pid) pid 2300 user "dave"');
+    const objects = jsonLines((await cli('parse', auth, '--filter', 'sshd', '--timezone', 'UTC', '--json')).stdout);
+    const expected = numbered(auth).filter(({ text: line }) => /^\S+ \S+ sshd\[\d+\]: /.test(line) && !line.includes('Server listening'))
+      .map(({ line, text: raw }) => {
+        const src = / from (\S+) port /.exec(raw)?.[1] ?? / user \S+ (\S+) port /.exec(raw)?.[1] ?? / by (\S+) port /.exec(raw)?.[1];
+        return expect.objectContaining({ line, type: 'ssh', pid: Number(/sshd\[(\d+)\]/.exec(raw)?.[1]), ...(src === undefined ? {} : { src }) });
+      });
+    expect(expected).toHaveLength(25);
+    expect(objects.filter((o) => o.type === 'ssh')).toEqual(expected);
+    expect(objects.at(-1)).toEqual({ type: 'summary', filter: 'sshd', lines: 28, matched: 25, missed: 2, ignored: 1, invalid: 0, oversize: 0 });
   });
 
   it('refuses an unknown filter with exit 2', async () => {

@@ -75,7 +75,7 @@ describe('pipeline time against the host clock', () => {
   ] as const)('opens nothing for a knock sequence stamped %s', (_name, at, direction) => {
     const run = live();
     expect(run.feed(kern, knockLine(at, 7000), knockLine(at + SECOND, 8000))).toEqual([]);
-    expect(run.pipeline.grants().length).toBe(0);
+    expect(run.pipeline.grants()).toEqual([]);
     expect(run.pipeline.stats.outOfRange[direction]).toBe(2);
     expect(run.pipeline.now).toBeLessThanOrEqual(T0);
   });

@@ -48,7 +48,13 @@ describe('pipeline', () => {
     const line = (second: number) => `2026-11-22T09:00:0${second}.000000+00:00 gate sshd[${100 + second}]: Invalid user x DPT=1 from ${A} port 4000${second}`;
     pipeline.handleLines([line(1), line(2)], sshd);
     expect(pipeline.stats.otherPort).toBe(0);
-    expect(decisions.map((d) => d.type)).toContain('banned');
+    const at = (second: number): number => Date.parse(`2026-11-22T09:00:0${second}Z`);
+    // maxretry = 2 and the default bantime of 10 minutes, from the second failure
+    expect(decisions).toEqual([
+      { type: 'failure', time: at(1), src: A, count: 1 },
+      { type: 'failure', time: at(2), src: A, count: 2 },
+      { type: 'banned', time: at(2), src: A, until: at(2) + 600_000, failures: 2, offense: 1 },
+    ]);
   });
 
   it('refuses the knocks of an address banned for failed logins, until the ban is over', () => {

@@ -37,6 +37,7 @@ describe('line splitter', () => {
 
   it('survives binary garbage', () => {
     const garbage = Buffer.from([0, 255, 254, 10, 0xc3, 10, 1, 2, 3]);
-    expect(split([garbage], 100).lines).toHaveLength(3);
+    // Bytes that are no UTF-8 become U+FFFD; the line ends are still where the newlines were.
+    expect(split([garbage], 100)).toEqual({ lines: ['\u0000\uFFFD\uFFFD', '\uFFFD', '\u0001\u0002\u0003'], oversize: 0 });
   });
 });
