@@ -51,7 +51,7 @@ export function formatDecision(decision: Decision, zone: string | undefined, doo
 
 export function decisionToJson(decision: Decision): string {
   return JSON.stringify(decision, (key, value: unknown) => {
-    if ((key === 'time' || key === 'expires' || key === 'until') && typeof value === 'number') {
+    if ((key === 'time' || key === 'expires' || key === 'until' || key === 'closeAt') && typeof value === 'number') {
       return Number.isFinite(value) ? new Date(value).toISOString() : null;
     }
     return value;
