@@ -30,12 +30,11 @@ export class BanStore {
     return this.offenseCounts.get(src) ?? 0;
   }
 
-  // Bans `src` until `until` as its `offenses`th ban; false for a whitelisted address.
-  ban(src: string, until: number, offenses: number): boolean {
-    if (this.exempt(src)) return false;
+  // Bans `src` until `until` as its `offenses`th ban; a whitelisted address stays unbanned.
+  ban(src: string, until: number, offenses: number): void {
+    if (this.exempt(src)) return;
     this.bans.set(src, until);
     this.offenseCounts.set(src, offenses);
-    return true;
   }
 
   // Ends a ban now; false when the address was not banned.

@@ -11,10 +11,15 @@ export class FailureCounter {
 
   constructor(private readonly bans: BanStore, private readonly options: FailureOptions) {}
 
+  // Addresses with failures on record.
+  get size(): number {
+    return this.failures.size;
+  }
+
   count(src: string, time: number): Decision[] {
     if (this.bans.exempt(src)) return [];
     if (this.bans.bannedUntil(src, time) !== undefined) return [];
-    const times = (this.failures.get(src) ?? []).filter((at) => time - at <= this.options.findTime);
+    const times = this.failures.get(src)?.filter((at) => time - at <= this.options.findTime) ?? [];
     times.push(time);
     this.failures.set(src, times);
     const decisions: Decision[] = [{ type: 'failure', time, src, count: times.length }];

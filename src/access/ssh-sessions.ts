@@ -20,7 +20,9 @@ export interface SshOutcome {
 export const MAX_CONNECTIONS = 20_000;
 
 // Follows sshd connections by pid: who is logged in from where, and when an address's last
-// session ends (plus logout_grace). Deterministic: time comes from the events.
+// session ends (plus logout_grace). Deterministic: time comes from the events. Only a
+// connection that a later line needs is remembered: a login (for its logout) and an "Invalid
+// user" (for its first "Failed ... invalid user"); a plain failed login needs nothing later.
 export class SshSessions {
   private readonly connections = new Map<number, Connection>();
   private readonly sessions = new Map<string, Set<number>>();
@@ -53,7 +55,6 @@ export class SshSessions {
           connection.invalidCounted = false;
           return { src, failed: false, decisions: [] };
         }
-        if (connection === undefined) this.remember(event.pid, { src, loggedIn: false, invalidCounted: false });
         return { src, failed: true, decisions: [] };
       case 'session-opened':
         return { src, failed: false, decisions: [] };
@@ -77,12 +78,10 @@ export class SshSessions {
     this.connections.set(pid, connection);
     // Past the cap the oldest connection is forgotten: that is no logout, so its grant stays
     // until it expires.
-    while (this.connections.size > MAX_CONNECTIONS) {
-      const oldest = this.connections.entries().next().value;
-      if (oldest === undefined) break;
-      const [pid, old] = oldest;
-      this.connections.delete(pid);
-      this.sessions.get(old.src)?.delete(pid);
+    for (const [oldPid, old] of this.connections) {
+      if (this.connections.size <= MAX_CONNECTIONS) break;
+      this.connections.delete(oldPid);
+      this.sessions.get(old.src)?.delete(oldPid);
     }
   }
 
@@ -90,9 +89,10 @@ export class SshSessions {
     if (connection === undefined) return [];
     this.connections.delete(pid);
     if (!connection.loggedIn) return [];
-    const pids = this.sessions.get(connection.src);
-    pids?.delete(pid);
-    if (pids !== undefined && pids.size > 0) return [];
+    // A logged-in connection's pid is always in its address's set (the fallback is for the types).
+    const pids = this.sessions.get(connection.src) ?? new Set<number>();
+    pids.delete(pid);
+    if (pids.size > 0) return [];
     this.sessions.delete(connection.src);
     const closeAt = time + this.logoutGrace;
     this.pendingLogouts.set(connection.src, closeAt);

@@ -67,6 +67,12 @@ describe('a completed door', () => {
     expect(access.completed(A, 'close', 5000)).toEqual([{ type: 'close', time: 5000, src: A, door: 'open', by: 'close' }]);
     expect(access.grants().map((grant) => `${grant.src} ${grant.door}`)).toEqual([`${B} open`, `${A} kept`]);
   });
+
+  it('of a name this config does not know opens nothing', () => {
+    const access = accessOf();
+    expect(access.completed(A, 'gone', 0)).toEqual([]);
+    expect(access.grants()).toEqual([]);
+  });
 });
 
 describe('a logout', () => {
@@ -86,6 +92,23 @@ describe('a logout', () => {
     expect(short(access.handleSsh(ssh(5, 'disconnected', 10)))).toEqual(['logout A']);
     expect(access.advanceTo(14_999)).toEqual([]);
     expect(short(access.advanceTo(15_000))).toEqual(['close A closing by logout']);
+  });
+
+  it('closes them too on an sshd line that names no address and no known connection', () => {
+    const access = accessOf(INI.replace('[options]\n', '[options]\nlogout_grace = 10\n'));
+    access.completed(A, 'closing', 0);
+    access.handleSsh(ssh(1, 'accepted', 10));
+    access.handleSsh(ssh(5, 'disconnected', 10));
+    expect(short(access.handleSsh({ ...ssh(15, 'session-closed', 99), src: undefined }))).toEqual(['close A closing by logout']);
+  });
+
+  it('leaves alone a restored grant of a door this config no longer has', () => {
+    const access = accessOf();
+    access.restoreGrant({ src: A, door: 'gone', ports: [], opened: 0, expires: 50_000 });
+    access.completed(A, 'closing', 0);
+    access.handleSsh(ssh(1, 'accepted', 10));
+    expect(short(access.handleSsh(ssh(5, 'disconnected', 10)))).toEqual(['logout A', 'close A closing by logout']);
+    expect(access.grants().map((grant) => grant.door)).toEqual(['gone']);
   });
 });
 

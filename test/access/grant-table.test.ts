@@ -32,6 +32,15 @@ describe('grants', () => {
     expect(table.list().map((grant) => grant.src)).toEqual(['203.0.113.8']);
   });
 
+  it('lists the grants of one address, oldest first', () => {
+    const table = new GrantTable();
+    table.open('203.0.113.7', FOREVER, 0);
+    table.open('203.0.113.8', OPEN, 1000);
+    table.open('203.0.113.7', OPEN, 2000);
+    expect(table.forSource('203.0.113.7').map((grant) => `${grant.door} ${grant.opened}`)).toEqual(['forever 0', 'open 2000']);
+    expect(table.forSource('203.0.113.9')).toEqual([]);
+  });
+
   it('keeps a grant with open_for = 0 until it is closed', () => {
     const table = new GrantTable();
     table.open('203.0.113.7', FOREVER, 0);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CONNECTIONS, SshSessions } from '../../src/access/ssh-sessions.js';
+import { MAX_CONNECTIONS, SshSessions, type SshOutcome } from '../../src/access/ssh-sessions.js';
 import type { SshAuth, SshAuthKind } from '../../src/filters/events.js';
 
 const A = '203.0.113.7';
+const B = '203.0.113.8';
 
 type Step = [number, SshAuthKind, number, string?, boolean?];
 
@@ -34,10 +35,16 @@ describe('sessions', () => {
       [`login ${A}`, `login ${A}`, `logout ${A}`, `close ${A}`]],
     ['a connection that never logged in is no logout', [[0, 'failed', 12, A], [1, 'disconnected', 12, A]],
       [`failed ${A}`]],
+    ['an "Invalid user" connection that ends is no logout', [[0, 'invalid-user', 12, A], [1, 'disconnected', 12, A]],
+      [`failed ${A}`]],
     ['a disconnect for an unknown pid is ignored', [[0, 'disconnected', 99, A]], []],
     // one failed attempt, however many lines sshd writes for it
     ['"Invalid user" and its first "Failed ... invalid user" are one attempt', [[0, 'invalid-user', 5, A], [0.2, 'failed', 5, A, true], [1, 'failed', 5, A, true]],
       [`failed ${A}`, `failed ${A}`]],
+    ['a "Failed ... invalid user" whose "Invalid user" line was not seen counts', [[0, 'failed', 5, A, true]],
+      [`failed ${A}`]],
+    ['a "Failed ... invalid user" on the pid of a login is an attempt of its own', [[0, 'accepted', 10, A], [1, 'failed', 10, A, true]],
+      [`login ${A}`, `failed ${A}`]],
   ])('%s', (_name, steps, expected) => {
     expect(run(steps)).toEqual(expected);
   });
@@ -53,12 +60,43 @@ describe('sessions', () => {
   });
 });
 
+describe('what one line means', () => {
+  it.each<[string, SshAuth[], SshOutcome | undefined]>([
+    ['a login, with its user and pid', [{ ...event(3, 'accepted', 10, A), user: 'alice' }],
+      { src: A, failed: false, decisions: [{ type: 'login', time: 3000, src: A, user: 'alice', pid: 10 }] }],
+    ['a login whose line names no user', [{ ...event(3, 'accepted', 10, A), user: undefined }],
+      { src: A, failed: false, decisions: [{ type: 'login', time: 3000, src: A, user: '', pid: 10 }] }],
+    // pam_unix lines carry no address: the pid finds it, or the line means nothing
+    ['a session opened on a logged-in pid', [event(0, 'accepted', 10, A), event(1, 'session-opened', 10)],
+      { src: A, failed: false, decisions: [] }],
+    ['a session opened on an unknown pid', [event(1, 'session-opened', 10)], undefined],
+    ['a session closed on an unknown pid', [event(1, 'session-closed', 10)], undefined],
+    ['a session closed on the pid of a plain failed login (not remembered)', [event(0, 'failed', 10, A), event(1, 'session-closed', 10)], undefined],
+  ])('%s', (_name, events, expected) => {
+    const sessions = new SshSessions(0);
+    const outcomes = events.map((e) => sessions.handle(e));
+    expect(outcomes.at(-1)).toEqual(expected);
+  });
+});
+
+const other = (pid: number): string => `198.51.${pid >> 8 & 255}.${pid & 255}`;
+
 describe('the cap on tracked connections', () => {
   it('forgets the oldest connection without taking it for a logout', () => {
     const sessions = new SshSessions(0);
     sessions.handle(event(0, 'accepted', 1, A));
-    for (let pid = 2; pid <= MAX_CONNECTIONS + 1; pid++) sessions.handle(event(1, 'failed', pid, `198.51.${pid >> 8 & 255}.${pid & 255}`));
+    for (let pid = 2; pid <= MAX_CONNECTIONS + 1; pid++) sessions.handle(event(1, 'invalid-user', pid, other(pid)));
     sessions.handle(event(2, 'disconnected', 1, A));
     expect(sessions.dueLogouts(10_000)).toEqual([]);
+  });
+
+  it('forgets only one past the cap, whether it had logged in or not', () => {
+    const sessions = new SshSessions(0);
+    sessions.handle(event(0, 'invalid-user', 1, B));
+    sessions.handle(event(0, 'accepted', 2, A));
+    for (let pid = 3; pid <= MAX_CONNECTIONS + 1; pid++) sessions.handle(event(1, 'invalid-user', pid, other(pid)));
+    // pid 1 (never logged in) is forgotten: its pam line now names nobody; A's pid 2 is kept
+    expect(sessions.handle(event(2, 'session-closed', 1))).toBeUndefined();
+    expect(sessions.handle(event(2, 'disconnected', 2, A))?.decisions).toEqual([{ type: 'logout', time: 2000, src: A, pid: 2, closeAt: 2000 }]);
   });
 });

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { BanStore } from '../../src/access/ban-store.js';
+import { FailureCounter } from '../../src/access/failure-counter.js';
+
+const A = '203.0.113.7';
+const B = '203.0.113.8';
+
+// maxretry 3 within findtime 60 s, bantime 100 s
+function counterOf(): FailureCounter {
+  return new FailureCounter(new BanStore([]), { maxRetry: 3, findTime: 60_000, banTime: 100_000, banTimeMax: 350_000 });
+}
+
+describe('the findtime window', () => {
+  it.each([
+    // a failure exactly findtime old still counts
+    [[0, 30_000, 60_000], ['failure 1', 'failure 2', 'failure 3', 'banned until 160000']],
+    [[0, 30_000, 60_001], ['failure 1', 'failure 2', 'failure 2']],
+  ])('failures at %j give %j', (times, expected) => {
+    const counter = counterOf();
+    const decisions = times.flatMap((time) => counter.count(A, time));
+    expect(decisions.map((d) => (d.type === 'failure' ? `failure ${d.count}` : d.type === 'banned' ? `banned until ${d.until}` : d.type))).toEqual(expected);
+  });
+});
+
+describe('cleanup', () => {
+  it('forgets the addresses whose failures are all older than findtime, and keeps the others', () => {
+    const counter = counterOf();
+    counter.count(A, 0);
+    counter.count(B, 30_000);
+    counter.cleanup(60_000);
+    expect(counter.size).toBe(2);
+    counter.cleanup(60_001);
+    expect(counter.size).toBe(1);
+    counter.cleanup(90_001);
+    expect(counter.size).toBe(0);
+  });
+
+  it('keeps what it kept counting towards a ban', () => {
+    const counter = counterOf();
+    counter.count(A, 0);
+    counter.count(A, 50_000);
+    counter.cleanup(100_000);
+    expect(counter.count(A, 100_000)).toEqual([{ type: 'failure', time: 100_000, src: A, count: 2 }]);
+  });
+});
