@@ -199,7 +199,7 @@ export class Pipeline {
     const last = lines.at(-1);
     const stamp = last === undefined ? undefined : parse.timeOf(last);
     // That line was counted already, as an event or not: out of range, it only moves nothing.
-    if (stamp !== undefined && stamp > this.lastTime && this.checkTime(stamp) === 'ok') this.advanceTo(stamp);
+    if (stamp !== undefined && this.checkTime(stamp) === 'ok') this.advanceTo(stamp);
   }
 
   handleEvent(event: KnockEvent): void {
@@ -230,7 +230,7 @@ export class Pipeline {
 
   // Moves the pipeline's clock: grants past their expiry end, stale attempts are dropped.
   advanceTo(time: number): void {
-    if (time > this.lastTime) this.lastTime = time;
+    this.lastTime = Math.max(this.lastTime, time);
     for (const decision of this.access.advanceTo(time)) this.emit(decision);
     if (time >= this.nextCleanup) {
       this.nextCleanup = time + CLEANUP_EVERY;
@@ -259,17 +259,16 @@ export class Pipeline {
   // Counts a decision and hands it on; a completed door goes to access, a ban ends the
   // address's attempts in progress.
   private emit(decision: Decision): void {
-    const counters = 'door' in decision ? this.stats.doors.get(decision.door) : undefined;
     switch (decision.type) {
       case 'step':
-        if (decision.step === 1 && counters) counters.started++;
+        if (decision.step === 1) this.countersOf(decision.door).started++;
         break;
       case 'broken':
-        if (counters) counters.broken++;
+        this.countersOf(decision.door).broken++;
         if (decision.reason === 'evicted') this.stats.evicted++;
         break;
       case 'completed':
-        if (counters) counters.completed++;
+        this.countersOf(decision.door).completed++;
         this.sink(decision);
         for (const result of this.access.completed(decision.src, decision.door, decision.time)) this.emit(result);
         return;
@@ -285,10 +284,14 @@ export class Pipeline {
         this.stats.bans++;
         this.engine.forget(decision.src);
         break;
-      default:
-        break;
     }
     this.sink(decision);
+  }
+
+  // The engine's doors are the config's, so every step, break and completion names a door
+  // counted here.
+  private countersOf(door: string): DoorCounters {
+    return this.stats.doors.get(door) as DoorCounters;
   }
 }
 
@@ -296,14 +299,11 @@ export class Pipeline {
 function mayMatter(line: string, relevant: ReadonlySet<number>): boolean {
   const at = line.indexOf(' DPT=');
   if (at === -1) return true;
+  const start = at + 5;
+  let end = start;
   let port = 0;
-  let i = at + 5;
-  for (let digits = 0; digits < 6; digits++, i++) {
-    const c = line.charCodeAt(i);
-    if (c < 48 || c > 57) break;
-    port = port * 10 + (c - 48);
-  }
-  if (i === at + 5 || port > 65535) return true;
+  for (let c = line.charCodeAt(end); c >= 48 && c <= 57; c = line.charCodeAt(++end)) port = port * 10 + (c - 48);
+  if (end === start || port > 65535) return true;
   return relevant.has(port) || relevant.has(65536 + port);
 }
 

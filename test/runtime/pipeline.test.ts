@@ -108,6 +108,16 @@ describe('pipeline', () => {
     ]);
   });
 
+  // Printable ASCII from the space to the tilde stays; DEL and Latin-1 become \xNN, the rest \u{...}.
+  it.each([
+    ['a space', 'a b', '"a b"'],
+    ['DEL', 'a\u007fb', '"a\\x7fb"'],
+    ['the last Latin-1 character', '\u00ff', '"\\xff"'],
+    ['a character past Latin-1', '\u20ac', '"\\u{20ac}"'],
+  ])('keeps %s in an invalid value printable', (_name, value, shown) => {
+    expect([...invalidAs([value]).keys()]).toEqual([`invalid source address ${shown}`]);
+  });
+
   it('keeps at most 20 distinct invalid values, and counts the rest together', () => {
     const reasons = invalidAs(Array.from({ length: 25 }, (_, i) => `999.0.0.${i}`));
     expect(reasons.size).toBe(21);
