@@ -104,6 +104,9 @@ function daemonWith(dir: string, log: string, configPath: string, runner: Comman
   );
 }
 
+// 600 sources through 36 reloads: about 2 s alone, much longer on a loaded machine.
+const SLOW = 30_000;
+
 describe('a reload during knocks', () => {
   it('loses no grant and orphans no rule (a ruleset backend: start() replaces everything)', async () => {
     const { dir, log, configPath } = setup();
@@ -120,7 +123,7 @@ describe('a reload during knocks', () => {
     expect(backend.lostByReinstall).toEqual([]);
     expect(backend.closes).toBe(0);
     daemon.halt();
-  });
+  }, SLOW);
 
   it('runs each start_command exactly once (the command backend)', async () => {
     const { dir, log, configPath } = setup();
@@ -132,7 +135,7 @@ describe('a reload during knocks', () => {
     expect([...rules.entries()].filter(([, count]) => count !== 1)).toEqual([]);
     expect([...rules.keys()].sort()).toEqual([...sources].sort());
     daemon.halt();
-  });
+  }, SLOW);
 
   it('refuses a reload that changes the firewall kind (the old kind\'s rules would stay)', async () => {
     const { dir, log, configPath } = setup();
