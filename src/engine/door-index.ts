@@ -7,8 +7,9 @@ export function stepKey(step: DoorStep): number {
   return step.proto === 'tcp' ? step.port : 65536 + step.port;
 }
 
+// ICMP (dport 0) gets the key of TCP port 0, which no door or trap port can be (1-65535).
 export function knockKey(knock: Knock): number {
-  return knock.proto === 'tcp' ? knock.dport : knock.proto === 'udp' ? 65536 + knock.dport : -1;
+  return stepKey(knockStep(knock));
 }
 
 export function knockStep(knock: Knock): DoorStep {

@@ -1,4 +1,4 @@
-import type { Door, Options } from '../config/types.js';
+import type { Door, DoorStep, Options } from '../config/types.js';
 import type { Sequence } from '../doors/door-kind.js';
 import type { DoorSet, KnockDoor } from '../doors/door-set.js';
 import { formatFlags, TcpFlag, type Knock } from '../filters/events.js';
@@ -83,7 +83,6 @@ export class Engine {
       return doorsHere === undefined ? [] : [{ type: 'refused', time: knock.time, src: knock.src, until: bannedUntil, reason: 'banned' }];
     }
     let state = this.sources.get(knock.src);
-    if (state === undefined && doorsHere === undefined && !this.trapKeys.has(key)) return [];
     const decisions: Decision[] = [];
 
     if (state !== undefined) {
@@ -178,10 +177,8 @@ export class Engine {
     const state: SourceState = { attempts: [], recent: [], trappedUntil: 0 };
     this.sources.set(src, state);
     // The oldest source goes first when the cap is reached (Map order is insertion order).
-    while (this.sources.size > this.options.maxTracked) {
-      const oldest = this.sources.entries().next().value;
-      if (oldest === undefined) break;
-      const [oldSrc, oldState] = oldest;
+    for (const [oldSrc, oldState] of this.sources) {
+      if (this.sources.size <= this.options.maxTracked) break;
       for (const attempt of oldState.attempts) {
         decisions.push({ type: 'broken', time, src: oldSrc, door: attempt.door.door.name, reason: 'evicted', cap: this.options.maxTracked });
       }
@@ -191,7 +188,6 @@ export class Engine {
   }
 
   private expireAttempts(state: SourceState, src: string, now: number, decisions: Decision[]): void {
-    if (state.attempts.length === 0) return;
     state.attempts = state.attempts.filter((attempt) => {
       const { seqTimeout, name } = attempt.door.door;
       const deadline = attempt.start + seqTimeout;
@@ -223,12 +219,11 @@ export class Engine {
 
   private advanceAttempts(state: SourceState, knock: Knock, key: number, doorsHere: KnockDoor[] | undefined, decisions: Decision[]): void {
     const onDoorPort = doorsHere?.some(({ door }) => destinationFits(door, knock)) ?? false;
-    if (!onDoorPort && !this.anyStrict) return;
     const kept: Attempt[] = [];
     for (const attempt of state.attempts) {
       const door = attempt.door.door;
       const fits = destinationFits(door, knock) && attemptExpects(attempt, key);
-      if (knock.proto === 'tcp' && !flagsFit(door.tcpflags, knock) && (fits || onDoorPort)) {
+      if (!flagsFit(door.tcpflags, knock) && (fits || onDoorPort)) {
         decisions.push(this.flagsIgnored(door, knock));
         kept.push(attempt);
       } else if (fits) {
@@ -305,15 +300,19 @@ function wrongPort(attempt: Attempt, knock: Knock): BreakReason {
 
 // Whether a knock on `key` may start `sequence` (its first step, or any step for order = any).
 function startsWith(door: Door, sequence: Sequence, key: number): boolean {
-  if (door.order === 'any') return sequence.some((step) => stepKey(step) === key);
-  const first = sequence[0];
-  return first !== undefined && stepKey(first) === key;
+  if (door.order === 'any') return sequence.some((step) => isStep(step, key));
+  return isStep(sequence[0], key);
 }
 
 function attemptExpects(attempt: Attempt, key: number): boolean {
   if (attempt.missing !== undefined) return attempt.missing.includes(key);
-  const expected = attempt.sequence[attempt.next];
-  return expected !== undefined && stepKey(expected) === key;
+  return isStep(attempt.sequence[attempt.next], key);
+}
+
+// `step` is undefined past a sequence's end, which neither a door's first step nor the next
+// step of an attempt in progress ever is.
+function isStep(step: DoorStep | undefined, key: number): boolean {
+  return step !== undefined && stepKey(step) === key;
 }
 
 function isPlainSyn(knock: Knock): boolean {
