@@ -61,12 +61,14 @@ export class DaemonControl implements ControlTarget {
     });
   }
 
+  // The answer waits for the firewall: an admin told "closed" must be able to rely on it.
   private async act(work: (pipeline: Pipeline, now: number) => ControlResult): Promise<ControlResult> {
     if (this.host.stopped()) return { ok: false, error: 'knockwatch is stopping.' };
-    const result = await this.host.sync.exclusive(async () => work(this.host.pipeline(), this.host.clock.now()));
-    await this.host.sync.settle();
-    if (result.ok) this.host.save();
-    return result;
+    const { result, applied } = await this.host.sync.exclusiveApplied(() => work(this.host.pipeline(), this.host.clock.now()));
+    if (!result.ok) return result;
+    this.host.save();
+    if (applied) return result;
+    return { ok: false, error: `${result.message.replace(/\.$/, '')} in knockwatch, but the firewall change failed; knockwatch tries it again (see its log).` };
   }
 }
 

@@ -31,19 +31,25 @@ export class FirewallQueue {
 
   constructor(private readonly emit: (event: LogEvent) => void) {}
 
-  run(change: FirewallChange, attempt = 1): void {
+  // Queues a change; the promise says whether this try put it in force (a failed one may
+  // still be retried).
+  async run(change: FirewallChange, attempt = 1): Promise<boolean> {
     this.queued++;
-    this.tail = this.tail.then(async () => {
+    const outcome = this.tail.then(async () => {
       try {
-        if (this.stopped) return;
+        if (this.stopped) return false;
         await change.apply();
         change.done?.();
+        return true;
       } catch (error) {
         this.failed(change, (error as Error).message, attempt);
+        return false;
       } finally {
         this.queued--;
       }
     });
+    this.tail = outcome.then(() => undefined);
+    return await outcome;
   }
 
   // Changes waiting to run or to be tried again.
@@ -58,9 +64,14 @@ export class FirewallQueue {
     return await result;
   }
 
-  // Waits for the changes queued so far.
+  // Waits until nothing is queued: the changes queued so far and any they or an exclusive
+  // piece of work queue meanwhile (retries waiting for their timer are not waited for).
   async settle(): Promise<void> {
-    await this.tail;
+    let tail: Promise<void>;
+    do {
+      tail = this.tail;
+      await tail;
+    } while (tail !== this.tail);
   }
 
   // Pending retries are dropped; what is running finishes.
@@ -85,7 +96,7 @@ export class FirewallQueue {
     this.emit(logEvents.retrying(change.what, reason, delay, attempt));
     const timer = setTimeout(() => {
       this.retries.delete(timer);
-      if (change.stillWanted?.() ?? false) this.run(change, attempt + 1);
+      if (change.stillWanted?.() ?? false) void this.run(change, attempt + 1);
     }, delay);
     this.retries.add(timer);
   }

@@ -3,7 +3,7 @@ import type { FirewallBackend } from '../firewall/backend.js';
 import type { Grant } from '../access/grant-table.js';
 import type { Clock } from './clock.js';
 import { CommandJournal } from './command-journal.js';
-import { FirewallQueue } from './firewall-queue.js';
+import { FirewallQueue, type FirewallChange } from './firewall-queue.js';
 import { logEvents, type LogEvent } from './log-events.js';
 import type { Pipeline } from './pipeline.js';
 import type { RestoreResult } from './restore-state.js';
@@ -37,7 +37,12 @@ export class FirewallSync {
   private readonly queue: FirewallQueue;
   private nextVerify = Infinity;
   private verifying = false;
+  // Set when a stop or rollback begins: a verify still queued must not reinstall then.
+  private ending = false;
   private stopped = false;
+  // While an exclusive piece of work runs through exclusiveApplied: the first try of every
+  // change it queues.
+  private collecting: Promise<boolean>[] | undefined;
 
   constructor(private readonly deps: FirewallSyncDeps) {
     this.queue = new FirewallQueue(deps.emit);
@@ -177,10 +182,10 @@ export class FirewallSync {
         const now = this.deps.clock.now();
         const grants = pipeline.grants();
         const bans = pipeline.bans();
-        if (this.stopped) return;
+        if (this.ending) return;
         const ok = await this.backend.verify(grants, now, bans);
         this.lastVerify = { at: now, ok };
-        if (ok || this.stopped) return;
+        if (ok || this.ending) return;
         this.deps.emit(logEvents.firewallMissing(this.backend.name));
         await this.backend.start(grants, this.deps.clock.now(), bans);
       });
@@ -195,6 +200,22 @@ export class FirewallSync {
   // Runs `work` alone, after the changes queued so far and before any queued later.
   async exclusive<T>(work: () => Promise<T>): Promise<T> {
     return await this.queue.exclusive(work);
+  }
+
+  // Like exclusive, for work that makes decisions: also waits for the first try of every
+  // firewall change they queued, and says whether all of them are in force.
+  async exclusiveApplied<T>(work: () => T): Promise<{ result: T; applied: boolean }> {
+    const changes: Promise<boolean>[] = [];
+    const result = await this.queue.exclusive(async () => {
+      this.collecting = changes;
+      try {
+        return work();
+      } finally {
+        this.collecting = undefined;
+      }
+    });
+    const outcomes = await Promise.all(changes);
+    return { result, applied: outcomes.every(Boolean) };
   }
 
   async settle(): Promise<void> {
@@ -214,6 +235,7 @@ export class FirewallSync {
 
   // Lets the changes queued so far finish and takes no more; the grants live then.
   private async drain(): Promise<Grant[]> {
+    this.ending = true;
     await this.queue.settle();
     this.stop();
     return this.deps.pipeline().grants();
@@ -225,7 +247,7 @@ export class FirewallSync {
 
   private open(op: 'open' | 'extend', src: string, door: string, announce: () => void): void {
     const live = (): boolean => this.deps.pipeline().grant(src, door) !== undefined;
-    this.queue.run({
+    this.enqueue({
       what: `${op} of ${door} for ${src}`,
       apply: async () => {
         const grant = this.deps.pipeline().grant(src, door);
@@ -267,7 +289,7 @@ export class FirewallSync {
       }
       this.journal.closeBegun(toSavedGrant(grant));
     }
-    this.queue.run({
+    this.enqueue({
       what: `close of ${door} for ${src}`,
       apply: () => this.backend.close(grant),
       // A stop command undoes one start command: still owed if the address knocked again.
@@ -282,7 +304,12 @@ export class FirewallSync {
   }
 
   private run(what: string, apply: () => Promise<void>, stillWanted: () => boolean, done?: () => void): void {
-    this.queue.run({ what, apply, stillWanted, fix: this.hint(), ...(done === undefined ? {} : { done }) });
+    this.enqueue({ what, apply, stillWanted, fix: this.hint(), ...(done === undefined ? {} : { done }) });
+  }
+
+  private enqueue(change: FirewallChange): void {
+    const outcome = this.queue.run(change);
+    this.collecting?.push(outcome);
   }
 
   // Stop commands for these grants, each tried; one that fails stays owed in the state

@@ -1,4 +1,5 @@
-import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDaemonLab, type DaemonLab } from '../helpers/daemon.js';
 import { kernLine } from '../helpers/reload-race.js';
@@ -115,5 +116,53 @@ describe('the daemon as a control target', () => {
     await h.feed(daemon, knock(X, T0 + 100, ['7000', '8000']));
     expect(await daemon.close(src, door)).toEqual({ ok: false, error: error.replace('CONFIG', daemon.config.file) });
     expect(daemon.grants().map((grant) => grant.src)).toEqual([X]);
+  });
+  // The dry-run backend appends to its record file: a directory in its place makes every
+  // firewall change fail.
+  function breakFirewall(h: DaemonLab): void {
+    const record = join(h.dir, 'record');
+    rmSync(record, { force: true });
+    mkdirSync(record);
+  }
+
+  it('says so when the firewall did not take a close, and keeps the close in the state file', async () => {
+    const h = lab();
+    const daemon = h.daemon();
+    await daemon.start();
+    await h.feed(daemon, knock(X, T0 + 100, ['7000', '8000']));
+    breakFirewall(h);
+    expect(await daemon.close(X, 'open')).toEqual({
+      ok: false, error: `Closed open for ${X} in knockwatch, but the firewall change failed; knockwatch tries it again (see its log).`,
+    });
+    expect(saved(h).grants).toEqual([]);
+    expect(h.messages.filter((message) => message.includes('failed (try'))).toEqual([
+      expect.stringMatching(new RegExp(`^warning Firewall close of open for ${X.replace(/\./g, '\\.')} failed \\(try 1\\): .*; trying again in 1s`)),
+    ]);
+    daemon.halt();
+  });
+
+  it('says so when the firewall did not take an unban', async () => {
+    const h = lab({ version: 1, grants: [], bans: [{ src: X, until: T0 + 600_000, offenses: 1 }] });
+    const daemon = h.daemon();
+    await daemon.start();
+    breakFirewall(h);
+    expect(await daemon.unban(X)).toEqual({
+      ok: false, error: `Lifted the ban of ${X} in knockwatch, but the firewall change failed; knockwatch tries it again (see its log).`,
+    });
+    expect(saved(h).bans).toEqual([]);
+    daemon.halt();
+  });
+
+  it('answers a close made while a reload installs its ruleset once both are done, and the reload keeps it', async () => {
+    const h = lab();
+    const daemon = h.daemon();
+    await daemon.start();
+    await h.feed(daemon, knock(X, T0 + 100, ['7000', '8000']));
+    const [closed, reloaded] = await Promise.all([daemon.close(X, 'open'), daemon.reload()]);
+    expect(closed).toEqual({ ok: true, message: `Closed open for ${X}.` });
+    expect(reloaded).toBe(true);
+    expect(daemon.grants()).toEqual([]);
+    expect(saved(h).grants).toEqual([]);
+    expect(h.record().filter((entry) => entry.startsWith(`-${X}`))).toEqual([`-${X} open`]);
   });
 });
