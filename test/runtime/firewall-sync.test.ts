@@ -34,6 +34,13 @@ function setup(backend: FirewallBackend): { sync: FirewallSync; pipeline: Pipeli
   return { sync, pipeline, messages, saves: () => saves, changes: () => changes };
 }
 
+// A promise to hold the firewall queue with, and what lets it go.
+function gated(): { gate: Promise<void>; release: () => void } {
+  let release = (): void => undefined;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  return { gate, release };
+}
+
 function commands(): { runner: CommandRunner; ran: string[] } {
   const ran: string[] = [];
   return { ran, runner: { run: async (file, args) => { ran.push([file, ...args].join(' ')); return { exitCode: 0, stdout: '', stderr: '', failed: false, reason: '' }; } } };
@@ -99,5 +106,46 @@ describe('firewall sync', () => {
       'Check that /tmp/record can be written, then reload knockwatch.',
       'Check the door\'s commands in /etc/knockwatch/knockwatch.ini (run one by hand with an address for %IP%), then reload knockwatch.',
     ]);
+  });
+  it('does not reinstall during a stop when a verify queued before it finds a difference', async () => {
+    const calls: string[] = [];
+    const backend = Object.assign(new DryRunBackend(), {
+      verify: async () => false,
+      start: async () => { calls.push('start'); },
+      stop: async () => { calls.push('stop'); },
+    });
+    const s = setup(backend);
+    await s.sync.install(0, { liftedBans: [], dropped: [] });
+    await s.sync.settle();
+    calls.length = 0;
+    // A slow change holds the queue; the verify waits behind it, then the stop begins.
+    const { gate, release } = gated();
+    void s.sync.exclusive(async () => await gate);
+    s.sync.tick(VERIFY_EVERY);
+    const stopped = s.sync.stopGrants();
+    release();
+    await stopped;
+    expect(calls).toEqual(['stop']);
+  });
+
+  it('a stop waits for the changes that work queued while the stop was already waiting', async () => {
+    const recorded: string[] = [];
+    const backend = Object.assign(new DryRunBackend(), {
+      close: async (grant: { src: string }) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        recorded.push(`close ${grant.src}`);
+      },
+      stop: async () => { recorded.push('stop'); },
+    });
+    const s = setup(backend);
+    await s.sync.settle();
+    const { gate, release } = gated();
+    void s.sync.exclusive(async () => await gate);
+    // An admin's close, queued before the stop: its decision queues the change only once it runs.
+    const closing = s.sync.exclusiveApplied(() => s.pipeline.closeGrant(X, 'open', 1000, 'admin'));
+    const stopped = s.sync.stopGrants();
+    release();
+    await Promise.all([closing, stopped]);
+    expect(recorded).toEqual([`close ${X}`, 'stop']);
   });
 });
