@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import { connect } from 'node:net';
 
 // Asks the running daemon one question over its control socket.
@@ -14,6 +15,11 @@ const MAX_ANSWER = 64 * 1024 * 1024;
 export function socketControlClient(path: string, timeout = TIMEOUT): ControlClient {
   return {
     request: async (message) => await new Promise<unknown>((resolve, reject) => {
+      const stranger = ownedByStranger(path);
+      if (stranger !== undefined) {
+        reject(new Error(stranger));
+        return;
+      }
       const chunks: Buffer[] = [];
       let size = 0;
       const socket = connect(path);
@@ -42,4 +48,17 @@ export function socketControlClient(path: string, timeout = TIMEOUT): ControlCli
       socket.on('end', () => fail(new Error(`knockwatch on ${path} closed the connection without an answer`)));
     }),
   };
+}
+
+// A socket owned by another user is not knockwatch's (the daemon runs as root): it could be
+// anyone's, waiting for an admin's requests. Missing or unreadable: connect() says why.
+function ownedByStranger(path: string): string | undefined {
+  let uid: number;
+  try {
+    uid = lstatSync(path).uid;
+  } catch {
+    return undefined;
+  }
+  const mine = process.geteuid?.() ?? uid;
+  return uid === 0 || uid === mine ? undefined : `${path} belongs to uid ${uid}, not root; not asking it (is control_socket in a directory others can write?)`;
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { loadConfigFile } from '../config/load-config.js';
 import { Daemon } from '../runtime/daemon.js';
-import { controlSocketAnswers, ControlSocketInUse, startControlServer, type ControlServer } from '../runtime/control-socket.js';
+import { ControlSocketInUse, startControlServer, type ControlServer } from '../runtime/control-socket.js';
 import type { ControlTarget } from '../runtime/control-types.js';
 import { createLogger, isUnderSystemd, type Logger } from '../runtime/logger.js';
 import { StartError } from '../runtime/preflight.js';
@@ -20,10 +20,19 @@ export async function runDaemon(rest: readonly string[], values: CliValues, deps
   try {
     const daemon = createDaemon('run', rest, values, deps);
     const socketPath = values['control-socket'] ?? daemon.config.options.controlSocket;
-    const refused = await refuseSecondDaemon(socketPath, deps) ?? await startOrReport(daemon, deps);
-    if (refused !== undefined) return refused;
-    const control = await serveControl(daemon, socketPath, cliLogger(values, deps));
+    // The socket is taken before the firewall is touched: a second knockwatch finds it
+    // answering and stops, however early it comes.
+    let started = false;
+    const control = await serveControl(whenStarted(daemon, () => started), socketPath, cliLogger(values, deps));
+    if (control === 'in use') {
+      line(deps.stderr, 'knockwatch: cannot start; the firewall was not changed:');
+      line(deps.stderr, `  ${new ControlSocketInUse(socketPath).message}`);
+      return 1;
+    }
     try {
+      const refused = await startOrReport(daemon, deps);
+      if (refused !== undefined) return refused;
+      started = true;
       return await serve(daemon, caught);
     } finally {
       await control?.close();
@@ -33,24 +42,28 @@ export async function runDaemon(rest: readonly string[], values: CliValues, deps
   }
 }
 
-// A knockwatch that answers on the control socket is running: a second one would fight it
-// over the firewall, so this one stops before changing anything.
-async function refuseSecondDaemon(socketPath: string, deps: Deps): Promise<number | undefined> {
-  // A probe that cannot tell (no permission to look) leaves the verdict to serveControl.
-  if (!(await controlSocketAnswers(socketPath).catch(() => false))) return undefined;
-  line(deps.stderr, 'knockwatch: cannot start; the firewall was not changed:');
-  line(deps.stderr, `  ${new ControlSocketInUse(socketPath).message}`);
-  return 1;
+// The daemon as the socket sees it: until it has started, every request is told so.
+function whenStarted(daemon: Daemon, started: () => boolean): ControlTarget {
+  const starting = 'knockwatch is starting; ask again in a moment.';
+  return {
+    status: () => {
+      if (!started()) throw new Error(starting);
+      return daemon.status();
+    },
+    unban: async (src) => (started() ? await daemon.unban(src) : { ok: false, error: starting }),
+    close: async (src, door) => (started() ? await daemon.close(src, door) : { ok: false, error: starting }),
+  };
 }
 
-// Opens the control socket for the started daemon. A socket that does not open is a warning
-// only: the firewall is what matters, and it is already in place.
-export async function serveControl(target: ControlTarget, socketPath: string, logger: Logger): Promise<ControlServer | undefined> {
+// Opens the control socket. Another knockwatch answering on it stops this one; any other
+// failure is a warning only: the firewall is what matters.
+export async function serveControl(target: ControlTarget, socketPath: string, logger: Logger): Promise<ControlServer | 'in use' | undefined> {
   try {
     const server = await startControlServer(target, socketPath);
     logger.log('info', `Answering status, unban and close on ${socketPath}.`);
     return server;
   } catch (error) {
+    if (error instanceof ControlSocketInUse) return 'in use';
     logger.log('warning', `The control socket did not open: ${(error as Error).message}; knockwatch status, unban and close will not answer.`);
     return undefined;
   }

@@ -67,7 +67,8 @@ type Answer = { ok: true; value: unknown } | { ok: false; code: number };
 
 // One request; a daemon that cannot be reached is one line on stderr and exit 1.
 async function ask(path: string, message: object, deps: CliDeps): Promise<Answer> {
-  const client = deps.control ?? socketControlClient(path);
+  // unban and close wait for the firewall, which may wait behind a reload's ruleset install.
+  const client = deps.control ?? socketControlClient(path, 'op' in message && message.op === 'status' ? 5000 : 30_000);
   try {
     return { ok: true, value: await client.request(message) };
   } catch (error) {

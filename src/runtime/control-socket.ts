@@ -42,9 +42,11 @@ const DOOR_TEXT = /^[\x20-\x7e]{1,48}$/;
 export async function startControlServer(target: ControlTarget, path: string, options: ControlServerOptions = {}): Promise<ControlServer> {
   const limits = { maxLine: options.maxLine ?? MAX_LINE, maxConnections: options.maxConnections ?? MAX_CONNECTIONS, idleTimeout: options.idleTimeout ?? IDLE_TIMEOUT };
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await checkDirectory(dirname(path));
   await removeStaleSocket(path);
   const connections = new Set<Socket>();
-  const server = createServer((socket) => {
+  // Half-open: a client that sends its request and then EOF (nc -N, socat) still gets its answer.
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
     if (connections.size >= limits.maxConnections) {
       socket.on('error', () => undefined);
       // Gone once the answer is written: a client that keeps its end open holds nothing.
@@ -90,6 +92,17 @@ export async function controlSocketAnswers(path: string): Promise<boolean> {
   });
 }
 
+// Only the daemon's own user may create or remove files where the socket lives: anyone else
+// could put a socket of their own there first, receive the admin's requests and answer them.
+async function checkDirectory(directory: string): Promise<void> {
+  const stats = await lstat(directory);
+  if (!stats.isDirectory()) throw new Error(`${directory} is not a directory; not putting the control socket there`);
+  const euid = process.geteuid?.() ?? stats.uid;
+  if (stats.uid !== euid || (stats.mode & 0o022) !== 0) {
+    throw new Error(`${directory} can be written by users other than knockwatch's; put control_socket in a directory only root can write (the default /run/knockwatch is)`);
+  }
+}
+
 // A socket left by a daemon that died goes; anything else at the path stays and is reported.
 async function removeStaleSocket(path: string): Promise<void> {
   const stats = await lstat(path).catch((error: NodeJS.ErrnoException) => {
@@ -123,8 +136,14 @@ function serveConnection(socket: Socket, target: ControlTarget, limits: { maxLin
   let buffered: Buffer = Buffer.alloc(0);
   let busy = false;
   let ended = false;
+  // The client sent EOF: answer what it asked, then end.
+  let clientDone = false;
   socket.on('error', () => undefined);
-  socket.setTimeout(limits.idleTimeout, () => socket.destroy());
+  // Idle means the client is silent while nothing is being answered: a request waiting
+  // behind a reload's ruleset install is not idle.
+  socket.setTimeout(limits.idleTimeout, () => {
+    if (!busy) socket.destroy();
+  });
   const refuse = (error: string): void => {
     ended = true;
     socket.write(answerLine(failure(error)));
@@ -137,6 +156,7 @@ function serveConnection(socket: Socket, target: ControlTarget, limits: { maxLin
       const end = buffered.indexOf(10);
       if (end === -1) {
         if (buffered.length > limits.maxLine) refuse(`request longer than ${limits.maxLine} bytes`);
+        else if (clientDone) socket.end();
         return;
       }
       if (end > limits.maxLine) return refuse(`request longer than ${limits.maxLine} bytes`);
@@ -153,6 +173,10 @@ function serveConnection(socket: Socket, target: ControlTarget, limits: { maxLin
       });
     }
   };
+  socket.on('end', () => {
+    clientDone = true;
+    pump();
+  });
   socket.on('data', (chunk: Buffer) => {
     if (ended) return;
     buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, linkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -234,6 +234,20 @@ describe('over a real socket', () => {
   // The kernel refuses a connect to a 0600 root socket for anyone else: checked with a real
   // unprivileged process, which needs root to start.
   const BIN = join(packageRoot(), 'dist/src/cli/bin.js');
+  it.skipIf(process.getuid?.() !== 0)('does not ask a socket that belongs to another user than root', async () => {
+    const target: ControlTarget = { status: () => REPORT, unban: async () => ({ ok: true, message: 'yes' }), close: async () => ({ ok: true, message: 'yes' }) };
+    const server = await startControlServer(target, join(dir, 'foreign', 'control.sock'));
+    try {
+      chownSync(server.path, 65534, 65534);
+      expect(await run(['unban', '192.0.2.1', '--control-socket', server.path])).toEqual({
+        code: 1, stdout: '',
+        stderr: `knockwatch: ${server.path} belongs to uid 65534, not root; not asking it (is control_socket in a directory others can write?)\n`,
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
   it.skipIf(process.getuid?.() !== 0 || !existsSync('/usr/bin/setpriv'))('a user other than root gets the permission error and nothing else', async () => {
     const open = mkdtempSync(join(tmpdir(), 'kw-status-nobody-'));
     chmodSync(open, 0o755);
@@ -285,11 +299,61 @@ describe('the daemon and its control socket', () => {
     expect(await serveControl(target, join(dir, 'a-file/control.sock'), logger)).toBe(undefined);
     expect(logged).toEqual([`warning The control socket did not open: EEXIST: file already exists, mkdir '${join(dir, 'a-file')}'; knockwatch status, unban and close will not answer.`]);
     const server = await serveControl(target, join(dir, 'served.sock'), logger);
+    if (server === undefined || server === 'in use') throw new Error(`served.sock did not open: ${String(server)}`);
     try {
       expect(logged[1]).toBe(`info Answering status, unban and close on ${join(dir, 'served.sock')}.`);
       expect((await run(['status', '--json', '--control-socket', join(dir, 'served.sock')])).stdout).toBe(`${JSON.stringify(REPORT)}\n`);
     } finally {
-      await server?.close();
+      await server.close();
     }
+  });
+
+  it('refuses a socket in a directory other users can write to', async () => {
+    const open = mkdtempSync(join(tmpdir(), 'kw-open-dir-'));
+    chmodSync(open, 0o1777);
+    try {
+      await expect(startControlServer(target, join(open, 'control.sock'))).rejects.toThrow(`${open} can be written by users other than knockwatch's`);
+      expect(existsSync(join(open, 'control.sock'))).toBe(false);
+    } finally {
+      rmSync(open, { recursive: true, force: true });
+    }
+  });
+
+  it('holds the socket while it starts: status says it is starting and a second run stops before any change', async () => {
+    const log = join(dir, 'early.log');
+    writeFileSync(log, '');
+    const socket = join(dir, 'early.sock');
+    const config = join(dir, 'early.ini');
+    writeFileSync(config, `[options]\nfirewall = nftables\nkern_log = ${log}\ncontrol_socket = ${socket}\n[d]\nsequence = 7000,8000\n`);
+    // The first daemon's firewall probe hangs until the test lets it go.
+    let release = (): void => undefined;
+    const hung = new Promise<void>((resolve) => { release = resolve; });
+    const firstCalls: string[] = [];
+    const first: CommandRunner = { run: async (file, args) => {
+      firstCalls.push([file, ...args].join(' '));
+      await hung;
+      return { exitCode: 1, stdout: '', stderr: 'nft: probe refused by the test', failed: true, reason: 'probe refused by the test' };
+    } };
+    let firstErr = '';
+    const running = main(['run', '--config', config, '--state-file', join(dir, 'early-1.json')], { stdout: { write: () => undefined }, stderr: { write: (text) => { firstErr += text; } }, env: {}, runner: first });
+    const deadline = Date.now() + 5000;
+    while (firstCalls.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(firstCalls.length).toBeGreaterThan(0);
+    expect(await run(['status', '--control-socket', socket])).toEqual({
+      code: 1, stdout: '', stderr: 'knockwatch: the daemon could not answer: knockwatch is starting; ask again in a moment.\n',
+    });
+    const secondCalls: string[] = [];
+    const second: CommandRunner = { run: async (file, args) => { secondCalls.push([file, ...args].join(' ')); return { exitCode: 0, stdout: '', stderr: '', failed: false, reason: '' }; } };
+    let secondErr = '';
+    const code = await main(['run', '--config', config, '--state-file', join(dir, 'early-2.json')], { stdout: { write: () => undefined }, stderr: { write: (text) => { secondErr += text; } }, env: {}, runner: second });
+    expect({ code, secondErr, secondCalls }).toEqual({
+      code: 1, secondCalls: [],
+      secondErr: `knockwatch: cannot start; the firewall was not changed:\n  another knockwatch answers on ${socket}; stop it first (two daemons would fight over the firewall)\n`,
+    });
+    release();
+    // The first one's probe fails: it does not start, and its socket goes with it.
+    expect(await running).toBe(1);
+    expect(firstErr).toContain('cannot start; the firewall was not changed');
+    expect(existsSync(socket)).toBe(false);
   });
 });

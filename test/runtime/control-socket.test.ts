@@ -195,6 +195,43 @@ describe('the control socket', () => {
   });
 });
 
+describe('the control socket and slow or half-closed clients', () => {
+  it('answers a request that takes longer than the idle timeout (it waits behind a reload)', async () => {
+    const server = await serve(fakeTarget({
+      unban: async (src) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return { ok: true, message: `Lifted the ban on ${src}.` };
+      },
+    }), { idleTimeout: 100 });
+    expect(await talk(server.path, '{"op":"unban","src":"192.0.2.1"}\n')).toEqual({ answers: [{ ok: true, message: 'Lifted the ban on 192.0.2.1.' }], closed: false });
+  });
+
+  it('answers a client that sends its request and then EOF, and then ends', async () => {
+    const server = await serve(fakeTarget({
+      close: async (src, door) => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return { ok: true, message: `Closed ${door ?? 'every door'} for ${src}.` };
+      },
+    }));
+    const result = await new Promise<{ text: string; ended: boolean }>((resolve, reject) => {
+      const socket = connect(server.path);
+      let text = '';
+      const bound = setTimeout(() => {
+        socket.destroy();
+        resolve({ text, ended: false });
+      }, 3000);
+      socket.on('error', reject);
+      socket.on('data', (chunk) => { text += chunk.toString('utf8'); });
+      socket.on('end', () => {
+        clearTimeout(bound);
+        resolve({ text, ended: true });
+      });
+      socket.end('{"op":"close","src":"192.0.2.1","door":"openSSH"}\n');
+    });
+    expect(result).toEqual({ text: `${JSON.stringify({ ok: true, message: 'Closed openSSH for 192.0.2.1.' })}\n`, ended: true });
+  });
+});
+
 describe('the socket file', () => {
   it('is created with mode 0600 in a directory made 0700, and removed on close', async () => {
     const dir = join(tempDir(), 'run/knockwatch');
