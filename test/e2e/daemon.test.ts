@@ -64,6 +64,20 @@ open_for = ${OPEN_FOR}
     expect(lab.canConnect(lab.client)).toBe(false);
   });
 
+  it('shows the grant in status and closes it on the admin\'s word (knockwatch close), in the firewall too', async () => {
+    await lab.knock(lab.client, ['7000', '8000', '9000/udp']);
+    await waitFor('the grant', () => grantedAddresses().includes(lab.clientAddress), 10_000, 200);
+    const status = lab.ask(['status', '--json']);
+    expect(status.code).toBe(0);
+    const report = JSON.parse(status.stdout) as { firewall: { backend: string }; pipeline: { grants: { src: string; door: string }[] } };
+    expect(report.firewall.backend).toBe(backend);
+    expect(report.pipeline.grants.map((grant) => [grant.src, grant.door])).toEqual([[lab.clientAddress, 'openSSH']]);
+    expect(lab.ask(['close', lab.clientAddress, 'openSSH'])).toEqual({ code: 0, stdout: `Closed openSSH for ${lab.clientAddress}.\n`, stderr: '' });
+    // The answer comes once the firewall took the change.
+    expect(grantedAddresses()).toEqual([]);
+    expect(lab.canConnect(lab.client)).toBe(false);
+  });
+
   function listing(): string {
     return backend === 'nftables'
       ? lab.inServer(['nft', 'list', 'table', 'inet', 'knockwatch'])

@@ -181,6 +181,17 @@ export class Lab {
 
   readonly bin = BIN;
 
+  // The lab daemon's own control socket: never the machine's /run/knockwatch.
+  get controlSocket(): string {
+    return join(this.dir, 'control.sock');
+  }
+
+  // `knockwatch status|unban|close ... ` against the lab daemon: exit code and output.
+  ask(argv: readonly string[]): { code: number; stdout: string; stderr: string } {
+    const result = spawnSync(process.execPath, [BIN, ...argv, '--control-socket', this.controlSocket], { encoding: 'utf8', timeout: 30_000 });
+    return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  }
+
   stateFileHas(text: string): boolean {
     const path = join(this.dir, 'state.json');
     return existsSync(path) && readFileSync(path, 'utf8').includes(text);
@@ -195,7 +206,7 @@ export class Lab {
   async startDaemon(configPath: string, extra: readonly string[] = []): Promise<void> {
     this.daemonLog = '';
     const daemon = this.spawnIn(this.server, [process.execPath, BIN, 'run', '--config', configPath, '--log', this.kernLog, '--auth-log', this.authLog,
-      '--state-file', join(this.dir, 'state.json'), ...extra]);
+      '--state-file', join(this.dir, 'state.json'), '--control-socket', this.controlSocket, ...extra]);
     this.daemon = daemon;
     daemon.stderr?.on('data', (chunk: Buffer) => { this.daemonLog += chunk.toString(); });
     await waitFor('the daemon to start', () => this.daemonLog.includes('Started with') || daemon.exitCode !== null, 15_000);
