@@ -3,23 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe as group, expect, it } from 'vitest';
 import { TcpFlag } from '../../src/filters/events.js';
-import { engineOf, knock, run, type KnockSpec } from '../helpers/engine.js';
+import { engineOf, knock, type KnockSpec, ONE_DOOR, run, SYN_DOOR } from '../helpers/engine.js';
 
 const A = '203.0.113.7';
 const B = '198.51.100.23';
-
-const ONE_DOOR = `
-[open]
-sequence = 7000,8000,9000:udp
-seq_timeout = 5
-`;
-
-const SYN_DOOR = `
-[open]
-sequence = 7000,8000,9000
-seq_timeout = 5
-tcpflags = syn,!ack
-`;
 
 const TWO_DOORS = `
 [first]

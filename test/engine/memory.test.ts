@@ -1,16 +1,10 @@
 import { describe as group, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
-import { engineOf, knock, type KnockSpec } from '../helpers/engine.js';
+import { engineOf, knock, type KnockSpec, ONE_DOOR } from '../helpers/engine.js';
 
 const A = '203.0.113.7';
 const B = '198.51.100.23';
 const C = '198.51.100.99';
-
-const ONE_DOOR = `
-[open]
-sequence = 7000,8000,9000:udp
-seq_timeout = 5
-`;
 
 const types = (engine: Engine, spec: KnockSpec) => engine.handleKnock(knock(spec)).map((decision) => decision.type);
 

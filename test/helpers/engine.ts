@@ -62,3 +62,17 @@ export function describe(decision: Decision): string {
   const reason = decision.type === 'broken' ? ` ${decision.reason}` : decision.type === 'refused' ? ` ${decision.reason}` : '';
   return `${decision.type}${door} ${decision.src}${reason}`;
 }
+
+// Doors the engine tests share: three steps (the last UDP), and three TCP steps that must be SYNs.
+export const ONE_DOOR = `
+[open]
+sequence = 7000,8000,9000:udp
+seq_timeout = 5
+`;
+
+export const SYN_DOOR = `
+[open]
+sequence = 7000,8000,9000
+seq_timeout = 5
+tcpflags = syn,!ack
+`;
