@@ -4,14 +4,12 @@ import type { Grant } from '../access/grant-table.js';
 import type { Clock } from './clock.js';
 import { CommandJournal } from './command-journal.js';
 import { FirewallQueue, type FirewallChange } from './firewall-queue.js';
+import { FirewallVerifier } from './firewall-verify.js';
 import { logEvents, type LogEvent } from './log-events.js';
 import type { Pipeline } from './pipeline.js';
 import type { RestoreResult } from './restore-state.js';
 import { StartError } from './preflight.js';
 import { emptyState, toSavedGrant, type DaemonState, type SavedGrant } from './state-file.js';
-
-// A flushed table or a deleted rule is put back within this (plus one tick).
-export const VERIFY_EVERY = 2000;
 
 export interface FirewallSyncDeps {
   clock: Clock;
@@ -31,21 +29,16 @@ export interface FirewallSyncDeps {
 // commands that a reinstall cannot undo are journaled.
 export class FirewallSync {
   backend!: FirewallBackend;
-  // The last comparison of the installed ruleset with what should be there.
-  lastVerify: { at: number; ok: boolean } | undefined;
   private journal = new CommandJournal(emptyState());
   private readonly queue: FirewallQueue;
-  private nextVerify = Infinity;
-  private verifying = false;
-  // Set when a stop or rollback begins: a verify still queued must not reinstall then.
-  private ending = false;
-  private stopped = false;
+  private readonly verifier: FirewallVerifier;
   // While an exclusive piece of work runs through exclusiveApplied: the first try of every
   // change it queues.
   private collecting: Promise<boolean>[] | undefined;
 
   constructor(private readonly deps: FirewallSyncDeps) {
     this.queue = new FirewallQueue(deps.emit);
+    this.verifier = new FirewallVerifier({ ...deps, backend: () => this.backend, exclusive: async (work) => await this.queue.exclusive(work) });
   }
 
   // The backend of the config in force; at start, also what the state file says its
@@ -67,7 +60,7 @@ export class FirewallSync {
       if (!existed) await this.backend.remove([]).catch(() => undefined);
       throw new StartError([{ kind: 'runtime', message: `the ${this.backend.name} ruleset did not install: ${(error as Error).message}` }]);
     }
-    this.nextVerify = now + VERIFY_EVERY;
+    this.verifier.installed(now);
     this.deps.emit(logEvents.firewallInstalled(this.backend.name, pipeline.grants().length));
     this.liftBans(restored.liftedBans);
     this.catchUp(restored.dropped);
@@ -165,36 +158,17 @@ export class FirewallSync {
     }
   }
 
-  // Verifies the installed ruleset every VERIFY_EVERY, one check at a time.
+  // Verifies the installed ruleset now and then (see FirewallVerifier).
   tick(now: number): void {
-    if (now < this.nextVerify || this.verifying) return;
-    this.nextVerify = now + VERIFY_EVERY;
-    void this.verify();
+    this.verifier.tick(now);
   }
 
-  // Compares what is installed with what should be, and puts knockwatch's piece back when
-  // someone flushed it or deleted a rule.
   async verify(): Promise<void> {
-    this.verifying = true;
-    try {
-      await this.queue.exclusive(async () => {
-        const pipeline = this.deps.pipeline();
-        const now = this.deps.clock.now();
-        const grants = pipeline.grants();
-        const bans = pipeline.bans();
-        if (this.ending) return;
-        const ok = await this.backend.verify(grants, now, bans);
-        this.lastVerify = { at: now, ok };
-        if (ok || this.ending) return;
-        this.deps.emit(logEvents.firewallMissing(this.backend.name));
-        await this.backend.start(grants, this.deps.clock.now(), bans);
-      });
-    } catch (error) {
-      this.lastVerify = { at: this.deps.clock.now(), ok: false };
-      this.deps.emit(logEvents.firewallFailed('repair', (error as Error).message));
-    } finally {
-      this.verifying = false;
-    }
+    await this.verifier.verify();
+  }
+
+  get lastVerify(): FirewallVerifier['last'] {
+    return this.verifier.last;
   }
 
   // Runs `work` alone, after the changes queued so far and before any queued later.
@@ -224,7 +198,7 @@ export class FirewallSync {
 
   // Pending retries are dropped; nothing more is verified.
   stop(): void {
-    this.stopped = true;
+    this.verifier.end();
     this.queue.stop();
   }
 
@@ -235,7 +209,7 @@ export class FirewallSync {
 
   // Lets the changes queued so far finish and takes no more; the grants live then.
   private async drain(): Promise<Grant[]> {
-    this.ending = true;
+    this.verifier.end();
     await this.queue.settle();
     this.stop();
     return this.deps.pipeline().grants();
