@@ -1,0 +1,1 @@
+export interface SourceNotice { level: 'info' | 'warning' | 'error'; message: string }
