@@ -1,0 +1,161 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { JournalSource, type JournalProcess } from '../../src/sources/journal-source.js';
+import type { SourceNotice } from '../../src/sources/source-notice.js';
+
+// An async iterable fed by the test.
+class Pipe implements AsyncIterable<string> {
+  private readonly queue: (string | null)[] = [];
+  private wake: (() => void) | undefined;
+  write(text: string): void { this.queue.push(text); this.wake?.(); }
+  end(): void { this.queue.push(null); this.wake?.(); }
+  async *[Symbol.asyncIterator](): AsyncGenerator<string> {
+    for (;;) {
+      while (this.queue.length === 0) await new Promise<void>((resolve) => { this.wake = resolve; });
+      const next = this.queue.shift();
+      if (next === null || next === undefined) return;
+      yield next;
+    }
+  }
+}
+
+interface FakeProcess { args: readonly string[]; stdout: Pipe; stderr: Pipe; killed: boolean; exit(code: number | undefined, error?: string): void }
+
+function setup() {
+  const spawned: FakeProcess[] = [];
+  const lines: string[][] = [];
+  const notices: SourceNotice[] = [];
+  const source = new JournalSource({
+    clock: { now: () => 5000 }, lines: 'knocks',
+    onLines: (got) => lines.push([...got]),
+    onNotice: (notice) => notices.push(notice),
+    spawn: (args): JournalProcess => {
+      let resolve!: (value: { code: number | undefined; error?: string }) => void;
+      const exited = new Promise<{ code: number | undefined; error?: string }>((r) => { resolve = r; });
+      const fake: FakeProcess = {
+        args, stdout: new Pipe(), stderr: new Pipe(), killed: false,
+        exit(code, error) { this.stdout.end(); this.stderr.end(); resolve({ code, error }); },
+      };
+      spawned.push(fake);
+      return { stdout: fake.stdout, stderr: fake.stderr, exited, kill: () => { fake.killed = true; fake.exit(undefined); } };
+    },
+  });
+  return { source, spawned, lines, notices };
+}
+
+const entry = (cursor: string, message: string, extra: Record<string, unknown> = {}): string => `${JSON.stringify({
+  __CURSOR: cursor, __REALTIME_TIMESTAMP: '1795338000000000', _TRANSPORT: 'kernel', SYSLOG_FACILITY: '0', _HOSTNAME: 'gate', MESSAGE: message, ...extra,
+})}\n`;
+const flush = () => vi.advanceTimersByTimeAsync(0);
+
+beforeEach(() => { vi.useFakeTimers(); });
+afterEach(() => { vi.useRealTimers(); });
+
+describe('the journal as a line source', () => {
+  it('starts at the end without a cursor and hands out one batch per chunk, saving the last cursor read', async () => {
+    const s = setup();
+    s.source.start(undefined);
+    expect(s.spawned.map((p) => p.args)).toEqual([[
+      '--follow', '--output=json', '--no-pager',
+      '--output-fields=MESSAGE,_TRANSPORT,SYSLOG_FACILITY,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_HOSTNAME,_COMM,_UID,_SYSTEMD_UNIT',
+      '--lines=0', '_TRANSPORT=kernel', 'SYSLOG_FACILITY=0',
+    ]]);
+    expect(s.source.position()).toBeUndefined();
+    expect(s.source.name).toBe('journal:kernel');
+    expect(s.source.kind).toBe('journal');
+    s.spawned[0]!.stdout.write(entry('c1', 'one') + entry('c2', 'forged', { SYSLOG_FACILITY: '1' }).slice(0, 20));
+    await flush();
+    s.spawned[0]!.stdout.write(entry('c2', 'forged', { SYSLOG_FACILITY: '1' }).slice(20) + entry('c3', 'three'));
+    await flush();
+    expect(s.lines).toEqual([
+      ['2026-11-22T09:00:00.000000+00:00 gate kernel: one'],
+      ['2026-11-22T09:00:00.000000+00:00 gate kernel: three'],
+    ]);
+    expect(s.source.position()).toEqual({ kind: 'journal', cursor: 'c3' });
+    expect(s.source.refused).toBe(1);
+    expect(s.source.lastLineAt).toBe(5000);
+    expect(s.source.lag()).toBeUndefined();
+  });
+
+  it('resumes after a saved cursor, with the sshd matches for auth', () => {
+    const s = setup();
+    const auth = new JournalSource({ clock: { now: () => 0 }, lines: 'auth', onLines: () => {}, onNotice: () => {}, spawn: (args) => { s.spawned.push({ args } as FakeProcess); return { stdout: new Pipe(), stderr: new Pipe(), kill: () => {}, exited: new Promise(() => {}) }; } });
+    auth.start({ kind: 'journal', cursor: 's=ab;i=1f' });
+    expect(s.spawned[0]!.args.slice(4)).toEqual([
+      '--after-cursor=s=ab;i=1f',
+      '_SYSTEMD_UNIT=ssh.service', '+', '_SYSTEMD_UNIT=sshd.service', '+', 'SYSLOG_IDENTIFIER=sshd', '+', 'SYSLOG_IDENTIFIER=sshd-session',
+    ]);
+    expect(auth.name).toBe('journal:sshd');
+    expect(auth.position()).toEqual({ kind: 'journal', cursor: 's=ab;i=1f' });
+  });
+
+  it('restarts journalctl after it exits, from the last cursor, 1 s then doubling to 30 s', async () => {
+    const s = setup();
+    s.source.start(undefined);
+    s.spawned[0]!.stdout.write(entry('c1', 'one'));
+    await flush();
+    s.spawned[0]!.stderr.write('Failed to open journal: Bad message\nmore\n');
+    s.spawned[0]!.exit(1);
+    await flush();
+    expect(s.notices).toEqual([{ level: 'error', message: 'journalctl for journal:kernel stopped (exit status 1: Failed to open journal: Bad message); restarting in 1 s.' }]);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(s.spawned).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(s.spawned).toHaveLength(2);
+    expect(s.spawned[1]!.args[4]).toBe('--after-cursor=c1');
+    const delays: string[] = [];
+    for (let i = 2; i <= 7; i++) {
+      s.spawned[i - 1]!.exit(undefined, 'journalctl not found');
+      await flush();
+      delays.push(s.notices.at(-1)!.message);
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect(s.spawned).toHaveLength(i + 1);
+    }
+    expect(delays).toEqual([2, 4, 8, 16, 30, 30].map((d) => `journalctl for journal:kernel stopped (journalctl not found); restarting in ${d} s.`));
+  });
+
+  it('reads from now on when journalctl refuses the saved cursor', async () => {
+    const s = setup();
+    s.source.start({ kind: 'journal', cursor: 'garbage' });
+    s.spawned[0]!.stderr.write('Failed to seek to cursor: Invalid argument\n');
+    s.spawned[0]!.exit(1);
+    await flush();
+    expect(s.notices).toEqual([{ level: 'warning', message: 'journalctl did not accept the saved journal cursor (Failed to seek to cursor: Invalid argument); reading journal:kernel from now on.' }]);
+    expect(s.spawned.map((p) => p.args[4])).toEqual(['--after-cursor=garbage', '--lines=0']);
+    expect(s.source.position()).toBeUndefined();
+  });
+
+  it('stop kills its journalctl and restarts nothing', async () => {
+    const s = setup();
+    s.source.start(undefined);
+    s.spawned[0]!.exit(1);
+    await flush();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(s.spawned).toHaveLength(2);
+    s.source.stop();
+    expect(s.spawned.map((p) => p.killed)).toEqual([false, true]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(s.spawned).toHaveLength(2);
+    expect(s.notices).toHaveLength(1);
+  });
+
+  it('stop during the backoff cancels the restart', async () => {
+    const s = setup();
+    s.source.start(undefined);
+    s.spawned[0]!.exit(1);
+    await flush();
+    s.source.stop();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(s.spawned).toHaveLength(1);
+  });
+
+  it('drops and counts a line over 64 KiB, and goes on', async () => {
+    const s = setup();
+    s.source.start(undefined);
+    s.spawned[0]!.stdout.write(entry('c1', 'x'.repeat(70_000)) + entry('c2', 'after'));
+    await flush();
+    expect(s.lines).toEqual([['2026-11-22T09:00:00.000000+00:00 gate kernel: after']]);
+    expect(s.source.oversize).toBe(1);
+    expect(s.notices).toEqual([{ level: 'warning', message: 'journalctl printed 1 line(s) over 65536 bytes for journal:kernel; dropped.' }]);
+    expect(s.source.position()).toEqual({ kind: 'journal', cursor: 'c2' });
+  });
+});
