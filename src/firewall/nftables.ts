@@ -1,8 +1,9 @@
 import type { Grant } from '../access/grant-table.js';
 import { addressFamily } from '../net/address.js';
 import type { Ban, FirewallBackend } from './backend.js';
-import { runOrThrow, type CommandRunner } from './command-runner.js';
+import { execaRunner, runOrThrow, type CommandRunner } from './command-runner.js';
 import { findProgram } from './find-program.js';
+import { NftProcessChannel, runnerNftChannel, type NftChannel } from './nft-channel.js';
 import { matchesEntries, type ExpectedEntry } from './match-entries.js';
 import { readNftContent } from './nft-content.js';
 import { formatNftTimeout } from './nft-timeout.js';
@@ -20,12 +21,18 @@ export class NftablesBackend implements FirewallBackend {
   readonly runsCommands = false;
   // The structure read back right after start(): what verify() compares against.
   private installed: string | undefined;
+  // Where open, extend, close, ban and unban go: one long-running nft with the real runner,
+  // one `nft -f -` per change through any other (tests, namespaces), unless one is given.
+  private readonly channel: NftChannel;
 
   constructor(
     private readonly plan_: FirewallPlan,
     private readonly runner: CommandRunner,
     private readonly nft = 'nft',
-  ) {}
+    channel?: NftChannel,
+  ) {
+    this.channel = channel ?? (runner === execaRunner ? new NftProcessChannel({ command: [nft, '-i'] }) : runnerNftChannel(runner, nft));
+  }
 
   repairHint(): string {
     return 'Check that "nft list ruleset" works and nothing else removes knockwatch\'s rules, then reload knockwatch.';
@@ -97,7 +104,8 @@ export class NftablesBackend implements FirewallBackend {
   }
 
   async stop(): Promise<void> {
-    // Nothing: grants expire in the kernel, the gate and the whitelist stay.
+    // Grants expire in the kernel, the gate and the whitelist stay: only the channel ends.
+    await this.channel.stop();
   }
 
   async verify(grants?: readonly Grant[], now?: number, bans: readonly Ban[] = []): Promise<boolean> {
@@ -115,6 +123,7 @@ export class NftablesBackend implements FirewallBackend {
 
   async remove(_grants: readonly Grant[] = []): Promise<void> {
     this.installed = undefined;
+    await this.channel.stop();
     await flushNftables(this.runner, this.nft);
   }
 
@@ -129,7 +138,7 @@ export class NftablesBackend implements FirewallBackend {
   }
 
   private async script(lines: string[]): Promise<void> {
-    await runOrThrow(this.runner, this.nft, ['-f', '-'], { input: `${lines.join('\n')}\n` });
+    await this.channel.send(lines);
   }
 }
 

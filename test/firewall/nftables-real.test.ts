@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CommandBackend } from '../../src/firewall/command-backend.js';
+import { NftProcessChannel } from '../../src/firewall/nft-channel.js';
 import { NftablesBackend } from '../../src/firewall/nftables.js';
-import { buildFirewallPlan } from '../../src/firewall/plan.js';
+import { buildFirewallPlan, type FirewallPlan } from '../../src/firewall/plan.js';
 import { FIREWALL_CONFIG, grantOf } from '../helpers/firewall-config.js';
 import { createNamespace, type Namespace } from '../helpers/namespace.js';
 import { explainSkip, missingPrerequisites } from '../helpers/prerequisites.js';
@@ -26,6 +27,17 @@ describe.skipIf(missing.length > 0)('nftables backend against real nft', () => {
   });
   afterAll(() => ns?.remove());
 
+  // Element changes through the real long-running nft, in the namespace.
+  const channels: NftProcessChannel[] = [];
+  afterEach(async () => {
+    await Promise.all(channels.splice(0).map((channel) => channel.stop()));
+  });
+  const backendOf = (firewallPlan: FirewallPlan): NftablesBackend => {
+    const channel = new NftProcessChannel({ command: ['ip', 'netns', 'exec', ns.name, 'nft', '-i'] });
+    channels.push(channel);
+    return new NftablesBackend(firewallPlan, ns.runner, 'nft', channel);
+  };
+
   const listJson = (): { nftables: Record<string, { name?: string; comment?: string; handle?: number; elem?: unknown[] }>[] } =>
     JSON.parse(ns.exec('nft', ['-j', 'list', 'table', 'inet', 'knockwatch'])) as never;
   const elements = (set: string): Element[] => {
@@ -37,7 +49,7 @@ describe.skipIf(missing.length > 0)('nftables backend against real nft', () => {
   // A repeat offender's 9th ban at default settings lasts days; grants can be long too.
   it.each([2, 9, 30, 365])('installs grants and bans of %d days through start, open, extend and ban', async (days) => {
     const life = days * DAY;
-    const backend = new NftablesBackend(plan, ns.runner);
+    const backend = backendOf(plan);
     await backend.start([grantOf('203.0.113.7', 'openSSH', NOW + life)], NOW, [{ src: '203.0.113.9', until: NOW + life }]);
     await backend.open(grantOf('203.0.113.8', 'web', NOW + life), NOW);
     await backend.extend(grantOf('203.0.113.7', 'openSSH', NOW + life + DAY), NOW);
@@ -52,7 +64,7 @@ describe.skipIf(missing.length > 0)('nftables backend against real nft', () => {
   });
 
   it('installs a lifetime beyond ten years as ten years', async () => {
-    const backend = new NftablesBackend(plan, ns.runner);
+    const backend = backendOf(plan);
     await backend.start([grantOf('203.0.113.7', 'openSSH', NOW + 50 * 365 * DAY)], NOW);
     expect(timeoutOf('grant4_0', '203.0.113.7')).toBe(3650 * 86_400);
   });
@@ -72,7 +84,7 @@ describe.skipIf(missing.length > 0)('nftables backend against real nft', () => {
     ['a ban element deleted', () => ['delete', 'element', 'inet', 'knockwatch', 'banned4', '{ 203.0.113.9 }']],
     ['the table deleted', () => ['delete', 'table', 'inet', 'knockwatch']],
   ])('verify notices %s, and start repairs it', async (_what, drift) => {
-    const backend = new NftablesBackend(plan, ns.runner);
+    const backend = backendOf(plan);
     await backend.start(GRANTS, NOW, BANS);
     expect(await backend.verify(GRANTS, NOW, BANS)).toBe(true);
     ns.exec('nft', drift());
@@ -82,7 +94,7 @@ describe.skipIf(missing.length > 0)('nftables backend against real nft', () => {
   });
 
   it('verify stays true through its own open, close, ban and unban, and knows grants the kernel has expired', async () => {
-    const backend = new NftablesBackend(plan, ns.runner);
+    const backend = backendOf(plan);
     await backend.start([], NOW);
     const live = grantOf('203.0.113.7', 'openSSH', NOW + 60_000);
     await backend.open(live, NOW);
@@ -97,7 +109,7 @@ describe.skipIf(missing.length > 0)('nftables backend against real nft', () => {
   });
 
   it('exists while installed and is gone after remove', async () => {
-    const backend = new NftablesBackend(plan, ns.runner);
+    const backend = backendOf(plan);
     await backend.start(GRANTS, NOW, BANS);
     expect(await backend.exists()).toBe(true);
     await backend.remove(GRANTS);
@@ -107,7 +119,7 @@ describe.skipIf(missing.length > 0)('nftables backend against real nft', () => {
   });
 
   it('firewall = command: installs only the LOG rules, verifies and removes them', async () => {
-    const logRules = new NftablesBackend(buildFirewallPlan(FIREWALL_CONFIG, { logOnly: true }), ns.runner);
+    const logRules = backendOf(buildFirewallPlan(FIREWALL_CONFIG, { logOnly: true }));
     const backend = new CommandBackend([], ns.runner, logRules);
     await backend.start([grantOf('203.0.113.7')], NOW);
     const listed = ns.exec('nft', ['list', 'table', 'inet', 'knockwatch']);
