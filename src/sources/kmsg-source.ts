@@ -51,7 +51,7 @@ const RECORD_BUFFER = 16 * 1024;
 
 // Idle cost of the default 1 ms poll (a read that fails with EAGAIN, every ms), measured with
 // process.cpuUsage and /usr/bin/time over 10 s (Linux 6.18, Node 20, 2 vCPUs): about 6 % of
-// one core, half of it the 1 ms timer alone. It buys a median under 2 ms from packet to grant.
+// one core, half of it the 1 ms timer alone; the price of the target median under 2 ms.
 const DEFAULT_POLL_INTERVAL = 1;
 
 // Why /dev/kmsg cannot be read, for preflight; undefined when it can.
