@@ -1,0 +1,217 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { KmsgSource, kmsgReadable, type KmsgDevice } from '../../src/sources/kmsg-source.js';
+import type { SourceNotice } from '../../src/sources/source-notice.js';
+
+const BOOT = 'f0dd1472-96ca-402b-9f11-f4cc107cae75';
+// 2026-11-22T07:56:27.640Z
+const NOW = 1_795_334_187_640;
+
+function errno(code: string): Error {
+  return Object.assign(new Error(`${code}: fake`), { code });
+}
+
+// /dev/kmsg as a queue: one record per read, EAGAIN when empty, EPIPE where records were lost.
+class FakeKmsg implements KmsgDevice {
+  readonly path = '/dev/kmsg';
+  queue: (string | Error)[] = [];
+  monotonic = 9_000_000_000;
+  openError: Error | undefined;
+  opened = 0;
+  closed = 0;
+
+  bootId(): string {
+    return BOOT;
+  }
+
+  monotonicMicros(): number {
+    return this.monotonic;
+  }
+
+  open(): { read(buffer: Buffer): number; close(): void } {
+    if (this.openError) throw this.openError;
+    this.opened++;
+    return {
+      read: (buffer) => {
+        const next = this.queue.shift();
+        if (next === undefined) throw errno('EAGAIN');
+        if (next instanceof Error) throw next;
+        return buffer.write(next);
+      },
+      close: () => { this.closed++; },
+    };
+  }
+
+  // Kernel records (facility 0, level 4) with these sequence numbers, at monotonic time 1 s + seq ms.
+  push(...seqs: number[]): void {
+    for (const seq of seqs) this.queue.push(`4,${seq},${1_000_000 + seq * 1000},-;record ${seq}\n`);
+  }
+}
+
+const sources: KmsgSource[] = [];
+afterEach(() => {
+  for (const source of sources.splice(0)) source.stop();
+  vi.useRealTimers();
+});
+
+function setup(device = new FakeKmsg()): { device: FakeKmsg; batches: string[][]; notices: SourceNotice[]; source: KmsgSource } {
+  const batches: string[][] = [];
+  const notices: SourceNotice[] = [];
+  const source = new KmsgSource({ clock: { now: () => NOW }, device, pollInterval: 60_000, onLines: (lines) => batches.push([...lines]), onNotice: (notice) => notices.push(notice) });
+  sources.push(source);
+  return { device, batches, notices, source };
+}
+
+// The message part of the lines handed out.
+function messages(batches: string[][]): string[][] {
+  return batches.map((batch) => batch.map((line) => line.slice(line.indexOf(': ') + 2)));
+}
+
+describe('the kmsg source', () => {
+  it('starts after the records already there and hands out the ones that follow, one batch per poll', () => {
+    const s = setup();
+    s.device.push(1, 2, 3);
+    expect(s.source.position()).toBeUndefined();
+    s.source.start(undefined);
+    expect(s.batches).toEqual([]);
+    expect(s.source.position()).toEqual({ kind: 'kmsg', boot: BOOT, seq: 3 });
+    s.device.push(4, 5, 6);
+    s.source.check();
+    s.source.check();
+    s.device.push(7);
+    s.source.check();
+    expect(messages(s.batches)).toEqual([['record 4', 'record 5', 'record 6'], ['record 7']]);
+    expect(s.source.position()).toEqual({ kind: 'kmsg', boot: BOOT, seq: 7 });
+    expect(s.notices).toEqual([]);
+    expect(s.source.lastLineAt).toBe(NOW);
+    expect(s.source.lag()).toBeUndefined();
+    expect([s.source.name, s.source.kind]).toEqual(['kmsg', 'kmsg']);
+  });
+
+  it('keeps kernel records only, yet moves past the others', () => {
+    const s = setup();
+    s.source.start(undefined);
+    s.device.queue.push('12,10,2000000,-;KW-TEST SRC=203.0.113.7\n', '4,11,2000001,-;kernel SRC=203.0.113.8\n', '30,12,2000002,-;systemd[1]: started\n');
+    s.source.check();
+    expect(messages(s.batches)).toEqual([['kernel SRC=203.0.113.8']]);
+    expect(s.source.position()?.seq).toBe(12);
+    s.device.queue.push('12,13,2000003,-;user only\n');
+    s.source.check();
+    expect(s.batches).toHaveLength(1);
+    expect(s.source.position()?.seq).toBe(13);
+  });
+
+  it('passes over what it cannot read as a record', () => {
+    const s = setup();
+    s.source.start(undefined);
+    s.device.queue.push('garbage\n', '4,21,2000000,-;fine\n');
+    s.source.check();
+    expect(messages(s.batches)).toEqual([['fine']]);
+  });
+
+  it('resumes after the saved record of the same boot', () => {
+    const s = setup();
+    s.device.push(10, 11, 12, 13, 14);
+    s.source.start({ kind: 'kmsg', boot: BOOT, seq: 12 });
+    expect(messages(s.batches)).toEqual([['record 13', 'record 14']]);
+    expect(s.notices).toEqual([]);
+  });
+
+  it('says how many records were overwritten since the saved one', () => {
+    const s = setup();
+    s.device.push(10, 11);
+    s.source.start({ kind: 'kmsg', boot: BOOT, seq: 5 });
+    expect(messages(s.batches)).toEqual([['record 10', 'record 11']]);
+    expect(s.notices).toEqual([{ level: 'warning', message: 'kmsg: 4 kernel records were overwritten before knockwatch read them' }]);
+  });
+
+  it.each([
+    // a position of another boot: its sequence numbers mean nothing now
+    ['another boot', { kind: 'kmsg' as const, boot: 'other', seq: 12 }],
+    // a file position from an old state file
+    ['a file position', { dev: 1, ino: 2, offset: 3, firstLineHash: '' }],
+  ])('starts after the records already there given %s', (_, resume) => {
+    const s = setup();
+    s.device.push(10, 11, 12, 13, 14);
+    s.source.start(resume);
+    expect(s.batches).toEqual([]);
+    expect(s.source.position()).toEqual({ kind: 'kmsg', boot: BOOT, seq: 14 });
+  });
+
+  it('goes on after records were overwritten before it read them (EPIPE), saying how many', () => {
+    const s = setup();
+    s.source.start(undefined);
+    s.device.push(20);
+    s.device.queue.push(errno('EPIPE'));
+    s.device.push(25, 26);
+    s.source.check();
+    expect(messages(s.batches)).toEqual([['record 20', 'record 25', 'record 26']]);
+    expect(s.notices).toEqual([{ level: 'warning', message: 'kmsg: 4 kernel records were overwritten before knockwatch read them' }]);
+  });
+
+  it('stamps a record with its wall time from the monotonic clock', () => {
+    const s = setup();
+    s.source.start(undefined);
+    s.device.queue.push('4,1,8401541233,-;knock\n');
+    s.device.monotonic = 8_401_543_733;
+    s.source.check();
+    expect(s.batches).toEqual([['2026-11-22T07:56:27.637500+00:00 kmsg kernel: knock']]);
+  });
+
+  it('polls on its own every pollInterval', () => {
+    vi.useFakeTimers();
+    const device = new FakeKmsg();
+    const batches: string[][] = [];
+    const source = new KmsgSource({ clock: { now: () => NOW }, device, onLines: (lines) => batches.push([...lines]), onNotice: () => {} });
+    sources.push(source);
+    source.start(undefined);
+    device.push(1);
+    vi.advanceTimersByTime(1);
+    expect(messages(batches)).toEqual([['record 1']]);
+  });
+
+  it('closes the device at stop, reads no more, and keeps its position', () => {
+    const s = setup();
+    s.device.push(1);
+    s.source.start(undefined);
+    s.device.push(2);
+    s.source.stop();
+    expect([s.device.opened, s.device.closed]).toEqual([1, 1]);
+    s.source.check();
+    expect(s.batches).toEqual([]);
+    expect(s.device.queue).toHaveLength(1);
+    expect(s.source.position()).toEqual({ kind: 'kmsg', boot: BOOT, seq: 1 });
+  });
+
+  it('stops with an error notice when a read fails otherwise', () => {
+    const s = setup();
+    s.source.start(undefined);
+    s.device.push(1);
+    s.device.queue.push(errno('EIO'));
+    s.device.push(2);
+    s.source.check();
+    expect(messages(s.batches)).toEqual([['record 1']]);
+    expect(s.notices).toEqual([{ level: 'error', message: 'kmsg: reading /dev/kmsg failed, no more kernel records are read: EIO: fake' }]);
+    expect(s.device.closed).toBe(1);
+    expect(s.source.position()?.seq).toBe(1);
+  });
+});
+
+describe('a /dev/kmsg that cannot be read', () => {
+  it.each([
+    ['EPERM', '/dev/kmsg cannot be read (EPERM): the kernel log needs root or CAP_SYSLOG when kernel.dmesg_restrict is 1. Run knockwatch as root, or set kernel_source to journal or file:PATH.'],
+    ['EACCES', '/dev/kmsg cannot be read (EACCES): the kernel log needs root or CAP_SYSLOG when kernel.dmesg_restrict is 1. Run knockwatch as root, or set kernel_source to journal or file:PATH.'],
+    ['ENOENT', '/dev/kmsg does not exist (a container without the kernel log?). Set kernel_source to journal or file:PATH.'],
+    ['EIO', '/dev/kmsg cannot be opened: EIO: fake.'],
+  ])('%s: start throws why and what to do, and the probe says the same', (code, message) => {
+    const s = setup();
+    s.device.openError = errno(code);
+    expect(() => s.source.start(undefined)).toThrow(new Error(message));
+    expect(kmsgReadable(s.device)).toBe(message);
+  });
+
+  it('the probe finds nothing wrong with a device that opens, and closes it', () => {
+    const device = new FakeKmsg();
+    expect(kmsgReadable(device)).toBeUndefined();
+    expect([device.opened, device.closed]).toEqual([1, 1]);
+  });
+});
