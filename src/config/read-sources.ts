@@ -30,6 +30,6 @@ function parseSourceChoice(text: string, kinds: readonly SourceChoice['kind'][])
     const path = text.slice('file:'.length).trim();
     return kinds.includes('file') && path !== '' ? { ok: true, value: { kind: 'file', path } } : { ok: false, expected, found: text };
   }
-  const kind = kinds.find((candidate) => candidate !== 'file' && candidate === text.toLowerCase());
+  const kind = kinds.find((candidate) => candidate === text.toLowerCase());
   return kind === undefined || kind === 'file' ? { ok: false, expected, found: text } : { ok: true, value: { kind } };
 }
