@@ -5,6 +5,7 @@ import { formatWarning } from '../config/problems.js';
 import { FIREWALL_REGISTRY } from '../firewall/registry.js';
 import { createBackend } from '../firewall/select-backend.js';
 import { preflight, StartError } from '../runtime/preflight.js';
+import { fileSourceWarning, type SourceSelection } from '../runtime/source-choice.js';
 import { formatSeconds } from './format-time.js';
 import { DEFAULT_CONFIG } from './inputs.js';
 import { UsageError } from './usage-error.js';
@@ -17,11 +18,10 @@ export async function runCheck(rest: readonly string[], values: CliValues, deps:
   if (rest.length > 0) throw new UsageError(`check takes no file argument (use --config ${rest[0]})`);
   const override = values.firewall;
   const config = loadConfigFile(values.config ?? DEFAULT_CONFIG, override);
-  const authLog = values['auth-log']?.[0] ?? config.options.authLog;
   // The same checks `run` makes before its first firewall change.
-  const { problems, backend, kind } = await preflight(config, { kernLog: values.log ?? config.options.kernLog, authLog }, override,
+  const { problems, backend, kind, sources } = await preflight(config, { kernLog: values.log, authLog: values['auth-log']?.[0] }, override,
     (chosen) => createBackend(chosen, config, deps.runner));
-  for (const text of describeConfig(config, kind ?? config.options.firewall ?? 'nftables', authLog, override)) line(deps.stdout, text);
+  for (const text of describeConfig(config, kind ?? config.options.firewall ?? 'nftables', sources, override)) line(deps.stdout, text);
   if (backend !== undefined) {
     line(deps.stdout);
     line(deps.stdout, `Firewall plan (${backend.name}; not applied):`);
@@ -33,33 +33,34 @@ export async function runCheck(rest: readonly string[], values: CliValues, deps:
   return new StartError(problems).exitCode;
 }
 
-// `kind` is the firewall chooseFirewall picked, `authLog` the auth log the daemon would follow
-// (--auth-log or auth_log), `override` the --firewall flag.
-export function describeConfig(config: Config, kind: FirewallKind, authLog: string | undefined, override?: FirewallKind): string[] {
+// `kind` is the firewall chooseFirewall picked, `sources` what the daemon would read (with
+// --log and --auth-log), `override` the --firewall flag.
+export function describeConfig(config: Config, kind: FirewallKind, sources: SourceSelection, override?: FirewallKind): string[] {
   const { options } = config;
-  const sshd = authLog !== undefined;
+  const sshd = sources.auth.spec !== undefined;
   const out = [`${config.file}: ok, ${config.doors.length} door${config.doors.length === 1 ? '' : 's'}.`, '', '[options]'];
   const show = (key: string, value: string): void => {
     out.push(`  ${key.padEnd(18)} ${value}`);
   };
   show('firewall', describeFirewall(config, kind, override));
   show('whitelist', options.whitelist.map((network) => network.text).join(', ') || '(none)');
-  show('kern_log', options.kernLog ?? '(from --log)');
-  show('auth_log', authLog ?? '(none: sshd features are off)');
+  show('kernel_source', sources.kernel.summary);
+  show('auth_source', sources.auth.summary);
   show('state_file', options.stateFile);
   show('log_prefix', options.logPrefix ?? '(any)');
   show('timezone', options.timeZone ?? '(local)');
   show('max_tracked', String(options.maxTracked));
   show('retransmit_window', formatSeconds(options.retransmitWindow));
-  show('maxretry', sshd ? `${options.maxRetry} sshd failures within ${formatSeconds(options.findTime)} ban for ${formatSeconds(options.banTime)} (doubling per repeat, at most ${formatSeconds(options.banTimeMax)})` : 'off (no auth_log)');
-  show('logout_grace', sshd ? formatSeconds(options.logoutGrace) : 'off (no auth_log)');
+  show('maxretry', sshd ? `${options.maxRetry} sshd failures within ${formatSeconds(options.findTime)} ban for ${formatSeconds(options.banTime)} (doubling per repeat, at most ${formatSeconds(options.banTimeMax)})` : 'off (no sshd source)');
+  show('logout_grace', sshd ? formatSeconds(options.logoutGrace) : 'off (no sshd source)');
   if (options.trapPorts.length > 0) show('trap_ports', `${options.trapPorts.map(formatStep).join(', ')} (refused for ${formatSeconds(options.trapFor)})`);
   for (const door of config.doors) out.push('', ...describeDoor(door, kind, sshd));
   if (config.unused.length > 0) {
     out.push('', 'Accepted but unused (knockd keys knockwatch does not need):');
     for (const key of config.unused) out.push(`  ${key}`);
   }
-  const warnings = [...config.warnings.map(formatWarning), ...describeCheckWarnings(config, kind, sshd)];
+  const fileWarning = fileSourceWarning(sources);
+  const warnings = [...config.warnings.map(formatWarning), ...(fileWarning === undefined ? [] : [fileWarning]), ...describeCheckWarnings(config, kind, sshd)];
   if (warnings.length > 0) out.push('', 'Warnings:', ...warnings.map((text) => `  ${text}`));
   return out;
 }
@@ -70,13 +71,13 @@ function describeFirewall(config: Config, kind: FirewallKind, override: Firewall
   return `${kind} (auto: ${FIREWALL_REGISTRY[kind].probe(config) ?? 'neither nft nor iptables found'})`;
 }
 
-// Warnings that depend on what only the command line knows: the auth log and dry-run.
+// Warnings that depend on what only the command line knows: the sshd source and dry-run.
 function describeCheckWarnings(config: Config, kind: FirewallKind, sshd: boolean): string[] {
   const warnings: string[] = [];
   if (kind === 'dry-run') warnings.push(`${config.file} [options] firewall: dry-run applies nothing to the firewall; grants and bans are only recorded.`);
   if (!sshd) {
     for (const door of config.doors.filter((candidate) => candidate.closeOnLogout)) {
-      warnings.push(`${config.file} [${door.name}] close_on_logout: no effect without an auth log (auth_log or --auth-log).`);
+      warnings.push(`${config.file} [${door.name}] close_on_logout: no effect without an auth log (auth_source, auth_log or --auth-log).`);
     }
   }
   return warnings;
@@ -96,7 +97,7 @@ function describeDoor(door: Door, kind: FirewallKind, sshd: boolean): string[] {
   if (door.closes) show('closes', door.closes);
   else if (kind === 'command') show('opens', `what its commands open, ${lifetime}`);
   else show('opens', `${door.open.map(formatStep).join(', ')} ${lifetime}`);
-  if (door.closeOnLogout) show('close_on_logout', sshd ? 'yes' : 'off (no auth_log)');
+  if (door.closeOnLogout) show('close_on_logout', sshd ? 'yes' : 'off (no sshd source)');
   if (door.commandTranslation) show('translated', door.commandTranslation);
   const run = door.commandTranslation ? ' (translated, not run)' : '';
   if (door.startCommand) show('start_command', door.startCommand + run);

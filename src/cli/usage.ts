@@ -10,8 +10,8 @@ interface CommandHelp {
 
 const OPTION_HELP: Record<string, string> = {
   '-c, --config FILE': 'config file (default /etc/knockwatch/knockwatch.ini)',
-  '-l, --log PATH': 'kernel log to follow (default: kern_log of the config)',
-  '--auth-log PATH': "sshd's log (default: auth_log of the config): logouts close,\nfailed logins revoke and ban",
+  '-l, --log PATH': 'kernel log file to follow (default: kernel_source of the config)',
+  '--auth-log PATH': "sshd's log file (default: auth_source of the config): logouts close,\nfailed logins revoke and ban",
   '--firewall KIND': 'nftables | iptables | command | dry-run (overrides the config)',
   '--state-file PATH': 'grants and log positions across restarts',
   '--filter NAME': 'parse: netfilter (default), sshd, or the path of a .conf filter',

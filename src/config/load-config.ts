@@ -8,6 +8,7 @@ import { parseBoolean, parseCount, parseDuration, parseSteps, parseTcpFlags, typ
 import { SectionReader } from './section-reader.js';
 import { checkRawLines } from './raw-lines.js';
 import { flattenSections } from './flatten-sections.js';
+import { readSourceChoice } from './read-sources.js';
 import { readWhitelist, warnWhitelist } from './whitelist.js';
 import { translateDoorCommands, type DoorDraft } from './door-commands.js';
 import { checkPortConflicts } from './port-conflicts.js';
@@ -129,8 +130,8 @@ function readOptions(reader: SectionReader, unused: string[]): Options {
   }
   const trapPorts = reader.parse('trap_ports', (text) => parseSteps(text, ':', 1024), []);
   return {
-    kernLog: reader.text('kern_log'),
-    authLog: reader.text('auth_log'),
+    kernelSource: readSourceChoice(reader, 'kernel'),
+    authSource: readSourceChoice(reader, 'auth'),
     firewall: reader.parse('firewall', parseFirewall),
     whitelist: readWhitelist(reader),
     stateFile: reader.text('state_file') ?? DEFAULTS.stateFile,

@@ -55,9 +55,18 @@ export function isFirewallKind(text: string): text is FirewallKind {
   return (FIREWALL_KINDS as readonly string[]).includes(text);
 }
 
+// Where knocks (kernel_source) or sshd's lines (auth_source) are read from; `auto` is
+// decided on the machine (src/runtime/source-choice.ts).
+export type SourceChoice =
+  | { kind: 'auto' }
+  | { kind: 'kmsg' }
+  | { kind: 'journal' }
+  | { kind: 'file'; path: string }
+  | { kind: 'none' };
+
 export interface Options {
-  kernLog: string | undefined;
-  authLog: string | undefined;
+  kernelSource: SourceChoice;
+  authSource: SourceChoice;
   firewall: FirewallKind | undefined;
   whitelist: readonly Network[];
   stateFile: string;

@@ -16,6 +16,9 @@ export interface Filter {
   name: string;
   // Syslog tags whose lines may produce events; no other line is ever matched.
   tags: ReadonlySet<string>;
+  // `none`: a line whose tag carries a pid (`kernel[1234]:`) is not one of these tags'
+  // lines: the kernel has no pid, only a process forging its tag has one.
+  pid: 'none' | 'any';
   // A substring every matching message holds: lines without it are missed without a regex.
   contains: string | undefined;
   rules: readonly FilterRule[];
@@ -45,6 +48,8 @@ export function compileFilter(text: string, fileName: string): Filter {
   if (!definition) throw new Error(`${fileName}: no [Definition] section.`);
   const tags = splitList(definition.get('tags') ?? '');
   if (tags.length === 0) throw new Error(`${fileName} [Definition] tags: expected the syslog tags this filter reads, found nothing.`);
+  const pid = definition.get('pid') ?? 'any';
+  if (pid !== 'none' && pid !== 'any') throw new Error(`${fileName} [Definition] pid: expected none or any, found "${pid}".`);
   const rules = splitLines(definition.get('failregex') ?? '').map((line) => {
     const colon = /^([a-z][\w-]*):\s+(.*)$/.exec(line);
     if (!colon) throw new Error(`${fileName} [Definition] failregex: expected "kind: ^regex$", found "${line.slice(0, 60)}".`);
@@ -61,6 +66,7 @@ export function compileFilter(text: string, fileName: string): Filter {
   return {
     name: fileName.replace(/\.conf$/, ''),
     tags: new Set(tags),
+    pid,
     contains: contains === undefined || contains === '' ? undefined : contains,
     rules,
     ignore,

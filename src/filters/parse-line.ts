@@ -40,6 +40,7 @@ export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, bu
   const parser = (line: string): LineOutcome => {
     const envelope = parseSyslogEnvelope(line);
     if (envelope === undefined || !filter.tags.has(envelope.tag)) return IGNORED;
+    if (filter.pid === 'none' && envelope.pid !== undefined) return IGNORED;
     const match = matchFilter(filter, envelope.message);
     if (match === undefined) return MISSED;
     const time = parseTime(envelope.stamp);

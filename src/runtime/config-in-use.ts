@@ -10,8 +10,9 @@ import type { Grant } from '../access/grant-table.js';
 import type { Clock } from './clock.js';
 import { logEvents, type LogEvent } from './log-events.js';
 import type { Logger } from './logger.js';
-import { preflight, StartError, type SourcePaths } from './preflight.js';
-import { sourceSpecs, type LineKind, type SourceSpec } from './source-list.js';
+import { preflight, StartError } from './preflight.js';
+import { fileSourceWarning, type SourceProbes, type SourceSelection } from './source-choice.js';
+import type { LineKind, SourceSpec } from './source-list.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -30,6 +31,8 @@ export interface DaemonDeps {
   authFilter: Filter;
   // Tests replace the backend; the daemon otherwise builds the configured one.
   createBackend?: (kind: FirewallKind, config: Config) => FirewallBackend;
+  // What the machine offers (kmsg, the journal); tests give their own.
+  probes?: SourceProbes;
 }
 
 // What the daemon derives from the config in force, with the command line's overrides:
@@ -37,17 +40,17 @@ export interface DaemonDeps {
 // A reload makes a new one only once the new config has won, so a refused reload keeps the
 // parsers (time zone included) of the running config.
 export class ConfigInUse {
-  readonly paths: SourcePaths;
-  readonly specs: SourceSpec[];
   readonly parsers: Record<LineKind, LineParser>;
+  // The sources as prepare() chose them for this config (auto depends on the machine).
+  private selection: SourceSelection | undefined;
+  // What prepare() chose for a config that is not in force yet: next() hands it on.
+  private pending: { config: Config; selection: SourceSelection } | undefined;
 
   constructor(
     readonly config: Config,
     private readonly options: DaemonOptions,
     private readonly deps: DaemonDeps,
   ) {
-    this.paths = pathsOf(config, options);
-    this.specs = sourceSpecs(this.paths);
     const timeParser = (): ReturnType<typeof createSyslogTimeParser> => createSyslogTimeParser({ timeZone: config.options.timeZone, reference: deps.clock.now() });
     this.parsers = { knocks: createLineParser(deps.filter, timeParser()), auth: createLineParser(deps.authFilter, timeParser()) };
   }
@@ -56,15 +59,35 @@ export class ConfigInUse {
     return this.options.stateFile ?? this.config.options.stateFile;
   }
 
-  next(config: Config): ConfigInUse {
-    return new ConfigInUse(config, this.options, this.deps);
+  // The sources to read; empty before prepare().
+  get specs(): SourceSpec[] {
+    return this.selection?.specs ?? [];
   }
 
-  // Checks a config for use: its logs readable, its firewall usable. Returns the backend;
+  // "kernel: kmsg (auto)", "sshd: none (...)": for the start-up line.
+  get reasons(): string[] {
+    return this.selection?.reasons ?? [];
+  }
+
+  // The source sshd's lines come from, if any.
+  get authSource(): string | undefined {
+    return this.selection?.auth.spec?.name;
+  }
+
+  next(config: Config): ConfigInUse {
+    const use = new ConfigInUse(config, this.options, this.deps);
+    if (this.pending?.config === config) use.selection = this.pending.selection;
+    return use;
+  }
+
+  // Checks a config for use: its sources readable, its firewall usable. Returns the backend;
   // throws a StartError saying what is wrong.
   async prepare(config: Config): Promise<FirewallBackend> {
-    const { problems, backend } = await preflight(config, pathsOf(config, this.options), this.options.firewall, (kind) => this.makeBackend(kind, config));
+    const { kernLog, authLog } = this.options;
+    const { problems, backend, sources } = await preflight(config, { kernLog, authLog }, this.options.firewall, (kind) => this.makeBackend(kind, config), this.deps.probes);
     if (problems.length > 0 || backend === undefined) throw new StartError(problems);
+    if (config === this.config) this.selection = sources;
+    else this.pending = { config, selection: sources };
     return backend;
   }
 
@@ -79,13 +102,11 @@ export class ConfigInUse {
 
   warnAbout(emit: (event: LogEvent) => void): void {
     for (const warning of this.config.warnings) emit(logEvents.configWarning(formatWarning(warning)));
+    const fileWarning = this.selection === undefined ? undefined : fileSourceWarning(this.selection);
+    if (fileWarning !== undefined) emit(logEvents.configWarning(fileWarning));
   }
 
   portsOf(door: string): Grant['ports'] {
     return this.config.doors.find((candidate) => candidate.name === door)?.open ?? [];
   }
-}
-
-function pathsOf(config: Config, options: DaemonOptions): SourcePaths {
-  return { kernLog: options.kernLog ?? config.options.kernLog, authLog: options.authLog ?? config.options.authLog };
 }

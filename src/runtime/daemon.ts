@@ -43,13 +43,14 @@ export class Daemon implements ControlTarget {
     this.reports = new LineReports(this.emit);
     this.hold = new LineHold((lines, kind) => this.pipeline.handleLines(lines, this.use.parsers[kind]), () => this.stopped);
     this.sources = new SourceList({ clock, resume: (name) => this.keeper.positionOf(name),
-      onLines: (lines, kind) => this.hold.pass(lines, kind), onNotice: (name, notice) => this.emit(logEvents.follow(name, notice)) });
+      onLines: (lines, kind) => this.hold.pass(lines, kind), onNotice: (name, notice) => this.emit(logEvents.follow(name, notice)),
+      onMessage: (name, message) => this.emit(logEvents.sourceMessage(name, message)) });
     this.control = new DaemonControl({ clock, startedAt: () => this.startedAt, config: () => this.config, pipeline: () => this.pipeline,
       sources: () => this.sources.list, sync: this.sync, save: () => this.keeper.save(), stopped: () => this.stopped });
   }
 
   get config(): Config { return this.use.config; }
-  get authLog(): string | undefined { return this.use.paths.authLog; }
+  get authLog(): string | undefined { return this.use.authSource; }
   grants(): Grant[] { return this.pipeline.grants(); }
   status(): StatusReport { return this.control.status(); }
   async unban(src: string): Promise<ControlResult> { return await this.control.unban(src); }
@@ -73,7 +74,7 @@ export class Daemon implements ControlTarget {
     await this.sync.install(this.startedAt, restored);
     this.sources.start(this.use.specs);
     this.timer = setInterval(() => this.tick(), TICK);
-    this.emit(logEvents.started(this.config.file, backend.name, this.use.specs.map((spec) => spec.name)));
+    this.emit(logEvents.started(this.config.file, backend.name, this.use.reasons));
     this.keeper.save();
   }
 

@@ -3,6 +3,7 @@ import type { BreakReason, Decision } from '../engine/decisions.js';
 import type { FollowNotice } from '../sources/follow-file.js';
 import { FUTURE_TOLERANCE, PAST_TOLERANCE } from './event-time.js';
 import type { Level } from './logger.js';
+import type { SourceMessage } from './source-list.js';
 
 // Every message the daemon logs, in one place. Messages start with a capital and end with
 // a period; ERROR is only for what an operator must fix.
@@ -14,8 +15,9 @@ export interface LogEvent {
 const seconds = (ms: number): string => (Number.isFinite(ms) ? `${Math.round(ms / 100) / 10}s` : 'until closed');
 
 export const logEvents = {
-  started: (config: string, firewall: string, logs: string[]): LogEvent =>
-    ({ level: 'notice', message: `Started with ${config}, firewall ${firewall}, reading ${logs.join(', ')}.` }),
+  // `sources`: one "kernel: kmsg (auto)" line per role, as source-choice.ts words them.
+  started: (config: string, firewall: string, sources: string[]): LogEvent =>
+    ({ level: 'notice', message: `Started with ${config}, firewall ${firewall}, reading ${sources.join('; ')}.` }),
   firewallInstalled: (firewall: string, grants: number): LogEvent =>
     ({ level: 'info', message: `Installed the ${firewall} ruleset with ${grants} live grant${grants === 1 ? '' : 's'}.` }),
   firewallMissing: (firewall: string): LogEvent =>
@@ -70,6 +72,9 @@ export const logEvents = {
       case 'error': return { level: 'error', message: `Reading ${path} failed: ${notice.message}. Check that the file is readable.` };
     }
   },
+  // A kmsg or journal source's own report (lost records, journalctl exiting, a stale cursor).
+  sourceMessage: (name: string, notice: SourceMessage): LogEvent =>
+    ({ level: notice.level, message: `${name}: ${notice.message.endsWith('.') ? notice.message : `${notice.message}.`}` }),
   staleKnocks: (count: number): LogEvent =>
     ({ level: 'info', message: `Not acting on ${count} knock${count === 1 ? '' : 's'} older than the doors' seq_timeout (logged while knockwatch was not running).` }),
   invalidLines: (count: number, reason: string): LogEvent =>

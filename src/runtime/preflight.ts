@@ -1,8 +1,8 @@
 import { closeSync, openSync, statSync } from 'node:fs';
-import { formatProblem } from '../config/problems.js';
 import type { Config, FirewallKind } from '../config/types.js';
 import type { FirewallBackend } from '../firewall/backend.js';
 import { chooseFirewall } from '../firewall/select-backend.js';
+import { chooseSources, defaultProbes, type SourceOverrides, type SourceProbes, type SourceSelection } from './source-choice.js';
 
 // A reason the daemon cannot run: `config` (exit 2) for what the config or command line must
 // change, `runtime` (exit 1) for what the machine lacks.
@@ -22,25 +22,29 @@ export class StartError extends Error {
   }
 }
 
-export interface SourcePaths {
-  kernLog: string | undefined;
-  authLog: string | undefined;
-}
-
-// Every log the daemon is to follow must be there and readable now: a daemon that cannot
-// see knocks must never install a gate.
-function checkSources(config: Config, paths: SourcePaths): StartProblem[] {
+// Every source the daemon is to read must be readable now: a daemon that cannot see knocks
+// must never install a gate.
+function checkSources(selection: SourceSelection, probes: SourceProbes): StartProblem[] {
   const problems: StartProblem[] = [];
-  if (paths.kernLog === undefined) {
-    problems.push({
-      kind: 'config',
-      message: formatProblem({ file: config.file, section: 'options', key: 'kern_log', expected: 'the kernel log to read knocks from (or --log PATH)', found: '' }),
-    });
-  }
-  for (const [key, path] of [['kern_log', paths.kernLog], ['auth_log', paths.authLog]] as const) {
-    if (path === undefined) continue;
-    const reason = unreadable(path);
-    if (reason !== undefined) problems.push({ kind: 'runtime', message: `${key} ${path}: ${reason}; knockwatch needs to read it before it changes the firewall.` });
+  let journalChecked = false;
+  for (const [role, chosen] of [['kernel', selection.kernel], ['auth', selection.auth]] as const) {
+    const spec = chosen.spec;
+    const key = role === 'kernel' ? 'kernel_source' : 'auth_source';
+    if (spec?.kind === 'kmsg') {
+      const reason = probes.kmsgReadable();
+      if (reason !== undefined) {
+        problems.push({ kind: 'runtime', message: `${key} ${chosen.summary}: /dev/kmsg cannot be read (${reason}); knockwatch must see knocks before it changes the firewall: run it as root, or set kernel_source = journal or file:PATH.` });
+      }
+    } else if (spec?.kind === 'journal' && !journalChecked) {
+      journalChecked = true;
+      if (probes.journalctlPath() === undefined) {
+        problems.push({ kind: 'runtime', message: `${key} journal: journalctl not found; install systemd's journalctl or choose another source.` });
+      }
+    } else if (spec?.kind === 'file') {
+      const reason = unreadable(spec.name);
+      const label = role === 'kernel' ? 'kern_log' : 'auth_log';
+      if (reason !== undefined) problems.push({ kind: 'runtime', message: `${label} ${spec.name}: ${reason}; knockwatch needs to read it before it changes the firewall.` });
+    }
   }
   return problems;
 }
@@ -50,13 +54,16 @@ export interface Preflight {
   // The backend the config would use, when one could be chosen.
   backend: FirewallBackend | undefined;
   kind: FirewallKind | undefined;
+  // The sources the config (with --log, --auth-log) resolves to, and why.
+  sources: SourceSelection;
 }
 
-// Everything `run` checks before its first firewall change (and `check` reports): the logs,
-// the firewall kind, and whether that firewall works here. Nothing is changed.
-export async function preflight(config: Config, paths: SourcePaths, override: FirewallKind | undefined,
-  makeBackend: (kind: FirewallKind) => FirewallBackend): Promise<Preflight> {
-  const problems = checkSources(config, paths);
+// Everything `run` checks before its first firewall change (and `check` reports): the
+// sources, the firewall kind, and whether that firewall works here. Nothing is changed.
+export async function preflight(config: Config, overrides: SourceOverrides, override: FirewallKind | undefined,
+  makeBackend: (kind: FirewallKind) => FirewallBackend, probes: SourceProbes = defaultProbes): Promise<Preflight> {
+  const sources = await chooseSources(config.options.kernelSource, config.options.authSource, overrides, probes);
+  const problems = checkSources(sources, probes);
   let kind: FirewallKind | undefined;
   let backend: FirewallBackend | undefined;
   try {
@@ -67,7 +74,7 @@ export async function preflight(config: Config, paths: SourcePaths, override: Fi
   } catch (error) {
     problems.push({ kind: 'runtime', message: (error as Error).message });
   }
-  return { problems, backend, kind };
+  return { problems, backend, kind, sources };
 }
 
 // Why a log file cannot be read, or undefined when it can.

@@ -3,15 +3,21 @@ import type { FollowNotice } from '../sources/follow-file.js';
 import { FileSource } from '../sources/file-source.js';
 import type { LineSource, SourcePosition } from '../sources/line-source.js';
 import type { Clock } from './clock.js';
-import type { SourcePaths } from './preflight.js';
 
 // Which parser reads a source's lines: kernel LOG lines (knocks) or sshd's.
 export type LineKind = 'knocks' | 'auth';
 
-export interface SourceSpec {
-  kind: 'file';
-  name: string;
-  lines: LineKind;
+// A concrete source, as src/runtime/source-choice.ts resolves the config's choices; `name`
+// is also the key of its position in the state file.
+export type SourceSpec =
+  | { kind: 'file'; name: string; lines: LineKind }
+  | { kind: 'kmsg'; name: 'kmsg'; lines: 'knocks' }
+  | { kind: 'journal'; name: 'journal:kernel' | 'journal:sshd'; lines: LineKind };
+
+// What the kmsg and journal sources report (src/sources/source-notice.ts SourceNotice).
+export interface SourceMessage {
+  level: 'info' | 'warning' | 'error';
+  message: string;
 }
 
 export interface SourceHooks {
@@ -19,14 +25,24 @@ export interface SourceHooks {
   resume: (name: string) => SourcePosition | undefined;
   onLines: (lines: readonly string[], kind: LineKind) => void;
   onNotice: (name: string, notice: FollowNotice) => void;
+  onMessage: (name: string, message: SourceMessage) => void;
 }
 
-// The sources a config (with the command line) asks for: the kernel log, and sshd's if any.
-export function sourceSpecs(paths: SourcePaths): SourceSpec[] {
-  const specs: SourceSpec[] = [];
-  if (paths.kernLog !== undefined) specs.push({ kind: 'file', name: paths.kernLog, lines: 'knocks' });
-  if (paths.authLog !== undefined) specs.push({ kind: 'file', name: paths.authLog, lines: 'auth' });
-  return specs;
+// Builds the source a spec names; the only place that does.
+export function createSource(spec: SourceSpec, hooks: SourceHooks): LineSource {
+  if (spec.kind !== 'file') return createStreamSource(spec, hooks);
+  return new FileSource(spec.name, {
+    clock: hooks.clock,
+    onLines: (lines) => hooks.onLines(lines, spec.lines),
+    onNotice: (notice) => hooks.onNotice(spec.name, notice),
+  });
+}
+
+// KmsgSource and JournalSource are written alongside this module and put in here when the
+// branches are merged (new KmsgSource({ clock, onLines, onNotice }), new JournalSource({
+// clock, lines: spec.lines, onLines, onNotice })).
+function createStreamSource(spec: Exclude<SourceSpec, { kind: 'file' }>, _hooks: SourceHooks): LineSource {
+  throw new Error(`kmsg/journal sources are wired at merge (${spec.name})`);
 }
 
 // The sources the daemon reads, each from where the state file says it stopped.
@@ -39,12 +55,8 @@ export class SourceList {
   start(specs: readonly SourceSpec[]): void {
     this.specs = specs;
     this.list = specs.map((spec) => {
-      const source = new FileSource(spec.name, {
-        clock: this.hooks.clock,
-        onLines: (lines) => this.hooks.onLines(lines, spec.lines),
-        onNotice: (notice) => this.hooks.onNotice(spec.name, notice),
-      });
-      source.start(this.hooks.resume(spec.name));
+      const source = createSource(spec, this.hooks);
+      source.start(fitting(spec, this.hooks.resume(spec.name)));
       return source;
     });
   }
@@ -69,6 +81,12 @@ export class SourceList {
       source.stop();
     }
   }
+}
+
+// A saved position only for a source of its kind (a name once a file, now the journal's).
+function fitting(spec: SourceSpec, position: SourcePosition | undefined): SourcePosition | undefined {
+  const kind = position === undefined ? undefined : 'kind' in position ? position.kind : 'file';
+  return kind === spec.kind ? position : undefined;
 }
 
 function sameSpec(a: SourceSpec, b: SourceSpec | undefined): boolean {

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Grant } from '../access/grant-table.js';
-import type { LogPosition } from '../sources/follow-file.js';
+import type { SourcePosition } from '../sources/line-source.js';
 import type { SavedBan } from '../access/ban-store.js';
 import { validateState, type ValidatedState } from './validate-state.js';
 
@@ -24,7 +24,7 @@ export interface DaemonState {
   // worked: a restart runs it. Missing in files written before: [].
   pendingCloses: SavedGrant[];
   oneTimeUsed: Record<string, number>;
-  logs: Record<string, LogPosition>;
+  logs: Record<string, SourcePosition>;
 }
 
 export function emptyState(): DaemonState {

@@ -1,5 +1,5 @@
 import type { Config } from '../config/types.js';
-import type { LineSource, SourcePosition } from '../sources/line-source.js';
+import { samePosition, type LineSource, type SourcePosition } from '../sources/line-source.js';
 import type { Clock } from './clock.js';
 import { logEvents, type LogEvent } from './log-events.js';
 import type { Pipeline } from './pipeline.js';
@@ -87,7 +87,7 @@ export class StateKeeper {
     return this.deps.sources().some((source) => {
       const position = source.position();
       const saved = this.state.logs[source.name];
-      return position !== undefined && (saved === undefined || saved.offset !== position.offset || saved.ino !== position.ino);
+      return position !== undefined && (saved === undefined || !samePosition(saved, position));
     });
   }
 }

@@ -1,6 +1,7 @@
 import type { SavedBan } from '../access/ban-store.js';
 import { normalizeAddress } from '../net/address.js';
 import type { LogPosition } from '../sources/follow-file.js';
+import type { JournalPosition, KmsgPosition, SourcePosition } from '../sources/line-source.js';
 import type { DaemonState, SavedGrant } from './state-file.js';
 
 // The last time a Date can hold: anything later is no time at all.
@@ -19,11 +20,17 @@ const fileId: Check = (value) => (Number.isInteger(value) && (value as number) >
 const hash: Check = (value) => (value === '' || (typeof value === 'string' && HASH.test(value)) ? undefined : 'a first-line hash (32 hex digits, or empty)');
 const address: Check = (value) => (typeof value === 'string' && normalizeAddress(value) === value ? undefined : 'an address in canonical form');
 const name: Check = (value) => (typeof value === 'string' && value !== '' ? undefined : 'a door name');
+const seq: Check = (value) => (Number.isSafeInteger(value) && (value as number) >= 0 ? undefined : 'a kmsg sequence number (a whole number, 0 or more)');
+const bootId: Check = (value) => (typeof value === 'string' && value !== '' && value.length <= 64 ? undefined : 'a boot id (a string of at most 64 characters)');
+// A cursor is journalctl's own text, given back to it as one argument; 1 KiB holds any real one.
+const cursor: Check = (value) => (typeof value === 'string' && value !== '' && Buffer.byteLength(value) <= 1024 ? undefined : 'a journal cursor (a string of at most 1 KiB)');
 const flag: Check = (value) => (value === undefined || typeof value === 'boolean' ? undefined : 'true, false or nothing');
 
 const GRANT_FIELDS: Record<keyof SavedGrant, Check> = { src: address, door: name, opened: time, expires: timeOrNull, started: flag };
 const BAN_FIELDS: Record<keyof SavedBan, Check> = { src: address, until: time, offenses: positive };
-const POSITION_FIELDS: Record<keyof LogPosition, Check> = { dev: fileId, ino: fileId, offset, firstLineHash: hash };
+const FILE_POSITION: Record<keyof LogPosition, Check> = { dev: fileId, ino: fileId, offset, firstLineHash: hash };
+const KMSG_POSITION: Record<keyof KmsgPosition, Check> = { kind: () => undefined, boot: bootId, seq };
+const JOURNAL_POSITION: Record<keyof JournalPosition, Check> = { kind: () => undefined, cursor };
 
 export interface ValidatedState {
   state: DaemonState;
@@ -45,8 +52,8 @@ export function validateState(parsed: unknown): ValidatedState {
   const pendingCloses = validateList(parsed.pendingCloses, 'pendingCloses', GRANT_FIELDS, grantKey, warnings);
   const bans = validateList(parsed.bans, 'bans', BAN_FIELDS, (ban) => ban.src, warnings);
   const oneTimeUsed = validateRecord(parsed.oneTimeUsed, 'oneTimeUsed', (value) => problemOf(count, value), (value) => value as number, warnings);
-  const logs = validateRecord(parsed.logs, 'logs', (value) => (isRecord(value) ? firstProblem(value, POSITION_FIELDS) : problemOf(() => 'a log position', value)),
-    (value) => pick<LogPosition>(value as Record<string, unknown>, POSITION_FIELDS), warnings);
+  const logs = validateRecord(parsed.logs, 'logs', (value) => (isRecord(value) ? positionProblem(value) : problemOf(() => 'a log position', value)),
+    (value) => pick<SourcePosition>(value as Record<string, unknown>, positionFields(value as Record<string, unknown>) ?? FILE_POSITION), warnings);
   return { state: { version: 1, grants, bans, pendingCloses, oneTimeUsed, logs }, warnings };
 }
 
@@ -94,6 +101,20 @@ function validateRecord<T>(record: unknown, where: string, problem: (value: unkn
     else warnings.push(`${where}[${describe(key)}]: ${found}; dropped`);
   }
   return Object.fromEntries(kept);
+}
+
+// A file position has no `kind`; kmsg and journal positions say theirs.
+function positionFields(entry: Record<string, unknown>): Record<string, Check> | undefined {
+  if (entry.kind === undefined) return FILE_POSITION;
+  if (entry.kind === 'kmsg') return KMSG_POSITION;
+  if (entry.kind === 'journal') return JOURNAL_POSITION;
+  return undefined;
+}
+
+function positionProblem(entry: Record<string, unknown>): string | undefined {
+  const fields = positionFields(entry);
+  if (fields === undefined) return `kind: ${problemOf(() => 'kmsg, journal or nothing (a file)', entry.kind)}`;
+  return firstProblem(entry, fields);
 }
 
 function firstProblem(entry: Record<string, unknown>, fields: Record<string, Check>): string | undefined {

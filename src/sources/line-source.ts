@@ -1,8 +1,23 @@
 import type { LogPosition } from './follow-file.js';
 
+// kmsg resumes after record `seq` of the boot `boot` (/proc/sys/kernel/random/boot_id):
+// sequence numbers start again at each boot.
+export interface KmsgPosition {
+  kind: 'kmsg';
+  boot: string;
+  seq: number;
+}
+
+// The journal resumes after the entry with this __CURSOR.
+export interface JournalPosition {
+  kind: 'journal';
+  cursor: string;
+}
+
 // Where a source stands, kept in the state file (`logs`, keyed by the source's name) to
-// resume after a restart. Files only so far; kmsg (SEQ) and the journal (cursor) add theirs.
-export type SourcePosition = LogPosition;
+// resume after a restart. A file's position has no `kind` (state files from before kmsg
+// and the journal).
+export type SourcePosition = LogPosition | KmsgPosition | JournalPosition;
 
 // Something that hands out log lines as they are written: a followed file today, kmsg and
 // the journal next. Lines go to the callback the source was made with; which parser reads
@@ -23,4 +38,10 @@ export interface LineSource {
   lag(): number | undefined;
   // Host time of the last line handed out.
   readonly lastLineAt: number | undefined;
+}
+
+// Whether two positions are the same place (a file: same inode and offset).
+export function samePosition(a: SourcePosition, b: SourcePosition): boolean {
+  if ('kind' in a || 'kind' in b) return JSON.stringify(a) === JSON.stringify(b);
+  return a.offset === b.offset && a.ino === b.ino;
 }

@@ -152,17 +152,32 @@ describe('knockwatch check', () => {
   });
 
   it.each([
-    // no auth log: sshd features are off, close_on_logout does nothing
-    [[], ['maxretry           off (no auth_log)', 'logout_grace       off (no auth_log)', 'close_on_logout    off (no auth_log)', '[d] close_on_logout: no effect without an auth log']],
-    // --auth-log supplies it
-    [['--auth-log', 'AUTH'], ['auth_log           AUTH', 'maxretry           5 sshd failures', 'close_on_logout    yes']],
+    // no sshd source: sshd features are off, close_on_logout does nothing
+    [[], ['auth_source        none (sshd features are off)', 'maxretry           off (no sshd source)', 'logout_grace       off (no sshd source)', 'close_on_logout    off (no sshd source)', '[d] close_on_logout: no effect without an auth log']],
+    // --auth-log supplies it, as a file
+    [['--auth-log', 'AUTH'], ['auth_source        file:AUTH (--auth-log)', 'maxretry           5 sshd failures', 'close_on_logout    yes']],
   ])('shows sshd features as they are with %j', async (flags, expected) => {
     const file = join(dir, 'sshd.ini');
-    writeFileSync(file, '[options]\nfirewall = dry-run\n[d]\nsequence = 1\nclose_on_logout = yes\n');
+    writeFileSync(file, '[options]\nfirewall = dry-run\nauth_source = none\n[d]\nsequence = 1\nclose_on_logout = yes\n');
     const result = await cli('check', '--config', file, '--log', kernLog, ...flags.map((flag) => flag.replace('AUTH', authLog)));
     expect(result.code).toBe(0);
     for (const text of expected) expect(result.stdout).toContain(text.replace('AUTH', authLog));
     expect(result.stdout).toContain('firewall: dry-run applies nothing to the firewall');
   });
-});
 
+  it.each([
+    // --log: a file, named as such, with the warning that any local user can write to it
+    [['--log', 'KERN'], 'auth_source = none\n', ['kernel_source      file:KERN (--log)', 'auth_source        none (sshd features are off)'], ['KERN is a syslog file: any local user can write lines to it']],
+    // kern_log and auth_log of old configs are file: sources; one warning names both
+    [[], 'kern_log = KERN\nauth_log = AUTH\n', ['kernel_source      file:KERN\n', 'auth_source        file:AUTH\n'], ['KERN and AUTH are syslog files: any local user can write lines to it (logger -t kernel …); use kernel_source = kmsg / auth_source = journal']],
+  ])('names the sources and warns about syslog files with %j', async (flags, options, shown, warnings) => {
+    const file = join(dir, 'sources.ini');
+    const fill = (text: string): string => text.replaceAll('KERN', kernLog).replaceAll('AUTH', authLog);
+    writeFileSync(file, `[options]\nfirewall = dry-run\n${fill(options)}[d]\nsequence = 1\n`);
+    const result = await cli('check', '--config', file, ...flags.map(fill));
+    expect(result.code).toBe(0);
+    for (const text of shown) expect(result.stdout).toContain(fill(text));
+    const warned = result.stdout.split('\n').filter((text) => text.includes('syslog file'));
+    expect(warned.map((text) => text.trim().slice(0, fill(warnings[0] ?? '').length))).toEqual(warnings.map(fill));
+  });
+});

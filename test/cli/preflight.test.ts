@@ -42,8 +42,6 @@ function configWith(name: string, extra: string): string {
 
 describe('nothing changes until everything the daemon needs is known to work', () => {
   it.each([
-    // No source to read at all: the config must say which log (exit 2).
-    { name: 'no-kern-log', extra: '', args: [], code: 2, message: /\[options\] kern_log: expected the kernel log to read knocks from \(or --log PATH\), found nothing/ },
     // A log that is not there, not a file, or an auth log that is missing (exit 1).
     { name: 'missing-log', extra: `kern_log = ${join(dir, 'nope.log')}\n`, args: [], code: 1, message: /kern_log .*nope\.log: no such file/ },
     { name: 'dir-log', extra: `kern_log = ${join(dir, 'a-directory')}\n`, args: [], code: 1, message: /kern_log .*a-directory: not a regular file/ },

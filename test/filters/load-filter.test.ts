@@ -24,6 +24,7 @@ describe('filter loading', () => {
     ['[Definition]\ntags = kernel\nfailregex = knock: ^(?<a>x)\\k<a>$\n', 'named back references'],
     ['[Definition]\ntags = kernel\nfailregex = knock: ^%(nothing)s$\n', 'refers to %(nothing)s'],
     ['[Other]\nx = 1\n', 'no [Definition] section'],
+    ['[Definition]\ntags = kernel\npid = never\nfailregex = knock: ^x$\n', 'pid: expected none or any, found "never"'],
   ])('refuses a broken filter: %j', (text, message) => {
     expect(() => compileFilter(text, 'bad.conf')).toThrow(message);
   });

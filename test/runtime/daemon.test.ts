@@ -142,6 +142,16 @@ describe('daemon', () => {
     expect(h.messages).toContain("info Not acting on 3 knocks older than the doors' seq_timeout (logged while knockwatch was not running).");
   });
 
+  it('says at start which sources it reads and why, and warns once that they are syslog files', async () => {
+    const h = harness();
+    await h.daemon().start();
+    const warning = `${h.log} and ${h.authLog} are syslog files: any local user can write lines to it (logger -t kernel …); use kernel_source = kmsg / auth_source = journal to take knocks only from the kernel and sshd lines only from sshd.`;
+    expect(h.messages.filter((message) => message.includes('syslog file'))).toEqual([`warning ${warning}`]);
+    expect(h.messages.filter((message) => message.includes('Started with'))).toEqual([
+      `notice Started with ${join(h.dir, 'knockwatch.ini')}, firewall dry-run, reading kernel: file:${h.log} (--log); sshd: file:${h.authLog} (--auth-log).`,
+    ]);
+  });
+
   it('refuses an invalid config on reload and keeps the old one', async () => {
     const h = harness();
     const daemon = h.daemon();
