@@ -35,6 +35,10 @@ export interface DaemonDeps {
   probes?: SourceProbes;
 }
 
+// The sources prepare() chose for each config checked, until it is dropped: reloads overlap
+// (one may prepare while another installs), so every config keeps its own choice.
+const prepared = new WeakMap<Config, SourceSelection>();
+
 // What the daemon derives from the config in force, with the command line's overrides:
 // the sources to read, the parser for each kind of line, the firewall backend to build.
 // A reload makes a new one only once the new config has won, so a refused reload keeps the
@@ -43,8 +47,6 @@ export class ConfigInUse {
   readonly parsers: Record<LineKind, LineParser>;
   // The sources as prepare() chose them for this config (auto depends on the machine).
   private selection: SourceSelection | undefined;
-  // What prepare() chose for a config that is not in force yet: next() hands it on.
-  private pending: { config: Config; selection: SourceSelection } | undefined;
 
   constructor(
     readonly config: Config,
@@ -76,7 +78,7 @@ export class ConfigInUse {
 
   next(config: Config): ConfigInUse {
     const use = new ConfigInUse(config, this.options, this.deps);
-    if (this.pending?.config === config) use.selection = this.pending.selection;
+    use.selection = prepared.get(config);
     return use;
   }
 
@@ -86,8 +88,8 @@ export class ConfigInUse {
     const { kernLog, authLog } = this.options;
     const { problems, backend, sources } = await preflight(config, { kernLog, authLog }, this.options.firewall, (kind) => this.makeBackend(kind, config), this.deps.probes);
     if (problems.length > 0 || backend === undefined) throw new StartError(problems);
+    prepared.set(config, sources);
     if (config === this.config) this.selection = sources;
-    else this.pending = { config, selection: sources };
     return backend;
   }
 

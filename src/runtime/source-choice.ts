@@ -1,6 +1,8 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { SourceChoice } from '../config/types.js';
+import { journalHasSshd } from '../sources/journal-source.js';
+import { kmsgReadable } from '../sources/kmsg-source.js';
 import type { SourceSpec } from './source-list.js';
 
 // What the machine offers, asked only when a choice depends on it: tests give their own.
@@ -16,11 +18,10 @@ export interface SourceProbes {
 
 export const AUTH_LOG_FALLBACK = '/var/log/auth.log';
 
-// The real kmsg and journal probes come with KmsgSource and JournalSource (wired at merge);
-// until then this tree reports kmsg unreadable and the journal without sshd entries.
+// The machine as it is.
 export const defaultProbes: SourceProbes = {
-  kmsgReadable: () => 'no kmsg reader in this build',
-  journalHasSshd: async () => false,
+  kmsgReadable: () => kmsgReadable(),
+  journalHasSshd: async () => await journalHasSshd(),
   journalctlPath: () => findOnPath('journalctl'),
   fileExists: (path) => existsSync(path),
 };

@@ -1,6 +1,8 @@
 import type { SourceStatus } from './control-types.js';
 import type { FollowNotice } from '../sources/follow-file.js';
 import { FileSource } from '../sources/file-source.js';
+import { JournalSource } from '../sources/journal-source.js';
+import { KmsgSource } from '../sources/kmsg-source.js';
 import type { LineSource, SourcePosition } from '../sources/line-source.js';
 import type { Clock } from './clock.js';
 
@@ -38,11 +40,13 @@ export function createSource(spec: SourceSpec, hooks: SourceHooks): LineSource {
   });
 }
 
-// KmsgSource and JournalSource are written alongside this module and put in here when the
-// branches are merged (new KmsgSource({ clock, onLines, onNotice }), new JournalSource({
-// clock, lines: spec.lines, onLines, onNotice })).
-function createStreamSource(spec: Exclude<SourceSpec, { kind: 'file' }>, _hooks: SourceHooks): LineSource {
-  throw new Error(`kmsg/journal sources are wired at merge (${spec.name})`);
+function createStreamSource(spec: Exclude<SourceSpec, { kind: 'file' }>, hooks: SourceHooks): LineSource {
+  const options = {
+    clock: hooks.clock,
+    onLines: (lines: readonly string[]) => hooks.onLines(lines, spec.lines),
+    onNotice: (notice: SourceMessage) => hooks.onMessage(spec.name, notice),
+  };
+  return spec.kind === 'kmsg' ? new KmsgSource(options) : new JournalSource({ ...options, lines: spec.lines });
 }
 
 // The sources the daemon reads, each from where the state file says it stopped.

@@ -2,11 +2,10 @@ import { execa } from 'execa';
 import { execaRunner, type CommandRunner } from '../firewall/command-runner.js';
 import type { Clock } from '../runtime/clock.js';
 import { journalEntryToLine, type JournalLines } from './journal-entry.js';
-import type { LineSource } from './line-source.js';
+import type { JournalPosition, LineSource, SourcePosition } from './line-source.js';
 import { createLineSplitter, MAX_LINE_LENGTH } from './read-lines.js';
 import type { SourceNotice } from './source-notice.js';
 
-export interface JournalPosition { kind: 'journal'; cursor: string }
 
 // A running journalctl, as the source needs it; `exited` resolves once it is gone, with its
 // exit status, or an error when it could not be started.
@@ -46,8 +45,7 @@ export function journalctlArgs(lines: JournalLines, cursor: string | undefined):
 // Follows `journalctl --follow --output=json` and hands out the entries journalEntryToLine
 // accepts. Resumes after the cursor of the last entry read; a journalctl that exits or
 // cannot be started is restarted from there, 1 s after the first failure, doubling to 30 s.
-// `implements LineSource` once SourcePosition (line-source.ts) includes JournalPosition.
-export class JournalSource implements Omit<LineSource, 'start' | 'position'> {
+export class JournalSource implements LineSource {
   readonly kind = 'journal';
   readonly name: string;
   lastLineAt: number | undefined;
@@ -66,8 +64,8 @@ export class JournalSource implements Omit<LineSource, 'start' | 'position'> {
     this.spawn = options.spawn ?? spawnJournalctl;
   }
 
-  start(resume: JournalPosition | undefined): void {
-    this.cursor = resume?.kind === 'journal' ? resume.cursor : undefined;
+  start(resume: SourcePosition | undefined): void {
+    this.cursor = resume !== undefined && 'kind' in resume && resume.kind === 'journal' ? resume.cursor : undefined;
     this.running = true;
     this.launch();
   }

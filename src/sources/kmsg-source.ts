@@ -1,11 +1,10 @@
 import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs';
 import type { Clock } from '../runtime/clock.js';
 import { isKernelRecord, kmsgLine, parseKmsgRecord, type KmsgRecord } from './kmsg-record.js';
-import type { SourcePosition } from './line-source.js';
+import type { KmsgPosition, LineSource, SourcePosition } from './line-source.js';
 import type { SourceNotice } from './source-notice.js';
 
 // Record sequence numbers restart at each boot, so a position names its boot.
-export interface KmsgPosition { kind: 'kmsg'; boot: string; seq: number }
 
 export interface KmsgHandle {
   // Reads one record into `buffer` and returns its length; throws EAGAIN when none waits and
@@ -77,7 +76,7 @@ function openProblem(path: string, error: unknown): string {
 
 // The kernel log read from /dev/kmsg, as a LineSource: facility-0 records only (user space
 // cannot write those), handed out as syslog-shaped `kernel:` lines stamped with their wall time.
-export class KmsgSource {
+export class KmsgSource implements LineSource {
   readonly name = 'kmsg';
   readonly kind = 'kmsg';
   lastLineAt: number | undefined;
@@ -95,7 +94,7 @@ export class KmsgSource {
 
   // Resumes after `resume.seq` when it is a kmsg position from this boot; else starts after
   // the records already there, reading nothing older.
-  start(resume: SourcePosition | KmsgPosition | undefined): void {
+  start(resume: SourcePosition | undefined): void {
     let handle: KmsgHandle;
     try {
       handle = this.device.open();

@@ -50,7 +50,7 @@ describe.skipIf(missing.length > 0)('the real firewall stays true', () => {
   };
 
   it.each([
-    { what: 'no kern_log', extra: '', code: 2 },
+    { what: 'no kernel source (kernel_source = none)', extra: 'kernel_source = none\n', code: 2 },
     { what: 'a kern_log that does not exist', extra: 'kern_log = /nonexistent/kern.log\n', code: 1 },
     { what: 'an auth_log that does not exist', extra: 'kern_log = KERN\nauth_log = /nonexistent/auth.log\n', code: 1 },
   ])('a config with $what changes nothing and exits $code (nftables and iptables)', ({ extra, code }) => {
