@@ -168,6 +168,11 @@ export class Lab {
     sh('ip', ['netns', 'exec', this.server, 'iptables', '-w', '-D', 'OUTPUT', '-p', 'udp', '--dport', '9', '-j', 'LOG', '--log-prefix', `kwprobe-${this.options.name} `]);
   }
 
+  // The lab rsyslogd's socket: what `logger -u` writes there lands in kern.log or auth.log.
+  get syslogSocket(): string {
+    return join(this.dir, 'log.sock');
+  }
+
   private sendProbe(): void {
     sh('ip', ['netns', 'exec', this.server, process.execPath, '-e',
       "const s=require('dgram').createSocket('udp4');s.send('p',9,'127.0.0.1',()=>s.close())"], true);
@@ -203,9 +208,11 @@ export class Lab {
     return path;
   }
 
-  async startDaemon(configPath: string, extra: readonly string[] = []): Promise<void> {
+  // `files`: read the lab's rsyslog files (--log, --auth-log); false: the sources the config names.
+  async startDaemon(configPath: string, extra: readonly string[] = [], files = true): Promise<void> {
     this.daemonLog = '';
-    const daemon = this.spawnIn(this.server, [process.execPath, BIN, 'run', '--config', configPath, '--log', this.kernLog, '--auth-log', this.authLog,
+    const sources = files ? ['--log', this.kernLog, '--auth-log', this.authLog] : [];
+    const daemon = this.spawnIn(this.server, [process.execPath, BIN, 'run', '--config', configPath, ...sources,
       '--state-file', join(this.dir, 'state.json'), '--control-socket', this.controlSocket, ...extra]);
     this.daemon = daemon;
     daemon.stderr?.on('data', (chunk: Buffer) => { this.daemonLog += chunk.toString(); });
