@@ -103,7 +103,15 @@ describe('the documented install and systemd/knockwatch.service', () => {
   it('has the hardening the README promises', () => {
     const promised = { NoNewPrivileges: 'yes', ProtectHome: 'yes', PrivateTmp: 'yes', Restart: 'on-failure' };
     expect(Object.fromEntries(Object.keys(promised).map((key) => [key, one(service, key)]))).toEqual(promised);
-    expect(words(service, 'CapabilityBoundingSet').sort()).toEqual(['CAP_NET_ADMIN', 'CAP_NET_RAW']);
+    expect(words(service, 'CapabilityBoundingSet').sort()).toEqual(['CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_SYSLOG']);
+  });
+
+  it('can read the kernel log it reads by default (/dev/kmsg), and no other device', () => {
+    // ProtectKernelLogs and PrivateDevices would both take /dev/kmsg away.
+    expect(service.get('ProtectKernelLogs')).toBeUndefined();
+    expect(service.get('PrivateDevices')).toBeUndefined();
+    expect(one(service, 'DevicePolicy')).toBe('closed');
+    expect(one(service, 'DeviceAllow')).toBe('/dev/kmsg r');
   });
 
   it('agrees with the README on the Node.js version (package.json engines)', () => {
