@@ -5,6 +5,7 @@ import { createLineParser, type LineParser } from '../filters/parse-line.js';
 import { createSyslogTimeParser } from '../filters/syslog-time.js';
 import type { Grant } from '../access/grant-table.js';
 import { openLog, readLineBatches, type LineBatch } from '../sources/read-lines.js';
+import { asLiveLines } from '../sources/replay-formats.js';
 import { mergeByTime } from './merge-logs.js';
 import type { Clock } from './clock.js';
 import { Pipeline, type DecisionSink, type PipelineStats } from './pipeline.js';
@@ -36,7 +37,7 @@ export async function replayFiles(input: ReplayInput): Promise<ReplayResult> {
     logs.push({ files: input.authFiles, filter: input.authFilter });
   }
   const parsers = logs.map((log) => parserFor(log.files, log.filter, input));
-  const sources = logs.map((log, index) => ({ batches: readAll(log.files), timeOf: (line: string) => parsers[index]?.timeOf(line) }));
+  const sources = logs.map((log, index) => ({ batches: readAll(log.files, index === 0 ? 'knocks' : 'auth', input.clock), timeOf: (line: string) => parsers[index]?.timeOf(line) }));
   const bytesRead = logs.map(() => 0);
   for await (const run of mergeByTime(sources, (batch, source) => {
     pipeline.stats.oversize += batch.oversize;
@@ -49,13 +50,15 @@ export async function replayFiles(input: ReplayInput): Promise<ReplayResult> {
   return { stats: pipeline.stats, stillOpen: pipeline.grants() };
 }
 
-// Several files of one log, in order, as one stream of batches (bytesRead counts them all).
-async function* readAll(files: readonly string[]): AsyncGenerator<LineBatch> {
+// Several files of one log, in order, as one stream of batches (bytesRead counts them all);
+// kmsg dumps and journal exports as the lines the live sources make of them.
+async function* readAll(files: readonly string[], role: 'knocks' | 'auth', clock: Clock): AsyncGenerator<LineBatch> {
   let done = 0;
   for (const file of files) {
     const { stream, raw } = openLog(file);
     let bytes = 0;
-    for await (const batch of readLineBatches(stream, raw)) {
+    const lastRecordTime = (): number => (file === '-' ? clock.now() : Math.round(statSync(file).mtimeMs));
+    for await (const batch of asLiveLines(readLineBatches(stream, raw), role, lastRecordTime)) {
       bytes = batch.bytesRead;
       yield { ...batch, bytesRead: done + bytes };
     }
