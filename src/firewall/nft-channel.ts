@@ -137,6 +137,8 @@ export class NftProcessChannel implements NftChannel {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         finish({ text: `timed out after ${this.timeout} ms`, fatal: true });
+        // Gone now, not when its exit is reported: the next batch starts a new nft.
+        this.forget(process);
         process.kill();
       }, this.timeout);
       const finish = (failure: Failure | undefined): void => {
@@ -155,18 +157,26 @@ export class NftProcessChannel implements NftChannel {
     this.stderr = '';
     this.exited = new Promise((resolve) => {
       process.onExit((reason) => {
-        if (this.process === process) this.process = undefined;
-        const said = this.stderr.split('\n').find((line) => line.startsWith('Error:'));
-        this.stderr = '';
-        this.inFlight?.finish({ text: `exited (${reason})${said === undefined ? '' : `: ${said}`}`, fatal: true });
         resolve();
+        // An nft given up on (timed out) says nothing more about the batches after it.
+        if (this.process !== process) return;
+        const said = this.stderr.split('\n').find((line) => line.startsWith('Error:'));
+        this.forget(process);
+        this.inFlight?.finish({ text: `exited (${reason})${said === undefined ? '' : `: ${said}`}`, fatal: true });
       });
     });
     process.onStderr((text) => {
+      if (this.process !== process) return;
       this.stderr += text;
       this.scan();
     });
     return process;
+  }
+
+  private forget(process: NftProcess): void {
+    if (this.process !== process) return;
+    this.process = undefined;
+    this.stderr = '';
   }
 
   // Finishes the batch in flight once its marker's error is complete on stderr.

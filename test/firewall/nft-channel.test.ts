@@ -17,7 +17,7 @@ class FakeNft implements NftProcess {
   private stderr: ((text: string) => void) | undefined;
   private exit: ((reason: string) => void) | undefined;
 
-  constructor(private readonly behaviour: { fails?: (line: string) => boolean; silent?: boolean; keepsRunning?: boolean }) {}
+  constructor(private readonly behaviour: { fails?: (line: string) => boolean; silent?: boolean; keepsRunning?: boolean; exitLate?: boolean }) {}
 
   write(text: string): void {
     for (const line of text.split('\n').filter((part) => part !== '')) {
@@ -40,7 +40,9 @@ class FakeNft implements NftProcess {
 
   die(reason: string, said?: string): void {
     if (said !== undefined) this.stderr?.(`${said}\n`);
-    queueMicrotask(() => this.exit?.(reason));
+    // A killed process's exit is reported some time later, not at once.
+    if (this.behaviour.exitLate) setTimeout(() => this.exit?.(reason), 5);
+    else queueMicrotask(() => this.exit?.(reason));
   }
 
   onStderr(listener: (text: string) => void): void {
@@ -124,6 +126,25 @@ describe('nft channel against a fake nft', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(await sent).toBe('nft -i: timed out after 5000 ms');
     expect(spawned[0]?.killed).toBe(true);
+  });
+
+  it('sends the change queued behind a timed-out batch to a new nft, not to the one being killed', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const spawned: FakeNft[] = [];
+    const channel = new NftProcessChannel({
+      spawn: () => {
+        const process = new FakeNft(spawned.length === 0 ? { silent: true, exitLate: true } : {});
+        spawned.push(process);
+        return process;
+      },
+    });
+    const first = outcome(channel.send(['add a']));
+    const second = outcome(channel.send(['add b']));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(await first).toBe('nft -i: timed out after 5000 ms');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(await second).toBe('ok');
+    expect(spawned.map((process) => process.lines)).toEqual([['add a'], ['add b']]);
   });
 
   it('stop closes nft\'s input, and kills it when it keeps running', async () => {
