@@ -71,8 +71,7 @@ export class Daemon implements ControlTarget {
     this.sync.use(backend, this.keeper.load());
     this.pipeline = this.createPipeline(this.config);
     const restored = this.keeper.restoreInto(this.pipeline, this.config, this.startedAt);
-    await this.sync.install(this.startedAt, restored);
-    this.sources.start(this.use.specs);
+    await this.sync.install(this.startedAt, restored, () => this.sources.start(this.use.specs));
     this.timer = setInterval(() => this.tick(), TICK);
     this.emit(logEvents.started(this.config.file, backend.name, this.use.reasons));
     this.keeper.save();
@@ -88,7 +87,8 @@ export class Daemon implements ControlTarget {
         [this.use, this.pipeline] = [use, pipeline];
         this.reports.reset();
         this.keeper.changed();
-        this.sources.switchTo(use.specs, () => this.keeper.save());
+        const kept = this.sources.switchTo(use.specs, () => this.keeper.save());
+        if (kept !== undefined) this.emit(logEvents.sourcesKept(kept));
       },
     });
   }

@@ -50,8 +50,10 @@ export class FirewallSync {
 
   // Installs everything with the pipeline's grants and bans; a failure is a StartError, and
   // what was not there before goes again (half of it may be in: IPv4 done, IPv6 failed).
-  // Then bans the config whitelists are lifted, and owed commands run.
-  async install(now: number, restored: Pick<RestoreResult, 'liftedBans' | 'dropped'>): Promise<void> {
+  // Then `read` starts reading knocks: a gate with nothing reading them locks everyone out,
+  // so when it says why it cannot, everything goes again and the start fails. Then bans the
+  // config whitelists are lifted, and owed commands run.
+  async install(now: number, restored: Pick<RestoreResult, 'liftedBans' | 'dropped'>, read: () => string | undefined = () => undefined): Promise<void> {
     const pipeline = this.deps.pipeline();
     const existed = await this.backend.exists();
     try {
@@ -59,6 +61,11 @@ export class FirewallSync {
     } catch (error) {
       if (!existed) await this.backend.remove([]).catch(() => undefined);
       throw new StartError([{ kind: 'runtime', message: `the ${this.backend.name} ruleset did not install: ${(error as Error).message}` }]);
+    }
+    const unread = read();
+    if (unread !== undefined) {
+      await this.removeAll();
+      throw new StartError([{ kind: 'runtime', message: `${unread} (the ${this.backend.name} ruleset was taken out again)` }]);
     }
     this.verifier.installed(now);
     this.deps.emit(logEvents.firewallInstalled(this.backend.name, pipeline.grants().length));

@@ -82,6 +82,8 @@ export const logEvents = {
   configWarning: (text: string): LogEvent => ({ level: 'warning', message: text.endsWith('.') ? text : `${text}.` }),
   outOfRangeLines: (future: number, past: number): LogEvent =>
     ({ level: 'warning', message: `Not acting on ${future + past} log line${future + past === 1 ? '' : 's'} stamped too far from the host clock (${future} more than ${FUTURE_TOLERANCE / 1000}s ahead, ${past} more than ${PAST_TOLERANCE / 60_000} min behind): forged lines, another program's lines or a clock step.` }),
+  sourcesKept: (reason: string): LogEvent =>
+    ({ level: 'error', message: `The new config's sources did not start (${reason}); still reading the ones before.` }),
   reloaded: (config: string): LogEvent => ({ level: 'notice', message: `Reloaded ${config}.` }),
   reloadRefused: (config: string, problems: string): LogEvent =>
     ({ level: 'error', message: `Kept the running config: ${config} has problems: ${problems}` }),

@@ -56,22 +56,41 @@ export class SourceList {
 
   constructor(private readonly hooks: SourceHooks) {}
 
-  start(specs: readonly SourceSpec[]): void {
-    this.specs = specs;
-    this.list = specs.map((spec) => {
-      const source = createSource(spec, this.hooks);
-      source.start(fitting(spec, this.hooks.resume(spec.name)));
-      return source;
-    });
+  // Starts every source or none: when one cannot start, those started already stop again;
+  // returns why.
+  start(specs: readonly SourceSpec[]): string | undefined {
+    const opened = this.open(specs);
+    if (typeof opened === 'string') return opened;
+    [this.list, this.specs] = [opened, specs];
+    return undefined;
   }
 
-  // After a reload: when the sources changed, `before` runs (to save positions), then the
-  // old ones stop and the new ones start.
-  switchTo(specs: readonly SourceSpec[], before: () => void): void {
-    if (specs.length === this.specs.length && specs.every((spec, i) => sameSpec(spec, this.specs[i]))) return;
+  // After a reload: when the sources changed, `before` runs (to save positions), the new ones
+  // start, then the old ones stop. A new one that cannot start leaves the old ones reading;
+  // returns why.
+  switchTo(specs: readonly SourceSpec[], before: () => void): string | undefined {
+    if (specs.length === this.specs.length && specs.every((spec, i) => sameSpec(spec, this.specs[i]))) return undefined;
     before();
+    const opened = this.open(specs);
+    if (typeof opened === 'string') return opened;
     this.stop(false);
-    this.start(specs);
+    [this.list, this.specs] = [opened, specs];
+    return undefined;
+  }
+
+  private open(specs: readonly SourceSpec[]): LineSource[] | string {
+    const opened: LineSource[] = [];
+    try {
+      for (const spec of specs) {
+        const source = createSource(spec, this.hooks);
+        source.start(fitting(spec, this.hooks.resume(spec.name)));
+        opened.push(source);
+      }
+      return opened;
+    } catch (error) {
+      for (const source of opened) source.stop();
+      return (error as Error).message;
+    }
   }
 
   check(): void {
