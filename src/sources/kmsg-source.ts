@@ -52,6 +52,12 @@ const RECORD_BUFFER = 16 * 1024;
 // process.cpuUsage and /usr/bin/time over 10 s (Linux 6.18, Node 20, 2 vCPUs): about 6 % of
 // one core, half of it the 1 ms timer alone; the price of the target median under 2 ms.
 const DEFAULT_POLL_INTERVAL = 1;
+// At most this many records per poll: a flood of LOG records must not hold the event loop
+// (and the firewall's timers); the next poll goes on where this one stopped.
+export const MAX_RECORDS_PER_CHECK = 5000;
+// A device that failed is opened again after 1 s, doubling to 30 s.
+const FIRST_REOPEN = 1000;
+const LAST_REOPEN = 30_000;
 
 // Why /dev/kmsg cannot be read, for preflight; undefined when it can.
 export function kmsgReadable(device: KmsgDevice = systemKmsgDevice): string | undefined {
@@ -84,6 +90,10 @@ export class KmsgSource implements LineSource {
   private readonly buffer = Buffer.alloc(RECORD_BUFFER);
   private handle: KmsgHandle | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private reopenTimer: NodeJS.Timeout | undefined;
+  private reopenDelay = FIRST_REOPEN;
+  // After start's first read: records read now were written since the poll before.
+  private live = false;
   private boot = '';
   // Sequence number of the last record read (handed out, or passed over as not the kernel's).
   private seq: number | undefined;
@@ -107,30 +117,38 @@ export class KmsgSource implements LineSource {
       this.seq = resume.seq;
       this.check();
     } else {
-      this.readAll();
+      while (this.readAll()?.caughtUp === false);
     }
+    this.live = true;
     this.timer = setInterval(() => this.check(), this.options.pollInterval ?? DEFAULT_POLL_INTERVAL);
     this.timer.unref();
   }
 
   stop(): void {
     clearInterval(this.timer);
+    clearTimeout(this.reopenTimer);
     this.timer = undefined;
+    this.reopenTimer = undefined;
     this.handle?.close();
     this.handle = undefined;
   }
 
   check(): void {
-    const records = this.readAll();
-    if (records === undefined) return;
+    const read = this.readAll();
+    if (read === undefined) return;
     let lost = 0;
     const lines: string[] = [];
     const { clock } = this.options;
     const wallMicros = clock.now() * 1000;
-    const monotonicMicros = this.device.monotonicMicros();
-    for (const { record, gap } of records) {
+    // A record's time is the kernel's local clock, which NTP does not slew as it does
+    // CLOCK_MONOTONIC: over a long uptime the two drift apart by minutes. Records read live
+    // were written since the last poll, so the newest is placed at now and the others before
+    // it; only a backlog (a resume, a capped poll) is placed through the monotonic clock.
+    const newest = read.records.at(-1)?.record.usec ?? 0;
+    const anchor = this.live && read.caughtUp ? newest : this.device.monotonicMicros();
+    for (const { record, gap } of read.records) {
       lost += gap;
-      if (isKernelRecord(record)) lines.push(kmsgLine(wallMicros - (monotonicMicros - record.usec), record.message));
+      if (isKernelRecord(record)) lines.push(kmsgLine(wallMicros - (anchor - record.usec), record.message));
     }
     if (lines.length > 0) {
       this.lastLineAt = clock.now();
@@ -150,31 +168,51 @@ export class KmsgSource implements LineSource {
     return undefined;
   }
 
-  // Reads until nothing waits: the records after the position, each with how many were lost
-  // just before it. Undefined when not reading (stopped, or reading failed).
-  private readAll(): { record: KmsgRecord; gap: number }[] | undefined {
+  // Reads until nothing waits, or MAX_RECORDS_PER_CHECK: the records after the position,
+  // each with how many were lost just before it, and whether it caught up. Undefined when not
+  // reading (stopped, or waiting to open the device again).
+  private readAll(): { records: { record: KmsgRecord; gap: number }[]; caughtUp: boolean } | undefined {
     const handle = this.handle;
     if (handle === undefined) return undefined;
     const records: { record: KmsgRecord; gap: number }[] = [];
-    for (;;) {
+    while (records.length < MAX_RECORDS_PER_CHECK) {
       let length: number;
       try {
         length = handle.read(this.buffer);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN') break;
+        if (code === 'EAGAIN') return { records, caughtUp: true };
         // The read after EPIPE returns the oldest record left; the gap in SEQ counts the loss.
         if (code === 'EPIPE') continue;
-        this.stop();
-        this.options.onNotice({ level: 'error', message: `kmsg: reading ${this.device.path} failed, no more kernel records are read: ${(error as Error).message}` });
-        return records;
+        this.failed(error as Error);
+        return { records, caughtUp: true };
       }
-      if (length === 0) break;
+      if (length === 0) return { records, caughtUp: true };
       const record = parseKmsgRecord(this.buffer.toString('utf8', 0, length));
       if (record === undefined || (this.seq !== undefined && record.seq <= this.seq)) continue;
       records.push({ record, gap: this.seq === undefined ? 0 : record.seq - this.seq - 1 });
       this.seq = record.seq;
     }
-    return records;
+    return { records, caughtUp: false };
+  }
+
+  // A read that failed: the device is opened again (after the last record read) with a
+  // backoff; a gate with nothing reading knocks would lock everyone out.
+  private failed(error: Error): void {
+    this.handle?.close();
+    this.handle = undefined;
+    this.options.onNotice({ level: 'error', message: `kmsg: reading ${this.device.path} failed (${error.message}); opening it again in ${this.reopenDelay / 1000}s` });
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = undefined;
+      try {
+        this.handle = this.device.open();
+        this.reopenDelay = FIRST_REOPEN;
+        this.options.onNotice({ level: 'info', message: `kmsg: reading ${this.device.path} again` });
+      } catch (reopenError) {
+        this.reopenDelay = Math.min(LAST_REOPEN, this.reopenDelay * 2);
+        this.failed(reopenError as Error);
+      }
+    }, this.reopenDelay);
+    this.reopenTimer.unref();
   }
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { KmsgSource, kmsgReadable, type KmsgDevice } from '../../src/sources/kmsg-source.js';
+import { KmsgSource, MAX_RECORDS_PER_CHECK, kmsgReadable, type KmsgDevice } from '../../src/sources/kmsg-source.js';
 import type { SourceNotice } from '../../src/sources/source-notice.js';
 
 const BOOT = 'f0dd1472-96ca-402b-9f11-f4cc107cae75';
@@ -148,13 +148,38 @@ describe('the kmsg source', () => {
     expect(s.notices).toEqual([{ level: 'warning', message: 'kmsg: 4 kernel records were overwritten before knockwatch read them' }]);
   });
 
-  it('stamps a record with its wall time from the monotonic clock', () => {
+  it('stamps the newest record read live at now and the others before it by their kernel times, however far the monotonic clock drifted', () => {
     const s = setup();
     s.source.start(undefined);
-    s.device.queue.push('4,1,8401541233,-;knock\n');
-    s.device.monotonic = 8_401_543_733;
+    s.device.queue.push('4,1,8401541233,-;first\n', '4,2,8401543733,-;knock\n');
+    // Minutes apart from the kernel's clock: only a backlog goes through this one.
+    s.device.monotonic = 8_401_543_733 + 300_000_000;
     s.source.check();
-    expect(s.batches).toEqual([['2026-11-22T07:56:27.637500+00:00 kmsg kernel: knock']]);
+    expect(s.batches).toEqual([[
+      `${new Date(NOW - 2.5).toISOString().replace('Z', '')}500+00:00 kmsg kernel: first`,
+      `${new Date(NOW).toISOString().replace('Z', '')}000+00:00 kmsg kernel: knock`,
+    ]]);
+  });
+
+  it('places a resumed backlog through the monotonic clock', () => {
+    const s = setup();
+    s.device.push(1, 2);
+    s.device.monotonic = 1_000_000 + 2 * 1000 + 2_500;
+    s.source.start({ kind: 'kmsg', boot: BOOT, seq: 0 });
+    expect(s.batches).toEqual([[
+      `${new Date(NOW - 3.5).toISOString().replace('Z', '')}500+00:00 kmsg kernel: record 1`,
+      `${new Date(NOW - 2.5).toISOString().replace('Z', '')}500+00:00 kmsg kernel: record 2`,
+    ]]);
+  });
+
+  it('reads at most MAX_RECORDS_PER_CHECK records per poll and goes on at the next', () => {
+    const s = setup();
+    s.source.start(undefined);
+    s.device.push(...Array.from({ length: MAX_RECORDS_PER_CHECK + 3 }, (_, i) => i + 1));
+    s.source.check();
+    expect(s.batches.map((batch) => batch.length)).toEqual([MAX_RECORDS_PER_CHECK]);
+    s.source.check();
+    expect(s.batches.map((batch) => batch.length)).toEqual([MAX_RECORDS_PER_CHECK, 3]);
   });
 
   it('polls on its own every pollInterval', () => {
@@ -182,7 +207,8 @@ describe('the kmsg source', () => {
     expect(s.source.position()).toEqual({ kind: 'kmsg', boot: BOOT, seq: 1 });
   });
 
-  it('stops with an error notice when a read fails otherwise', () => {
+  it('opens the device again after a read fails otherwise, with a backoff, and goes on after the last record read', () => {
+    vi.useFakeTimers();
     const s = setup();
     s.source.start(undefined);
     s.device.push(1);
@@ -190,9 +216,19 @@ describe('the kmsg source', () => {
     s.device.push(2);
     s.source.check();
     expect(messages(s.batches)).toEqual([['record 1']]);
-    expect(s.notices).toEqual([{ level: 'error', message: 'kmsg: reading /dev/kmsg failed, no more kernel records are read: EIO: fake' }]);
-    expect(s.device.closed).toBe(1);
-    expect(s.source.position()?.seq).toBe(1);
+    expect(s.notices).toEqual([{ level: 'error', message: 'kmsg: reading /dev/kmsg failed (EIO: fake); opening it again in 1s' }]);
+    expect([s.device.opened, s.device.closed]).toEqual([1, 1]);
+    s.device.openError = errno('EIO');
+    vi.advanceTimersByTime(1000);
+    expect(s.notices.at(-1)).toEqual({ level: 'error', message: 'kmsg: reading /dev/kmsg failed (EIO: fake); opening it again in 2s' });
+    s.device.openError = undefined;
+    // What the reopened device reads first is older than the position: passed over.
+    s.device.queue.unshift('4,1,1001000,-;record 1\n');
+    vi.advanceTimersByTime(2000);
+    expect(s.device.opened).toBe(2);
+    s.source.check();
+    expect(messages(s.batches)).toEqual([['record 1'], ['record 2']]);
+    expect(s.source.position()?.seq).toBe(2);
   });
 });
 
