@@ -110,7 +110,12 @@ export class IptablesBackend implements FirewallBackend {
 
   async stop(grants: readonly Grant[]): Promise<void> {
     // Rules do not expire by themselves: grants end with the daemon; gate and whitelist stay.
-    for (const grant of grants) await this.close(grant);
+    // Every grant is tried; one that fails does not keep the others open.
+    const failures: string[] = [];
+    for (const grant of grants) {
+      await this.close(grant).catch((error: Error) => failures.push(`${grant.src} (${grant.door}): ${error.message}`));
+    }
+    if (failures.length > 0) throw new Error(`${failures.length} grant(s) could not be closed: ${failures.join('; ')}`);
   }
 
   async verify(grants?: readonly Grant[], now?: number, bans: readonly Ban[] = []): Promise<boolean> {

@@ -55,6 +55,14 @@ describe('nftables', () => {
 });
 
 describe('iptables', () => {
+  it('stop tries to close every grant, and says which could not be closed', async () => {
+    // -C says each rule is there; deleting 203.0.113.7's fails.
+    const { runner, calls } = recorder(failWhen((line) => line.includes(' -D ') && line.includes('203.0.113.7')));
+    const backend = new IptablesBackend(plan, runner);
+    await expect(backend.stop([grant('203.0.113.7'), grant('198.51.100.2')])).rejects.toThrow(/^1 grant\(s\) could not be closed: 203\.0\.113\.7 \(openSSH\): /);
+    expect(calls.filter((line) => line.includes(' -D ')).map((line) => line.includes('198.51.100.2'))).toEqual([false, true]);
+  });
+
   it('replaces its chain with iptables-restore, every rule commented', () => {
     const text = buildRestoreScript(plan, 4, [grant('203.0.113.7')]);
     const rules = text.split('\n').filter((l) => l.startsWith('-A'));
