@@ -33,6 +33,8 @@ export interface FirewallBackend {
   unban(src: string): Promise<void>;
   // On a clean exit: what must not outlive the daemon goes (never the gate or whitelist).
   stop(grants: readonly Grant[]): Promise<void>;
+  // A reload replaced this backend: processes it keeps open end; the firewall is left as is.
+  release?(): Promise<void>;
   // True only if the installed content is what start(grants, now, bans) would install.
   // Without grants (an older caller) the grant and ban entries are not compared.
   verify(grants?: readonly Grant[], now?: number, bans?: readonly Ban[]): Promise<boolean>;

@@ -105,6 +105,10 @@ export class NftablesBackend implements FirewallBackend {
 
   async stop(): Promise<void> {
     // Grants expire in the kernel, the gate and the whitelist stay: only the channel ends.
+    await this.release();
+  }
+
+  async release(): Promise<void> {
     await this.channel.stop();
   }
 

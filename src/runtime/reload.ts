@@ -60,7 +60,9 @@ export async function reloadConfig(host: ReloadHost): Promise<boolean> {
     }
     // A door that is gone takes its grants along, through the old backend that knows it.
     await sync.closeRemoved(carried.dropped.map((saved) => old.grant(saved.src, saved.door)).filter((grant) => grant !== undefined));
+    const replaced = sync.backend;
     sync.use(backend);
+    await replaced.release?.();
     const use = host.use().next(config);
     use.warnAbout(emit);
     host.adopt(use, pipeline);
