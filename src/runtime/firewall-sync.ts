@@ -117,6 +117,7 @@ export class FirewallSync {
   liftBans(addresses: readonly string[]): void {
     for (const src of addresses) {
       this.deps.emit(logEvents.banLifted(src));
+      // Whitelisted now, the address is never banned again: the unban is always still wanted.
       this.run(`unban of ${src}`, () => this.backend.unban(src), () => true);
     }
   }

@@ -3,7 +3,7 @@ import type { BreakReason, Decision } from '../engine/decisions.js';
 import type { FollowNotice } from '../sources/follow-file.js';
 import { FUTURE_TOLERANCE, PAST_TOLERANCE } from './event-time.js';
 import type { Level } from './logger.js';
-import type { SourceMessage } from './source-list.js';
+import type { SourceNotice } from '../sources/source-notice.js';
 
 // Every message the daemon logs, in one place. Messages start with a capital and end with
 // a period; ERROR is only for what an operator must fix.
@@ -73,7 +73,7 @@ export const logEvents = {
     }
   },
   // A kmsg or journal source's own report (lost records, journalctl exiting, a stale cursor).
-  sourceMessage: (name: string, notice: SourceMessage): LogEvent =>
+  sourceMessage: (name: string, notice: SourceNotice): LogEvent =>
     ({ level: notice.level, message: `${name}: ${notice.message.endsWith('.') ? notice.message : `${notice.message}.`}` }),
   staleKnocks: (count: number): LogEvent =>
     ({ level: 'info', message: `Not acting on ${count} knock${count === 1 ? '' : 's'} older than the doors' seq_timeout (logged while knockwatch was not running).` }),

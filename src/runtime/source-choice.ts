@@ -1,5 +1,5 @@
-import { accessSync, constants, existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { findProgram } from '../firewall/find-program.js';
 import type { SourceChoice } from '../config/types.js';
 import { journalHasSshd } from '../sources/journal-source.js';
 import { kmsgReadable } from '../sources/kmsg-source.js';
@@ -22,7 +22,7 @@ export const AUTH_LOG_FALLBACK = '/var/log/auth.log';
 export const defaultProbes: SourceProbes = {
   kmsgReadable: () => kmsgReadable(),
   journalHasSshd: async () => await journalHasSshd(),
-  journalctlPath: () => findOnPath('journalctl'),
+  journalctlPath: () => findProgram('journalctl'),
   fileExists: (path) => existsSync(path),
 };
 
@@ -87,19 +87,6 @@ async function chooseAuth(choice: SourceChoice, fromFlag: boolean, probes: Sourc
     case 'none': return { spec: undefined, summary: 'none (sshd features are off)' };
     case 'kmsg': throw new Error('auth_source cannot be kmsg');
   }
-}
-
-function findOnPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter)) {
-    const path = join(dir, command);
-    try {
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
 }
 
 // A syslog file takes lines from any local user (`logger -t kernel ...`): said once, at

@@ -1,6 +1,7 @@
 import type { SourceStatus } from './control-types.js';
 import type { FollowNotice } from '../sources/follow-file.js';
 import { FileSource } from '../sources/file-source.js';
+import type { SourceNotice } from '../sources/source-notice.js';
 import { JournalSource } from '../sources/journal-source.js';
 import { KmsgSource } from '../sources/kmsg-source.js';
 import type { LineSource, SourcePosition } from '../sources/line-source.js';
@@ -16,18 +17,12 @@ export type SourceSpec =
   | { kind: 'kmsg'; name: 'kmsg'; lines: 'knocks' }
   | { kind: 'journal'; name: 'journal:kernel' | 'journal:sshd'; lines: LineKind };
 
-// What the kmsg and journal sources report (src/sources/source-notice.ts SourceNotice).
-export interface SourceMessage {
-  level: 'info' | 'warning' | 'error';
-  message: string;
-}
-
 export interface SourceHooks {
   clock: Clock;
   resume: (name: string) => SourcePosition | undefined;
   onLines: (lines: readonly string[], kind: LineKind) => void;
   onNotice: (name: string, notice: FollowNotice) => void;
-  onMessage: (name: string, message: SourceMessage) => void;
+  onMessage: (name: string, message: SourceNotice) => void;
 }
 
 // Builds the source a spec names; the only place that does.
@@ -44,7 +39,7 @@ function createStreamSource(spec: Exclude<SourceSpec, { kind: 'file' }>, hooks: 
   const options = {
     clock: hooks.clock,
     onLines: (lines: readonly string[]) => hooks.onLines(lines, spec.lines),
-    onNotice: (notice: SourceMessage) => hooks.onMessage(spec.name, notice),
+    onNotice: (notice: SourceNotice) => hooks.onMessage(spec.name, notice),
   };
   return spec.kind === 'kmsg' ? new KmsgSource(options) : new JournalSource({ ...options, lines: spec.lines });
 }
