@@ -346,6 +346,8 @@ describe('daemon and a firewall change that can never work', () => {
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatch(/^error Gave up on firewall open of open for 203\.0\.113\.7 after \d+ tries: .*not found\. Check that/);
       expect(h.messages.filter((m) => m.includes('Opened'))).toEqual([]);
+      // A grant that is not in the firewall is no grant: the next knock opens afresh.
+      expect(daemon.grants()).toEqual([]);
     } finally {
       vi.useRealTimers();
     }
