@@ -10,6 +10,7 @@ export interface DoorKind {
   expected(src: string, time: number): readonly Sequence[];
   // Every step the door may ever expect: the firewall's LOG rules and the engine's pre-filter.
   steps(): readonly DoorStep[];
-  // `src` completed `sequence` at `time`: what that uses up.
-  completed(sequence: Sequence, src: string, time: number): void;
+  // `src` completed `sequence` at `time`: what that uses up. False when the sequence was no
+  // longer one the door accepts (used up meanwhile by another source): it opens nothing.
+  completed(sequence: Sequence, src: string, time: number): boolean;
 }

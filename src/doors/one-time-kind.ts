@@ -26,7 +26,11 @@ export class OneTimeKind implements DoorKind {
     return this.sequences.flat();
   }
 
-  completed(): void {
+  // Only the sequence still due counts: two sources that knocked it together (one of them
+  // replaying what it saw) do not both open, and the next sequence is not burnt.
+  completed(sequence: Sequence): boolean {
+    if (sequence !== this.sequences[this.usedCount]) return false;
     this.usedCount++;
+    return true;
   }
 }

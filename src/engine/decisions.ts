@@ -12,7 +12,9 @@ export type BreakReason =
   | { reason: 'strict'; got: DoorStep | 'icmp' }
   | { reason: 'trap'; port: DoorStep }
   // More than `cap` (max_tracked) sources were tracked; this one was the oldest.
-  | { reason: 'evicted'; cap: number };
+  | { reason: 'evicted'; cap: number }
+  // A one-time sequence that another source used up first (the two knocked it together).
+  | { reason: 'used' };
 
 export type Decision =
   | { type: 'step'; time: number; src: string; door: string; step: number; of: number; knock: DoorStep }

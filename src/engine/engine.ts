@@ -276,8 +276,8 @@ export class Engine {
     const { door, kind } = attempt.door;
     decisions.push({ type: 'step', time: knock.time, src: knock.src, door: door.name, step: done, of: attempt.sequence.length, knock: knockStep(knock) });
     if (done < attempt.sequence.length) return true;
-    kind.completed(attempt.sequence, knock.src, knock.time);
-    decisions.push({ type: 'completed', time: knock.time, src: knock.src, door: door.name });
+    if (kind.completed(attempt.sequence, knock.src, knock.time)) decisions.push({ type: 'completed', time: knock.time, src: knock.src, door: door.name });
+    else decisions.push(this.broken(attempt, knock, { reason: 'used' }));
     return false;
   }
 

@@ -117,5 +117,7 @@ export function describeBreak(why: BreakReason): string {
       return `trap port ${formatStep(why.port)}`;
     case 'evicted':
       return `more than ${why.cap} sources tracked`;
+    case 'used':
+      return 'another address used this one-time sequence first';
   }
 }

@@ -62,8 +62,12 @@ describe('the doors of a config', () => {
     expect(set.usedOneTime()).toEqual({});
     set.restoreOneTime({ once: 1, static: 4, gone: 3 });
     const once = set.doors[1]?.kind;
-    expect(once?.expected('203.0.113.7', 0)).toEqual([SECOND]);
-    once?.completed(SECOND, '203.0.113.7', 0);
+    const due = once?.expected('203.0.113.7', 0) ?? [];
+    expect(due).toEqual([SECOND]);
+    expect(once?.completed(due[0]!, '203.0.113.7', 0)).toBe(true);
+    expect(set.usedOneTime()).toEqual({ static: 4, gone: 3, once: 2 });
+    // The same sequence again (a second source that knocked it too) uses nothing more.
+    expect(once?.completed(due[0]!, '198.51.100.9', 0)).toBe(false);
     expect(set.usedOneTime()).toEqual({ static: 4, gone: 3, once: 2 });
   });
 });

@@ -191,6 +191,26 @@ group('engine: beyond knockd', () => {
   });
 });
 
+group('engine: one-time sequences knocked by two sources at once', () => {
+  it('opens only for the source that completes first; the other (a replay) opens nothing and the next sequence stays unused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-onetime-race-'));
+    writeFileSync(join(dir, 'seqs'), '7000,8000\n7100,8100\n');
+    const ini = `[once]\none_time_sequences = ${join(dir, 'seqs')}\nseq_timeout = 5\n`;
+    const owner = '203.0.113.7';
+    const replay = '198.51.100.9';
+    expect(run(ini, [
+      { src: owner, port: '7000', at: 0 },
+      { src: replay, port: '7000', at: 0.5 },
+      { src: owner, port: '8000', at: 1 },
+      { src: replay, port: '8000', at: 1.5 },
+      // The owner's next sequence still opens.
+      { src: owner, port: '7100', at: 10 },
+      { src: owner, port: '8100', at: 11 },
+    ])).toEqual([`completed once ${owner}`, `broken once ${replay} used`, `completed once ${owner}`]);
+    rmSync(dir, { recursive: true });
+  });
+});
+
 group('engine: why an attempt broke, as data', () => {
   const TCP = (port: number) => ({ port, proto: 'tcp' });
   const UDP = (port: number) => ({ port, proto: 'udp' });
