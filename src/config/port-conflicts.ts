@@ -25,4 +25,15 @@ export function checkPortConflicts(doors: readonly Door[], trapPorts: readonly D
     for (const step of steps.values()) report(door.name, door.knock.kind === 'one-time' ? 'one_time_sequences' : 'sequence', step);
   }
   for (const step of trapPorts) report('options', 'trap_ports', step);
+  // A trap port that is also a knock step traps whoever knocks the door correctly.
+  const knockedBy = new Map<string, string>();
+  for (const door of doors) for (const step of createDoorKind(door.knock).steps()) if (!knockedBy.has(formatStep(step))) knockedBy.set(formatStep(step), door.name);
+  for (const step of trapPorts) {
+    const door = knockedBy.get(formatStep(step));
+    if (door === undefined) continue;
+    problems.push({
+      file, section: 'options', key: 'trap_ports', found: formatStep(step),
+      expected: `ports no door knocks on (${formatStep(step)} is a step of [${door}]; knocking it correctly would trap the knocker)`,
+    });
+  }
 }

@@ -6,6 +6,8 @@ describe('config: what locks everyone out or means something else is refused', (
     // a knock port that is a port a door opens: LOG+DROP on 22 ahead of the whitelist
     ['[d]\nsequence = 22,8000,9000', ['knockwatch.ini [d] sequence: expected knock ports other than the ports doors open (22/tcp is opened by [d]; its LOG+DROP would shut it for everyone, whitelist included), found "22/tcp"']],
     ['[a]\nsequence = 1,2\nopen = 443/tcp\n[b]\nsequence = 443,3', ['knockwatch.ini [b] sequence: expected knock ports other than the ports doors open (443/tcp is opened by [a]; its LOG+DROP would shut it for everyone, whitelist included), found "443/tcp"']],
+    // a trap port that is a knock step: knocking the door correctly would trap the owner
+    ['[options]\ntrap_ports = 8000\n[d]\nsequence = 7000,8000,9000', ['knockwatch.ini [options] trap_ports: expected ports no door knocks on (8000/tcp is a step of [d]; knocking it correctly would trap the knocker), found "8000/tcp"']],
     ['[options]\ntrap_ports = 22\n[d]\nsequence = 1,2', ['knockwatch.ini [options] trap_ports: expected knock ports other than the ports doors open (22/tcp is opened by [d]; its LOG+DROP would shut it for everyone, whitelist included), found "22/tcp"']],
     // duplicate sections (without case), a second [options], a duplicate key (ini would merge them)
     ['[openSSH]\nsequence = 1\n[openssh]\nsequence = 2', ['knockwatch.ini [openssh] line 3: expected each section name once (compared without case), found "[openssh] again (first on line 1)"']],
