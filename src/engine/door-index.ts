@@ -8,8 +8,9 @@ export function stepKey(step: DoorStep): number {
 }
 
 // ICMP (dport 0) gets the key of TCP port 0, which no door or trap port can be (1-65535).
+// ICMP gets the key of TCP port 0, which no door or trap port has (ports are 1-65535).
 export function knockKey(knock: Knock): number {
-  return stepKey(knockStep(knock));
+  return knock.proto === 'udp' ? 65536 + knock.dport : knock.proto === 'tcp' ? knock.dport : 0;
 }
 
 export function knockStep(knock: Knock): DoorStep {

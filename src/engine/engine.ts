@@ -31,6 +31,9 @@ export type EngineOptions = Pick<Options, 'whitelist' | 'maxTracked' | 'retransm
 
 const RECENT_LIMIT = 8;
 
+// The answer to a knock that decides nothing, shared: the common case allocates nothing.
+const NOTHING: readonly Decision[] = Object.freeze([]);
+
 // Per-source knock state machines: the engine decides knocks only (bans, grants and
 // sessions are src/access/). Deterministic: time only comes from the events and from the
 // `now` passed to cleanup(), so replay and live mode decide alike.
@@ -76,13 +79,15 @@ export class Engine {
 
   // Decides one knock. `bannedUntil` is set while the source is banned (src/access/ keeps
   // the bans): its knocks on door ports are refused and change nothing.
-  handleKnock(knock: Knock, bannedUntil?: number): Decision[] {
+  handleKnock(knock: Knock, bannedUntil?: number): readonly Decision[] {
     const key = knockKey(knock);
     const doorsHere = this.index.get(key);
     if (bannedUntil !== undefined) {
       return doorsHere === undefined ? [] : [{ type: 'refused', time: knock.time, src: knock.src, until: bannedUntil, reason: 'banned' }];
     }
     let state = this.sources.get(knock.src);
+    // Most LOG lines: an untracked source on a port no door or trap uses. Nothing to decide.
+    if (state === undefined && doorsHere === undefined && !this.trapKeys.has(key)) return NOTHING;
     const decisions: Decision[] = [];
 
     if (state !== undefined) {
@@ -188,6 +193,9 @@ export class Engine {
   }
 
   private expireAttempts(state: SourceState, src: string, now: number, decisions: Decision[]): void {
+    // Runs for every knock of a tracked source and every source at cleanup: no new array
+    // when there is nothing to filter.
+    if (state.attempts.length === 0) return;
     state.attempts = state.attempts.filter((attempt) => {
       const { seqTimeout, name } = attempt.door.door;
       const deadline = attempt.start + seqTimeout;
@@ -219,6 +227,8 @@ export class Engine {
 
   private advanceAttempts(state: SourceState, knock: Knock, key: number, doorsHere: KnockDoor[] | undefined, decisions: Decision[]): void {
     const onDoorPort = doorsHere?.some(({ door }) => destinationFits(door, knock)) ?? false;
+    // Off every door's ports, only a strict door's attempt can change: the others stay as they are.
+    if (!onDoorPort && !this.anyStrict) return;
     const kept: Attempt[] = [];
     for (const attempt of state.attempts) {
       const door = attempt.door.door;
