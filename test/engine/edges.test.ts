@@ -58,6 +58,10 @@ group('engine: edges of the knock semantics', () => {
     ['strict: another packet breaks the strict door\'s attempt and leaves the plain door\'s',
       '[strict]\nsequence = 7000,8000\nstrict = yes\n[plain]\nsequence = 7000,9000\n',
       [{ port: '7000', at: 0 }, { port: '1234', at: 0.5 }, { port: '9000', at: 1 }], [broken('strict', 'strict'), ok('plain')]],
+    // a strict door with tcpflags: another packet breaks it, whatever its flags
+    ['strict with tcpflags: a packet elsewhere whose flags do not fit still breaks the attempt',
+      '[strict]\nsequence = 7000,8000\nstrict = yes\ntcpflags = syn,!ack\n',
+      [{ port: '7000', at: 0 }, { port: '1234', at: 0.5, flags: TcpFlag.ACK }, { port: '8000', at: 1 }], [broken('strict', 'strict')]],
     // one-time sequences with order = any: only the current line's ports start it
     ['order = any with one-time sequences: a step of a later line starts nothing', `[open]\none_time_sequences = ${oneTimeFile}\norder = any\n`,
       [{ port: '7100', at: 0 }, { port: '8100', at: 1 }, { port: '8000', at: 2 }, { port: '7000', at: 3 }], [ok()]],
