@@ -63,6 +63,8 @@ export class FileFollower {
   // The file before a rotation, still read for a while: a logger may write a last few lines
   // to it before it reopens the new file.
   private previous: { fd: number; offset: number; splitter: LineSplitter; until: number } | undefined;
+  // One read buffer for the follower's life: the splitter copies what it keeps of it.
+  private buffer: Buffer | undefined;
 
   constructor(
     readonly path: string,
@@ -211,7 +213,8 @@ export class FileFollower {
 
   // Reads from `offset` to the end of the file, hands out the whole lines, returns the new offset.
   private readFrom(fd: number, offset: number, splitter: LineSplitter): number {
-    const buffer = Buffer.allocUnsafe(CHUNK);
+    this.buffer ??= Buffer.allocUnsafe(CHUNK);
+    const buffer = this.buffer;
     for (;;) {
       const read = readSync(fd, buffer, 0, CHUNK, offset);
       if (read === 0) return offset;

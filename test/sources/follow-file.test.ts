@@ -1,7 +1,7 @@
 import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FileFollower, type LogPosition } from '../../src/sources/follow-file.js';
 
 // A script of file actions; `check` makes the follower read what is there now (the watch
@@ -158,5 +158,30 @@ describe('a log that cannot be read', () => {
     follower.check();
     follower.stop();
     expect(lines).toEqual(['first', 'second']);
+  });
+});
+
+describe('the read buffer', () => {
+  it('is allocated once for the follower, not on every check, and a partial line survives its reuse', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
+    dirs.push(dir);
+    const path = join(dir, 'kern.log');
+    writeFileSync(path, '');
+    const lines: string[] = [];
+    const follower = new FileFollower(path, { clock: { now: () => 0 }, pollInterval: 60_000, onLines: (got) => lines.push(...got) });
+    const allocations = vi.spyOn(Buffer, 'allocUnsafe');
+    try {
+      follower.start();
+      appendFileSync(path, 'one\ntw');
+      follower.check();
+      appendFileSync(path, 'o\nthree\n');
+      follower.check();
+      follower.check();
+      follower.stop();
+      expect(allocations.mock.calls.filter(([size]) => size === 1 << 20)).toHaveLength(1);
+    } finally {
+      allocations.mockRestore();
+    }
+    expect(lines).toEqual(['one', 'two', 'three']);
   });
 });
