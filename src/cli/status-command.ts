@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { DEFAULT_CONTROL_SOCKET } from '../config/defaults.js';
-import { loadConfigFile } from '../config/load-config.js';
+import { readControlSocket } from '../config/control-socket-option.js';
 import { normalizeAddress } from '../net/address.js';
 import type { StatusReport } from '../runtime/control-types.js';
 import { socketControlClient } from './control-client.js';
@@ -52,10 +52,10 @@ async function act(message: object, values: CliValues, deps: CliDeps): Promise<n
 // else the default path.
 function controlSocketPath(values: CliValues): string {
   if (values['control-socket'] !== undefined) return values['control-socket'];
-  if (values.config !== undefined) return loadConfigFile(values.config).options.controlSocket;
+  if (values.config !== undefined) return readControlSocket(values.config);
   if (existsSync(DEFAULT_CONFIG)) {
     try {
-      return loadConfigFile(DEFAULT_CONFIG).options.controlSocket;
+      return readControlSocket(DEFAULT_CONFIG);
     } catch {
       return DEFAULT_CONTROL_SOCKET;
     }

@@ -263,7 +263,7 @@ function parseLogPrefix(text: string): Parsed<string> {
 }
 
 // A relative path would depend on the directory each command is started from.
-function parseSocketPath(text: string): Parsed<string> {
+export function parseSocketPath(text: string): Parsed<string> {
   // sun_path holds 107 bytes and a terminating NUL.
   return isAbsolute(text) && Buffer.byteLength(text) <= 107
     ? { ok: true, value: text }

@@ -188,6 +188,14 @@ describe('the socket path', () => {
     expect((await run(['unban', '192.0.2.1', '--config', plain], failing('ENOENT'))).stderr).toBe('knockwatch is not running (no daemon answers on /run/knockwatch/control.sock)\n');
   });
 
+  it('is found in a config that is otherwise being edited (a door half written)', async () => {
+    const config = join(dir, 'mid-edit.ini');
+    writeFileSync(config, '[options]\nCONTROL_SOCKET = /run/kw-test/edited.sock\nlog_prefix = \n[d]\nsequence = 7000,\n[half]\n');
+    expect(await run(['close', '192.0.2.1', '--config', config], failing('ENOENT'))).toEqual({
+      code: 1, stdout: '', stderr: 'knockwatch is not running (no daemon answers on /run/kw-test/edited.sock)\n',
+    });
+  });
+
   it('must be absolute in the config', async () => {
     const config = join(dir, 'relative.ini');
     writeFileSync(config, '[options]\ncontrol_socket = run/control.sock\n[d]\nsequence = 7000,8000\n');
