@@ -211,6 +211,13 @@ export class FirewallSync {
   }
 
   // The grants as the state file keeps them, and the stop commands still owed.
+  // After a reload changed these grants' doors' commands (closeRemoved ran the old stop
+  // commands): the new start commands run.
+  reopen(grants: readonly Grant[]): void {
+    if (!this.backend.runsCommands) return;
+    for (const grant of grants) this.open('open', grant.src, grant.door, () => undefined);
+  }
+
   saved(grants: readonly Grant[]): Pick<DaemonState, 'grants' | 'pendingCloses'> {
     return { grants: grants.map((grant) => this.journal.withStarted(toSavedGrant(grant))), pendingCloses: this.journal.pendingCloses() };
   }

@@ -58,8 +58,12 @@ export async function reloadConfig(host: ReloadHost): Promise<boolean> {
       emit(logEvents.reloadRefused(configPath, `its firewall did not install: ${(error as Error).message}`));
       return false;
     }
-    // A door that is gone takes its grants along, through the old backend that knows it.
-    await sync.closeRemoved(carried.dropped.map((saved) => old.grant(saved.src, saved.door)).filter((grant) => grant !== undefined));
+    // A door that is gone takes its grants along, through the old backend that knows it; so
+    // does a door whose commands changed (only its old stop_command undoes its old
+    // start_command), and its new start_command opens the grant again once the new backend rules.
+    const rerun = pipeline.grants().filter((grant) => commandsChanged(host.use().config, config, grant.door));
+    const closing = [...carried.dropped.map((saved) => old.grant(saved.src, saved.door)), ...rerun.map((grant) => old.grant(grant.src, grant.door))];
+    await sync.closeRemoved(closing.filter((grant) => grant !== undefined));
     const replaced = sync.backend;
     sync.use(backend);
     await replaced.release?.();
@@ -68,9 +72,20 @@ export async function reloadConfig(host: ReloadHost): Promise<boolean> {
     host.adopt(use, pipeline);
     for (const warning of carried.warnings) emit(logEvents.stateEntryDropped('the running state', warning));
     sync.liftBans(carried.liftedBans);
+    sync.reopen(rerun);
     emit(logEvents.reloaded(configPath));
     return true;
   }));
+}
+
+// Whether a door kept by a reload runs other commands now. A door without stop_command has
+// nothing to undo (knockd's one-shot command).
+function commandsChanged(before: Config, after: Config, name: string): boolean {
+  const old = before.doors.find((door) => door.name === name);
+  const now = after.doors.find((door) => door.name === name);
+  if (old === undefined || now === undefined || (old.stopCommand === undefined && old.stopCommand6 === undefined)) return false;
+  return old.startCommand !== now.startCommand || old.startCommand6 !== now.startCommand6
+    || old.stopCommand !== now.stopCommand || old.stopCommand6 !== now.stopCommand6;
 }
 
 function describeRefusal(error: unknown): string {

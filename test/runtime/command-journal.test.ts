@@ -230,6 +230,35 @@ describe('knockd commands across crashes (firewall = command)', () => {
     daemon.halt();
   });
 
+  it("undoes a grant with the stop_command that matches its start_command when a reload changes the door's commands", async () => {
+    const l = lab();
+    const model = iptablesModel();
+    const daemon = l.daemon(model.runner);
+    await daemon.start();
+    knock(l.log, '203.0.113.7');
+    daemon.poll();
+    await daemon.settle();
+    // The same commands (another key changed): nothing runs again.
+    writeFileSync(l.configPath, CONFIG.replace('cmd_timeout = 30', 'cmd_timeout = 40'));
+    expect(await daemon.reload()).toBe(true);
+    await daemon.settle();
+    expect(model.ran).toHaveLength(1);
+    writeFileSync(l.configPath, CONFIG.replaceAll('--dport 22 ', '--dport 2222 '));
+    expect(await daemon.reload()).toBe(true);
+    await daemon.settle();
+    // The old stop_command undoes what the old start_command did; the new one opens the
+    // grant again, which the new stop_command undoes when it ends.
+    expect(daemon.grants().map((grant) => grant.src)).toEqual(['203.0.113.7']);
+    expect(model.ran).toEqual([
+      '/usr/sbin/iptables -A INPUT -s 203.0.113.7 -p tcp --dport 22 -j ACCEPT',
+      '/usr/sbin/iptables -D INPUT -s 203.0.113.7 -p tcp --dport 22 -j ACCEPT',
+      '/usr/sbin/iptables -A INPUT -s 203.0.113.7 -p tcp --dport 2222 -j ACCEPT',
+    ]);
+    await daemon.stop('SIGTERM');
+    expect(model.ran.at(-1)).toBe('/usr/sbin/iptables -D INPUT -s 203.0.113.7 -p tcp --dport 2222 -j ACCEPT');
+    expect(model.rules.get('203.0.113.7')).toBe(0);
+  });
+
   it('runs once, after the restart, a start_command that was decided but never begun', async () => {
     const l = lab();
     const model = iptablesModel();
