@@ -202,11 +202,9 @@ export class RestoreProcessChannel implements IptablesChannel {
         else for (const pending of remaining) await this.apply([pending]);
         return;
       }
-      if (line.change.insertAt === undefined && outcome.text.includes(MISSING_RULE)) {
-        // Already gone, as asked; the rest of the block goes again.
-        known.delete(line.change.key);
-        continue;
-      }
+      // A rule known as installed is already gone, as asked: the rest of the block goes again
+      // (each time one known rule fewer, so this ends).
+      if (line.change.insertAt === undefined && outcome.text.includes(MISSING_RULE) && known.delete(line.change.key)) continue;
       line.owner.reject(this.error(outcome.text));
       remaining = remaining.filter((pending) => pending !== line.owner);
     }
