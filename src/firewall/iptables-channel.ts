@@ -16,15 +16,12 @@
 // (/proc/PID/syscall). A woken reader shows "R" even while still inside that read, a dead one
 // "Z". And the channel keeps the set of grant and ban rules installed, as read back by the
 // backend, so it writes `-I` only for absent rules and `-D` only for present ones.
-// Per-change latency (200 opens then 200 closes one after another, median, node in a
-// namespace, 2 busy cores): see PER_CHANGE below.
+// Per change (200 opens then 200 closes one after another, medians, node in a namespace, 2
+// busy cores): open 1.0–1.6 ms and close 1.7–1.8 ms here; `-C` then `-I`/`-D` processes 8–12 ms and 20–24 ms.
 import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
 import { FirewallCommandError, runOrThrow, type CommandRunner } from './command-runner.js';
-
-// PER_CHANGE: open 0.5 ms and close 0.5 ms through this channel; `iptables -C` then `-I`
-// (or `-D`) processes 7.1 ms and 20–24 ms.
 
 // One rule to insert or delete, in the chain the channel is for.
 export interface RuleChange {
