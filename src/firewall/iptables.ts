@@ -2,8 +2,9 @@ import type { DoorStep } from '../config/types.js';
 import type { Grant } from '../access/grant-table.js';
 import { addressFamily, type AddressFamily } from '../net/address.js';
 import type { Ban, FirewallBackend } from './backend.js';
-import { runOrThrow, type CommandRunner } from './command-runner.js';
+import { execaRunner, runOrThrow, type CommandRunner } from './command-runner.js';
 import { findProgram } from './find-program.js';
+import { canWatchRestore, quoteRestore, RestoreProcessChannel, runnerIptablesChannel, type IptablesChannel, type RuleChange } from './iptables-channel.js';
 import { banKey, grantKey, readIptablesContent } from './iptables-content.js';
 import { matchesEntries } from './match-entries.js';
 import type { FirewallPlan } from './plan.js';
@@ -23,12 +24,22 @@ export class IptablesBackend implements FirewallBackend {
   readonly runsCommands = false;
   // Per family, the structure read back right after start(): what verify() compares against.
   private installed = new Map<AddressFamily, string>();
+  // Where grants and bans go, per family: one long-running iptables-restore with the real
+  // runner, `iptables -C` then `-I`/`-D` through any other (tests, namespaces), unless given.
+  private readonly channels: Record<AddressFamily, IptablesChannel>;
 
   constructor(
     private readonly plan_: FirewallPlan,
     private readonly runner: CommandRunner,
     private readonly locate: (program: string) => string | undefined = findProgram,
-  ) {}
+    channels?: Record<AddressFamily, IptablesChannel>,
+  ) {
+    const long = runner === execaRunner && canWatchRestore();
+    const channelFor = (family: AddressFamily): IptablesChannel => (long
+      ? new RestoreProcessChannel({ chain: CHAIN, command: [TOOLS[family].restore, '--noflush', '-w'], readInstalled: () => this.readEntries(family) })
+      : runnerIptablesChannel(runner, TOOLS[family].cli, CHAIN));
+    this.channels = channels ?? { 4: channelFor(4), 6: channelFor(6) };
+  }
 
   repairHint(): string {
     return 'Check that "iptables -S" works and nothing else removes knockwatch\'s rules, then reload knockwatch.';
@@ -61,7 +72,9 @@ export class IptablesBackend implements FirewallBackend {
     }
     for (const family of [4, 6] as const) {
       const listed = await this.runner.run(TOOLS[family].cli, ['-w', '-S', CHAIN]);
-      const structure = listed.failed ? [] : readIptablesContent(listed.stdout).structure;
+      const content = listed.failed ? undefined : readIptablesContent(listed.stdout);
+      this.channels[family].installed(content?.entries);
+      const structure = content?.structure ?? [];
       // Trusted as the reference only when every rule is there (-N line plus the rules).
       const expected = buildRestoreScript(this.plan_, family, [], []).split('\n').filter((line) => line.startsWith(`-A ${CHAIN} `)).length + 1;
       if (structure.length === expected) this.installed.set(family, structure.join('\n'));
@@ -71,11 +84,8 @@ export class IptablesBackend implements FirewallBackend {
   async open(grant: Grant): Promise<void> {
     if (this.plan_.logOnly) return;
     const family = addressFamily(grant.src);
-    const cli = TOOLS[family].cli;
-    for (const rule of grantRules(grant)) {
-      const present = await this.runner.run(cli, ['-w', '-C', CHAIN, ...rule]);
-      if (present.failed) await runOrThrow(this.runner, cli, ['-w', '-I', CHAIN, String(entryPosition(this.plan_, family)), ...rule]);
-    }
+    const insertAt = entryPosition(this.plan_, family);
+    await this.channels[family].send(grantChanges(grant).map((change) => ({ ...change, insertAt })));
   }
 
   async extend(): Promise<void> {
@@ -85,27 +95,18 @@ export class IptablesBackend implements FirewallBackend {
   async ban(ban: Ban): Promise<void> {
     if (this.plan_.logOnly) return;
     const family = addressFamily(ban.src);
-    const cli = TOOLS[family].cli;
-    const rule = banRule(ban.src);
-    const present = await this.runner.run(cli, ['-w', '-C', CHAIN, ...rule]);
-    if (present.failed) await runOrThrow(this.runner, cli, ['-w', '-I', CHAIN, String(entryPosition(this.plan_, family)), ...rule]);
+    await this.channels[family].send([{ ...banChange(ban.src), insertAt: entryPosition(this.plan_, family) }]);
   }
 
   async unban(src: string): Promise<void> {
     if (this.plan_.logOnly) return;
-    const cli = TOOLS[addressFamily(src)].cli;
-    const rule = banRule(src);
-    const present = await this.runner.run(cli, ['-w', '-C', CHAIN, ...rule]);
-    if (!present.failed) await runOrThrow(this.runner, cli, ['-w', '-D', CHAIN, ...rule]);
+    // A rule already gone is unbanned, not an error.
+    await this.channels[addressFamily(src)].send([banChange(src)]);
   }
 
   async close(grant: Grant): Promise<void> {
-    const cli = TOOLS[addressFamily(grant.src)].cli;
-    for (const rule of grantRules(grant)) {
-      // -C first: a rule already gone is closed, not an error.
-      const present = await this.runner.run(cli, ['-w', '-C', CHAIN, ...rule]);
-      if (!present.failed) await runOrThrow(this.runner, cli, ['-w', '-D', CHAIN, ...rule]);
-    }
+    // A rule already gone is closed, not an error.
+    await this.channels[addressFamily(grant.src)].send(grantChanges(grant));
   }
 
   async stop(grants: readonly Grant[]): Promise<void> {
@@ -115,7 +116,12 @@ export class IptablesBackend implements FirewallBackend {
     for (const grant of grants) {
       await this.close(grant).catch((error: Error) => failures.push(`${grant.src} (${grant.door}): ${error.message}`));
     }
+    await this.release();
     if (failures.length > 0) throw new Error(`${failures.length} grant(s) could not be closed: ${failures.join('; ')}`);
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.channels[4].stop(), this.channels[6].stop()]);
   }
 
   async verify(grants?: readonly Grant[], now?: number, bans: readonly Ban[] = []): Promise<boolean> {
@@ -126,6 +132,8 @@ export class IptablesBackend implements FirewallBackend {
       const listed = await this.runner.run(cli, ['-w', '-S', CHAIN]);
       if (listed.failed) return false;
       const content = readIptablesContent(listed.stdout);
+      // What is there now is what the channel goes by, whatever the outcome.
+      this.channels[family].installed(content.entries);
       if (content.structure.join('\n') !== installed) return false;
       if (grants !== undefined && now !== undefined && !matchesEntries(content.entries, expectedEntries(family, grants, bans), now)) return false;
       if ((await this.runner.run(cli, ['-w', '-C', 'INPUT', ...jumpRule()])).failed) return false;
@@ -142,7 +150,15 @@ export class IptablesBackend implements FirewallBackend {
 
   async remove(_grants: readonly Grant[] = []): Promise<void> {
     this.installed.clear();
+    await this.release();
+    for (const family of [4, 6] as const) this.channels[family].installed(undefined);
     await flushIptables(this.runner);
+  }
+
+  // The keys of the grant and ban rules in the chain now.
+  private async readEntries(family: AddressFamily): Promise<Set<string>> {
+    const listed = await runOrThrow(this.runner, TOOLS[family].cli, ['-w', '-S', CHAIN]);
+    return readIptablesContent(listed.stdout).entries;
   }
 }
 
@@ -197,9 +213,18 @@ function banRule(src: string): string[] {
   return ['-s', `${src}/${prefix}`, '-m', 'conntrack', '--ctstate', 'NEW,INVALID', ...comment('ban'), '-j', 'DROP'];
 }
 
-function grantRules(grant: Grant): string[][] {
+function grantRule(grant: Grant, step: DoorStep): string[] {
   const prefix = addressFamily(grant.src) === 4 ? 32 : 128;
-  return grant.ports.map((step) => ['-s', `${grant.src}/${prefix}`, ...portMatch(step), ...comment(grant.door), '-j', 'ACCEPT']);
+  return ['-s', `${grant.src}/${prefix}`, ...portMatch(step), ...comment(grant.door), '-j', 'ACCEPT'];
+}
+
+// A grant's rules with the keys the chain is read back by (deletes unless given a position).
+function grantChanges(grant: Grant): RuleChange[] {
+  return grant.ports.map((step) => ({ key: grantKey(grant.door, grant.src, step.port, step.proto), rule: grantRule(grant, step) }));
+}
+
+function banChange(src: string): RuleChange {
+  return { key: banKey(src), rule: banRule(src) };
 }
 
 export function buildRestoreScript(plan: FirewallPlan, family: AddressFamily, grants: readonly Grant[], bans: readonly Ban[] = []): string {
@@ -214,7 +239,7 @@ export function buildRestoreScript(plan: FirewallPlan, family: AddressFamily, gr
   }
   if (!plan.logOnly) {
     rules.push(...bans.filter((ban) => addressFamily(ban.src) === family).map((ban) => banRule(ban.src)));
-    for (const grant of grants) if (addressFamily(grant.src) === family) rules.push(...grantRules(grant));
+    for (const grant of grants) if (addressFamily(grant.src) === family) rules.push(...grant.ports.map((step) => grantRule(grant, step)));
   }
   for (const { step, doors } of plan.knockPorts) {
     rules.push([...portMatch(step), ...comment(doors.join(',')), '-j', 'LOG', '--log-prefix', `${plan.logPrefix} `]);
@@ -223,9 +248,4 @@ export function buildRestoreScript(plan: FirewallPlan, family: AddressFamily, gr
   for (const step of plan.protectedPorts) rules.push([...portMatch(step), ...comment('gate'), '-j', 'DROP']);
   const lines = ['*filter', `:${CHAIN} - [0:0]`, ...rules.map((rule) => `-A ${CHAIN} ${rule.map(quoteRestore).join(' ')}`), 'COMMIT'];
   return `${lines.join('\n')}\n`;
-}
-
-// iptables-restore splits on spaces and honours double quotes.
-function quoteRestore(word: string): string {
-  return /^[\w.,:/!@+-]+$/.test(word) ? word : `"${word.replace(/["\\]/g, '')}"`;
 }
