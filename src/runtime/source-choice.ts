@@ -84,9 +84,9 @@ async function chooseAuth(choice: SourceChoice, fromFlag: boolean, directory: st
         return { spec: { kind: 'journal', name: 'journal:sshd', lines: 'auth', directory }, summary: journalSummary(directory, ' (auto: it has sshd entries)') };
       }
       if (probes.fileExists(AUTH_LOG_FALLBACK)) {
-        return { spec: { kind: 'file', name: AUTH_LOG_FALLBACK, lines: 'auth' }, summary: `file:${AUTH_LOG_FALLBACK} (auto: no sshd entries in the journal)` };
+        return { spec: { kind: 'file', name: AUTH_LOG_FALLBACK, lines: 'auth' }, summary: `file:${AUTH_LOG_FALLBACK} (auto: no sshd entries in the ${journalSummary(directory, '')})` };
       }
-      return { spec: undefined, summary: `none (auto: no sshd entries in the journal, no ${AUTH_LOG_FALLBACK})` };
+      return { spec: undefined, summary: `none (auto: no sshd entries in the ${journalSummary(directory, '')}, no ${AUTH_LOG_FALLBACK})` };
     case 'journal': return { spec: { kind: 'journal', name: 'journal:sshd', lines: 'auth', directory }, summary: journalSummary(directory, '') };
     case 'file': return { spec: { kind: 'file', name: choice.path, lines: 'auth' }, summary: `file:${choice.path}${fromFlag ? ' (--auth-log)' : ''}` };
     case 'none': return { spec: undefined, summary: 'none (sshd features are off)' };

@@ -48,7 +48,8 @@ describe('chooseSources', () => {
     ['flags', { kind: 'kmsg' }, { kind: 'journal' }, { kernLog: '/k', authLog: '/a' }, machine(), ['/k', '/a'], ['kernel: file:/k (--log)', 'sshd: file:/a (--auth-log)']],
     // journal_directory: auto asks that journal, not the system's, and the summary names it
     ['auto, sshd in the journal directory', AUTO, AUTO, {}, machine({ journalSshd: '/srv/j' }), ['kmsg', 'journal:sshd'], ['kernel: kmsg (auto)', 'sshd: journal in /srv/j (auto: it has sshd entries)'], '/srv/j'],
-    ['auto, sshd only in the system journal', AUTO, AUTO, {}, machine({ journalSshd: true }), ['kmsg'], ['kernel: kmsg (auto)', 'sshd: none (auto: no sshd entries in the journal, no /var/log/auth.log)'], '/srv/j'],
+    ['auto, sshd only in the system journal', AUTO, AUTO, {}, machine({ journalSshd: true }), ['kmsg'], ['kernel: kmsg (auto)', 'sshd: none (auto: no sshd entries in the journal in /srv/j, no /var/log/auth.log)'], '/srv/j'],
+    ['auto, auth.log after the journal directory', AUTO, AUTO, {}, machine({ authLog: true }), ['kmsg', '/var/log/auth.log'], ['kernel: kmsg (auto)', 'sshd: file:/var/log/auth.log (auto: no sshd entries in the journal in /srv/j)'], '/srv/j'],
     ['journal directory for both', { kind: 'journal' }, { kind: 'journal' }, {}, machine(), ['journal:kernel', 'journal:sshd'], ['kernel: journal in /srv/j', 'sshd: journal in /srv/j'], '/srv/j'],
   ])('%s', async (_name, kernel, auth, overrides, probes, names, reasons, directory) => {
     const selection = await chooseFor(kernel, auth, overrides, probes, directory);
