@@ -8,7 +8,7 @@ import { parseBoolean, parseCount, parseDuration, parseSteps, parseTcpFlags, typ
 import { SectionReader } from './section-reader.js';
 import { checkRawLines } from './raw-lines.js';
 import { flattenSections } from './flatten-sections.js';
-import { readSourceChoice } from './read-sources.js';
+import { readJournalDirectory, readSourceChoice } from './read-sources.js';
 import { readWhitelist, warnWhitelist } from './whitelist.js';
 import { translateDoorCommands, type DoorDraft } from './door-commands.js';
 import { checkPortConflicts } from './port-conflicts.js';
@@ -132,6 +132,7 @@ function readOptions(reader: SectionReader, unused: string[]): Options {
   return {
     kernelSource: readSourceChoice(reader, 'kernel'),
     authSource: readSourceChoice(reader, 'auth'),
+    journalDirectory: readJournalDirectory(reader),
     firewall: reader.parse('firewall', parseFirewall),
     whitelist: readWhitelist(reader),
     stateFile: reader.text('state_file') ?? DEFAULTS.stateFile,

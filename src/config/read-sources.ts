@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import type { Parsed } from './parse-values.js';
 import type { SectionReader } from './section-reader.js';
 import type { SourceChoice } from './types.js';
@@ -32,4 +33,15 @@ function parseSourceChoice(text: string, kinds: readonly SourceChoice['kind'][])
   }
   const kind = kinds.find((candidate) => candidate === text.toLowerCase());
   return kind === undefined || kind === 'file' ? { ok: false, expected, found: text } : { ok: true, value: { kind } };
+}
+
+// `journal_directory`: a journal other than the system's (journalctl --directory), e.g. one
+// a container or systemd-journal-remote writes. Absolute, since the daemon's working
+// directory says nothing about where a journal is.
+export function readJournalDirectory(reader: SectionReader): string | undefined {
+  return reader.parse('journal_directory', parseJournalDirectory);
+}
+
+function parseJournalDirectory(text: string): Parsed<string> {
+  return isAbsolute(text) ? { ok: true, value: text } : { ok: false, expected: 'an absolute path of a journal directory', found: text };
 }

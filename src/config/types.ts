@@ -67,6 +67,8 @@ export type SourceChoice =
 export interface Options {
   kernelSource: SourceChoice;
   authSource: SourceChoice;
+  // The journal the journal sources read (journalctl --directory); undefined: the system's.
+  journalDirectory: string | undefined;
   firewall: FirewallKind | undefined;
   whitelist: readonly Network[];
   stateFile: string;

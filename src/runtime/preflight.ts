@@ -40,6 +40,10 @@ function checkSources(selection: SourceSelection, probes: SourceProbes): StartPr
       if (probes.journalctlPath() === undefined) {
         problems.push({ kind: 'runtime', message: `${key} journal: journalctl not found; install systemd's journalctl or choose another source.` });
       }
+      const reason = spec.directory === undefined ? undefined : notADirectory(spec.directory);
+      if (reason !== undefined) {
+        problems.push({ kind: 'runtime', message: `journal_directory ${spec.directory}: ${reason}; knockwatch needs to read the journal before it changes the firewall.` });
+      }
     } else if (spec?.kind === 'file') {
       const reason = unreadable(spec.name);
       const label = role === 'kernel' ? 'kern_log' : 'auth_log';
@@ -62,7 +66,7 @@ export interface Preflight {
 // sources, the firewall kind, and whether that firewall works here. Nothing is changed.
 export async function preflight(config: Config, overrides: SourceOverrides, override: FirewallKind | undefined,
   makeBackend: (kind: FirewallKind) => FirewallBackend, probes: SourceProbes = defaultProbes): Promise<Preflight> {
-  const sources = await chooseSources(config.options.kernelSource, config.options.authSource, overrides, probes);
+  const sources = await chooseSources(config.options, overrides, probes);
   const problems = checkSources(sources, probes);
   let kind: FirewallKind | undefined;
   let backend: FirewallBackend | undefined;
@@ -75,6 +79,16 @@ export async function preflight(config: Config, overrides: SourceOverrides, over
     problems.push({ kind: 'runtime', message: (error as Error).message });
   }
   return { problems, backend, kind, sources };
+}
+
+// Why a journal directory cannot be read, or undefined when it can.
+function notADirectory(path: string): string | undefined {
+  try {
+    return statSync(path).isDirectory() ? undefined : 'not a directory';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'no such directory' : (error as Error).message;
+  }
 }
 
 // Why a log file cannot be read, or undefined when it can.

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { findProgram } from '../firewall/find-program.js';
-import type { SourceChoice } from '../config/types.js';
+import type { Options, SourceChoice } from '../config/types.js';
 import { journalHasSshd } from '../sources/journal-source.js';
 import { kmsgReadable } from '../sources/kmsg-source.js';
 import type { SourceSpec } from './source-list.js';
@@ -9,8 +9,8 @@ import type { SourceSpec } from './source-list.js';
 export interface SourceProbes {
   // Why /dev/kmsg cannot be read (not root, kernel.dmesg_restrict), undefined when it can.
   kmsgReadable(): string | undefined;
-  // Whether the journal holds entries from sshd (its unit or identifier).
-  journalHasSshd(): Promise<boolean>;
+  // Whether the journal (the system's, or the one in `directory`) holds entries from sshd.
+  journalHasSshd(directory: string | undefined): Promise<boolean>;
   // Where journalctl is, undefined when it is not installed.
   journalctlPath(): string | undefined;
   fileExists(path: string): boolean;
@@ -21,7 +21,7 @@ export const AUTH_LOG_FALLBACK = '/var/log/auth.log';
 // The machine as it is.
 export const defaultProbes: SourceProbes = {
   kmsgReadable: () => kmsgReadable(),
-  journalHasSshd: async () => await journalHasSshd(),
+  journalHasSshd: async (directory) => await journalHasSshd(directory),
   journalctlPath: () => findProgram('journalctl'),
   fileExists: (path) => existsSync(path),
 };
@@ -47,12 +47,17 @@ export interface SourceOverrides {
   authLog?: string | undefined;
 }
 
+// The options that decide the sources.
+export type SourceOptions = Pick<Options, 'kernelSource' | 'authSource' | 'journalDirectory'>;
+
 // Turns the config's choices into the sources to read. `auto` for knocks is kmsg (whether
 // it can be read is preflight's question); for sshd the journal when it has sshd entries,
-// else /var/log/auth.log when it is there, else none.
-export async function chooseSources(kernelSource: SourceChoice, authSource: SourceChoice, overrides: SourceOverrides, probes: SourceProbes): Promise<SourceSelection> {
-  const kernel = chooseKernel(overrides.kernLog !== undefined ? { kind: 'file', path: overrides.kernLog } : kernelSource, overrides.kernLog !== undefined);
-  const auth = await chooseAuth(overrides.authLog !== undefined ? { kind: 'file', path: overrides.authLog } : authSource, overrides.authLog !== undefined, probes);
+// else /var/log/auth.log when it is there, else none. Journal sources read journal_directory
+// when it is set, and their summary names it.
+export async function chooseSources(options: SourceOptions, overrides: SourceOverrides, probes: SourceProbes): Promise<SourceSelection> {
+  const { kernelSource, authSource, journalDirectory } = options;
+  const kernel = chooseKernel(overrides.kernLog !== undefined ? { kind: 'file', path: overrides.kernLog } : kernelSource, overrides.kernLog !== undefined, journalDirectory);
+  const auth = await chooseAuth(overrides.authLog !== undefined ? { kind: 'file', path: overrides.authLog } : authSource, overrides.authLog !== undefined, journalDirectory, probes);
   return {
     kernel,
     auth,
@@ -61,32 +66,37 @@ export async function chooseSources(kernelSource: SourceChoice, authSource: Sour
   };
 }
 
-function chooseKernel(choice: SourceChoice, fromFlag: boolean): ChosenSource {
+function chooseKernel(choice: SourceChoice, fromFlag: boolean, directory: string | undefined): ChosenSource {
   switch (choice.kind) {
     case 'auto': return { spec: { kind: 'kmsg', name: 'kmsg', lines: 'knocks' }, summary: 'kmsg (auto)' };
     case 'kmsg': return { spec: { kind: 'kmsg', name: 'kmsg', lines: 'knocks' }, summary: 'kmsg' };
-    case 'journal': return { spec: { kind: 'journal', name: 'journal:kernel', lines: 'knocks' }, summary: 'journal' };
+    case 'journal': return { spec: { kind: 'journal', name: 'journal:kernel', lines: 'knocks', directory }, summary: journalSummary(directory, '') };
     case 'file': return { spec: { kind: 'file', name: choice.path, lines: 'knocks' }, summary: `file:${choice.path}${fromFlag ? ' (--log)' : ''}` };
     // The config reader never gives kernel_source = none: knocks always have a source.
     case 'none': throw new Error('kernel_source cannot be none');
   }
 }
 
-async function chooseAuth(choice: SourceChoice, fromFlag: boolean, probes: SourceProbes): Promise<ChosenSource> {
+async function chooseAuth(choice: SourceChoice, fromFlag: boolean, directory: string | undefined, probes: SourceProbes): Promise<ChosenSource> {
   switch (choice.kind) {
     case 'auto':
-      if (probes.journalctlPath() !== undefined && await probes.journalHasSshd()) {
-        return { spec: { kind: 'journal', name: 'journal:sshd', lines: 'auth' }, summary: 'journal (auto: it has sshd entries)' };
+      if (probes.journalctlPath() !== undefined && await probes.journalHasSshd(directory)) {
+        return { spec: { kind: 'journal', name: 'journal:sshd', lines: 'auth', directory }, summary: journalSummary(directory, ' (auto: it has sshd entries)') };
       }
       if (probes.fileExists(AUTH_LOG_FALLBACK)) {
-        return { spec: { kind: 'file', name: AUTH_LOG_FALLBACK, lines: 'auth' }, summary: `file:${AUTH_LOG_FALLBACK} (auto: no sshd entries in the journal)` };
+        return { spec: { kind: 'file', name: AUTH_LOG_FALLBACK, lines: 'auth' }, summary: `file:${AUTH_LOG_FALLBACK} (auto: no sshd entries in the ${journalSummary(directory, '')})` };
       }
-      return { spec: undefined, summary: `none (auto: no sshd entries in the journal, no ${AUTH_LOG_FALLBACK})` };
-    case 'journal': return { spec: { kind: 'journal', name: 'journal:sshd', lines: 'auth' }, summary: 'journal' };
+      return { spec: undefined, summary: `none (auto: no sshd entries in the ${journalSummary(directory, '')}, no ${AUTH_LOG_FALLBACK})` };
+    case 'journal': return { spec: { kind: 'journal', name: 'journal:sshd', lines: 'auth', directory }, summary: journalSummary(directory, '') };
     case 'file': return { spec: { kind: 'file', name: choice.path, lines: 'auth' }, summary: `file:${choice.path}${fromFlag ? ' (--auth-log)' : ''}` };
     case 'none': return { spec: undefined, summary: 'none (sshd features are off)' };
     case 'kmsg': throw new Error('auth_source cannot be kmsg');
   }
+}
+
+// "journal", or "journal in /srv/journal" for journal_directory.
+function journalSummary(directory: string | undefined, why: string): string {
+  return `journal${directory === undefined ? '' : ` in ${directory}`}${why}`;
 }
 
 // A syslog file takes lines from any local user (`logger -t kernel ...`): said once, at

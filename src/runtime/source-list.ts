@@ -15,7 +15,8 @@ export type LineKind = 'knocks' | 'auth';
 export type SourceSpec =
   | { kind: 'file'; name: string; lines: LineKind }
   | { kind: 'kmsg'; name: 'kmsg'; lines: 'knocks' }
-  | { kind: 'journal'; name: 'journal:kernel' | 'journal:sshd'; lines: LineKind };
+  // `directory`: journal_directory, undefined for the system journal.
+  | { kind: 'journal'; name: 'journal:kernel' | 'journal:sshd'; lines: LineKind; directory: string | undefined };
 
 export interface SourceHooks {
   clock: Clock;
@@ -41,7 +42,7 @@ function createStreamSource(spec: Exclude<SourceSpec, { kind: 'file' }>, hooks: 
     onLines: (lines: readonly string[]) => hooks.onLines(lines, spec.lines),
     onNotice: (notice: SourceNotice) => hooks.onMessage(spec.name, notice),
   };
-  return spec.kind === 'kmsg' ? new KmsgSource(options) : new JournalSource({ ...options, lines: spec.lines });
+  return spec.kind === 'kmsg' ? new KmsgSource(options) : new JournalSource({ ...options, lines: spec.lines, directory: spec.directory });
 }
 
 // The sources the daemon reads, each from where the state file says it stopped.
@@ -108,7 +109,11 @@ function fitting(spec: SourceSpec, position: SourcePosition | undefined): Source
 }
 
 function sameSpec(a: SourceSpec, b: SourceSpec | undefined): boolean {
-  return a.kind === b?.kind && a.name === b.name && a.lines === b.lines;
+  return a.kind === b?.kind && a.name === b.name && a.lines === b.lines && directoryOf(a) === directoryOf(b);
+}
+
+function directoryOf(spec: SourceSpec): string | undefined {
+  return spec.kind === 'journal' ? spec.directory : undefined;
 }
 
 export function sourceStatus(source: LineSource): SourceStatus {

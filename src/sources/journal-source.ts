@@ -20,6 +20,8 @@ export type SpawnJournal = (args: readonly string[]) => JournalProcess;
 export interface JournalSourceOptions {
   clock: Clock;
   lines: JournalLines;
+  // A journal directory instead of the system journal (`journal_directory`).
+  directory?: string | undefined;
   onLines(lines: readonly string[]): void;
   onNotice(notice: SourceNotice): void;
   spawn?: SpawnJournal;
@@ -38,8 +40,12 @@ const FIRST_BACKOFF = 1000;
 const MAX_BACKOFF = 30_000;
 const MAX_CURSOR_LENGTH = 512;
 
-export function journalctlArgs(lines: JournalLines, cursor: string | undefined): string[] {
-  return ['--follow', '--output=json', '--no-pager', FIELDS, cursor === undefined ? '--lines=0' : `--after-cursor=${cursor}`, ...MATCHES[lines]];
+export function journalctlArgs(lines: JournalLines, cursor: string | undefined, directory: string | undefined): string[] {
+  return ['--follow', '--output=json', '--no-pager', ...directoryArgs(directory), FIELDS, cursor === undefined ? '--lines=0' : `--after-cursor=${cursor}`, ...MATCHES[lines]];
+}
+
+function directoryArgs(directory: string | undefined): string[] {
+  return directory === undefined ? [] : [`--directory=${directory}`];
 }
 
 // Follows `journalctl --follow --output=json` and hands out the entries journalEntryToLine
@@ -92,7 +98,7 @@ export class JournalSource implements LineSource {
   private launch(): void {
     this.timer = undefined;
     const resumedFrom = this.cursor;
-    const child = this.spawn(journalctlArgs(this.options.lines, resumedFrom));
+    const child = this.spawn(journalctlArgs(this.options.lines, resumedFrom, this.options.directory));
     this.process = child;
     void Promise.all([this.readEntries(child), firstLine(child.stderr), child.exited]).then(([, stderr, exit]) => {
       if (!this.running || this.process !== child) return;
@@ -191,10 +197,10 @@ const spawnJournalctl: SpawnJournal = (args) => {
 
 const HAS_SSHD_TIMEOUT = 5000;
 
-// For `auto`: whether the journal holds an entry from sshd running as root (the entries the
-// auth journal source would hand out).
-export async function journalHasSshd(runner: CommandRunner = execaRunner): Promise<boolean> {
-  const result = await runner.run('journalctl', ['--output=json', '--no-pager', '--lines=1', FIELDS, '_UID=0', '_COMM=sshd', '_COMM=sshd-session'], { timeout: HAS_SSHD_TIMEOUT });
+// For `auto`: whether the journal (the system's, or the one in `directory`) holds an entry
+// from sshd running as root (the entries the auth journal source would hand out).
+export async function journalHasSshd(directory: string | undefined, runner: CommandRunner = execaRunner): Promise<boolean> {
+  const result = await runner.run('journalctl', ['--output=json', '--no-pager', ...directoryArgs(directory), '--lines=1', FIELDS, '_UID=0', '_COMM=sshd', '_COMM=sshd-session'], { timeout: HAS_SSHD_TIMEOUT });
   if (result.failed) return false;
   const last = result.stdout.split('\n').find((line) => line.startsWith('{'));
   if (last === undefined) return false;

@@ -20,6 +20,25 @@ function problems(options: string): string[] {
   return [];
 }
 
+describe('journal_directory', () => {
+  it.each([
+    // unset: the system journal
+    ['', undefined],
+    ['journal_directory = /var/log/journal/remote\n', '/var/log/journal/remote'],
+    ['journal_directory = /srv/journal dir \n', '/srv/journal dir'],
+  ])('reads %j', (options, expected) => {
+    expect(parseConfig(`[options]\n${options}${DOOR}`, 'k.ini').options.journalDirectory).toEqual(expected);
+  });
+
+  it.each([
+    ['journal_directory = journal\n', ['k.ini [options] journal_directory: expected an absolute path of a journal directory, found "journal"']],
+    ['journal_directory = ./journal\n', ['k.ini [options] journal_directory: expected an absolute path of a journal directory, found "./journal"']],
+    ['journal_directory =\n', ['k.ini [options] journal_directory: expected an absolute path of a journal directory, found nothing']],
+  ])('refuses %j', (options, expected) => {
+    expect(problems(options)).toEqual(expected);
+  });
+});
+
 describe('kernel_source and auth_source', () => {
   it.each([
     // neither given: both decided on the machine

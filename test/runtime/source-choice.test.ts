@@ -15,10 +15,11 @@ const kernLog = join(dir, 'kern.log');
 writeFileSync(kernLog, '');
 
 // A machine described by what its probes answer.
-function machine(has: { kmsg?: string; journalSshd?: boolean; journalctl?: boolean; authLog?: boolean } = {}): SourceProbes {
+// `journalSshd`: the journal with sshd entries, true for the system journal or a directory.
+function machine(has: { kmsg?: string; journalSshd?: boolean | string; journalctl?: boolean; authLog?: boolean } = {}): SourceProbes {
   return {
     kmsgReadable: () => has.kmsg,
-    journalHasSshd: async () => has.journalSshd ?? false,
+    journalHasSshd: async (directory) => (typeof has.journalSshd === 'string' ? directory === has.journalSshd : (has.journalSshd ?? false) && directory === undefined),
     journalctlPath: () => (has.journalctl ?? true ? '/usr/bin/journalctl' : undefined),
     fileExists: (path) => path === '/var/log/auth.log' && (has.authLog ?? false),
   };
@@ -26,8 +27,12 @@ function machine(has: { kmsg?: string; journalSshd?: boolean; journalctl?: boole
 
 const AUTO: SourceChoice = { kind: 'auto' };
 
+function chooseFor(kernelSource: SourceChoice, authSource: SourceChoice, overrides: SourceOverrides, probes: SourceProbes, journalDirectory?: string): ReturnType<typeof chooseSources> {
+  return chooseSources({ kernelSource, authSource, journalDirectory }, overrides, probes);
+}
+
 describe('chooseSources', () => {
-  it.each<[string, SourceChoice, SourceChoice, SourceOverrides, SourceProbes, string[], string[]]>([
+  it.each<[string, SourceChoice, SourceChoice, SourceOverrides, SourceProbes, string[], string[], string?]>([
     // fresh Debian: kmsg for knocks, the journal for sshd
     ['auto, journal with sshd', AUTO, AUTO, {}, machine({ journalSshd: true }), ['kmsg', 'journal:sshd'], ['kernel: kmsg (auto)', 'sshd: journal (auto: it has sshd entries)']],
     // rsyslog's auth.log when the journal has nothing of sshd
@@ -41,17 +46,24 @@ describe('chooseSources', () => {
     ['sshd none', { kind: 'kmsg' }, { kind: 'none' }, {}, machine({ journalSshd: true }), ['kmsg'], ['kernel: kmsg', 'sshd: none (sshd features are off)']],
     // --log and --auth-log win over the config
     ['flags', { kind: 'kmsg' }, { kind: 'journal' }, { kernLog: '/k', authLog: '/a' }, machine(), ['/k', '/a'], ['kernel: file:/k (--log)', 'sshd: file:/a (--auth-log)']],
-  ])('%s', async (_name, kernel, auth, overrides, probes, names, reasons) => {
-    const selection = await chooseSources(kernel, auth, overrides, probes);
+    // journal_directory: auto asks that journal, not the system's, and the summary names it
+    ['auto, sshd in the journal directory', AUTO, AUTO, {}, machine({ journalSshd: '/srv/j' }), ['kmsg', 'journal:sshd'], ['kernel: kmsg (auto)', 'sshd: journal in /srv/j (auto: it has sshd entries)'], '/srv/j'],
+    ['auto, sshd only in the system journal', AUTO, AUTO, {}, machine({ journalSshd: true }), ['kmsg'], ['kernel: kmsg (auto)', 'sshd: none (auto: no sshd entries in the journal in /srv/j, no /var/log/auth.log)'], '/srv/j'],
+    ['auto, auth.log after the journal directory', AUTO, AUTO, {}, machine({ authLog: true }), ['kmsg', '/var/log/auth.log'], ['kernel: kmsg (auto)', 'sshd: file:/var/log/auth.log (auto: no sshd entries in the journal in /srv/j)'], '/srv/j'],
+    ['journal directory for both', { kind: 'journal' }, { kind: 'journal' }, {}, machine(), ['journal:kernel', 'journal:sshd'], ['kernel: journal in /srv/j', 'sshd: journal in /srv/j'], '/srv/j'],
+  ])('%s', async (_name, kernel, auth, overrides, probes, names, reasons, directory) => {
+    const selection = await chooseFor(kernel, auth, overrides, probes, directory);
     expect(selection.specs.map((spec) => spec.name)).toEqual(names);
     expect(selection.reasons).toEqual(reasons);
   });
 
   it('makes specs of the right kind for each role', async () => {
-    const selection = await chooseSources(AUTO, { kind: 'file', path: '/a' }, {}, machine());
+    const selection = await chooseFor(AUTO, { kind: 'file', path: '/a' }, {}, machine());
     expect(selection.specs).toEqual([{ kind: 'kmsg', name: 'kmsg', lines: 'knocks' }, { kind: 'file', name: '/a', lines: 'auth' }]);
-    expect((await chooseSources({ kind: 'journal' }, AUTO, {}, machine({ journalSshd: true }))).specs)
-      .toEqual([{ kind: 'journal', name: 'journal:kernel', lines: 'knocks' }, { kind: 'journal', name: 'journal:sshd', lines: 'auth' }]);
+    expect((await chooseFor({ kind: 'journal' }, AUTO, {}, machine({ journalSshd: true }))).specs)
+      .toEqual([{ kind: 'journal', name: 'journal:kernel', lines: 'knocks', directory: undefined }, { kind: 'journal', name: 'journal:sshd', lines: 'auth', directory: undefined }]);
+    expect((await chooseFor({ kind: 'journal' }, AUTO, {}, machine({ journalSshd: '/srv/j' }), '/srv/j')).specs)
+      .toEqual([{ kind: 'journal', name: 'journal:kernel', lines: 'knocks', directory: '/srv/j' }, { kind: 'journal', name: 'journal:sshd', lines: 'auth', directory: '/srv/j' }]);
   });
 
   it.each<[SourceChoice, SourceChoice, string | undefined]>([
@@ -59,7 +71,7 @@ describe('chooseSources', () => {
     [{ kind: 'file', path: '/var/log/kern.log' }, { kind: 'journal' }, '/var/log/kern.log is a syslog file: any local user can write lines to it (logger -t kernel …); use kernel_source = kmsg / auth_source = journal to take knocks only from the kernel and sshd lines only from sshd.'],
     [AUTO, { kind: 'file', path: '/a' }, '/a is a syslog file: any local user can write lines to it (logger -t kernel …); use kernel_source = kmsg / auth_source = journal to take knocks only from the kernel and sshd lines only from sshd.'],
   ])('warns about syslog files: %j %j', async (kernel, auth, warning) => {
-    expect(fileSourceWarning(await chooseSources(kernel, auth, {}, machine()))).toEqual(warning);
+    expect(fileSourceWarning(await chooseFor(kernel, auth, {}, machine()))).toEqual(warning);
   });
 });
 
@@ -83,6 +95,14 @@ describe('preflight of the chosen sources', () => {
     ['no journalctl', 'kernel_source = journal\nauth_source = journal\n', machine({ journalctl: false }),
       ["runtime: kernel_source journal: journalctl not found; install systemd's journalctl or choose another source."]],
     ['journalctl there', 'kernel_source = journal\nauth_source = journal\n', machine(), []],
+    // a journal_directory that is not there: said once, before any gate
+    ['missing journal directory', `kernel_source = journal\nauth_source = journal\njournal_directory = ${join(dir, 'nope')}\n`, machine(),
+      [`runtime: journal_directory ${join(dir, 'nope')}: no such directory; knockwatch needs to read the journal before it changes the firewall.`]],
+    ['journal directory is a file', `kernel_source = journal\nauth_source = none\njournal_directory = ${kernLog}\n`, machine(),
+      [`runtime: journal_directory ${kernLog}: not a directory; knockwatch needs to read the journal before it changes the firewall.`]],
+    ['journal directory there', `kernel_source = journal\nauth_source = journal\njournal_directory = ${dir}\n`, machine(), []],
+    // unused when no source reads the journal
+    ['journal directory unused', `auth_source = none\njournal_directory = ${join(dir, 'nope')}\n`, machine(), []],
     // files as before
     ['missing file', `kern_log = ${join(dir, 'nope.log')}\nauth_source = none\n`, machine(),
       [`runtime: kern_log ${join(dir, 'nope.log')}: no such file; knockwatch needs to read it before it changes the firewall.`]],

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { JournalSource, type JournalProcess } from '../../src/sources/journal-source.js';
+import type { CommandRunner } from '../../src/firewall/command-runner.js';
+import { journalHasSshd, JournalSource, type JournalProcess } from '../../src/sources/journal-source.js';
 import type { SourceNotice } from '../../src/sources/source-notice.js';
 
 // An async iterable fed by the test.
@@ -88,6 +89,27 @@ describe('the journal as a line source', () => {
     expect(auth.position()).toEqual({ kind: 'journal', cursor: 's=ab;i=1f' });
   });
 
+  it('reads journal_directory instead of the system journal, also after a restart', async () => {
+    const spawned: (readonly string[])[] = [];
+    const exits: (() => void)[] = [];
+    const source = new JournalSource({ clock: { now: () => 0 }, lines: 'auth', directory: '/srv/journal', onLines: () => {}, onNotice: () => {},
+      spawn: (args) => {
+        spawned.push(args);
+        const [stdout, stderr] = [new Pipe(), new Pipe()];
+        const exited = new Promise<{ code: number | undefined }>((resolve) => { exits.push(() => { stdout.end(); stderr.end(); resolve({ code: 1 }); }); });
+        return { stdout, stderr, kill: () => {}, exited };
+      } });
+    source.start({ kind: 'journal', cursor: 's=ab;i=1f' });
+    exits[0]!();
+    await vi.advanceTimersByTimeAsync(1000);
+    source.stop();
+    expect(spawned.map((args) => args.slice(0, 6))).toEqual([0, 1].map(() => [
+      '--follow', '--output=json', '--no-pager', '--directory=/srv/journal',
+      '--output-fields=MESSAGE,_TRANSPORT,SYSLOG_FACILITY,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_HOSTNAME,_COMM,_UID,_SYSTEMD_UNIT',
+      '--after-cursor=s=ab;i=1f',
+    ]));
+  });
+
   it('restarts journalctl after it exits, from the last cursor, 1 s then doubling to 30 s', async () => {
     const s = setup();
     s.source.start(undefined);
@@ -157,5 +179,26 @@ describe('the journal as a line source', () => {
     expect(s.source.oversize).toBe(1);
     expect(s.notices).toEqual([{ level: 'warning', message: 'journalctl printed 1 line(s) over 65536 bytes for journal:kernel; dropped.' }]);
     expect(s.source.position()).toEqual({ kind: 'journal', cursor: 'c2' });
+  });
+});
+
+describe('journalHasSshd (auth_source = auto)', () => {
+  // What journalctl was asked, and what it answered.
+  function runnerSaying(stdout: string, calls: (readonly string[])[]): CommandRunner {
+    return { run: async (_file, args) => { calls.push(args); return { exitCode: 0, stdout, stderr: '', failed: false, reason: '' }; } };
+  }
+  const sshd = JSON.stringify({ __REALTIME_TIMESTAMP: '1795338000000000', _TRANSPORT: 'syslog', SYSLOG_IDENTIFIER: 'sshd', _COMM: 'sshd', _UID: '0', _PID: '42', _HOSTNAME: 'gate', MESSAGE: 'Server listening on 0.0.0.0 port 22.' });
+
+  it.each<[string, string | undefined, string, boolean]>([
+    // the system journal, or the one journal_directory names
+    ['system journal with sshd', undefined, sshd, true],
+    ['journal directory with sshd', '/srv/journal', sshd, true],
+    ['nothing from sshd', '/srv/journal', '', false],
+    // an entry journalEntryToLine would refuse (logger -t sshd as root) does not count
+    ['a forged entry only', undefined, sshd.replace('"_COMM":"sshd"', '"_COMM":"logger"'), false],
+  ])('%s', async (_name, directory, stdout, expected) => {
+    const calls: (readonly string[])[] = [];
+    expect(await journalHasSshd(directory, runnerSaying(stdout, calls))).toBe(expected);
+    expect(calls.map((args) => args.filter((arg) => arg.startsWith('--directory')))).toEqual([directory === undefined ? [] : [`--directory=${directory}`]]);
   });
 });

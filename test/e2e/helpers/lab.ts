@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,18 +29,31 @@ export interface LabOptions {
   // Namespace names start with this; addresses are 10.<subnet>.1.0/24 (client) and .2.0/24 (admin).
   name: string;
   subnet: number;
-  // A real sshd on port 22 (logging through the lab's rsyslogd to auth.log) instead of the
-  // plain TCP listener.
+  // A real sshd on port 22 (logging through the lab's rsyslogd to auth.log, or to the lab's
+  // journald) instead of the plain TCP listener.
   sshd?: boolean;
+  // A real rsyslogd writing kern.log and auth.log (the default); false: no rsyslogd at all.
+  rsyslog?: boolean;
+  // A real systemd-journald of the lab's own (helpers/journald.sh), where sshd logs.
+  journald?: boolean;
 }
 
+// Where Debian and others install systemd-journald (it is not on the PATH).
+export const JOURNALD = ['/lib/systemd/systemd-journald', '/usr/lib/systemd/systemd-journald'].find((path) => existsSync(path));
+
 // A server namespace with a client and an admin namespace wired to it by veth pairs, a
-// real rsyslogd writing kern.log from the kernel log, and a TCP listener on port 22.
+// real rsyslogd writing kern.log from the kernel log (unless `rsyslog: false`), and a TCP
+// listener or a real sshd on port 22.
 export class Lab {
   readonly dir = mkdtempSync(join(tmpdir(), 'knockwatch-e2e-'));
   readonly kernLog = join(this.dir, 'kern.log');
   readonly authLog = join(this.dir, 'auth.log');
   readonly clientKey = join(this.dir, 'client_key');
+  // The lab journald's journal (for journalctl --directory) and its syslog socket (/dev/log
+  // for the processes that log to it).
+  readonly journalDirectory = join(this.dir, 'run-log', 'journal');
+  readonly journalSocket = join(this.dir, 'run-systemd', 'journal', 'dev-log');
+  private journald: ChildProcess | undefined;
   private devLogPlaceholder = false;
   readonly server: string;
   readonly client: string;
@@ -72,7 +86,8 @@ export class Lab {
     const s = this.options.subnet;
     this.wire(this.client, `10.${s}.1.1/24`, `10.${s}.1.2/24`, 'c', `fd00:${s}:1::1/64`, `fd00:${s}:1::2/64`);
     this.wire(this.admin, `10.${s}.2.1/24`, `10.${s}.2.2/24`, 'a', `fd00:${s}:2::1/64`, `fd00:${s}:2::2/64`);
-    await this.startRsyslog();
+    if (this.options.rsyslog ?? true) await this.startRsyslog();
+    if (this.options.journald) await this.startJournald();
     if (this.options.sshd) {
       await this.startSshd();
       return;
@@ -84,15 +99,16 @@ export class Lab {
     });
   }
 
-  // sshd logs to /dev/log: in a mount namespace of its own, /dev/log is the lab rsyslogd's
-  // socket, so nothing of the host's logging changes.
+  // sshd logs to /dev/log: in a mount namespace of its own, /dev/log is the lab journald's
+  // socket, or else the lab rsyslogd's, so nothing of the host's logging changes.
   private async startSshd(): Promise<void> {
+    if (!this.options.journald && this.options.rsyslog === false) throw new Error('sshd needs the lab journald or rsyslogd to log to');
     sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(this.dir, 'host_key')]);
     sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', this.clientKey]);
     writeFileSync(join(this.dir, 'authorized_keys'), readFileSync(`${this.clientKey}.pub`));
     const config = join(this.dir, 'sshd_config');
     writeFileSync(config, [
-      'Port 22', `ListenAddress ${this.serverAddress}`, `HostKey ${join(this.dir, 'host_key')}`, `PidFile ${join(this.dir, 'sshd.pid')}`,
+      'Port 22', `ListenAddress ${this.serverAddress}`, `ListenAddress ${this.serverAddressFor(this.admin)}`, `HostKey ${join(this.dir, 'host_key')}`, `PidFile ${join(this.dir, 'sshd.pid')}`,
       `AuthorizedKeysFile ${join(this.dir, 'authorized_keys')}`, 'PermitRootLogin yes', 'PasswordAuthentication yes',
       'KbdInteractiveAuthentication no', 'UsePAM yes', 'StrictModes no', 'SyslogFacility AUTH', 'LogLevel INFO', 'UseDNS no', 'MaxAuthTries 10', '',
     ].join('\n'));
@@ -101,14 +117,52 @@ export class Lab {
       writeFileSync('/dev/log', '');
       this.devLogPlaceholder = true;
     }
+    const socket = this.options.journald ? this.journalSocket : join(this.dir, 'log.sock');
     const sshd = this.spawnIn(this.server, ['unshare', '--mount', '--propagation', 'private', 'sh', '-c',
-      `mount --bind "$0" /dev/log && exec /usr/sbin/sshd -D -f "$1"`, join(this.dir, 'log.sock'), config]);
+      `mount --bind "$0" /dev/log && exec /usr/sbin/sshd -D -f "$1"`, socket, config]);
     let errors = '';
     sshd.stderr?.on('data', (chunk: Buffer) => { errors += chunk.toString(); });
     await waitFor('sshd to listen', () => {
       if (sshd.exitCode !== null) throw new Error(`sshd exited with ${sshd.exitCode}: ${errors}`);
-      return readFileSync(this.authLog, 'utf8').includes('Server listening on');
+      return (this.options.journald ? this.journal(['-o', 'cat']) : readFileSync(this.authLog, 'utf8')).includes('Server listening on');
     }, 15_000, 100);
+  }
+
+  // A real systemd-journald whose sockets and journal files are the lab's own directories:
+  // journald.sh gives it a private mount namespace (nothing of the host's journal, /dev/kmsg
+  // or /proc/sys settings); it is killed with the lab. Records sent to journalSocket get
+  // their _PID, _UID, _COMM and _TRANSPORT from the kernel's credentials, as on a real host.
+  private async startJournald(): Promise<void> {
+    if (JOURNALD === undefined) throw new Error('systemd-journald is not installed');
+    for (const sub of ['run-systemd/journald.conf.d', 'run-log', 'var-journal']) mkdirSync(join(this.dir, sub), { recursive: true });
+    writeFileSync(join(this.dir, 'machine-id'), `${randomBytes(16).toString('hex')}\n`);
+    writeFileSync(join(this.dir, 'run-systemd/journald.conf.d/zz-knockwatch-lab.conf'), ['[Journal]', 'Storage=volatile', 'ReadKMsg=no',
+      'ForwardToSyslog=no', 'ForwardToKMsg=no', 'ForwardToConsole=no', 'ForwardToWall=no', 'RateLimitBurst=0', ''].join('\n'));
+    const journald = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', join(HERE, 'journald.sh'), this.dir, JOURNALD], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.children.push(journald);
+    this.journald = journald;
+    let errors = '';
+    journald.stderr?.on('data', (chunk: Buffer) => { errors += chunk.toString(); });
+    await waitFor('journald to write its journal', () => {
+      if (journald.exitCode !== null) throw new Error(`systemd-journald exited with ${journald.exitCode}: ${errors}`);
+      return existsSync(this.journalSocket) && this.journal(['-o', 'cat']).includes('Journal started');
+    }, 15_000, 100);
+  }
+
+  // journalctl on the lab journald's journal.
+  journal(args: readonly string[]): string {
+    return sh('journalctl', [`--directory=${this.journalDirectory}`, '--no-pager', ...args], true);
+  }
+
+  // Whether the lab journald is gone (after down()).
+  journaldGone(): boolean {
+    const pid = this.journald?.pid;
+    if (pid === undefined) return true;
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? true;
+    } catch {
+      return true;
+    }
   }
 
   // An ssh login with the lab's key that runs a command and logs out.
