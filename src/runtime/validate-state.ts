@@ -30,7 +30,8 @@ const GRANT_FIELDS: Record<keyof SavedGrant, Check> = { src: address, door: name
 const BAN_FIELDS: Record<keyof SavedBan, Check> = { src: address, until: time, offenses: positive };
 const FILE_POSITION: Record<keyof LogPosition, Check> = { dev: fileId, ino: fileId, offset, firstLineHash: hash };
 const KMSG_POSITION: Record<keyof KmsgPosition, Check> = { kind: () => undefined, boot: bootId, seq };
-const JOURNAL_POSITION: Record<keyof JournalPosition, Check> = { kind: () => undefined, cursor };
+const journalDirectory: Check = (value) => (value === undefined || (typeof value === 'string' && value.startsWith('/') && Buffer.byteLength(value) <= 4096) ? undefined : 'an absolute journal directory');
+const JOURNAL_POSITION: Record<keyof JournalPosition, Check> = { kind: () => undefined, cursor, directory: journalDirectory };
 
 export interface ValidatedState {
   state: DaemonState;

@@ -71,7 +71,9 @@ export class JournalSource implements LineSource {
   }
 
   start(resume: SourcePosition | undefined): void {
-    this.cursor = resume !== undefined && 'kind' in resume && resume.kind === 'journal' ? resume.cursor : undefined;
+    // A cursor saved from another journal (journal_directory changed) is not resumed from.
+    const saved = resume !== undefined && 'kind' in resume && resume.kind === 'journal' ? resume : undefined;
+    this.cursor = saved !== undefined && saved.directory === this.options.directory ? saved.cursor : undefined;
     this.running = true;
     this.launch();
   }
@@ -88,7 +90,8 @@ export class JournalSource implements LineSource {
   check(): void {}
 
   position(): JournalPosition | undefined {
-    return this.cursor === undefined ? undefined : { kind: 'journal', cursor: this.cursor };
+    if (this.cursor === undefined) return undefined;
+    return this.options.directory === undefined ? { kind: 'journal', cursor: this.cursor } : { kind: 'journal', cursor: this.cursor, directory: this.options.directory };
   }
 
   lag(): number | undefined {

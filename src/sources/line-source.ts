@@ -12,6 +12,8 @@ export interface KmsgPosition {
 export interface JournalPosition {
   kind: 'journal';
   cursor: string;
+  // journal_directory when it was set: a cursor means nothing in another journal.
+  directory?: string;
 }
 
 // Where a source stands, kept in the state file (`logs`, keyed by the source's name) to

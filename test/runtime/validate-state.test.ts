@@ -12,8 +12,8 @@ function logsOf(logs: Record<string, unknown>): { logs: Record<string, unknown>;
 
 describe('source positions in the state file', () => {
   it('keeps file, kmsg and journal positions side by side, field by field', () => {
-    expect(logsOf({ '/var/log/kern.log': FILE, kmsg: { ...KMSG, extra: 'x' }, 'journal:sshd': JOURNAL }))
-      .toEqual({ logs: { '/var/log/kern.log': FILE, kmsg: KMSG, 'journal:sshd': JOURNAL }, warnings: [] });
+    expect(logsOf({ '/var/log/kern.log': FILE, kmsg: { ...KMSG, extra: 'x' }, 'journal:sshd': JOURNAL, 'journal:kernel': { ...JOURNAL, directory: '/srv/j' } }))
+      .toEqual({ logs: { '/var/log/kern.log': FILE, kmsg: KMSG, 'journal:sshd': JOURNAL, 'journal:kernel': { ...JOURNAL, directory: '/srv/j' } }, warnings: [] });
   });
 
   it('keeps a cursor of exactly 1 KiB and a sequence number of 0', () => {
@@ -31,6 +31,7 @@ describe('source positions in the state file', () => {
     ['a boot id that is a number', { kmsg: { ...KMSG, boot: 7 } }, 'logs["kmsg"]: boot: expected a boot id (a string of at most 64 characters), found 7; dropped'],
     // journal: a cursor, at most 1 KiB
     ['a cursor over 1 KiB', { 'journal:sshd': { kind: 'journal', cursor: 'c'.repeat(1025) } }, `logs["journal:sshd"]: cursor: expected a journal cursor (a string of at most 1 KiB), found "${'c'.repeat(39)}…; dropped`],
+    ['a relative journal directory', { 'journal:sshd': { kind: 'journal', cursor: 'c', directory: 'srv/j' } }, 'logs["journal:sshd"]: directory: expected an absolute journal directory, found "srv/j"; dropped'],
     ['an empty cursor', { 'journal:sshd': { kind: 'journal', cursor: '' } }, 'logs["journal:sshd"]: cursor: expected a journal cursor (a string of at most 1 KiB), found ""; dropped'],
     ['a cursor that is a number', { 'journal:sshd': { kind: 'journal', cursor: 12 } }, 'logs["journal:sshd"]: cursor: expected a journal cursor (a string of at most 1 KiB), found 12; dropped'],
     // a kind nobody writes

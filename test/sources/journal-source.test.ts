@@ -99,15 +99,31 @@ describe('the journal as a line source', () => {
         const exited = new Promise<{ code: number | undefined }>((resolve) => { exits.push(() => { stdout.end(); stderr.end(); resolve({ code: 1 }); }); });
         return { stdout, stderr, kill: () => {}, exited };
       } });
-    source.start({ kind: 'journal', cursor: 's=ab;i=1f' });
+    source.start({ kind: 'journal', cursor: 's=ab;i=1f', directory: '/srv/journal' });
     exits[0]!();
     await vi.advanceTimersByTimeAsync(1000);
+    expect(source.position()).toEqual({ kind: 'journal', cursor: 's=ab;i=1f', directory: '/srv/journal' });
     source.stop();
     expect(spawned.map((args) => args.slice(0, 6))).toEqual([0, 1].map(() => [
       '--follow', '--output=json', '--no-pager', '--directory=/srv/journal',
       '--output-fields=MESSAGE,_TRANSPORT,SYSLOG_FACILITY,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_HOSTNAME,_COMM,_UID,_SYSTEMD_UNIT',
       '--after-cursor=s=ab;i=1f',
     ]));
+  });
+
+  it('does not resume from a cursor of another journal (journal_directory changed, set or unset)', () => {
+    for (const [saved, directory] of [[undefined, '/srv/journal'], ['/srv/old', '/srv/journal'], ['/srv/old', undefined]] as const) {
+      const spawned: (readonly string[])[] = [];
+      const source = new JournalSource({ clock: { now: () => 0 }, lines: 'auth', directory, onLines: () => {}, onNotice: () => {},
+        spawn: (args) => {
+          spawned.push(args);
+          return { stdout: new Pipe(), stderr: new Pipe(), kill: () => {}, exited: new Promise(() => undefined) };
+        } });
+      source.start(saved === undefined ? { kind: 'journal', cursor: 's=ab;i=1f' } : { kind: 'journal', cursor: 's=ab;i=1f', directory: saved });
+      source.stop();
+      expect(spawned[0]).toContain('--lines=0');
+      expect(source.position()).toBeUndefined();
+    }
   });
 
   it('restarts journalctl after it exits, from the last cursor, 1 s then doubling to 30 s', async () => {
