@@ -21,7 +21,7 @@ export async function runReplay(files: readonly string[], values: CliValues, dep
   const json = values.json === true;
   const doorWidth = Math.max(...config.doors.map((door) => door.name.length));
   const progress = createProgress(deps.stderr, files.includes('-') ? undefined : totalBytes, deps.clock);
-  // A flood is summarised per minute of the log, as the daemon logs it.
+  // A flood is summarised per minute of the log, as the daemon logs it; -v shows every decision.
   const limit = new ReportLimit((minute, held) => deps.stdout.write(json
     ? `${JSON.stringify({ type: 'held', minute: new Date(minute).toISOString(), counts: Object.fromEntries(held) })}\n`
     : `${formatTime(minute, zone)}  ${'HELD'.padEnd(10)} past ${LINES_PER_KIND} a minute of a kind: ${describeHeld(held)}\n`));
@@ -36,7 +36,7 @@ export async function runReplay(files: readonly string[], values: CliValues, dep
     sink: (decision) => {
       if (!isTimelineDecision(decision, verbose)) return;
       const kind = reportKind(decision);
-      if (kind !== undefined && !limit.admit(kind, decision.time)) return;
+      if (!verbose && kind !== undefined && !limit.admit(kind, decision.time)) return;
       deps.stdout.write(`${json ? decisionToJson(decision) : formatDecision(decision, zone, doorWidth)}\n`);
     },
     onProgress: progress.update,
