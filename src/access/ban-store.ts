@@ -1,5 +1,6 @@
 import type { Decision } from '../engine/decisions.js';
 import { networkContains, type Network } from '../net/address.js';
+import { ownCopy } from '../engine/own-copy.js';
 
 export interface SavedBan {
   src: string;
@@ -33,8 +34,9 @@ export class BanStore {
   // Bans `src` until `until` as its `offenses`th ban; a whitelisted address stays unbanned.
   ban(src: string, until: number, offenses: number): void {
     if (this.exempt(src)) return;
-    this.bans.set(src, until);
-    this.offenseCounts.set(src, offenses);
+    const kept = ownCopy(src);
+    this.bans.set(kept, until);
+    this.offenseCounts.set(kept, offenses);
   }
 
   // Ends a ban now; false when the address was not banned.

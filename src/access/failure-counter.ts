@@ -1,6 +1,7 @@
 import type { Options } from '../config/types.js';
 import type { Decision } from '../engine/decisions.js';
 import type { BanStore } from './ban-store.js';
+import { ownCopy } from '../engine/own-copy.js';
 
 export type FailureOptions = Pick<Options, 'maxRetry' | 'findTime' | 'banTime' | 'banTimeMax'>;
 
@@ -19,9 +20,10 @@ export class FailureCounter {
   count(src: string, time: number): Decision[] {
     if (this.bans.exempt(src)) return [];
     if (this.bans.bannedUntil(src, time) !== undefined) return [];
-    const times = this.failures.get(src)?.filter((at) => time - at <= this.options.findTime) ?? [];
+    const known = this.failures.get(src);
+    const times = known?.filter((at) => time - at <= this.options.findTime) ?? [];
     times.push(time);
-    this.failures.set(src, times);
+    this.failures.set(known === undefined ? ownCopy(src) : src, times);
     const decisions: Decision[] = [{ type: 'failure', time, src, count: times.length }];
     if (times.length >= this.options.maxRetry) {
       const offense = this.bans.offenses(src) + 1;

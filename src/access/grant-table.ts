@@ -1,5 +1,6 @@
 import type { Door, DoorStep } from '../config/types.js';
 import type { Decision } from '../engine/decisions.js';
+import { ownCopy } from '../engine/own-copy.js';
 
 export interface Grant {
   src: string;
@@ -41,7 +42,8 @@ export class GrantTable {
   }
 
   // Opens a door's grant for an address, or extends the one it has.
-  open(src: string, door: Door, time: number): Decision[] {
+  open(line: string, door: Door, time: number): Decision[] {
+    const src = ownCopy(line);
     const expires = door.openFor === 0 ? Infinity : time + door.openFor;
     const existing = this.grants.get(grantKey(src, door.name));
     this.earliest = undefined;

@@ -1,5 +1,6 @@
 import type { Decision } from '../engine/decisions.js';
 import type { SshAuth } from '../filters/events.js';
+import { ownCopy } from '../engine/own-copy.js';
 
 interface Connection {
   src: string;
@@ -33,7 +34,8 @@ export class SshSessions {
   // undefined for a line that names no address and no known connection.
   handle(event: SshAuth): SshOutcome | undefined {
     const connection = this.connections.get(event.pid);
-    const src = event.src ?? connection?.src;
+    // What is kept holds a copy of the address (see own-copy.ts), made once per connection.
+    const src = event.src === undefined || event.src === connection?.src ? connection?.src : ownCopy(event.src);
     if (src === undefined) return undefined;
     switch (event.kind) {
       case 'accepted': {

@@ -26,7 +26,9 @@ export function formatStatus(report: StatusReport, verbose: boolean): string[] {
     entry.door, String(entry.sources.length), ...(verbose && entry.sources.length > 0 ? [entry.sources.join(' ')] : []),
   ])));
   const stats = pipeline.stats;
-  out.push(`since start: lines ${stats.lines}, knocks ${stats.knocks}, opens ${stats.opens}, closes ${stats.closes}, bans ${stats.bans}, invalid ${stats.invalid}, stale ${stats.stale}, evicted ${stats.evicted}`);
+  out.push(`since start: lines ${stats.lines}, knocks ${stats.knocks}, opens ${stats.opens}, closes ${stats.closes}, bans ${stats.bans}, invalid ${stats.invalid}, stale ${stats.stale}`);
+  // An older daemon's report has no count of dropped attempts.
+  out.push(`evicted: ${plural(stats.evicted, 'source')} (${plural(stats.evictedAttempts ?? 0, 'attempt')} in progress dropped) to stay under max_tracked and max_first_steps`);
   return out;
 }
 

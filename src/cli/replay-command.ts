@@ -1,6 +1,7 @@
 import { loadConfigFile } from '../config/load-config.js';
 import { formatStep } from '../doors/format-step.js';
 import { replayFiles, type ReplayResult } from '../runtime/replay.js';
+import { describeHeld, LINES_PER_KIND, ReportLimit, reportKind } from '../runtime/report-limit.js';
 import { decisionToJson, formatDecision, isTimelineDecision } from './format-decision.js';
 import { formatTime } from './format-time.js';
 import { demoConfigPath } from '../runtime/package-paths.js';
@@ -20,6 +21,10 @@ export async function runReplay(files: readonly string[], values: CliValues, dep
   const json = values.json === true;
   const doorWidth = Math.max(...config.doors.map((door) => door.name.length));
   const progress = createProgress(deps.stderr, files.includes('-') ? undefined : totalBytes, deps.clock);
+  // A flood is summarised per minute of the log, as the daemon logs it; -v shows every decision.
+  const limit = new ReportLimit((minute, held) => deps.stdout.write(json
+    ? `${JSON.stringify({ type: 'held', minute: new Date(minute).toISOString(), counts: Object.fromEntries(held) })}\n`
+    : `${formatTime(minute, zone)}  ${'HELD'.padEnd(10)} past ${LINES_PER_KIND} a minute of a kind: ${describeHeld(held)}\n`));
   const result = await replayFiles({
     files,
     config,
@@ -30,10 +35,13 @@ export async function runReplay(files: readonly string[], values: CliValues, dep
     clock: deps.clock,
     sink: (decision) => {
       if (!isTimelineDecision(decision, verbose)) return;
+      const kind = reportKind(decision);
+      if (!verbose && kind !== undefined && !limit.admit(kind, decision.time)) return;
       deps.stdout.write(`${json ? decisionToJson(decision) : formatDecision(decision, zone, doorWidth)}\n`);
     },
     onProgress: progress.update,
   });
+  limit.flush();
   progress.done();
   if (json) line(deps.stdout, JSON.stringify(summaryJson(result)));
   else printSummary(result, zone, deps);

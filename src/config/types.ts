@@ -75,6 +75,9 @@ export interface Options {
   logPrefix: string | undefined;
   timeZone: string | undefined;
   maxTracked: number;
+  // Sources whose only knock so far is a first step, kept compactly apart from max_tracked
+  // (0: none, every source counts against max_tracked).
+  maxFirstSteps: number;
   retransmitWindow: number;
   trapPorts: readonly DoorStep[];
   trapFor: number;

@@ -4,7 +4,10 @@ import type { DoorSet, KnockDoor } from '../doors/door-set.js';
 import { formatFlags, TcpFlag, type Knock } from '../filters/events.js';
 import { networkContains } from '../net/address.js';
 import type { BreakReason, Decision } from './decisions.js';
+import { StaticKind } from '../doors/static-kind.js';
 import { buildDoorIndex, destinationFits, flagsFit, knockKey, knockStep, stepKey } from './door-index.js';
+import { FirstSteps } from './first-steps.js';
+import { SourceTiers, TOP_TIER, type TierNode } from './source-tiers.js';
 
 interface Attempt {
   door: KnockDoor;
@@ -21,13 +24,17 @@ interface RecentSyn {
   time: number;
 }
 
-interface SourceState {
+interface SourceState extends TierNode {
   attempts: Attempt[];
   recent: RecentSyn[];
   trappedUntil: number;
 }
 
-export type EngineOptions = Pick<Options, 'whitelist' | 'maxTracked' | 'retransmitWindow' | 'trapPorts' | 'trapFor'>;
+export type EngineOptions = Pick<Options, 'whitelist' | 'maxTracked' | 'maxFirstSteps' | 'retransmitWindow' | 'trapPorts' | 'trapFor'>;
+
+// A mask of doors per first-step entry (first-steps.ts): a port used by more doors than
+// this keeps its sources as full states.
+const MASK_DOORS = 32;
 
 const RECENT_LIMIT = 8;
 
@@ -37,13 +44,24 @@ const NOTHING: readonly Decision[] = Object.freeze([]);
 // Per-source knock state machines: the engine decides knocks only (bans, grants and
 // sessions are src/access/). Deterministic: time only comes from the events and from the
 // `now` passed to cleanup(), so replay and live mode decide alike.
+//
+// Sources are kept in two places. A source whose only knock started attempts of static
+// doors is a first-step entry (first-steps.ts: compact, up to max_first_steps, the oldest
+// goes first): a spoofed flood on a first knock port lands there and only there. Any
+// further knock of the source turns it into a full state, kept in tiers by progress
+// (source-tiers.ts, up to max_tracked): eviction takes a source with less progress first,
+// and among equals the one that moved on least recently.
 export class Engine {
-  private readonly sources = new Map<string, SourceState>();
+  private readonly sources = new SourceTiers<SourceState>();
+  private readonly firstSteps: FirstSteps;
   private readonly doors: readonly KnockDoor[];
   private readonly index: Map<number, KnockDoor[]>;
   private readonly trapKeys: Set<number>;
   private readonly anyStrict: boolean;
   private readonly options: EngineOptions;
+  // Whether the knock being decided completed a step (the source moves to its tier's young end).
+  private stepped = false;
+  private evictedSources = 0;
 
   constructor(doors: DoorSet, options: EngineOptions) {
     this.options = options;
@@ -51,6 +69,7 @@ export class Engine {
     this.index = buildDoorIndex(this.doors);
     this.trapKeys = new Set(options.trapPorts.map(stepKey));
     this.anyStrict = this.doors.some(({ door }) => door.strict);
+    this.firstSteps = new FirstSteps(options.maxFirstSteps);
   }
 
   // The (protocol, port) keys a knock must have to matter, like knockd's capture filter; a
@@ -61,18 +80,28 @@ export class Engine {
   }
 
   get trackedSources(): number {
-    return this.sources.size;
+    return this.sources.size + this.firstSteps.size;
+  }
+
+  // Sources dropped so far to stay under max_tracked or max_first_steps.
+  get evictions(): number {
+    return this.evictedSources;
   }
 
   // Per door, the sources with an attempt in progress.
   attemptsByDoor(): Map<string, string[]> {
     const byDoor = new Map<string, string[]>();
-    for (const [src, state] of this.sources) {
-      for (const attempt of state.attempts) {
-        const list = byDoor.get(attempt.door.door.name) ?? [];
-        list.push(src);
-        byDoor.set(attempt.door.door.name, list);
-      }
+    const add = (door: string, src: string): void => {
+      const list = byDoor.get(door) ?? [];
+      list.push(src);
+      byDoor.set(door, list);
+    };
+    for (const state of this.sources.values()) {
+      for (const attempt of state.attempts) add(attempt.door.door.name, state.src);
+    }
+    for (const slot of this.firstSteps.slots()) {
+      const src = this.firstSteps.src(slot);
+      for (const entry of this.firstStepDoors(slot)) add(entry.door.name, src);
     }
     return byDoor;
   }
@@ -86,91 +115,96 @@ export class Engine {
       return doorsHere === undefined ? [] : [{ type: 'refused', time: knock.time, src: knock.src, until: bannedUntil, reason: 'banned' }];
     }
     let state = this.sources.get(knock.src);
+    const placed = state !== undefined;
+    let promoted = false;
+    if (state === undefined && this.firstSteps.size > 0) {
+      const slot = this.firstSteps.find(knock.src);
+      if (slot !== -1) {
+        if (this.isFirstStepRetransmit(slot, knock, key)) {
+          return [{ type: 'retransmit', time: knock.time, src: knock.src, knock: knockStep(knock), spt: knock.spt }];
+        }
+        state = this.rebuild(slot, knock.src);
+        this.firstSteps.remove(slot);
+        promoted = true;
+      }
+    }
     // Most LOG lines: an untracked source on a port no door or trap uses. Nothing to decide.
     if (state === undefined && doorsHere === undefined && !this.trapKeys.has(key)) return NOTHING;
     const decisions: Decision[] = [];
-
-    if (state !== undefined) {
-      this.expireAttempts(state, knock.src, knock.time, decisions);
-      if (state.trappedUntil > knock.time) {
-        if (doorsHere !== undefined) {
-          decisions.push({ type: 'refused', time: knock.time, src: knock.src, until: state.trappedUntil, reason: 'trapped' });
-        }
-        return decisions;
-      }
-      if (this.isRetransmit(state, knock, key)) {
-        decisions.push({ type: 'retransmit', time: knock.time, src: knock.src, knock: knockStep(knock), spt: knock.spt });
-        return decisions;
-      }
+    this.stepped = false;
+    state = this.decide(knock, key, doorsHere, state, decisions);
+    if (state === undefined) return decisions;
+    if (placed) {
+      const tier = tierOf(state);
+      if (this.stepped || tier !== state.tier) this.sources.touch(state, tier);
+    } else if (promoted || !this.keepFirstStep(state, knock, key, doorsHere, decisions)) {
+      this.track(state, knock.time, decisions);
     }
-
-    if (this.trapKeys.has(key) && !this.isWhitelisted(knock.src)) {
-      state ??= this.track(knock.src, knock.time, decisions);
-      for (const attempt of state.attempts) {
-        decisions.push(this.broken(attempt, knock, { reason: 'trap', port: knockStep(knock) }));
-      }
-      state.attempts = [];
-      state.trappedUntil = knock.time + this.options.trapFor;
-      decisions.push({ type: 'trapped', time: knock.time, src: knock.src, until: state.trappedUntil, knock: knockStep(knock) });
-      return decisions;
-    }
-
-    if (state !== undefined && state.attempts.length > 0) {
-      this.rememberSyn(state, knock, key);
-      this.advanceAttempts(state, knock, key, doorsHere, decisions);
-      return decisions;
-    }
-    if (doorsHere === undefined) return decisions;
-    const started = this.startAttempts(knock, key, doorsHere, decisions);
-    if (started.length === 0) return decisions;
-    if (state === undefined) {
-      state = this.track(knock.src, knock.time, decisions);
-    } else {
-      // Move the source to the young end, so eviction takes the oldest attempts first.
-      this.sources.delete(knock.src);
-      this.sources.set(knock.src, state);
-    }
-    state.attempts = started;
-    this.rememberSyn(state, knock, key);
     return decisions;
   }
 
   // Drops an address's attempts in progress without a decision (it was just banned).
   forget(src: string): void {
-    this.sources.delete(src);
+    const state = this.sources.get(src);
+    if (state !== undefined) this.sources.delete(state);
+    const slot = this.firstSteps.find(src);
+    if (slot !== -1) this.firstSteps.remove(slot);
   }
 
   // Ends attempts past their timeout and forgets sources with nothing left to remember.
   cleanup(now: number): Decision[] {
     const decisions: Decision[] = [];
-    for (const [src, state] of this.sources) {
-      this.expireAttempts(state, src, now, decisions);
-      if (state.attempts.length === 0 && state.trappedUntil <= now
-        && state.recent.every((syn) => now - syn.time > this.options.retransmitWindow)) {
-        this.sources.delete(src);
+    for (const state of this.sources.values()) {
+      this.expireAttempts(state, state.src, now, decisions);
+      if (state.attempts.length === 0 && state.trappedUntil <= now && this.synsOver(state, now)) {
+        this.sources.delete(state);
+      } else if (tierOf(state) !== state.tier) {
+        this.sources.touch(state, tierOf(state));
       }
     }
+    this.cleanupFirstSteps(now, decisions);
     return decisions;
   }
 
   // Takes over another engine's attempts in progress, trap periods and recent SYNs for the
   // doors that are the same here: a reload must not make someone knocking right then start
-  // again. Attempts of doors that changed or went are dropped.
+  // again. Attempts of doors that changed or went are dropped; past the caps, the sources
+  // eviction would take go first, without a decision.
   adoptAttempts(old: Engine): void {
     const byName = new Map(this.doors.map((entry) => [entry.door.name, entry]));
     const same = (door: Door): KnockDoor | undefined => {
       const now = byName.get(door.name);
       return now !== undefined && JSON.stringify(now.door) === JSON.stringify(door) ? now : undefined;
     };
-    let skip = old.sources.size - this.options.maxTracked;
-    for (const [src, state] of old.sources) {
-      if (skip-- > 0) continue;
+    const memo = new Map<Door, KnockDoor | undefined>();
+    const sameMemo = (door: Door): KnockDoor | undefined => {
+      if (!memo.has(door)) memo.set(door, same(door));
+      return memo.get(door);
+    };
+    const adopt = (src: string, state: SourceState): void => {
       const attempts: Attempt[] = [];
       for (const attempt of state.attempts) {
-        const door = same(attempt.door.door);
+        const door = sameMemo(attempt.door.door);
         if (door !== undefined) attempts.push({ ...attempt, door, missing: attempt.missing === undefined ? undefined : [...attempt.missing] });
       }
-      this.sources.set(src, { attempts, recent: state.recent.map((syn) => ({ ...syn })), trappedUntil: state.trappedUntil });
+      this.sources.add(src, tierOf({ attempts }), (copy) => ({ src: copy, attempts, recent: state.recent.map((syn) => ({ ...syn })),
+        trappedUntil: state.trappedUntil, tier: 0, prev: undefined, next: undefined }));
+      this.evictOver(undefined, []);
+    };
+    for (const state of old.sources) adopt(state.src, state);
+    for (const slot of old.firstSteps.slots()) {
+      const src = old.firstSteps.src(slot);
+      const state = old.rebuild(slot, src);
+      const kept = state.attempts.map((attempt) => sameMemo(attempt.door.door));
+      const doorsHere = this.index.get(old.firstSteps.key(slot));
+      const mask = doorsHere !== undefined && kept.every((door) => door !== undefined) ? maskOf(kept, doorsHere) : undefined;
+      if (this.firstSteps.capacity === 0 || mask === undefined) {
+        adopt(src, state);
+        continue;
+      }
+      this.makeFirstStepRoom(undefined, []);
+      const added = this.firstSteps.add(src, old.firstSteps.start(slot), old.firstSteps.key(slot), old.firstSteps.spt(slot), mask);
+      this.firstSteps.retransmitted(added, old.firstSteps.lastSyn(slot));
     }
   }
 
@@ -178,18 +212,152 @@ export class Engine {
     return this.options.whitelist.some((network) => networkContains(network, src));
   }
 
-  private track(src: string, time: number, decisions: Decision[]): SourceState {
-    const state: SourceState = { attempts: [], recent: [], trappedUntil: 0 };
-    this.sources.set(src, state);
-    // The oldest source goes first when the cap is reached (Map order is insertion order).
-    for (const [oldSrc, oldState] of this.sources) {
-      if (this.sources.size <= this.options.maxTracked) break;
-      for (const attempt of oldState.attempts) {
-        decisions.push({ type: 'broken', time, src: oldSrc, door: attempt.door.door.name, reason: 'evicted', cap: this.options.maxTracked });
+  // The knock's decisions for a source's full state (undefined: untracked); returns the
+  // state the source has after it (a new one not kept anywhere yet), or undefined.
+  private decide(knock: Knock, key: number, doorsHere: KnockDoor[] | undefined, existing: SourceState | undefined, decisions: Decision[]): SourceState | undefined {
+    let state = existing;
+    if (state !== undefined) {
+      this.expireAttempts(state, knock.src, knock.time, decisions);
+      if (state.trappedUntil > knock.time) {
+        if (doorsHere !== undefined) {
+          decisions.push({ type: 'refused', time: knock.time, src: knock.src, until: state.trappedUntil, reason: 'trapped' });
+        }
+        return state;
       }
-      this.sources.delete(oldSrc);
+      if (this.isRetransmit(state, knock, key)) {
+        decisions.push({ type: 'retransmit', time: knock.time, src: knock.src, knock: knockStep(knock), spt: knock.spt });
+        return state;
+      }
     }
+
+    if (this.trapKeys.has(key) && !this.isWhitelisted(knock.src)) {
+      state ??= newState(knock.src);
+      for (const attempt of state.attempts) {
+        decisions.push(this.broken(attempt, knock, { reason: 'trap', port: knockStep(knock) }));
+      }
+      state.attempts = [];
+      state.trappedUntil = knock.time + this.options.trapFor;
+      decisions.push({ type: 'trapped', time: knock.time, src: knock.src, until: state.trappedUntil, knock: knockStep(knock) });
+      return state;
+    }
+
+    if (state !== undefined && state.attempts.length > 0) {
+      this.rememberSyn(state, knock, key);
+      this.advanceAttempts(state, knock, key, doorsHere, decisions);
+      return state;
+    }
+    if (doorsHere === undefined) return state;
+    const started = this.startAttempts(knock, key, doorsHere, decisions);
+    if (started.length === 0) return state;
+    state ??= newState(knock.src);
+    state.attempts = started;
+    this.rememberSyn(state, knock, key);
     return state;
+  }
+
+  // A new source's first knock started attempts of static doors only: it is kept as a
+  // first-step entry. False when it cannot be one (the caller keeps it as a full state).
+  private keepFirstStep(state: SourceState, knock: Knock, key: number, doorsHere: KnockDoor[] | undefined, decisions: Decision[]): boolean {
+    if (this.firstSteps.capacity === 0 || doorsHere === undefined || state.attempts.length === 0 || state.trappedUntil !== 0) return false;
+    if (!state.attempts.every((attempt) => attempt.door.kind instanceof StaticKind)) return false;
+    const mask = maskOf(state.attempts.map((attempt) => attempt.door), doorsHere);
+    if (mask === undefined) return false;
+    this.makeFirstStepRoom(knock.time, decisions);
+    return this.firstSteps.add(knock.src, knock.time, key, state.recent.length > 0 ? knock.spt : -1, mask) !== -1;
+  }
+
+  // Frees the oldest first-step entry when the table is full. `time` undefined: silently (a reload).
+  private makeFirstStepRoom(time: number | undefined, decisions: Decision[]): void {
+    if (!this.firstSteps.full) return;
+    const slot = this.firstSteps.oldest;
+    if (time !== undefined) {
+      const src = this.firstSteps.src(slot);
+      const state = this.rebuild(slot, src);
+      this.expireAttempts(state, src, time, decisions);
+      for (const attempt of state.attempts) {
+        decisions.push({ type: 'broken', time, src, door: attempt.door.door.name, reason: 'evicted', cap: this.firstSteps.capacity });
+      }
+      this.evictedSources++;
+    }
+    this.firstSteps.remove(slot);
+  }
+
+  // The full state a first-step entry stands for: its attempts after the one knock, and
+  // that knock's SYN.
+  private rebuild(slot: number, src: string): SourceState {
+    const steps = this.firstSteps;
+    const key = steps.key(slot);
+    const start = steps.start(slot);
+    const attempts: Attempt[] = this.firstStepDoors(slot).map((entry) => {
+      const sequence = entry.kind.expected(src, start)[0] as Sequence;
+      const missing = entry.door.order === 'any' ? sequence.map(stepKey) : undefined;
+      missing?.splice(missing.indexOf(key), 1);
+      return { door: entry, sequence, next: 1, missing, start };
+    });
+    const spt = steps.spt(slot);
+    return { ...newState(src), attempts, recent: spt === -1 ? [] : [{ key, spt, time: steps.lastSyn(slot) }] };
+  }
+
+  private firstStepDoors(slot: number): KnockDoor[] {
+    const mask = this.firstSteps.mask(slot);
+    return (this.index.get(this.firstSteps.key(slot)) ?? []).filter((_entry, bit) => (mask & (1 << bit)) !== 0);
+  }
+
+  // A first-step entry's SYN again, while none of its attempts has timed out: the one knock
+  // it was, nothing else changes.
+  private isFirstStepRetransmit(slot: number, knock: Knock, key: number): boolean {
+    const steps = this.firstSteps;
+    if (!isPlainSyn(knock) || steps.key(slot) !== key || steps.spt(slot) !== knock.spt) return false;
+    if (knock.time - steps.lastSyn(slot) > this.options.retransmitWindow) return false;
+    if (this.firstStepDoors(slot).some((entry) => knock.time > steps.start(slot) + entry.door.seqTimeout)) return false;
+    steps.retransmitted(slot, knock.time);
+    return true;
+  }
+
+  // First-step entries, oldest first, while their attempts have timed out: each timeout is
+  // decided, and an entry goes once its SYN is past retransmit_window too. Stops at the first
+  // entry with an attempt still running (entries are in the order their knocks came).
+  private cleanupFirstSteps(now: number, decisions: Decision[]): void {
+    for (const slot of [...this.firstStepsDue(now)]) {
+      const src = this.firstSteps.src(slot);
+      const state = this.rebuild(slot, src);
+      this.expireAttempts(state, src, now, decisions);
+      this.firstSteps.remove(slot);
+      if (!this.synsOver(state, now)) this.track(state, now, decisions);
+    }
+  }
+
+  private *firstStepsDue(now: number): Generator<number> {
+    for (const slot of this.firstSteps.slots()) {
+      const start = this.firstSteps.start(slot);
+      if (this.firstStepDoors(slot).some((entry) => now <= start + entry.door.seqTimeout)) return;
+      yield slot;
+    }
+  }
+
+  private synsOver(state: SourceState, now: number): boolean {
+    return state.recent.every((syn) => now - syn.time > this.options.retransmitWindow);
+  }
+
+  // Keeps a new or promoted source as a full state; past max_tracked, the source with the
+  // least progress that moved on least recently goes (which may be this one).
+  private track(state: SourceState, time: number, decisions: Decision[]): void {
+    this.sources.add(state.src, tierOf(state), (src) => ({ ...state, src }));
+    this.evictOver(time, decisions);
+  }
+
+  // `time` undefined: silently (a reload).
+  private evictOver(time: number | undefined, decisions: Decision[]): void {
+    while (this.sources.size > this.options.maxTracked) {
+      const victim = this.sources.victim() as SourceState;
+      if (time !== undefined) {
+        for (const attempt of victim.attempts) {
+          decisions.push({ type: 'broken', time, src: victim.src, door: attempt.door.door.name, reason: 'evicted', cap: this.options.maxTracked });
+        }
+        this.evictedSources++;
+      }
+      this.sources.delete(victim);
+    }
   }
 
   private expireAttempts(state: SourceState, src: string, now: number, decisions: Decision[]): void {
@@ -284,6 +452,7 @@ export class Engine {
       done = attempt.next;
     }
     const { door, kind } = attempt.door;
+    this.stepped = true;
     decisions.push({ type: 'step', time: knock.time, src: knock.src, door: door.name, step: done, of: attempt.sequence.length, knock: knockStep(knock) });
     if (done < attempt.sequence.length) return true;
     if (kind.completed(attempt.sequence, knock.src, knock.time)) decisions.push({ type: 'completed', time: knock.time, src: knock.src, door: door.name });
@@ -299,6 +468,30 @@ export class Engine {
     return { type: 'flags', time: knock.time, src: knock.src, door: door.name, knock: knockStep(knock),
       flags: formatFlags(knock.flags) || 'none', expected: door.tcpflags?.text ?? '' };
   }
+}
+
+function newState(src: string): SourceState {
+  return { src, attempts: [], recent: [], trappedUntil: 0, tier: 0, prev: undefined, next: undefined };
+}
+
+// The most steps any attempt of the source has done (see source-tiers.ts).
+function tierOf(state: { attempts: readonly Attempt[] }): number {
+  let done = 0;
+  for (const attempt of state.attempts) {
+    done = Math.max(done, attempt.missing === undefined ? attempt.next : attempt.sequence.length - attempt.missing.length);
+  }
+  return Math.min(done, TOP_TIER);
+}
+
+// The bits of `doors` among the doors on a port, or undefined when one is past MASK_DOORS.
+function maskOf(doors: readonly KnockDoor[], doorsHere: readonly KnockDoor[]): number | undefined {
+  let mask = 0;
+  for (const door of doors) {
+    const bit = doorsHere.indexOf(door);
+    if (bit === -1 || bit >= MASK_DOORS) return undefined;
+    mask |= 1 << bit;
+  }
+  return mask >>> 0;
 }
 
 function wrongPort(attempt: Attempt, knock: Knock): BreakReason {

@@ -40,7 +40,7 @@ export class Daemon implements ControlTarget {
       content: () => ({ ...this.sync.saved(this.grants()), bans: this.pipeline.bans(), oneTimeUsed: this.pipeline.usedOneTime() }) });
     this.sync = new FirewallSync({ clock, emit: this.emit, pipeline: () => this.pipeline, configFile: () => this.config.file,
       portsOf: (door) => this.use.portsOf(door), changed: () => this.keeper.changed(), save: () => this.keeper.save() });
-    this.reports = new LineReports(this.emit);
+    this.reports = new LineReports((event) => deps.logger.log(event.level, event.message), () => clock.now());
     this.hold = new LineHold((lines, kind) => this.pipeline.handleLines(lines, this.use.parsers[kind]), () => this.stopped);
     this.sources = new SourceList({ clock, resume: (name) => this.keeper.positionOf(name),
       onLines: (lines, kind) => this.hold.pass(lines, kind), onNotice: (name, notice) => this.emit(logEvents.follow(name, notice)),
@@ -134,6 +134,7 @@ export class Daemon implements ControlTarget {
     if (this.stopped) return false;
     this.stopped = true;
     if (event) this.emit(event);
+    this.reports.flush();
     if (this.timer) clearInterval(this.timer);
     this.sources.stop(readLast);
     return true;
@@ -144,5 +145,5 @@ export class Daemon implements ControlTarget {
     this.sync.apply(decision);
   }, { hostClock: this.deps.clock });
 
-  private readonly emit = (event: LogEvent): void => this.deps.logger.log(event.level, event.message);
+  private readonly emit = (event: LogEvent): void => this.reports.log(event);
 }

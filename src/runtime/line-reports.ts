@@ -1,11 +1,14 @@
 import { logEvents, type LogEvent } from './log-events.js';
 import type { PipelineStats } from './pipeline.js';
+import { ReportLimit } from './report-limit.js';
 
 // Invalid and out-of-range lines are summed up at most this often, however many arrive.
 export const REPORT_EVERY = 60_000;
 
 // Turns the pipeline's counters of lines not acted on into log messages: stale knocks as
-// they come, invalid and out-of-range lines at most once a minute each.
+// they come, invalid and out-of-range lines at most once a minute each. Every log message
+// passes through log(): decisions' reports past LINES_PER_KIND of a kind in a minute are
+// counted, and the counts logged when the minute is over (report-limit.ts).
 export class LineReports {
   private stale = 0;
   private invalid = 0;
@@ -13,7 +16,21 @@ export class LineReports {
   private lastInvalidReport = -Infinity;
   private lastOutOfRangeReport = -Infinity;
 
-  constructor(private readonly emit: (event: LogEvent) => void) {}
+  private readonly limit: ReportLimit;
+
+  // `now`: the host clock, which the minutes of held-back reports are counted in.
+  constructor(private readonly emit: (event: LogEvent) => void, private readonly now: () => number = () => 0) {
+    this.limit = new ReportLimit((minute, held) => emit(logEvents.heldReports(minute, held)));
+  }
+
+  log(event: LogEvent): void {
+    if (event.kind === undefined || this.limit.admit(event.kind, this.now())) this.emit(event);
+  }
+
+  // Logs what the minute so far held back (the daemon stops).
+  flush(): void {
+    this.limit.flush();
+  }
 
   // A new pipeline (a reload) counts from zero; the once-a-minute limits go on.
   reset(): void {
@@ -23,6 +40,7 @@ export class LineReports {
   }
 
   report(stats: Pick<PipelineStats, 'stale' | 'invalid' | 'invalidReasons' | 'outOfRange'>, now: number): void {
+    this.limit.advance(now);
     if (stats.stale > this.stale) {
       this.emit(logEvents.staleKnocks(stats.stale - this.stale));
       this.stale = stats.stale;

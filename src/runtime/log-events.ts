@@ -4,12 +4,15 @@ import type { FollowNotice } from '../sources/follow-file.js';
 import { FUTURE_TOLERANCE, PAST_TOLERANCE } from './event-time.js';
 import type { Level } from './logger.js';
 import type { SourceNotice } from '../sources/source-notice.js';
+import { describeHeld, LINES_PER_KIND, REPORT_MINUTE, reportKind } from './report-limit.js';
 
 // Every message the daemon logs, in one place. Messages start with a capital and end with
 // a period; ERROR is only for what an operator must fix.
 export interface LogEvent {
   level: Level;
   message: string;
+  // A decision's report: what it is counted as when a flood of them is summarised (report-limit.ts).
+  kind?: string | undefined;
 }
 
 const seconds = (ms: number): string => (Number.isFinite(ms) ? `${Math.round(ms / 100) / 10}s` : 'until closed');
@@ -31,33 +34,11 @@ export const logEvents = {
   firewallGaveUp: (what: string, tries: number, reason: string, fix: string): LogEvent =>
     ({ level: 'error', message: `Gave up on firewall ${what} after ${tries} tries: ${reason}. ${fix}` }),
   decision: (decision: Decision): LogEvent | undefined => {
-    switch (decision.type) {
-      case 'open':
-        return { level: 'notice', message: `Opened ${decision.ports.map(formatStep).join(',') || decision.door} for ${decision.src} (door ${decision.door}, ${seconds(decision.expires - decision.time)}).` };
-      case 'extend':
-        return { level: 'info', message: `Extended ${decision.door} for ${decision.src} by a new knock.` };
-      case 'close':
-        return { level: 'notice', message: `Closed ${decision.door} for ${decision.src} (${decision.by}).` };
-      case 'expire':
-        return { level: 'notice', message: `Closed ${decision.door} for ${decision.src} (expired).` };
-      case 'broken':
-        return { level: 'info', message: `Knock of ${decision.src} on ${decision.door} broken: ${decision.reason}, ${describeBreak(decision)}.` };
-      case 'trapped':
-        return { level: 'notice', message: `Refusing ${decision.src}: knocked trap port ${formatStep(decision.knock)}.` };
-      case 'banned':
-        return { level: 'notice', message: `Banned ${decision.src} until ${new Date(decision.until).toISOString()}: ${decision.failures} failed logins${decision.offense > 1 ? ` (offense ${decision.offense})` : ''}.` };
-      case 'unbanned':
-        return { level: 'info', message: `Ban of ${decision.src} is over.` };
-      case 'logout':
-        return { level: 'info', message: `Last SSH session of ${decision.src} ended.` };
-      case 'login':
-        return { level: 'info', message: `SSH login of ${JSON.stringify(decision.user)} from ${decision.src}.` };
-      case 'flags':
-        return { level: 'debug', message: `Ignored a knock of ${decision.src} on ${formatStep(decision.knock)}: flags ${decision.flags}, door ${decision.door} wants ${decision.expected}.` };
-      default:
-        return { level: 'debug', message: `${decision.type} ${decision.src}.` };
-    }
+    const event = describeDecision(decision);
+    return event === undefined ? undefined : { ...event, kind: reportKind(decision) };
   },
+  heldReports: (minute: number, held: ReadonlyMap<string, number>): LogEvent =>
+    ({ level: 'info', message: `Not logged one by one in the minute from ${new Date(minute).toISOString()} (past ${LINES_PER_KIND} of a kind in ${REPORT_MINUTE / 60_000} min): ${describeHeld(held)}.` }),
   follow: (path: string, notice: FollowNotice): LogEvent => {
     switch (notice.type) {
       case 'resumed': return { level: 'info', message: `Resuming ${path} at byte ${notice.offset}.` };
@@ -119,5 +100,35 @@ export function describeBreak(why: BreakReason): string {
       return `more than ${why.cap} sources tracked`;
     case 'used':
       return 'another address used this one-time sequence first';
+  }
+}
+
+// A decision in words, before report-limit.ts may count it instead.
+function describeDecision(decision: Decision): LogEvent | undefined {
+  switch (decision.type) {
+    case 'open':
+      return { level: 'notice', message: `Opened ${decision.ports.map(formatStep).join(',') || decision.door} for ${decision.src} (door ${decision.door}, ${seconds(decision.expires - decision.time)}).` };
+    case 'extend':
+      return { level: 'info', message: `Extended ${decision.door} for ${decision.src} by a new knock.` };
+    case 'close':
+      return { level: 'notice', message: `Closed ${decision.door} for ${decision.src} (${decision.by}).` };
+    case 'expire':
+      return { level: 'notice', message: `Closed ${decision.door} for ${decision.src} (expired).` };
+    case 'broken':
+      return { level: 'info', message: `Knock of ${decision.src} on ${decision.door} broken: ${decision.reason}, ${describeBreak(decision)}.` };
+    case 'trapped':
+      return { level: 'notice', message: `Refusing ${decision.src}: knocked trap port ${formatStep(decision.knock)}.` };
+    case 'banned':
+      return { level: 'notice', message: `Banned ${decision.src} until ${new Date(decision.until).toISOString()}: ${decision.failures} failed logins${decision.offense > 1 ? ` (offense ${decision.offense})` : ''}.` };
+    case 'unbanned':
+      return { level: 'info', message: `Ban of ${decision.src} is over.` };
+    case 'logout':
+      return { level: 'info', message: `Last SSH session of ${decision.src} ended.` };
+    case 'login':
+      return { level: 'info', message: `SSH login of ${JSON.stringify(decision.user)} from ${decision.src}.` };
+    case 'flags':
+      return { level: 'debug', message: `Ignored a knock of ${decision.src} on ${formatStep(decision.knock)}: flags ${decision.flags}, door ${decision.door} wants ${decision.expected}.` };
+    default:
+      return { level: 'debug', message: `${decision.type} ${decision.src}.` };
   }
 }

@@ -36,8 +36,10 @@ export interface PipelineStats {
   doors: Map<string, DoorCounters>;
   granted: Set<string>;
   invalidReasons: Map<string, number>;
-  // Sources dropped to stay under max_tracked, grants opened and closed (any way), bans.
+  // Sources dropped to stay under max_tracked or max_first_steps, and the attempts in
+  // progress they had; grants opened and closed (any way), bans.
   evicted: number;
+  evictedAttempts: number;
   opens: number;
   closes: number;
   bans: number;
@@ -59,7 +61,7 @@ export interface PipelineSnapshot {
   // Per door, the sources with an attempt in progress.
   attempts: { door: string; sources: string[] }[];
   tracked: number;
-  stats: Pick<PipelineStats, 'lines' | 'knocks' | 'sshEvents' | 'invalid' | 'stale' | 'evicted' | 'opens' | 'closes' | 'bans'>;
+  stats: Pick<PipelineStats, 'lines' | 'knocks' | 'sshEvents' | 'invalid' | 'stale' | 'evicted' | 'evictedAttempts' | 'opens' | 'closes' | 'bans'>;
 }
 
 export type DecisionSink = (decision: Decision) => void;
@@ -90,7 +92,7 @@ export class Pipeline {
     this.access = new Access(config.doors, config.options);
     this.relevant = this.engine.relevantKeys();
     this.stats = {
-      lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, oversize: 0, knocks: 0, otherPrefix: 0, sshEvents: 0, otherPort: 0, stale: 0, evicted: 0, opens: 0, closes: 0, bans: 0,
+      lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, oversize: 0, knocks: 0, otherPrefix: 0, sshEvents: 0, otherPort: 0, stale: 0, evicted: 0, evictedAttempts: 0, opens: 0, closes: 0, bans: 0,
       doors: new Map(config.doors.map((door) => [door.name, { started: 0, completed: 0, broken: 0 }])),
       granted: new Set(),
       invalidReasons: new Map(),
@@ -162,7 +164,7 @@ export class Pipeline {
       tracked: this.engine.trackedSources,
       stats: {
         lines: this.stats.lines, knocks: this.stats.knocks, sshEvents: this.stats.sshEvents, invalid: this.stats.invalid,
-        stale: this.stats.stale, evicted: this.stats.evicted,
+        stale: this.stats.stale, evicted: this.stats.evicted, evictedAttempts: this.stats.evictedAttempts,
         opens: this.stats.opens, closes: this.stats.closes, bans: this.stats.bans,
       },
     };
@@ -226,6 +228,7 @@ export class Pipeline {
     this.stats.knocks++;
     // A banned address's knocks are refused before they can start or advance anything.
     for (const decision of this.engine.handleKnock(event, this.access.bannedUntil(event.src, event.time))) this.emit(decision);
+    this.stats.evicted = this.engine.evictions;
   }
 
   // Moves the pipeline's clock: grants past their expiry end, stale attempts are dropped.
@@ -235,6 +238,7 @@ export class Pipeline {
     if (time >= this.nextCleanup) {
       this.nextCleanup = time + CLEANUP_EVERY;
       for (const decision of this.engine.cleanup(time)) this.emit(decision);
+      this.stats.evicted = this.engine.evictions;
       for (const decision of this.access.cleanup(time)) this.emit(decision);
     }
   }
@@ -265,7 +269,7 @@ export class Pipeline {
         break;
       case 'broken':
         this.countersOf(decision.door).broken++;
-        if (decision.reason === 'evicted') this.stats.evicted++;
+        if (decision.reason === 'evicted') this.stats.evictedAttempts++;
         break;
       case 'completed':
         this.countersOf(decision.door).completed++;

@@ -107,7 +107,7 @@ describe('status, close and unban against a running daemon', () => {
     const report = await until('the grant and the ban', status, (value) => value.pipeline.grants.length > 0 && value.pipeline.bans.length > 0);
     expect(report.pipeline.grants).toEqual([{ src: A, door: 'openSSH', ports: [{ port: 22, proto: 'tcp' }], opened: T0 + 1600, expires: T0 + 31_600 }]);
     expect(report.pipeline.bans).toEqual([{ src: B, until: T0 + 603_000, offenses: 1 }]);
-    expect(report.pipeline.stats).toEqual({ lines: 5, knocks: 3, sshEvents: 2, invalid: 0, stale: 0, evicted: 0, opens: 1, closes: 0, bans: 1 });
+    expect(report.pipeline.stats).toEqual({ lines: 5, knocks: 3, sshEvents: 2, invalid: 0, stale: 0, evicted: 0, evictedAttempts: 0, opens: 1, closes: 0, bans: 1 });
     expect(report.sources.map(({ name, position, lag, lastLineAt }) => ({ name, offset: (position as { offset: number }).offset, lag, lastLineAt }))).toEqual([
       { name: kernLog, offset: statSync(kernLog).size, lag: 0, lastLineAt: T0 },
       { name: authLog, offset: statSync(authLog).size, lag: 0, lastLineAt: T0 },
@@ -127,7 +127,8 @@ describe('status, close and unban against a running daemon', () => {
       // A's knocks are remembered (retransmits) though its attempt is done.
       'attempts in progress: 1 source tracked',
       '  openSSH  0',
-      'since start: lines 5, knocks 3, opens 1, closes 0, bans 1, invalid 0, stale 0, evicted 0',
+      'since start: lines 5, knocks 3, opens 1, closes 0, bans 1, invalid 0, stale 0',
+      'evicted: 0 sources (0 attempts in progress dropped) to stay under max_tracked and max_first_steps',
     ]);
   });
 

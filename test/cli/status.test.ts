@@ -41,7 +41,7 @@ const REPORT: StatusReport = {
     bans: [{ src: '198.51.100.9', until: T + 570_000, offenses: 2 }],
     attempts: [{ door: 'openSSH', sources: ['192.0.2.50', '192.0.2.51'] }, { door: 'web', sources: [] }],
     tracked: 2,
-    stats: { lines: 1000, knocks: 30, sshEvents: 4, invalid: 1, stale: 2, evicted: 0, opens: 2, closes: 1, bans: 1 },
+    stats: { lines: 1000, knocks: 30, sshEvents: 4, invalid: 1, stale: 2, evicted: 3, evictedAttempts: 4, opens: 2, closes: 1, bans: 1 },
   },
 };
 // What arrives over the socket: JSON, where a grant until closed expires at null.
@@ -61,7 +61,8 @@ const STATUS = [
   'attempts in progress: 2 sources tracked',
   '  openSSH  2',
   '  web      0',
-  'since start: lines 1000, knocks 30, opens 2, closes 1, bans 1, invalid 1, stale 2, evicted 0',
+  'since start: lines 1000, knocks 30, opens 2, closes 1, bans 1, invalid 1, stale 2',
+  'evicted: 3 sources (4 attempts in progress dropped) to stay under max_tracked and max_first_steps',
 ];
 
 interface FakeClient extends ControlClient {

@@ -119,8 +119,8 @@ group('engine: beyond knockd', () => {
       [{ port: '7500', at: 0 }, { port: '7000', at: 61 }, { port: '8000', at: 62 }, { port: '9000/udp', at: 63 }], ['trapped 203.0.113.7', ok()]],
     ['a whitelisted source is never trapped', `[options]\nwhitelist = 203.0.113.0/24\ntrap_ports = 7500\n${ONE_DOOR}`,
       [{ port: '7000', at: 0 }, { port: '7500', at: 0.5 }, { port: '8000', at: 1 }, { port: '9000/udp', at: 2 }], [ok()]],
-    // the cap on tracked sources
-    ['past max_tracked the oldest source is evicted', `[options]\nmax_tracked = 2\n${ONE_DOOR}`,
+    // the cap on tracked sources (max_first_steps = 0: first steps count against max_tracked too)
+    ['past max_tracked the oldest source is evicted', `[options]\nmax_tracked = 2\nmax_first_steps = 0\n${ONE_DOOR}`,
       [{ port: '7000', at: 0 }, { src: B, port: '7000', at: 0.1 }, { src: '198.51.100.99', port: '7000', at: 0.2 },
         { port: '8000', at: 0.3 }, { port: '9000/udp', at: 0.4 }], [broken('evicted')]],
   ])('%s', (_name, ini, knocks, expected) => {
@@ -128,7 +128,7 @@ group('engine: beyond knockd', () => {
   });
 
   it('moves a source that starts knocking again to the young end, so another, older one is evicted', () => {
-    const engine = engineOf(`[options]\nmax_tracked = 2\n${ONE_DOOR}`);
+    const engine = engineOf(`[options]\nmax_tracked = 2\nmax_first_steps = 0\n${ONE_DOOR}`);
     const evicted = (spec: KnockSpec) => engine.handleKnock(knock(spec)).filter((d) => d.type === 'broken' && d.reason === 'evicted').map((d) => d.src);
     expect(evicted({ src: A, port: '7000', at: 0 })).toEqual([]);
     expect(evicted({ src: B, port: '7000', at: 0.1 })).toEqual([]);
@@ -160,7 +160,7 @@ group('engine: beyond knockd', () => {
   });
 
   it('never holds more sources than max_tracked under a spoofed flood', () => {
-    const engine = engineOf(`[options]\nmax_tracked = 100\n${ONE_DOOR}`);
+    const engine = engineOf(`[options]\nmax_tracked = 100\nmax_first_steps = 0\n${ONE_DOOR}`);
     for (let i = 0; i < 5000; i++) {
       engine.handleKnock(knock({ src: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: '7000', at: i / 1000 }));
     }
@@ -229,7 +229,7 @@ group('engine: why an attempt broke, as data', () => {
       [{ port: '7000', at: 0 }, { port: '1234', at: 1 }], { reason: 'strict', got: TCP(1234) }],
     ['trap: the trap port', `[options]\ntrap_ports = 7500\n${ONE_DOOR}`,
       [{ port: '7000', at: 0 }, { port: '7500', at: 1 }], { reason: 'trap', port: TCP(7500) }],
-    ['evicted: the cap', `[options]\nmax_tracked = 1\n${ONE_DOOR}`,
+    ['evicted: the cap', `[options]\nmax_tracked = 1\nmax_first_steps = 0\n${ONE_DOOR}`,
       [{ port: '7000', at: 0 }, { src: B, port: '7000', at: 1 }], { reason: 'evicted', cap: 1 }],
   ])('%s', (_name, ini, knocks, why) => {
     const engine = engineOf(ini);

@@ -117,7 +117,7 @@ group('engine: a reload takes over the attempts in progress (adoptAttempts)', ()
   it('keeps the youngest sources when max_tracked is now smaller', () => {
     const old = engineOf(ONE_DOOR);
     for (const [i, src] of [A, B, C].entries()) old.handleKnock(knock({ src, port: '7000', at: i }));
-    const engine = reload(old, `[options]\nmax_tracked = 2\n${ONE_DOOR}`);
+    const engine = reload(old, `[options]\nmax_tracked = 2\nmax_first_steps = 0\n${ONE_DOOR}`);
     expect(engine.trackedSources).toBe(2);
     expect(engine.attemptsByDoor()).toEqual(new Map([['open', [B, C]]]));
   });

@@ -19,7 +19,7 @@ const REPORT: StatusReport = {
     bans: [],
     attempts: [{ door: 'openSSH', sources: [] }],
     tracked: 0,
-    stats: { lines: 10, knocks: 3, sshEvents: 0, invalid: 0, stale: 0, evicted: 0, opens: 1, closes: 0, bans: 0 },
+    stats: { lines: 10, knocks: 3, sshEvents: 0, invalid: 0, stale: 0, evicted: 0, evictedAttempts: 0, opens: 1, closes: 0, bans: 0 },
   },
 };
 

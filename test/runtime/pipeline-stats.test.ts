@@ -100,7 +100,7 @@ describe('pipeline stats', () => {
     pipeline.handleLines([failureLine(20, C), failureLine(21, C)], sshd);
     expect(decisions.filter((d) => d.type !== 'step' && d.type !== 'failure').map((d) => `${d.type} ${d.src}`))
       .toEqual([`completed ${A}`, `open ${A}`, `completed ${B}`, `open ${B}`, `close ${A}`, `expire ${B}`, `banned ${C}`]);
-    expect(pipeline.snapshot().stats).toEqual({ lines: 6, knocks: 4, sshEvents: 2, invalid: 0, stale: 0, evicted: 0, opens: 2, closes: 2, bans: 1 });
+    expect(pipeline.snapshot().stats).toEqual({ lines: 6, knocks: 4, sshEvents: 2, invalid: 0, stale: 0, evicted: 0, evictedAttempts: 0, opens: 2, closes: 2, bans: 1 });
     expect(pipeline.stats.granted).toEqual(new Set([A, B]));
   });
 });

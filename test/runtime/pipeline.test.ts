@@ -85,9 +85,15 @@ describe('pipeline', () => {
   });
 
   it('counts evictions in its stats and snapshot', () => {
-    const { pipeline } = replay(`${DOOR.replace('[options]\n', '[options]\nmax_tracked = 1\n')}`, [logLine(1, A, 7000), logLine(2, '198.51.100.1', 7000)]);
+    const { pipeline } = replay(`${DOOR.replace('[options]\n', '[options]\nmax_tracked = 1\nmax_first_steps = 0\n')}`, [logLine(1, A, 7000), logLine(2, '198.51.100.1', 7000)]);
     expect(pipeline.stats.evicted).toBe(1);
-    expect(pipeline.snapshot()).toMatchObject({ tracked: 1, attempts: [{ door: 'open', sources: ['198.51.100.1'] }], stats: { evicted: 1, knocks: 2 } });
+    expect(pipeline.snapshot()).toMatchObject({ tracked: 1, attempts: [{ door: 'open', sources: ['198.51.100.1'] }], stats: { evicted: 1, evictedAttempts: 1, knocks: 2 } });
+  });
+
+  it('counts evicted first steps, and a trapped source evicted with no attempt as a source only', () => {
+    const ini = DOOR.replace('[options]\n', '[options]\nmax_tracked = 1\nmax_first_steps = 1\ntrap_ports = 7500\n');
+    const { pipeline } = replay(ini, [logLine(1, A, 7000), logLine(2, '198.51.100.1', 7000), logLine(3, '198.51.100.2', 7500), logLine(4, '198.51.100.3', 7500)]);
+    expect(pipeline.snapshot().stats).toMatchObject({ evicted: 2, evictedAttempts: 1 });
   });
 
   // The value in a reason is whatever the line's writer put there.
