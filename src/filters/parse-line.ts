@@ -12,10 +12,14 @@ export type LineOutcome =
   // Not a syslog line from one of the filter's tags.
   | { status: 'ignored' }
   // Matched, but a field failed validation (address, port, time); never an event.
-  | { status: 'invalid'; reason: string };
+  | { status: 'invalid'; reason: string }
+  // Read by a regex of kind `other`: a line the filter knows that can never be an event
+  // (a packet of another protocol, a fragment without ports).
+  | { status: 'other' };
 
 const MISSED: LineOutcome = { status: 'missed' };
 const IGNORED: LineOutcome = { status: 'ignored' };
+const OTHER: LineOutcome = { status: 'other' };
 
 export interface LineParser {
   (line: string): LineOutcome;
@@ -43,13 +47,14 @@ export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, bu
     if (filter.pid === 'none' && envelope.pid !== undefined) return IGNORED;
     const match = matchFilter(filter, envelope.message);
     if (match === undefined) return MISSED;
+    if (match.kind === 'other') return OTHER;
     const time = parseTime(envelope.stamp);
     if (time === undefined) return { status: 'invalid', reason: `unreadable time stamp "${envelope.stamp.slice(0, 40)}"` };
     const built = build(match.kind, match.groups, time, envelope.pid);
     return built.ok ? { status: 'event', event: built.event } : { status: 'invalid', reason: built.reason };
   };
   return Object.assign(parser, {
-    knocksOnly: filter.rules.every((rule) => rule.kind === 'knock'),
+    knocksOnly: filter.rules.every((rule) => rule.kind === 'knock' || rule.kind === 'other'),
     timeOf(line: string): number | undefined {
       const envelope = parseSyslogEnvelope(line);
       return envelope === undefined ? undefined : parseTime(envelope.stamp);

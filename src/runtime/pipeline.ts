@@ -24,6 +24,8 @@ export interface PipelineStats {
   missed: number;
   ignored: number;
   invalid: number;
+  // LOG lines the filter reads as packets that cannot be knocks (other protocols, fragments).
+  otherProtocol: number;
   oversize: number;
   knocks: number;
   otherPrefix: number;
@@ -90,7 +92,7 @@ export class Pipeline {
     this.access = new Access(config.doors, config.options);
     this.relevant = this.engine.relevantKeys();
     this.stats = {
-      lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, oversize: 0, knocks: 0, otherPrefix: 0, sshEvents: 0, otherPort: 0, stale: 0, evicted: 0, opens: 0, closes: 0, bans: 0,
+      lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, otherProtocol: 0, oversize: 0, knocks: 0, otherPrefix: 0, sshEvents: 0, otherPort: 0, stale: 0, evicted: 0, opens: 0, closes: 0, bans: 0,
       doors: new Map(config.doors.map((door) => [door.name, { started: 0, completed: 0, broken: 0 }])),
       granted: new Set(),
       invalidReasons: new Map(),
@@ -193,6 +195,9 @@ export class Pipeline {
         case 'invalid':
           stats.invalid++;
           countReason(stats.invalidReasons, outcome.reason);
+          break;
+        case 'other':
+          stats.otherProtocol++;
           break;
       }
     }
