@@ -1,7 +1,9 @@
 import { buildKnock } from './build-knock.js';
 import { buildSshAuth, isSshKind } from './build-ssh-auth.js';
 import type { KnockEvent } from './events.js';
+import { filterFingerprint, NETFILTER_FINGERPRINT } from './filter-fingerprint.js';
 import { matchFilter, type Filter } from './load-filter.js';
+import { createNetfilterScanner } from './netfilter-scanner.js';
 import { parseSyslogEnvelope } from './syslog-envelope.js';
 import type { SyslogTimeParser } from './syslog-time.js';
 
@@ -41,7 +43,7 @@ export const buildEvent: EventBuilder = (kind, groups, time, pid) => {
 };
 
 export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, build: EventBuilder = buildEvent): LineParser {
-  const parser = (line: string): LineOutcome => {
+  const readLine = (line: string): LineOutcome => {
     const envelope = parseSyslogEnvelope(line);
     if (envelope === undefined || !filter.tags.has(envelope.tag)) return IGNORED;
     if (filter.pid === 'none' && envelope.pid !== undefined) return IGNORED;
@@ -53,6 +55,10 @@ export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, bu
     const built = build(match.kind, match.groups, time, envelope.pid);
     return built.ok ? { status: 'event', event: built.event } : { status: 'invalid', reason: built.reason };
   };
+  // The built-in netfilter filter, unchanged, with the events it was checked against: the
+  // scanner reads the lines it is sure of, the regexes the rest.
+  const scan = build === buildEvent && usesNetfilterScanner(filter) ? createNetfilterScanner(parseTime) : undefined;
+  const parser = scan === undefined ? readLine : (line: string): LineOutcome => scan(line) ?? readLine(line);
   return Object.assign(parser, {
     knocksOnly: filter.rules.every((rule) => rule.kind === 'knock' || rule.kind === 'other'),
     timeOf(line: string): number | undefined {
@@ -60,4 +66,10 @@ export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, bu
       return envelope === undefined ? undefined : parseTime(envelope.stamp);
     },
   });
+}
+
+// True for filters/netfilter.conf as shipped (whatever its file name): the only filter the
+// netfilter scanner answers for.
+export function usesNetfilterScanner(filter: Filter): boolean {
+  return filterFingerprint(filter) === NETFILTER_FINGERPRINT;
 }
