@@ -9,10 +9,6 @@ export type ScanOutcome = { status: 'event'; event: Knock } | { status: 'missed'
 const MISSED: ScanOutcome = { status: 'missed' };
 const IGNORED: ScanOutcome = { status: 'ignored' };
 
-// Flag words in the order the kernel prints them, with their bits (CWR and ECE have none).
-const FLAG_WORDS = ['CWR', 'ECE', 'URG', 'ACK', 'PSH', 'RST', 'SYN', 'FIN'];
-const FLAG_VALUES = [0, 0, TcpFlag.URG, TcpFlag.ACK, TcpFlag.PSH, TcpFlag.RST, TcpFlag.SYN, TcpFlag.FIN];
-
 const SPACE = 32;
 
 // A hand-written reader of the netfilter LOG lines knockwatch's own rules produce, for the
@@ -125,7 +121,15 @@ function flagBits(line: string, at: number): number {
   let flags = 0;
   // A flag word is followed by a space, URGP= by its P.
   for (let p = at; line.charCodeAt(p + 3) === SPACE; p += 4) {
-    flags |= FLAG_VALUES[FLAG_WORDS.indexOf(line.slice(p, p + 3))] ?? 0;
+    // The shape has checked the words: their first letters (C, E, U, A, P, R, S, F) differ.
+    switch (line.charCodeAt(p)) {
+      case 85: flags |= TcpFlag.URG; break;
+      case 65: flags |= TcpFlag.ACK; break;
+      case 80: flags |= TcpFlag.PSH; break;
+      case 82: flags |= TcpFlag.RST; break;
+      case 83: flags |= TcpFlag.SYN; break;
+      case 70: flags |= TcpFlag.FIN; break;
+    }
   }
   return flags;
 }

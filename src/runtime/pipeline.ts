@@ -302,9 +302,11 @@ export class Pipeline {
 
 // False only for a line with a destination port that no door uses, for TCP and UDP alike.
 function mayMatter(line: string, relevant: ReadonlySet<number>): boolean {
-  const at = line.indexOf(' DPT=');
-  if (at === -1) return true;
-  const start = at + 5;
+  // The first ` DPT=`, found by its rarer `D` rather than by a space.
+  let at = line.indexOf('DPT=');
+  while (at !== -1 && line.charCodeAt(at - 1) !== 32) at = line.indexOf('DPT=', at + 1);
+  if (at <= 0) return true;
+  const start = at + 4;
   let end = start;
   let port = 0;
   for (let c = line.charCodeAt(end); c >= 48 && c <= 57; c = line.charCodeAt(++end)) port = port * 10 + (c - 48);
