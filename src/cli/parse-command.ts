@@ -21,7 +21,7 @@ export async function runParse(files: readonly string[], values: CliValues, deps
   const zone = resolveTimeZone(values, undefined);
   const reference = file === '-' ? deps.clock.now() : statSync(file).mtimeMs;
   const parse = createLineParser(filter, createSyslogTimeParser({ timeZone: zone, reference }));
-  const counts = { lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, oversize: 0 };
+  const counts = { lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, otherProtocol: 0, oversize: 0 };
   const missed: string[] = [];
   const json = values.json === true;
   const { stream, raw } = openLog(file);
@@ -37,6 +37,8 @@ export async function runParse(files: readonly string[], values: CliValues, deps
       } else if (outcome.status === 'invalid') {
         counts.invalid++;
         line(deps.stdout, json ? JSON.stringify({ line: counts.lines, invalid: outcome.reason }) : `line ${counts.lines}: INVALID ${outcome.reason}`);
+      } else if (outcome.status === 'other') {
+        counts.otherProtocol++;
       } else if (outcome.status === 'missed') {
         counts.missed++;
         if (missed.length < SHOW_MISSED) missed.push(`line ${counts.lines}: ${text.slice(0, 160)}`);
@@ -51,7 +53,7 @@ export async function runParse(files: readonly string[], values: CliValues, deps
   }
   line(deps.stdout);
   line(deps.stdout, `Filter ${filter.name} (tags: ${[...filter.tags].join(', ')}) on ${file}`);
-  line(deps.stdout, `  lines ${counts.lines}: matched ${counts.matched}, missed ${counts.missed}, ignored ${counts.ignored} (other tags or not syslog), invalid ${counts.invalid}, oversize ${counts.oversize}`);
+  line(deps.stdout, `  lines ${counts.lines}: matched ${counts.matched}, missed ${counts.missed}, ignored ${counts.ignored} (other tags or not syslog), invalid ${counts.invalid}, other protocol ${counts.otherProtocol}, oversize ${counts.oversize}`);
   if (missed.length > 0) {
     line(deps.stdout, `  missed lines from ${[...filter.tags].join('/')} (first ${missed.length}):`);
     for (const text of missed) line(deps.stdout, `    ${text}`);

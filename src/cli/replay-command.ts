@@ -67,6 +67,7 @@ function printSummary(result: ReplayResult, zone: string | undefined, deps: Deps
   line(out, 'Summary');
   line(out, `  lines read     ${stats.lines}  (matched ${stats.matched}, missed ${stats.missed}, ignored ${stats.ignored}, invalid ${stats.invalid}, oversize ${stats.oversize})`);
   if (stats.otherPort > 0) line(out, `  other ports    ${stats.otherPort} LOG lines for ports no door or trap uses (not parsed further)`);
+  if (stats.otherProtocol > 0) line(out, `  other protocol ${stats.otherProtocol} LOG lines of packets that cannot be knocks (other protocols, fragments)`);
   line(out, `  knocks         ${stats.knocks}${stats.otherPrefix > 0 ? `  (${stats.otherPrefix} more with another log prefix, not counted)` : ''}`);
   const nameWidth = Math.max(8, ...[...stats.doors.keys()].map((name) => name.length));
   line(out, `  ${'door'.padEnd(nameWidth)}  started  completed  broken`);

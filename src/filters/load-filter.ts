@@ -30,8 +30,10 @@ export interface FilterMatch {
   groups: Record<string, string | undefined>;
 }
 
-// The events the code can build from a match (filters/*.conf name them per regex).
-const EVENT_KINDS: ReadonlySet<string> = new Set(['knock', 'accepted', 'failed', 'invalid-user', 'session-opened', 'session-closed', 'disconnected']);
+// The events the code can build from a match (filters/*.conf name them per regex), and
+// `other`: a line the filter reads and counts apart that is no event (a packet of another
+// protocol).
+const EVENT_KINDS: ReadonlySet<string> = new Set(['knock', 'accepted', 'failed', 'invalid-user', 'session-opened', 'session-closed', 'disconnected', 'other']);
 
 const HOST_PATTERN = '(?:\\[(?<host6>[0-9A-Fa-f:.]{2,45})\\]|(?<host>[0-9A-Fa-f:.]{2,45}))';
 

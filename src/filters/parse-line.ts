@@ -1,7 +1,9 @@
 import { buildKnock } from './build-knock.js';
 import { buildSshAuth, isSshKind } from './build-ssh-auth.js';
 import type { KnockEvent } from './events.js';
+import { filterFingerprint, NETFILTER_FINGERPRINT } from './filter-fingerprint.js';
 import { matchFilter, type Filter } from './load-filter.js';
+import { createNetfilterScanner } from './netfilter-scanner.js';
 import { parseSyslogEnvelope } from './syslog-envelope.js';
 import type { SyslogTimeParser } from './syslog-time.js';
 
@@ -12,10 +14,14 @@ export type LineOutcome =
   // Not a syslog line from one of the filter's tags.
   | { status: 'ignored' }
   // Matched, but a field failed validation (address, port, time); never an event.
-  | { status: 'invalid'; reason: string };
+  | { status: 'invalid'; reason: string }
+  // Read by a regex of kind `other`: a line the filter knows that can never be an event
+  // (a packet of another protocol, a fragment without ports).
+  | { status: 'other' };
 
 const MISSED: LineOutcome = { status: 'missed' };
 const IGNORED: LineOutcome = { status: 'ignored' };
+const OTHER: LineOutcome = { status: 'other' };
 
 export interface LineParser {
   (line: string): LineOutcome;
@@ -37,22 +43,33 @@ export const buildEvent: EventBuilder = (kind, groups, time, pid) => {
 };
 
 export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, build: EventBuilder = buildEvent): LineParser {
-  const parser = (line: string): LineOutcome => {
+  const readLine = (line: string): LineOutcome => {
     const envelope = parseSyslogEnvelope(line);
     if (envelope === undefined || !filter.tags.has(envelope.tag)) return IGNORED;
     if (filter.pid === 'none' && envelope.pid !== undefined) return IGNORED;
     const match = matchFilter(filter, envelope.message);
     if (match === undefined) return MISSED;
+    if (match.kind === 'other') return OTHER;
     const time = parseTime(envelope.stamp);
     if (time === undefined) return { status: 'invalid', reason: `unreadable time stamp "${envelope.stamp.slice(0, 40)}"` };
     const built = build(match.kind, match.groups, time, envelope.pid);
     return built.ok ? { status: 'event', event: built.event } : { status: 'invalid', reason: built.reason };
   };
+  // The built-in netfilter filter, unchanged, with the events it was checked against: the
+  // scanner reads the lines it is sure of, the regexes the rest.
+  const scan = build === buildEvent && usesNetfilterScanner(filter) ? createNetfilterScanner(parseTime) : undefined;
+  const parser = scan === undefined ? readLine : (line: string): LineOutcome => scan(line) ?? readLine(line);
   return Object.assign(parser, {
-    knocksOnly: filter.rules.every((rule) => rule.kind === 'knock'),
+    knocksOnly: filter.rules.every((rule) => rule.kind === 'knock' || rule.kind === 'other'),
     timeOf(line: string): number | undefined {
       const envelope = parseSyslogEnvelope(line);
       return envelope === undefined ? undefined : parseTime(envelope.stamp);
     },
   });
+}
+
+// True for filters/netfilter.conf as shipped (whatever its file name): the only filter the
+// netfilter scanner answers for.
+export function usesNetfilterScanner(filter: Filter): boolean {
+  return filterFingerprint(filter) === NETFILTER_FINGERPRINT;
 }

@@ -7,51 +7,83 @@ export interface SyslogEnvelope {
   message: string;
 }
 
+// Where the parts of an envelope are in its line (end offsets exclusive): the fast path reads
+// them in place instead of slicing each one out.
+export interface EnvelopeSpans {
+  stampEnd: number;
+  hostStart: number;
+  hostEnd: number;
+  tagStart: number;
+  tagEnd: number;
+  pid: number | undefined;
+  messageStart: number;
+}
+
 const MAX_TAG_LENGTH = 64;
+
+export function createEnvelopeSpans(): EnvelopeSpans {
+  return { stampEnd: 0, hostStart: 0, hostEnd: 0, tagStart: 0, tagEnd: 0, pid: undefined, messageStart: 0 };
+}
 
 // Reads `STAMP HOST TAG[PID]: MESSAGE` where STAMP is either traditional syslog
 // (`Jan  7 09:58:47`, always 15 characters) or an ISO form without spaces (RFC 3339 as
 // rsyslog writes it, journald's short-iso and short-iso-precise).
 export function parseSyslogEnvelope(line: string): SyslogEnvelope | undefined {
+  const spans = createEnvelopeSpans();
+  if (!locateSyslogEnvelope(line, spans)) return undefined;
+  return {
+    stamp: line.slice(0, spans.stampEnd),
+    host: line.slice(spans.hostStart, spans.hostEnd),
+    tag: line.slice(spans.tagStart, spans.tagEnd),
+    pid: spans.pid,
+    message: line.slice(spans.messageStart),
+  };
+}
+
+// Fills `spans` for a syslog line; false when the line is not one.
+export function locateSyslogEnvelope(line: string, spans: EnvelopeSpans): boolean {
   let stampEnd: number;
   const first = line.charCodeAt(0);
   if (first >= 48 && first <= 57) {
     stampEnd = line.indexOf(' ');
-    if (stampEnd < 19 || stampEnd > 40) return undefined;
+    if (stampEnd < 19 || stampEnd > 40) return false;
   } else if (first >= 65 && first <= 90) {
     stampEnd = 15;
-    if (line.charCodeAt(3) !== 32 || line.charCodeAt(15) !== 32) return undefined;
+    if (line.charCodeAt(3) !== 32 || line.charCodeAt(15) !== 32) return false;
   } else {
-    return undefined;
+    return false;
   }
   const hostStart = stampEnd + 1;
   const hostEnd = line.indexOf(' ', hostStart);
-  if (hostEnd <= hostStart) return undefined;
+  if (hostEnd <= hostStart) return false;
   const tagStart = hostEnd + 1;
   const colon = line.indexOf(': ', tagStart);
-  if (colon <= tagStart || colon - tagStart > MAX_TAG_LENGTH) return undefined;
+  if (colon <= tagStart || colon - tagStart > MAX_TAG_LENGTH) return false;
   let tagEnd = colon;
   let pid: number | undefined;
   if (line.charCodeAt(colon - 1) === 93) {
     // TAG[PID]: the pid is digits only
     const open = line.lastIndexOf('[', colon);
-    if (open <= tagStart || colon - open > 12) return undefined;
+    if (open <= tagStart || colon - open > 12) return false;
     pid = 0;
     for (let i = open + 1; i < colon - 1; i++) {
       const c = line.charCodeAt(i);
-      if (c < 48 || c > 57) return undefined;
+      if (c < 48 || c > 57) return false;
       pid = pid * 10 + (c - 48);
     }
-    if (open + 1 === colon - 1) return undefined;
+    if (open + 1 === colon - 1) return false;
     tagEnd = open;
   }
-  const tag = line.slice(tagStart, tagEnd);
-  if (tag.includes(' ') || tag.includes('[')) return undefined;
-  return {
-    stamp: line.slice(0, stampEnd),
-    host: line.slice(hostStart, hostEnd),
-    tag,
-    pid,
-    message: line.slice(colon + 2),
-  };
+  for (let i = tagStart; i < tagEnd; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 32 || c === 91) return false;
+  }
+  spans.stampEnd = stampEnd;
+  spans.hostStart = hostStart;
+  spans.hostEnd = hostEnd;
+  spans.tagStart = tagStart;
+  spans.tagEnd = tagEnd;
+  spans.pid = pid;
+  spans.messageStart = colon + 2;
+  return true;
 }

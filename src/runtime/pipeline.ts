@@ -24,6 +24,8 @@ export interface PipelineStats {
   missed: number;
   ignored: number;
   invalid: number;
+  // LOG lines the filter reads as packets that cannot be knocks (other protocols, fragments).
+  otherProtocol: number;
   oversize: number;
   knocks: number;
   otherPrefix: number;
@@ -92,7 +94,7 @@ export class Pipeline {
     this.access = new Access(config.doors, config.options);
     this.relevant = this.engine.relevantKeys();
     this.stats = {
-      lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, oversize: 0, knocks: 0, otherPrefix: 0, sshEvents: 0, otherPort: 0, stale: 0, evicted: 0, evictedAttempts: 0, opens: 0, closes: 0, bans: 0,
+      lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, otherProtocol: 0, oversize: 0, knocks: 0, otherPrefix: 0, sshEvents: 0, otherPort: 0, stale: 0, evicted: 0, evictedAttempts: 0, opens: 0, closes: 0, bans: 0,
       doors: new Map(config.doors.map((door) => [door.name, { started: 0, completed: 0, broken: 0 }])),
       granted: new Set(),
       invalidReasons: new Map(),
@@ -195,6 +197,9 @@ export class Pipeline {
         case 'invalid':
           stats.invalid++;
           countReason(stats.invalidReasons, outcome.reason);
+          break;
+        case 'other':
+          stats.otherProtocol++;
           break;
       }
     }
@@ -301,9 +306,11 @@ export class Pipeline {
 
 // False only for a line with a destination port that no door uses, for TCP and UDP alike.
 function mayMatter(line: string, relevant: ReadonlySet<number>): boolean {
-  const at = line.indexOf(' DPT=');
-  if (at === -1) return true;
-  const start = at + 5;
+  // The first ` DPT=`, found by its rarer `D` rather than by a space.
+  let at = line.indexOf('DPT=');
+  while (at !== -1 && line.charCodeAt(at - 1) !== 32) at = line.indexOf('DPT=', at + 1);
+  if (at <= 0) return true;
+  const start = at + 4;
   let end = start;
   let port = 0;
   for (let c = line.charCodeAt(end); c >= 48 && c <= 57; c = line.charCodeAt(++end)) port = port * 10 + (c - 48);

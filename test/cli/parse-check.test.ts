@@ -43,13 +43,13 @@ describe('knockwatch parse', () => {
     expect(events).toEqual(expected.map((event) => expect.objectContaining(event)));
     expect(objects.filter((o) => o.type === undefined)).toEqual([{ line: 38, invalid: 'invalid source address "999.1.1.1"' }]);
     // the rest: kernel lines that are no LOG line (missed) and the one of another program (ignored)
-    expect(objects.at(-1)).toEqual({ type: 'summary', filter: 'netfilter', lines: 49, matched: 40, missed: 7, ignored: 1, invalid: 1, oversize: 0 });
+    expect(objects.at(-1)).toEqual({ type: 'summary', filter: 'netfilter', lines: 49, matched: 40, missed: 7, ignored: 1, invalid: 1, otherProtocol: 0, oversize: 0 });
   });
 
   it('shows the events and the counts as text', async () => {
     const result = await cli('parse', sample, '--filter', 'netfilter', '--timezone', 'UTC');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('lines 49: matched 40, missed 7, ignored 1 (other tags or not syslog), invalid 1, oversize 0');
+    expect(result.stdout).toContain('lines 49: matched 40, missed 7, ignored 1 (other tags or not syslog), invalid 1, other protocol 0, oversize 0');
     expect(result.stdout).toContain('line 11: 2026-11-22 09:00:12.100 knock 203.0.113.7 -> 192.0.2.1 tcp 7000 from port 59679 [SYN] in eth0 prefix "KNOCK"\n');
     expect(result.stdout).toContain('line 37: 2026-11-22 09:00:47.000 knock 2001:db8:5::7 -> 2001:db8::1 udp 9000 from port 34795 in eth0 prefix "KNOCK"\n');
     expect(result.stdout).toContain('INVALID invalid source address "999.1.1.1"');
@@ -67,10 +67,11 @@ describe('knockwatch parse', () => {
     const matches = annotations.filter((a) => a.expect.match === true)
       .map(({ line, expect: { match: _match, injection: _injection, flags: _flags, ...fields } }) => expect.objectContaining({ line, type: 'knock', ...fields }));
     const invalid = annotations.filter((a) => a.expect.invalid === true).map((a) => a.line);
-    expect([matches.length, invalid.length]).toEqual([19, 6]);
+    const other = annotations.filter((a) => a.expect.other === true);
+    expect([matches.length, invalid.length, other.length]).toEqual([44, 6, 13]);
     expect(objects.filter((o) => o.type === 'knock')).toEqual(matches);
     expect(objects.filter((o) => o.type === undefined).map((o) => o.line)).toEqual(invalid);
-    expect(objects.at(-1)).toMatchObject({ type: 'summary', filter: 'netfilter', lines: lines.length, matched: matches.length });
+    expect(objects.at(-1)).toMatchObject({ type: 'summary', filter: 'netfilter', lines: lines.length, matched: matches.length, otherProtocol: other.length });
   });
 
   it('reads the sshd log with --filter sshd: an event for every sshd line but its start-up lines', async () => {
@@ -88,7 +89,7 @@ describe('knockwatch parse', () => {
       });
     expect(expected).toHaveLength(25);
     expect(objects.filter((o) => o.type === 'ssh')).toEqual(expected);
-    expect(objects.at(-1)).toEqual({ type: 'summary', filter: 'sshd', lines: 28, matched: 25, missed: 2, ignored: 1, invalid: 0, oversize: 0 });
+    expect(objects.at(-1)).toEqual({ type: 'summary', filter: 'sshd', lines: 28, matched: 25, missed: 2, ignored: 1, invalid: 0, otherProtocol: 0, oversize: 0 });
   });
 
   it('refuses an unknown filter with exit 2', async () => {

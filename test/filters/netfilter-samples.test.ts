@@ -11,6 +11,7 @@ const samples = readSamples(`${packageRoot()}/logs-samples/netfilter.log`);
 const reference = Date.parse('2026-12-31T00:00:00Z');
 const parserFor = (chosen: Filter) => createLineParser(chosen, createSyslogTimeParser({ timeZone: 'UTC', reference }));
 const knockSamples = samples.filter((sample) => sample.expect.match === true);
+const readable = samples.filter((sample) => sample.expect.match === true || sample.expect.other === true);
 
 // The packet fields as a reader finds them in the line, word by word (not with the filter's
 // regex): what every knock must carry even where its annotation does not spell it out.
@@ -47,10 +48,10 @@ describe('filters/netfilter.conf against logs-samples/netfilter.log', () => {
   });
 });
 
-// Each knock sample, forged: the same text from another program, or with a second address
-// pair behind it. None may become a knock.
-describe('forged copies of every knock sample', () => {
-  it.each(knockSamples.flatMap((sample) => [
+// Each knock or other-protocol sample, forged: the same text from another program, or with
+// a second address pair behind it. None may become a knock or be counted as a packet.
+describe('forged copies of every knock and other-protocol sample', () => {
+  it.each(readable.flatMap((sample) => [
     ['another tag', 'root:'],
     ['a tag that starts like the kernel\'s', 'kernel-helper:'],
     ['a program that prints "kernel:"', 'myapp[4242]: kernel:'],
@@ -58,7 +59,7 @@ describe('forged copies of every knock sample', () => {
     expect(parserFor(filter)(line)).toEqual({ status: 'ignored' });
   });
 
-  it.each(knockSamples.map((sample) => [sample.lineNumber, sample.line] as const))('line %i with a second SRC/DST pair behind it: missed', (_n, line) => {
+  it.each(readable.map((sample) => [sample.lineNumber, sample.line] as const))('line %i with a second SRC/DST pair behind it: missed', (_n, line) => {
     const forged = `${line.trimEnd()} SRC=198.51.100.66 DST=192.0.2.1 PROTO=TCP SPT=40014 DPT=7000`;
     expect(parserFor(filter)(forged)).toEqual({ status: 'missed' });
   });

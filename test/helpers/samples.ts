@@ -38,7 +38,11 @@ export function checkSample(
   sample: Sample,
   check: (event: KnockEvent, fields: Record<string, unknown>) => void,
 ): void {
-  const { match, invalid, injection: _injection, ...fields } = sample.expect;
+  const { match, invalid, other, injection: _injection, ...fields } = sample.expect;
+  if (other === true) {
+    expect(outcome).toEqual({ status: 'other' });
+    return;
+  }
   if (invalid === true) {
     expect(outcome).toEqual({ status: 'invalid', reason: expect.stringMatching(/\S/) });
     return;

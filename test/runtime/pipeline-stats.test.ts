@@ -50,6 +50,19 @@ describe('pipeline stats', () => {
     expect(pipeline.stats).toMatchObject({ lines: 4, matched: 1, missed: 1, ignored: 1, invalid: 1, otherPort: 0, knocks: 1 });
   });
 
+  it('counts LOG lines of other protocols and port-less fragments apart: not missed, no knock', () => {
+    const { pipeline, decisions } = pipelineOf();
+    const head = `${stamp(1)} gate kernel: KNOCK IN=eth0 OUT= SRC=${A} DST=192.0.2.1`;
+    pipeline.handleLines([
+      `${head} LEN=28 TOS=0x00 PREC=0x00 TTL=64 ID=2 DF PROTO=2 `,
+      `${head} LEN=44 TOS=0x00 PREC=0x00 TTL=64 ID=3 DF PROTO=47 `,
+      `${head} LEN=68 TOS=0x00 PREC=0x00 TTL=64 ID=4 FRAG:370 PROTO=TCP `,
+      knockLine(2, A, 7000),
+    ], kern);
+    expect(pipeline.stats).toMatchObject({ lines: 4, matched: 1, missed: 0, otherProtocol: 3, knocks: 1 });
+    expect(decisions.map((decision) => decision.type)).toEqual(['step']);
+  });
+
   it('counts an empty batch as nothing and leaves the clock where it was', () => {
     const { pipeline } = pipelineOf();
     pipeline.handleLines([], kern);

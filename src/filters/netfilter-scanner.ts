@@ -1,0 +1,149 @@
+import { TcpFlag, type Knock } from './events.js';
+import { normalizeAddressAt } from './kernel-address.js';
+import { createEnvelopeSpans, locateSyslogEnvelope } from './syslog-envelope.js';
+import type { SyslogTimeParser } from './syslog-time.js';
+
+// The outcomes the scanner is sure of (the parser's own constants are equal to these).
+export type ScanOutcome = { status: 'event'; event: Knock } | { status: 'missed' } | { status: 'ignored' };
+
+const MISSED: ScanOutcome = { status: 'missed' };
+const IGNORED: ScanOutcome = { status: 'ignored' };
+
+const SPACE = 32;
+
+// A hand-written reader of the netfilter LOG lines knockwatch's own rules produce, for the
+// built-in filters/netfilter.conf only: a kernel-tagged TCP or UDP packet with ports, IPv4 or
+// IPv6, without the optional extras (options, sequence numbers, decoded MACs, bridge ports,
+// UID, mark). For such a line it returns exactly what the filter's regex and buildKnock
+// make of it; for a line it is not sure of (any other shape, anything invalid) it returns
+// undefined and the regex decides. Tests run every sample and a mutated corpus both ways.
+// Everything from IN= to the end of a line of the shape the scanner reads: a strict subset of
+// what the filter's regex accepts there (addresses in the two forms the kernel prints, no
+// options, UID or mark). Irregexp runs this far faster than per-character JavaScript.
+const ADDRESS = String.raw`(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9a-fA-F]{4}(?::[0-9a-fA-F]{4}){7})`;
+const COMMON_SHAPE = new RegExp([
+  String.raw`IN=[\w.@-]{0,16} OUT=[\w.@-]{0,16}(?: MAC=[0-9a-f:]{0,200})?`,
+  ` SRC=${ADDRESS} DST=${ADDRESS} LEN=\\d{1,5} `,
+  String.raw`(?:TOS=0x[0-9A-F]{2} PREC=0x[0-9A-F]{2} TTL=\d{1,3} ID=\d{1,5}(?: (?:CE|DF|MF)){0,3}|TC=\d{1,3} HOPLIMIT=\d{1,3} FLOWLBL=\d{1,7})`,
+  String.raw` PROTO=(?:TCP SPT=\d{1,5} DPT=\d{1,5} WINDOW=\d{1,5} RES=0x[0-9a-f]{2} (?:(?:CWR|ECE|URG|ACK|PSH|RST|SYN|FIN) ){0,8}URGP=\d{1,5}|UDP SPT=\d{1,5} DPT=\d{1,5} LEN=\d{1,5}) *$`,
+].join(''), 'y');
+
+// A hand-written reader of the netfilter LOG lines knockwatch's own rules produce, for the
+// built-in filters/netfilter.conf only: a kernel-tagged TCP or UDP packet with ports, IPv4 or
+// IPv6, without the optional extras (options, sequence numbers, decoded MACs, bridge ports,
+// UID, mark). For such a line it returns exactly what the filter's regex and buildKnock
+// make of it; for a line it is not sure of (any other shape, anything invalid) it returns
+// undefined and the regex decides. Tests run every sample and a mutated corpus both ways.
+export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: string) => ScanOutcome | undefined {
+  const spans = createEnvelopeSpans();
+  const shape = new RegExp(COMMON_SHAPE.source, 'y');
+  // Values most lines repeat (the prefix, the host's own address), kept with the text they
+  // came from so that a line holding the same text reuses them.
+  let prefixText = '';
+  let prefix = '';
+  let dstText = '';
+  let dst = '';
+
+  return (line) => {
+    if (!locateSyslogEnvelope(line, spans)) return IGNORED;
+    if (spans.tagEnd - spans.tagStart !== 6 || !line.startsWith('kernel', spans.tagStart) || spans.pid !== undefined) return IGNORED;
+    const message = spans.messageStart;
+    if (line.indexOf('SRC=', message) === -1) return MISSED;
+
+    // The kernel's `[ seconds]` stamp; a `[` that starts anything else is the regex's to read.
+    let prefixStart = message;
+    if (line.charCodeAt(prefixStart) === 91) {
+      prefixStart = kernelStampEnd(line, prefixStart);
+      if (prefixStart === -1) return undefined;
+    }
+    const inAt = line.indexOf('IN=', prefixStart);
+    if (inAt === -1 || inAt - prefixStart > 128) return undefined;
+    for (let i = prefixStart; i < inAt; i++) {
+      const c = line.charCodeAt(i);
+      if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) return undefined;
+    }
+    shape.lastIndex = inAt;
+    if (!shape.test(line)) return undefined;
+
+    // The shape holds: every key below is where the first search finds it.
+    const outKey = line.indexOf(' OUT=', inAt);
+    const srcStart = line.indexOf(' SRC=', outKey) + 5;
+    const dstKey = line.indexOf(' DST=', srcStart);
+    const src = normalizeAddressAt(line, srcStart, dstKey);
+    if (src === undefined) return undefined;
+    const dstStart = dstKey + 5;
+    const lenKey = line.indexOf(' LEN=', dstStart);
+    if (!sameText(line, dstStart, lenKey, dstText)) {
+      const normalized = normalizeAddressAt(line, dstStart, lenKey);
+      if (normalized === undefined) return undefined;
+      dstText = line.slice(dstStart, lenKey);
+      dst = normalized;
+    }
+    if (src.includes(':') !== dst.includes(':')) return undefined;
+    const protoKey = line.indexOf(' PROTO=', lenKey);
+    const tcp = line.charCodeAt(protoKey + 7) === 84;
+    const sptStart = protoKey + 15;
+    const sptEnd = line.indexOf(' ', sptStart);
+    const dptStart = sptEnd + 5;
+    const dptEnd = line.indexOf(' ', dptStart);
+    const spt = numberAt(line, sptStart, sptEnd);
+    const dport = numberAt(line, dptStart, dptEnd);
+    if (spt > 65535 || dport > 65535) return undefined;
+    const flags = tcp ? flagBits(line, line.indexOf(' RES=0x', dptEnd) + 10) : 0;
+    const time = parseTime(line.slice(0, spans.stampEnd));
+    if (time === undefined) return undefined;
+    if (!sameText(line, prefixStart, inAt, prefixText)) {
+      prefixText = line.slice(prefixStart, inAt);
+      prefix = prefixText.trim();
+    }
+    const event: Knock = {
+      type: 'knock', time, prefix, src, dst, proto: tcp ? 'tcp' : 'udp', dport, spt, flags, iface: line.slice(inAt + 3, outKey),
+    };
+    return { status: 'event', event };
+  };
+}
+
+// line[start, end) is `text` (a loop: short texts, and startsWith is slower for them).
+function sameText(line: string, start: number, end: number, text: string): boolean {
+  if (end - start !== text.length) return false;
+  for (let i = 0; i < text.length; i++) if (line.charCodeAt(start + i) !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+function numberAt(line: string, start: number, end: number): number {
+  let value = 0;
+  for (let i = start; i < end; i++) value = value * 10 + (line.charCodeAt(i) - 48);
+  return value;
+}
+
+// The flag words from `at` up to URGP= (the shape has checked them) as TcpFlag bits.
+function flagBits(line: string, at: number): number {
+  let flags = 0;
+  // A flag word is followed by a space, URGP= by its P.
+  for (let p = at; line.charCodeAt(p + 3) === SPACE; p += 4) {
+    // The shape has checked the words: their first letters (C, E, U, A, P, R, S, F) differ.
+    switch (line.charCodeAt(p)) {
+      case 85: flags |= TcpFlag.URG; break;
+      case 65: flags |= TcpFlag.ACK; break;
+      case 80: flags |= TcpFlag.PSH; break;
+      case 82: flags |= TcpFlag.RST; break;
+      case 83: flags |= TcpFlag.SYN; break;
+      case 70: flags |= TcpFlag.FIN; break;
+    }
+  }
+  return flags;
+}
+
+// After `[ 1234.567890] ` (spaces, 1-10 digits, a dot, 1-9 digits): where the prefix starts;
+// -1 for anything else.
+function kernelStampEnd(line: string, at: number): number {
+  let i = at + 1;
+  while (line.charCodeAt(i) === SPACE) i++;
+  const secondsStart = i;
+  while (line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57) i++;
+  if (i === secondsStart || i - secondsStart > 10 || line.charCodeAt(i) !== 46) return -1;
+  const fractionStart = ++i;
+  while (line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57) i++;
+  if (i === fractionStart || i - fractionStart > 9 || line.charCodeAt(i) !== 93 || line.charCodeAt(i + 1) !== SPACE) return -1;
+  return i + 2;
+}
