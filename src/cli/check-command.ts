@@ -1,7 +1,9 @@
-import type { Config, Door, FirewallKind } from '../config/types.js';
+import type { Config, Door, FirewallKind, LogLimit } from '../config/types.js';
+import { fitLogLimit } from '../config/log-limit.js';
 import { describeKnock, formatStep } from '../doors/format-step.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { formatWarning } from '../config/problems.js';
+import { LOG_LIMIT_SOURCES, logLimitIdle } from '../firewall/log-limit.js';
 import { FIREWALL_REGISTRY } from '../firewall/registry.js';
 import { createBackend } from '../firewall/select-backend.js';
 import { preflight, StartError } from '../runtime/preflight.js';
@@ -22,6 +24,12 @@ export async function runCheck(rest: readonly string[], values: CliValues, deps:
   const { problems, backend, kind, sources } = await preflight(config, { kernLog: values.log, authLog: values['auth-log']?.[0] }, override,
     (chosen) => createBackend(chosen, config, deps.runner));
   for (const text of describeConfig(config, kind ?? config.options.firewall ?? 'nftables', sources, override)) line(deps.stdout, text);
+  const limited = backend?.logLimitRules?.() ?? [];
+  if (limited.length > 0) {
+    line(deps.stdout);
+    line(deps.stdout, `Log limit rules (${backend?.name}; per source address, IPv4 and IPv6 apart):`);
+    for (const { family, rule } of limited) line(deps.stdout, `  IPv${family}  ${rule}`);
+  }
   if (backend !== undefined) {
     line(deps.stdout);
     line(deps.stdout, `Firewall plan (${backend.name}; not applied):`);
@@ -53,8 +61,9 @@ export function describeConfig(config: Config, kind: FirewallKind, sources: Sour
   show('retransmit_window', formatSeconds(options.retransmitWindow));
   show('maxretry', sshd ? `${options.maxRetry} sshd failures within ${formatSeconds(options.findTime)} ban for ${formatSeconds(options.banTime)} (doubling per repeat, at most ${formatSeconds(options.banTimeMax)})` : 'off (no sshd source)');
   show('logout_grace', sshd ? formatSeconds(options.logoutGrace) : 'off (no sshd source)');
+  show('log_limit', describeLogLimit(options.logLimit));
   if (options.trapPorts.length > 0) show('trap_ports', `${options.trapPorts.map(formatStep).join(', ')} (refused for ${formatSeconds(options.trapFor)})`);
-  for (const door of config.doors) out.push('', ...describeDoor(door, kind, sshd));
+  for (const door of config.doors) out.push('', ...describeDoor(door, kind, sshd, options.logLimit));
   if (config.unused.length > 0) {
     out.push('', 'Accepted but unused (knockd keys knockwatch does not need):');
     for (const key of config.unused) out.push(`  ${key}`);
@@ -83,7 +92,20 @@ function describeCheckWarnings(config: Config, kind: FirewallKind, sshd: boolean
   return warnings;
 }
 
-function describeDoor(door: Door, kind: FirewallKind, sshd: boolean): string[] {
+function describeLogLimit(limit: LogLimit | undefined): string {
+  if (limit === undefined) return 'off (every packet to a knock or trap port is logged)';
+  return `${limit.rate}/second, burst ${limit.burst}, per source address on the knock LOG rules; `
+    + `a source idle ${logLimitIdle(limit)}s is forgotten, at most ${LOG_LIMIT_SOURCES} kept per family`;
+}
+
+// A door that does not fit is refused when the config loads: here it always fits.
+function describeFit(door: Door, limit: LogLimit): string {
+  const fit = fitLogLimit(door, limit);
+  return `fits: ${fit.steps} step${fit.steps === 1 ? '' : 's'} back-to-back within burst ${limit.burst}; `
+    + `at ${limit.rate}/second the last comes ${formatSeconds(Math.ceil(fit.paced * 1000))} after the first (seq_timeout ${formatSeconds(door.seqTimeout)})`;
+}
+
+function describeDoor(door: Door, kind: FirewallKind, sshd: boolean, limit: LogLimit | undefined): string[] {
   const out = [`[${door.name}]`];
   const show = (key: string, value: string): void => {
     out.push(`  ${key.padEnd(18)} ${value}`);
@@ -91,6 +113,7 @@ function describeDoor(door: Door, kind: FirewallKind, sshd: boolean): string[] {
   show(...describeKnock(door));
   show('seq_timeout', formatSeconds(door.seqTimeout));
   show('tcpflags', door.tcpflags?.text ?? '(any)');
+  if (limit !== undefined) show('log_limit', describeFit(door, limit));
   if (door.destination) show('destination', door.destination);
   if (door.strict) show('strict', 'yes (any other packet from the source breaks the attempt)');
   const lifetime = door.openFor === 0 ? 'until closed' : `for ${formatSeconds(door.openFor)}`;

@@ -13,6 +13,7 @@ import { readWhitelist, warnWhitelist } from './whitelist.js';
 import { translateDoorCommands, type DoorDraft } from './door-commands.js';
 import { checkPortConflicts } from './port-conflicts.js';
 import { warnZeroDurations } from './duration-warnings.js';
+import { checkLogLimitFit, readLogLimit, warnLogLimit } from './log-limit.js';
 import { warnIneffectiveKeys, type FirewallMode } from './backend-warnings.js';
 import { splitCommand } from '../text/split-command.js';
 import { DEFAULT_CONTROL_SOCKET, DEFAULT_LOG_PREFIX } from './defaults.js';
@@ -92,6 +93,7 @@ export function parseConfig(text: string, file: string, firewall?: FirewallKind,
     }
   }
   checkPortConflicts(doors, options.trapPorts, file, problems);
+  checkLogLimitFit(doors, options.logLimit, file, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const warnings = collectWarnings(optionsReader, options, drafts.map((draft, index) => ({ ...draft, door: doors[index] ?? draft.door })), mode, chosen);
   return { file, options: { ...options, logPrefix: effectiveLogPrefix(options, mode) }, doors, unused, warnings };
@@ -103,6 +105,7 @@ function collectWarnings(optionsReader: SectionReader, options: Options, drafts:
     ...warnZeroDurations(optionsReader, OPTION_DURATIONS),
     ...drafts.flatMap((draft) => warnZeroDurations(draft.reader, DOOR_DURATIONS)),
     ...warnIneffectiveKeys(optionsReader, drafts, mode, firewall ?? 'nftables or iptables'),
+    ...warnLogLimit(optionsReader, drafts.map((draft) => draft.door), options.logLimit),
   ];
 }
 
@@ -144,6 +147,7 @@ function readOptions(reader: SectionReader, unused: string[]): Options {
     retransmitWindow: reader.parse('retransmit_window', parseDuration, DEFAULTS.retransmitWindow),
     trapPorts,
     trapFor: reader.parse('trap_for', parseDuration, DEFAULTS.trapFor),
+    logLimit: readLogLimit(reader),
     maxRetry: reader.parse('maxretry', (text) => parseCount(text, 1, 1000), DEFAULTS.maxRetry),
     findTime: reader.parse('findtime', parseDuration, DEFAULTS.findTime),
     banTime: reader.parse('bantime', parseDuration, DEFAULTS.banTime),

@@ -64,6 +64,13 @@ export type SourceChoice =
   | { kind: 'file'; path: string }
   | { kind: 'none' };
 
+// The per-source limit on the knock LOG rules: packets per second, and how many may come
+// at once.
+export interface LogLimit {
+  rate: number;
+  burst: number;
+}
+
 export interface Options {
   kernelSource: SourceChoice;
   authSource: SourceChoice;
@@ -81,6 +88,8 @@ export interface Options {
   retransmitWindow: number;
   trapPorts: readonly DoorStep[];
   trapFor: number;
+  // undefined: log_limit = off.
+  logLimit: LogLimit | undefined;
   // sshd failures: maxretry within findtime bans for bantime (doubling per repeat, up to
   // bantime_max); a logout closes close_on_logout grants after logout_grace.
   maxRetry: number;

@@ -20,6 +20,9 @@ export interface FirewallBackend {
   // Whether this backend can work on this machine, changing nothing: undefined if it can,
   // else one sentence saying what is wrong and how to fix it.
   probe(): Promise<string | undefined>;
+  // The knock LOG rules' per-source limit as start() installs it, per family, for
+  // `knockwatch check` (none when log_limit = off or nothing is installed).
+  logLimitRules?(): readonly { family: 4 | 6; rule: string }[];
   // The text of what start() installs, for `knockwatch check`.
   plan(grants: readonly Grant[], now: number, bans?: readonly Ban[]): string;
   // Installs (or atomically replaces) everything knockwatch owns, with these live grants

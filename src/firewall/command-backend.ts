@@ -47,6 +47,10 @@ export class CommandBackend implements FirewallBackend {
     return `${lines.join('\n')}\n${this.logRules.plan([], now, [])}${commands.join('\n')}\n`;
   }
 
+  logLimitRules(): readonly { family: 4 | 6; rule: string }[] {
+    return this.logRules.logLimitRules?.() ?? [];
+  }
+
   // The grants given were started by an earlier run: only the LOG rules are installed.
   async start(_grants: readonly Grant[], now: number): Promise<void> {
     await this.logRules.start([], now, []);

@@ -8,6 +8,7 @@ import { quoteRestore, RestoreProcessChannel, runnerIptablesChannel, type Iptabl
 import { canWatchRestore } from './restore-process.js';
 import { banKey, grantKey, readIptablesContent } from './iptables-content.js';
 import { matchesEntries } from './match-entries.js';
+import { LOG_LIMIT_SOURCES, logLimitIdle } from './log-limit.js';
 import type { FirewallPlan } from './plan.js';
 
 const CHAIN = 'KNOCKWATCH';
@@ -61,6 +62,10 @@ export class IptablesBackend implements FirewallBackend {
       .map((family) => `# ${TOOLS[family].restore} --noflush -w\n${buildRestoreScript(this.plan_, family, grants, bans)}` +
         `# then, unless present: ${TOOLS[family].cli} -w -I INPUT 1 ${jumpRule().join(' ')}\n`)
       .join('\n');
+  }
+
+  logLimitRules(): { family: AddressFamily; rule: string }[] {
+    return iptablesLogLimitRules(this.plan_);
   }
 
   async start(grants: readonly Grant[], _now: number, bans: readonly Ban[] = []): Promise<void> {
@@ -228,6 +233,25 @@ function banChange(src: string): RuleChange {
   return { key: banKey(src), rule: banRule(src) };
 }
 
+// A knock port's LOG rule, limited per source address: a packet over its source's limit is
+// not logged and goes on to the DROP rule (log-only: on through the chain). One table per
+// family for every knock port, so a source's budget covers them all.
+function logRule(plan: FirewallPlan, family: AddressFamily, step: DoorStep, doors: readonly string[]): string[] {
+  const limit = plan.logLimit === undefined ? [] : [
+    '-m', 'hashlimit', '--hashlimit-upto', `${plan.logLimit.rate}/sec`, '--hashlimit-burst', String(plan.logLimit.burst),
+    '--hashlimit-mode', 'srcip', '--hashlimit-name', `knockwatch-log${family}`,
+    '--hashlimit-htable-max', String(LOG_LIMIT_SOURCES), '--hashlimit-htable-expire', String(logLimitIdle(plan.logLimit) * 1000),
+  ];
+  return [...portMatch(step), ...comment(doors.join(',')), ...limit, '-j', 'LOG', '--log-prefix', `${plan.logPrefix} `];
+}
+
+// The limited LOG rules as installed, per family, for `check`.
+export function iptablesLogLimitRules(plan: FirewallPlan): { family: AddressFamily; rule: string }[] {
+  if (plan.logLimit === undefined) return [];
+  return ([4, 6] as const).flatMap((family) => plan.knockPorts.map(({ step, doors }) =>
+    ({ family, rule: `-A ${CHAIN} ${logRule(plan, family, step, doors).map(quoteRestore).join(' ')}` })));
+}
+
 export function buildRestoreScript(plan: FirewallPlan, family: AddressFamily, grants: readonly Grant[], bans: readonly Ban[] = []): string {
   const rules: string[][] = [
     ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...comment('established'), '-j', 'RETURN'],
@@ -243,7 +267,7 @@ export function buildRestoreScript(plan: FirewallPlan, family: AddressFamily, gr
     for (const grant of grants) if (addressFamily(grant.src) === family) rules.push(...grant.ports.map((step) => grantRule(grant, step)));
   }
   for (const { step, doors } of plan.knockPorts) {
-    rules.push([...portMatch(step), ...comment(doors.join(',')), '-j', 'LOG', '--log-prefix', `${plan.logPrefix} `]);
+    rules.push(logRule(plan, family, step, doors));
     if (!plan.logOnly) rules.push([...portMatch(step), ...comment(doors.join(',')), '-j', 'DROP']);
   }
   for (const step of plan.protectedPorts) rules.push([...portMatch(step), ...comment('gate'), '-j', 'DROP']);

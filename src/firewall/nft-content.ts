@@ -15,6 +15,11 @@ export function isEntrySet(name: string): boolean {
   return /^(grant[46]_\d+|banned[46])$/.test(name);
 }
 
+// The per-source LOG limit's sets: the kernel adds and expires their elements by itself.
+function isLimitSet(name: string): boolean {
+  return /^loglimit[46]$/.test(name);
+}
+
 // undefined when the text is not nft's JSON listing.
 export function readNftContent(json: string): NftContent | undefined {
   let parsed: unknown;
@@ -34,9 +39,11 @@ export function readNftContent(json: string): NftContent | undefined {
     if ('rule' in item) rules++;
     const set = item.set as Record<string, unknown> | undefined;
     if (set !== undefined && !(Array.isArray(set.elem) && set.elem.length > 0)) emptySets.add(String(set.name));
-    if (set !== undefined && isEntrySet(String(set.name))) {
+    const name = String(set?.name);
+    // Their elements are compared apart (grants, bans) or not at all (the limit's sources).
+    if (set !== undefined && (isEntrySet(name) || isLimitSet(name))) {
       const { elem, ...rest } = set;
-      elements.set(String(set.name), new Set((Array.isArray(elem) ? elem : []).map(readElement)));
+      if (isEntrySet(name)) elements.set(name, new Set((Array.isArray(elem) ? elem : []).map(readElement)));
       structure.push({ set: rest });
     } else {
       structure.push(item);

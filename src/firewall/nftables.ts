@@ -7,6 +7,7 @@ import { NftProcessChannel, runnerNftChannel, type NftChannel } from './nft-chan
 import { matchesEntries, type ExpectedEntry } from './match-entries.js';
 import { readNftContent } from './nft-content.js';
 import { formatNftTimeout } from './nft-timeout.js';
+import { LOG_LIMIT_SOURCES, logLimitIdle } from './log-limit.js';
 import type { FirewallPlan } from './plan.js';
 
 const TABLE = 'inet knockwatch';
@@ -47,6 +48,10 @@ export class NftablesBackend implements FirewallBackend {
 
   plan(grants: readonly Grant[], now: number, bans: readonly Ban[] = []): string {
     return buildNftRuleset(this.plan_, grants, now, bans);
+  }
+
+  logLimitRules(): { family: 4 | 6; rule: string }[] {
+    return nftLogLimitRules(this.plan_);
   }
 
   async start(grants: readonly Grant[], now: number, bans: readonly Ban[] = []): Promise<void> {
@@ -189,6 +194,11 @@ export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], no
       out.push(`  set ${setName(gate.index, family)} { type ipv${family}_addr; flags timeout; comment "knockwatch:${gate.door}";${elements(live.map((grant) => element(grant.src, grant.expires, now)))} }`);
     }
   }
+  if (plan.logLimit !== undefined) {
+    for (const family of [4, 6] as const) {
+      out.push(`  set loglimit${family} { type ipv${family}_addr; size ${LOG_LIMIT_SOURCES}; flags dynamic,timeout; timeout ${logLimitIdle(plan.logLimit)}s; }`);
+    }
+  }
   out.push('  chain input {');
   out.push('    type filter hook input priority filter - 10; policy accept;');
   out.push('    ct state established,related accept comment "knockwatch:established"');
@@ -207,7 +217,12 @@ export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], no
   const verdict = plan.logOnly ? '' : ' drop';
   for (const proto of ['tcp', 'udp'] as const) {
     const ports = plan.knockPorts.filter((entry) => entry.step.proto === proto).map((entry) => entry.step.port);
-    if (ports.length > 0) out.push(`    ${proto} dport ${portSet(ports)} log prefix "${plan.logPrefix} "${verdict} comment "knockwatch:knock"`);
+    if (ports.length === 0) continue;
+    for (const family of [4, 6] as const) {
+      const rule = logLimitRule(plan, proto, ports, family);
+      if (rule !== undefined) out.push(`    ${rule}`);
+    }
+    out.push(`    ${proto} dport ${portSet(ports)} log prefix "${plan.logPrefix} "${verdict} comment "knockwatch:knock"`);
   }
   for (const gate of plan.gates) {
     for (const proto of ['tcp', 'udp'] as const) {
@@ -223,6 +238,29 @@ export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], no
   }
   out.push('  }', '}');
   return `${out.join('\n')}\n`;
+}
+
+// The LOG limit per source, per family: a packet over its source's limit is dropped (in
+// log-only mode: passed on) without a LOG line. A source the full set cannot take is not
+// limited: the rule does not match and its packet is logged as before.
+function logLimitRule(plan: FirewallPlan, proto: 'tcp' | 'udp', ports: readonly number[], family: 4 | 6): string | undefined {
+  if (plan.logLimit === undefined) return undefined;
+  const { rate, burst } = plan.logLimit;
+  const over = plan.logOnly ? 'return' : 'drop';
+  return `${proto} dport ${portSet(ports)} update @loglimit${family} { ${family === 4 ? 'ip' : 'ip6'} saddr limit rate over ${rate}/second burst ${burst} packets } ${over} comment "knockwatch:log-limit"`;
+}
+
+// The log-limit rules as installed, per family, for `check`.
+export function nftLogLimitRules(plan: FirewallPlan): { family: 4 | 6; rule: string }[] {
+  const rules: { family: 4 | 6; rule: string }[] = [];
+  for (const family of [4, 6] as const) {
+    for (const proto of ['tcp', 'udp'] as const) {
+      const ports = plan.knockPorts.filter((entry) => entry.step.proto === proto).map((entry) => entry.step.port);
+      const rule = ports.length === 0 ? undefined : logLimitRule(plan, proto, ports, family);
+      if (rule !== undefined) rules.push({ family, rule });
+    }
+  }
+  return rules;
 }
 
 function countRules(ruleset: string): number {

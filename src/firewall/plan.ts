@@ -1,4 +1,4 @@
-import type { Config, DoorStep } from '../config/types.js';
+import type { Config, DoorStep, LogLimit } from '../config/types.js';
 import { DEFAULT_LOG_PREFIX } from '../config/defaults.js';
 import { createDoorKind } from '../doors/create-door-kind.js';
 import type { Network } from '../net/address.js';
@@ -12,6 +12,8 @@ export interface DoorGate {
 // What a managed backend owns, derived from the config alone.
 export interface FirewallPlan {
   logPrefix: string;
+  // Per source address on the knock LOG rules; undefined: every packet is logged.
+  logLimit: LogLimit | undefined;
   // Every port a knock may use (door steps and trap ports): LOG and DROP.
   knockPorts: readonly { step: DoorStep; doors: readonly string[] }[];
   // Doors that open something, with their ports.
@@ -48,6 +50,7 @@ export function buildFirewallPlan(config: Config, options: PlanOptions = {}): Fi
   for (const gate of gates) for (const step of gate.ports) protectedPorts.set(`${step.proto}/${step.port}`, step);
   return {
     logPrefix: config.options.logPrefix ?? DEFAULT_LOG_PREFIX,
+    logLimit: config.options.logLimit,
     knockPorts: [...knock.values()].sort((a, b) => a.step.port - b.step.port || a.step.proto.localeCompare(b.step.proto)),
     gates,
     protectedPorts: [...protectedPorts.values()],

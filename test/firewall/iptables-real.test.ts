@@ -14,6 +14,8 @@ const NOW = 1_000_000;
 const plan = buildFirewallPlan(FIREWALL_CONFIG);
 const GRANTS = [grantOf('203.0.113.7'), grantOf('2001:db8::7', 'web', Infinity)];
 const BANS = [{ src: '203.0.113.9', until: NOW + 60_000 }];
+const HASHLIMIT4 = ['-m', 'hashlimit', '--hashlimit-upto', '20/sec', '--hashlimit-burst', '60', '--hashlimit-mode', 'srcip', '--hashlimit-name', 'knockwatch-log4',
+  '--hashlimit-htable-max', '65536', '--hashlimit-htable-expire', '3000'];
 const comment = (what: string): string[] => ['-m', 'comment', '--comment', `knockwatch:${what}`];
 
 describe.skipIf(missing.length > 0)('iptables backend against real iptables', () => {
@@ -28,7 +30,7 @@ describe.skipIf(missing.length > 0)('iptables backend against real iptables', ()
     ['the chain flushed', ['iptables', '-w', '-F', 'KNOCKWATCH']],
     ['the IPv6 chain flushed', ['ip6tables', '-w', '-F', 'KNOCKWATCH']],
     ['the gate rule deleted', ['iptables', '-w', '-D', 'KNOCKWATCH', '-p', 'tcp', '-m', 'tcp', '--dport', '22', ...comment('gate'), '-j', 'DROP']],
-    ['a knock LOG rule deleted', ['iptables', '-w', '-D', 'KNOCKWATCH', '-p', 'tcp', '-m', 'tcp', '--dport', '7000', ...comment('openSSH,closeSSH'), '-j', 'LOG', '--log-prefix', 'KNOCK ']],
+    ['a knock LOG rule deleted', ['iptables', '-w', '-D', 'KNOCKWATCH', '-p', 'tcp', '-m', 'tcp', '--dport', '7000', ...comment('openSSH,closeSSH'), ...HASHLIMIT4, '-j', 'LOG', '--log-prefix', 'KNOCK ']],
     ['the whitelist rule deleted', ['iptables', '-w', '-D', 'KNOCKWATCH', '-s', '192.0.2.10/32', '-p', 'tcp', '-m', 'tcp', '--dport', '22', ...comment('whitelist'), '-j', 'ACCEPT']],
     ['a foreign grant rule', ['iptables', '-w', '-I', 'KNOCKWATCH', '1', '-s', '198.51.100.66/32', '-p', 'tcp', '-m', 'tcp', '--dport', '22', ...comment('openSSH'), '-j', 'ACCEPT']],
     ['a foreign rule', ['iptables', '-w', '-I', 'KNOCKWATCH', '1', '-p', 'tcp', '--dport', '22', '-j', 'ACCEPT']],
