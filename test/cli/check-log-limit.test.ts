@@ -77,3 +77,13 @@ describe('knockwatch check: the LOG limit', () => {
     expect(stderr).toContain('[openSSH] sequence: expected at most log_burst (2) steps');
   });
 });
+
+describe('knockwatch check: the tracking caps', () => {
+  it('prints max_tracked and max_first_steps, and says when the first-step table is off', async () => {
+    expect((await check('', 'nftables')).lines.filter((line) => /^ {2}max_(tracked|first_steps)/.test(line))).toEqual([
+      '  max_tracked        50000 sources past their first step or trapped (fewest steps done go first when full)',
+      '  max_first_steps    1048576 sources with only a first step (oldest go first when full)',
+    ]);
+    expect((await check('max_first_steps = 0\n', 'nftables')).lines).toContain('  max_first_steps    0 (off: first steps count under max_tracked)');
+  });
+});
