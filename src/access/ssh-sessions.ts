@@ -1,13 +1,11 @@
 import type { Decision } from '../engine/decisions.js';
 import type { SshAuth } from '../filters/events.js';
 import { ownCopy } from '../engine/own-copy.js';
+import { FailedAttempts } from './failure-counter-attempts.js';
 
 interface Connection {
   src: string;
   loggedIn: boolean;
-  // "Invalid user" was counted: the first "Failed ... for invalid user" of this pid is the
-  // same attempt and is not counted again.
-  invalidCounted: boolean;
 }
 
 // What one sshd line meant: the decisions it makes, and whether it is a failed login of
@@ -21,11 +19,12 @@ export interface SshOutcome {
 export const MAX_CONNECTIONS = 20_000;
 
 // Follows sshd connections by pid: who is logged in from where, and when an address's last
-// session ends (plus logout_grace). Deterministic: time comes from the events. Only a
-// connection that a later line needs is remembered: a login (for its logout) and an "Invalid
-// user" (for its first "Failed ... invalid user"); a plain failed login needs nothing later.
+// session ends (plus logout_grace), and which failure lines are attempts to count
+// (failure-counter-attempts.ts). Deterministic: time comes from the events. Only a login is
+// remembered here (for its logout).
 export class SshSessions {
   private readonly connections = new Map<number, Connection>();
+  private readonly attempts = new FailedAttempts();
   private readonly sessions = new Map<string, Set<number>>();
   private readonly pendingLogouts = new Map<string, number>();
 
@@ -33,33 +32,35 @@ export class SshSessions {
 
   // undefined for a line that names no address and no known connection.
   handle(event: SshAuth): SshOutcome | undefined {
-    const connection = this.connections.get(event.pid);
+    const pid = event.pid;
+    // A line without a pid (a failure that names its address) is tied to no connection.
+    if (pid === undefined) return event.src === undefined || event.class !== 'failure' ? undefined : { src: event.src, failed: true, decisions: [] };
+    const connection = this.connections.get(pid);
     // What is kept holds a copy of the address (see own-copy.ts), made once per connection.
-    const src = event.src === undefined || event.src === connection?.src ? connection?.src : ownCopy(event.src);
-    if (src === undefined) return undefined;
-    switch (event.kind) {
-      case 'accepted': {
-        this.remember(event.pid, { src, loggedIn: true, invalidCounted: false });
-        const pids = this.sessions.get(src) ?? new Set<number>();
-        pids.add(event.pid);
-        this.sessions.set(src, pids);
-        this.pendingLogouts.delete(src);
-        return { src, failed: false, decisions: [{ type: 'login', time: event.time, src, user: event.user ?? '', pid: event.pid }] };
+    const src = event.src === undefined ? connection?.src ?? this.attempts.addressOf(pid) : event.src === connection?.src ? connection.src : event.src;
+    if (src === undefined) {
+      if (event.class === 'failure') this.attempts.hold(pid, event.time);
+      return undefined;
+    }
+    const held = event.src !== undefined && this.attempts.attribute(pid, src, event.time);
+    switch (event.class) {
+      case 'login': {
+        if (event.kind !== 'accepted') return { src, failed: held, decisions: [] };
+        const own = src === connection?.src ? src : ownCopy(src);
+        this.remember(pid, { src: own, loggedIn: true });
+        const pids = this.sessions.get(own) ?? new Set<number>();
+        pids.add(pid);
+        this.sessions.set(own, pids);
+        this.pendingLogouts.delete(own);
+        return { src: own, failed: held, decisions: [{ type: 'login', time: event.time, src: own, user: event.user ?? '', pid }] };
       }
-      case 'session-closed':
-      case 'disconnected':
-        return { src, failed: false, decisions: this.endConnection(event.pid, connection, event.time) };
-      case 'invalid-user':
-        this.remember(event.pid, { src, loggedIn: false, invalidCounted: true });
-        return { src, failed: true, decisions: [] };
-      case 'failed':
-        if (event.invalidUser && connection?.invalidCounted) {
-          connection.invalidCounted = false;
-          return { src, failed: false, decisions: [] };
-        }
-        return { src, failed: true, decisions: [] };
-      case 'session-opened':
-        return { src, failed: false, decisions: [] };
+      case 'logout':
+        this.attempts.end(pid);
+        return { src, failed: held, decisions: this.endConnection(pid, connection, event.time) };
+      case 'failure':
+        return { src, failed: this.attempts.isNewAttempt(event, pid, src) || held, decisions: [] };
+      case 'noise':
+        return { src, failed: held, decisions: [] };
     }
   }
 

@@ -20,21 +20,45 @@ export interface Knock {
   iface: string;
 }
 
+// What an sshd line means to access: a failure counts toward maxretry, a login starts a
+// session, a logout ends a connection (a session if it had logged in), noise counts nothing.
+export type SshClass = 'failure' | 'login' | 'logout' | 'noise';
+
+// Which message it was (filters/sshd.conf names each regex's kind).
 export type SshAuthKind =
   | 'accepted'
-  | 'failed'
-  | 'invalid-user'
   | 'session-opened'
   | 'session-closed'
-  | 'disconnected';
+  | 'disconnected'
+  | 'failed'
+  | 'invalid-user'
+  | 'not-allowed'
+  | 'root-refused'
+  | 'pam-failure'
+  | 'max-attempts'
+  | 'too-many-failures'
+  | 'username-change'
+  | 'auth-fail'
+  | 'postponed'
+  | 'received-disconnect'
+  | 'pam-unix-failure'
+  | 'no-identification'
+  | 'bad-protocol'
+  | 'bad-banner'
+  | 'no-matching-algorithm'
+  | 'preauth-timeout'
+  | 'penalty-drop';
 
 export interface SshAuth {
   type: 'ssh';
   time: number;
+  class: SshClass;
   kind: SshAuthKind;
-  // Absent on pam_unix session lines: the pid ties them to their connection.
+  // Absent on lines that name no address (pam_unix session lines, "Disconnecting: Too many
+  // authentication failures"): the pid ties them to their connection.
   src: string | undefined;
-  pid: number;
+  // Absent when the line's tag carries none: such a line is tied to no connection.
+  pid: number | undefined;
   user: string | undefined;
   method: string | undefined;
   // "Failed ... for invalid user ...".

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { isSshKind } from './build-ssh-auth.js';
 import { readFilterConf } from './read-filter-conf.js';
 
 export interface FilterRule {
@@ -30,10 +31,12 @@ export interface FilterMatch {
   groups: Record<string, string | undefined>;
 }
 
-// The events the code can build from a match (filters/*.conf name them per regex), and
-// `other`: a line the filter reads and counts apart that is no event (a packet of another
-// protocol).
-const EVENT_KINDS: ReadonlySet<string> = new Set(['knock', 'accepted', 'failed', 'invalid-user', 'session-opened', 'session-closed', 'disconnected', 'other']);
+// The events the code can build from a match (filters/*.conf name them per regex): `knock`,
+// an sshd line as `class/kind` (build-ssh-auth.ts), and `other`: a line the filter reads
+// and counts apart that is no event (a packet of another protocol).
+function isEventKind(kind: string): boolean {
+  return kind === 'knock' || kind === 'other' || isSshKind(kind);
+}
 
 const HOST_PATTERN = '(?:\\[(?<host6>[0-9A-Fa-f:.]{2,45})\\]|(?<host>[0-9A-Fa-f:.]{2,45}))';
 
@@ -53,10 +56,10 @@ export function compileFilter(text: string, fileName: string): Filter {
   const pid = definition.get('pid') ?? 'any';
   if (pid !== 'none' && pid !== 'any') throw new Error(`${fileName} [Definition] pid: expected none or any, found "${pid}".`);
   const rules = splitLines(definition.get('failregex') ?? '').map((line) => {
-    const colon = /^([a-z][\w-]*):\s+(.*)$/.exec(line);
+    const colon = /^([a-z][\w/-]*):\s+(.*)$/.exec(line);
     if (!colon) throw new Error(`${fileName} [Definition] failregex: expected "kind: ^regex$", found "${line.slice(0, 60)}".`);
     const kind = colon[1] ?? '';
-    if (!EVENT_KINDS.has(kind)) throw new Error(`${fileName} [Definition] failregex: expected a kind from ${[...EVENT_KINDS].join(', ')}, found "${kind}".`);
+    if (!isEventKind(kind)) throw new Error(`${fileName} [Definition] failregex: expected knock, other or an sshd class/kind (failure/failed), found "${kind}".`);
     const named = compileAnchored(colon[2] ?? '', fileName, 'failregex');
     if (named.source.includes('\\k<')) throw new Error(`${fileName} [Definition] failregex: named back references (\\k<name>) are not supported.`);
     const { source, names } = stripGroupNames(named.source);

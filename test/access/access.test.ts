@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Access } from '../../src/access/access.js';
 import type { Decision } from '../../src/engine/decisions.js';
-import type { SshAuth, SshAuthKind } from '../../src/filters/events.js';
+import type { SshAuth, SshAuthKind, SshClass } from '../../src/filters/events.js';
 import { config } from '../helpers/engine.js';
 
 const A = '203.0.113.7';
@@ -34,8 +34,13 @@ function accessOf(ini = INI): Access {
   return new Access(doors, options);
 }
 
-function ssh(at: number, kind: SshAuthKind, pid: number, src = A, invalidUser = false): SshAuth {
-  return { type: 'ssh', time: at * 1000, kind, pid, src, user: 'u', method: undefined, invalidUser };
+// The class filters/sshd.conf gives each kind these tests use.
+const CLASS_OF: Partial<Record<SshAuthKind, SshClass>> = {
+  'accepted': 'login', 'session-opened': 'login', 'session-closed': 'logout', 'disconnected': 'logout', 'received-disconnect': 'noise',
+};
+
+function ssh(at: number, kind: SshAuthKind, pid: number, src: string | undefined = A, invalidUser = false): SshAuth {
+  return { type: 'ssh', time: at * 1000, class: CLASS_OF[kind] ?? 'failure', kind, pid, src, user: 'u', method: undefined, invalidUser };
 }
 
 // Decisions as short strings: "close A open by revoked", "banned A 100s".
@@ -113,10 +118,11 @@ describe('a logout', () => {
 });
 
 describe('failed logins', () => {
-  type Step = [number, SshAuthKind, number, string?, boolean?];
+  // [seconds, kind, pid, address (A when left out, null: the line names none), invalid user?]
+  type Step = [number, SshAuthKind, number, (string | null)?, boolean?];
   const run = (steps: Step[]): string[] => {
     const access = accessOf();
-    return steps.flatMap(([at, kind, pid, src, invalid]) => short(access.handleSsh(ssh(at, kind, pid, src, invalid ?? kind === 'invalid-user'))));
+    return steps.flatMap(([at, kind, pid, src, invalid]) => short(access.handleSsh({ ...ssh(at, kind, pid, A, invalid ?? kind === 'invalid-user'), src: src === null ? undefined : src ?? A })));
   };
 
   it.each<[string, Step[], string[]]>([
@@ -126,6 +132,24 @@ describe('failed logins', () => {
       ['failure A', 'failure A', 'failure A', 'failure A']],
     ['"Invalid user" and its first "Failed ... invalid user" are one attempt', [[0, 'invalid-user', 5], [0.2, 'failed', 5, A, true], [1, 'failed', 5, A, true], [2, 'failed', 5, A, true]],
       ['failure A', 'failure A', 'failure A', 'banned A 100s']],
+    // one attempt, one count, however many lines sshd writes for it (per connection: pid and address)
+    ['"Invalid user", the PAM error and the "Failed" line of one attempt count once', [[0, 'invalid-user', 5], [0.1, 'pam-failure', 5], [0.2, 'failed', 5, A, true], [1, 'pam-failure', 5], [1.1, 'failed', 5, A, true]],
+      ['failure A', 'failure A']],
+    ['"maximum authentication attempts exceeded" after the failures it sums up counts nothing more', [[0, 'failed', 5], [1, 'failed', 5], [2, 'max-attempts', 5], [2, 'too-many-failures', 5, null]],
+      ['failure A', 'failure A']],
+    ['a summing-up line counts once on a connection whose attempts did not count', [[0, 'max-attempts', 5], [0, 'too-many-failures', 5], [0, 'auth-fail', 5]],
+      ['failure A']],
+    ['the same pid from another address is another connection', [[0, 'invalid-user', 5, A], [0.2, 'failed', 5, B, true], [1, 'max-attempts', 5, B]],
+      ['failure A', 'failure B']],
+    ['a connection that ended and a new one on its pid count apart', [[0, 'failed', 5], [1, 'disconnected', 5], [2, 'max-attempts', 5]],
+      ['failure A', 'failure A']],
+    // a failure that names no address counts when a line of its pid names one, within LoginGraceTime
+    ['"account is locked", then its connection\'s address', [[0, 'not-allowed', 7, null], [1, 'received-disconnect', 7], [2, 'disconnected', 7]],
+      ['failure A']],
+    ['"account is locked", then its "Failed ... invalid user" line', [[0, 'not-allowed', 7, null], [1, 'failed', 7, A, true], [2, 'failed', 7, A, true]],
+      ['failure A', 'failure A']],
+    ['"account is locked" whose pid names an address only after LoginGraceTime', [[0, 'not-allowed', 7, null], [121, 'received-disconnect', 7]],
+      []],
     ['a whitelisted address is never banned', [[0, 'failed', 1, WHITELISTED], [1, 'failed', 1, WHITELISTED], [2, 'failed', 1, WHITELISTED], [3, 'failed', 1, WHITELISTED]], []],
     ['a repeat offender is banned twice as long, up to bantime_max', [
       [0, 'failed', 1], [1, 'failed', 1], [2, 'failed', 1],

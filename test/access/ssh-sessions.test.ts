@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_CONNECTIONS, SshSessions, type SshOutcome } from '../../src/access/ssh-sessions.js';
-import type { SshAuth, SshAuthKind } from '../../src/filters/events.js';
+import type { SshAuth, SshAuthKind, SshClass } from '../../src/filters/events.js';
 
 const A = '203.0.113.7';
 const B = '203.0.113.8';
 
 type Step = [number, SshAuthKind, number, string?, boolean?];
 
+// The class filters/sshd.conf gives each kind these tests use.
+const CLASS_OF: Partial<Record<SshAuthKind, SshClass>> = {
+  'accepted': 'login', 'session-opened': 'login', 'session-closed': 'logout', 'disconnected': 'logout', 'received-disconnect': 'noise',
+};
+
 function event(at: number, kind: SshAuthKind, pid: number, src?: string, invalidUser?: boolean): SshAuth {
-  return { type: 'ssh', time: at * 1000, kind, pid, src, user: 'u', method: undefined, invalidUser: invalidUser ?? kind === 'invalid-user' };
+  return { type: 'ssh', time: at * 1000, class: CLASS_OF[kind] ?? 'failure', kind, pid, src, user: 'u', method: undefined, invalidUser: invalidUser ?? kind === 'invalid-user' };
 }
 
 // [seconds, kind, pid, src, invalid user?] → what each line meant, as "type src" strings
@@ -71,7 +76,9 @@ describe('what one line means', () => {
       { src: A, failed: false, decisions: [] }],
     ['a session opened on an unknown pid', [event(1, 'session-opened', 10)], undefined],
     ['a session closed on an unknown pid', [event(1, 'session-closed', 10)], undefined],
-    ['a session closed on the pid of a plain failed login (not remembered)', [event(0, 'failed', 10, A), event(1, 'session-closed', 10)], undefined],
+    // a failed connection is remembered for the failure lines that repeat its attempts
+    ['a session closed on the pid of a failed login', [event(0, 'failed', 10, A), event(1, 'session-closed', 10)], { src: A, failed: false, decisions: [] }],
+    ['a session closed on the pid of a failed login that ended', [event(0, 'failed', 10, A), event(1, 'disconnected', 10, A), event(2, 'session-closed', 10)], undefined],
   ])('%s', (_name, events, expected) => {
     const sessions = new SshSessions(0);
     const outcomes = events.map((e) => sessions.handle(e));
@@ -85,17 +92,17 @@ describe('the cap on tracked connections', () => {
   it('forgets the oldest connection without taking it for a logout', () => {
     const sessions = new SshSessions(0);
     sessions.handle(event(0, 'accepted', 1, A));
-    for (let pid = 2; pid <= MAX_CONNECTIONS + 1; pid++) sessions.handle(event(1, 'invalid-user', pid, other(pid)));
+    for (let pid = 2; pid <= MAX_CONNECTIONS + 1; pid++) sessions.handle(event(1, 'accepted', pid, other(pid)));
     sessions.handle(event(2, 'disconnected', 1, A));
     expect(sessions.dueLogouts(10_000)).toEqual([]);
   });
 
-  it('forgets only one past the cap, whether it had logged in or not', () => {
+  it('forgets only one past the cap', () => {
     const sessions = new SshSessions(0);
-    sessions.handle(event(0, 'invalid-user', 1, B));
+    sessions.handle(event(0, 'accepted', 1, B));
     sessions.handle(event(0, 'accepted', 2, A));
-    for (let pid = 3; pid <= MAX_CONNECTIONS + 1; pid++) sessions.handle(event(1, 'invalid-user', pid, other(pid)));
-    // pid 1 (never logged in) is forgotten: its pam line now names nobody; A's pid 2 is kept
+    for (let pid = 3; pid <= MAX_CONNECTIONS + 1; pid++) sessions.handle(event(1, 'accepted', pid, other(pid)));
+    // pid 1 is forgotten: its pam line now names nobody; A's pid 2 is kept
     expect(sessions.handle(event(2, 'session-closed', 1))).toBeUndefined();
     expect(sessions.handle(event(2, 'disconnected', 2, A))?.decisions).toEqual([{ type: 'logout', time: 2000, src: A, pid: 2, closeAt: 2000 }]);
   });

@@ -19,7 +19,7 @@ describe('filter loading', () => {
 
   it.each([
     ['[Definition]\ntags = kernel\nfailregex = knock: SRC=(?<src>\\S+)\n', 'every regex must be anchored'],
-    ['[Definition]\ntags = kernel\nfailregex = knock: ^SRC=(?<src>\\S+)$\n            oops: ^x$\n', 'expected a kind from'],
+    ['[Definition]\ntags = kernel\nfailregex = knock: ^SRC=(?<src>\\S+)$\n            oops: ^x$\n', 'expected knock, other or an sshd class/kind'],
     ['[Definition]\nfailregex = knock: ^x$\n', 'tags: expected the syslog tags'],
     ['[Definition]\ntags = kernel\nfailregex = knock: ^(?<a>x)\\k<a>$\n', 'named back references'],
     ['[Definition]\ntags = kernel\nfailregex = knock: ^%(nothing)s$\n', 'refers to %(nothing)s'],

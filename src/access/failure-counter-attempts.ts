@@ -1,0 +1,94 @@
+import type { SshAuth } from '../filters/events.js';
+import { ownCopy } from '../engine/own-copy.js';
+
+// At most this many connections are followed (the oldest is forgotten first).
+export const MAX_ATTEMPT_CONNECTIONS = 20_000;
+// How long a failure whose line names no address waits for a line of its pid that does:
+// sshd's default LoginGraceTime, the longest a connection stays unauthenticated. Past it the
+// pid may be another connection's.
+export const HELD_FOR_MS = 120_000;
+
+interface Connection {
+  src: string;
+  counted: number;
+  // A line announced an attempt ("Invalid user", "error: PAM: ...") and counted it: the
+  // next "Failed ..." of the connection is that same attempt.
+  announced: boolean;
+}
+
+// Failure lines that announce the attempt whose "Failed ..." line follows.
+const ANNOUNCING = new Set(['invalid-user', 'not-allowed', 'root-refused', 'pam-failure']);
+// Failure lines that sum up the attempts before them.
+const SUMMING_UP = new Set(['max-attempts', 'too-many-failures', 'auth-fail']);
+
+// Which sshd failure lines are attempts not counted yet, per connection (sshd pid and
+// address): sshd writes several lines for one attempt ("Invalid user" then "Failed password
+// for invalid user") and sums attempts up ("maximum authentication attempts exceeded"),
+// and each attempt counts once toward maxretry.
+export class FailedAttempts {
+  private readonly connections = new Map<number, Connection>();
+  // Failures named without an address ("User root not allowed because account is locked"),
+  // by pid, with their time.
+  private readonly held = new Map<number, number>();
+
+  // The address of a connection with failures on record.
+  addressOf(pid: number): string | undefined {
+    return this.connections.get(pid)?.src;
+  }
+
+  // True when `event`, a failure of connection (pid, src), is an attempt to count.
+  isNewAttempt(event: SshAuth, pid: number, src: string): boolean {
+    let connection = this.connections.get(pid);
+    if (connection === undefined || connection.src !== src) {
+      connection = { src: ownCopy(src), counted: 0, announced: false };
+      this.remember(pid, connection);
+    }
+    if (SUMMING_UP.has(event.kind)) {
+      if (connection.counted > 0) return false;
+    } else if (ANNOUNCING.has(event.kind)) {
+      if (connection.announced) return false;
+      connection.announced = true;
+    } else if (connection.announced) {
+      connection.announced = false;
+      return false;
+    }
+    connection.counted++;
+    return true;
+  }
+
+  // A failure whose line names no address waits for its pid's next line that does.
+  hold(pid: number, time: number): void {
+    this.held.delete(pid);
+    this.held.set(pid, time);
+    for (const oldPid of this.held.keys()) {
+      if (this.held.size <= MAX_ATTEMPT_CONNECTIONS) break;
+      this.held.delete(oldPid);
+    }
+  }
+
+  // A line of `pid` names `src`: true when a failure held for that pid now counts, as the
+  // attempt that the connection's next "Failed ..." line repeats.
+  attribute(pid: number, src: string, time: number): boolean {
+    const at = this.held.get(pid);
+    if (at === undefined) return false;
+    this.held.delete(pid);
+    if (time - at > HELD_FOR_MS || time < at) return false;
+    this.remember(pid, { src: ownCopy(src), counted: 1, announced: true });
+    return true;
+  }
+
+  // The connection ended.
+  end(pid: number): void {
+    this.connections.delete(pid);
+    this.held.delete(pid);
+  }
+
+  private remember(pid: number, connection: Connection): void {
+    this.connections.delete(pid);
+    this.connections.set(pid, connection);
+    for (const oldPid of this.connections.keys()) {
+      if (this.connections.size <= MAX_ATTEMPT_CONNECTIONS) break;
+      this.connections.delete(oldPid);
+    }
+  }
+}
