@@ -26,7 +26,7 @@ export function buildSshAuth(kind: string, groups: Record<string, string | undef
   const slash = kind.indexOf('/');
   const lineClass = kind.slice(0, slash) as SshClass;
   const name = kind.slice(slash + 1) as SshAuthKind;
-  const hostText = groups.host;
+  const hostText = groups.host ?? groups.host6;
   let src: string | undefined;
   if (hostText !== undefined) {
     const address = readAddress(hostText);

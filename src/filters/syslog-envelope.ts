@@ -20,6 +20,7 @@ export interface EnvelopeSpans {
 }
 
 const MAX_TAG_LENGTH = 64;
+const FACILITY_LEVEL = /^[a-z\d]{1,8}\.[a-z]{1,7}$/;
 
 export function createEnvelopeSpans(): EnvelopeSpans {
   return { stampEnd: 0, hostStart: 0, hostEnd: 0, tagStart: 0, tagEnd: 0, pid: undefined, messageStart: 0 };
@@ -32,7 +33,8 @@ export function parseSyslogEnvelope(line: string): SyslogEnvelope | undefined {
   const spans = createEnvelopeSpans();
   if (!locateSyslogEnvelope(line, spans)) return undefined;
   return {
-    stamp: line.slice(0, spans.stampEnd),
+    // the time parser reads the traditional stamp padded: `Jan 7` as `Jan  7`
+    stamp: spans.stampEnd === 14 ? `${line.slice(0, 4)} ${line.slice(4, 14)}` : line.slice(0, spans.stampEnd),
     host: line.slice(spans.hostStart, spans.hostEnd),
     tag: line.slice(spans.tagStart, spans.tagEnd),
     pid: spans.pid,
@@ -48,15 +50,16 @@ export function locateSyslogEnvelope(line: string, spans: EnvelopeSpans): boolea
     stampEnd = line.indexOf(' ');
     if (stampEnd < 19 || stampEnd > 40) return false;
   } else if (first >= 65 && first <= 90) {
-    stampEnd = 15;
-    if (line.charCodeAt(3) !== 32 || line.charCodeAt(15) !== 32) return false;
+    // `Jan  7 09:58:47`, or `Jan 7 09:58:47` as some senders write a one-digit day
+    stampEnd = line.charCodeAt(5) === 32 ? 14 : 15;
+    if (line.charCodeAt(3) !== 32 || line.charCodeAt(stampEnd) !== 32) return false;
   } else {
     return false;
   }
   const hostStart = stampEnd + 1;
   const hostEnd = line.indexOf(' ', hostStart);
   if (hostEnd <= hostStart) return false;
-  const tagStart = hostEnd + 1;
+  let tagStart = hostEnd + 1;
   const colon = line.indexOf(': ', tagStart);
   if (colon <= tagStart || colon - tagStart > MAX_TAG_LENGTH) return false;
   let tagEnd = colon;
@@ -76,7 +79,12 @@ export function locateSyslogEnvelope(line: string, spans: EnvelopeSpans): boolea
   }
   for (let i = tagStart; i < tagEnd; i++) {
     const c = line.charCodeAt(i);
-    if (c === 32 || c === 91) return false;
+    if (c === 32 && tagStart === hostEnd + 1 && FACILITY_LEVEL.test(line.slice(tagStart, i))) {
+      // BusyBox's `HOST auth.info TAG[PID]:`: the facility and level come before the tag
+      tagStart = i + 1;
+    } else if (c === 32 || c === 91) {
+      return false;
+    }
   }
   spans.stampEnd = stampEnd;
   spans.hostStart = hostStart;

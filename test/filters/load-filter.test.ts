@@ -30,9 +30,9 @@ describe('filter loading', () => {
   });
 
   it('matches with multi-line failregex values and ignoreregex', () => {
-    const filter = compileFilter('[Definition]\ntags = sshd\nfailregex = failed: ^Failed for (?<user>.*) from <HOST>$\n            accepted: ^Accepted for (?<user>.*) from <HOST>$\nignoreregex = ^Failed for ignored from .*$\n', 'f.conf');
-    expect(matchFilter(filter, 'Accepted for a from 192.0.2.1')).toEqual({ kind: 'accepted', groups: { user: 'a', host: '192.0.2.1' } });
+    const filter = compileFilter('[Definition]\ntags = sshd\nfailregex = failure/failed: ^Failed for (?<user>.*) from <HOST>$\n            login/accepted: ^Accepted for (?<user>.*) from <HOST>$\nignoreregex = ^Failed for ignored from .*$\n', 'f.conf');
+    expect(matchFilter(filter, 'Accepted for a from 192.0.2.1')).toEqual({ kind: 'login/accepted', groups: { user: 'a', host: '192.0.2.1' } });
     expect(matchFilter(filter, 'Failed for ignored from 192.0.2.1')).toBeUndefined();
-    expect(matchFilter(filter, 'Failed for x from [2001:db8::1]')).toEqual({ kind: 'failed', groups: { user: 'x', host6: '2001:db8::1' } });
+    expect(matchFilter(filter, 'Failed for x from [2001:db8::1]')).toEqual({ kind: 'failure/failed', groups: { user: 'x', host6: '2001:db8::1' } });
   });
 });
