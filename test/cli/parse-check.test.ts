@@ -79,17 +79,33 @@ describe('knockwatch parse', () => {
     const text = await cli('parse', auth, '--filter', 'sshd', '--timezone', 'UTC');
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('Filter sshd (tags: sshd, sshd-session)');
-    expect(text.stdout).toContain('ssh accepted 203.0.113.7 pid 2211 user "alice" publickey');
-    expect(text.stdout).toContain('ssh session-closed (by pid) pid 2300 user "dave"');
+    expect(text.stdout).toContain('ssh login accepted 203.0.113.7 pid 2211 user "alice" publickey');
+    expect(text.stdout).toContain('ssh logout session-closed (by pid) pid 2300 user "dave"');
+    // per class, how many lines and which kinds
+    expect(text.stdout).toContain([
+      '  failure 8: invalid-user 2, failed 6',
+      '  login 6: accepted 3, session-opened 3',
+      '  logout 9: disconnected 6, session-closed 3',
+      '  noise 2: received-disconnect 2',
+    ].join('\n'));
     const objects = jsonLines((await cli('parse', auth, '--filter', 'sshd', '--timezone', 'UTC', '--json')).stdout);
     const expected = numbered(auth).filter(({ text: line }) => /^\S+ \S+ sshd\[\d+\]: /.test(line) && !line.includes('Server listening'))
       .map(({ line, text: raw }) => {
         const src = / from (\S+) port /.exec(raw)?.[1] ?? / user \S+ (\S+) port /.exec(raw)?.[1] ?? / by (\S+) port /.exec(raw)?.[1];
-        return expect.objectContaining({ line, type: 'ssh', pid: Number(/sshd\[(\d+)\]/.exec(raw)?.[1]), ...(src === undefined ? {} : { src }) });
+        return expect.objectContaining({ line, type: 'ssh', class: expect.any(String), kind: expect.any(String), pid: Number(/sshd\[(\d+)\]/.exec(raw)?.[1]), ...(src === undefined ? {} : { src }) });
       });
     expect(expected).toHaveLength(25);
     expect(objects.filter((o) => o.type === 'ssh')).toEqual(expected);
-    expect(objects.at(-1)).toEqual({ type: 'summary', filter: 'sshd', lines: 28, matched: 25, missed: 2, ignored: 1, invalid: 0, otherProtocol: 0, oversize: 0 });
+    expect(objects.filter((o) => o.type === 'ssh' && o.class === 'failure').map((o) => `${String(o.line)} ${String(o.kind)}`).slice(0, 2)).toEqual(['8 invalid-user', '9 failed']);
+    expect(objects.at(-1)).toEqual({
+      type: 'summary', filter: 'sshd', lines: 28, matched: 25, missed: 2, ignored: 1, invalid: 0, otherProtocol: 0, oversize: 0,
+      classes: {
+        login: { lines: 6, kinds: { 'accepted': 3, 'session-opened': 3 } },
+        failure: { lines: 8, kinds: { 'invalid-user': 2, 'failed': 6 } },
+        logout: { lines: 9, kinds: { 'disconnected': 6, 'session-closed': 3 } },
+        noise: { lines: 2, kinds: { 'received-disconnect': 2 } },
+      },
+    });
   });
 
   it('refuses an unknown filter with exit 2', async () => {
