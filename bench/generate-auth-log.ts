@@ -13,6 +13,11 @@ const TEMPLATES: ((ip: string, pid: number, port: number) => string)[] = [
   (ip, pid) => `sshd[${pid}]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}  user=root`,
   (ip, pid, port) => `sshd[${pid}]: error: kex_exchange_identification: Connection closed by remote host ${ip} port ${port}`,
   (_ip, pid) => `CRON[${pid}]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)`,
+  (ip, pid, port) => `sshd[${pid}]: error: maximum authentication attempts exceeded for root from ${ip} port ${port} ssh2 [preauth]`,
+  (ip, pid, port) => `sshd[${pid}]: Failed publickey for git from ${ip} port ${port} ssh2: RSA SHA256:u5Jq0wWxN7b0Cz3dC6vQ2lH0wYl9mK3xJ8q3n0p1rTk`,
+  (ip, pid, port) => `sshd-session[${pid}]: Connection reset by ${ip} port ${port} [preauth]`,
+  (ip, pid, port) => `sshd[${pid}]: Did not receive identification string from ${ip} port ${port}`,
+  (ip, pid, port) => `sshd[801]: drop connection #${pid % 10} from [${ip}]:${port} on [192.0.2.1]:22 penalty: failed authentication`,
 ];
 
 export function generateAuthLines(count: number, start: number): string[] {

@@ -10,6 +10,7 @@ import { replayFiles } from '../src/runtime/replay.js';
 import { measureFail2banRegex } from './fail2ban-regex.js';
 import { generateFloodLog, generateKernLog } from './generate-kern-log.js';
 import { measureGrantLatency } from './latency.js';
+import { compareWithSshguard } from './sshguard-compare.js';
 import { measureSshdParse } from './sshd-parse.js';
 
 const LINES = 1_000_000;
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
   // `throughput` stops here: the replay workloads alone.
   if (mode === 'throughput') return;
   measureSshdParse();
+  compareWithSshguard();
   await measureGrantLatency();
 }
 
