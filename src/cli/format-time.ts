@@ -1,4 +1,4 @@
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import { zoneOffset } from '../text/time-zone.js';
 
 // `2026-11-22 01:43:16.945` on the wall clock of `zone` (local when undefined).

@@ -1,13 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/problems.js';
-import { runFlush, runInit } from './admin-commands.js';
-import { runCheck } from './check-command.js';
-import { runDaemon } from './run-command.js';
-import { runTry } from './try-command.js';
 import { line, withDefaults, type CliDeps } from './output.js';
-import { runParse } from './parse-command.js';
-import { runReplay } from './replay-command.js';
-import { runClose, runStatus, runUnban } from './status-command.js';
 import { commandHelp, COMMANDS, USAGE } from './usage.js';
 import { OPTIONS, toCliValues } from './values.js';
 import { readVersion } from './version.js';
@@ -33,29 +26,30 @@ export async function main(argv: readonly string[], given: CliDeps): Promise<num
       return 0;
     }
     const values = toCliValues(parsed.values);
+    // Each command loads only its own modules: a replay never loads the firewall's.
     switch (command) {
       case 'replay':
-        return await runReplay(rest, values, deps);
+        return await (await import('./replay-command.js')).runReplay(rest, values, deps);
       case 'parse':
-        return await runParse(rest, values, deps);
+        return await (await import('./parse-command.js')).runParse(rest, values, deps);
       case 'check':
-        return await runCheck(rest, values, deps);
+        return await (await import('./check-command.js')).runCheck(rest, values, deps);
       case 'run':
-        return await runDaemon(rest, values, deps);
+        return await (await import('./run-command.js')).runDaemon(rest, values, deps);
       case 'try':
-        return await runTry(rest, values, deps);
+        return await (await import('./try-command.js')).runTry(rest, values, deps);
       case 'init':
-        return runInit(rest, values, deps);
+        return (await import('./admin-commands.js')).runInit(rest, values, deps);
       case 'flush':
-        return await runFlush(rest, deps);
+        return await (await import('./admin-commands.js')).runFlush(rest, deps);
       case 'status':
-        return await runStatus(rest, values, deps);
+        return await (await import('./status-command.js')).runStatus(rest, values, deps);
       case 'unban':
-        return await runUnban(rest, values, deps);
+        return await (await import('./status-command.js')).runUnban(rest, values, deps);
       case 'close':
-        return await runClose(rest, values, deps);
+        return await (await import('./status-command.js')).runClose(rest, values, deps);
       case undefined:
-        if (values.log !== undefined || values.config !== undefined) return await runDaemon(rest, values, deps);
+        if (values.log !== undefined || values.config !== undefined) return await (await import('./run-command.js')).runDaemon(rest, values, deps);
         deps.stderr.write(USAGE);
         return 2;
       default:
