@@ -42,3 +42,24 @@ export function withDefaults(deps: CliDeps): Deps {
 export function line(out: Output, text = ''): void {
   out.write(`${text}\n`);
 }
+
+const BUFFERED = 65_536;
+
+// Collects writes and hands them on in pieces of about 64 KiB: a replay's thousands of
+// decision lines cost a few writes instead of one system call each. flush() at the end.
+export function bufferedOutput(out: Output): Output & { flush(): void } {
+  let pending = '';
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    out.write(pending);
+    pending = '';
+  };
+  return {
+    isTTY: out.isTTY,
+    write(text: string): void {
+      pending += text;
+      if (pending.length >= BUFFERED) flush();
+    },
+    flush,
+  };
+}

@@ -4,12 +4,14 @@ import type { Output } from './output.js';
 const LARGE_INPUT = 32 * 1024 * 1024;
 const WIDTH = 30;
 
-// A progress bar on a terminal stderr for large inputs, redrawn at most every 200 ms of
-// `clock`; silent otherwise.
-export function createProgress(out: Output, totalBytes: number | undefined, clock: Clock): {
+export interface Progress {
   update(bytes: number, lines: number): void;
   done(): void;
-} {
+}
+
+// A progress bar on a terminal stderr for large inputs, redrawn at most every 200 ms of
+// `clock`; silent otherwise.
+export function createProgress(out: Output, totalBytes: number | undefined, clock: Clock): Progress {
   const enabled = out.isTTY === true && (totalBytes === undefined || totalBytes >= LARGE_INPUT);
   let lastDraw = -Infinity;
   let drawn = false;

@@ -7,8 +7,9 @@ import { formatTime } from './format-time.js';
 import { demoConfigPath } from '../runtime/package-paths.js';
 import { checkInputFiles, loadFilter, resolveTimeZone } from './inputs.js';
 import type { CliValues } from './values.js';
-import { line, type Deps } from './output.js';
-import { createProgress } from './progress.js';
+import { bufferedOutput, line, type Deps } from './output.js';
+import { createProgress, type Progress } from './progress.js';
+import type { Config } from '../config/types.js';
 
 export async function runReplay(files: readonly string[], values: CliValues, deps: Deps): Promise<number> {
   const authFiles = values['auth-log'] ?? [];
@@ -17,10 +18,20 @@ export async function runReplay(files: readonly string[], values: CliValues, dep
   if (values.config === undefined) line(deps.stderr, `knockwatch: no --config given; using the demo config ${demoConfigPath()}.`);
   const config = loadConfigFile(values.config ?? demoConfigPath());
   const zone = resolveTimeZone(values, config);
+  const progress = createProgress(deps.stderr, files.includes('-') ? undefined : totalBytes, deps.clock);
+  const stdout = bufferedOutput(deps.stdout);
+  try {
+    return await replay({ ...deps, stdout }, files, values, config, zone, progress);
+  } finally {
+    stdout.flush();
+  }
+}
+
+async function replay(deps: Deps, files: readonly string[], values: CliValues, config: Config, zone: string | undefined, progress: Progress): Promise<number> {
+  const authFiles = values['auth-log'] ?? [];
   const verbose = values.verbose === true;
   const json = values.json === true;
   const doorWidth = Math.max(...config.doors.map((door) => door.name.length));
-  const progress = createProgress(deps.stderr, files.includes('-') ? undefined : totalBytes, deps.clock);
   // A flood is summarised per minute of the log, as the daemon logs it; -v shows every decision.
   const limit = new ReportLimit((minute, held) => deps.stdout.write(json
     ? `${JSON.stringify({ type: 'held', minute: new Date(minute).toISOString(), counts: Object.fromEntries(held) })}\n`

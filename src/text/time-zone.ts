@@ -23,8 +23,21 @@ export function zonedWallTimeToEpoch(
   return second_;
 }
 
+// Per zone, the offset last asked for and its minute: offsets change only at whole minutes
+// (a DST or zone change), and log times come in runs within the same minute.
+const lastOffset = new Map<string, { minute: number; offset: number }>();
+
 // Offset of `zone` from UTC at `epoch`, in milliseconds.
 export function zoneOffset(zone: string, epoch: number): number {
+  const minute = Math.floor(epoch / 60_000);
+  const last = lastOffset.get(zone);
+  if (last !== undefined && last.minute === minute) return last.offset;
+  const offset = computeZoneOffset(zone, epoch);
+  lastOffset.set(zone, { minute, offset });
+  return offset;
+}
+
+function computeZoneOffset(zone: string, epoch: number): number {
   let formatter = formatters.get(zone);
   if (formatter === undefined) {
     formatter = new Intl.DateTimeFormat('en-US', {
