@@ -11,6 +11,7 @@ const KNOCKS = 50;
 // read at once, which back-to-back knocks (each keeping the source on its fast poll for the
 // next) would not show.
 const COLD_KNOCKS = 5;
+const FLOOR_PROBES = 10;
 const STEPS = ['7000', '8000', '9000/udp'];
 // Between steps, as a knock client sends them.
 const STEP_GAP = 50;
@@ -52,6 +53,11 @@ export async function measureGrantLatency(): Promise<void> {
     if (lab.canConnect(lab.client)) throw new Error('the protected port is open before any knock');
     const kmsg = await knockAll(lab, kmsgAddresses);
     report(`kmsg + nftables, ${KNOCKS} knocks back to back`, kmsg, 'targets: median < 2 ms, p99 < 10 ms');
+    // What the probe itself takes on this machine now: from an address already open, after
+    // steps to ports no door uses (the same work in the probe's process, nothing logged).
+    const floor: Figures = { samples: [], failures: [] };
+    for (let i = 0; i < FLOOR_PROBES; i++) await knockOnce(lab, kmsgAddresses[0]!, floor, ['7001', '8001', '9001/udp']);
+    report(`the floor: ${FLOOR_PROBES} probes from an address already open, after steps no door uses`, floor, 'the probe and the machine alone');
     const cold: Figures = { samples: [], failures: [] };
     for (const address of coldAddresses) {
       await new Promise((resolve) => setTimeout(resolve, QUIET_AFTER + 1000));
@@ -75,8 +81,8 @@ async function knockAll(lab: Lab, addresses: readonly string[]): Promise<Figures
 }
 
 // One knock from `address`, timed by the probe in the client's namespace.
-async function knockOnce(lab: Lab, address: string, figures: Figures): Promise<void> {
-  const argv = [PROBE, lab.serverAddressFor(lab.client), '22', address, String(STEP_GAP), String(OPEN_TIMEOUT), ...STEPS];
+async function knockOnce(lab: Lab, address: string, figures: Figures, steps = STEPS): Promise<void> {
+  const argv = [PROBE, lab.serverAddressFor(lab.client), '22', address, String(STEP_GAP), String(OPEN_TIMEOUT), ...steps];
   try {
     const { stdout } = await run('ip', ['netns', 'exec', lab.client, process.execPath, ...argv], { timeout: OPEN_TIMEOUT + 10_000 });
     const result = JSON.parse(stdout) as { ms?: number; error?: string };
