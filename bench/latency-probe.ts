@@ -4,7 +4,7 @@
 // the last one has left, then starts a new non-blocking connect to the protected port every
 // 0.5 ms until one connects: the port is dropped before the grant, so the earlier connects
 // just hang and the first one made after the grant wins.
-// Usage: node latency-probe.js HOST PORT FROM GAP_MS TIMEOUT_MS STEP...   (STEP: 7000 or 9000/udp)
+// Usage: node --expose-gc latency-probe.js HOST PORT FROM GAP_MS TIMEOUT_MS STEP...   (STEP: 7000 or 9000/udp)
 // Prints one JSON line: {"ms": N} (last step sent -> connected) or {"error": "..."}.
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -14,8 +14,27 @@ const PROBE_EVERY = 0.5;
 // newer ones, so they are closed to bound the sockets a slow grant leaves open.
 const PROBE_LIFETIME = 100;
 
+const WARM_UP_CONNECTS = 5;
+
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+// Node's first successful connects run code that no knock step ran (a step's connect is
+// refused or dropped), and a young heap is collected soon: both cost a millisecond or more
+// at the wrong moment. So a few connects to a listener of our own, and a collection, first.
+async function warmUp(): Promise<void> {
+  const server = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  for (let i = 0; i < WARM_UP_CONNECTS; i++) {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.1' });
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.destroy();
+  }
+  server.close();
+  (globalThis as { gc?: () => void }).gc?.();
+}
 
 // Sends one step; resolves once its packet has left.
 async function sendStep(host: string, from: string, step: string, knockSockets: net.Socket[]): Promise<void> {
@@ -62,12 +81,13 @@ function probe(host: string, port: number, from: string, deadline: number): Prom
         resolve(at);
       });
       live.push({ socket, born: now });
-      // The connect goes out on the next tick; then 0.5 ms asleep (timers do whole ms), and
-      // the loop's I/O poll between the two immediates sees a connect that came through.
-      setImmediate(() => {
+      // The connect goes out on the next tick. Immediates queued from an immediate run in the
+      // next turn of the loop, after its I/O poll: a connect that came through at once is
+      // seen before 0.5 ms asleep (timers do whole ms), and again before the next probe.
+      setImmediate(() => setImmediate(() => {
         Atomics.wait(sleeper, 0, 0, PROBE_EVERY);
         setImmediate(start);
-      });
+      }));
     };
     start();
   });
@@ -77,6 +97,7 @@ async function main(): Promise<void> {
   const [host = '', portText = '', from = '', gapText = '', timeoutText = '', ...steps] = process.argv.slice(2);
   const knockSockets: net.Socket[] = [];
   try {
+    await warmUp();
     for (const [index, step] of steps.entries()) {
       if (index > 0) await pause(Number(gapText));
       await sendStep(host, from, step, knockSockets);

@@ -84,7 +84,7 @@ async function knockAll(lab: Lab, addresses: readonly string[]): Promise<Figures
 async function knockOnce(lab: Lab, address: string, figures: Figures, steps = STEPS): Promise<void> {
   const argv = [PROBE, lab.serverAddressFor(lab.client), '22', address, String(STEP_GAP), String(OPEN_TIMEOUT), ...steps];
   try {
-    const { stdout } = await run('ip', ['netns', 'exec', lab.client, process.execPath, ...argv], { timeout: OPEN_TIMEOUT + 10_000 });
+    const { stdout } = await run('ip', ['netns', 'exec', lab.client, process.execPath, '--expose-gc', ...argv], { timeout: OPEN_TIMEOUT + 10_000 });
     const result = JSON.parse(stdout) as { ms?: number; error?: string };
     if (result.ms === undefined) figures.failures.push(`${address}: ${result.error}`);
     else figures.samples.push(result.ms);
