@@ -13,7 +13,6 @@ const PROBE_EVERY = 0.5;
 // A dropped SYN is sent again only after 1 s; probes this old have long been overtaken by
 // newer ones, so they are closed to bound the sockets a slow grant leaves open.
 const PROBE_LIFETIME = 100;
-
 const WARM_UP_CONNECTS = 5;
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
