@@ -27,8 +27,11 @@ export interface KmsgSourceOptions {
   onLines: (lines: readonly string[]) => void;
   onNotice: (notice: SourceNotice) => void;
   device?: KmsgDevice;
-  // Poll of the non-blocking device (ms).
+  // Poll of the non-blocking device while kernel records come (ms).
   pollInterval?: number;
+  // Poll once no kernel record came for `quietAfter` ms.
+  idlePollInterval?: number;
+  quietAfter?: number;
 }
 
 const systemKmsgDevice: KmsgDevice = {
@@ -48,10 +51,19 @@ const systemKmsgDevice: KmsgDevice = {
 // One record is at most 8 KiB (CONSOLE_EXT_LOG_MAX); a shorter buffer makes read fail.
 const RECORD_BUFFER = 16 * 1024;
 
-// Idle cost of the default 1 ms poll (a read that fails with EAGAIN, every ms), measured with
-// process.cpuUsage and /usr/bin/time over 10 s (Linux 6.18, Node 20, 2 vCPUs): about 6 % of
-// one core, half of it the 1 ms timer alone; the price of the target median under 2 ms.
-const DEFAULT_POLL_INTERVAL = 1;
+// Node cannot wait for /dev/kmsg to become readable: libuv refuses a character device as a
+// stream (net.Socket: ERR_INVALID_FD_TYPE), fs.watch sees only writes from user space, and a
+// blocking read in the threadpool cannot be cancelled (even process.exit waits for it). So
+// the device is polled: every 1 ms while kernel records come, every 20 ms once none came for
+// 5 s. Idle daemon, nftables, 20 s (Linux 6.18, Node 20, 2 busy vCPUs): 1 ms always ~6 % of
+// one core, this ~1.6 % (~0.6 % without any poll). Knock steps come within seconds of each
+// other and only the last one's latency counts: the first step of a sequence may be read up
+// to one idle interval late and switches to the 1 ms poll, so the last step is read within
+// ~1 ms, unless the whole sequence took less than the idle interval (then up to 20 ms).
+const FAST_POLL_INTERVAL = 1;
+const IDLE_POLL_INTERVAL = 20;
+// The bench waits this long to knock on a source back on its idle poll.
+export const QUIET_AFTER = 5000;
 // At most this many records per poll: a flood of LOG records must not hold the event loop
 // (and the firewall's timers); the next poll goes on where this one stopped.
 export const MAX_RECORDS_PER_CHECK = 5000;
@@ -90,6 +102,9 @@ export class KmsgSource implements LineSource {
   private readonly buffer = Buffer.alloc(RECORD_BUFFER);
   private handle: KmsgHandle | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private interval = 0;
+  // Monotonic time (µs) of the last kernel record read.
+  private lastKernelRecord = -Infinity;
   private reopenTimer: NodeJS.Timeout | undefined;
   private reopenDelay = FIRST_REOPEN;
   // After start's first read: records read now were written since the poll before.
@@ -120,12 +135,12 @@ export class KmsgSource implements LineSource {
       while (this.readAll()?.caughtUp === false);
     }
     this.live = true;
-    this.timer = setInterval(() => this.check(), this.options.pollInterval ?? DEFAULT_POLL_INTERVAL);
-    this.timer.unref();
+    this.pollEvery(this.pollInterval());
   }
 
   stop(): void {
     clearInterval(this.timer);
+    this.interval = 0;
     clearTimeout(this.reopenTimer);
     this.timer = undefined;
     this.reopenTimer = undefined;
@@ -150,6 +165,8 @@ export class KmsgSource implements LineSource {
       lost += gap;
       if (isKernelRecord(record)) lines.push(kmsgLine(wallMicros - (anchor - record.usec), record.message));
     }
+    if (lines.length > 0) this.lastKernelRecord = this.device.monotonicMicros();
+    if (this.timer !== undefined) this.pollEvery(this.pollInterval());
     if (lines.length > 0) {
       this.lastLineAt = clock.now();
       this.options.onLines(lines);
@@ -157,6 +174,20 @@ export class KmsgSource implements LineSource {
     if (lost > 0) {
       this.options.onNotice({ level: 'warning', message: `kmsg: ${lost} kernel records were overwritten before knockwatch read them` });
     }
+  }
+
+  private pollInterval(): number {
+    const { pollInterval = FAST_POLL_INTERVAL, idlePollInterval = IDLE_POLL_INTERVAL, quietAfter = QUIET_AFTER } = this.options;
+    return this.device.monotonicMicros() - this.lastKernelRecord < quietAfter * 1000 ? pollInterval : idlePollInterval;
+  }
+
+  // One interval timer, replaced only when the interval changes.
+  private pollEvery(interval: number): void {
+    if (interval === this.interval) return;
+    clearInterval(this.timer);
+    this.interval = interval;
+    this.timer = setInterval(() => this.check(), interval);
+    this.timer.unref();
   }
 
   position(): KmsgPosition | undefined {

@@ -56,7 +56,7 @@ afterEach(() => {
 function setup(device = new FakeKmsg()): { device: FakeKmsg; batches: string[][]; notices: SourceNotice[]; source: KmsgSource } {
   const batches: string[][] = [];
   const notices: SourceNotice[] = [];
-  const source = new KmsgSource({ clock: { now: () => NOW }, device, pollInterval: 60_000, onLines: (lines) => batches.push([...lines]), onNotice: (notice) => notices.push(notice) });
+  const source = new KmsgSource({ clock: { now: () => NOW }, device, pollInterval: 60_000, idlePollInterval: 60_000, onLines: (lines) => batches.push([...lines]), onNotice: (notice) => notices.push(notice) });
   sources.push(source);
   return { device, batches, notices, source };
 }
@@ -182,16 +182,63 @@ describe('the kmsg source', () => {
     expect(s.batches.map((batch) => batch.length)).toEqual([MAX_RECORDS_PER_CHECK, 3]);
   });
 
-  it('polls on its own every pollInterval', () => {
-    vi.useFakeTimers();
-    const device = new FakeKmsg();
-    const batches: string[][] = [];
-    const source = new KmsgSource({ clock: { now: () => NOW }, device, onLines: (lines) => batches.push([...lines]), onNotice: () => {} });
-    sources.push(source);
-    source.start(undefined);
-    device.push(1);
-    vi.advanceTimersByTime(1);
-    expect(messages(batches)).toEqual([['record 1']]);
+  describe('polls on its own', () => {
+    // The default timing, with the device's monotonic clock moved along with the fake timers.
+    function polled(): { device: FakeKmsg; batches: string[][]; advance: (ms: number) => void } {
+      vi.useFakeTimers();
+      const device = new FakeKmsg();
+      const batches: string[][] = [];
+      const source = new KmsgSource({ clock: { now: () => NOW }, device, onLines: (lines) => batches.push([...lines]), onNotice: () => {} });
+      sources.push(source);
+      source.start(undefined);
+      const advance = (ms: number): void => {
+        for (let i = 0; i < ms; i++) {
+          device.monotonic += 1000;
+          vi.advanceTimersByTime(1);
+        }
+      };
+      return { device, batches, advance };
+    }
+
+    it('every 20 ms while the kernel is quiet, every 1 ms for 5 s after a kernel record, every 20 ms again after that', () => {
+      const p = polled();
+      // Quiet since start: the first record waits for the 20 ms poll.
+      p.device.push(1);
+      p.advance(19);
+      expect(p.batches).toEqual([]);
+      p.advance(1);
+      expect(messages(p.batches)).toEqual([['record 1']]);
+      // Then each record is read within 1 ms, for 5 s after the last one.
+      p.device.push(2);
+      p.advance(1);
+      expect(messages(p.batches)).toEqual([['record 1'], ['record 2']]);
+      p.advance(4990);
+      p.device.push(3);
+      p.advance(1);
+      expect(messages(p.batches).at(-1)).toEqual(['record 3']);
+      // 5 s after record 3: back to the 20 ms poll.
+      p.advance(5000);
+      p.device.push(4);
+      p.advance(19);
+      expect(messages(p.batches).at(-1)).toEqual(['record 3']);
+      p.advance(1);
+      expect(messages(p.batches).at(-1)).toEqual(['record 4']);
+      // And fast again right after it.
+      p.device.push(5);
+      p.advance(1);
+      expect(messages(p.batches).at(-1)).toEqual(['record 5']);
+    });
+
+    it('stays on the 20 ms poll for records that are not the kernel\'s', () => {
+      const p = polled();
+      p.device.queue.push('12,1,1001000,-;user\n');
+      p.advance(20);
+      p.device.push(2);
+      p.advance(19);
+      expect(p.batches).toEqual([]);
+      p.advance(1);
+      expect(messages(p.batches)).toEqual([['record 2']]);
+    });
   });
 
   it('closes the device at stop, reads no more, and keeps its position', () => {
