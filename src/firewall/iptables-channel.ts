@@ -37,6 +37,8 @@ export interface IptablesChannel {
   send(changes: readonly RuleChange[]): Promise<void>;
   // The keys of the grant and ban rules installed now, as read back; undefined when unknown.
   installed(keys: ReadonlySet<string> | undefined): void;
+  // Starts the process now, so the first change does not wait for it.
+  warm?(): void;
   stop(): Promise<void>;
 }
 
@@ -129,6 +131,10 @@ export class RestoreProcessChannel implements IptablesChannel {
       this.queued.push({ changes, resolve, reject });
       void this.pump();
     });
+  }
+
+  warm(): void {
+    if (this.process === undefined) this.start();
   }
 
   installed(keys: ReadonlySet<string> | undefined): void {

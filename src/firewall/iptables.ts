@@ -84,6 +84,7 @@ export class IptablesBackend implements FirewallBackend {
       // Trusted as the reference only when every rule is there (-N line plus the rules).
       const expected = buildRestoreScript(this.plan_, family, [], []).split('\n').filter((line) => line.startsWith(`-A ${CHAIN} `)).length + 1;
       if (structure.length === expected) this.installed.set(family, structure.join('\n'));
+      this.channels[family].warm?.();
     }
   }
 

@@ -21,6 +21,8 @@ import { FirewallCommandError, runOrThrow, type CommandRunner } from './command-
 // Takes set element commands, one transaction per send (or per merged batch of sends).
 export interface NftChannel {
   send(commands: readonly string[]): Promise<void>;
+  // Starts the process now, so the first change does not wait ~10 ms for it.
+  warm?(): void;
   stop(): Promise<void>;
 }
 
@@ -82,6 +84,10 @@ export class NftProcessChannel implements NftChannel {
   }
 
   // Resolves when this change is in force, rejects with nft's error for it.
+  warm(): void {
+    if (this.process === undefined) this.start();
+  }
+
   send(commands: readonly string[]): Promise<void> {
     const multiline = commands.find((command) => command.includes('\n'));
     if (multiline !== undefined) return Promise.reject(new Error(`nft channel: expected one line per command, found ${JSON.stringify(multiline)}`));

@@ -66,6 +66,7 @@ export class NftablesBackend implements FirewallBackend {
       && !(this.plan_.whitelist4.length > 0 && content.emptySets.has('whitelist4'))
       && !(this.plan_.whitelist6.length > 0 && content.emptySets.has('whitelist6'));
     this.installed = complete ? content.structure : undefined;
+    this.channel.warm?.();
   }
 
   async ban(ban: Ban, now: number): Promise<void> {

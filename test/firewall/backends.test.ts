@@ -48,6 +48,16 @@ describe('nftables', () => {
     ]);
   });
 
+  it('starts its channel once the ruleset is in, so the first grant does not wait for a new nft', async () => {
+    const { runner } = recorder();
+    const events: string[] = [];
+    const channel = { send: async () => { events.push('send'); }, warm: () => { events.push('warm'); }, stop: async () => undefined };
+    const backend = new NftablesBackend(plan, runner, 'nft', channel);
+    await backend.start([], 0);
+    await backend.open(grant('203.0.113.7'), 1000);
+    expect(events).toEqual(['warm', 'send']);
+  });
+
   it('reports a failing nft with its reason', async () => {
     const { runner } = recorder(failWhen(() => true));
     await expect(new NftablesBackend(plan, runner).start([], 0)).rejects.toThrow('nft -f -: exit status 1');
@@ -55,6 +65,14 @@ describe('nftables', () => {
 });
 
 describe('iptables', () => {
+  it('starts each family\'s channel once the chain is in', async () => {
+    const { runner } = recorder();
+    const warmed: number[] = [];
+    const channel = (family: number) => ({ send: async () => undefined, installed: () => undefined, warm: () => { warmed.push(family); }, stop: async () => undefined });
+    await new IptablesBackend(plan, runner, () => '/usr/sbin/iptables', { 4: channel(4), 6: channel(6) }).start([], 0);
+    expect(warmed).toEqual([4, 6]);
+  });
+
   it('stop tries to close every grant, and says which could not be closed', async () => {
     // -C says each rule is there; deleting 203.0.113.7's fails.
     const { runner, calls } = recorder(failWhen((line) => line.includes(' -D ') && line.includes('203.0.113.7')));

@@ -134,6 +134,15 @@ describe('iptables channel against a fake iptables-restore', () => {
     expect(chain.rules).toEqual(['KW a -j ACCEPT', 'KW b -j ACCEPT', 'KW c -j ACCEPT', 'KW d -j ACCEPT']);
   });
 
+  it('starts iptables-restore when warmed, before any change, and the first change goes through that process', async () => {
+    const { channel, spawned } = fakeChannel();
+    channel.warm();
+    channel.warm();
+    expect(spawned).toHaveLength(1);
+    expect(await outcome(channel.send([insert('a')]))).toBe('ok');
+    expect(spawned.map((process) => process.lines)).toEqual([['*filter', '-I KW 1 a -j ACCEPT', 'COMMIT']]);
+  });
+
   it('fails only the change whose line failed in a merged block, and applies the others through a new process', async () => {
     const { channel, spawned, chain } = fakeChannel({ fails: (line) => (line.includes(' c ') ? 'Index of insertion too big.' : undefined) });
     const outcomes = await Promise.all([channel.send([insert('a')]), channel.send([insert('b')]), channel.send([insert('c')]), channel.send([insert('d')])].map(outcome));

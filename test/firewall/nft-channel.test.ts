@@ -82,6 +82,15 @@ describe('nft channel against a fake nft', () => {
     expect(spawned.map((process) => process.lines)).toEqual([['add a', 'add b; delete b; add c']]);
   });
 
+  it('starts nft when warmed, before any change, and the first change goes through that process', async () => {
+    const { channel, spawned } = fakeChannel();
+    channel.warm();
+    channel.warm();
+    expect(spawned).toHaveLength(1);
+    expect(await outcome(channel.send(['add a']))).toBe('ok');
+    expect(spawned.map((process) => process.lines)).toEqual([['add a']]);
+  });
+
   it('retries each change of a failed merged transaction alone, so each caller learns its own outcome', async () => {
     const { channel, spawned } = fakeChannel({ fails: (line) => line.includes('delete b') });
     const outcomes = await Promise.all([channel.send(['add a']), channel.send(['add b', 'delete b']), channel.send(['add c'])].map(outcome));
