@@ -41,6 +41,10 @@ export interface FirewallBackend {
   // True only if the installed content is what start(grants, now, bans) would install.
   // Without grants (an older caller) the grant and ban entries are not compared.
   verify(grants?: readonly Grant[], now?: number, bans?: readonly Ban[]): Promise<boolean>;
+  // The same comparison as verify(), reading only: it changes nothing the backend keeps, so
+  // it may run while changes are applied (a change that lands meanwhile can make it say
+  // false, never wrongly true). Lets the periodic check run without holding grants back.
+  check?(grants: readonly Grant[], now: number, bans: readonly Ban[]): Promise<boolean>;
   // Whether anything of knockwatch's is installed now.
   exists(): Promise<boolean>;
   // Takes away everything this backend installed, gate and whitelist included.

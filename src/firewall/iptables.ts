@@ -132,6 +132,15 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   async verify(grants?: readonly Grant[], now?: number, bans: readonly Ban[] = []): Promise<boolean> {
+    return await this.compare(grants, now, bans, true);
+  }
+
+  async check(grants: readonly Grant[], now: number, bans: readonly Ban[]): Promise<boolean> {
+    return await this.compare(grants, now, bans, false);
+  }
+
+  // `resync`: the channels go by what is read (only while no change is being applied).
+  private async compare(grants: readonly Grant[] | undefined, now: number | undefined, bans: readonly Ban[], resync: boolean): Promise<boolean> {
     for (const family of [4, 6] as const) {
       const installed = this.installed.get(family);
       if (installed === undefined) return false;
@@ -140,7 +149,7 @@ export class IptablesBackend implements FirewallBackend {
       if (listed.failed) return false;
       const content = readIptablesContent(listed.stdout);
       // What is there now is what the channel goes by, whatever the outcome.
-      this.channels[family].installed(content.entries);
+      if (resync) this.channels[family].installed(content.entries);
       if (content.structure.join('\n') !== installed) return false;
       if (grants !== undefined && now !== undefined && !matchesEntries(content.entries, expectedEntries(family, grants, bans), now)) return false;
       if ((await this.runner.run(cli, ['-w', '-C', 'INPUT', ...jumpRule()])).failed) return false;

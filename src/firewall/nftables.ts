@@ -118,6 +118,11 @@ export class NftablesBackend implements FirewallBackend {
     await this.channel.stop();
   }
 
+  // verify() only reads here.
+  async check(grants: readonly Grant[], now: number, bans: readonly Ban[]): Promise<boolean> {
+    return await this.verify(grants, now, bans);
+  }
+
   async verify(grants?: readonly Grant[], now?: number, bans: readonly Ban[] = []): Promise<boolean> {
     if (this.installed === undefined) return false;
     const content = await this.readContent();

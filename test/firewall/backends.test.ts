@@ -65,6 +65,21 @@ describe('nftables', () => {
 });
 
 describe('iptables', () => {
+  it('check() reads like verify() but leaves the channels\' record alone; verify() resyncs them', async () => {
+    // -S answers with the chain as the script builds it, so start() takes it as the reference.
+    const listing = (family: 4 | 6): string => ['-N KNOCKWATCH', ...buildRestoreScript(plan, family, [], []).split('\n').filter((line) => line.startsWith('-A KNOCKWATCH '))].join('\n');
+    const { runner } = recorder((line) => (line.endsWith(' -S KNOCKWATCH') ? { stdout: listing(line.startsWith('ip6tables') ? 6 : 4) } : undefined));
+    const resynced: string[] = [];
+    const channel = (family: number) => ({ send: async () => undefined, installed: () => { resynced.push(`${family}`); }, stop: async () => undefined });
+    const backend = new IptablesBackend(plan, runner, () => '/usr/sbin/iptables', { 4: channel(4), 6: channel(6) });
+    await backend.start([], 0);
+    resynced.length = 0;
+    expect(await backend.check([], 0, [])).toBe(true);
+    expect(resynced).toEqual([]);
+    expect(await backend.verify([], 0, [])).toBe(true);
+    expect(resynced).toEqual(['4', '6']);
+  });
+
   it('starts each family\'s channel once the chain is in', async () => {
     const { runner } = recorder();
     const warmed: number[] = [];

@@ -53,3 +53,33 @@ describe('the ruleset verifier', () => {
     v.answer(true);
   });
 });
+
+describe('the ruleset verifier with a backend that can check without holding changes back', () => {
+  function checking(checkSays: boolean): { verify: FirewallVerifier; calls: string[] } {
+    const calls: string[] = [];
+    const backend = Object.assign(new DryRunBackend(), {
+      check: async () => { calls.push('check'); return checkSays; },
+      verify: async () => { calls.push('verify'); return true; },
+    });
+    const verify = new FirewallVerifier({
+      clock: { now: () => 1000 }, emit: () => undefined, pipeline: () => pipeline, backend: () => backend,
+      exclusive: async (work) => { calls.push('exclusive'); await work(); },
+    });
+    verify.installed(0);
+    return { verify, calls };
+  }
+
+  it('reads alone when everything is in place: no exclusive turn, so queued grants do not wait', async () => {
+    const v = checking(true);
+    await v.verify.verify();
+    expect(v.calls).toEqual(['check']);
+    expect(v.verify.last).toEqual({ at: 1000, ok: true });
+  });
+
+  it('compares again in an exclusive turn when the read-only check saw a difference', async () => {
+    const v = checking(false);
+    await v.verify.verify();
+    expect(v.calls).toEqual(['check', 'exclusive', 'verify']);
+    expect(v.verify.last).toEqual({ at: 1000, ok: true });
+  });
+});
