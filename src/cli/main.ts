@@ -48,6 +48,8 @@ export async function main(argv: readonly string[], given: CliDeps): Promise<num
         return await (await import('./status-command.js')).runUnban(rest, values, deps);
       case 'close':
         return await (await import('./status-command.js')).runClose(rest, values, deps);
+      case 'knock':
+        return await (await import('./knock-command.js')).runKnock(rest, values, deps);
       case undefined:
         if (values.log !== undefined || values.config !== undefined) return await (await import('./run-command.js')).runDaemon(rest, values, deps);
         deps.stderr.write(USAGE);

@@ -22,6 +22,14 @@ const OPTION_HELP: Record<string, string> = {
   '-v, --verbose': 'also print every step, retransmission and refusal',
   '--json': 'one JSON object per line instead of text',
   '--timezone ZONE': "IANA zone for log stamps without one (default: the config's, else local)",
+  '--delay SECONDS': 'knock: pause between steps (default 0.2; 300ms also reads)',
+  '-d, --delay-ms MS': "knock: the pause in milliseconds (knockd's -d)",
+  '-u, --udp': 'knock: PORT arguments without :tcp are UDP',
+  '-4, --ipv4': 'knock: resolve and knock HOST over IPv4',
+  '-6, --ipv6': 'knock: resolve and knock HOST over IPv6',
+  '--source ADDR': "knock: send from this local address; behind NAT, the public address\na bind_source door derives its sequence for",
+  '--connect PORT': 'knock: then connect to HOST:PORT and pipe stdin/stdout through it',
+  '--wait SECONDS': 'knock: how long --connect keeps trying (default 5)',
 };
 
 const DAEMON_OPTIONS = [['-c, --config FILE'], ['-l, --log PATH'], ['--auth-log PATH'], ['--firewall KIND'], ['--state-file PATH'],
@@ -93,6 +101,20 @@ start. With no daemon running it says so and exits 1.`,
     synopsis: 'knockwatch close ADDR [DOOR] [--control-socket PATH]',
     about: "Close ADDR's grants in the running daemon and its state file (only DOOR's when given).",
     options: CONTROL_OPTIONS,
+  }],
+  ['knock', {
+    synopsis: 'knockwatch knock HOST [DOOR | PORT[:tcp|udp]...] [-u] [-d MS] [-4|-6] [--source ADDR] [--connect PORT]',
+    about: `Knock from a client: each TCP step is one SYN (a connect that is never completed),
+each UDP step one datagram, in order. HOST and DOOR come from the client config
+([HOST] and [HOST DOOR] sections), or HOST is a name or address and the ports are
+given as knockd's knock takes them. With --connect, then connect to HOST:PORT and
+pipe stdin and stdout through it, for ssh:
+  ssh -o ProxyCommand='knockwatch knock %h openSSH --connect %p' myhost
+Exit 1 if that port did not open within --wait.`,
+    options: [['-c, --config FILE', 'the client config (default ~/.config/knockwatch/client.ini)'],
+      ...['-u, --udp', '--delay SECONDS', '-d, --delay-ms MS', '-4, --ipv4', '-6, --ipv6', '--source ADDR', '--connect PORT', '--wait SECONDS']
+        .map((flags) => [flags, OPTION_HELP[flags]?.replace(/^knock: /, '')] as const),
+      ['-v, --verbose', 'say each step sent']],
   }],
 ]);
 

@@ -16,6 +16,15 @@ export const OPTIONS = {
   force: { type: 'boolean' },
   timeout: { type: 'string' },
   'control-socket': { type: 'string' },
+  // knock (-d, -u, -4, -6 and -v are knockd's knock flags)
+  delay: { type: 'string' },
+  'delay-ms': { type: 'string', short: 'd' },
+  udp: { type: 'boolean', short: 'u' },
+  ipv4: { type: 'boolean', short: '4' },
+  ipv6: { type: 'boolean', short: '6' },
+  source: { type: 'string' },
+  connect: { type: 'string' },
+  wait: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -35,6 +44,14 @@ export type CliValues = {
   force?: boolean | undefined;
   timeout?: string | undefined;
   'control-socket'?: string | undefined;
+  delay?: string | undefined;
+  'delay-ms'?: string | undefined;
+  udp?: boolean | undefined;
+  ipv4?: boolean | undefined;
+  ipv6?: boolean | undefined;
+  source?: string | undefined;
+  connect?: string | undefined;
+  wait?: string | undefined;
 };
 
 export function toCliValues(parsed: Omit<CliValues, 'firewall'> & { firewall?: string | undefined }): CliValues {
