@@ -79,7 +79,9 @@ function readDoor(reader: SectionReader, name: string, base: string, home: strin
   const sequence = reader.parse('sequence', (text) => parseSteps(text, ':'));
   const secretText = reader.text('secret_file');
   if (sequence !== undefined) {
-    for (const key of DOOR_KEYS.slice(1)) if (reader.has(key)) reader.problem(key, 'no rotating-door key next to a static sequence', reader.originalKey(key));
+    for (const key of DOOR_KEYS.slice(1)) {
+      if (reader.text(key) !== undefined) reader.problem(key, 'no rotating-door key next to a static sequence', reader.originalKey(key));
+    }
     return { kind: 'static', name, sequence };
   }
   if (secretText === undefined) {

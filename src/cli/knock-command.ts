@@ -50,6 +50,9 @@ async function knock(args: readonly string[], values: CliValues, deps: Deps & Kn
   if (hostArg === undefined || rest.length === 0) throw new UsageError('knock: expected HOST and a DOOR or PORT[:tcp|udp]...');
   const host = loadClientConfig(values.config, deps.env)?.hosts.get(hostArg.toLowerCase());
   const door = pickDoor(hostArg, host, rest, values);
+  // Whatever can be refused is refused before anything is sent.
+  const given = door === undefined ? parseKnockArgs(rest, values.udp ? 'udp' : 'tcp') : door.kind === 'static' ? door.sequence : undefined;
+  const rotating = door?.kind === 'rotating' ? { ...door, secret: readRotatingSecret(door, host?.name ?? hostArg, deps) } : undefined;
   // Messages never mix with the bytes --connect pipes to stdout.
   const messages: Output = options.connect === undefined ? deps.stdout : deps.stderr;
   const say = (text: string): void => {
@@ -58,30 +61,22 @@ async function knock(args: readonly string[], values: CliValues, deps: Deps & Kn
 
   const target = await resolveHost(net, host?.address ?? hostArg, options.family ?? host?.family);
   const source = options.source ?? host?.source;
-  const bindSource = door?.kind === 'rotating' && door.bindSource;
   let local: string | undefined;
   if (source !== undefined) {
     if ((isIP(source) === 6 ? 6 : 4) !== target.family) throw new UsageError(`--source ${source}: expected an IPv${target.family} address like ${target.address}`);
     if (net.isLocalAddress(source)) local = source;
-    else if (bindSource) say(`${source} is not an address of this host: knocking from the usual address, deriving the sequence for ${source} (NAT).`);
+    else if (rotating?.bindSource) say(`${source} is not an address of this host: knocking from the usual address, deriving the sequence for ${source} (NAT).`);
     else throw new KnockRefusal(`--source ${source} is not an address of this host (only a bind_source door takes a NAT's public address)`);
   }
-
-  let steps: readonly DoorStep[];
-  if (door === undefined) steps = parseKnockArgs(rest, values.udp ? 'udp' : 'tcp');
-  else if (door.kind === 'static') steps = door.sequence;
-  else {
-    if (deps.sequenceFor === undefined) {
-      throw new KnockRefusal(`[${host?.name} ${door.name}] is a rotating door (secret_file with ${door.derive === 'md5-hour' ? 'derive = md5-hour' : 'rotate'}), and this knockwatch cannot derive rotating sequences yet: knock a static door or give the ports`);
-    }
-    const secret = readSecretFile(door.secretFile, deps.uid ?? process.getuid?.());
-    const derivedFor = bindSource ? source ?? local ?? await net.localAddressFor(target) : undefined;
-    steps = deps.sequenceFor({ ...door, secret }, deps.clock.now(), derivedFor);
+  let steps = given ?? [];
+  if (rotating !== undefined && deps.sequenceFor !== undefined) {
+    const derivedFor = rotating.bindSource ? source ?? await net.localAddressFor(target) : undefined;
+    steps = deps.sequenceFor(rotating, deps.clock.now(), derivedFor);
   }
 
   const delay = options.delay ?? host?.delay ?? DEFAULT_DELAY;
   await sendSteps(net, sleep, target, steps, delay, local, (step, index) => {
-    say(`Knocked ${target.address} ${door?.kind === 'rotating' ? `step ${index + 1}/${steps.length} (${step.proto})` : formatStep(step)}.`);
+    say(`Knocked ${target.address} ${rotating !== undefined ? `step ${index + 1}/${steps.length} (${step.proto})` : formatStep(step)}.`);
   });
   if (options.connect === undefined) return 0;
 
@@ -143,6 +138,15 @@ function loadClientConfig(given: string | undefined, env: Record<string, string 
     throw new KnockRefusal(`client config ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   return parseClientConfig(text, path, env.HOME);
+}
+
+// A rotating door's secret, once it is sure its steps can be derived.
+function readRotatingSecret(door: Extract<ClientDoorEntry, { kind: 'rotating' }>, hostName: string, deps: Deps & KnockSeams): Buffer {
+  if (deps.sequenceFor === undefined) {
+    const how = door.derive === 'md5-hour' ? 'derive = md5-hour' : 'rotate';
+    throw new KnockRefusal(`[${hostName} ${door.name}] is a rotating door (secret_file with ${how}), and this knockwatch cannot derive rotating sequences yet: knock a static door or give the ports`);
+  }
+  return readSecretFile(door.secretFile, deps.uid ?? process.getuid?.());
 }
 
 // The door named after HOST, or undefined when ports are given instead.

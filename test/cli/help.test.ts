@@ -26,6 +26,9 @@ describe('every command has its own --help', () => {
     ['status', 'knockwatch status [--json] [-v] [--control-socket PATH]', ['--json', '-v, --verbose', ...CONTROL]],
     ['unban', 'knockwatch unban ADDR [--control-socket PATH]', CONTROL],
     ['close', 'knockwatch close ADDR [DOOR] [--control-socket PATH]', CONTROL],
+    // the client
+    ['knock', 'knockwatch knock HOST [DOOR | PORT[:tcp|udp]...] [-u] [-d MS] [-4|-6] [--source ADDR] [--connect PORT]',
+      ['-c, --config FILE', '-u, --udp', '--delay SECONDS', '-d, --delay-ms MS', '-4, --ipv4', '-6, --ipv6', '--source ADDR', '--connect PORT', '--wait SECONDS', '-v, --verbose', '-h, --help']],
   ])('%s --help', async (command, synopsis, flags) => {
     const result = await cli(command, '--help');
     expect(result.code).toBe(0);
@@ -50,7 +53,7 @@ describe('every command has its own --help', () => {
     expect(await cli('bogus', '--help')).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'knockwatch: unknown command "bogus" (run, try, init, flush, replay, parse, check, status, unban, close; see --help)\nTry knockwatch --help.\n',
+      stderr: 'knockwatch: unknown command "bogus" (run, try, init, flush, replay, parse, check, status, unban, close, knock; see --help)\nTry knockwatch --help.\n',
     });
   });
 
@@ -58,7 +61,7 @@ describe('every command has its own --help', () => {
     const result = await cli('--help');
     expect(result.code).toBe(0);
     const synopses = result.stdout.split('\n').filter((text) => text.startsWith('  knockwatch ')).map((text) => text.trim().split(' ')[1]);
-    expect(synopses).toEqual(['[run]', 'try', 'init', 'flush', 'replay', 'parse', 'check', 'status', 'unban', 'close']);
+    expect(synopses).toEqual(['[run]', 'try', 'init', 'flush', 'replay', 'parse', 'check', 'status', 'unban', 'close', 'knock']);
     expect(result.stdout).toContain('Each command has its own help: knockwatch COMMAND --help.\n');
   });
 });
