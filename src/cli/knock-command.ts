@@ -8,7 +8,7 @@ import { defaultClientConfigPath, parseClientConfig, type ClientConfig, type Cli
 import { nodeKnockNet, type KnockNet, type Target } from './knock-net.js';
 import { readSecretFile } from './knock-secret.js';
 import { connectWithin, pipeThrough, sendSteps, type Sleep } from './knock-send.js';
-import { KnockRefusal, looksLikeStep, parseKnockArgs, type SequenceFor } from './knock-steps.js';
+import { KnockRefusal, looksLikeStep, parseKnockArgs, type RotatingClientDoor, type SequenceFor } from './knock-steps.js';
 import { line, type Deps, type Output } from './output.js';
 import { UsageError } from './usage-error.js';
 import type { CliValues } from './values.js';
@@ -51,8 +51,8 @@ async function knock(args: readonly string[], values: CliValues, deps: Deps & Kn
   const host = loadClientConfig(values.config, deps.env)?.hosts.get(hostArg.toLowerCase());
   const door = pickDoor(hostArg, host, rest, values);
   // Whatever can be refused is refused before anything is sent.
-  const given = door === undefined ? parseKnockArgs(rest, values.udp ? 'udp' : 'tcp') : door.kind === 'static' ? door.sequence : undefined;
-  const rotating = door?.kind === 'rotating' ? { ...door, secret: readRotatingSecret(door, host?.name ?? hostArg, deps) } : undefined;
+  const given = door === undefined ? parseKnockArgs(rest, values.udp ? 'udp' : 'tcp') : door.kind === 'static' ? door.sequence : [];
+  const rotating = door?.kind === 'rotating' ? prepareRotating(door, host?.name ?? hostArg, deps) : undefined;
   // Messages never mix with the bytes --connect pipes to stdout.
   const messages: Output = options.connect === undefined ? deps.stdout : deps.stderr;
   const say = (text: string): void => {
@@ -65,14 +65,11 @@ async function knock(args: readonly string[], values: CliValues, deps: Deps & Kn
   if (source !== undefined) {
     if ((isIP(source) === 6 ? 6 : 4) !== target.family) throw new UsageError(`--source ${source}: expected an IPv${target.family} address like ${target.address}`);
     if (net.isLocalAddress(source)) local = source;
-    else if (rotating?.bindSource) say(`${source} is not an address of this host: knocking from the usual address, deriving the sequence for ${source} (NAT).`);
-    else throw new KnockRefusal(`--source ${source} is not an address of this host (only a bind_source door takes a NAT's public address)`);
+    else if (rotating?.door.bindSource) say(`${source} is not an address of this host: knocking from the usual address, deriving the sequence for ${source} (NAT).`);
+    else if (options.source !== undefined) throw new KnockRefusal(`--source ${source} is not an address of this host (only a bind_source door takes a NAT's public address)`);
   }
-  let steps = given ?? [];
-  if (rotating !== undefined && deps.sequenceFor !== undefined) {
-    const derivedFor = rotating.bindSource ? source ?? await net.localAddressFor(target) : undefined;
-    steps = deps.sequenceFor(rotating, deps.clock.now(), derivedFor);
-  }
+  const steps = rotating === undefined ? given
+    : rotating.sequenceFor(rotating.door, deps.clock.now(), rotating.door.bindSource ? source ?? await net.localAddressFor(target) : undefined);
 
   const delay = options.delay ?? host?.delay ?? DEFAULT_DELAY;
   await sendSteps(net, sleep, target, steps, delay, local, (step, index) => {
@@ -140,13 +137,14 @@ function loadClientConfig(given: string | undefined, env: Record<string, string 
   return parseClientConfig(text, path, env.HOME);
 }
 
-// A rotating door's secret, once it is sure its steps can be derived.
-function readRotatingSecret(door: Extract<ClientDoorEntry, { kind: 'rotating' }>, hostName: string, deps: Deps & KnockSeams): Buffer {
-  if (deps.sequenceFor === undefined) {
-    const how = door.derive === 'md5-hour' ? 'derive = md5-hour' : 'rotate';
-    throw new KnockRefusal(`[${hostName} ${door.name}] is a rotating door (secret_file with ${how}), and this knockwatch cannot derive rotating sequences yet: knock a static door or give the ports`);
+// A rotating door with its secret, once it is sure its steps can be derived.
+function prepareRotating(entry: Extract<ClientDoorEntry, { kind: 'rotating' }>, hostName: string, deps: Deps & KnockSeams): { door: RotatingClientDoor; sequenceFor: SequenceFor } {
+  const sequenceFor = deps.sequenceFor;
+  if (sequenceFor === undefined) {
+    const how = entry.derive === 'md5-hour' ? 'derive = md5-hour' : 'rotate';
+    throw new KnockRefusal(`[${hostName} ${entry.name}] is a rotating door (secret_file with ${how}), and this knockwatch cannot derive rotating sequences yet: knock a static door or give the ports`);
   }
-  return readSecretFile(door.secretFile, deps.uid ?? process.getuid?.());
+  return { door: { ...entry, secret: readSecretFile(entry.secretFile, deps.uid ?? process.getuid?.()) }, sequenceFor };
 }
 
 // The door named after HOST, or undefined when ports are given instead.

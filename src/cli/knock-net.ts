@@ -69,11 +69,10 @@ export const nodeKnockNet: KnockNet = {
   connect(target, port, local) {
     const socket = net.connect({ host: target.address, port, localAddress: local, family: target.family });
     const established = new Promise<Duplex>((resolve, reject) => {
-      socket.once('connect', () => {
-        socket.off('error', reject);
-        resolve(socket);
-      });
-      socket.once('error', reject);
+      socket.once('connect', () => resolve(socket));
+      // Kept after the connect: an error then is seen by whoever pipes the connection, and
+      // must never be an unhandled one before that.
+      socket.on('error', reject);
     });
     return { established, abandon: () => socket.destroy() };
   },

@@ -236,6 +236,14 @@ port_range = 20000-20099
     expect((await knock(['gate', 'open'], {}, { HOME: '/nonexistent', XDG_CONFIG_HOME: xdg })).events).toEqual(['0 syn 192.0.2.9:1234', '0 abandon 1234']);
   });
 
+  it('binds the host\'s `source` when it is this host\'s; a NAT\'s public one only matters to bind_source doors', async () => {
+    const nat = clientConfig('[gate]\naddress = 192.0.2.1\nsource = 198.51.100.7\n[gate open]\nsequence = 1234\n');
+    expect((await knock(['gate', 'open', '--config', nat])).events).toEqual(['0 syn 192.0.2.1:1234', '0 abandon 1234']);
+    const fake = fakeNet({ locals: ['198.51.100.7'] });
+    expect(await knock(['gate', 'open', '--config', nat], { fake })).toMatchObject({ code: 0 });
+    expect(fake.events).toEqual(['0 syn 192.0.2.1:1234 from 198.51.100.7', '0 abandon 1234']);
+  });
+
   it('says that rotating doors need the derivation, and sends nothing', async () => {
     const result = await knock(['myhost', 'rotating', '--config', config]);
     expect(result).toMatchObject({ code: 2, stdout: '' });
