@@ -49,7 +49,7 @@ export async function main(argv: readonly string[], given: CliDeps): Promise<num
       case 'close':
         return await (await import('./status-command.js')).runClose(rest, values, deps);
       case 'knock':
-        return await (await import('./knock-command.js')).runKnock(rest, values, deps);
+        return await (await import('../client/knock-command.js')).runKnock(rest, values, deps);
       case undefined:
         if (values.log !== undefined || values.config !== undefined) return await (await import('./run-command.js')).runDaemon(rest, values, deps);
         deps.stderr.write(USAGE);

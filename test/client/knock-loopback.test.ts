@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KnockSeams } from '../../src/cli/knock-command.js';
+import type { KnockSeams } from '../../src/client/knock-command.js';
 import { main } from '../../src/cli/main.js';
 import type { CliDeps } from '../../src/cli/output.js';
 

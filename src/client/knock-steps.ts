@@ -1,6 +1,6 @@
 import type { DoorStep, StepProtocol } from '../config/types.js';
 import { parsePort } from '../config/parse-values.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../cli/usage-error.js';
 
 // What the knock command cannot do as asked because of its config or the door: exit 2,
 // without the pointer to --help a mistyped command line gets.

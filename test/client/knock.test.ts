@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex, Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { KnockSeams } from '../../src/cli/knock-command.js';
-import type { KnockNet, Target } from '../../src/cli/knock-net.js';
-import type { RotatingClientDoor } from '../../src/cli/knock-steps.js';
+import type { KnockSeams } from '../../src/client/knock-command.js';
+import type { KnockNet, Target } from '../../src/client/knock-net.js';
+import type { RotatingClientDoor } from '../../src/client/knock-steps.js';
 import { main } from '../../src/cli/main.js';
 import type { CliDeps } from '../../src/cli/output.js';
 

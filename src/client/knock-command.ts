@@ -9,9 +9,9 @@ import { nodeKnockNet, type KnockNet, type Target } from './knock-net.js';
 import { readSecretFile } from './knock-secret.js';
 import { connectWithin, pipeThrough, sendSteps, type Sleep } from './knock-send.js';
 import { KnockRefusal, looksLikeStep, parseKnockArgs, type RotatingClientDoor, type SequenceFor } from './knock-steps.js';
-import { line, type Deps, type Output } from './output.js';
-import { UsageError } from './usage-error.js';
-import type { CliValues } from './values.js';
+import { line, type Deps, type Output } from '../cli/output.js';
+import { UsageError } from '../cli/usage-error.js';
+import type { CliValues } from '../cli/values.js';
 
 // What the knock command touches besides CliDeps; tests give their own, the real ones otherwise.
 export interface KnockSeams {
