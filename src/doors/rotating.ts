@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { DoorStep, PortRange, RotatingSpec, StepProtocol, WindowRecords } from '../config/types.js';
+import type { Door, DoorStep, PortRange, RotatingSpec, StepProtocol, WindowRecords } from '../config/types.js';
 import { normalizeAddress } from '../net/address.js';
 import type { DoorKind, Sequence } from './door-kind.js';
 import { md5HourSequence } from './md5-hour.js';
@@ -45,6 +45,16 @@ export function deriveSequence(input: DeriveInput): DoorStep[] {
 // floor(time / rotate) × rotate, in epoch seconds; `time` in ms, `rotate` in seconds.
 export function windowStartOf(time: number, rotate: number): number {
   return Math.floor(time / 1000 / rotate) * rotate;
+}
+
+// When the next window of any rotating door turns (ms), for the doors whose logged ports
+// turn with it (not bound to the source); Infinity when none.
+export function nextWindowTurn(doors: readonly Door[], now: number): number {
+  let next = Infinity;
+  for (const { knock } of doors) {
+    if (knock.kind === 'rotating' && !knock.bindSource) next = Math.min(next, (windowStartOf(now, knock.rotate) + knock.rotate) * 1000);
+  }
+  return next;
 }
 
 function* hmacNumbers(secret: Uint8Array, message: string): Generator<number, never> {

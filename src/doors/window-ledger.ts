@@ -12,6 +12,10 @@ export interface UsedWindow {
 export class WindowLedger implements WindowRecords {
   private readonly used = new Map<string, Map<string, UsedWindow>>();
 
+  // `recorded` runs after each burn: the daemon writes the state file then, before the
+  // grant is applied, so a crash right after cannot revive the window.
+  constructor(private readonly recorded: () => void = () => undefined) {}
+
   burnt(door: string, src: string, window: number): boolean {
     return this.used.get(door)?.has(`${src} ${window}`) ?? false;
   }
@@ -20,6 +24,7 @@ export class WindowLedger implements WindowRecords {
     const entries = this.used.get(door) ?? new Map<string, UsedWindow>();
     entries.set(`${src} ${window}`, { src, window, until });
     this.used.set(door, entries);
+    this.recorded();
   }
 
   // What is still worth keeping at `now`, per door.
@@ -32,8 +37,12 @@ export class WindowLedger implements WindowRecords {
     return Object.fromEntries(out);
   }
 
-  restore(saved: Record<string, readonly UsedWindow[]>): void {
-    for (const [door, entries] of Object.entries(saved)) for (const entry of entries) this.burn(door, entry.src, entry.window, entry.until);
+  restore(saved: Record<string, readonly UsedWindow[]> = {}): void {
+    for (const [door, entries] of Object.entries(saved)) {
+      const kept = this.used.get(door) ?? new Map<string, UsedWindow>();
+      for (const entry of entries) kept.set(`${entry.src} ${entry.window}`, { ...entry });
+      this.used.set(door, kept);
+    }
   }
 
   // Not part of a door's config: a reload compares doors by their JSON.
