@@ -16,6 +16,7 @@ export const OPTIONS = {
   force: { type: 'boolean' },
   timeout: { type: 'string' },
   'control-socket': { type: 'string' },
+  'show-secrets': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -35,6 +36,7 @@ export type CliValues = {
   force?: boolean | undefined;
   timeout?: string | undefined;
   'control-socket'?: string | undefined;
+  'show-secrets'?: boolean | undefined;
 };
 
 export function toCliValues(parsed: Omit<CliValues, 'firewall'> & { firewall?: string | undefined }): CliValues {
