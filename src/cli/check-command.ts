@@ -1,6 +1,8 @@
 import type { Config, Door, FirewallKind, LogLimit } from '../config/types.js';
 import { fitLogLimit } from '../config/log-limit.js';
 import { describeKnock, formatStep } from '../doors/format-step.js';
+import { createDoorKind } from '../doors/create-door-kind.js';
+import { RotatingKind, windowStartOf } from '../doors/rotating.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { formatWarning } from '../config/problems.js';
 import { LOG_LIMIT_SOURCES, logLimitIdle } from '../firewall/log-limit.js';
@@ -23,7 +25,9 @@ export async function runCheck(rest: readonly string[], values: CliValues, deps:
   // The same checks `run` makes before its first firewall change.
   const { problems, backend, kind, sources } = await preflight(config, { kernLog: values.log, authLog: values['auth-log']?.[0] }, override,
     (chosen) => createBackend(chosen, config, deps.runner));
-  for (const text of describeConfig(config, kind ?? config.options.firewall ?? 'nftables', sources, override)) line(deps.stdout, text);
+  const now = deps.clock.now();
+  const secrets = values['show-secrets'] === true ? now : undefined;
+  for (const text of describeConfig(config, kind ?? config.options.firewall ?? 'nftables', sources, override, secrets)) line(deps.stdout, text);
   const limited = backend?.logLimitRules?.() ?? [];
   if (limited.length > 0) {
     line(deps.stdout);
@@ -33,7 +37,7 @@ export async function runCheck(rest: readonly string[], values: CliValues, deps:
   if (backend !== undefined) {
     line(deps.stdout);
     line(deps.stdout, `Firewall plan (${backend.name}; not applied):`);
-    deps.stdout.write(backend.plan([], deps.clock.now()));
+    deps.stdout.write(backend.plan([], now));
   }
   if (problems.length === 0) return 0;
   line(deps.stderr, `knockwatch: ${config.file} is valid, but knockwatch cannot run with it:`);
@@ -42,8 +46,9 @@ export async function runCheck(rest: readonly string[], values: CliValues, deps:
 }
 
 // `kind` is the firewall chooseFirewall picked, `sources` what the daemon would read (with
-// --log and --auth-log), `override` the --firewall flag.
-export function describeConfig(config: Config, kind: FirewallKind, sources: SourceSelection, override?: FirewallKind): string[] {
+// --log and --auth-log), `override` the --firewall flag; `secretsAt`, with --show-secrets,
+// the time whose rotating sequences are printed.
+export function describeConfig(config: Config, kind: FirewallKind, sources: SourceSelection, override?: FirewallKind, secretsAt?: number): string[] {
   const { options } = config;
   const sshd = sources.auth.spec !== undefined;
   const out = [`${config.file}: ok, ${config.doors.length} door${config.doors.length === 1 ? '' : 's'}.`, '', '[options]'];
@@ -64,7 +69,7 @@ export function describeConfig(config: Config, kind: FirewallKind, sources: Sour
   show('logout_grace', sshd ? formatSeconds(options.logoutGrace) : 'off (no sshd source)');
   show('log_limit', describeLogLimit(options.logLimit));
   if (options.trapPorts.length > 0) show('trap_ports', `${options.trapPorts.map(formatStep).join(', ')} (refused for ${formatSeconds(options.trapFor)})`);
-  for (const door of config.doors) out.push('', ...describeDoor(door, kind, sshd, options.logLimit));
+  for (const door of config.doors) out.push('', ...describeDoor(door, kind, sshd, options.logLimit), ...describeSequences(door, secretsAt));
   if (config.unused.length > 0) {
     out.push('', 'Accepted but unused (knockd keys knockwatch does not need):');
     for (const key of config.unused) out.push(`  ${key}`);
@@ -129,4 +134,18 @@ function describeDoor(door: Door, kind: FirewallKind, sshd: boolean, limit: LogL
   if (door.startCommand6) show('start_command_6', door.startCommand6 + run);
   if (door.stopCommand6) show('stop_command_6', door.stopCommand6 + run);
   return out;
+}
+
+// --show-secrets: what a rotating door expects now and in the next window. Anyone who sees
+// these can knock until the window turns, so they are never printed by default.
+function describeSequences(door: Door, at: number | undefined): string[] {
+  const knock = door.knock;
+  if (at === undefined || knock.kind !== 'rotating') return [];
+  const kind = createDoorKind(knock) as RotatingKind;
+  if (knock.bindSource) return [`  ${'sequences'.padEnd(18)} one per knocking address (bind_source): knockwatch knock --source ADDR`];
+  return [[0, 'current'], [1, 'next']].map(([offset, label]) => {
+    const start = windowStartOf(at, knock.rotate) + Number(offset) * knock.rotate;
+    const steps = kind.sequenceAt(at, Number(offset)).map(formatStep).join(', ');
+    return `  ${String(label).padEnd(18)} ${steps} (window from ${new Date(start * 1000).toISOString()})`;
+  });
 }

@@ -79,11 +79,12 @@ in logs-samples/ is used (and named on stderr).`,
     options: [['--filter NAME', 'netfilter (default), sshd, or the path of a .conf filter'], ['--json'], ['--timezone ZONE']],
   }],
   ['check', {
-    synopsis: 'knockwatch check [--config FILE] [--firewall KIND] [--log PATH] [--auth-log PATH]',
+    synopsis: 'knockwatch check [--config FILE] [--firewall KIND] [--log PATH] [--auth-log PATH] [--show-secrets]',
     about: `Validate a config (knockwatch.ini or knockd.conf), print the normalized doors and the
 exact firewall ruleset knockwatch would install, without applying it; then make the
 checks run makes before it changes anything (logs readable, firewall usable).`,
-    options: [['-c, --config FILE'], ['--firewall KIND'], ['-l, --log PATH'], ['--auth-log PATH']],
+    options: [['-c, --config FILE'], ['--firewall KIND'], ['-l, --log PATH'], ['--auth-log PATH'],
+      ['--show-secrets', "also print rotating doors' current and next sequences (never by default)"]],
   }],
   ['status', {
     synopsis: 'knockwatch status [--json] [-v] [--control-socket PATH]',

@@ -25,6 +25,7 @@ export const OPTIONS = {
   source: { type: 'string' },
   connect: { type: 'string' },
   wait: { type: 'string' },
+  'show-secrets': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -52,6 +53,7 @@ export type CliValues = {
   source?: string | undefined;
   connect?: string | undefined;
   wait?: string | undefined;
+  'show-secrets'?: boolean | undefined;
 };
 
 export function toCliValues(parsed: Omit<CliValues, 'firewall'> & { firewall?: string | undefined }): CliValues {

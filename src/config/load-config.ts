@@ -12,12 +12,14 @@ import { readJournalDirectory, readSourceChoice } from './read-sources.js';
 import { readWhitelist, warnWhitelist } from './whitelist.js';
 import { translateDoorCommands, type DoorDraft } from './door-commands.js';
 import { checkPortConflicts } from './port-conflicts.js';
+import { excludeTakenPorts, isRotatingDoor, readRotating, readSecretFile, type ReadSecretFile } from './rotating-door.js';
+import { createDoorKind } from '../doors/create-door-kind.js';
 import { warnZeroDurations } from './duration-warnings.js';
 import { checkLogLimitFit, readLogLimit, warnLogLimit } from './log-limit.js';
 import { warnIneffectiveKeys, type FirewallMode } from './backend-warnings.js';
 import { splitCommand } from '../text/split-command.js';
 import { DEFAULT_CONTROL_SOCKET, DEFAULT_LOG_PREFIX } from './defaults.js';
-import { FIREWALL_KINDS, isFirewallKind, type Config, type Door, type DoorStep, type FirewallKind, type Options } from './types.js';
+import { FIREWALL_KINDS, isFirewallKind, type Config, type Door, type DoorStep, type FirewallKind, type KnockSpec, type Options } from './types.js';
 
 const KNOCKD_UNUSED_OPTIONS = ['usesyslog', 'logfile', 'pidfile', 'interface'];
 const DOOR_NAME = /^[\w.:@+-][\w .:@+-]{0,47}$/;
@@ -48,7 +50,7 @@ export type ReadTextFile = (path: string) => string;
 
 const readTextFile: ReadTextFile = (path) => readFileSync(path, 'utf8');
 
-export function loadConfigFile(path: string, firewall?: FirewallKind, readFile: ReadTextFile = readTextFile): Config {
+export function loadConfigFile(path: string, firewall?: FirewallKind, readFile: ReadTextFile = readTextFile, readSecret: ReadSecretFile = readSecretFile): Config {
   let text: string;
   try {
     text = readFile(path);
@@ -57,12 +59,12 @@ export function loadConfigFile(path: string, firewall?: FirewallKind, readFile: 
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new ConfigError([{ file: path, section: '', key: '', expected: 'a readable config file', found: reason }]);
   }
-  return parseConfig(text, path, firewall, readFile);
+  return parseConfig(text, path, firewall, readFile, readSecret);
 }
 
 // Reads knockwatch.ini or an unchanged knockd.conf; throws ConfigError with every problem.
 // `firewall` is the --firewall override, when given: the doors' meaning depends on it.
-export function parseConfig(text: string, file: string, firewall?: FirewallKind, readFile: ReadTextFile = readTextFile): Config {
+export function parseConfig(text: string, file: string, firewall?: FirewallKind, readFile: ReadTextFile = readTextFile, readSecret: ReadSecretFile = readSecretFile): Config {
   const problems: ConfigProblem[] = [];
   checkRawLines(text, file, problems);
   const sections = flattenSections(parseIni(text) as Record<string, unknown>);
@@ -82,11 +84,12 @@ export function parseConfig(text: string, file: string, firewall?: FirewallKind,
   }
   optionsReader ??= new SectionReader(file, 'options', {}, problems);
   options ??= readOptions(optionsReader, unused);
-  const drafts = doorReaders.map((reader) => readDoor(reader, dirname(file), readFile));
+  const drafts = doorReaders.map((reader) => readDoor(reader, dirname(file), readFile, readSecret));
   if (drafts.length === 0) problems.push({ file, section: '', key: '', expected: 'at least one door section', found: 'only [options]' });
   const chosen = firewall ?? options.firewall;
   const mode = firewallMode(chosen, drafts.map((draft) => draft.door));
-  const doors = mode === 'managed' ? translateDoorCommands(drafts, chosen ?? 'nftables or iptables') : drafts.map((draft) => draft.door);
+  const translated = mode === 'managed' ? translateDoorCommands(drafts, chosen ?? 'nftables or iptables') : drafts.map((draft) => draft.door);
+  const doors = excludeTakenPorts(translated, options.trapPorts, (door) => createDoorKind(door.knock).steps());
   for (const [index, door] of doors.entries()) {
     if (door.closes !== undefined && !doors.some((other) => other.name === door.closes && other !== door)) {
       drafts[index]?.reader.problem('closes', 'the name of another door', door.closes);
@@ -157,23 +160,14 @@ function readOptions(reader: SectionReader, unused: string[]): Options {
   };
 }
 
-function readDoor(reader: SectionReader, baseDir: string, readFile: ReadTextFile): DoorDraft {
+function readDoor(reader: SectionReader, baseDir: string, readFile: ReadTextFile, readSecret: ReadSecretFile): DoorDraft {
   const name = reader.section;
   if (!DOOR_NAME.test(name)) {
     reader.problem('', 'a door name of letters, digits, spaces and ._:@+- (at most 48)', name);
   } else if (RESERVED_DOOR_NAMES.has(name.toLowerCase())) {
     reader.problem('', `a door name other than ${[...RESERVED_DOOR_NAMES].join(', ')} (knockwatch's own rules are named so)`, name);
   }
-  const oneTimeFile = reader.text('one_time_sequences');
-  let sequence = reader.parse('sequence', (text) => parseSteps(text, ':'));
-  let oneTimeSequences: DoorStep[][] | undefined;
-  if (oneTimeFile !== undefined) {
-    oneTimeSequences = readOneTimeSequences(reader, resolve(baseDir, oneTimeFile), readFile);
-    if (sequence !== undefined) reader.problem('sequence', 'either sequence or one_time_sequences', 'both');
-  } else if (sequence === undefined && !reader.has('sequence')) {
-    reader.problem('sequence', 'the knock sequence (e.g. 7000,8000,9000:udp)', '');
-  }
-  sequence ??= [];
+  const knock = readKnock(reader, baseDir, readFile, readSecret);
   const startCommand = readCommand(reader, 'start_command', 'command');
   const startCommand6 = readCommand(reader, 'start_command_6', 'command_6');
   const stopCommand = readCommand(reader, 'stop_command');
@@ -185,7 +179,7 @@ function readDoor(reader: SectionReader, baseDir: string, readFile: ReadTextFile
   if (reader.has('destination') && reader.has('target')) reader.problem('target', 'target or destination, not both', 'both');
   const door: Door = {
     name,
-    knock: oneTimeSequences !== undefined ? { kind: 'one-time', sequences: oneTimeSequences } : { kind: 'static', sequence },
+    knock,
     seqTimeout: reader.parse('seq_timeout', parseDuration, DEFAULTS.seqTimeout),
     tcpflags: reader.parse('tcpflags', parseTcpFlags),
     order: reader.parse('order', parseOrder, 'sequence'),
@@ -204,6 +198,25 @@ function readDoor(reader: SectionReader, baseDir: string, readFile: ReadTextFile
   if (closes !== undefined && openSteps !== undefined) reader.problem('open', 'no open = on a door that closes another', openSteps.length + ' ports');
   for (const key of reader.leftovers()) reportUnknown(reader, key, 'a door key');
   return { door, reader, openGiven: openSteps };
+}
+
+// sequence, one_time_sequences or a rotating door's keys: exactly one of them.
+function readKnock(reader: SectionReader, baseDir: string, readFile: ReadTextFile, readSecret: ReadSecretFile): KnockSpec {
+  const oneTimeFile = reader.text('one_time_sequences');
+  const sequence = reader.parse('sequence', (text) => parseSteps(text, ':'));
+  const rotating = isRotatingDoor(reader);
+  const given = [reader.has('sequence'), oneTimeFile !== undefined, rotating].filter(Boolean).length;
+  if (given > 1) reader.problem('sequence', 'one of sequence, one_time_sequences or a rotating door (secret_file, port_range)', 'more than one');
+  if (rotating) {
+    const spec = readRotating(reader, baseDir, readSecret);
+    return spec ?? { kind: 'static', sequence: [] };
+  }
+  if (oneTimeFile !== undefined) {
+    const path = resolve(baseDir, oneTimeFile);
+    return { kind: 'one-time', sequences: readOneTimeSequences(reader, path, readFile) ?? [], file: path };
+  }
+  if (sequence === undefined && !reader.has('sequence')) reader.problem('sequence', 'the knock sequence (e.g. 7000,8000,9000:udp)', '');
+  return { kind: 'static', sequence: sequence ?? [] };
 }
 
 // knockd's start_command or its older name command (not both), checked for shell syntax.

@@ -1,3 +1,4 @@
+import { knockKey } from '../doors/format-step.js';
 import type { ConfigProblem, ConfigWarning } from './problems.js';
 import type { Parsed } from './parse-values.js';
 import { parseCount } from './parse-values.js';
@@ -31,7 +32,9 @@ function parseLogRate(text: string): Parsed<number | 'off'> {
 
 // The most steps one attempt at the door takes (one-time doors: the longest sequence).
 export function doorSteps(door: Door): number {
-  return door.knock.kind === 'static' ? door.knock.sequence.length : Math.max(0, ...door.knock.sequences.map((sequence) => sequence.length));
+  const knock = door.knock;
+  if (knock.kind === 'rotating') return knock.length;
+  return knock.kind === 'static' ? knock.sequence.length : Math.max(0, ...knock.sequences.map((sequence) => sequence.length));
 }
 
 export interface LogLimitFit {
@@ -58,7 +61,7 @@ export function checkLogLimitFit(doors: readonly Door[], limit: LogLimit | undef
   if (limit === undefined) return;
   for (const door of doors) {
     const fit = fitLogLimit(door, limit);
-    const key = door.knock.kind === 'one-time' ? 'one_time_sequences' : 'sequence';
+    const key = knockKey(door);
     if (!fit.fitsBurst) {
       problems.push({ file, section: door.name, key, found: `${fit.steps} steps`,
         expected: `at most log_burst (${limit.burst}) steps, or a knock sent back-to-back loses the rest in the firewall (raise log_burst in [options])` });

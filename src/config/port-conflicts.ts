@@ -1,6 +1,6 @@
 import type { ConfigProblem } from './problems.js';
 import { createDoorKind } from '../doors/create-door-kind.js';
-import { formatStep } from '../doors/format-step.js';
+import { formatStep, knockKey } from '../doors/format-step.js';
 import type { Door, DoorStep } from './types.js';
 
 // A knock or trap port that is also a port a door opens gets LOG+DROP ahead of the whitelist
@@ -22,7 +22,7 @@ export function checkPortConflicts(doors: readonly Door[], trapPorts: readonly D
   for (const door of doors) {
     const steps = new Map<string, DoorStep>();
     for (const step of createDoorKind(door.knock).steps()) steps.set(formatStep(step), step);
-    for (const step of steps.values()) report(door.name, door.knock.kind === 'one-time' ? 'one_time_sequences' : 'sequence', step);
+    for (const step of steps.values()) report(door.name, knockKey(door), step);
   }
   for (const step of trapPorts) report('options', 'trap_ports', step);
   // A trap port that is also a knock step traps whoever knocks the door correctly.

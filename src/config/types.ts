@@ -1,5 +1,6 @@
 import type { Network } from '../net/address.js';
 import type { ConfigWarning } from './problems.js';
+import type { Secret } from './secret.js';
 
 export type StepProtocol = 'tcp' | 'udp';
 
@@ -19,7 +20,48 @@ export interface TcpFlagRule {
 export type KnockSpec =
   | { kind: 'static'; sequence: readonly DoorStep[] }
   // knockd's one_time_sequences: each sequence opens once, in the file's order.
-  | { kind: 'one-time'; sequences: readonly (readonly DoorStep[])[] };
+  | { kind: 'one-time'; sequences: readonly (readonly DoorStep[])[]; file?: string | undefined; mark?: MarkUsed | undefined }
+  | RotatingSpec;
+
+export interface PortRange {
+  low: number;
+  high: number;
+}
+
+// A door whose sequence is derived from a secret and the time window (src/doors/rotating.ts):
+// `hmac` (knockwatch's own), or `md5-hour` (the well-known hourly md5 shell recipe).
+export interface RotatingSpec {
+  kind: 'rotating';
+  derive: 'hmac' | 'md5-hour';
+  // The door's name: part of what is derived.
+  door: string;
+  secret: Secret;
+  // Window length in seconds (md5-hour: 3600).
+  rotate: number;
+  range: PortRange;
+  length: number;
+  protocols: readonly StepProtocol[];
+  // Windows either side of the current one that are accepted too.
+  skew: number;
+  bindSource: boolean;
+  oncePerWindow: boolean;
+  // Ports of the range never used: other doors' steps and trap ports (hmac only).
+  exclude: readonly number[];
+  records?: WindowRecords | undefined;
+}
+
+// Where the windows a once_per_window door burnt are kept. The live daemon gives one that the
+// state file keeps; without one (replay, check) a door keeps them in memory.
+export interface WindowRecords {
+  // Whether `src` used window `window` (epoch seconds) of `door`.
+  burnt(door: string, src: string, window: number): boolean;
+  // Kept until `until` (ms), when the window is accepted no more.
+  burn(door: string, src: string, window: number, until: number): void;
+}
+
+// Marks `sequence`'s line in a one_time_sequences file used, durably; throws when it cannot.
+// Only the live daemon gives one: replay and check write nothing.
+export type MarkUsed = (file: string, sequence: readonly DoorStep[]) => void;
 
 export interface Door {
   name: string;

@@ -1,20 +1,44 @@
-import type { DoorStep } from '../config/types.js';
+import type { DoorStep, MarkUsed } from '../config/types.js';
 import type { DoorKind, Sequence } from './door-kind.js';
 
 // knockd's one_time_sequences: the first sequence not used yet is the only one accepted;
-// completing it uses it up, for every source.
+// completing it uses it up, for every source. With a `mark` (the live daemon), its line in
+// the file is marked used before the door opens: the file is the record that outlives the
+// state file, as in knockd.
 export class OneTimeKind implements DoorKind {
   private usedCount = 0;
 
-  constructor(private readonly sequences: readonly Sequence[]) {}
+  constructor(
+    private readonly sequences: readonly Sequence[],
+    private readonly file?: string,
+    private readonly mark?: MarkUsed,
+  ) {}
 
-  // How many sequences are used up (persisted: a used sequence never opens again).
+  // How many sequences are used up.
   get used(): number {
     return this.usedCount;
   }
 
+  // Whether the state file keeps the count: not when the sequences file is marked.
+  get counted(): boolean {
+    return this.marking === undefined;
+  }
+
+  // A count from the state file. When the file is marked, the count is one written before
+  // files were marked: those sequences are marked now.
   restore(used: number): void {
-    this.usedCount = used;
+    const marking = this.marking;
+    if (marking !== undefined) {
+      // A line that cannot be marked stays used in memory: no start fails on it.
+      for (const sequence of this.sequences.slice(this.usedCount, used)) {
+        try {
+          marking(sequence);
+        } catch {
+          continue;
+        }
+      }
+    }
+    this.usedCount = Math.max(this.usedCount, used);
   }
 
   expected(): readonly Sequence[] {
@@ -27,10 +51,22 @@ export class OneTimeKind implements DoorKind {
   }
 
   // Only the sequence still due counts: two sources that knocked it together (one of them
-  // replaying what it saw) do not both open, and the next sequence is not burnt.
+  // replaying what it saw) do not both open, and the next sequence is not burnt. A sequence
+  // whose line cannot be marked is used up and opens nothing: a restart must not revive it,
+  // and a grant the file does not record could be knocked again after one.
   completed(sequence: Sequence): boolean {
     if (sequence !== this.sequences[this.usedCount]) return false;
     this.usedCount++;
+    try {
+      this.marking?.(sequence);
+    } catch {
+      return false;
+    }
     return true;
+  }
+
+  private get marking(): ((sequence: Sequence) => void) | undefined {
+    const { file, mark } = this;
+    return file === undefined || mark === undefined ? undefined : (sequence) => mark(file, sequence);
   }
 }

@@ -9,7 +9,7 @@ import { canWatchRestore } from './restore-process.js';
 import { banKey, grantKey, readIptablesContent } from './iptables-content.js';
 import { matchesEntries } from './match-entries.js';
 import { LOG_LIMIT_SOURCES, logLimitIdle } from './log-limit.js';
-import type { FirewallPlan } from './plan.js';
+import { planAt, type FirewallPlan } from './plan.js';
 
 const CHAIN = 'KNOCKWATCH';
 const TOOLS: Record<AddressFamily, { cli: string; restore: string }> = {
@@ -31,7 +31,7 @@ export class IptablesBackend implements FirewallBackend {
   private readonly channels: Record<AddressFamily, IptablesChannel>;
 
   constructor(
-    private readonly plan_: FirewallPlan,
+    private plan_: FirewallPlan,
     private readonly runner: CommandRunner,
     private readonly locate: (program: string) => string | undefined = findProgram,
     channels?: Record<AddressFamily, IptablesChannel>,
@@ -57,9 +57,9 @@ export class IptablesBackend implements FirewallBackend {
     return undefined;
   }
 
-  plan(grants: readonly Grant[], _now: number, bans: readonly Ban[] = []): string {
+  plan(grants: readonly Grant[], now: number, bans: readonly Ban[] = []): string {
     return ([4, 6] as const)
-      .map((family) => `# ${TOOLS[family].restore} --noflush -w\n${buildRestoreScript(this.plan_, family, grants, bans)}` +
+      .map((family) => `# ${TOOLS[family].restore} --noflush -w\n${buildRestoreScript(planAt(this.plan_, now), family, grants, bans)}` +
         `# then, unless present: ${TOOLS[family].cli} -w -I INPUT 1 ${jumpRule().join(' ')}\n`)
       .join('\n');
   }
@@ -68,8 +68,10 @@ export class IptablesBackend implements FirewallBackend {
     return iptablesLogLimitRules(this.plan_);
   }
 
-  async start(grants: readonly Grant[], _now: number, bans: readonly Ban[] = []): Promise<void> {
+  async start(grants: readonly Grant[], now: number, bans: readonly Ban[] = []): Promise<void> {
     this.installed.clear();
+    // Turning doors' knock ports as of now: a window turn is a start() like any other.
+    this.plan_ = planAt(this.plan_, now);
     for (const family of [4, 6] as const) {
       const tools = TOOLS[family];
       await runOrThrow(this.runner, tools.restore, ['--noflush', '-w'], { input: buildRestoreScript(this.plan_, family, grants, bans) });

@@ -8,7 +8,7 @@ import { matchesEntries, type ExpectedEntry } from './match-entries.js';
 import { readNftContent } from './nft-content.js';
 import { formatNftTimeout } from './nft-timeout.js';
 import { LOG_LIMIT_SOURCES, logLimitIdle } from './log-limit.js';
-import type { FirewallPlan } from './plan.js';
+import { planAt, type FirewallPlan } from './plan.js';
 
 const TABLE = 'inet knockwatch';
 const LIST = ['list', 'table', 'inet', 'knockwatch'];
@@ -27,7 +27,7 @@ export class NftablesBackend implements FirewallBackend {
   private readonly channel: NftChannel;
 
   constructor(
-    private readonly plan_: FirewallPlan,
+    private plan_: FirewallPlan,
     private readonly runner: CommandRunner,
     private readonly nft = 'nft',
     channel?: NftChannel,
@@ -47,7 +47,7 @@ export class NftablesBackend implements FirewallBackend {
   }
 
   plan(grants: readonly Grant[], now: number, bans: readonly Ban[] = []): string {
-    return buildNftRuleset(this.plan_, grants, now, bans);
+    return buildNftRuleset(planAt(this.plan_, now), grants, now, bans);
   }
 
   logLimitRules(): { family: 4 | 6; rule: string }[] {
@@ -56,6 +56,8 @@ export class NftablesBackend implements FirewallBackend {
 
   async start(grants: readonly Grant[], now: number, bans: readonly Ban[] = []): Promise<void> {
     this.installed = undefined;
+    // Turning doors' knock ports as of now: a window turn is a start() like any other.
+    this.plan_ = planAt(this.plan_, now);
     // One transaction: the old table (if any) goes and the new one comes at once.
     const ruleset = buildNftRuleset(this.plan_, grants, now, bans);
     await runOrThrow(this.runner, this.nft, ['-f', '-'], { input: ruleset });

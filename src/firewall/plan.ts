@@ -1,7 +1,22 @@
 import type { Config, DoorStep, LogLimit } from '../config/types.js';
 import { DEFAULT_LOG_PREFIX } from '../config/defaults.js';
 import { createDoorKind } from '../doors/create-door-kind.js';
+import { RotatingKind } from '../doors/rotating.js';
 import type { Network } from '../net/address.js';
+
+export interface KnockPort {
+  step: DoorStep;
+  doors: readonly string[];
+}
+
+// A door whose knock ports change with the time window (a rotating door not bound to the
+// source): only the ports its accepted windows use are logged, never its whole range.
+export interface TurningDoor {
+  door: string;
+  stepsAt(now: number): readonly DoorStep[];
+  // When stepsAt() gives something else next (ms).
+  nextTurn(now: number): number;
+}
 
 export interface DoorGate {
   door: string;
@@ -14,8 +29,12 @@ export interface FirewallPlan {
   logPrefix: string;
   // Per source address on the knock LOG rules; undefined: every packet is logged.
   logLimit: LogLimit | undefined;
-  // Every port a knock may use (door steps and trap ports): LOG and DROP.
-  knockPorts: readonly { step: DoorStep; doors: readonly string[] }[];
+  // Every port a knock may use (door steps and trap ports): LOG and DROP. The ports of
+  // turning doors are those of the time the plan was last moved to (planAt).
+  knockPorts: readonly KnockPort[];
+  // The ports that do not turn, and the doors whose ports do.
+  fixedKnockPorts: readonly KnockPort[];
+  turning: readonly TurningDoor[];
   // Doors that open something, with their ports.
   gates: readonly DoorGate[];
   // Union of the protected ports.
@@ -32,17 +51,18 @@ export interface PlanOptions {
 
 export function buildFirewallPlan(config: Config, options: PlanOptions = {}): FirewallPlan {
   const logOnly = options.logOnly === true;
-  const knock = new Map<string, { step: DoorStep; doors: string[] }>();
-  const addKnock = (step: DoorStep, door: string): void => {
-    const key = `${step.proto}/${step.port}`;
-    const entry = knock.get(key) ?? { step, doors: [] };
-    if (!entry.doors.includes(door)) entry.doors.push(door);
-    knock.set(key, entry);
-  };
+  const fixed: [DoorStep, string][] = [];
+  const turning: TurningDoor[] = [];
   for (const door of config.doors) {
-    for (const step of createDoorKind(door.knock).steps()) addKnock(step, door.name);
+    const kind = createDoorKind(door.knock);
+    if (kind instanceof RotatingKind && !(door.knock.kind === 'rotating' && door.knock.bindSource)) {
+      turning.push({ door: door.name, stepsAt: (now) => kind.stepsAt(now), nextTurn: (now) => kind.nextTurn(now) });
+    } else {
+      for (const step of kind.steps()) fixed.push([step, door.name]);
+    }
   }
-  for (const step of config.options.trapPorts) addKnock(step, 'trap');
+  for (const step of config.options.trapPorts) fixed.push([step, 'trap']);
+  const fixedKnockPorts = mergeKnockPorts(fixed);
   const gates = logOnly ? [] : config.doors
     .map((door, index) => ({ door: door.name, index, ports: door.open }))
     .filter((gate) => gate.ports.length > 0);
@@ -51,11 +71,37 @@ export function buildFirewallPlan(config: Config, options: PlanOptions = {}): Fi
   return {
     logPrefix: config.options.logPrefix ?? DEFAULT_LOG_PREFIX,
     logLimit: config.options.logLimit,
-    knockPorts: [...knock.values()].sort((a, b) => a.step.port - b.step.port || a.step.proto.localeCompare(b.step.proto)),
+    knockPorts: fixedKnockPorts,
+    fixedKnockPorts,
+    turning,
     gates,
     protectedPorts: [...protectedPorts.values()],
     whitelist4: logOnly ? [] : config.options.whitelist.filter((network) => network.family === 4),
     whitelist6: logOnly ? [] : config.options.whitelist.filter((network) => network.family === 6),
     logOnly,
   };
+}
+
+// The plan with the knock ports of time `now` (the same plan when no door's ports turn).
+export function planAt(plan: FirewallPlan, now: number): FirewallPlan {
+  if (plan.turning.length === 0) return plan;
+  const turned = plan.turning.flatMap((door) => door.stepsAt(now).map((step): [DoorStep, string] => [step, door.door]));
+  const fixed = plan.fixedKnockPorts.flatMap((entry) => entry.doors.map((door): [DoorStep, string] => [entry.step, door]));
+  return { ...plan, knockPorts: mergeKnockPorts([...fixed, ...turned]) };
+}
+
+// When the knock ports of a plan at `now` change next (Infinity: never).
+export function nextPlanTurn(plan: FirewallPlan, now: number): number {
+  return Math.min(Infinity, ...plan.turning.map((door) => door.nextTurn(now)));
+}
+
+function mergeKnockPorts(steps: readonly [DoorStep, string][]): KnockPort[] {
+  const knock = new Map<string, { step: DoorStep; doors: string[] }>();
+  for (const [step, door] of steps) {
+    const key = `${step.proto}/${step.port}`;
+    const entry = knock.get(key) ?? { step, doors: [] };
+    if (!entry.doors.includes(door)) entry.doors.push(door);
+    knock.set(key, entry);
+  }
+  return [...knock.values()].sort((a, b) => a.step.port - b.step.port || a.step.proto.localeCompare(b.step.proto));
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.js';
 import type { Decision } from '../engine/decisions.js';
 import type { Grant } from '../access/grant-table.js';
+import { LiveDoors } from '../doors/live-doors.js';
 import { ConfigInUse, type DaemonDeps, type DaemonOptions } from './config-in-use.js';
 import type { ControlResult, ControlTarget, StatusReport } from './control-types.js';
 import { DaemonControl } from './daemon-control.js';
@@ -29,6 +30,7 @@ export class Daemon implements ControlTarget {
   private readonly hold: LineHold;
   private readonly control: DaemonControl;
   private readonly observers: ((decision: Decision) => void)[] = [];
+  private readonly live = new LiveDoors(() => this.keeper.save());
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private startedAt = 0;
@@ -37,9 +39,9 @@ export class Daemon implements ControlTarget {
     const { clock } = deps;
     this.use = new ConfigInUse(config, options, deps);
     this.keeper = new StateKeeper({ path: () => this.use.stateFile, clock, emit: this.emit, sources: () => this.sources.list,
-      content: () => ({ ...this.sync.saved(this.grants()), bans: this.pipeline.bans(), oneTimeUsed: this.pipeline.usedOneTime() }) });
+      content: () => ({ ...this.sync.saved(this.grants()), bans: this.pipeline.bans(), oneTimeUsed: this.pipeline.usedOneTime(), usedWindows: this.live.saved(clock.now()) }) });
     this.sync = new FirewallSync({ clock, emit: this.emit, pipeline: () => this.pipeline, configFile: () => this.config.file,
-      portsOf: (door) => this.use.portsOf(door), changed: () => this.keeper.changed(), save: () => this.keeper.save() });
+      portsOf: (door) => this.use.portsOf(door), changed: () => this.keeper.changed(), save: () => this.keeper.save(), nextTurn: (now) => this.live.nextTurn(this.config, now) });
     this.reports = new LineReports((event) => deps.logger.log(event.level, event.message), () => clock.now());
     this.hold = new LineHold((lines, kind) => this.pipeline.handleLines(lines, this.use.parsers[kind]), () => this.stopped);
     this.sources = new SourceList({ clock, resume: (name) => this.keeper.positionOf(name),
@@ -68,7 +70,7 @@ export class Daemon implements ControlTarget {
     const backend = await this.use.prepare(this.config);
     this.use.warnAbout(this.emit);
     this.startedAt = this.deps.clock.now();
-    this.sync.use(backend, this.keeper.load());
+    this.sync.use(backend, this.live.restore(this.keeper.load()));
     this.pipeline = this.createPipeline(this.config);
     const restored = this.keeper.restoreInto(this.pipeline, this.config, this.startedAt);
     await this.sync.install(this.startedAt, restored, () => this.sources.start(this.use.specs));
@@ -99,16 +101,14 @@ export class Daemon implements ControlTarget {
     this.emit(logEvents.stopped());
   }
 
-  // `knockwatch try` without its proof: everything installed goes, grants are forgotten,
-  // log positions are kept.
+  // `knockwatch try` without its proof: all installed goes, grants are forgotten, positions kept.
   async rollback(reason: string): Promise<void> {
     if (!this.end(logEvents.rollingBack(reason), false)) return;
     await this.sync.removeAll();
     this.emit(logEvents.rolledBack(this.sync.backend.name));
   }
 
-  // Reads what the sources have now and runs a tick: tests drive the daemon with this
-  // instead of waiting for file events and timers.
+  // Reads what the sources have now and runs a tick: tests drive the daemon with it, not timers.
   poll(): void {
     this.sources.check();
     this.tick();
@@ -140,7 +140,7 @@ export class Daemon implements ControlTarget {
     return true;
   }
 
-  private readonly createPipeline = (config: Config): Pipeline => new Pipeline(config, (decision) => {
+  private readonly createPipeline = (config: Config): Pipeline => new Pipeline(this.live.configFor(config), (decision) => {
     for (const observer of this.observers) observer(decision);
     this.sync.apply(decision);
   }, { hostClock: this.deps.clock });

@@ -22,6 +22,9 @@ export interface FirewallSyncDeps {
   changed: () => void;
   // Writes the state file now.
   save: () => void;
+  // When the knock ports of the config in force change next (a rotating door's window
+  // turns), in ms; Infinity when they never do.
+  nextTurn?: (now: number) => number;
 }
 
 // Keeps the firewall in step with the pipeline's decisions: each decision becomes a queued
@@ -35,6 +38,8 @@ export class FirewallSync {
   // While an exclusive piece of work runs through exclusiveApplied: the first try of every
   // change it queues.
   private collecting: Promise<boolean>[] | undefined;
+  // When the ruleset is installed again with the knock ports of the new window.
+  private turnAt = Infinity;
 
   constructor(private readonly deps: FirewallSyncDeps) {
     this.queue = new FirewallQueue(deps.emit);
@@ -46,6 +51,7 @@ export class FirewallSync {
   use(backend: FirewallBackend, saved?: DaemonState): void {
     this.backend = backend;
     if (saved !== undefined) this.journal = new CommandJournal(saved);
+    this.turnAt = this.deps.nextTurn?.(this.deps.clock.now()) ?? Infinity;
   }
 
   // Installs everything with the pipeline's grants and bans; a failure is a StartError, and
@@ -168,7 +174,18 @@ export class FirewallSync {
 
   // Verifies the installed ruleset now and then (see FirewallVerifier).
   tick(now: number): void {
+    if (now >= this.turnAt) this.turn(now);
     this.verifier.tick(now);
+  }
+
+  // A window turned: the whole ruleset again with the new knock ports, one transaction
+  // (start() replaces it atomically), between two changes, with the grants and bans now.
+  private turn(now: number): void {
+    this.turnAt = this.deps.nextTurn?.(now) ?? Infinity;
+    void this.queue.exclusive(async () => {
+      const pipeline = this.deps.pipeline();
+      await this.backend.start(pipeline.grants(), this.deps.clock.now(), pipeline.bans());
+    }).catch((error: unknown) => this.deps.emit(logEvents.firewallFailed('window turn', (error as Error).message)));
   }
 
   async verify(): Promise<void> {

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { Grant } from '../access/grant-table.js';
 import type { SourcePosition } from '../sources/line-source.js';
 import type { SavedBan } from '../access/ban-store.js';
+import type { UsedWindow } from '../doors/window-ledger.js';
 import { validateState, type ValidatedState } from './validate-state.js';
 
 export interface SavedGrant {
@@ -24,11 +25,14 @@ export interface DaemonState {
   // worked: a restart runs it. Missing in files written before: [].
   pendingCloses: SavedGrant[];
   oneTimeUsed: Record<string, number>;
+  // once_per_window: per door, the windows each address used while they are still accepted.
+  // Missing in files written before: {}.
+  usedWindows?: Record<string, UsedWindow[]>;
   logs: Record<string, SourcePosition>;
 }
 
 export function emptyState(): DaemonState {
-  return { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, logs: {} };
+  return { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, logs: {} };
 }
 
 // Reads the state file; a missing file is an empty state, a damaged one an error message.

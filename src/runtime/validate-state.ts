@@ -2,6 +2,7 @@ import type { SavedBan } from '../access/ban-store.js';
 import { normalizeAddress } from '../net/address.js';
 import type { LogPosition } from '../sources/follow-file.js';
 import type { JournalPosition, KmsgPosition, SourcePosition } from '../sources/line-source.js';
+import type { UsedWindow } from '../doors/window-ledger.js';
 import type { DaemonState, SavedGrant } from './state-file.js';
 
 // The last time a Date can hold: anything later is no time at all.
@@ -27,6 +28,8 @@ const cursor: Check = (value) => (typeof value === 'string' && value !== '' && B
 const flag: Check = (value) => (value === undefined || typeof value === 'boolean' ? undefined : 'true, false or nothing');
 
 const GRANT_FIELDS: Record<keyof SavedGrant, Check> = { src: address, door: name, opened: time, expires: timeOrNull, started: flag };
+const windowStart: Check = (value) => (Number.isSafeInteger(value) && (value as number) >= 0 ? undefined : 'a window start (whole epoch seconds)');
+const USED_WINDOW_FIELDS: Record<keyof UsedWindow, Check> = { src: address, window: windowStart, until: time };
 const BAN_FIELDS: Record<keyof SavedBan, Check> = { src: address, until: time, offenses: positive };
 const FILE_POSITION: Record<keyof LogPosition, Check> = { dev: fileId, ino: fileId, offset, firstLineHash: hash };
 const KMSG_POSITION: Record<keyof KmsgPosition, Check> = { kind: () => undefined, boot: bootId, seq };
@@ -44,7 +47,7 @@ export interface ValidatedState {
 // Takes what JSON.parse made of a state file field by field: a bad entry is dropped with a
 // warning, the rest is kept; only a file that is not a state file at all is refused whole.
 export function validateState(parsed: unknown): ValidatedState {
-  const empty: DaemonState = { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, logs: {} };
+  const empty: DaemonState = { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, logs: {} };
   if (!isRecord(parsed) || parsed.version !== 1 || !Array.isArray(parsed.grants)) {
     return { state: empty, problem: 'not a knockwatch state file (version 1)', warnings: [] };
   }
@@ -53,9 +56,11 @@ export function validateState(parsed: unknown): ValidatedState {
   const pendingCloses = validateList(parsed.pendingCloses, 'pendingCloses', GRANT_FIELDS, grantKey, warnings);
   const bans = validateList(parsed.bans, 'bans', BAN_FIELDS, (ban) => ban.src, warnings);
   const oneTimeUsed = validateRecord(parsed.oneTimeUsed, 'oneTimeUsed', (value) => problemOf(count, value), (value) => value as number, warnings);
+  const usedWindows = validateRecord(parsed.usedWindows, 'usedWindows', (value) => (Array.isArray(value) ? undefined : problemOf(() => 'a list', value)),
+    (value) => validateList<UsedWindow>(value, 'usedWindows', USED_WINDOW_FIELDS, (entry) => `${entry.src} ${entry.window}`, warnings), warnings);
   const logs = validateRecord(parsed.logs, 'logs', (value) => (isRecord(value) ? positionProblem(value) : problemOf(() => 'a log position', value)),
     (value) => pick<SourcePosition>(value as Record<string, unknown>, positionFields(value as Record<string, unknown>) ?? FILE_POSITION), warnings);
-  return { state: { version: 1, grants, bans, pendingCloses, oneTimeUsed, logs }, warnings };
+  return { state: { version: 1, grants, bans, pendingCloses, oneTimeUsed, usedWindows, logs }, warnings };
 }
 
 // The entries of a list whose every field fits, copied field by field; the first of
@@ -78,7 +83,7 @@ function validateList<T>(list: unknown, where: string, fields: Record<keyof T, C
     const value = pick(entry as Record<string, unknown>, fields);
     const key = keyOf(value);
     if (seen.has(key)) {
-      warnings.push(`${label}: a second entry for the same ${where === 'bans' ? 'address' : 'address and door'}; dropped`);
+      warnings.push(`${label}: a second entry for the same ${where === 'bans' ? 'address' : where === 'usedWindows' ? 'address and window' : 'address and door'}; dropped`);
       return;
     }
     seen.add(key);

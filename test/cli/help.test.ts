@@ -18,7 +18,7 @@ describe('every command has its own --help', () => {
     // setting up and tearing down
     ['init', 'knockwatch init [--config FILE] [--force]', ['-c, --config FILE', '--force', '-h, --help']],
     ['flush', 'knockwatch flush', ['-h, --help']],
-    ['check', 'knockwatch check [--config FILE] [--firewall KIND] [--log PATH] [--auth-log PATH]', ['-c, --config FILE', '--firewall KIND', '-l, --log PATH', '--auth-log PATH', '-h, --help']],
+    ['check', 'knockwatch check [--config FILE] [--firewall KIND] [--log PATH] [--auth-log PATH] [--show-secrets]', ['-c, --config FILE', '--firewall KIND', '-l, --log PATH', '--auth-log PATH', '--show-secrets', '-h, --help']],
     // offline tools
     ['replay', 'knockwatch replay FILE... [--auth-log FILE]... [--config FILE] [-v] [--json] [--timezone ZONE]', ['--auth-log FILE', '-c, --config FILE', '-v, --verbose', '--json', '--timezone ZONE', '-h, --help']],
     ['parse', 'knockwatch parse FILE [--filter netfilter|PATH.conf] [--json] [--timezone ZONE]', ['--filter NAME', '--json', '--timezone ZONE', '-h, --help']],

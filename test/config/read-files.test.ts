@@ -26,14 +26,14 @@ describe('the files config reads go through the reader it is given', () => {
     expect(config.doors[0]?.knock).toEqual({ kind: 'one-time', sequences: [
       [{ port: 7000, proto: 'tcp' }, { port: 8000, proto: 'udp' }],
       [{ port: 9000, proto: 'tcp' }, { port: 9100, proto: 'tcp' }],
-    ] });
+    ], file: '/etc/kw/otp.txt' });
   });
 
   it('reads the config file itself and its sequences through it', () => {
     const files = fakeFiles({ '/virtual/knockwatch.ini': CONFIG, '/virtual/otp.txt': '7000,8000\n' });
     const config = loadConfigFile('/virtual/knockwatch.ini', undefined, files.read);
     expect(files.asked).toEqual(['/virtual/knockwatch.ini', '/virtual/otp.txt']);
-    expect(config.doors[0]?.knock).toEqual({ kind: 'one-time', sequences: [[{ port: 7000, proto: 'tcp' }, { port: 8000, proto: 'tcp' }]] });
+    expect(config.doors[0]?.knock).toEqual({ kind: 'one-time', sequences: [[{ port: 7000, proto: 'tcp' }, { port: 8000, proto: 'tcp' }]], file: '/virtual/otp.txt' });
   });
 
   it('reports a sequence file the reader cannot read as a config problem', () => {

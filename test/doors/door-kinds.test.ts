@@ -52,7 +52,7 @@ describe('the doors of a config', () => {
   it('give each door the kind its config says', () => {
     expect(doors.map((door) => door.knock)).toEqual([
       { kind: 'static', sequence: [step(1), step(2)] },
-      { kind: 'one-time', sequences: [FIRST, SECOND] },
+      { kind: 'one-time', sequences: [FIRST, SECOND], file: join(dir, 'seqs') },
     ]);
     expect(new DoorSet(doors).doors.map(({ kind }) => kind.constructor.name)).toEqual(['StaticKind', 'OneTimeKind']);
   });

@@ -72,6 +72,7 @@ function goodFile(): Record<string, any> {
     pendingCloses: [{ src: '203.0.113.9', door: 'open', opened: T0, expires: T0 + 30_000 }],
     bans: [{ src: '198.51.100.9', until: T0 + 600_000, offenses: 1 }, { src: '2001:db8::9', until: T0 + 600_000, offenses: 3 }],
     oneTimeUsed: { otp: 2, other: 0 },
+    usedWindows: { rotating: [{ src: '203.0.113.7', window: 1_699_999_200, until: T0 + 3_600_000 }, { src: '2001:db8::7', window: 1_699_999_200, until: T0 + 3_600_000 }] },
     logs: { [KERN]: { dev: 2049, ino: 131, offset: 4096, firstLineHash: HASH }, '/var/log/auth.log': { dev: 2049, ino: 132, offset: 0, firstLineHash: '' } },
   };
 }
@@ -88,6 +89,34 @@ describe('state file validation', () => {
     const old = goodFile();
     delete old.pendingCloses;
     expect(loadText(JSON.stringify(old))).toEqual({ state: { ...goodFile(), pendingCloses: [] }, warnings: [] });
+  });
+
+  it('loads a file written before usedWindows (once_per_window) with none used', () => {
+    const old = goodFile();
+    delete old.usedWindows;
+    expect(loadText(JSON.stringify(old))).toEqual({ state: { ...goodFile(), usedWindows: {} }, warnings: [] });
+  });
+
+  // A used window whose entry is spoiled is dropped, the rest of the door's kept.
+  it.each([
+    ['an address not in canonical form', (f: any) => { f.usedWindows.rotating[1].src = '2001:DB8::7'; }, 'usedWindows[1]: src: expected an address in canonical form, found "2001:DB8::7"; dropped'],
+    ['a window that is no whole second', (f: any) => { f.usedWindows.rotating[1].window = 1.5; }, 'usedWindows[1] (2001:db8::7): window: expected a window start (whole epoch seconds), found 1.5; dropped'],
+    ['no end', (f: any) => { delete f.usedWindows.rotating[1].until; }, 'usedWindows[1] (2001:db8::7): until: expected a time (ms since 1970, 0 to 8.64e15), found nothing; dropped'],
+    ['the same window twice', (f: any) => { f.usedWindows.rotating[1].src = '203.0.113.7'; }, 'usedWindows[1] (203.0.113.7): a second entry for the same address and window; dropped'],
+  ])('drops a used window with %s', (_what, spoil, warning) => {
+    const file = goodFile();
+    spoil(file);
+    const loaded = loadText(JSON.stringify(file));
+    expect(loaded.warnings).toEqual([warning]);
+    expect(loaded.state.usedWindows).toEqual({ rotating: [goodFile().usedWindows.rotating[0]] });
+  });
+
+  it('drops a door\'s used windows that are no list', () => {
+    const file = goodFile();
+    file.usedWindows.rotating = 5;
+    const loaded = loadText(JSON.stringify(file));
+    expect(loaded.warnings).toEqual(['usedWindows["rotating"]: expected a list, found 5; dropped']);
+    expect(loaded.state.usedWindows).toEqual({});
   });
 
   it.each([

@@ -1,0 +1,100 @@
+import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load-config.js';
+import type { Door, DoorStep } from '../../src/config/types.js';
+import { createDoorKind } from '../../src/doors/create-door-kind.js';
+import { DoorSet } from '../../src/doors/door-set.js';
+import { markUsedLine } from '../../src/doors/one-time-file.js';
+
+const steps = (...ports: number[]): DoorStep[] => ports.map((port) => ({ port, proto: 'tcp' }));
+
+let dir = '';
+let file = '';
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kw-otp-'));
+  file = join(dir, 'otp.txt');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+// The one-time door as the live daemon has it: its lines marked in the file when used.
+function liveDoor(): Door {
+  const door = parseConfig(`[otp]\none_time_sequences = ${file}\n`, join(dir, 'k.ini')).doors[0] as Door;
+  if (door.knock.kind !== 'one-time') throw new Error('not one-time');
+  return { ...door, knock: { ...door.knock, mark: markUsedLine } };
+}
+
+describe('markUsedLine', () => {
+  it('marks the line as knockd does: its first character becomes #, nothing else changes', () => {
+    writeFileSync(file, '# spare sequences\n7000,8000,9000\n 7100,8100:udp\n7200,8200\n');
+    markUsedLine(file, steps(7000, 8000, 9000));
+    expect(readFileSync(file, 'utf8')).toBe('# spare sequences\n#000,8000,9000\n 7100,8100:udp\n7200,8200\n');
+    markUsedLine(file, [{ port: 7100, proto: 'tcp' }, { port: 8100, proto: 'udp' }]);
+    expect(readFileSync(file, 'utf8')).toBe('# spare sequences\n#000,8000,9000\n#7100,8100:udp\n7200,8200\n');
+  });
+
+  it('compares every step: a line that shares the first half is not the one used (knockd compares half)', () => {
+    writeFileSync(file, '7000,8000,9000,9100\n7000,8000,9500,9600\n');
+    markUsedLine(file, steps(7000, 8000, 9500, 9600));
+    expect(readFileSync(file, 'utf8')).toBe('7000,8000,9000,9100\n#000,8000,9500,9600\n');
+  });
+
+  it('throws when no unused line holds the sequence, and leaves the file as it was', () => {
+    writeFileSync(file, '#000,8000\n');
+    expect(() => markUsedLine(file, steps(7000, 8000))).toThrow(`${file}: no unused line with the sequence any more`);
+    expect(readFileSync(file, 'utf8')).toBe('#000,8000\n');
+  });
+
+  it('replaces the file keeping its mode and owner, with no temporary file left', () => {
+    writeFileSync(file, '7000,8000\n');
+    chownSync(file, 1234, 5678);
+    chmodSync(file, 0o640);
+    markUsedLine(file, steps(7000, 8000));
+    const stat = statSync(file);
+    expect([stat.uid, stat.gid, stat.mode & 0o7777]).toEqual([1234, 5678, 0o640]);
+    expect(readdirSync(dir)).toEqual(['otp.txt']);
+  });
+});
+
+describe('a one-time door with its file marked', () => {
+  it('marks the line before it says the door opens; losing the state file revives nothing', () => {
+    writeFileSync(file, '7000,8000\n7100,8100\n');
+    const kind = createDoorKind(liveDoor().knock);
+    const [first] = kind.expected('203.0.113.7', 0);
+    expect(kind.completed(first!, '203.0.113.7', 1000)).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe('#000,8000\n7100,8100\n');
+    // A restart with no state file at all (or a crash right after the mark, before the
+    // grant): the used sequence is gone, the next one is due.
+    expect(createDoorKind(liveDoor().knock).expected('203.0.113.7', 2000)).toEqual([steps(7100, 8100)]);
+  });
+
+  it('a line that cannot be marked opens nothing and is used up (the safe side)', () => {
+    writeFileSync(file, '7000,8000\n7100,8100\n');
+    const door = liveDoor();
+    if (door.knock.kind !== 'one-time') return;
+    const kind = createDoorKind({ ...door.knock, mark: () => { throw new Error('disk full'); } });
+    const [first] = kind.expected('203.0.113.7', 0);
+    expect(kind.completed(first!, '203.0.113.7', 1000)).toBe(false);
+    expect(kind.expected('203.0.113.7', 2000)).toEqual([steps(7100, 8100)]);
+  });
+
+  it('keeps no count in the state file; a count from before files were marked marks those lines', () => {
+    writeFileSync(file, '7000,8000\n7100,8100\n7200,8200\n');
+    const set = new DoorSet([liveDoor()]);
+    set.restoreOneTime({ otp: 2 });
+    expect(readFileSync(file, 'utf8')).toBe('#000,8000\n#100,8100\n7200,8200\n');
+    expect(set.doors[0]?.kind.expected('203.0.113.7', 0)).toEqual([steps(7200, 8200)]);
+    expect(set.usedOneTime()).toEqual({});
+  });
+
+  it('without a marker (replay, check) writes nothing and counts in memory', () => {
+    writeFileSync(file, '7000,8000\n7100,8100\n');
+    const door = parseConfig(`[otp]\none_time_sequences = ${file}\n`, join(dir, 'k.ini')).doors[0] as Door;
+    const set = new DoorSet([door]);
+    const kind = set.doors[0]!.kind;
+    expect(kind.completed(kind.expected('203.0.113.7', 0)[0]!, '203.0.113.7', 1000)).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe('7000,8000\n7100,8100\n');
+    expect(set.usedOneTime()).toEqual({ otp: 1 });
+  });
+});

@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load-config.js';
+import type { Config, RotatingSpec } from '../../src/config/types.js';
+import { DoorSet } from '../../src/doors/door-set.js';
+import { deriveSequence, RotatingKind, windowStartOf } from '../../src/doors/rotating.js';
+import { WindowLedger } from '../../src/doors/window-ledger.js';
+import { Engine } from '../../src/engine/engine.js';
+import { describe as describeDecision, knock } from '../helpers/engine.js';
+
+const SECRET = Buffer.from('a long random secret');
+const BASE = { secret: SECRET, door: 'openSSH', windowStart: 1_700_000_000 - (1_700_000_000 % 3600), range: { low: 10000, high: 10999 }, length: 5, protocols: ['tcp'] } as const;
+
+const rotatingIni = (extra = ''): string => `
+[openSSH]
+secret_file = /etc/knockwatch/openssh.secret
+rotate = 1h
+port_range = 10000-10999
+seq_timeout = 10
+${extra}
+`;
+
+function configOf(ini: string): Config {
+  return parseConfig(ini, 'test.ini', undefined, undefined, () => Buffer.from('a long random secret\n'));
+}
+
+function specOf(config: Config, door = 'openSSH'): RotatingSpec {
+  const knock = config.doors.find((candidate) => candidate.name === door)?.knock;
+  if (knock?.kind !== 'rotating') throw new Error('not a rotating door');
+  return knock;
+}
+
+// Knocks `ports` (seconds from `at`, one a second) from `src`; the engine's completions and breaks.
+function knockAll(engine: Engine, ports: readonly string[], at: number, src = '203.0.113.7'): string[] {
+  return ports.flatMap((port, index) => engine.handleKnock(knock({ src, port, at: at + index }))
+    .filter((decision) => decision.type === 'completed' || decision.type === 'broken').map(describeDecision));
+}
+
+const portsOf = (sequence: readonly { port: number; proto: string }[]): string[] => sequence.map((step) => `${step.port}/${step.proto}`);
+
+describe('deriveSequence', () => {
+  it('gives `length` distinct ports of the range, the same for the same input', () => {
+    const steps = deriveSequence(BASE);
+    expect(steps).toEqual(deriveSequence({ ...BASE, secret: Buffer.from(SECRET) }));
+    expect(steps).toHaveLength(5);
+    expect(new Set(steps.map((step) => step.port)).size).toBe(5);
+    expect(steps.every((step) => step.port >= 10000 && step.port <= 10999 && step.proto === 'tcp')).toBe(true);
+  });
+
+  // Each input that is part of the derivation changes the sequence.
+  it.each([
+    ['the window', { windowStart: BASE.windowStart + 3600 }],
+    ['the door', { door: 'other' }],
+    ['the secret', { secret: Buffer.from('another secret') }],
+    ['the source', { source: '198.51.100.1' }],
+  ])('changes with %s', (_what, change) => {
+    expect(deriveSequence({ ...BASE, ...change })).not.toEqual(deriveSequence(BASE));
+  });
+
+  it('reads a source in any spelling as the same address', () => {
+    expect(deriveSequence({ ...BASE, source: '2001:DB8:0:0::1' })).toEqual(deriveSequence({ ...BASE, source: '2001:db8::1' }));
+  });
+
+  it('uses every port of a range as small as the sequence, once each', () => {
+    const steps = deriveSequence({ ...BASE, range: { low: 7000, high: 7004 } });
+    expect(steps.map((step) => step.port).sort()).toEqual([7000, 7001, 7002, 7003, 7004]);
+  });
+
+  it('never uses an excluded port, over many windows', () => {
+    const exclude = [10000, 10001, 10002, 10003];
+    const range = { low: 10000, high: 10009 };
+    for (let window = 0; window < 200; window++) {
+      const ports = deriveSequence({ ...BASE, range, exclude, windowStart: window * 60 }).map((step) => step.port);
+      expect(ports.filter((port) => exclude.includes(port))).toEqual([]);
+    }
+  });
+
+  it('refuses a range with fewer usable ports than steps', () => {
+    expect(() => deriveSequence({ ...BASE, range: { low: 7000, high: 7003 } })).toThrow(RangeError);
+  });
+
+  it('derives a protocol per step from a tcp,udp mix, both of them over a few windows', () => {
+    const protos = new Set<string>();
+    for (let window = 0; window < 10; window++) for (const step of deriveSequence({ ...BASE, protocols: ['udp', 'tcp'], windowStart: window * 3600 })) protos.add(step.proto);
+    expect([...protos].sort()).toEqual(['tcp', 'udp']);
+    // The order the config lists them in does not matter.
+    expect(deriveSequence({ ...BASE, protocols: ['udp', 'tcp'] })).toEqual(deriveSequence({ ...BASE, protocols: ['tcp', 'udp'] }));
+  });
+});
+
+describe('windowStartOf', () => {
+  it('is floor(time / rotate) × rotate in epoch seconds', () => {
+    expect(windowStartOf(1_700_000_123_456, 3600)).toBe(1_699_999_200);
+    expect(windowStartOf(90_000, 30)).toBe(90);
+    expect(windowStartOf(89_999, 30)).toBe(60);
+  });
+});
+
+describe('a rotating door', () => {
+  const hour = BASE.windowStart * 1000;
+
+  it('accepts the current window and skew windows either side', () => {
+    const spec = specOf(configOf(rotatingIni()));
+    const kind = new RotatingKind(spec);
+    const at = (window: number): string[] => portsOf(deriveSequence({ ...BASE, windowStart: BASE.windowStart + window * 3600 }));
+    expect(kind.expected('203.0.113.7', hour + 1000).map(portsOf)).toEqual([at(-1), at(0), at(1)]);
+    const strict = new RotatingKind({ ...spec, skew: 0 });
+    expect(strict.expected('203.0.113.7', hour + 1000).map(portsOf)).toEqual([at(0)]);
+    expect(kind.nextTurn(hour + 1000)).toBe(hour + 3_600_000);
+  });
+
+  it('logs only the accepted windows\' ports; a door bound to the source logs its whole range', () => {
+    const spec = specOf(configOf(rotatingIni()));
+    const kind = new RotatingKind(spec);
+    const expected = new Set(kind.expected('203.0.113.7', hour).flatMap(portsOf));
+    expect(new Set(portsOf(kind.stepsAt(hour)))).toEqual(expected);
+    expect(kind.steps()).toHaveLength(1000);
+    expect(new RotatingKind({ ...spec, bindSource: true }).stepsAt(hour)).toHaveLength(1000);
+  });
+
+  it('opens with the current, previous or next window\'s sequence, not with one two windows away', () => {
+    const config = configOf(rotatingIni());
+    for (const [offset, opens] of [[-2, false], [-1, true], [0, true], [1, true], [2, false]] as const) {
+      const engine = new Engine(new DoorSet(config.doors), config.options);
+      const sequence = deriveSequence({ ...BASE, windowStart: BASE.windowStart + offset * 3600 });
+      const result = knockAll(engine, portsOf(sequence), BASE.windowStart + 100);
+      expect(result.includes('completed openSSH 203.0.113.7')).toBe(opens);
+    }
+  });
+
+  it('opens nothing for a mix of two windows, even where they share a port', () => {
+    // A small range: the windows share ports.
+    const config = configOf(rotatingIni().replace('10000-10999', '10000-10007'));
+    const range = { low: 10000, high: 10007 };
+    const now = portsOf(deriveSequence({ ...BASE, range }));
+    const next = portsOf(deriveSequence({ ...BASE, range, windowStart: BASE.windowStart + 3600 }));
+    expect(now.some((port) => next.includes(port))).toBe(true);
+    for (const cut of [1, 2, 3, 4]) {
+      const engine = new Engine(new DoorSet(config.doors), config.options);
+      const mix = [...now.slice(0, cut), ...next.slice(cut)];
+      if (mix.join() === now.join() || mix.join() === next.join()) continue;
+      expect(knockAll(engine, mix, BASE.windowStart + 100)).not.toContain('completed openSSH 203.0.113.7');
+    }
+  });
+
+  it('bind_source: a sequence derived for one address opens for it and not for another', () => {
+    const config = configOf(rotatingIni('bind_source = yes'));
+    const mine = portsOf(deriveSequence({ ...BASE, source: '203.0.113.7' }));
+    expect(knockAll(new Engine(new DoorSet(config.doors), config.options), mine, BASE.windowStart + 100, '203.0.113.7')).toEqual(['completed openSSH 203.0.113.7']);
+    expect(knockAll(new Engine(new DoorSet(config.doors), config.options), mine, BASE.windowStart + 100, '198.51.100.9')).not.toContain('completed openSSH 198.51.100.9');
+  });
+
+  it('once_per_window: a window opens once per address; another address is not affected; the ledger carries it to a new door set', () => {
+    const ledger = new WindowLedger();
+    const config = configOf(rotatingIni('once_per_window = yes'));
+    const doors = config.doors.map((door) => ({ ...door, knock: { ...specOf(config), records: ledger } }));
+    const engine = new Engine(new DoorSet(doors), config.options);
+    const sequence = portsOf(deriveSequence(BASE));
+    expect(knockAll(engine, sequence, BASE.windowStart + 100)).toEqual(['completed openSSH 203.0.113.7']);
+    expect(knockAll(engine, sequence, BASE.windowStart + 200)).toEqual([]);
+    expect(knockAll(engine, sequence, BASE.windowStart + 300, '198.51.100.9')).toEqual(['completed openSSH 198.51.100.9']);
+    // A restart: the ledger saved and read back into a fresh one, a fresh engine.
+    const restored = new WindowLedger();
+    restored.restore(JSON.parse(JSON.stringify(ledger.saved(BASE.windowStart * 1000 + 400_000))));
+    const again = new Engine(new DoorSet(config.doors.map((door) => ({ ...door, knock: { ...specOf(config), records: restored } }))), config.options);
+    expect(knockAll(again, sequence, BASE.windowStart + 500)).toEqual([]);
+    // The next window's sequence still opens.
+    expect(knockAll(again, portsOf(deriveSequence({ ...BASE, windowStart: BASE.windowStart + 3600 })), BASE.windowStart + 3700)).toEqual(['completed openSSH 203.0.113.7']);
+  });
+
+  it('once_per_window: a used window is forgotten once no skew window accepts it', () => {
+    const ledger = new WindowLedger();
+    ledger.burn('openSSH', '203.0.113.7', BASE.windowStart, (BASE.windowStart + 7200) * 1000);
+    expect(ledger.saved((BASE.windowStart + 7199) * 1000)).toEqual({ openSSH: [{ src: '203.0.113.7', window: BASE.windowStart, until: (BASE.windowStart + 7200) * 1000 }] });
+    expect(ledger.saved((BASE.windowStart + 7200) * 1000)).toEqual({});
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load-config.js';
+import type { Config } from '../../src/config/types.js';
+import { DryRunBackend } from '../../src/firewall/dry-run.js';
+import { buildNftRuleset } from '../../src/firewall/nftables.js';
+import { buildRestoreScript } from '../../src/firewall/iptables.js';
+import { buildFirewallPlan, nextPlanTurn, planAt } from '../../src/firewall/plan.js';
+import { deriveSequence } from '../../src/doors/rotating.js';
+import { nextWindowTurn } from '../../src/doors/rotating.js';
+import { FirewallSync } from '../../src/runtime/firewall-sync.js';
+import { Pipeline } from '../../src/runtime/pipeline.js';
+import { emptyState } from '../../src/runtime/state-file.js';
+
+const HOUR = 1_699_999_200;
+const SECRET = Buffer.from('a long random secret');
+
+function configOf(extra = ''): Config {
+  return parseConfig(`[options]\nfirewall = nftables\ntrap_ports = 6000\n[static]\nsequence = 7000,8000\n[openSSH]\nsecret_file = /s\nrotate = 1h\nport_range = 10000-10999\n${extra}\n`,
+    'test.ini', undefined, undefined, () => SECRET);
+}
+
+const windowPorts = (offset: number): number[] => deriveSequence({ secret: SECRET, door: 'openSSH', windowStart: HOUR + offset * 3600, range: { low: 10000, high: 10999 }, length: 5, protocols: ['tcp'] }).map((step) => step.port);
+const logged = (config: Config, now: number): number[] => planAt(buildFirewallPlan(config), now).knockPorts.map((entry) => entry.step.port);
+const sorted = (ports: number[]): number[] => [...new Set(ports)].sort((a, b) => a - b);
+
+describe('the knock ports of rotating doors', () => {
+  it('logs the ports of the current and skew windows with the fixed ones, never the whole range', () => {
+    const config = configOf();
+    expect(logged(config, HOUR * 1000 + 5000)).toEqual(sorted([6000, 7000, 8000, ...windowPorts(-1), ...windowPorts(0), ...windowPorts(1)]));
+    expect(logged(configOf('skew = 0'), HOUR * 1000 + 5000)).toEqual(sorted([6000, 7000, 8000, ...windowPorts(0)]));
+  });
+
+  it('moves on a window when it turns, and says when that is', () => {
+    const config = configOf();
+    const plan = buildFirewallPlan(config);
+    expect(nextPlanTurn(plan, HOUR * 1000 + 5000)).toBe((HOUR + 3600) * 1000);
+    expect(nextWindowTurn(config.doors, HOUR * 1000 + 5000)).toBe((HOUR + 3600) * 1000);
+    expect(logged(config, (HOUR + 3600) * 1000)).toEqual(sorted([6000, 7000, 8000, ...windowPorts(0), ...windowPorts(1), ...windowPorts(2)]));
+  });
+
+  it('logs the whole range of a door bound to the source (each address has its own ports); nothing turns', () => {
+    const config = configOf('bind_source = yes');
+    expect(logged(config, HOUR * 1000)).toHaveLength(1003);
+    expect(nextPlanTurn(buildFirewallPlan(config), HOUR * 1000)).toBe(Infinity);
+    expect(nextWindowTurn(config.doors, HOUR * 1000)).toBe(Infinity);
+  });
+
+  it('puts the ports of the time into the nft ruleset and the iptables script', () => {
+    const config = configOf('skew = 0');
+    const plan = buildFirewallPlan(config);
+    const now = HOUR * 1000;
+    const ports = sorted([7000, 8000, ...windowPorts(0)]);
+    expect(buildNftRuleset(planAt(plan, now), [], now)).toContain(`tcp dport { 6000, ${ports.join(', ')} } log prefix "knockwatch " drop comment "knockwatch:knock"`);
+    const logRules = buildRestoreScript(planAt(plan, now), 4, []).split('\n').filter((line) => line.includes('-j LOG'));
+    expect(logRules.map((line) => Number(/--dport (\d+)/.exec(line)?.[1]))).toEqual([6000, ...ports]);
+  });
+});
+
+describe('a window turn in the daemon', () => {
+  it('installs the ruleset again (one start) when the window turns, with the grants of the time', async () => {
+    const config = configOf();
+    let now = HOUR * 1000 + 3_599_000;
+    const starts: number[] = [];
+    const backend = Object.assign(new DryRunBackend(), { start: async (_grants: unknown, at: number) => { starts.push(at); } });
+    const pipeline = new Pipeline(config, () => undefined);
+    const sync = new FirewallSync({
+      clock: { now: () => now }, emit: () => undefined, pipeline: () => pipeline, configFile: () => 'test.ini', portsOf: () => [],
+      changed: () => undefined, save: () => undefined, nextTurn: (at) => nextWindowTurn(config.doors, at),
+    });
+    sync.use(backend, emptyState());
+    sync.tick(now);
+    await sync.settle();
+    expect(starts).toEqual([]);
+    now = (HOUR + 3600) * 1000;
+    sync.tick(now);
+    sync.tick(now + 250);
+    await sync.settle();
+    expect(starts).toEqual([(HOUR + 3600) * 1000]);
+    now = (HOUR + 7200) * 1000 + 10;
+    sync.tick(now);
+    await sync.settle();
+    expect(starts).toEqual([(HOUR + 3600) * 1000, (HOUR + 7200) * 1000 + 10]);
+  });
+});
