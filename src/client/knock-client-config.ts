@@ -34,7 +34,7 @@ export interface ClientHost {
 export type ClientDoorEntry = StaticClientDoor | (Omit<RotatingClientDoor, 'secret'> & { secretFile: string });
 
 const MIN_ROTATE = 30_000;
-const DOOR_KEYS = ['sequence', 'secret_file', 'derive', 'rotate', 'port_range', 'length', 'protocols', 'bind_source'];
+const DOOR_KEYS = ['sequence', 'secret_file', 'derive', 'rotate', 'port_range', 'length', 'protocols', 'bind_source', 'exclude'];
 
 export function parseClientConfig(text: string, file: string, home: string | undefined): ClientConfig {
   const problems: ConfigProblem[] = [];
@@ -88,9 +88,9 @@ function readDoor(reader: SectionReader, name: string, base: string, home: strin
     reader.problem('sequence', 'sequence = PORTS, or secret_file with rotate or derive = md5-hour', '');
     return { kind: 'static', name, sequence: [] };
   }
-  const derive = reader.parse('derive', parseDerive, 'hmac-sha256');
+  const derive = reader.parse('derive', parseDerive, 'hmac');
   const rotate = reader.parse('rotate', parseRotate);
-  if (derive === 'hmac-sha256' && rotate === undefined && !reader.has('rotate')) reader.problem('rotate', 'a window length (at least 30s) or derive = md5-hour', '');
+  if (derive === 'hmac' && rotate === undefined && !reader.has('rotate')) reader.problem('rotate', 'a window length (at least 30s) or derive = md5-hour', '');
   if (derive === 'md5-hour' && rotate !== undefined) reader.problem('rotate', 'no rotate with derive = md5-hour (its window is the UTC hour)', reader.text('rotate') ?? '');
   return {
     kind: 'rotating',
@@ -102,6 +102,7 @@ function readDoor(reader: SectionReader, name: string, base: string, home: strin
     length: reader.parse('length', (text) => parseCount(text, 1, 32)),
     protocols: reader.parse('protocols', parseProtocols, ['tcp']),
     bindSource: reader.parse('bind_source', parseBoolean, false),
+    exclude: reader.parse('exclude', parseExclude, []),
   };
 }
 
@@ -119,9 +120,15 @@ export function parseAddress(text: string): Parsed<string> {
   return isIP(text) !== 0 ? { ok: true, value: text } : { ok: false, expected: 'an IPv4 or IPv6 address', found: text };
 }
 
-function parseDerive(text: string): Parsed<'hmac-sha256' | 'md5-hour'> {
+// The daemon's spellings: hmac (HMAC-SHA256) or md5-hour.
+function parseDerive(text: string): Parsed<'hmac' | 'md5-hour'> {
   const lower = text.toLowerCase();
-  return lower === 'hmac-sha256' || lower === 'md5-hour' ? { ok: true, value: lower } : { ok: false, expected: 'hmac-sha256 or md5-hour', found: text };
+  return lower === 'hmac' || lower === 'md5-hour' ? { ok: true, value: lower } : { ok: false, expected: 'hmac or md5-hour', found: text };
+}
+
+function parseExclude(text: string): Parsed<number[]> {
+  const ports = text.split(',').map((word) => parsePort(word.trim()));
+  return ports.every((port) => port !== undefined) ? { ok: true, value: ports as number[] } : { ok: false, expected: 'ports separated by commas', found: text };
 }
 
 function parseRotate(text: string): Parsed<number> {

@@ -1,3 +1,4 @@
+import { deriveClientSequence } from './knock-derive.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -139,11 +140,7 @@ function loadClientConfig(given: string | undefined, env: Record<string, string 
 
 // A rotating door with its secret, once it is sure its steps can be derived.
 function prepareRotating(entry: Extract<ClientDoorEntry, { kind: 'rotating' }>, hostName: string, deps: Deps & KnockSeams): { door: RotatingClientDoor; sequenceFor: SequenceFor } {
-  const sequenceFor = deps.sequenceFor;
-  if (sequenceFor === undefined) {
-    const how = entry.derive === 'md5-hour' ? 'derive = md5-hour' : 'rotate';
-    throw new KnockRefusal(`[${hostName} ${entry.name}] is a rotating door (secret_file with ${how}), and this knockwatch cannot derive rotating sequences yet: knock a static door or give the ports`);
-  }
+  const sequenceFor = deps.sequenceFor ?? deriveClientSequence;
   return { door: { ...entry, secret: readSecretFile(entry.secretFile, deps.uid ?? process.getuid?.()) }, sequenceFor };
 }
 

@@ -24,8 +24,8 @@ export interface RotatingClientDoor {
   // The secret file's bytes exactly as read (the derivation decides about a final newline,
   // so that client and daemon read the file the same way). Never printed.
   secret: Buffer;
-  derive: 'hmac-sha256' | 'md5-hour';
-  // Window length in ms (hmac-sha256); md5-hour windows are UTC hours.
+  derive: 'hmac' | 'md5-hour';
+  // Window length in ms (hmac); md5-hour windows are UTC hours.
   rotate: number | undefined;
   portRange: { low: number; high: number };
   // Steps per sequence; undefined: the derivation's default.
@@ -33,6 +33,9 @@ export interface RotatingClientDoor {
   protocols: readonly StepProtocol[];
   // The knocking address is mixed into the derivation.
   bindSource: boolean;
+  // Ports of the range the daemon's door skips (its other doors and trap ports, as `check`
+  // on the server lists them): the same list gives the same steps.
+  exclude: readonly number[];
 }
 
 // The one place rotating doors plug into the client: the steps of `door` at `time` (epoch

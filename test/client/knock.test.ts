@@ -1,3 +1,5 @@
+import { parseConfig } from '../../src/config/load-config.js';
+import { createDoorKind } from '../../src/doors/create-door-kind.js';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -244,11 +246,26 @@ port_range = 20000-20099
     expect(fake.events).toEqual(['0 syn 192.0.2.1:1234 from 198.51.100.7', '0 abandon 1234']);
   });
 
-  it('says that rotating doors need the derivation, and sends nothing', async () => {
-    const result = await knock(['myhost', 'rotating', '--config', config]);
-    expect(result).toMatchObject({ code: 2, stdout: '' });
-    expect(result.stderr).toBe('knockwatch knock: [myhost rotating] is a rotating door (secret_file with rotate), and this knockwatch cannot derive rotating sequences yet: knock a static door or give the ports\n');
-    expect(result.events).toEqual([]);
+  it('knocks what the daemon\'s door expects now: the same derivation, secret and window (hmac and md5-hour)', async () => {
+    const now = 1_700_000_000_000;
+    const server = parseConfig(`[options]\nwhitelist = 192.0.2.10\n[rotating]\nsecret_file = /etc/kw.secret\nrotate = 1h\nport_range = 10000-10999\nlength = 3\nprotocols = tcp,udp\nbind_source = yes\n[hourly]\nsecret_file = /etc/kw.secret\nderive = md5-hour\nport_range = 20000-20099\n`,
+      'server.ini', undefined, undefined, () => Buffer.from('not-to-be-printed\n'));
+    // Every sequence the daemon's door accepts from `src` now (this window and those within skew).
+    const acceptedOf = (name: string, src: string): string[][] => {
+      const door = server.doors.find((candidate) => candidate.name === name);
+      if (door === undefined) throw new Error(`no door ${name}`);
+      return createDoorKind(door.knock).expected(src, now).map((sequence) => sequence.map((step) => `${step.proto === 'udp' ? 'udp' : 'syn'} 2001:db8::1:${step.port}`));
+    };
+    const sent = async (door: string, ...extra: string[]): Promise<string[]> => (await knock(['myhost', door, '--config', config, '--delay', '0', ...extra], { clock: { now: () => now } }))
+      .events.filter((event) => / (syn|udp) /.test(event)).map((event) => event.slice(2).replace(/ from .*/, ''));
+    const rotating = await sent('rotating', '--source', '2001:db8:ff::7');
+    expect(rotating).toHaveLength(3);
+    expect(acceptedOf('rotating', '2001:db8:ff::7')).toContainEqual(rotating);
+    // bound to the source: what the daemon expects from another address is something else
+    expect(acceptedOf('rotating', '2001:db8:ff::8')).not.toContainEqual(rotating);
+    const hourly = await sent('hourly');
+    expect(hourly).toHaveLength(5);
+    expect(acceptedOf('hourly', '2001:db8:ff::7')).toContainEqual(hourly);
   });
 
   it('asks SequenceFor for a rotating door\'s steps: the door with its secret, the time and the address the daemon sees', async () => {
@@ -261,8 +278,8 @@ port_range = 20000-20099
     expect(result).toMatchObject({ code: 0, stderr: '', stdout: 'Knocked 2001:db8::1 step 1/2 (udp).\nKnocked 2001:db8::1 step 2/2 (tcp).\n' });
     expect(result.events).toEqual(['0 lookup gate.example.org 6', '0 udp 2001:db8::1:10007', '0 syn 2001:db8::1:10500', '0 abandon 10500']);
     expect(calls).toEqual([{
-      door: { kind: 'rotating', name: 'rotating', secretFile, secret: Buffer.from('not-to-be-printed\n'), derive: 'hmac-sha256', rotate: 3_600_000,
-        portRange: { low: 10000, high: 10999 }, length: 3, protocols: ['tcp', 'udp'], bindSource: true },
+      door: { kind: 'rotating', name: 'rotating', secretFile, secret: Buffer.from('not-to-be-printed\n'), derive: 'hmac', rotate: 3_600_000,
+        portRange: { low: 10000, high: 10999 }, length: 3, protocols: ['tcp', 'udp'], bindSource: true, exclude: [] },
       time: 1_700_000_000_000,
       // no --source: the address this host sends from to reach the daemon
       source: '192.0.2.77',
@@ -278,7 +295,7 @@ port_range = 20000-20099
     const nat = await knock(['myhost', 'rotating', '--config', config, '--source', '2001:db8:ff::7'], { sequenceFor });
     expect(nat.events).toEqual(['0 lookup gate.example.org 6', '0 syn 2001:db8::1:10001', '0 abandon 10001']);
     await knock(['myhost', 'hourly', '--config', config], { sequenceFor });
-    expect(sources).toEqual(['hmac-sha256 2001:db8:ff::7', 'md5-hour undefined']);
+    expect(sources).toEqual(['hmac 2001:db8:ff::7', 'md5-hour undefined']);
   });
 
   it.each([
@@ -339,7 +356,7 @@ sequence = 1
       `${bad} [gate b] rotate: expected a window of at least 30s, found "10s"`,
       `${bad} [gate b] port_range: expected LOW-HIGH ports with LOW < HIGH, found "2000-1000"`,
       `${bad} [gate c] sequence: expected sequence = PORTS, or secret_file with rotate or derive = md5-hour, found nothing`,
-      `${bad} [gate c] open: expected a door key (sequence, secret_file, derive, rotate, port_range, length, protocols, bind_source), found "open"`,
+      `${bad} [gate c] open: expected a door key (sequence, secret_file, derive, rotate, port_range, length, protocols, bind_source, exclude), found "open"`,
       `${bad} [gate d e]: expected a section [HOST] or [HOST DOOR], found "gate d e"`,
       '',
     ]);
