@@ -43,6 +43,7 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
   let prefix = '';
   let dstText = '';
   let dst = '';
+  let iface = '';
 
   return (line) => {
     if (!locateSyslogEnvelope(line, spans)) return IGNORED;
@@ -90,15 +91,14 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
     const dport = numberAt(line, dptStart, dptEnd);
     if (spt > 65535 || dport > 65535) return undefined;
     const flags = tcp ? flagBits(line, line.indexOf(' RES=0x', dptEnd) + 10) : 0;
-    const time = parseTime(line.slice(0, spans.stampEnd));
+    const time = parseTime.atStart(line, spans.stampEnd);
     if (time === undefined) return undefined;
     if (!sameText(line, prefixStart, inAt, prefixText)) {
       prefixText = line.slice(prefixStart, inAt);
       prefix = prefixText.trim();
     }
-    const event: Knock = {
-      type: 'knock', time, prefix, src, dst, proto: tcp ? 'tcp' : 'udp', dport, spt, flags, iface: line.slice(inAt + 3, outKey),
-    };
+    if (!sameText(line, inAt + 3, outKey, iface)) iface = line.slice(inAt + 3, outKey);
+    const event: Knock = { type: 'knock', time, prefix, src, dst, proto: tcp ? 'tcp' : 'udp', dport, spt, flags, iface };
     return { status: 'event', event };
   };
 }
