@@ -153,6 +153,25 @@ export class Engine {
 
   // Ends attempts past their timeout and forgets sources with nothing left to remember.
   cleanup(now: number): Decision[] {
+    const decisions = this.cleanupTracked(now);
+    this.cleanupFirstSteps(now, Infinity, decisions);
+    return decisions;
+  }
+
+  // cleanup() in slices of at most `slice` first-step entries, for a caller that hands the
+  // decisions on as they come: same decisions, same order. A flood leaves tens of thousands
+  // of entries due at once; decisions handed on in slices die young instead of piling up
+  // in V8's old generation.
+  *cleanupInSlices(now: number, slice: number): Generator<Decision[]> {
+    yield this.cleanupTracked(now);
+    while (this.firstStepDue(now)) {
+      const decisions: Decision[] = [];
+      this.cleanupFirstSteps(now, slice, decisions);
+      yield decisions;
+    }
+  }
+
+  private cleanupTracked(now: number): Decision[] {
     const decisions: Decision[] = [];
     for (const state of this.sources.values()) {
       this.expireAttempts(state, state.src, now, decisions);
@@ -162,7 +181,6 @@ export class Engine {
         this.sources.touch(state, tierOf(state));
       }
     }
-    this.cleanupFirstSteps(now, decisions);
     return decisions;
   }
 
@@ -314,11 +332,13 @@ export class Engine {
     return true;
   }
 
-  // First-step entries, oldest first, while their attempts have timed out: each timeout is
-  // decided, and an entry goes once its SYN is past retransmit_window too. Stops at the first
-  // entry with an attempt still running (entries are in the order their knocks came).
-  private cleanupFirstSteps(now: number, decisions: Decision[]): void {
-    for (const slot of [...this.firstStepsDue(now)]) {
+  // First-step entries, oldest first, while their attempts have timed out (at most `limit`):
+  // each timeout is decided, and an entry goes once its SYN is past retransmit_window too.
+  // Stops at the first entry with an attempt still running (entries are in the order their
+  // knocks came).
+  private cleanupFirstSteps(now: number, limit: number, decisions: Decision[]): void {
+    for (let done = 0; done < limit && this.firstStepDue(now); done++) {
+      const slot = this.firstSteps.oldest;
       const src = this.firstSteps.src(slot);
       const state = this.rebuild(slot, src);
       this.expireAttempts(state, src, now, decisions);
@@ -327,12 +347,12 @@ export class Engine {
     }
   }
 
-  private *firstStepsDue(now: number): Generator<number> {
-    for (const slot of this.firstSteps.slots()) {
-      const start = this.firstSteps.start(slot);
-      if (this.firstStepDoors(slot).some((entry) => now <= start + entry.door.seqTimeout)) return;
-      yield slot;
-    }
+  // Whether the oldest first-step entry has no attempt running any more at `now`.
+  private firstStepDue(now: number): boolean {
+    if (this.firstSteps.size === 0) return false;
+    const slot = this.firstSteps.oldest;
+    const start = this.firstSteps.start(slot);
+    return !this.firstStepDoors(slot).some((entry) => now <= start + entry.door.seqTimeout);
   }
 
   private synsOver(state: SourceState, now: number): boolean {

@@ -127,6 +127,22 @@ group('engine: first-step entries (max_first_steps)', () => {
     expect(engine.trackedSources).toBe(0);
   });
 
+  it('cleans up in slices with the decisions cleanup() makes, in its order', () => {
+    const ini = `[options]\nretransmit_window = 2\n${ONE_DOOR}`;
+    const whole = engineOf(ini);
+    const sliced = engineOf(ini);
+    for (const engine of [whole, sliced]) {
+      // a tracked source whose attempt times out too, then 7 first steps
+      engine.handleKnock(knock({ src: A, port: '7000', at: 0 }));
+      engine.handleKnock(knock({ src: A, port: '8000', at: 1 }));
+      for (let i = 0; i < 7; i++) engine.handleKnock(knock({ src: spoofed(i), port: '7000', at: 1 + i / 10 }));
+    }
+    const slices = [...sliced.cleanupInSlices(9000, 3)];
+    expect(slices.map((slice) => slice.length)).toEqual([1, 3, 3, 1]);
+    expect(slices.flat()).toEqual(whole.cleanup(9000));
+    expect(slices.flat().map((d) => d.src)).toEqual([A, ...Array.from({ length: 7 }, (_, i) => spoofed(i))]);
+  });
+
   it('a reload takes first steps over, as first steps', () => {
     const old = engineOf(ONE_DOOR);
     old.handleKnock(knock({ src: V6, port: '7000', at: 0, spt: 5000 }));
