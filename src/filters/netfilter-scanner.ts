@@ -49,16 +49,14 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
     if (!locateSyslogEnvelope(line, spans)) return IGNORED;
     if (spans.tagEnd - spans.tagStart !== 6 || !line.startsWith('kernel', spans.tagStart) || spans.pid !== undefined) return IGNORED;
     const message = spans.messageStart;
-    if (line.indexOf('SRC=', message) === -1) return MISSED;
-
     // The kernel's `[ seconds]` stamp; a `[` that starts anything else is the regex's to read.
     let prefixStart = message;
     if (line.charCodeAt(prefixStart) === 91) {
       prefixStart = kernelStampEnd(line, prefixStart);
-      if (prefixStart === -1) return undefined;
+      if (prefixStart === -1) return unread(line, message);
     }
     const inAt = line.indexOf('IN=', prefixStart);
-    if (inAt === -1 || inAt - prefixStart > 128) return undefined;
+    if (inAt === -1 || inAt - prefixStart > 128) return unread(line, message);
     for (let i = prefixStart; i < inAt; i++) {
       const c = line.charCodeAt(i);
       if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) return undefined;
@@ -101,6 +99,12 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
     const event: Knock = { type: 'knock', time, prefix, src, dst, proto: tcp ? 'tcp' : 'udp', dport, spt, flags, iface };
     return { status: 'event', event };
   };
+}
+
+// A line not of the shape read here: without SRC= it is no LOG line (the filter's `contains`),
+// otherwise the regexes decide.
+function unread(line: string, message: number): ScanOutcome | undefined {
+  return line.indexOf('SRC=', message) === -1 ? MISSED : undefined;
 }
 
 // line[start, end) is `text` (a loop: short texts, and startsWith is slower for them).
