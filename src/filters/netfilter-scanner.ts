@@ -64,14 +64,16 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
     shape.lastIndex = inAt;
     if (!shape.test(line)) return undefined;
 
-    // The shape holds: every key below is where the first search finds it.
-    const outKey = line.indexOf(' OUT=', inAt);
-    const srcStart = line.indexOf(' SRC=', outKey) + 5;
-    const dstKey = line.indexOf(' DST=', srcStart);
+    // The shape holds: every key below is where the first search finds it. No value before
+    // a key holds a `=`, so each is searched for without its leading space (a search led by
+    // a rarer character is faster) and the space is taken as found.
+    const outKey = line.indexOf('OUT=', inAt) - 1;
+    const srcStart = line.indexOf('SRC=', outKey) + 4;
+    const dstKey = line.indexOf('DST=', srcStart) - 1;
     const src = normalizeAddressAt(line, srcStart, dstKey);
     if (src === undefined) return undefined;
     const dstStart = dstKey + 5;
-    const lenKey = line.indexOf(' LEN=', dstStart);
+    const lenKey = line.indexOf('LEN=', dstStart) - 1;
     if (!sameText(line, dstStart, lenKey, dstText)) {
       const normalized = normalizeAddressAt(line, dstStart, lenKey);
       if (normalized === undefined) return undefined;
@@ -79,7 +81,7 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
       dst = normalized;
     }
     if (src.includes(':') !== dst.includes(':')) return undefined;
-    const protoKey = line.indexOf(' PROTO=', lenKey);
+    const protoKey = line.indexOf('PROTO=', lenKey) - 1;
     const tcp = line.charCodeAt(protoKey + 7) === 84;
     const sptStart = protoKey + 15;
     const sptEnd = line.indexOf(' ', sptStart);
@@ -88,7 +90,7 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
     const spt = numberAt(line, sptStart, sptEnd);
     const dport = numberAt(line, dptStart, dptEnd);
     if (spt > 65535 || dport > 65535) return undefined;
-    const flags = tcp ? flagBits(line, line.indexOf(' RES=0x', dptEnd) + 10) : 0;
+    const flags = tcp ? flagBits(line, line.indexOf('RES=0x', dptEnd) + 9) : 0;
     const time = parseTime.atStart(line, spans.stampEnd);
     if (time === undefined) return undefined;
     if (!sameText(line, prefixStart, inAt, prefixText)) {
