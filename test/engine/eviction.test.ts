@@ -127,6 +127,15 @@ group('engine: first-step entries (max_first_steps)', () => {
     expect(engine.trackedSources).toBe(0);
   });
 
+  // Two doors start on 7000; a knock to another address starts only the one without a
+  // destination: its entry stands for that door alone, at cleanup and in status.
+  it('times out only the doors a first step started, when others share its port', () => {
+    const engine = engineOf(`${ONE_DOOR}[other]\nsequence = 7000,8100\nseq_timeout = 5\ndestination = 192.0.2.9\n`);
+    expect(types(engine, { src: V6, port: '7000', at: 0, dst: '2001:db8::1' })).toEqual(['step']);
+    expect(engine.attemptsByDoor()).toEqual(new Map([['open', [V6]]]));
+    expect(engine.cleanup(6000)).toEqual([{ type: 'broken', time: 5000, src: V6, door: 'open', reason: 'timeout', got: 1, of: 3, within: 5000 }]);
+  });
+
   it('cleans up in slices with the decisions cleanup() makes, in its order', () => {
     const ini = `[options]\nretransmit_window = 2\n${ONE_DOOR}`;
     const whole = engineOf(ini);
