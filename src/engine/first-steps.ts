@@ -14,6 +14,7 @@ import { addressToWords, wordsToAddress } from './address-words.js';
 
 // The first allocation, in slots.
 const MIN_SLOTS = 4096;
+
 export class FirstSteps {
   private words = new Uint32Array(0);
   private family = new Uint8Array(0);
@@ -77,9 +78,7 @@ export class FirstSteps {
     this.keys[slot] = key;
     this.ports[slot] = spt;
     this.masks[slot] = mask;
-    let bucket = this.hash(slot, family);
-    while (this.index[bucket] !== 0) bucket = (bucket + 1) & this.indexMask;
-    this.index[bucket] = slot + 1;
+    this.insert(slot, family);
     this.used++;
     this.live++;
     return slot;
@@ -154,11 +153,15 @@ export class FirstSteps {
     this.index = new Int32Array(buckets);
     this.indexMask = buckets - 1;
     for (let slot = 0; slot < this.used; slot++) {
-      if (this.family[slot] === 0) continue;
-      let bucket = this.hash(slot, this.family[slot] as number);
-      while (this.index[bucket] !== 0) bucket = (bucket + 1) & this.indexMask;
-      this.index[bucket] = slot + 1;
+      if (this.family[slot] !== 0) this.insert(slot, this.family[slot] as number);
     }
+  }
+
+  // Puts a slot into the index, at the first free bucket from its hash on.
+  private insert(slot: number, family: number): void {
+    let bucket = this.hash(slot, family);
+    while (this.index[bucket] !== 0) bucket = (bucket + 1) & this.indexMask;
+    this.index[bucket] = slot + 1;
   }
 
   private hash(slot: number, family: number): number {
