@@ -127,6 +127,35 @@ group('engine: first-step entries (max_first_steps)', () => {
     expect(engine.trackedSources).toBe(0);
   });
 
+  // A retransmission leaves the entry where it is: it never counts against max_tracked.
+  it('keeps a first step whose SYN comes again as a first-step entry', () => {
+    const engine = engineOf(`[options]\nmax_tracked = 1\nmax_first_steps = 10\n${ONE_DOOR}`);
+    engine.handleKnock(knock({ src: V6, port: '7000', at: 0, spt: 5000 }));
+    expect(types(engine, { src: V6, port: '7000', at: 1, spt: 5000 })).toEqual(['retransmit']);
+    // a full state of another source fills max_tracked alone
+    expect(types(engine, { src: A, port: '7000', at: 2 })).toEqual(['step']);
+    expect(types(engine, { src: A, port: '8000', at: 3 })).toEqual(['step']);
+    expect(engine.evictions).toBe(0);
+    expect(engine.attemptsByDoor()).toEqual(new Map([['open', [A, V6]]]));
+  });
+
+  // retransmit_window longer than seq_timeout: the attempt times out, the SYN is still one knock.
+  it('keeps a timed-out first step whose SYN may still come again, until it can no more', () => {
+    const engine = engineOf(`[options]\nretransmit_window = 10\n${ONE_DOOR}`);
+    engine.handleKnock(knock({ src: V6, port: '7000', at: 0, spt: 5000 }));
+    expect(engine.cleanup(5001).map((d) => d.type)).toEqual(['broken']);
+    expect(engine.trackedSources).toBe(1);
+    expect(types(engine, { src: V6, port: '7000', at: 6, spt: 5000 })).toEqual(['retransmit']);
+    engine.cleanup(16_001);
+    expect(engine.trackedSources).toBe(0);
+  });
+
+  it('decides a first step\'s timeout before its SYN comes again as a retransmission', () => {
+    const engine = engineOf(`[options]\nretransmit_window = 10\n${ONE_DOOR}`);
+    engine.handleKnock(knock({ src: V6, port: '7000', at: 0, spt: 5000 }));
+    expect(types(engine, { src: V6, port: '7000', at: 5.5, spt: 5000 })).toEqual(['broken', 'retransmit']);
+  });
+
   // Two doors start on 7000; a knock to another address starts only the one without a
   // destination: its entry stands for that door alone, at cleanup and in status.
   it('times out only the doors a first step started, when others share its port', () => {
