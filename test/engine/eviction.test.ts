@@ -66,6 +66,19 @@ group('engine: eviction protects progress', () => {
     expect(engine.handleKnock(knock({ src: B, port: '7000', at: 3 })).map((d) => `${d.type} ${d.src}`)).toEqual([`step ${B}`, `broken ${A}`]);
   });
 
+  // A's attempt times out at cleanup while a recent SYN keeps A: from then on it has nothing
+  // in progress and goes before B, whose attempt is still running.
+  it('ranks a source by what it has left after cleanup, not by what it had', () => {
+    const engine = engineOf('[options]\nmax_tracked = 2\nmax_first_steps = 0\nretransmit_window = 30\n[open]\nsequence = 7000,8000,9000,10000\nseq_timeout = 20\n');
+    engine.handleKnock(knock({ src: A, port: '7000', at: 0 }));
+    engine.handleKnock(knock({ src: A, port: '8000', at: 1 }));
+    engine.handleKnock(knock({ src: B, port: '7000', at: 10 }));
+    expect(engine.cleanup(25_000).map((d) => d.src)).toEqual([A]);
+    expect(evictedOf(engine.handleKnock(knock({ src: C, port: '7000', at: 26 })))).toEqual([]);
+    expect(engine.evictions).toBe(1);
+    expect(engine.attemptsByDoor()).toEqual(new Map([['open', [B, C]]]));
+  });
+
   it('evicts in O(1): a million spoofed sources against max_tracked = 50000', () => {
     const engine = engineOf(`[options]\nmax_tracked = 50000\nmax_first_steps = 0\n${ONE_DOOR}`);
     for (let i = 0; i < 1_000_000; i++) {
@@ -154,6 +167,21 @@ group('engine: first-step entries (max_first_steps)', () => {
     const engine = engineOf(`[options]\nretransmit_window = 10\n${ONE_DOOR}`);
     engine.handleKnock(knock({ src: V6, port: '7000', at: 0, spt: 5000 }));
     expect(types(engine, { src: V6, port: '7000', at: 5.5, spt: 5000 })).toEqual(['broken', 'retransmit']);
+  });
+
+  it('restarts a first step\'s retransmit_window from its last retransmission', () => {
+    const engine = engineOf(`[options]\nretransmit_window = 2\n${ONE_DOOR}`);
+    engine.handleKnock(knock({ src: V6, port: '7000', at: 0, spt: 5000 }));
+    expect(types(engine, { src: V6, port: '7000', at: 1.5, spt: 5000 })).toEqual(['retransmit']);
+    expect(types(engine, { src: V6, port: '7000', at: 3, spt: 5000 })).toEqual(['retransmit']);
+  });
+
+  // An entry stands for all the attempts its knock started: it is due once the last is over.
+  it('keeps a first step until the longest of the doors it started has timed out', () => {
+    const engine = engineOf('[short]\nsequence = 7000,8000\nseq_timeout = 5\n[long]\nsequence = 7000,9100\nseq_timeout = 10\n');
+    engine.handleKnock(knock({ src: V6, port: '7000', at: 0 }));
+    expect(engine.cleanup(6000)).toEqual([]);
+    expect(engine.cleanup(10_001).map((d) => d.type === 'broken' && `${d.door} ${d.time}`)).toEqual(['short 5000', 'long 10000']);
   });
 
   // Two doors start on 7000; a knock to another address starts only the one without a
