@@ -8,10 +8,14 @@ import { SshSessions } from './ssh-sessions.js';
 
 export type AccessOptions = Pick<Options, 'whitelist' | 'maxRetry' | 'findTime' | 'banTime' | 'banTimeMax' | 'logoutGrace'>;
 
+// The answer when time moves on with nothing due, shared.
+const NOTHING: readonly Decision[] = Object.freeze([]);
+
 // Who may come in: grants, sshd sessions, bans, and the policy between them: a completed
 // door opens (or extends) its grant, or closes the grant of the door it closes; a ban
 // revokes the address's grants; an address's last logout closes, after logout_grace, only
 // its close_on_logout grants. Every method returns the decisions it made, in order.
+
 export class Access {
   private readonly grantTable = new GrantTable();
   private readonly banStore: BanStore;
@@ -71,7 +75,9 @@ export class Access {
   }
 
   // Moves time on: grants past their expiry end, logouts past logout_grace close grants.
-  advanceTo(time: number): Decision[] {
+  advanceTo(time: number): readonly Decision[] {
+    // Runs for every event: nothing is built when nothing is due.
+    if (time < this.grantTable.nextExpiry() && !this.sessions.logoutsPending) return NOTHING;
     const decisions = time >= this.grantTable.nextExpiry() ? this.grantTable.expire(time) : [];
     decisions.push(...this.closeDueLogouts(time));
     return decisions;

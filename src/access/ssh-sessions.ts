@@ -64,6 +64,11 @@ export class SshSessions {
     }
   }
 
+  // Whether any address waits for its logout_grace to end.
+  get logoutsPending(): boolean {
+    return this.pendingLogouts.size > 0;
+  }
+
   // Addresses whose last session ended at least logout_grace ago (each reported once).
   dueLogouts(now: number): string[] {
     const due: string[] = [];

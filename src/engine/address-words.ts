@@ -2,13 +2,17 @@
 // it in typed arrays instead of strings. Only the canonical text (dotted quad, RFC 5952
 // IPv6, as the kernel prints them) is accepted: formatting the words gives that text back,
 // so a source kept as words is the same source, string for string.
+//
+// These run for every knock of a source the table may hold: they read character codes in
+// one pass and check the canonical form as they go, with no intermediate strings.
+
+// Scratch for the eight groups of an IPv6 address, shared: nothing here is re-entrant.
+const groups = new Uint16Array(8);
 
 // Writes `text`'s words into `out` at `at`; returns 4 or 6, or 0 when the text is no
 // canonical address.
 export function addressToWords(text: string, out: Uint32Array, at: number): number {
-  const family = text.includes(':') ? parseIPv6(text, out, at) : parseIPv4(text, out, at);
-  if (family === 0 || wordsToAddress(out, at, family) !== text) return 0;
-  return family;
+  return text.indexOf(':') === -1 ? parseIPv4(text, out, at) : parseIPv6(text, out, at);
 }
 
 export function wordsToAddress(words: Uint32Array, at: number, family: number): string {
@@ -16,22 +20,51 @@ export function wordsToAddress(words: Uint32Array, at: number, family: number): 
     const v = words[at + 3] as number;
     return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
   }
-  const groups: number[] = [];
   for (let i = 0; i < 4; i++) {
     const v = words[at + i] as number;
-    groups.push(v >>> 16, v & 0xffff);
+    groups[2 * i] = v >>> 16;
+    groups[2 * i + 1] = v & 0xffff;
   }
-  return formatGroups(groups);
+  const run = longestZeroRun();
+  const start = run >> 4;
+  const length = run & 15;
+  let text = '';
+  for (let g = 0; g < 8; g++) {
+    if (g === start) {
+      text += '::';
+      g += length - 1;
+      continue;
+    }
+    if (g > 0 && g !== start + length) text += ':';
+    text += (groups[g] as number).toString(16);
+  }
+  return text;
 }
 
+// Four decimal octets 0-255 without leading zeros.
 function parseIPv4(text: string, out: Uint32Array, at: number): number {
-  const parts = text.split('.');
-  if (parts.length !== 4) return 0;
+  const end = text.length;
+  if (end < 7 || end > 15) return 0;
   let value = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return 0;
-    value = value * 256 + Number(part);
+  let octet = 0;
+  let digits = 0;
+  let octets = 0;
+  for (let i = 0; i <= end; i++) {
+    const c = i === end ? 46 : text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || octet > 255 || (digits > 1 && text.charCodeAt(i - digits) === 48)) return 0;
+      value = value * 256 + octet;
+      octets++;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      octet = octet * 10 + (c - 48);
+      digits++;
+    } else {
+      return 0;
+    }
   }
+  if (octets !== 4) return 0;
   out[at] = 0;
   out[at + 1] = 0;
   out[at + 2] = 0;
@@ -39,29 +72,57 @@ function parseIPv4(text: string, out: Uint32Array, at: number): number {
   return 4;
 }
 
-// Plain hexadecimal groups with at most one `::` (no embedded IPv4: that is not what the
-// kernel prints for an IPv6 source, and the round trip refuses it).
+// Lower-case hexadecimal groups without leading zeros, and `::` exactly where RFC 5952
+// puts it (no embedded IPv4: that is not what the kernel prints for an IPv6 source).
 function parseIPv6(text: string, out: Uint32Array, at: number): number {
-  const halves = text.split('::');
-  if (halves.length > 2) return 0;
-  const left = halves[0] === '' ? [] : (halves[0] as string).split(':');
-  const right = halves.length === 2 && halves[1] !== '' ? (halves[1] as string).split(':') : [];
-  const fill = 8 - left.length - right.length;
-  if (halves.length === 2 ? fill < 1 : fill !== 0) return 0;
-  const groups = [...left, ...new Array<string>(halves.length === 2 ? fill : 0).fill('0'), ...right];
-  for (let i = 0; i < 4; i++) {
-    const high = groups[2 * i] as string;
-    const low = groups[2 * i + 1] as string;
-    if (!/^[0-9a-f]{1,4}$/.test(high) || !/^[0-9a-f]{1,4}$/.test(low)) return 0;
-    out[at + i] = ((parseInt(high, 16) << 16) | parseInt(low, 16)) >>> 0;
+  const end = text.length;
+  if (end < 2 || end > 39) return 0;
+  let count = 0;
+  // The group index where `::` stands, or -1.
+  let gap = -1;
+  let i = 0;
+  if (text.charCodeAt(0) === 58) {
+    if (text.charCodeAt(1) !== 58) return 0;
+    gap = 0;
+    i = 2;
   }
+  while (i < end) {
+    const first = i;
+    let value = 0;
+    for (; i < end && i - first < 5; i++) {
+      const c = text.charCodeAt(i);
+      const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+      if (digit === -1) break;
+      value = value * 16 + digit;
+    }
+    const digits = i - first;
+    if (digits === 0 || digits > 4 || (digits > 1 && text.charCodeAt(first) === 48) || count === 8) return 0;
+    groups[count++] = value;
+    if (i === end) break;
+    if (text.charCodeAt(i) !== 58 || ++i === end) return 0;
+    if (text.charCodeAt(i) === 58) {
+      if (gap !== -1) return 0;
+      gap = count;
+      i++;
+    }
+  }
+  if (gap === -1 ? count !== 8 : count > 6) return 0;
+  if (gap !== -1) {
+    // Move the groups after `::` to the end and zero the gap.
+    const fill = 8 - count;
+    for (let g = count - 1; g >= gap; g--) groups[g + fill] = groups[g] as number;
+    groups.fill(0, gap, gap + fill);
+  }
+  const run = longestZeroRun();
+  if (gap === -1 ? run !== -1 : run !== ((gap << 4) | (8 - count))) return 0;
+  for (let w = 0; w < 4; w++) out[at + w] = (((groups[2 * w] as number) << 16) | (groups[2 * w + 1] as number)) >>> 0;
   return 6;
 }
 
-// RFC 5952: lower case, the longest run of two or more zero groups (the first of equals)
-// compressed.
-function formatGroups(groups: readonly number[]): string {
-  let bestStart = -1;
+// The run of zero groups RFC 5952 compresses (the longest of two or more, the first of
+// equals) as start << 4 | length, or -1 when there is none.
+function longestZeroRun(): number {
+  let best = -1;
   let bestLength = 1;
   for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
@@ -71,12 +132,10 @@ function formatGroups(groups: readonly number[]): string {
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
     if (j - i > bestLength) {
-      bestStart = i;
+      best = (i << 4) | (j - i);
       bestLength = j - i;
     }
     i = j;
   }
-  const hex = groups.map((group) => group.toString(16));
-  if (bestStart === -1) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  return best;
 }

@@ -2,12 +2,12 @@ import type { Door, DoorStep, Options } from '../config/types.js';
 import type { Sequence } from '../doors/door-kind.js';
 import type { DoorSet, KnockDoor } from '../doors/door-set.js';
 import { formatFlags, TcpFlag, type Knock } from '../filters/events.js';
-import { networkContains } from '../net/address.js';
 import type { BreakReason, Decision } from './decisions.js';
 import { StaticKind } from '../doors/static-kind.js';
 import { buildDoorIndex, destinationFits, flagsFit, knockKey, knockStep, stepKey } from './door-index.js';
 import { FirstSteps } from './first-steps.js';
 import { SourceTiers, TOP_TIER, type TierNode } from './source-tiers.js';
+import { WordNetworks } from './word-networks.js';
 
 interface Attempt {
   door: KnockDoor;
@@ -59,12 +59,14 @@ export class Engine {
   private readonly trapKeys: Set<number>;
   private readonly anyStrict: boolean;
   private readonly options: EngineOptions;
+  private readonly whitelist: WordNetworks;
   // Whether the knock being decided completed a step (the source moves to its tier's young end).
   private stepped = false;
   private evictedSources = 0;
 
   constructor(doors: DoorSet, options: EngineOptions) {
     this.options = options;
+    this.whitelist = new WordNetworks(options.whitelist);
     this.doors = doors.doors;
     this.index = buildDoorIndex(this.doors);
     this.trapKeys = new Set(options.trapPorts.map(stepKey));
@@ -153,6 +155,25 @@ export class Engine {
 
   // Ends attempts past their timeout and forgets sources with nothing left to remember.
   cleanup(now: number): Decision[] {
+    const decisions = this.cleanupTracked(now);
+    this.cleanupFirstSteps(now, Infinity, decisions);
+    return decisions;
+  }
+
+  // cleanup() in slices of at most `slice` first-step entries, for a caller that hands the
+  // decisions on as they come: same decisions, same order. A flood leaves tens of thousands
+  // of entries due at once; decisions handed on in slices die young instead of piling up
+  // in V8's old generation.
+  *cleanupInSlices(now: number, slice: number): Generator<Decision[]> {
+    yield this.cleanupTracked(now);
+    while (this.firstStepDue(now)) {
+      const decisions: Decision[] = [];
+      this.cleanupFirstSteps(now, slice, decisions);
+      yield decisions;
+    }
+  }
+
+  private cleanupTracked(now: number): Decision[] {
     const decisions: Decision[] = [];
     for (const state of this.sources.values()) {
       this.expireAttempts(state, state.src, now, decisions);
@@ -162,7 +183,6 @@ export class Engine {
         this.sources.touch(state, tierOf(state));
       }
     }
-    this.cleanupFirstSteps(now, decisions);
     return decisions;
   }
 
@@ -208,10 +228,6 @@ export class Engine {
     }
   }
 
-  private isWhitelisted(src: string): boolean {
-    return this.options.whitelist.some((network) => networkContains(network, src));
-  }
-
   // The knock's decisions for a source's full state (undefined: untracked); returns the
   // state the source has after it (a new one not kept anywhere yet), or undefined.
   private decide(knock: Knock, key: number, doorsHere: KnockDoor[] | undefined, existing: SourceState | undefined, decisions: Decision[]): SourceState | undefined {
@@ -230,7 +246,7 @@ export class Engine {
       }
     }
 
-    if (this.trapKeys.has(key) && !this.isWhitelisted(knock.src)) {
+    if (this.trapKeys.has(key) && !this.whitelist.contains(knock.src)) {
       state ??= newState(knock.src);
       for (const attempt of state.attempts) {
         decisions.push(this.broken(attempt, knock, { reason: 'trap', port: knockStep(knock) }));
@@ -298,9 +314,13 @@ export class Engine {
     return { ...newState(src), attempts, recent: spt === -1 ? [] : [{ key, spt, time: steps.lastSyn(slot) }] };
   }
 
-  private firstStepDoors(slot: number): KnockDoor[] {
+  // The doors whose attempts a first-step entry stands for (not to be changed by the caller).
+  private firstStepDoors(slot: number): readonly KnockDoor[] {
     const mask = this.firstSteps.mask(slot);
-    return (this.index.get(this.firstSteps.key(slot)) ?? []).filter((_entry, bit) => (mask & (1 << bit)) !== 0);
+    const doorsHere = this.index.get(this.firstSteps.key(slot)) ?? [];
+    // Mostly every door on the port: no copy then.
+    if (mask === 2 ** doorsHere.length - 1) return doorsHere;
+    return doorsHere.filter((_entry, bit) => (mask & (1 << bit)) !== 0);
   }
 
   // A first-step entry's SYN again, while none of its attempts has timed out: the one knock
@@ -314,25 +334,35 @@ export class Engine {
     return true;
   }
 
-  // First-step entries, oldest first, while their attempts have timed out: each timeout is
-  // decided, and an entry goes once its SYN is past retransmit_window too. Stops at the first
-  // entry with an attempt still running (entries are in the order their knocks came).
-  private cleanupFirstSteps(now: number, decisions: Decision[]): void {
-    for (const slot of [...this.firstStepsDue(now)]) {
-      const src = this.firstSteps.src(slot);
-      const state = this.rebuild(slot, src);
-      this.expireAttempts(state, src, now, decisions);
-      this.firstSteps.remove(slot);
-      if (!this.synsOver(state, now)) this.track(state, now, decisions);
+  // First-step entries, oldest first, while their attempts have timed out (at most `limit`):
+  // each timeout is decided, and an entry goes once its SYN is past retransmit_window too.
+  // Stops at the first entry with an attempt still running (entries are in the order their
+  // knocks came).
+  private cleanupFirstSteps(now: number, limit: number, decisions: Decision[]): void {
+    const steps = this.firstSteps;
+    for (let done = 0; done < limit && this.firstStepDue(now); done++) {
+      const slot = steps.oldest;
+      const src = steps.src(slot);
+      const start = steps.start(slot);
+      // Due: each attempt has timed out with its first step done (decided without building
+      // the attempts: a flood leaves tens of thousands of entries due each second).
+      for (const { door, kind } of this.firstStepDoors(slot)) {
+        decisions.push(timedOut(door, src, start, 1, (kind.expected(src, start)[0] as Sequence).length));
+      }
+      // A SYN that may still come again as a retransmission keeps the source, as a full state.
+      const state = steps.spt(slot) !== -1 && now - steps.lastSyn(slot) <= this.options.retransmitWindow
+        ? { ...this.rebuild(slot, src), attempts: [] } : undefined;
+      steps.remove(slot);
+      if (state !== undefined) this.track(state, now, decisions);
     }
   }
 
-  private *firstStepsDue(now: number): Generator<number> {
-    for (const slot of this.firstSteps.slots()) {
-      const start = this.firstSteps.start(slot);
-      if (this.firstStepDoors(slot).some((entry) => now <= start + entry.door.seqTimeout)) return;
-      yield slot;
-    }
+  // Whether the oldest first-step entry has no attempt running any more at `now`.
+  private firstStepDue(now: number): boolean {
+    if (this.firstSteps.size === 0) return false;
+    const slot = this.firstSteps.oldest;
+    const start = this.firstSteps.start(slot);
+    return !this.firstStepDoors(slot).some((entry) => now <= start + entry.door.seqTimeout);
   }
 
   private synsOver(state: SourceState, now: number): boolean {
@@ -365,11 +395,10 @@ export class Engine {
     // when there is nothing to filter.
     if (state.attempts.length === 0) return;
     state.attempts = state.attempts.filter((attempt) => {
-      const { seqTimeout, name } = attempt.door.door;
-      const deadline = attempt.start + seqTimeout;
-      if (now <= deadline) return true;
+      const door = attempt.door.door;
+      if (now <= attempt.start + door.seqTimeout) return true;
       const got = attempt.missing === undefined ? attempt.next : attempt.sequence.length - attempt.missing.length;
-      decisions.push({ type: 'broken', time: deadline, src, door: name, reason: 'timeout', got, of: attempt.sequence.length, within: seqTimeout });
+      decisions.push(timedOut(door, src, attempt.start, got, attempt.sequence.length));
       return false;
     });
   }
@@ -468,6 +497,11 @@ export class Engine {
     return { type: 'flags', time: knock.time, src: knock.src, door: door.name, knock: knockStep(knock),
       flags: formatFlags(knock.flags) || 'none', expected: door.tcpflags?.text ?? '' };
   }
+}
+
+// An attempt that started at `start` and ran out of time with `got` of its `of` steps.
+function timedOut(door: Door, src: string, start: number, got: number, of: number): Decision {
+  return { type: 'broken', time: start + door.seqTimeout, src, door: door.name, reason: 'timeout', got, of, within: door.seqTimeout };
 }
 
 function newState(src: string): SourceState {

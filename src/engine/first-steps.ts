@@ -3,9 +3,18 @@ import { addressToWords, wordsToAddress } from './address-words.js';
 
 // Sources whose only knock so far started attempts (one first step, static doors): the
 // state a spoofed flood on a first knock port creates by the million. Kept in typed arrays,
-// ~45 bytes a source and no object, string or reference into a log chunk: a ring in arrival
-// order (the oldest goes when it is full, O(1)) with an open-addressing index by address.
-// A source that knocks again leaves the table for a full state (engine.ts).
+// ~53 bytes a source with its index and no object, string or reference into a log chunk: a
+// ring in arrival order (the oldest goes when it is full, O(1)) with an open-addressing
+// index by address. A source that knocks again leaves the table for a full state (engine.ts).
+//
+// The arrays grow by doubling up to `capacity` as entries accumulate, so memory follows what
+// is held at once (a flood of 50,000 new sources a second with 5 s doors holds ~300,000),
+// not the cap. Growing copies the ring in order, holes included: when the table is full,
+// and which entry is the oldest, never depends on its size in memory.
+
+// The first allocation, in slots.
+const MIN_SLOTS = 4096;
+
 export class FirstSteps {
   private words = new Uint32Array(0);
   private family = new Uint8Array(0);
@@ -21,6 +30,8 @@ export class FirstSteps {
   private indexMask = 0;
   // A random hash seed: addresses are chosen by whoever sends the packets.
   private readonly seed = randomBytes(4).readUInt32LE(0);
+  // Slots in the arrays (at most capacity); the one past them is scratch for find().
+  private allocated = 0;
   private head = 0;
   // Slots from the head on that are in use, holes (sources gone) included.
   private used = 0;
@@ -44,7 +55,7 @@ export class FirstSteps {
   // The slot of `src`, or -1.
   find(src: string): number {
     if (this.live === 0) return -1;
-    const scratch = this.capacity;
+    const scratch = this.allocated;
     const family = addressToWords(src, this.words, scratch * 4);
     if (family === 0) return -1;
     for (let bucket = this.hash(scratch, family); ; bucket = (bucket + 1) & this.indexMask) {
@@ -57,8 +68,8 @@ export class FirstSteps {
   // Adds a source that is not in the table (the caller makes room first); returns its slot,
   // or -1 when its address has no canonical form to keep it as.
   add(src: string, start: number, key: number, spt: number, mask: number): number {
-    if (this.words.length === 0) this.allocate();
-    const slot = (this.head + this.used) % this.capacity;
+    if (this.used === this.allocated) this.grow();
+    const slot = (this.head + this.used) % this.allocated;
     const family = addressToWords(src, this.words, slot * 4);
     if (family === 0) return -1;
     this.family[slot] = family;
@@ -67,9 +78,7 @@ export class FirstSteps {
     this.keys[slot] = key;
     this.ports[slot] = spt;
     this.masks[slot] = mask;
-    let bucket = this.hash(slot, family);
-    while (this.index[bucket] !== 0) bucket = (bucket + 1) & this.indexMask;
-    this.index[bucket] = slot + 1;
+    this.insert(slot, family);
     this.used++;
     this.live++;
     return slot;
@@ -80,7 +89,7 @@ export class FirstSteps {
     this.family[slot] = 0;
     this.live--;
     while (this.used > 0 && this.family[this.head] === 0) {
-      this.head = (this.head + 1) % this.capacity;
+      this.head = (this.head + 1) % this.allocated;
       this.used--;
     }
   }
@@ -88,7 +97,7 @@ export class FirstSteps {
   // Live slots, oldest first.
   *slots(): Generator<number> {
     for (let i = 0; i < this.used; i++) {
-      const slot = (this.head + i) % this.capacity;
+      const slot = (this.head + i) % this.allocated;
       if (this.family[slot] !== 0) yield slot;
     }
   }
@@ -122,21 +131,37 @@ export class FirstSteps {
     this.synTime[slot] = time;
   }
 
-  // Lazily, all at once: untouched pages of a typed array cost no memory, so a table that
-  // never fills stays small, and a full one never copies itself to grow.
-  private allocate(): void {
-    const slots = this.capacity;
-    this.words = new Uint32Array((slots + 1) * 4);
-    this.family = new Uint8Array(slots);
-    this.startTime = new Float64Array(slots);
-    this.synTime = new Float64Array(slots);
-    this.keys = new Uint32Array(slots);
-    this.ports = new Int32Array(slots);
-    this.masks = new Uint32Array(slots);
+  // Twice the slots (up to capacity): the ring is copied in order from the head, which
+  // becomes slot 0, and the index is built anew. Untouched pages of a typed array cost no
+  // memory, so only what is used counts.
+  private grow(): void {
+    const slots = Math.min(this.capacity, Math.max(MIN_SLOTS, this.allocated * 2));
+    const order = (i: number): number => (this.head + i) % this.allocated;
+    const words = new Uint32Array((slots + 1) * 4);
+    for (let i = 0; i < this.used; i++) words.set(this.words.subarray(order(i) * 4, order(i) * 4 + 4), i * 4);
+    this.words = words;
+    this.family = reorder(this.family, new Uint8Array(slots), this.used, order);
+    this.startTime = reorder(this.startTime, new Float64Array(slots), this.used, order);
+    this.synTime = reorder(this.synTime, new Float64Array(slots), this.used, order);
+    this.keys = reorder(this.keys, new Uint32Array(slots), this.used, order);
+    this.ports = reorder(this.ports, new Int32Array(slots), this.used, order);
+    this.masks = reorder(this.masks, new Uint32Array(slots), this.used, order);
+    this.allocated = slots;
+    this.head = 0;
     let buckets = 2;
     while (buckets < slots * 2) buckets *= 2;
     this.index = new Int32Array(buckets);
     this.indexMask = buckets - 1;
+    for (let slot = 0; slot < this.used; slot++) {
+      if (this.family[slot] !== 0) this.insert(slot, this.family[slot] as number);
+    }
+  }
+
+  // Puts a slot into the index, at the first free bucket from its hash on.
+  private insert(slot: number, family: number): void {
+    let bucket = this.hash(slot, family);
+    while (this.index[bucket] !== 0) bucket = (bucket + 1) & this.indexMask;
+    this.index[bucket] = slot + 1;
   }
 
   private hash(slot: number, family: number): number {
@@ -170,4 +195,10 @@ export class FirstSteps {
     }
     this.index[hole] = 0;
   }
+}
+
+// `from`'s first `count` ring positions, in order, at the start of `to`.
+function reorder<T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(from: T, to: T, count: number, order: (i: number) => number): T {
+  for (let i = 0; i < count; i++) to[i] = from[order(i)] as number;
+  return to;
 }

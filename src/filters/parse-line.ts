@@ -4,7 +4,7 @@ import type { KnockEvent } from './events.js';
 import { filterFingerprint, NETFILTER_FINGERPRINT } from './filter-fingerprint.js';
 import { matchFilter, type Filter } from './load-filter.js';
 import { createNetfilterScanner } from './netfilter-scanner.js';
-import { parseSyslogEnvelope } from './syslog-envelope.js';
+import { createEnvelopeSpans, locateSyslogEnvelope, parseSyslogEnvelope } from './syslog-envelope.js';
 import type { SyslogTimeParser } from './syslog-time.js';
 
 export type LineOutcome =
@@ -59,11 +59,11 @@ export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, bu
   // scanner reads the lines it is sure of, the regexes the rest.
   const scan = build === buildEvent && usesNetfilterScanner(filter) ? createNetfilterScanner(parseTime) : undefined;
   const parser = scan === undefined ? readLine : (line: string): LineOutcome => scan(line) ?? readLine(line);
+  const spans = createEnvelopeSpans();
   return Object.assign(parser, {
     knocksOnly: filter.rules.every((rule) => rule.kind === 'knock' || rule.kind === 'other'),
     timeOf(line: string): number | undefined {
-      const envelope = parseSyslogEnvelope(line);
-      return envelope === undefined ? undefined : parseTime(envelope.stamp);
+      return locateSyslogEnvelope(line, spans) ? parseTime.atStart(line, spans.stampEnd) : undefined;
     },
   });
 }

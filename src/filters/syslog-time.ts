@@ -11,7 +11,11 @@ export interface SyslogTimeOptions {
   reference: number;
 }
 
-export type SyslogTimeParser = (stamp: string) => number | undefined;
+export interface SyslogTimeParser {
+  (stamp: string): number | undefined;
+  // The stamp that is line[0, end), read in place: no slice per line.
+  atStart(line: string, end: number): number | undefined;
+}
 
 // Returns a stateful parser: syslog stamps have no year, so the year is inferred from the
 // reference time for the first stamp and then carried forward, so a log that crosses
@@ -22,11 +26,13 @@ export function createSyslogTimeParser(options: SyslogTimeOptions): SyslogTimePa
   let lastMonth = -1;
   let cachedKey = '';
   let cachedZone = '';
-  let cachedZoneLength = -1;
+  // -2: nothing cached yet; -1: the cached stamp is a traditional one.
+  let cachedZoneLength = -2;
   let cachedValue = 0;
 
-  const parseTraditional = (stamp: string): number | undefined => {
-    if (stamp === cachedKey && cachedZoneLength === -1) return cachedValue;
+  const parseTraditional = (line: string): number | undefined => {
+    if (cachedZoneLength === -1 && line.startsWith(cachedKey)) return cachedValue;
+    const stamp = line.slice(0, 15);
     const month = MONTHS.indexOf(stamp.slice(0, 3));
     const day = Number(stamp.slice(4, 6).trim());
     const hour = Number(stamp.slice(7, 9));
@@ -51,26 +57,26 @@ export function createSyslogTimeParser(options: SyslogTimeOptions): SyslogTimePa
     return value;
   };
 
-  const parseIso = (stamp: string): number | undefined => {
+  const parseIso = (line: string, end: number): number | undefined => {
     // 2026-11-22T01:43:16[.945087](Z|+00:00|+0000)
-    if (stamp.charCodeAt(10) !== 84 || stamp.charCodeAt(4) !== 45) return undefined;
+    if (line.charCodeAt(10) !== 84 || line.charCodeAt(4) !== 45) return undefined;
     let fraction = 0;
     let zoneStart = 19;
-    if (stamp.charCodeAt(19) === 46) {
+    if (line.charCodeAt(19) === 46) {
       let scale = 100;
-      for (zoneStart = 20; zoneStart < stamp.length; zoneStart++) {
-        const c = stamp.charCodeAt(zoneStart);
+      for (zoneStart = 20; zoneStart < end; zoneStart++) {
+        const c = line.charCodeAt(zoneStart);
         if (c < 48 || c > 57) break;
         fraction += (c - 48) * scale;
         scale /= 10;
       }
     }
     // Same second and zone as the last stamp: only the fraction differs.
-    if (stamp.length - zoneStart === cachedZoneLength && stamp.startsWith(cachedKey) && stamp.endsWith(cachedZone)) {
+    if (end - zoneStart === cachedZoneLength && line.startsWith(cachedKey) && line.endsWith(cachedZone, end)) {
       return cachedValue + fraction;
     }
-    const base = stamp.slice(0, 19);
-    const zone = stamp.slice(zoneStart);
+    const base = line.slice(0, 19);
+    const zone = line.slice(zoneStart, end);
     if (zone !== 'Z' && !/^[+-]\d\d:?\d\d$/.test(zone)) return undefined;
     const value = parseISO(base + zone).getTime();
     if (Number.isNaN(value)) return undefined;
@@ -81,5 +87,7 @@ export function createSyslogTimeParser(options: SyslogTimeOptions): SyslogTimePa
     return value + fraction;
   };
 
-  return (stamp) => (stamp.length === 15 && stamp.charCodeAt(3) === 32 ? parseTraditional(stamp) : parseIso(stamp));
+  const atStart = (line: string, end: number): number | undefined =>
+    (end === 15 && line.charCodeAt(3) === 32 ? parseTraditional(line) : parseIso(line, end));
+  return Object.assign((stamp: string) => atStart(stamp, stamp.length), { atStart });
 }

@@ -69,6 +69,8 @@ export interface PipelineSnapshot {
 export type DecisionSink = (decision: Decision) => void;
 
 const CLEANUP_EVERY = 1000;
+// First-step entries the engine's cleanup handles before its decisions are handed on.
+const CLEANUP_SLICE = 1024;
 
 // lines → events → engine (knocks) → access (grants, sessions, bans), with time taken only
 // from the events. Live mode and replay share this; they differ in where lines come from
@@ -242,7 +244,9 @@ export class Pipeline {
     for (const decision of this.access.advanceTo(time)) this.emit(decision);
     if (time >= this.nextCleanup) {
       this.nextCleanup = time + CLEANUP_EVERY;
-      for (const decision of this.engine.cleanup(time)) this.emit(decision);
+      for (const slice of this.engine.cleanupInSlices(time, CLEANUP_SLICE)) {
+        for (const decision of slice) this.emit(decision);
+      }
       this.stats.evicted = this.engine.evictions;
       for (const decision of this.access.cleanup(time)) this.emit(decision);
     }

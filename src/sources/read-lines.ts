@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { closeSync, open, readSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { isAscii } from 'node:buffer';
 
@@ -13,12 +13,56 @@ export interface LineBatch {
   bytesRead: number;
 }
 
+// 64 KiB reads: as fast per line as 1 MiB ones, and far less memory. Node decodes a chunk
+// over ~1 MB into a string outside the JavaScript heap, and V8 frees those and their
+// buffers late: with 1 MiB reads a 1M-line replay peaked about 50 MB higher.
+const READ_CHUNK = 1 << 16;
+
 // Opens a log for reading: `-` is standard input, `.gz` is gunzipped.
 export function openLog(path: string): { stream: Readable; raw: Readable } {
-  const raw: Readable = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
+  const raw: Readable = path === '-' ? process.stdin : new FileReader(path);
   const stream = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
   if (stream !== raw) raw.on('error', (error: Error) => stream.destroy(error));
   return { stream, raw };
+}
+
+// A file as a stream of chunks read with readSync. Replay and parse have nothing else to do
+// while they wait for the next chunk, and a synchronous read spares each chunk the round trip
+// through libuv's thread pool (replay measured ~10% less CPU on door-heavy logs, ~25% on
+// logs it mostly skips). Opening stays asynchronous: a missing file is the stream's error.
+class FileReader extends Readable {
+  bytesRead = 0;
+  private fd = -1;
+
+  constructor(private readonly path: string) {
+    super({ highWaterMark: READ_CHUNK });
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    open(this.path, 'r', (error, fd) => {
+      if (error === null) this.fd = fd;
+      callback(error);
+    });
+  }
+
+  override _read(): void {
+    const chunk = Buffer.allocUnsafe(READ_CHUNK);
+    let length: number;
+    try {
+      length = readSync(this.fd, chunk, 0, READ_CHUNK, null);
+    } catch (error) {
+      this.destroy(error as Error);
+      return;
+    }
+    this.bytesRead += length;
+    this.push(length === 0 ? null : chunk.subarray(0, length));
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.fd !== -1) closeSync(this.fd);
+    this.fd = -1;
+    callback(error);
+  }
 }
 
 // Splits a byte stream into lines, in batches (one per chunk) so the per-line cost stays a

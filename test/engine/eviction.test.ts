@@ -66,6 +66,19 @@ group('engine: eviction protects progress', () => {
     expect(engine.handleKnock(knock({ src: B, port: '7000', at: 3 })).map((d) => `${d.type} ${d.src}`)).toEqual([`step ${B}`, `broken ${A}`]);
   });
 
+  // A's attempt times out at cleanup while a recent SYN keeps A: from then on it has nothing
+  // in progress and goes before B, whose attempt is still running.
+  it('ranks a source by what it has left after cleanup, not by what it had', () => {
+    const engine = engineOf('[options]\nmax_tracked = 2\nmax_first_steps = 0\nretransmit_window = 30\n[open]\nsequence = 7000,8000,9000,10000\nseq_timeout = 20\n');
+    engine.handleKnock(knock({ src: A, port: '7000', at: 0 }));
+    engine.handleKnock(knock({ src: A, port: '8000', at: 1 }));
+    engine.handleKnock(knock({ src: B, port: '7000', at: 10 }));
+    expect(engine.cleanup(25_000).map((d) => d.src)).toEqual([A]);
+    expect(evictedOf(engine.handleKnock(knock({ src: C, port: '7000', at: 26 })))).toEqual([]);
+    expect(engine.evictions).toBe(1);
+    expect(engine.attemptsByDoor()).toEqual(new Map([['open', [B, C]]]));
+  });
+
   it('evicts in O(1): a million spoofed sources against max_tracked = 50000', () => {
     const engine = engineOf(`[options]\nmax_tracked = 50000\nmax_first_steps = 0\n${ONE_DOOR}`);
     for (let i = 0; i < 1_000_000; i++) {
@@ -125,6 +138,75 @@ group('engine: first-step entries (max_first_steps)', () => {
     expect(engine.trackedSources).toBe(1);
     expect(engine.cleanup(9001).map((d) => d.src)).toEqual([A]);
     expect(engine.trackedSources).toBe(0);
+  });
+
+  // A retransmission leaves the entry where it is: it never counts against max_tracked.
+  it('keeps a first step whose SYN comes again as a first-step entry', () => {
+    const engine = engineOf(`[options]\nmax_tracked = 1\nmax_first_steps = 10\n${ONE_DOOR}`);
+    engine.handleKnock(knock({ src: V6, port: '7000', at: 0, spt: 5000 }));
+    expect(types(engine, { src: V6, port: '7000', at: 1, spt: 5000 })).toEqual(['retransmit']);
+    // a full state of another source fills max_tracked alone
+    expect(types(engine, { src: A, port: '7000', at: 2 })).toEqual(['step']);
+    expect(types(engine, { src: A, port: '8000', at: 3 })).toEqual(['step']);
+    expect(engine.evictions).toBe(0);
+    expect(engine.attemptsByDoor()).toEqual(new Map([['open', [A, V6]]]));
+  });
+
+  // retransmit_window longer than seq_timeout: the attempt times out, the SYN is still one knock.
+  it('keeps a timed-out first step whose SYN may still come again, until it can no more', () => {
+    const engine = engineOf(`[options]\nretransmit_window = 10\n${ONE_DOOR}`);
+    engine.handleKnock(knock({ src: V6, port: '7000', at: 0, spt: 5000 }));
+    expect(engine.cleanup(5001).map((d) => d.type)).toEqual(['broken']);
+    expect(engine.trackedSources).toBe(1);
+    expect(types(engine, { src: V6, port: '7000', at: 6, spt: 5000 })).toEqual(['retransmit']);
+    engine.cleanup(16_001);
+    expect(engine.trackedSources).toBe(0);
+  });
+
+  it('decides a first step\'s timeout before its SYN comes again as a retransmission', () => {
+    const engine = engineOf(`[options]\nretransmit_window = 10\n${ONE_DOOR}`);
+    engine.handleKnock(knock({ src: V6, port: '7000', at: 0, spt: 5000 }));
+    expect(types(engine, { src: V6, port: '7000', at: 5.5, spt: 5000 })).toEqual(['broken', 'retransmit']);
+  });
+
+  it('restarts a first step\'s retransmit_window from its last retransmission', () => {
+    const engine = engineOf(`[options]\nretransmit_window = 2\n${ONE_DOOR}`);
+    engine.handleKnock(knock({ src: V6, port: '7000', at: 0, spt: 5000 }));
+    expect(types(engine, { src: V6, port: '7000', at: 1.5, spt: 5000 })).toEqual(['retransmit']);
+    expect(types(engine, { src: V6, port: '7000', at: 3, spt: 5000 })).toEqual(['retransmit']);
+  });
+
+  // An entry stands for all the attempts its knock started: it is due once the last is over.
+  it('keeps a first step until the longest of the doors it started has timed out', () => {
+    const engine = engineOf('[short]\nsequence = 7000,8000\nseq_timeout = 5\n[long]\nsequence = 7000,9100\nseq_timeout = 10\n');
+    engine.handleKnock(knock({ src: V6, port: '7000', at: 0 }));
+    expect(engine.cleanup(6000)).toEqual([]);
+    expect(engine.cleanup(10_001).map((d) => d.type === 'broken' && `${d.door} ${d.time}`)).toEqual(['short 5000', 'long 10000']);
+  });
+
+  // Two doors start on 7000; a knock to another address starts only the one without a
+  // destination: its entry stands for that door alone, at cleanup and in status.
+  it('times out only the doors a first step started, when others share its port', () => {
+    const engine = engineOf(`${ONE_DOOR}[other]\nsequence = 7000,8100\nseq_timeout = 5\ndestination = 192.0.2.9\n`);
+    expect(types(engine, { src: V6, port: '7000', at: 0, dst: '2001:db8::1' })).toEqual(['step']);
+    expect(engine.attemptsByDoor()).toEqual(new Map([['open', [V6]]]));
+    expect(engine.cleanup(6000)).toEqual([{ type: 'broken', time: 5000, src: V6, door: 'open', reason: 'timeout', got: 1, of: 3, within: 5000 }]);
+  });
+
+  it('cleans up in slices with the decisions cleanup() makes, in its order', () => {
+    const ini = `[options]\nretransmit_window = 2\n${ONE_DOOR}`;
+    const whole = engineOf(ini);
+    const sliced = engineOf(ini);
+    for (const engine of [whole, sliced]) {
+      // a tracked source whose attempt times out too, then 7 first steps
+      engine.handleKnock(knock({ src: A, port: '7000', at: 0 }));
+      engine.handleKnock(knock({ src: A, port: '8000', at: 1 }));
+      for (let i = 0; i < 7; i++) engine.handleKnock(knock({ src: spoofed(i), port: '7000', at: 1 + i / 10 }));
+    }
+    const slices = [...sliced.cleanupInSlices(9000, 3)];
+    expect(slices.map((slice) => slice.length)).toEqual([1, 3, 3, 1]);
+    expect(slices.flat()).toEqual(whole.cleanup(9000));
+    expect(slices.flat().map((d) => d.src)).toEqual([A, ...Array.from({ length: 7 }, (_, i) => spoofed(i))]);
   });
 
   it('a reload takes first steps over, as first steps', () => {

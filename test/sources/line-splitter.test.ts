@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { createLineSplitter } from '../../src/sources/read-lines.js';
+import { createLineSplitter, openLog, readLineBatches } from '../../src/sources/read-lines.js';
 
 function split(chunks: (string | Buffer)[], max = 16): { lines: string[]; oversize: number } {
   const splitter = createLineSplitter(max);
@@ -39,5 +43,37 @@ describe('line splitter', () => {
     const garbage = Buffer.from([0, 255, 254, 10, 0xc3, 10, 1, 2, 3]);
     // Bytes that are no UTF-8 become U+FFFD; the line ends are still where the newlines were.
     expect(split([garbage], 100)).toEqual({ lines: ['\u0000\uFFFD\uFFFD', '\uFFFD', '\u0001\u0002\u0003'], oversize: 0 });
+  });
+});
+
+describe('a log read from a file', () => {
+  const read = async (path: string) => {
+    const { stream, raw } = openLog(path);
+    const lines: string[] = [];
+    let bytesRead = 0;
+    for await (const batch of readLineBatches(stream, raw)) {
+      lines.push(...batch.lines);
+      bytesRead = batch.bytesRead;
+    }
+    return { lines, bytesRead };
+  };
+
+  // Several 64 KiB chunks, lines cut at their edges, a gzipped copy.
+  it('gives every line once, whole, with the bytes read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'knockwatch-read-'));
+    try {
+      const expected = Array.from({ length: 5000 }, (_, i) => `line ${i} ${'x'.repeat(i % 97)}`);
+      const text = `${expected.join('\n')}\n`;
+      writeFileSync(join(dir, 'log'), text);
+      writeFileSync(join(dir, 'log.gz'), gzipSync(text));
+      expect(await read(join(dir, 'log'))).toEqual({ lines: expected, bytesRead: Buffer.byteLength(text) });
+      expect((await read(join(dir, 'log.gz'))).lines).toEqual(expected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails as the stream for a file that is not there', async () => {
+    await expect(read('/nonexistent/knockwatch.log')).rejects.toThrow(/ENOENT/);
   });
 });

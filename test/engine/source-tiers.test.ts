@@ -1,0 +1,27 @@
+import { describe as group, expect, it } from 'vitest';
+import { SourceTiers, TOP_TIER, type TierNode } from '../../src/engine/source-tiers.js';
+
+const node = (src: string): TierNode => ({ src, tier: 0, prev: undefined, next: undefined });
+const order = (tiers: SourceTiers<TierNode>) => [...tiers].map((entry) => `${entry.src}${entry.tier}`);
+
+group('source tiers', () => {
+  it('moves a node from the middle of its tier to the young end of another, keeping both lists whole', () => {
+    const tiers = new SourceTiers<TierNode>();
+    const [a, b, c] = ['a', 'b', 'c'].map((src) => tiers.add(src, 1, node));
+    tiers.touch(b as TierNode, 2);
+    expect(order(tiers)).toEqual(['a1', 'c1', 'b2']);
+    tiers.touch(a as TierNode, 1);
+    expect(order(tiers)).toEqual(['c1', 'a1', 'b2']);
+    tiers.delete(c as TierNode);
+    expect(order(tiers)).toEqual(['a1', 'b2']);
+    expect(tiers.victim()?.src).toBe('a');
+  });
+
+  it('walks and evicts from the top tier too, when it is all there is', () => {
+    const tiers = new SourceTiers<TierNode>();
+    tiers.add('x', TOP_TIER, node);
+    tiers.add('y', TOP_TIER, node);
+    expect(order(tiers)).toEqual([`x${TOP_TIER}`, `y${TOP_TIER}`]);
+    expect(tiers.victim()?.src).toBe('x');
+  });
+});
