@@ -189,12 +189,16 @@ function readDoor(reader: SectionReader, baseDir: string, readFile: ReadTextFile
     openFor: readLifetime(reader, startCommand !== undefined || startCommand6 !== undefined, stopCommand !== undefined || stopCommand6 !== undefined),
     closes,
     closeOnLogout: reader.parse('close_on_logout', parseBoolean, false),
+    closeOnWrongKnock: reader.parse('close_on_wrong_knock', parseBoolean, false),
+    trapAdjacent: reader.parse('trap_adjacent', parseBoolean, false),
+    maxConnections: reader.parse('max_connections', (text) => parseCount(text, 1, 65_535)),
     startCommand,
     stopCommand,
     startCommand6,
     stopCommand6,
     commandTranslation: undefined,
   };
+  if (closes !== undefined && door.maxConnections !== undefined) reader.problem('max_connections', 'no max_connections on a door that opens nothing (it closes another)', String(door.maxConnections));
   if (closes !== undefined && openSteps !== undefined) reader.problem('open', 'no open = on a door that closes another', openSteps.length + ' ports');
   for (const key of reader.leftovers()) reportUnknown(reader, key, 'a door key');
   return { door, reader, openGiven: openSteps };
