@@ -12,6 +12,7 @@ import { readJournalDirectory, readSourceChoice } from './read-sources.js';
 import { readWhitelist, warnWhitelist } from './whitelist.js';
 import { translateDoorCommands, type DoorDraft } from './door-commands.js';
 import { checkPortConflicts } from './port-conflicts.js';
+import { withAdjacentTraps } from './trap-adjacent.js';
 import { excludeTakenPorts, isRotatingDoor, readRotating, readSecretFile, type ReadSecretFile } from './rotating-door.js';
 import { createDoorKind } from '../doors/create-door-kind.js';
 import { warnZeroDurations } from './duration-warnings.js';
@@ -89,6 +90,7 @@ export function parseConfig(text: string, file: string, firewall?: FirewallKind,
   const chosen = firewall ?? options.firewall;
   const mode = firewallMode(chosen, drafts.map((draft) => draft.door));
   const translated = mode === 'managed' ? translateDoorCommands(drafts, chosen ?? 'nftables or iptables') : drafts.map((draft) => draft.door);
+  options = { ...options, trapPorts: withAdjacentTraps(options.trapPorts, translated) };
   const doors = excludeTakenPorts(translated, options.trapPorts, (door) => createDoorKind(door.knock).steps());
   for (const [index, door] of doors.entries()) {
     if (door.closes !== undefined && !doors.some((other) => other.name === door.closes && other !== door)) {
