@@ -1,6 +1,8 @@
 import type { Door, Options } from '../config/types.js';
 import type { Decision } from '../engine/decisions.js';
-import type { SshAuth } from '../filters/events.js';
+import { destinationFits, flagsFit } from '../engine/door-index.js';
+import { createDoorKind } from '../doors/create-door-kind.js';
+import type { Knock, SshAuth } from '../filters/events.js';
 import { BanStore, type SavedBan } from './ban-store.js';
 import { FailureCounter } from './failure-counter.js';
 import { GrantTable, type Grant } from './grant-table.js';
@@ -14,7 +16,12 @@ const NOTHING: readonly Decision[] = Object.freeze([]);
 // Who may come in: grants, sshd sessions, bans, and the policy between them: a completed
 // door opens (or extends) its grant, or closes the grant of the door it closes; a ban
 // revokes the address's grants; an address's last logout closes, after logout_grace, only
-// its close_on_logout grants. Every method returns the decisions it made, in order.
+// its close_on_logout grants; a granted address's knock out of sequence on a
+// close_on_wrong_knock door's port closes its grant there. Every method returns the
+// decisions it made, in order.
+// A knock with one of these decisions was a step of some door's attempt, or one the engine
+// did not count as a knock at all.
+const IGNORED_KNOCK = new Set<Decision['type']>(['step', 'retransmit', 'flags', 'refused']);
 
 export class Access {
   private readonly grantTable = new GrantTable();
@@ -22,9 +29,13 @@ export class Access {
   private readonly failures: FailureCounter;
   private readonly sessions: SshSessions;
   private readonly doors: ReadonlyMap<string, Door>;
+  // close_on_wrong_knock doors with every "proto/port" their kind may ever expect.
+  private readonly wrongKnockPorts: readonly { door: Door; ports: ReadonlySet<string> }[];
 
   constructor(doors: readonly Door[], options: AccessOptions) {
     this.doors = new Map(doors.map((door) => [door.name, door]));
+    this.wrongKnockPorts = doors.filter((door) => door.closeOnWrongKnock)
+      .map((door) => ({ door, ports: new Set(createDoorKind(door.knock).steps().map((step) => `${step.proto}/${step.port}`)) }));
     this.banStore = new BanStore(options.whitelist);
     this.failures = new FailureCounter(this.banStore, options);
     this.sessions = new SshSessions(options.logoutGrace);
@@ -45,6 +56,25 @@ export class Access {
     if (door === undefined) return [];
     if (door.closes !== undefined) return this.grantTable.close(src, door.closes, time, door.name);
     return this.grantTable.open(src, door, time);
+  }
+
+  // The engine decided `knock` as `decisions` (the completion among them already handed to
+  // completed()). A knock on a port of a close_on_wrong_knock door the source holds a grant
+  // of is out of sequence when the engine took it as no step of any door: it broke an
+  // attempt, or fitted none (a granted address with nothing in progress knocking a later
+  // step). A retransmission, a knock whose TCP flags do not fit the door and a refused knock
+  // count for nothing, as they do for the engine.
+  knocked(knock: Knock, decisions: readonly Decision[]): readonly Decision[] {
+    if (this.wrongKnockPorts.length === 0 || knock.proto === 'icmp') return NOTHING;
+    if (decisions.some((decision) => IGNORED_KNOCK.has(decision.type))) return NOTHING;
+    const port = `${knock.proto}/${knock.dport}`;
+    const closed: Decision[] = [];
+    for (const { door, ports } of this.wrongKnockPorts) {
+      if (!ports.has(port) || !destinationFits(door, knock) || !flagsFit(door.tcpflags, knock)) continue;
+      if (this.grantTable.find(knock.src, door.name) === undefined) continue;
+      closed.push(...this.close(knock.src, door.name, knock.time, 'wrong-knock'));
+    }
+    return closed;
   }
 
   // Ends a grant early; `by` says who (a door, 'logout', 'revoked', an admin).

@@ -5,6 +5,7 @@ import { createDoorKind } from '../doors/create-door-kind.js';
 import { RotatingKind, windowStartOf } from '../doors/rotating.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { formatWarning } from '../config/problems.js';
+import { adjacentTraps, type AdjacentTraps } from '../config/trap-adjacent.js';
 import { LOG_LIMIT_SOURCES, logLimitIdle } from '../firewall/log-limit.js';
 import { FIREWALL_REGISTRY } from '../firewall/registry.js';
 import { createBackend } from '../firewall/select-backend.js';
@@ -69,7 +70,10 @@ export function describeConfig(config: Config, kind: FirewallKind, sources: Sour
   show('logout_grace', sshd ? formatSeconds(options.logoutGrace) : 'off (no sshd source)');
   show('log_limit', describeLogLimit(options.logLimit));
   if (options.trapPorts.length > 0) show('trap_ports', `${options.trapPorts.map(formatStep).join(', ')} (refused for ${formatSeconds(options.trapFor)})`);
-  for (const door of config.doors) out.push('', ...describeDoor(door, kind, sshd, options.logLimit), ...describeSequences(door, secretsAt));
+  const adjacent = new Map(adjacentTraps(config.doors).map((entry) => [entry.door, entry]));
+  for (const door of config.doors) {
+    out.push('', ...describeDoor(door, kind, sshd, options.logLimit), ...describeAdjacent(adjacent.get(door.name)), ...describeSequences(door, secretsAt));
+  }
   if (config.unused.length > 0) {
     out.push('', 'Accepted but unused (knockd keys knockwatch does not need):');
     for (const key of config.unused) out.push(`  ${key}`);
@@ -127,12 +131,22 @@ function describeDoor(door: Door, kind: FirewallKind, sshd: boolean, limit: LogL
   else if (kind === 'command') show('opens', `what its commands open, ${lifetime}`);
   else show('opens', `${door.open.map(formatStep).join(', ')} ${lifetime}`);
   if (door.closeOnLogout) show('close_on_logout', sshd ? 'yes' : 'off (no sshd source)');
+  if (door.closeOnWrongKnock) show('close_on_wrong_knock', 'yes (a granted address knocking a port of this door out of sequence closes its grant)');
+  if (door.maxConnections !== undefined) show('max_connections', `${door.maxConnections} concurrent new connection${door.maxConnections === 1 ? '' : 's'} per granted address`);
   if (door.commandTranslation) show('translated', door.commandTranslation);
   const run = door.commandTranslation ? ' (translated, not run)' : '';
   if (door.startCommand) show('start_command', door.startCommand + run);
   if (door.stopCommand) show('stop_command', door.stopCommand + run);
   if (door.startCommand6) show('start_command_6', door.startCommand6 + run);
   if (door.stopCommand6) show('stop_command_6', door.stopCommand6 + run);
+  return out;
+}
+
+// trap_adjacent: the trap ports the door adds (in trap_ports above too) and the neighbours left out.
+function describeAdjacent(entry: AdjacentTraps | undefined): string[] {
+  if (entry === undefined) return [];
+  const out = [`  ${'trap_adjacent'.padEnd(18)} ${entry.traps.map(formatStep).join(', ') || '(none)'}`];
+  for (const { step, reason } of entry.skipped) out.push(`  ${''.padEnd(18)} not ${formatStep(step)}: ${reason}`);
   return out;
 }
 

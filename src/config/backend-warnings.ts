@@ -26,6 +26,9 @@ export function warnIneffectiveKeys(options: SectionReader, drafts: readonly Doo
     if (mode === 'command' && door.closes === undefined && door.startCommand === undefined && door.startCommand6 === undefined) {
       warnings.push({ file: reader.file, section: reader.section, key: '', message: 'no start_command: with firewall = command completing this door runs nothing.' });
     }
+    if (mode !== 'managed' && door.maxConnections !== undefined) {
+      warn(reader, 'max_connections', `no effect with firewall = ${mode}: only knockwatch's own ruleset (nftables, iptables) counts connections.`);
+    }
     if (mode === 'managed' && door.commandTranslation !== undefined) {
       for (const key of COMMAND_KEYS.filter((candidate) => reader.has(candidate))) {
         warn(reader, key, `translated, not run (firewall = ${firewall}): ${door.commandTranslation}.`);

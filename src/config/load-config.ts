@@ -12,6 +12,7 @@ import { readJournalDirectory, readSourceChoice } from './read-sources.js';
 import { readWhitelist, warnWhitelist } from './whitelist.js';
 import { translateDoorCommands, type DoorDraft } from './door-commands.js';
 import { checkPortConflicts } from './port-conflicts.js';
+import { withAdjacentTraps } from './trap-adjacent.js';
 import { excludeTakenPorts, isRotatingDoor, readRotating, readSecretFile, type ReadSecretFile } from './rotating-door.js';
 import { createDoorKind } from '../doors/create-door-kind.js';
 import { warnZeroDurations } from './duration-warnings.js';
@@ -89,6 +90,7 @@ export function parseConfig(text: string, file: string, firewall?: FirewallKind,
   const chosen = firewall ?? options.firewall;
   const mode = firewallMode(chosen, drafts.map((draft) => draft.door));
   const translated = mode === 'managed' ? translateDoorCommands(drafts, chosen ?? 'nftables or iptables') : drafts.map((draft) => draft.door);
+  options = { ...options, trapPorts: withAdjacentTraps(options.trapPorts, translated) };
   const doors = excludeTakenPorts(translated, options.trapPorts, (door) => createDoorKind(door.knock).steps());
   for (const [index, door] of doors.entries()) {
     if (door.closes !== undefined && !doors.some((other) => other.name === door.closes && other !== door)) {
@@ -189,12 +191,16 @@ function readDoor(reader: SectionReader, baseDir: string, readFile: ReadTextFile
     openFor: readLifetime(reader, startCommand !== undefined || startCommand6 !== undefined, stopCommand !== undefined || stopCommand6 !== undefined),
     closes,
     closeOnLogout: reader.parse('close_on_logout', parseBoolean, false),
+    closeOnWrongKnock: reader.parse('close_on_wrong_knock', parseBoolean, false),
+    trapAdjacent: reader.parse('trap_adjacent', parseBoolean, false),
+    maxConnections: reader.parse('max_connections', (text) => parseCount(text, 1, 65_535)),
     startCommand,
     stopCommand,
     startCommand6,
     stopCommand6,
     commandTranslation: undefined,
   };
+  if (closes !== undefined && door.maxConnections !== undefined) reader.problem('max_connections', 'no max_connections on a door that opens nothing (it closes another)', String(door.maxConnections));
   if (closes !== undefined && openSteps !== undefined) reader.problem('open', 'no open = on a door that closes another', openSteps.length + ' ports');
   for (const key of reader.leftovers()) reportUnknown(reader, key, 'a door key');
   return { door, reader, openGiven: openSteps };

@@ -77,6 +77,12 @@ export interface Door {
   openFor: number;
   closes: string | undefined;
   closeOnLogout: boolean;
+  // A granted address's knock on one of this door's ports out of sequence closes its grant.
+  closeOnWrongKnock: boolean;
+  // The ports next to each step are trap ports (options.trapPorts gets them, src/config/trap-adjacent.ts).
+  trapAdjacent: boolean;
+  // Concurrent connections one granted address may have through this door's gate; undefined: no limit.
+  maxConnections: number | undefined;
   startCommand: string | undefined;
   stopCommand: string | undefined;
   // knockd's start_command_6 / stop_command_6 (command_6): for IPv6 sources; when unset the

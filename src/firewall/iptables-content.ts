@@ -9,8 +9,9 @@ export interface IptablesContent {
   entries: Set<string>;
 }
 
-export function grantKey(door: string, src: string, port: number, proto: string): string {
-  return `grant ${door} ${src} ${proto}/${port}`;
+// `upto`: the rule's max_connections (connlimit --connlimit-upto), part of what it means.
+export function grantKey(door: string, src: string, port: number, proto: string, upto?: number): string {
+  return `grant ${door} ${src} ${proto}/${port}${upto === undefined ? '' : ` upto ${upto}`}`;
 }
 
 export function banKey(src: string): string {
@@ -44,7 +45,8 @@ function readEntryKey(words: readonly string[]): string | undefined {
   const proto = after('-p');
   const port = Number(after('--dport'));
   if (what === 'whitelist' || after('-j') !== 'ACCEPT' || proto === undefined || !Number.isInteger(port)) return undefined;
-  return grantKey(what, src, port, proto);
+  const upto = after('--connlimit-upto');
+  return grantKey(what, src, port, proto, upto === undefined ? undefined : Number(upto));
 }
 
 // iptables -S quotes words with spaces in double quotes.

@@ -94,7 +94,7 @@ export class IptablesBackend implements FirewallBackend {
     if (this.plan_.logOnly) return;
     const family = addressFamily(grant.src);
     const insertAt = entryPosition(this.plan_, family);
-    await this.channels[family].send(grantChanges(grant).map((change) => ({ ...change, insertAt })));
+    await this.channels[family].send(grantChanges(this.plan_, grant).map((change) => ({ ...change, insertAt })));
   }
 
   async extend(): Promise<void> {
@@ -115,7 +115,7 @@ export class IptablesBackend implements FirewallBackend {
 
   async close(grant: Grant): Promise<void> {
     // A rule already gone is closed, not an error.
-    await this.channels[addressFamily(grant.src)].send(grantChanges(grant));
+    await this.channels[addressFamily(grant.src)].send(grantChanges(this.plan_, grant));
   }
 
   async stop(grants: readonly Grant[]): Promise<void> {
@@ -153,7 +153,7 @@ export class IptablesBackend implements FirewallBackend {
       // What is there now is what the channel goes by, whatever the outcome.
       if (resync) this.channels[family].installed(content.entries);
       if (content.structure.join('\n') !== installed) return false;
-      if (grants !== undefined && now !== undefined && !matchesEntries(content.entries, expectedEntries(family, grants, bans), now)) return false;
+      if (grants !== undefined && now !== undefined && !matchesEntries(content.entries, expectedEntries(this.plan_, family, grants, bans), now)) return false;
       if ((await this.runner.run(cli, ['-w', '-C', 'INPUT', ...jumpRule()])).failed) return false;
     }
     return true;
@@ -204,11 +204,11 @@ function entryPosition(plan: FirewallPlan, family: AddressFamily): number {
   return 3 + whitelist.length * plan.protectedPorts.length;
 }
 
-function expectedEntries(family: AddressFamily, grants: readonly Grant[], bans: readonly Ban[]): { key: string; until: number }[] {
+function expectedEntries(plan: FirewallPlan, family: AddressFamily, grants: readonly Grant[], bans: readonly Ban[]): { key: string; until: number }[] {
   const entries = bans.filter((ban) => addressFamily(ban.src) === family).map((ban) => ({ key: banKey(ban.src), until: ban.until }));
   for (const grant of grants) {
     if (addressFamily(grant.src) !== family) continue;
-    for (const step of grant.ports) entries.push({ key: grantKey(grant.door, grant.src, step.port, step.proto), until: Infinity });
+    for (const change of grantChanges(plan, grant)) entries.push({ key: change.key, until: Infinity });
   }
   return entries;
 }
@@ -231,14 +231,22 @@ function banRule(src: string): string[] {
   return ['-s', `${src}/${prefix}`, '-m', 'conntrack', '--ctstate', 'NEW,INVALID', ...comment('ban'), '-j', 'DROP'];
 }
 
-function grantRule(grant: Grant, step: DoorStep): string[] {
+// max_connections: the rule accepts only while the address has fewer connections to the
+// port than the limit (connlimit counts what this rule accepted); the next one goes on to the gate's DROP.
+function grantRule(grant: Grant, step: DoorStep, maxConnections: number | undefined): string[] {
   const prefix = addressFamily(grant.src) === 4 ? 32 : 128;
-  return ['-s', `${grant.src}/${prefix}`, ...portMatch(step), ...comment(grant.door), '-j', 'ACCEPT'];
+  const limit = maxConnections === undefined ? [] : ['-m', 'connlimit', '--connlimit-upto', String(maxConnections), '--connlimit-mask', String(prefix), '--connlimit-saddr'];
+  return ['-s', `${grant.src}/${prefix}`, ...portMatch(step), ...comment(grant.door), ...limit, '-j', 'ACCEPT'];
 }
 
 // A grant's rules with the keys the chain is read back by (deletes unless given a position).
-function grantChanges(grant: Grant): RuleChange[] {
-  return grant.ports.map((step) => ({ key: grantKey(grant.door, grant.src, step.port, step.proto), rule: grantRule(grant, step) }));
+function grantChanges(plan: FirewallPlan, grant: Grant): RuleChange[] {
+  const limit = maxConnectionsOf(plan, grant);
+  return grant.ports.map((step) => ({ key: grantKey(grant.door, grant.src, step.port, step.proto, limit), rule: grantRule(grant, step, limit) }));
+}
+
+function maxConnectionsOf(plan: FirewallPlan, grant: Grant): number | undefined {
+  return plan.gates.find((gate) => gate.door === grant.door)?.maxConnections;
 }
 
 function banChange(src: string): RuleChange {
@@ -276,7 +284,7 @@ export function buildRestoreScript(plan: FirewallPlan, family: AddressFamily, gr
   }
   if (!plan.logOnly) {
     rules.push(...bans.filter((ban) => addressFamily(ban.src) === family).map((ban) => banRule(ban.src)));
-    for (const grant of grants) if (addressFamily(grant.src) === family) rules.push(...grant.ports.map((step) => grantRule(grant, step)));
+    for (const grant of grants) if (addressFamily(grant.src) === family) rules.push(...grantChanges(plan, grant).map((change) => [...change.rule]));
   }
   for (const { step, doors } of plan.knockPorts) {
     rules.push(logRule(plan, family, step, doors));

@@ -15,9 +15,10 @@ export function isEntrySet(name: string): boolean {
   return /^(grant[46]_\d+|banned[46])$/.test(name);
 }
 
-// The per-source LOG limit's sets: the kernel adds and expires their elements by itself.
+// The per-source LOG limit's and max_connections' sets: the kernel adds and expires their
+// elements by itself.
 function isLimitSet(name: string): boolean {
-  return /^loglimit[46]$/.test(name);
+  return /^(loglimit[46]|connlimit[46]_\d+)$/.test(name);
 }
 
 // undefined when the text is not nft's JSON listing.

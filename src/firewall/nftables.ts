@@ -11,6 +11,8 @@ import { LOG_LIMIT_SOURCES, logLimitIdle } from './log-limit.js';
 import { planAt, type FirewallPlan } from './plan.js';
 
 const TABLE = 'inet knockwatch';
+// Addresses (with a port each) a max_connections set keeps counts for.
+const CONNLIMIT_SOURCES = 65_535;
 const LIST = ['list', 'table', 'inet', 'knockwatch'];
 
 // `table inet knockwatch`: the gate is a drop in knockwatch's own chain (an accept in one
@@ -202,6 +204,13 @@ export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], no
       out.push(`  set ${setName(gate.index, family)} { type ipv${family}_addr; flags timeout; comment "knockwatch:${gate.door}";${elements(live.map((grant) => element(grant.src, grant.expires, now)))} }`);
     }
   }
+  // max_connections: the kernel counts each granted address's connections per port (conncount).
+  for (const gate of plan.gates) {
+    if (gate.maxConnections === undefined) continue;
+    for (const family of [4, 6] as const) {
+      out.push(`  set connlimit${family}_${gate.index} { type ipv${family}_addr . inet_service; size ${CONNLIMIT_SOURCES}; flags dynamic; }`);
+    }
+  }
   if (plan.logLimit !== undefined) {
     for (const family of [4, 6] as const) {
       out.push(`  set loglimit${family} { type ipv${family}_addr; size ${LOG_LIMIT_SOURCES}; flags dynamic,timeout; timeout ${logLimitIdle(plan.logLimit)}s; }`);
@@ -236,8 +245,14 @@ export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], no
     for (const proto of ['tcp', 'udp'] as const) {
       const ports = gate.ports.filter((step) => step.proto === proto).map((step) => step.port);
       if (ports.length === 0) continue;
-      out.push(`    ip saddr @${setName(gate.index, 4)} ${proto} dport ${portSet(ports)} accept comment "knockwatch:${gate.door}"`);
-      out.push(`    ip6 saddr @${setName(gate.index, 6)} ${proto} dport ${portSet(ports)} accept comment "knockwatch:${gate.door}"`);
+      for (const family of [4, 6] as const) {
+        const match = `${family === 4 ? 'ip' : 'ip6'} saddr @${setName(gate.index, family)} ${proto} dport ${portSet(ports)}`;
+        // A connection past max_connections is dropped before the accept; the count is per port.
+        if (gate.maxConnections !== undefined) {
+          out.push(`    ${match} add @connlimit${family}_${gate.index} { ${family === 4 ? 'ip' : 'ip6'} saddr . ${proto} dport ct count over ${gate.maxConnections} } drop comment "knockwatch:${gate.door}"`);
+        }
+        out.push(`    ${match} accept comment "knockwatch:${gate.door}"`);
+      }
     }
   }
   for (const proto of ['tcp', 'udp'] as const) {

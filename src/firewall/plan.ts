@@ -22,6 +22,8 @@ export interface DoorGate {
   door: string;
   index: number;
   ports: readonly DoorStep[];
+  // max_connections: new connections one granted address may have open per port; undefined: no limit.
+  maxConnections: number | undefined;
 }
 
 // What a managed backend owns, derived from the config alone.
@@ -64,7 +66,7 @@ export function buildFirewallPlan(config: Config, options: PlanOptions = {}): Fi
   for (const step of config.options.trapPorts) fixed.push([step, 'trap']);
   const fixedKnockPorts = mergeKnockPorts(fixed);
   const gates = logOnly ? [] : config.doors
-    .map((door, index) => ({ door: door.name, index, ports: door.open }))
+    .map((door, index) => ({ door: door.name, index, ports: door.open, maxConnections: door.maxConnections }))
     .filter((gate) => gate.ports.length > 0);
   const protectedPorts = new Map<string, DoorStep>();
   for (const gate of gates) for (const step of gate.ports) protectedPorts.set(`${step.proto}/${step.port}`, step);

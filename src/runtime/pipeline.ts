@@ -234,7 +234,10 @@ export class Pipeline {
     }
     this.stats.knocks++;
     // A banned address's knocks are refused before they can start or advance anything.
-    for (const decision of this.engine.handleKnock(event, this.access.bannedUntil(event.src, event.time))) this.emit(decision);
+    const decisions = this.engine.handleKnock(event, this.access.bannedUntil(event.src, event.time));
+    for (const decision of decisions) this.emit(decision);
+    // A close_on_wrong_knock door's grant ends on its holder's knock out of sequence.
+    for (const decision of this.access.knocked(event, decisions)) this.emit(decision);
     this.stats.evicted = this.engine.evictions;
   }
 

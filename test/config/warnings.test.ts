@@ -22,6 +22,9 @@ describe('config: warnings', () => {
       "knockwatch.ini [options] trap_ports: with firewall = command nothing is dropped: a trap only refuses the source's knocks for trap_for.",
       "knockwatch.ini [d] open: no effect with firewall = command: the door's commands decide what opens.",
     ]],
+    // only knockwatch's own ruleset counts connections
+    ['[options]\nfirewall = dry-run\n[d]\nsequence = 1\nmax_connections = 1', ["knockwatch.ini [d] max_connections: no effect with firewall = dry-run: only knockwatch's own ruleset (nftables, iptables) counts connections."]],
+    [`[options]\nfirewall = nftables\n${OK_WHITELIST}[d]\nsequence = 1\nmax_connections = 1`, []],
     ['[options]\nfirewall = command\n[d]\nsequence = 1', ['knockwatch.ini [d]: no start_command: with firewall = command completing this door runs nothing.']],
     // commands translated under a managed firewall; a lifetime on a door that only closes
     [`[options]\nfirewall = iptables\n${OK_WHITELIST}[o]\nsequence = 1\ncommand = iptables -A INPUT -s %IP% -p tcp --dport 22 -j ACCEPT\n[c]\nsequence = 2\ncmd_timeout = 5\ncommand = iptables -D INPUT -s %IP% -p tcp --dport 22 -j ACCEPT`, [
