@@ -260,6 +260,15 @@ length = 3
     expect(granted('once')).toEqual([FROM.onceOther]);
     expect(canConnectFrom(FROM.once)).toBe(false);
   });
+
+  it('when the window turns, the ruleset logs the new window\'s ports (its sequence opens) and keeps the grants', async () => {
+    const turn = (windowStartOf(Date.now(), TURN) + TURN) * 1000;
+    await new Promise((resolve) => setTimeout(resolve, turn - Date.now() + 2000));
+    expect(knock([SERVER, 'turning', '--source', FROM.lastWindow]).code).toBe(0);
+    await waitFor('the grant in the new window', () => opened('turning', FROM.lastWindow) === 1);
+    expect(granted('turning').sort()).toEqual([FROM.lastWindow, FROM.thisWindow].sort());
+    expect(canConnectFrom(FROM.thisWindow)).toBe(true);
+  });
 });
 
 // The sequence number of the newest kernel log record.
