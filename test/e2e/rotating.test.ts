@@ -18,7 +18,11 @@ const SUBNET = 212;
 const SERVER = `10.${SUBNET}.1.1`;
 // Extra addresses of the client namespace, one per scenario, so that no grant of one scenario
 // lets another's connection through.
-const FROM = { replayer: `10.${SUBNET}.1.3`, recorded: `10.${SUBNET}.1.4`, sentinel: `10.${SUBNET}.1.5`, lastWindow: `10.${SUBNET}.1.6`, thisWindow: `10.${SUBNET}.1.7`, once: `10.${SUBNET}.1.8`, onceOther: `10.${SUBNET}.1.9` };
+const FROM = {
+  replayer: `10.${SUBNET}.1.3`, recorded: `10.${SUBNET}.1.4`, sentinel: `10.${SUBNET}.1.5`, lastWindow: `10.${SUBNET}.1.6`, thisWindow: `10.${SUBNET}.1.7`,
+  once: `10.${SUBNET}.1.8`, onceOther: `10.${SUBNET}.1.9`, afterRestart: `10.${SUBNET}.1.10`,
+};
+const ONCE = { low: 16000, high: 16999 };
 // The server secret as an editor leaves it (a final newline); the client's copy without one.
 const SECRET = 'k3y-of-the-e2e-lab-7f3a9c';
 const TURN = 30;
@@ -29,6 +33,7 @@ describe.skipIf(missing.length > 0)('rotating doors against a real daemon (nftab
   const lab = new Lab({ name: 'kwe2e-rot', subnet: SUBNET, sshd: true, rsyslog: false, journald: true });
   const env: Record<string, string | undefined> = { ...process.env };
   let kmsgMark = 0;
+  let configPath = '';
 
   beforeAll(async () => {
     await lab.up();
@@ -38,7 +43,7 @@ describe.skipIf(missing.length > 0)('rotating doors against a real daemon (nftab
     }
     const serverSecret = join(lab.dir, 'door.secret');
     writeFileSync(serverSecret, `${SECRET}\n`, { mode: 0o600 });
-    const config = lab.writeConfig(`[options]
+    configPath = lab.writeConfig(`[options]
 firewall = nftables
 journal_directory = ${lab.journalDirectory}
 [rot]
@@ -120,7 +125,7 @@ length = 3
     env.XDG_CONFIG_HOME = join(lab.dir, 'xdg');
     env.PATH = `${join(lab.dir, 'bin')}:${process.env.PATH ?? ''}`;
     kmsgMark = lastKmsgSeq();
-    await lab.startDaemon(config, [], false);
+    await lab.startDaemon(configPath, [], false);
   });
 
   afterAll(async () => {
@@ -243,7 +248,7 @@ length = 3
   });
 
   it('once_per_window: the recorded sequence replayed from the same address in the same window opens nothing', async () => {
-    const range = { low: 16000, high: 16999 };
+    const range = ONCE;
     expect(knock([SERVER, 'once', '--source', FROM.once]).code).toBe(0);
     await waitFor('the first grant', () => opened('once', FROM.once) === 1);
     const sequence = recorded(FROM.once, range);
@@ -258,6 +263,18 @@ length = 3
     expect(recorded(FROM.once, range)).toEqual([...sequence, ...sequence]);
     expect(opened('once', FROM.once)).toBe(1);
     expect(granted('once')).toEqual([FROM.onceOther]);
+    expect(canConnectFrom(FROM.once)).toBe(false);
+  });
+
+  it('once_per_window survives a crash and a restart: the used sequence still opens nothing, the grants stay', async () => {
+    const sequence = recorded(FROM.once, ONCE).slice(0, 3);
+    expect(await lab.stopDaemon('SIGKILL')).toBe(null);
+    await lab.startDaemon(configPath, [], false);
+    expect(knock([SERVER, ...sequence, '--source', FROM.once]).code).toBe(0);
+    expect(knock([SERVER, ...sequence, '--source', FROM.afterRestart]).code).toBe(0);
+    await waitFor('the sentinel\'s grant', () => opened('once', FROM.afterRestart) === 1);
+    expect(opened('once', FROM.once)).toBe(0);
+    expect(granted('once').sort()).toEqual([FROM.afterRestart, FROM.onceOther].sort());
     expect(canConnectFrom(FROM.once)).toBe(false);
   });
 
