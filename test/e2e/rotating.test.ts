@@ -114,6 +114,15 @@ bind_source = yes
 port_range = 15000-15099
 length = 4
 protocols = tcp,udp
+[gate6]
+address = ${lab.serverAddressFor(lab.client, 6)}
+[gate6 bound]
+secret_file = ${clientSecret}
+rotate = 1h
+bind_source = yes
+port_range = 15000-15099
+length = 4
+protocols = tcp,udp
 [${SERVER} once]
 secret_file = ${clientSecret}
 rotate = 1h
@@ -144,11 +153,11 @@ length = 3
   }
 
   // The addresses in the door's grant set of the live ruleset.
-  function granted(door: string): string[] {
+  function granted(door: string, family: 4 | 6 = 4): string[] {
     const table = lab.inServer(['nft', 'list', 'table', 'inet', 'knockwatch']);
-    const set = table.split(/\n\s*set /).find((text) => text.startsWith('grant4_') && text.includes(`comment "knockwatch:${door}"\n`));
+    const set = table.split(/\n\s*set /).find((text) => text.startsWith(`grant${family}_`) && text.includes(`comment "knockwatch:${door}"\n`));
     const elements = /elements = \{([^}]*)\}/.exec(set ?? '')?.[1] ?? '';
-    return [...elements.matchAll(/10\.\d+\.\d+\.\d+/g)].map((match) => match[0]);
+    return [...elements.matchAll(family === 4 ? /10\.\d+\.\d+\.\d+/g : /fd00:[0-9a-f:]+/g)].map((match) => match[0]);
   }
 
   // Whether a new TCP connection to port 22 from one of the client namespace's addresses gets through.
@@ -245,6 +254,16 @@ length = 3
     expect(opened('bound', FROM.replayer)).toBe(0);
     expect(granted('bound').sort()).toEqual([FROM.recorded, FROM.sentinel].sort());
     expect(canConnectFrom(FROM.replayer)).toBe(false);
+  });
+
+  it('bind_source over IPv6: the address the kernel logs derives what the client derived', async () => {
+    const client6 = lab.addressOf(lab.client, 6);
+    const result = knock(['gate6', 'bound', '-v']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n').filter((line) => line.startsWith(`Knocked ${lab.serverAddressFor(lab.client, 6)} step `))).toHaveLength(4);
+    await waitFor('the IPv6 grant', () => opened('bound', client6) === 1);
+    // (The lab's sshd listens on IPv4 only: the grant is checked in the ruleset.)
+    expect(granted('bound', 6)).toEqual([client6]);
   });
 
   it('once_per_window: the recorded sequence replayed from the same address in the same window opens nothing', async () => {
