@@ -179,10 +179,12 @@ function readDoor(reader: SectionReader, baseDir: string, readFile: ReadTextFile
   const openSteps = reader.parse('open', (text) => parseSteps(text, '/', 64));
   const destination = reader.parse('destination', parseAddress) ?? reader.parse('target', parseAddress);
   if (reader.has('destination') && reader.has('target')) reader.problem('target', 'target or destination, not both', 'both');
+  const stepTimeout = reader.parse('step_timeout', parseStepTimeout);
   const door: Door = {
     name,
     knock,
-    seqTimeout: reader.parse('seq_timeout', parseDuration, DEFAULTS.seqTimeout),
+    seqTimeout: reader.parse('seq_timeout', parseDuration) ?? (stepTimeout === undefined ? DEFAULTS.seqTimeout : stepTimeout * longestSequence(knock)),
+    stepTimeout,
     tcpflags: reader.parse('tcpflags', parseTcpFlags),
     order: reader.parse('order', parseOrder, 'sequence'),
     destination,
@@ -298,6 +300,18 @@ export function parseSocketPath(text: string): Parsed<string> {
 
 function parseTimeZone(text: string): Parsed<string> {
   return isValidTimeZone(text) ? { ok: true, value: text } : { ok: false, expected: 'an IANA time zone such as UTC or Europe/Berlin', found: text };
+}
+
+// 0 would let no second step come at all.
+function parseStepTimeout(text: string): Parsed<number> {
+  const parsed = parseDuration(text);
+  return parsed.ok && parsed.value === 0 ? { ok: false, expected: 'a duration above 0', found: text } : parsed;
+}
+
+function longestSequence(knock: KnockSpec): number {
+  if (knock.kind === 'static') return knock.sequence.length;
+  if (knock.kind === 'one-time') return Math.max(0, ...knock.sequences.map((sequence) => sequence.length));
+  return knock.length;
 }
 
 function parseOrder(text: string): Parsed<'sequence' | 'any'> {

@@ -66,7 +66,11 @@ export type MarkUsed = (file: string, sequence: readonly DoorStep[]) => void;
 export interface Door {
   name: string;
   knock: KnockSpec;
+  // The whole sequence, from its first knock. With only step_timeout given: step_timeout
+  // times the longest sequence, which the steps can never exceed (no whole-sequence limit).
   seqTimeout: number;
+  // Each step after the first within this long of the one before; undefined: no such limit.
+  stepTimeout: number | undefined;
   tcpflags: TcpFlagRule | undefined;
   order: 'sequence' | 'any';
   destination: string | undefined;

@@ -8,6 +8,8 @@ export type BreakReason =
   // order = any: the knock is none of the steps still missing.
   | { reason: 'wrong-port'; got: DoorStep; missing: readonly DoorStep[] }
   | { reason: 'timeout'; got: number; of: number; within: number }
+  // step_timeout: step `step` did not come within `within` ms of the one before.
+  | { reason: 'step-timeout'; step: number; within: number }
   // A strict door saw another packet: a TCP/UDP port, or ICMP.
   | { reason: 'strict'; got: DoorStep | 'icmp' }
   | { reason: 'trap'; port: DoorStep }

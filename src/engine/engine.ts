@@ -16,6 +16,8 @@ interface Attempt {
   next: number;
   missing: number[] | undefined;
   start: number;
+  // When the last step came (step_timeout runs from it).
+  last: number;
 }
 
 interface RecentSyn {
@@ -308,7 +310,7 @@ export class Engine {
       const sequence = entry.kind.expected(src, start)[0] as Sequence;
       const missing = entry.door.order === 'any' ? sequence.map(stepKey) : undefined;
       missing?.splice(missing.indexOf(key), 1);
-      return { door: entry, sequence, next: 1, missing, start };
+      return { door: entry, sequence, next: 1, missing, start, last: start };
     });
     const spt = steps.spt(slot);
     return { ...newState(src), attempts, recent: spt === -1 ? [] : [{ key, spt, time: steps.lastSyn(slot) }] };
@@ -329,7 +331,7 @@ export class Engine {
     const steps = this.firstSteps;
     if (!isPlainSyn(knock) || steps.key(slot) !== key || steps.spt(slot) !== knock.spt) return false;
     if (knock.time - steps.lastSyn(slot) > this.options.retransmitWindow) return false;
-    if (this.firstStepDoors(slot).some((entry) => knock.time > steps.start(slot) + entry.door.seqTimeout)) return false;
+    if (this.firstStepDoors(slot).some((entry) => knock.time > steps.start(slot) + firstStepLimit(entry.door))) return false;
     steps.retransmitted(slot, knock.time);
     return true;
   }
@@ -347,7 +349,7 @@ export class Engine {
       // Due: each attempt has timed out with its first step done (decided without building
       // the attempts: a flood leaves tens of thousands of entries due each second).
       for (const { door, kind } of this.firstStepDoors(slot)) {
-        decisions.push(timedOut(door, src, start, 1, (kind.expected(src, start)[0] as Sequence).length));
+        decisions.push(timedOut(door, src, start, start, 1, (kind.expected(src, start)[0] as Sequence).length));
       }
       // A SYN that may still come again as a retransmission keeps the source, as a full state.
       const state = steps.spt(slot) !== -1 && now - steps.lastSyn(slot) <= this.options.retransmitWindow
@@ -362,7 +364,7 @@ export class Engine {
     if (this.firstSteps.size === 0) return false;
     const slot = this.firstSteps.oldest;
     const start = this.firstSteps.start(slot);
-    return !this.firstStepDoors(slot).some((entry) => now <= start + entry.door.seqTimeout);
+    return !this.firstStepDoors(slot).some((entry) => now <= start + firstStepLimit(entry.door));
   }
 
   private synsOver(state: SourceState, now: number): boolean {
@@ -396,9 +398,9 @@ export class Engine {
     if (state.attempts.length === 0) return;
     state.attempts = state.attempts.filter((attempt) => {
       const door = attempt.door.door;
-      if (now <= attempt.start + door.seqTimeout) return true;
+      if (now <= attempt.start + door.seqTimeout && (door.stepTimeout === undefined || now <= attempt.last + door.stepTimeout)) return true;
       const got = attempt.missing === undefined ? attempt.next : attempt.sequence.length - attempt.missing.length;
-      decisions.push(timedOut(door, src, attempt.start, got, attempt.sequence.length));
+      decisions.push(timedOut(door, src, attempt.start, attempt.last, got, attempt.sequence.length));
       return false;
     });
   }
@@ -461,7 +463,7 @@ export class Engine {
       }
       for (const sequence of sequences) {
         const attempt: Attempt = {
-          door: entry, sequence, next: 0, start: knock.time,
+          door: entry, sequence, next: 0, start: knock.time, last: knock.time,
           missing: door.order === 'any' ? sequence.map(stepKey) : undefined,
         };
         if (this.advance(attempt, key, knock, decisions)) started.push(attempt);
@@ -481,6 +483,7 @@ export class Engine {
       done = attempt.next;
     }
     const { door, kind } = attempt.door;
+    attempt.last = knock.time;
     this.stepped = true;
     decisions.push({ type: 'step', time: knock.time, src: knock.src, door: door.name, step: done, of: attempt.sequence.length, knock: knockStep(knock) });
     if (done < attempt.sequence.length) return true;
@@ -499,9 +502,18 @@ export class Engine {
   }
 }
 
-// An attempt that started at `start` and ran out of time with `got` of its `of` steps.
-function timedOut(door: Door, src: string, start: number, got: number, of: number): Decision {
+// An attempt that started at `start`, last stepped at `last` and ran out of time with `got`
+// of its `of` steps: at the step's deadline when that came before seq_timeout's.
+function timedOut(door: Door, src: string, start: number, last: number, got: number, of: number): Decision {
+  if (door.stepTimeout !== undefined && last + door.stepTimeout < start + door.seqTimeout) {
+    return { type: 'broken', time: last + door.stepTimeout, src, door: door.name, reason: 'step-timeout', step: got + 1, within: door.stepTimeout };
+  }
   return { type: 'broken', time: start + door.seqTimeout, src, door: door.name, reason: 'timeout', got, of, within: door.seqTimeout };
+}
+
+// How long a source with only its first step keeps a door's attempt running.
+function firstStepLimit(door: Door): number {
+  return Math.min(door.seqTimeout, door.stepTimeout ?? Infinity);
 }
 
 function newState(src: string): SourceState {

@@ -92,6 +92,8 @@ export function describeBreak(why: BreakReason): string {
       return `${formatStep(why.got)} at step ${why.step} (expected ${why.expected ? formatStep(why.expected) : '?'})`;
     case 'timeout':
       return `${why.got} of ${why.of} steps within ${why.within / 1000}s`;
+    case 'step-timeout':
+      return `no step ${why.step} within ${why.within / 1000}s of step ${why.step - 1}`;
     case 'strict':
       return `other packet ${why.got === 'icmp' ? 'icmp' : formatStep(why.got)} (strict door)`;
     case 'trap':
