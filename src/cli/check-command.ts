@@ -122,6 +122,7 @@ function describeDoor(door: Door, kind: FirewallKind, sshd: boolean, limit: LogL
   };
   show(...describeKnock(door));
   show('seq_timeout', formatSeconds(door.seqTimeout));
+  if (door.stepTimeout !== undefined) show('step_timeout', `${formatSeconds(door.stepTimeout)} (each step after the first within this of the one before)`);
   show('tcpflags', door.tcpflags?.text ?? '(any)');
   if (limit !== undefined) show('log_limit', describeFit(door, limit));
   if (door.destination) show('destination', door.destination);
