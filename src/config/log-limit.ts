@@ -44,6 +44,8 @@ export interface LogLimitFit {
   // Seconds from the first to the last step for a source that can only send at the limit rate.
   paced: number;
   fitsTimeout: boolean;
+  // At the limit rate one step comes every 1/rate seconds: within step_timeout, if set.
+  fitsStepTimeout: boolean;
 }
 
 // Whether a door can always be knocked under the limit: its steps sent as fast as a client
@@ -52,7 +54,8 @@ export interface LogLimitFit {
 export function fitLogLimit(door: Door, limit: LogLimit): LogLimitFit {
   const steps = doorSteps(door);
   const paced = Math.max(0, steps - 1) / limit.rate;
-  return { steps, fitsBurst: steps <= limit.burst, paced, fitsTimeout: paced * 1000 <= door.seqTimeout };
+  const gap = 1000 / limit.rate;
+  return { steps, fitsBurst: steps <= limit.burst, paced, fitsTimeout: paced * 1000 <= door.seqTimeout, fitsStepTimeout: door.stepTimeout === undefined || steps < 2 || gap <= door.stepTimeout };
 }
 
 // A door that does not fit is refused: its knock would be lost in the firewall, before
@@ -69,6 +72,10 @@ export function checkLogLimitFit(doors: readonly Door[], limit: LogLimit | undef
     if (!fit.fitsTimeout) {
       problems.push({ file, section: door.name, key: 'seq_timeout', found: `${door.seqTimeout / 1000} s`,
         expected: `at least ${seconds(fit.paced)} s: ${fit.steps} steps at log_limit (${limit.rate}/second) take that long (raise log_limit in [options], or seq_timeout)` });
+    }
+    if (!fit.fitsStepTimeout) {
+      problems.push({ file, section: door.name, key: 'step_timeout', found: `${(door.stepTimeout ?? 0) / 1000} s`,
+        expected: `at least ${seconds(1 / limit.rate)} s: at log_limit (${limit.rate}/second) a step is logged that long after the last (raise log_limit in [options], or step_timeout)` });
     }
   }
 }

@@ -57,6 +57,10 @@ describe('config: a door\'s steps must fit under the LOG limit', () => {
     ['log_limit = 3/second\n', `[d]\nsequence = ${steps(3)}\nseq_timeout = 0.5\n`, [
       'knockwatch.ini [d] seq_timeout: expected at least 0.667 s: 3 steps at log_limit (3/second) take that long (raise log_limit in [options], or seq_timeout), found "0.5 s"',
     ]],
+    // at the limit rate a step is logged 1/rate after the last: later than step_timeout
+    ['log_limit = 2/second\n', `[d]\nsequence = ${steps(3)}\nseq_timeout = 30\nstep_timeout = 0.4\n`, [
+      'knockwatch.ini [d] step_timeout: expected at least 0.5 s: at log_limit (2/second) a step is logged that long after the last (raise log_limit in [options], or step_timeout), found "0.4 s"',
+    ]],
     // both, for each door that does not fit
     ['log_limit = 1/second\nlog_burst = 2\n', `[a]\nsequence = ${steps(3)}\nseq_timeout = 1\n[b]\nsequence = 8000,8001\nseq_timeout = 1\n`, [
       'knockwatch.ini [a] sequence: expected at most log_burst (2) steps, or a knock sent back-to-back loses the rest in the firewall (raise log_burst in [options]), found "3 steps"',
@@ -70,7 +74,9 @@ describe('config: a door\'s steps must fit under the LOG limit', () => {
     // exactly at the edges
     ['log_burst = 5\n', `[d]\nsequence = ${steps(5)}\n`],
     ['log_limit = 1/second\n', `[d]\nsequence = ${steps(5)}\nseq_timeout = 4\n`],
+    ['log_limit = 2/second\n', `[d]\nsequence = ${steps(3)}\nseq_timeout = 30\nstep_timeout = 0.5\n`],
     // a single step always fits in time; no limit, no fit to check
+    ['log_limit = 1/second\n', '[d]\nsequence = 7000\nstep_timeout = 0.1\n'],
     ['log_limit = 1/second\n', '[d]\nsequence = 7000\nseq_timeout = 0.0001\n'],
     ['log_limit = off\nlog_burst = 1\n', `[d]\nsequence = ${steps(32)}\nseq_timeout = 0.1\n`],
   ])('%j %j fits', (options, doors) => {
