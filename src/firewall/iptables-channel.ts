@@ -19,6 +19,7 @@
 // Per change (200 opens then 200 closes one after another, medians, node in a namespace, 2
 // busy cores): open 1.0–1.6 ms and close 1.7–1.8 ms here; `-C` then `-I`/`-D` processes 8–12 ms and 20–24 ms.
 import { FirewallCommandError, runOrThrow, type CommandRunner } from './command-runner.js';
+import { endOrKill } from './piped-process.js';
 import { spawnRestore } from './restore-process.js';
 
 // One rule to insert or delete, in the chain the channel is for.
@@ -145,16 +146,7 @@ export class RestoreProcessChannel implements IptablesChannel {
   async stop(): Promise<void> {
     const process = this.process;
     if (process === undefined) return;
-    process.end();
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), this.stopTimeout);
-    });
-    if (await Promise.race([this.exited, late]) === 'late') {
-      process.kill();
-      await this.exited;
-    }
-    clearTimeout(timer);
+    await endOrKill(process, this.exited, this.stopTimeout);
   }
 
   // One batch in flight; whatever arrived meanwhile goes next, merged into one block.

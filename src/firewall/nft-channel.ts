@@ -14,9 +14,8 @@
 // Per-change latency (200 changes one after another, median, node in a namespace, 2 busy
 // cores): add element 0.15 ms and delete element 0.14 ms through this channel; one `nft -f -`
 // process per change 6.4 ms and 16 ms.
-import type { Readable, Writable } from 'node:stream';
-import { execa } from 'execa';
 import { FirewallCommandError, runOrThrow, type CommandRunner } from './command-runner.js';
+import { endOrKill, spawnPiped } from './piped-process.js';
 
 // Takes set element commands, one transaction per send (or per merged batch of sends).
 export interface NftChannel {
@@ -101,16 +100,7 @@ export class NftProcessChannel implements NftChannel {
   async stop(): Promise<void> {
     const process = this.process;
     if (process === undefined) return;
-    process.end();
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), this.stopTimeout);
-    });
-    if (await Promise.race([this.exited, late]) === 'late') {
-      process.kill();
-      await this.exited;
-    }
-    clearTimeout(timer);
+    await endOrKill(process, this.exited, this.stopTimeout);
   }
 
   // One batch in flight; whatever arrived meanwhile goes next, merged into one transaction.
@@ -204,33 +194,10 @@ export class NftProcessChannel implements NftChannel {
   }
 }
 
-// The real process: execa, argv array, no shell; it never keeps the daemon alive by itself
-// (a batch in flight does, through its timer).
+// The real process: `nft -i` fed on its standard input.
 function spawnNft(command: readonly string[]): NftProcess {
-  const [file = 'nft', ...args] = command;
-  const child = execa(file, args, { stdin: 'pipe', stdout: 'ignore', stderr: 'pipe', buffer: false, reject: false, env: { LC_ALL: 'C' } });
-  const stdin = child.stdin as Writable & { unref?: () => void };
-  const stderr = child.stderr as Readable & { unref?: () => void };
-  // Writing to an nft that died: its exit says why.
-  stdin.on('error', () => undefined);
-  stderr.setEncoding('utf8');
-  child.unref();
-  stdin.unref?.();
-  stderr.unref?.();
-  return {
-    write: (text) => stdin.write(text),
-    end: () => stdin.end(),
-    kill: () => child.kill('SIGKILL'),
-    onStderr: (listener) => stderr.on('data', listener),
-    onExit: (listener) => {
-      void child.then((result) => {
-        const code = (result as { code?: string }).code;
-        if (code === 'ENOENT') listener(`${file} not found`);
-        else if (result.signal !== undefined) listener(`killed by ${result.signal}`);
-        else listener(`exit status ${result.exitCode ?? '?'}`);
-      });
-    },
-  };
+  const process = spawnPiped(command);
+  return { ...process, write: (text) => process.write(text) };
 }
 
 // One `nft -f -` per send through a CommandRunner: what a runner other than the real one

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
-import { execa } from 'execa';
+import { spawnPiped } from './piped-process.js';
 import type { RestoreProcess } from './iptables-channel.js';
 
 // read(2)'s number in /proc/PID/syscall, per architecture node runs on.
@@ -36,36 +35,17 @@ function readableSyscall(): boolean {
 // /proc entries are read; `ip netns exec` keeps the PID when it execs). It never keeps the
 // daemon alive by itself (a batch in flight does, through its timer).
 export function spawnRestore(command: readonly string[]): RestoreProcess {
-  const [file = 'iptables-restore', ...args] = command;
-  const child = execa(file, args, { stdin: 'pipe', stdout: 'ignore', stderr: 'pipe', buffer: false, reject: false, env: { LC_ALL: 'C' } });
-  const stdin = child.stdin as Writable & { unref?: () => void };
-  const stderr = child.stderr as Readable & { unref?: () => void };
-  // Writing to a process that died: its exit says why.
-  stdin.on('error', () => undefined);
-  stderr.setEncoding('utf8');
-  child.unref();
-  stdin.unref?.();
-  stderr.unref?.();
+  const process = spawnPiped(command);
   // Writes not yet handed to the pipe: until then a sleeping reader has not seen them.
   let unwritten = 0;
   return {
+    ...process,
     write: (text) => {
       unwritten++;
-      stdin.write(text, () => {
+      process.write(text, () => {
         unwritten--;
       });
     },
-    settled: () => unwritten === 0 && child.pid !== undefined && sleepsReadingInput(child.pid),
-    end: () => stdin.end(),
-    kill: () => child.kill('SIGKILL'),
-    onStderr: (listener) => stderr.on('data', listener),
-    onExit: (listener) => {
-      void child.then((result) => {
-        const code = (result as { code?: string }).code;
-        if (code === 'ENOENT') listener(`${file} not found`);
-        else if (result.signal !== undefined) listener(`killed by ${result.signal}`);
-        else listener(`exit status ${result.exitCode ?? '?'}`);
-      });
-    },
+    settled: () => unwritten === 0 && process.pid !== undefined && sleepsReadingInput(process.pid),
   };
 }
