@@ -1,3 +1,5 @@
+import { formatIPv6Groups } from '../net/address.js';
+
 // An address as four 32-bit words (IPv4 in the last word), so a table of sources can hold
 // it in typed arrays instead of strings. Only the canonical text (dotted quad, RFC 5952
 // IPv6, as the kernel prints them) is accepted: formatting the words gives that text back,
@@ -25,20 +27,7 @@ export function wordsToAddress(words: Uint32Array, at: number, family: number): 
     groups[2 * i] = v >>> 16;
     groups[2 * i + 1] = v & 0xffff;
   }
-  const run = longestZeroRun();
-  const start = run >> 4;
-  const length = run & 15;
-  let text = '';
-  for (let g = 0; g < 8; g++) {
-    if (g === start) {
-      text += '::';
-      g += length - 1;
-      continue;
-    }
-    if (g > 0 && g !== start + length) text += ':';
-    text += (groups[g] as number).toString(16);
-  }
-  return text;
+  return formatIPv6Groups(groups);
 }
 
 // Four decimal octets 0-255 without leading zeros.

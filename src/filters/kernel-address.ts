@@ -1,4 +1,4 @@
-import { normalizeAddress } from '../net/address.js';
+import { formatIPv6Groups, isDottedQuad, normalizeAddress } from '../net/address.js';
 
 // The validated, canonical text of the address at line[start, end) — what normalizeAddress
 // returns for that text — read in place for the two forms the kernel prints: a dotted quad
@@ -7,32 +7,10 @@ export function normalizeAddressAt(line: string, start: number, end: number): st
   const length = end - start;
   if (length === 39 && line.charCodeAt(start + 4) === 58) return fullIPv6At(line, start) ?? normalizeAddress(line.slice(start, end));
   if (length >= 7 && length <= 15) {
-    const quad = isDottedQuadAt(line, start, end);
+    const quad = isDottedQuad(line, start, end);
     if (quad) return line.slice(start, end);
   }
   return normalizeAddress(line.slice(start, end));
-}
-
-// Four decimal octets 0-255 without leading zeros.
-function isDottedQuadAt(line: string, start: number, end: number): boolean {
-  let octets = 0;
-  let value = 0;
-  let digits = 0;
-  for (let i = start; i <= end; i++) {
-    const c = i === end ? 46 : line.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || value > 255 || (digits > 1 && line.charCodeAt(i - digits) === 48)) return false;
-      octets++;
-      value = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      value = value * 10 + (c - 48);
-      digits++;
-    } else {
-      return false;
-    }
-  }
-  return octets === 4;
 }
 
 const groups = new Array<number>(8).fill(0);
@@ -52,30 +30,5 @@ function fullIPv6At(line: string, start: number): string | undefined {
     }
     groups[g] = value;
   }
-  let bestStart = -1;
-  let bestLength = 0;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength && j - i >= 2) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  let text = '';
-  for (let g = 0; g < 8; g++) {
-    if (g === bestStart) {
-      text += '::';
-      g += bestLength - 1;
-      continue;
-    }
-    if (g > 0 && g !== bestStart + bestLength) text += ':';
-    text += (groups[g] as number).toString(16);
-  }
-  return text;
+  return formatIPv6Groups(groups);
 }

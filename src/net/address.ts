@@ -17,16 +17,17 @@ export function normalizeAddress(text: string): string | undefined {
   if (!text.includes(':')) return undefined;
   if (!isIPv6(text) || text.includes('%')) return undefined;
   const groups = ipv6Groups(text);
-  return groups === undefined ? undefined : formatGroups(groups);
+  return groups === undefined ? undefined : formatIPv6Groups(groups);
 }
 
-// Four decimal octets 0-255 without leading zeros; a loop, as this runs on every LOG line.
-function isDottedQuad(text: string): boolean {
+// Four decimal octets 0-255 without leading zeros in text[start, end); a loop, as this runs
+// on every LOG line.
+export function isDottedQuad(text: string, start = 0, end = text.length): boolean {
   let octets = 0;
   let value = 0;
   let digits = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i === text.length ? 46 : text.charCodeAt(i);
+  for (let i = start; i <= end; i++) {
+    const c = i === end ? 46 : text.charCodeAt(i);
     if (c === 46) {
       if (digits === 0 || value > 255 || (digits > 1 && text.charCodeAt(i - digits) === 48)) return false;
       octets++;
@@ -124,21 +125,36 @@ function ipv6Groups(text: string): number[] | undefined {
 function formatIPv6(bits: bigint): string {
   const groups: number[] = [];
   for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(Number((bits >> shift) & 0xffffn));
-  return formatGroups(groups);
+  return formatIPv6Groups(groups);
 }
 
-// RFC 5952 text: lower case, longest run of two or more zero groups compressed.
-function formatGroups(groups: readonly number[]): string {
+// RFC 5952 text of eight 16-bit groups: lower case, no leading zeros, the longest run of two
+// or more zero groups (the first of equals) as `::`.
+export function formatIPv6Groups(groups: ArrayLike<number>): string {
   let bestStart = -1;
   let bestLength = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength && j - i >= 2) { bestStart = i; bestLength = j - i; }
+    if (j - i > bestLength && j - i >= 2) {
+      bestStart = i;
+      bestLength = j - i;
+    }
     i = j;
   }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart === -1) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  let text = '';
+  for (let g = 0; g < 8; g++) {
+    if (g === bestStart) {
+      text += '::';
+      g += bestLength - 1;
+      continue;
+    }
+    if (g > 0 && g !== bestStart + bestLength) text += ':';
+    text += (groups[g] as number).toString(16);
+  }
+  return text;
 }
