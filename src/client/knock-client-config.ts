@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseIni } from 'ini';
 import type { StepProtocol } from '../config/types.js';
 import { flattenSections } from '../config/flatten-sections.js';
-import { parseBoolean, parseCount, parseDuration, parsePort, parseSteps, type Parsed } from '../config/parse-values.js';
+import { parseBoolean, parseCount, parseDuration, parseKnockSteps, parsePort, type Parsed } from '../config/parse-values.js';
 import { ConfigError, type ConfigProblem } from '../config/problems.js';
 import { checkRawLines } from '../config/raw-lines.js';
 import { SectionReader } from '../config/section-reader.js';
@@ -76,7 +76,7 @@ function readHost(reader: SectionReader, name: string): Omit<ClientHost, 'name' 
 }
 
 function readDoor(reader: SectionReader, name: string, base: string, home: string | undefined): ClientDoorEntry {
-  const sequence = reader.parse('sequence', (text) => parseSteps(text, ':'));
+  const sequence = reader.parse('sequence', parseKnockSteps);
   const secretText = reader.text('secret_file');
   if (sequence !== undefined) {
     for (const key of DOOR_KEYS.slice(1)) {

@@ -3,6 +3,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
+import { canPing, sendEcho } from './knock-echo.js';
 
 export interface Target {
   address: string;
@@ -18,6 +19,10 @@ export interface KnockNet {
   syn(target: Target, port: number, local: string | undefined): Promise<() => void>;
   // Sends one UDP datagram.
   datagram(target: Target, port: number, local: string | undefined): Promise<void>;
+  // Sends one echo request whose IP packet is `length` bytes long (an `icmp:N` step), and
+  // whether this host can (it takes ping).
+  echo(target: Target, length: number, local: string | undefined): Promise<void>;
+  canEcho(): boolean;
   // One connection attempt: `established` resolves with the connection or rejects (refused,
   // unreachable); abandon() ends an attempt still waiting.
   connect(target: Target, port: number, local: string | undefined): { established: Promise<Duplex>; abandon(): void };
@@ -65,6 +70,9 @@ export const nodeKnockNet: KnockNet = {
       socket.close();
     }
   },
+
+  echo: sendEcho,
+  canEcho: canPing,
 
   connect(target, port, local) {
     const socket = net.connect({ host: target.address, port, localAddress: local, family: target.family });

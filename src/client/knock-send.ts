@@ -1,6 +1,8 @@
 import type { Readable, Duplex } from 'node:stream';
 import type { DoorStep } from '../config/types.js';
+import { ECHO_HEADERS } from './knock-echo.js';
 import type { KnockNet, Target } from './knock-net.js';
+import { KnockRefusal } from './knock-steps.js';
 
 export type Sleep = (ms: number) => Promise<void>;
 
@@ -14,9 +16,14 @@ const ATTEMPT_LIFETIME = 2000;
 // next step is due (at once after the last), never waited on.
 export async function sendSteps(net: KnockNet, sleep: Sleep, target: Target, steps: readonly DoorStep[], delay: number,
   local: string | undefined, sent: (step: DoorStep, index: number) => void): Promise<void> {
+  refuseEchoSteps(net, target, steps);
   for (const [index, step] of steps.entries()) {
     const last = index === steps.length - 1;
-    if (step.proto === 'udp') {
+    if (step.proto === 'icmp') {
+      await net.echo(target, step.port, local);
+      sent(step, index);
+      if (!last) await sleep(delay);
+    } else if (step.proto === 'udp') {
       await net.datagram(target, step.port, local);
       sent(step, index);
       if (!last) await sleep(delay);
@@ -30,6 +37,16 @@ export async function sendSteps(net: KnockNet, sleep: Sleep, target: Target, ste
       }
     }
   }
+}
+
+// Before any step is sent: a sequence the client cannot finish is not begun.
+function refuseEchoSteps(net: KnockNet, target: Target, steps: readonly DoorStep[]): void {
+  const echoes = steps.filter((step) => step.proto === 'icmp');
+  if (echoes.length === 0) return;
+  if (!net.canEcho()) throw new KnockRefusal(`icmp:${echoes[0]?.port} needs ping, which is not installed (Debian: apt install iputils-ping)`);
+  const least = ECHO_HEADERS[target.family];
+  const short = echoes.find((step) => step.port < least);
+  if (short !== undefined) throw new KnockRefusal(`icmp:${short.port} is shorter than an IPv${target.family} echo request (${least} bytes at least)`);
 }
 
 // Connects to target:port, trying until `wait` ms have passed; undefined if it never opened.

@@ -1,5 +1,5 @@
 import type { DoorStep, StepProtocol } from '../config/types.js';
-import { parsePort } from '../config/parse-values.js';
+import { parseKnockSteps, parsePort } from '../config/parse-values.js';
 import { UsageError } from '../cli/usage-error.js';
 
 // What the knock command cannot do as asked because of its config or the door: exit 2,
@@ -45,6 +45,11 @@ export type SequenceFor = (door: RotatingClientDoor, time: number, source?: stri
 // knockd's `knock` arguments: `7000 8000:udp 9000:tcp`; `defaultProto` is udp with -u.
 export function parseKnockArgs(args: readonly string[], defaultProto: StepProtocol): DoorStep[] {
   return args.map((arg) => {
+    if (/^icmp:/i.test(arg)) {
+      const parsed = parseKnockSteps(arg);
+      if (!parsed.ok) throw new UsageError(`"${arg}": expected ${parsed.expected}`);
+      return parsed.value[0] as DoorStep;
+    }
     const [portText = '', protoText, extra] = arg.split(':');
     const port = parsePort(portText);
     if (port === undefined) throw new UsageError(`"${arg}": expected PORT[:tcp|udp] with a port from 1 to 65535`);
@@ -56,5 +61,5 @@ export function parseKnockArgs(args: readonly string[], defaultProto: StepProtoc
 
 // Whether a word after HOST is a port step rather than a door name.
 export function looksLikeStep(word: string): boolean {
-  return /^\d/.test(word);
+  return /^(\d|icmp:)/i.test(word);
 }

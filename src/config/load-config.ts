@@ -4,7 +4,7 @@ import { parse as parseIni } from 'ini';
 import { normalizeAddress } from '../net/address.js';
 import { isValidTimeZone } from '../text/time-zone.js';
 import { ConfigError, type ConfigProblem, type ConfigWarning } from './problems.js';
-import { parseBoolean, parseCount, parseDuration, parseSteps, parseTcpFlags, type Parsed } from './parse-values.js';
+import { parseBoolean, parseCount, parseDuration, parseKnockSteps, parseSteps, parseTcpFlags, type Parsed } from './parse-values.js';
 import { SectionReader } from './section-reader.js';
 import { checkRawLines } from './raw-lines.js';
 import { flattenSections } from './flatten-sections.js';
@@ -211,7 +211,7 @@ function readDoor(reader: SectionReader, baseDir: string, readFile: ReadTextFile
 // sequence, one_time_sequences or a rotating door's keys: exactly one of them.
 function readKnock(reader: SectionReader, baseDir: string, readFile: ReadTextFile, readSecret: ReadSecretFile): KnockSpec {
   const oneTimeFile = reader.text('one_time_sequences');
-  const sequence = reader.parse('sequence', (text) => parseSteps(text, ':'));
+  const sequence = reader.parse('sequence', parseKnockSteps);
   const rotating = isRotatingDoor(reader);
   const given = [reader.has('sequence'), oneTimeFile !== undefined, rotating].filter(Boolean).length;
   if (given > 1) reader.problem('sequence', 'one of sequence, one_time_sequences or a rotating door (secret_file, port_range)', 'more than one');
@@ -260,7 +260,7 @@ function readOneTimeSequences(reader: SectionReader, path: string, readFile: Rea
   for (const [index, line] of text.split('\n').entries()) {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
-    const parsed = parseSteps(trimmed, ':');
+    const parsed = parseKnockSteps(trimmed);
     if (!parsed.ok) reader.problem('one_time_sequences', `${parsed.expected} on line ${index + 1} of ${path}`, parsed.found);
     else sequences.push(parsed.value);
   }

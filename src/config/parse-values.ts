@@ -12,8 +12,21 @@ export function parsePort(text: string): number | undefined {
   return port >= 1 && port <= 65535 ? port : undefined;
 }
 
+// The smallest echo request per family: IP header (20 or 40 bytes) and ICMP header (8).
+const MIN_ECHO_LENGTH = 28;
+
 // knockd's `7000,8000:udp,9000:tcp`; `sep` is ':' for knock steps and '/' for `open = 22/tcp`.
 export function parseSteps(text: string, sep: ':' | '/', maxSteps = MAX_STEPS): Parsed<DoorStep[]> {
+  return parseStepList(text, sep, maxSteps, false);
+}
+
+// A door's knock: ports as parseSteps reads them, and `icmp:N`, an echo request whose IP
+// packet is N bytes long (the kernel's LEN=).
+export function parseKnockSteps(text: string): Parsed<DoorStep[]> {
+  return parseStepList(text, ':', MAX_STEPS, true);
+}
+
+function parseStepList(text: string, sep: ':' | '/', maxSteps: number, icmp: boolean): Parsed<DoorStep[]> {
   const items = text.split(',').map((item) => item.trim());
   if (text.trim() === '' || items.some((item) => item === '')) {
     return { ok: false, expected: `a comma-separated list of ports (port${sep}tcp or port${sep}udp)`, found: text };
@@ -21,6 +34,12 @@ export function parseSteps(text: string, sep: ':' | '/', maxSteps = MAX_STEPS): 
   if (items.length > maxSteps) return { ok: false, expected: `at most ${maxSteps} steps`, found: `${items.length} steps` };
   const steps: DoorStep[] = [];
   for (const item of items) {
+    if (icmp && /^icmp\s*:/i.test(item)) {
+      const echo = parseEchoStep(item);
+      if (!echo.ok) return echo;
+      steps.push(echo.value);
+      continue;
+    }
     const [portText = '', protoText = 'tcp', extra] = item.split(sep).map((part) => part.trim());
     const port = parsePort(portText);
     if (port === undefined) return { ok: false, expected: 'a port (1-65535)', found: portText };
@@ -31,6 +50,15 @@ export function parseSteps(text: string, sep: ':' | '/', maxSteps = MAX_STEPS): 
     steps.push({ port, proto: proto as StepProtocol });
   }
   return { ok: true, value: steps };
+}
+
+function parseEchoStep(item: string): Parsed<DoorStep> {
+  const lengthText = item.slice(item.indexOf(':') + 1).trim();
+  const length = /^\d{1,5}$/.test(lengthText) ? Number(lengthText) : NaN;
+  if (!(length >= MIN_ECHO_LENGTH && length <= 65535)) {
+    return { ok: false, expected: `an echo request's IP packet length after "icmp:" (${MIN_ECHO_LENGTH}-65535; IPv6 needs 48 or more)`, found: item };
+  }
+  return { ok: true, value: { port: length, proto: 'icmp' } };
 }
 
 // `30`, `30s`, `500ms`, `5m`, `1h`, `1d`; a bare number is seconds, as in knockd.

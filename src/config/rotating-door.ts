@@ -98,7 +98,7 @@ function readSecret_(reader: SectionReader, baseDir: string, readSecret: ReadSec
 // range is refused by checkPortConflicts instead).
 export function excludeTakenPorts(doors: readonly Door[], trapPorts: readonly DoorStep[], stepsOf: (door: Door) => readonly DoorStep[]): Door[] {
   const taken = new Set<number>(trapPorts.map((step) => step.port));
-  for (const door of doors) if (door.knock.kind !== 'rotating') for (const step of stepsOf(door)) taken.add(step.port);
+  for (const door of doors) if (door.knock.kind !== 'rotating') for (const step of stepsOf(door)) if (step.proto !== 'icmp') taken.add(step.port);
   return doors.map((door) => {
     const knock = door.knock;
     if (knock.kind !== 'rotating' || knock.derive !== 'hmac') return door;

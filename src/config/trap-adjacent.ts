@@ -26,7 +26,8 @@ export function adjacentTraps(doors: readonly Door[]): AdjacentTraps[] {
   return doors.filter((door) => door.trapAdjacent).map((door) => {
     const traps = new Map<string, DoorStep>();
     const skipped = new Map<string, { step: DoorStep; reason: string }>();
-    for (const step of everyStep(door)) {
+    // An echo request's length has no neighbours a scan walks into.
+    for (const step of everyStep(door).filter((each) => each.proto !== 'icmp')) {
       for (const port of [step.port - 1, step.port + 1]) {
         if (port < 1 || port > 65535) continue;
         const near: DoorStep = { port, proto: step.proto };

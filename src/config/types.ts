@@ -2,7 +2,9 @@ import type { Network } from '../net/address.js';
 import type { ConfigWarning } from './problems.js';
 import type { Secret } from './secret.js';
 
-export type StepProtocol = 'tcp' | 'udp';
+export type PortProtocol = 'tcp' | 'udp';
+// 'icmp': an echo request (ICMP or ICMPv6), `port` holding its IP packet length (the kernel's LEN=).
+export type StepProtocol = PortProtocol | 'icmp';
 
 export interface DoorStep {
   port: number;

@@ -1,7 +1,7 @@
 import type { Door, DoorStep, RotatingSpec } from '../config/types.js';
 
 export function formatStep(step: DoorStep): string {
-  return `${step.port}/${step.proto}`;
+  return step.proto === 'icmp' ? `icmp:${step.port}` : `${step.port}/${step.proto}`;
 }
 
 // The config key that says what a door's knock is.

@@ -1,6 +1,6 @@
 import { closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { parseSteps } from '../config/parse-values.js';
+import { parseKnockSteps } from '../config/parse-values.js';
 import type { DoorStep } from '../config/types.js';
 
 // Marks a used sequence in a one_time_sequences file as knockd does: the first character of
@@ -27,7 +27,7 @@ function findLine(text: Buffer, sequence: readonly DoorStep[]): number | undefin
     const end = newline === -1 ? text.length : newline;
     const trimmed = text.subarray(start, end).toString('utf8').trim();
     if (trimmed !== '' && !trimmed.startsWith('#')) {
-      const parsed = parseSteps(trimmed, ':');
+      const parsed = parseKnockSteps(trimmed);
       if (parsed.ok && sameSteps(parsed.value, sequence)) return start;
     }
     start = end + 1;

@@ -1,20 +1,26 @@
 import type { Door, DoorStep, TcpFlagRule } from '../config/types.js';
 import type { KnockDoor } from '../doors/door-set.js';
-import type { Knock } from '../filters/events.js';
+import { isEchoRequest, type Knock } from '../filters/events.js';
 
-// One number per (protocol, port): TCP ports as is, UDP ports above 65535.
+// One number per (protocol, port): TCP ports as is, UDP ports above 65535, echo request
+// lengths (`icmp:N`) above 131071.
+const UDP_KEYS = 65536;
+const ECHO_KEYS = 131072;
+
 export function stepKey(step: DoorStep): number {
-  return step.proto === 'tcp' ? step.port : 65536 + step.port;
+  return step.proto === 'tcp' ? step.port : step.proto === 'udp' ? UDP_KEYS + step.port : ECHO_KEYS + step.port;
 }
 
-// ICMP (dport 0) gets the key of TCP port 0, which no door or trap port can be (1-65535).
-// ICMP gets the key of TCP port 0, which no door or trap port has (ports are 1-65535).
+// Other ICMP (replies, errors, neighbour discovery) gets the key of TCP port 0, which no door
+// or trap port has (ports are 1-65535).
 export function knockKey(knock: Knock): number {
-  return knock.proto === 'udp' ? 65536 + knock.dport : knock.proto === 'tcp' ? knock.dport : 0;
+  if (knock.proto === 'icmp') return isEchoRequest(knock) ? ECHO_KEYS + (knock.len ?? 0) : 0;
+  return knock.proto === 'udp' ? UDP_KEYS + knock.dport : knock.dport;
 }
 
 export function knockStep(knock: Knock): DoorStep {
-  return { port: knock.dport, proto: knock.proto === 'udp' ? 'udp' : 'tcp' };
+  if (knock.proto === 'icmp') return { port: knock.len ?? 0, proto: 'icmp' };
+  return { port: knock.dport, proto: knock.proto };
 }
 
 export function flagsFit(rule: TcpFlagRule | undefined, knock: Knock): boolean {

@@ -39,12 +39,17 @@ export function buildKnock(groups: Record<string, string | undefined>, time: num
   }
   if ((proto === 'tcp') !== (groups.flags !== undefined)) return { ok: false, reason: `fields do not fit PROTO=${protoText}` };
   if (proto === 'tcp') flags = parseFlagWords(groups.flags ?? '');
-  return {
-    ok: true,
-    event: {
-      type: 'knock', time, prefix: (groups.prefix ?? '').trim(), src, dst, proto, dport, spt, flags, iface: groups.in ?? '',
-    },
-  };
+  const event: Knock = { type: 'knock', time, prefix: (groups.prefix ?? '').trim(), src, dst, proto, dport, spt, flags, iface: groups.in ?? '' };
+  if (proto === 'icmp') {
+    const icmpType = Number(groups.type);
+    const len = Number(groups.len);
+    if (groups.type === undefined || groups.len === undefined || !(icmpType <= 255) || !(len <= 65535)) {
+      return { ok: false, reason: `invalid ICMP fields (TYPE=${clip(groups.type)} LEN=${clip(groups.len)})` };
+    }
+    event.icmpType = icmpType;
+    event.len = len;
+  }
+  return { ok: true, event };
 }
 
 function parseFlagWords(text: string): number {

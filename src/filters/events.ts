@@ -18,6 +18,15 @@ export interface Knock {
   spt: number;
   flags: number;
   iface: string;
+  // ICMP and ICMPv6 only: the type (echo request: 8, ICMPv6 128) and the IP packet length
+  // (the kernel's LEN=), which an `icmp:N` step matches.
+  icmpType?: number;
+  len?: number;
+}
+
+// Whether a knock is an echo request of its own family, the only ICMP an `icmp:N` step takes.
+export function isEchoRequest(knock: Knock): boolean {
+  return knock.proto === 'icmp' && knock.icmpType === (knock.src.includes(':') ? 128 : 8);
 }
 
 // What an sshd line means to access: a failure counts toward maxretry, a login starts a

@@ -221,6 +221,16 @@ function portMatch(step: DoorStep): string[] {
   return ['-p', step.proto, '-m', step.proto, '--dport', String(step.port)];
 }
 
+// A knock step's packets in one family: a port, or for `icmp:N` an echo request whose IP
+// packet is N bytes long (-m length counts the whole packet, as the kernel's LEN= does, in
+// both families); undefined where the family cannot carry it (ICMPv6 needs 48 bytes).
+function knockMatch(step: DoorStep, family: AddressFamily): string[] | undefined {
+  if (step.proto !== 'icmp') return portMatch(step);
+  if (family === 6 && step.port < 48) return undefined;
+  const echo = family === 4 ? ['-p', 'icmp', '-m', 'icmp', '--icmp-type', '8'] : ['-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', '128'];
+  return [...echo, '-m', 'length', '--length', String(step.port)];
+}
+
 function comment(what: string): string[] {
   return ['-m', 'comment', '--comment', `knockwatch:${what}`];
 }
@@ -256,20 +266,22 @@ function banChange(src: string): RuleChange {
 // A knock port's LOG rule, limited per source address: a packet over its source's limit is
 // not logged and goes on to the DROP rule (log-only: on through the chain). One table per
 // family for every knock port, so a source's budget covers them all.
-function logRule(plan: FirewallPlan, family: AddressFamily, step: DoorStep, doors: readonly string[]): string[] {
+function logRule(plan: FirewallPlan, family: AddressFamily, match: readonly string[], doors: readonly string[]): string[] {
   const limit = plan.logLimit === undefined ? [] : [
     '-m', 'hashlimit', '--hashlimit-upto', `${plan.logLimit.rate}/sec`, '--hashlimit-burst', String(plan.logLimit.burst),
     '--hashlimit-mode', 'srcip', '--hashlimit-name', `knockwatch-log${family}`,
     '--hashlimit-htable-max', String(LOG_LIMIT_SOURCES), '--hashlimit-htable-expire', String(logLimitIdle(plan.logLimit) * 1000),
   ];
-  return [...portMatch(step), ...comment(doors.join(',')), ...limit, '-j', 'LOG', '--log-prefix', `${plan.logPrefix} `];
+  return [...match, ...comment(doors.join(',')), ...limit, '-j', 'LOG', '--log-prefix', `${plan.logPrefix} `];
 }
 
 // The limited LOG rules as installed, per family, for `check`.
 export function iptablesLogLimitRules(plan: FirewallPlan): { family: AddressFamily; rule: string }[] {
   if (plan.logLimit === undefined) return [];
-  return ([4, 6] as const).flatMap((family) => plan.knockPorts.map(({ step, doors }) =>
-    ({ family, rule: `-A ${CHAIN} ${logRule(plan, family, step, doors).map(quoteRestore).join(' ')}` })));
+  return ([4, 6] as const).flatMap((family) => plan.knockPorts.flatMap(({ step, doors }) => {
+    const match = knockMatch(step, family);
+    return match === undefined ? [] : [{ family, rule: `-A ${CHAIN} ${logRule(plan, family, match, doors).map(quoteRestore).join(' ')}` }];
+  }));
 }
 
 export function buildRestoreScript(plan: FirewallPlan, family: AddressFamily, grants: readonly Grant[], bans: readonly Ban[] = []): string {
@@ -287,8 +299,10 @@ export function buildRestoreScript(plan: FirewallPlan, family: AddressFamily, gr
     for (const grant of grants) if (addressFamily(grant.src) === family) rules.push(...grantChanges(plan, grant).map((change) => [...change.rule]));
   }
   for (const { step, doors } of plan.knockPorts) {
-    rules.push(logRule(plan, family, step, doors));
-    if (!plan.logOnly) rules.push([...portMatch(step), ...comment(doors.join(',')), '-j', 'DROP']);
+    const match = knockMatch(step, family);
+    if (match === undefined) continue;
+    rules.push(logRule(plan, family, match, doors));
+    if (!plan.logOnly) rules.push([...match, ...comment(doors.join(',')), '-j', 'DROP']);
   }
   for (const step of plan.protectedPorts) rules.push([...portMatch(step), ...comment('gate'), '-j', 'DROP']);
   const lines = ['*filter', `:${CHAIN} - [0:0]`, ...rules.map((rule) => `-A ${CHAIN} ${rule.map(quoteRestore).join(' ')}`), 'COMMIT'];

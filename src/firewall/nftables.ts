@@ -8,7 +8,7 @@ import { matchesEntries, type ExpectedEntry } from './match-entries.js';
 import { readNftContent } from './nft-content.js';
 import { formatNftTimeout } from './nft-timeout.js';
 import { LOG_LIMIT_SOURCES, logLimitIdle } from './log-limit.js';
-import { planAt, type FirewallPlan } from './plan.js';
+import { echoLengths, planAt, type FirewallPlan } from './plan.js';
 
 const TABLE = 'inet knockwatch';
 // Addresses (with a port each) a max_connections set keeps counts for.
@@ -236,10 +236,17 @@ export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], no
     const ports = plan.knockPorts.filter((entry) => entry.step.proto === proto).map((entry) => entry.step.port);
     if (ports.length === 0) continue;
     for (const family of [4, 6] as const) {
-      const rule = logLimitRule(plan, proto, ports, family);
+      const rule = logLimitRule(plan, `${proto} dport ${portSet(ports)}`, family);
       if (rule !== undefined) out.push(`    ${rule}`);
     }
     out.push(`    ${proto} dport ${portSet(ports)} log prefix "${plan.logPrefix} "${verdict} comment "knockwatch:knock"`);
+  }
+  for (const family of [4, 6] as const) {
+    const match = echoMatch(plan, family);
+    if (match === undefined) continue;
+    const rule = logLimitRule(plan, match, family);
+    if (rule !== undefined) out.push(`    ${rule}`);
+    out.push(`    ${match} log prefix "${plan.logPrefix} "${verdict} comment "knockwatch:knock"`);
   }
   for (const gate of plan.gates) {
     for (const proto of ['tcp', 'udp'] as const) {
@@ -266,11 +273,11 @@ export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], no
 // The LOG limit per source, per family: a packet over its source's limit is dropped (in
 // log-only mode: passed on) without a LOG line. A source the full set cannot take is not
 // limited: the rule does not match and its packet is logged as before.
-function logLimitRule(plan: FirewallPlan, proto: 'tcp' | 'udp', ports: readonly number[], family: 4 | 6): string | undefined {
+function logLimitRule(plan: FirewallPlan, match: string, family: 4 | 6): string | undefined {
   if (plan.logLimit === undefined) return undefined;
   const { rate, burst } = plan.logLimit;
   const over = plan.logOnly ? 'return' : 'drop';
-  return `${proto} dport ${portSet(ports)} update @loglimit${family} { ${family === 4 ? 'ip' : 'ip6'} saddr limit rate over ${rate}/second burst ${burst} packets } ${over} comment "knockwatch:log-limit"`;
+  return `${match} update @loglimit${family} { ${family === 4 ? 'ip' : 'ip6'} saddr limit rate over ${rate}/second burst ${burst} packets } ${over} comment "knockwatch:log-limit"`;
 }
 
 // The log-limit rules as installed, per family, for `check`.
@@ -279,11 +286,24 @@ export function nftLogLimitRules(plan: FirewallPlan): { family: 4 | 6; rule: str
   for (const family of [4, 6] as const) {
     for (const proto of ['tcp', 'udp'] as const) {
       const ports = plan.knockPorts.filter((entry) => entry.step.proto === proto).map((entry) => entry.step.port);
-      const rule = ports.length === 0 ? undefined : logLimitRule(plan, proto, ports, family);
+      const rule = ports.length === 0 ? undefined : logLimitRule(plan, `${proto} dport ${portSet(ports)}`, family);
       if (rule !== undefined) rules.push({ family, rule });
     }
+    const echo = echoMatch(plan, family);
+    const rule = echo === undefined ? undefined : logLimitRule(plan, echo, family);
+    if (rule !== undefined) rules.push({ family, rule });
   }
   return rules;
+}
+
+// The echo requests of the `icmp:N` steps: nft's `ip6 length` is the IPv6 payload length,
+// 40 bytes short of the kernel's LEN= that N names (`ip length` is the whole IPv4 packet).
+function echoMatch(plan: FirewallPlan, family: 4 | 6): string | undefined {
+  const lengths = echoLengths(plan, family);
+  if (lengths.length === 0) return undefined;
+  return family === 4
+    ? `icmp type echo-request ip length ${portSet(lengths)}`
+    : `icmpv6 type echo-request ip6 length ${portSet(lengths.map((length) => length - 40))}`;
 }
 
 function countRules(ruleset: string): number {

@@ -9,6 +9,13 @@ export interface KnockPort {
   doors: readonly string[];
 }
 
+// The IP packet lengths of a plan's `icmp:N` steps a family can carry: an ICMPv6 echo
+// request is at least 48 bytes (40 of IPv6 header, 8 of ICMPv6).
+export function echoLengths(plan: FirewallPlan, family: 4 | 6): number[] {
+  const least = family === 4 ? 28 : 48;
+  return plan.knockPorts.filter((entry) => entry.step.proto === 'icmp' && entry.step.port >= least).map((entry) => entry.step.port);
+}
+
 // A door whose knock ports change with the time window (a rotating door not bound to the
 // source): only the ports its accepted windows use are logged, never its whole range.
 export interface TurningDoor {

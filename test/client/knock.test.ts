@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Duplex, Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { KnockSeams } from '../../src/client/knock-command.js';
+import { pingArgs } from '../../src/client/knock-echo.js';
 import type { KnockNet, Target } from '../../src/client/knock-net.js';
 import type { RotatingClientDoor } from '../../src/client/knock-steps.js';
 import { main } from '../../src/cli/main.js';
@@ -14,7 +15,7 @@ import type { CliDeps } from '../../src/cli/output.js';
 type Outcome = 'refused' | 'hang' | 'open';
 
 // A network that records what the client does, at the time it does it (sleep moves the clock).
-function fakeNet(options: { locals?: string[]; outcomes?: Outcome[]; reply?: string } = {}) {
+function fakeNet(options: { locals?: string[]; outcomes?: Outcome[]; reply?: string; ping?: boolean } = {}) {
   const events: string[] = [];
   const received: string[] = [];
   let time = 0;
@@ -35,6 +36,10 @@ function fakeNet(options: { locals?: string[]; outcomes?: Outcome[]; reply?: str
     async datagram(target, port, local) {
       at(`udp ${name(target, port, local)}`);
     },
+    async echo(target, length, local) {
+      at(`echo ${length} bytes to ${name(target, 0, local).replace(':0', '')}`);
+    },
+    canEcho: () => options.ping ?? true,
     connect(target, port, local) {
       const outcome = outcomes.shift() ?? 'refused';
       at(`connect ${name(target, port, local)}: ${outcome}`);
@@ -360,5 +365,50 @@ sequence = 1
       `${bad} [gate d e]: expected a section [HOST] or [HOST DOOR], found "gate d e"`,
       '',
     ]);
+  });
+});
+
+describe('knockwatch knock with icmp:N steps', () => {
+  it.each([
+    // an echo request of N bytes between the ports, the delay after it as after any step
+    [['192.0.2.1', '7000', 'icmp:100', '9000', '-d', '100'], ['0 syn 192.0.2.1:7000', '100 abandon 7000', '100 echo 100 bytes to 192.0.2.1', '200 syn 192.0.2.1:9000', '200 abandon 9000']],
+    [['-6', '2001:db8::9', 'icmp:48'], ['0 echo 48 bytes to 2001:db8::9']],
+  ])('knock %j', async (argv, events) => {
+    const result = await knock(argv);
+    expect(result).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(result.events).toEqual(events);
+  });
+
+  it('knocks a door whose sequence holds an icmp:N step, from the client config', async () => {
+    const path = clientConfig('[gate]\naddress = 192.0.2.1\n[gate openSSH]\nsequence = 7000,icmp:100\n');
+    const result = await knock(['gate', 'openSSH', '--config', path, '-d', '0', '-v']);
+    expect(result).toMatchObject({ code: 0, stdout: 'Knocked 192.0.2.1 7000/tcp.\nKnocked 192.0.2.1 icmp:100.\n' });
+    expect(result.events).toEqual(['0 syn 192.0.2.1:7000', '0 abandon 7000', '0 echo 100 bytes to 192.0.2.1']);
+  });
+
+  it.each([
+    // refused before the first step: nothing is sent
+    [['192.0.2.1', '7000', 'icmp:100'], { ping: false }, 'knockwatch knock: icmp:100 needs ping, which is not installed (Debian: apt install iputils-ping)\n'],
+    [['-6', '2001:db8::9', '7000', 'icmp:40'], {}, 'knockwatch knock: icmp:40 is shorter than an IPv6 echo request (48 bytes at least)\n'],
+  ] as const)('refuses %j', async (argv, options, stderr) => {
+    const result = await knock([...argv], { fake: fakeNet(options) });
+    expect(result).toMatchObject({ code: 2, stdout: '', stderr });
+    expect(result.events).toEqual([]);
+  });
+
+  it('a wrong icmp step on the command line is a usage error', async () => {
+    const result = await knock(['192.0.2.1', 'icmp:20']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('"icmp:20": expected an echo request\'s IP packet length after "icmp:" (28-65535; IPv6 needs 48 or more)');
+  });
+});
+
+describe('ping for icmp:N', () => {
+  it.each([
+    // ping -s is the payload: N minus 28 bytes of headers (IPv4), 48 (IPv6)
+    [{ address: '10.214.1.1', family: 4 } as const, 100, undefined, ['-4', '-c', '1', '-W', '1', '-s', '72', '10.214.1.1']],
+    [{ address: 'fd00:214::1', family: 6 } as const, 100, 'fd00:214::2', ['-6', '-c', '1', '-W', '1', '-s', '52', '-I', 'fd00:214::2', 'fd00:214::1']],
+  ])('%j, %i bytes, from %s', (target, length, local, argv) => {
+    expect(pingArgs(target, length, local)).toEqual(argv);
   });
 });

@@ -19,7 +19,10 @@ function packetFields(line: string): Record<string, unknown> {
   const first = (key: string): string | undefined => new RegExp(`(?:^|\\s)${key}=(\\S*)`).exec(line)?.[1];
   const proto = first('PROTO') ?? '';
   const flagWords = /RES=0x[0-9a-f]{2} ((?:[A-Z]+ )*)URGP=/.exec(line)?.[1]?.trim().split(' ') ?? [];
+  // ICMP knocks carry their type and the IP packet's LEN= (the first one, not a quoted packet's).
+  const icmp = proto.startsWith('ICMP') ? { icmpType: Number(first('TYPE')), len: Number(first('LEN')) } : {};
   return {
+    ...icmp,
     src: first('SRC'),
     dst: first('DST'),
     proto: proto === 'TCP' ? 'tcp' : proto.startsWith('UDP') ? 'udp' : 'icmp',
