@@ -104,11 +104,12 @@ start. With no daemon running it says so and exits 1.`,
     options: CONTROL_OPTIONS,
   }],
   ['knock', {
-    synopsis: 'knockwatch knock HOST [DOOR | PORT[:tcp|udp]...] [-u] [-d MS] [-4|-6] [--source ADDR] [--connect PORT]',
+    synopsis: 'knockwatch knock HOST [DOOR | STEP...] [-u] [-d MS] [-4|-6] [--source ADDR] [--connect PORT]',
     about: `Knock from a client: each TCP step is one SYN (a connect that is never completed),
 each UDP step one datagram, in order. HOST and DOOR come from the client config
 ([HOST] and [HOST DOOR] sections), or HOST is a name or address and the ports are
-given as knockd's knock takes them. With --connect, then connect to HOST:PORT and
+given as knockd's knock takes them: STEP is PORT[:tcp|udp] or icmp:N (an echo request N
+bytes long, sent with ping). With --connect, then connect to HOST:PORT and
 pipe stdin and stdout through it, for ssh:
   ssh -o ProxyCommand='knockwatch knock %h openSSH --connect %p' myhost
 Exit 1 if that port did not open within --wait.`,

@@ -31,7 +31,7 @@ const DEFAULT_WAIT = 5000;
 // A --delay longer than this is most likely knockd's milliseconds given to --delay.
 const MAX_DELAY = 60_000;
 
-// `knockwatch knock HOST [DOOR | PORT[:tcp|udp]...]`: 0 knocked (and, with --connect, connected
+// `knockwatch knock HOST [DOOR | STEP...]`: 0 knocked (and, with --connect, connected
 // and the connection over), 1 the port did not open or the network failed, 2 usage or config.
 export async function runKnock(args: readonly string[], values: CliValues, deps: Deps & KnockSeams): Promise<number> {
   try {
@@ -48,7 +48,7 @@ async function knock(args: readonly string[], values: CliValues, deps: Deps & Kn
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const options = readOptions(values);
   const [hostArg, ...rest] = args;
-  if (hostArg === undefined || rest.length === 0) throw new UsageError('knock: expected HOST and a DOOR or PORT[:tcp|udp]...');
+  if (hostArg === undefined || rest.length === 0) throw new UsageError('knock: expected HOST and a DOOR or STEP...');
   const host = loadClientConfig(values.config, deps.env)?.hosts.get(hostArg.toLowerCase());
   const door = pickDoor(hostArg, host, rest, values);
   // Whatever can be refused is refused before anything is sent.

@@ -27,7 +27,7 @@ describe('every command has its own --help', () => {
     ['unban', 'knockwatch unban ADDR [--control-socket PATH]', CONTROL],
     ['close', 'knockwatch close ADDR [DOOR] [--control-socket PATH]', CONTROL],
     // the client
-    ['knock', 'knockwatch knock HOST [DOOR | PORT[:tcp|udp]...] [-u] [-d MS] [-4|-6] [--source ADDR] [--connect PORT]',
+    ['knock', 'knockwatch knock HOST [DOOR | STEP...] [-u] [-d MS] [-4|-6] [--source ADDR] [--connect PORT]',
       ['-c, --config FILE', '-u, --udp', '--delay SECONDS', '-d, --delay-ms MS', '-4, --ipv4', '-6, --ipv6', '--source ADDR', '--connect PORT', '--wait SECONDS', '-v, --verbose', '-h, --help']],
   ])('%s --help', async (command, synopsis, flags) => {
     const result = await cli(command, '--help');

@@ -135,7 +135,7 @@ describe('knockwatch knock with ports', () => {
 
   it.each([
     // usage errors: exit 2, nothing sent
-    [['192.0.2.1'], 'knockwatch: knock: expected HOST and a DOOR or PORT[:tcp|udp]...'],
+    [['192.0.2.1'], 'knockwatch: knock: expected HOST and a DOOR or STEP...'],
     [['192.0.2.1', '70000'], 'knockwatch: "70000": expected PORT[:tcp|udp] with a port from 1 to 65535'],
     [['192.0.2.1', '7000:icmp'], 'knockwatch: "7000:icmp": expected tcp or udp after "7000:"'],
     [['-4', '-6', 'gate', '7000'], 'knockwatch: knock: -4 and -6 exclude each other'],
