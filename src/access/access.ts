@@ -2,7 +2,7 @@ import type { Door, Options } from '../config/types.js';
 import type { Decision } from '../engine/decisions.js';
 import { destinationFits, flagsFit } from '../engine/door-index.js';
 import { createDoorKind } from '../doors/create-door-kind.js';
-import type { Knock, SshAuth } from '../filters/events.js';
+import { isEchoRequest, type Knock, type SshAuth } from '../filters/events.js';
 import { BanStore, type SavedBan } from './ban-store.js';
 import { FailureCounter } from './failure-counter.js';
 import { GrantTable, type Grant } from './grant-table.js';
@@ -65,9 +65,11 @@ export class Access {
   // step). A retransmission, a knock whose TCP flags do not fit the door and a refused knock
   // count for nothing, as they do for the engine.
   knocked(knock: Knock, decisions: readonly Decision[]): readonly Decision[] {
-    if (this.wrongKnockPorts.length === 0 || knock.proto === 'icmp') return NOTHING;
+    if (this.wrongKnockPorts.length === 0) return NOTHING;
+    // An ICMP step is an echo request of its length; no other ICMP packet is a door's.
+    if (knock.proto === 'icmp' && !isEchoRequest(knock)) return NOTHING;
     if (decisions.some((decision) => IGNORED_KNOCK.has(decision.type))) return NOTHING;
-    const port = `${knock.proto}/${knock.dport}`;
+    const port = knock.proto === 'icmp' ? `icmp/${knock.len}` : `${knock.proto}/${knock.dport}`;
     const closed: Decision[] = [];
     for (const { door, ports } of this.wrongKnockPorts) {
       if (!ports.has(port) || !destinationFits(door, knock) || !flagsFit(door.tcpflags, knock)) continue;

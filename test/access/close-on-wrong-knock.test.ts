@@ -102,3 +102,27 @@ describe('close_on_wrong_knock', () => {
     expect(send({ port: '8000', at: 11 })).toEqual(['close open by wrong-knock']);
   });
 });
+
+describe('close_on_wrong_knock with an ICMP step', () => {
+  const ICMP = `[open]\nsequence = 7000,icmp:100,9000\nseq_timeout = 5\nopen_for = 600\nclose_on_wrong_knock = yes\n`;
+
+  it('closes on the ping of the step\'s length alone, not on another length or an echo reply', () => {
+    const { doors, options } = config(ICMP);
+    const engine = new Engine(new DoorSet(doors), options);
+    const access = new Access(doors, options);
+    const send = (event: ReturnType<typeof knock>): string[] => {
+      const decisions = engine.handleKnock(event, access.bannedUntil(event.src, event.time));
+      const out: string[] = [];
+      for (const decision of decisions) {
+        if (decision.type === 'completed') for (const result of access.completed(decision.src, decision.door, decision.time)) out.push(result.type);
+      }
+      for (const result of access.knocked(event, decisions)) out.push(result.type === 'close' ? `close by ${result.by}` : result.type);
+      return out;
+    };
+    const ping = (at: number, len: number, icmpType = 8) => ({ ...knock({ src: A, port: 'icmp', at }), icmpType, len });
+    expect([send(knock({ src: A, port: '7000', at: 0 })), send(ping(1, 100)), send(knock({ src: A, port: '9000', at: 2 }))]).toEqual([[], [], ['open']]);
+    expect(send(ping(10, 200))).toEqual([]);
+    expect(send(ping(11, 100, 0))).toEqual([]);
+    expect(send(ping(12, 100))).toEqual(['close by wrong-knock']);
+  });
+});
