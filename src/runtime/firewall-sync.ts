@@ -174,14 +174,17 @@ export class FirewallSync {
 
   // Verifies the installed ruleset now and then (see FirewallVerifier).
   tick(now: number): void {
-    if (now >= this.turnAt) this.turn(now);
+    // A window turned, or the clock went back into an earlier one: either way the next turn
+    // is another than the one the installed knock ports were planned up to.
+    const next = this.deps.nextTurn?.(now) ?? Infinity;
+    if (next !== this.turnAt) this.turn(next);
     this.verifier.tick(now);
   }
 
-  // A window turned: the whole ruleset again with the new knock ports, one transaction
-  // (start() replaces it atomically), between two changes, with the grants and bans now.
-  private turn(now: number): void {
-    this.turnAt = this.deps.nextTurn?.(now) ?? Infinity;
+  // The whole ruleset again with the knock ports of now, one transaction (start() replaces
+  // it atomically), between two changes, with the grants and bans now.
+  private turn(next: number): void {
+    this.turnAt = next;
     void this.queue.exclusive(async () => {
       const pipeline = this.deps.pipeline();
       await this.backend.start(pipeline.grants(), this.deps.clock.now(), pipeline.bans());

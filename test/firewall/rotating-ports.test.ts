@@ -81,4 +81,33 @@ describe('a window turn in the daemon', () => {
     await sync.settle();
     expect(starts).toEqual([(HOUR + 3600) * 1000, (HOUR + 7200) * 1000 + 10]);
   });
+
+  it('installs the ruleset of the earlier window at once when the clock goes back into it', async () => {
+    const config = configOf();
+    let now = (HOUR + 3600) * 1000 + 5000;
+    const starts: number[] = [];
+    const backend = Object.assign(new DryRunBackend(), { start: async (_grants: unknown, at: number) => { starts.push(at); } });
+    const pipeline = new Pipeline(config, () => undefined);
+    const sync = new FirewallSync({
+      clock: { now: () => now }, emit: () => undefined, pipeline: () => pipeline, configFile: () => 'test.ini', portsOf: () => [],
+      changed: () => undefined, save: () => undefined, nextTurn: (at) => nextWindowTurn(config.doors, at),
+    });
+    sync.use(backend, emptyState());
+    // Back within the same window: the ports logged are still those of the time.
+    now -= 4000;
+    sync.tick(now);
+    await sync.settle();
+    expect(starts).toEqual([]);
+    // Back an hour (the host clock corrected): the knocks of that window must be logged now,
+    // not an hour later when the window the ruleset was installed for comes round again.
+    now = HOUR * 1000 + 5000;
+    sync.tick(now);
+    sync.tick(now + 250);
+    await sync.settle();
+    expect(starts).toEqual([HOUR * 1000 + 5000]);
+    now = (HOUR + 3600) * 1000;
+    sync.tick(now);
+    await sync.settle();
+    expect(starts).toEqual([HOUR * 1000 + 5000, (HOUR + 3600) * 1000]);
+  });
 });
