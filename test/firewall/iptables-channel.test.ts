@@ -209,6 +209,40 @@ describe('iptables channel against a fake iptables-restore', () => {
     expect(spawned).toHaveLength(2);
   });
 
+  it('keeps a rule known as installed when its delete is refused for another reason, and deletes it on the next try', async () => {
+    const chain = new FakeChain();
+    chain.rules.push('KW a -j ACCEPT');
+    const refusal = "Couldn't load match `comment':No such file or directory";
+    const { channel, spawned } = fakeChannel({ fails: (line) => (line.startsWith('-D ') ? refusal : undefined) }, chain);
+    channel.installed(new Set(['a']));
+    expect(await outcome(channel.send([remove('a')]))).toBe(`iptables-restore --noflush -w: line 2 failed: ${refusal}`);
+    // Not taken as gone: the next close writes its delete again, and it goes through.
+    expect(await outcome(channel.send([remove('a')]))).toBe('ok');
+    expect(spawned.map((process) => process.lines)).toEqual([['*filter', '-D KW a -j ACCEPT'], ['*filter', '-D KW a -j ACCEPT', 'COMMIT']]);
+    expect(chain.rules).toEqual([]);
+  });
+
+  it('counts a failing line from the first line of the process in force, after a restart too', async () => {
+    const { channel, spawned, chain } = fakeChannel();
+    // Known as installed, but someone deleted both meanwhile.
+    channel.installed(new Set(['gone1', 'gone2']));
+    expect(await outcome(channel.send([insert('a'), remove('gone1')]))).toBe('ok');
+    expect(await outcome(channel.send([insert('b'), remove('gone2'), insert('c')]))).toBe('ok');
+    expect(spawned.map((process) => process.lines)).toEqual([
+      ['*filter', '-I KW 1 a -j ACCEPT', '-D KW gone1 -j ACCEPT'],
+      ['*filter', '-I KW 1 a -j ACCEPT', 'COMMIT', '*filter', '-I KW 1 b -j ACCEPT', '-D KW gone2 -j ACCEPT'],
+      ['*filter', '-I KW 1 b -j ACCEPT', '-I KW 1 c -j ACCEPT', 'COMMIT'],
+    ]);
+    expect(chain.rules).toEqual(['KW a -j ACCEPT', 'KW b -j ACCEPT', 'KW c -j ACCEPT']);
+  });
+
+  it('fails a send whose block is refused at its COMMIT, and writes it no more', async () => {
+    const { channel, spawned, chain } = fakeChannel({ fails: (line) => (line === 'COMMIT' ? 'Resource temporarily unavailable' : undefined) });
+    expect(await outcome(channel.send([insert('a')]))).toBe('iptables-restore --noflush -w: line 3 failed: Resource temporarily unavailable');
+    expect(spawned).toHaveLength(1);
+    expect(chain.rules).toEqual([]);
+  });
+
   it('applies a ban and its unban that arrive together in order', async () => {
     const { channel, spawned, chain } = fakeChannel();
     await Promise.all([channel.send([insert('z')]), channel.send([insert('a')]), channel.send([remove('a')])]);

@@ -156,6 +156,39 @@ describe('nft channel against a fake nft', () => {
     expect(spawned.map((process) => process.lines)).toEqual([['add a'], ['add b']]);
   });
 
+  it('lets the late exit of a timed-out nft say nothing about the batch in flight on the next one', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { channel, spawned } = fakeChannel({ silent: true, exitLate: true });
+    const first = outcome(channel.send(['add a']));
+    const second = outcome(channel.send(['add b']));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(await first).toBe('nft -i: timed out after 5000 ms');
+    // The first nft's exit is reported 5 ms later, while `add b` waits for the second one.
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(await second).toBe('nft -i: timed out after 5000 ms');
+    expect(spawned.map((process) => process.killed)).toEqual([true, true]);
+  });
+
+  it('fails every change of a merged transaction when nft dies under it, without trying each alone', async () => {
+    const spawned: FakeNft[] = [];
+    const channel = new NftProcessChannel({
+      timeout: 100,
+      spawn: () => {
+        const process = new FakeNft({ silent: true });
+        spawned.push(process);
+        return process;
+      },
+    });
+    const first = outcome(channel.send(['add a']));
+    const merged = [channel.send(['add b']), channel.send(['add c'])].map(outcome);
+    spawned[0]?.die('killed by SIGKILL');
+    expect(await first).toBe('nft -i: exited (killed by SIGKILL)');
+    while (spawned.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    spawned[1]?.die('killed by SIGKILL');
+    expect(await Promise.all(merged)).toEqual(['nft -i: exited (killed by SIGKILL)', 'nft -i: exited (killed by SIGKILL)']);
+    expect(spawned.map((process) => process.lines)).toEqual([['add a'], ['add b; add c']]);
+  });
+
   it('stop closes nft\'s input, and kills it when it keeps running', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const polite = fakeChannel();
