@@ -1,13 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildRestoreScript, IptablesBackend } from '../../src/firewall/iptables.js';
+import { buildRestoreScript } from '../../src/firewall/iptables.js';
 import { readNftContent } from '../../src/firewall/nft-content.js';
-import { buildNftRuleset, NftablesBackend } from '../../src/firewall/nftables.js';
+import { buildNftRuleset } from '../../src/firewall/nftables.js';
 import { buildFirewallPlan } from '../../src/firewall/plan.js';
-import { packageRoot } from '../../src/runtime/package-paths.js';
 import { config } from '../helpers/engine.js';
-import { recorder } from '../helpers/recorder.js';
+import { fixture, iptablesVerifyAfter, nftVerifyAfter } from '../helpers/listings.js';
 
 // icmp:N steps. The fixtures are what real nft 1.0.6 and iptables 1.8.9 (nf_tables) listed
 // for CONFIG in a namespace right after the install. icmp:40 is too short for ICMPv6 (48 bytes
@@ -18,7 +15,6 @@ log_limit = 5/s
 [openSSH]
 sequence = 7000,icmp:100,icmp:40,9000:udp
 `;
-const fixture = (name: string): string => readFileSync(join(packageRoot(), 'test/firewall/fixtures', name), 'utf8');
 const planOf = (ini = CONFIG): ReturnType<typeof buildFirewallPlan> => buildFirewallPlan(config(ini));
 const LIMIT = 'limit rate over 5/second burst 60 packets } drop comment "knockwatch:log-limit"';
 
@@ -41,10 +37,7 @@ describe('nftables: icmp:N steps', () => {
 
   it('the fixture is what the plan installs, and verify accepts it as read back', async () => {
     expect(readNftContent(installed)?.rules).toBe(buildNftRuleset(planOf(), [], 0).split('\n').filter((line) => /^ {4}\S/.test(line) && !line.includes(' type filter')).length);
-    const { runner } = recorder((line) => (line.startsWith('nft -j list table') ? { stdout: installed } : undefined));
-    const backend = new NftablesBackend(planOf(), runner, 'nft', { send: async () => {}, stop: async () => {} });
-    await backend.start([], 0);
-    expect(await backend.verify([], 0, [])).toBe(true);
+    expect(await nftVerifyAfter(planOf(), installed, installed)).toBe(true);
   });
 });
 
@@ -67,18 +60,7 @@ describe('iptables: icmp:N steps', () => {
   });
 
   it('verify accepts the ICMP rules as read back, and notices one deleted', async () => {
-    async function verifyAfter(now: string): Promise<boolean> {
-      let listings = 0;
-      const { runner } = recorder((line) => {
-        if (line.startsWith('ip6tables -w -S KNOCKWATCH')) return { stdout: listed[6] };
-        if (line.startsWith('iptables -w -S KNOCKWATCH')) return { stdout: listings++ === 0 ? listed[4] : now };
-        return undefined;
-      });
-      const channel = { send: async () => {}, stop: async () => {}, installed: () => {} };
-      const backend = new IptablesBackend(planOf(), runner, () => '/usr/sbin/iptables', { 4: channel, 6: channel });
-      await backend.start([], 0);
-      return backend.verify([], 0, []);
-    }
+    const verifyAfter = async (now: string): Promise<boolean> => await iptablesVerifyAfter(planOf(), listed, now);
     expect(await verifyAfter(listed[4])).toBe(true);
     const without = listed[4].split('\n').filter((line) => !line.includes('--length 40 -m comment --comment "knockwatch:openSSH" -j DROP')).join('\n');
     expect(without).not.toBe(listed[4]);

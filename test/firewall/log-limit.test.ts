@@ -1,13 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readIptablesContent } from '../../src/firewall/iptables-content.js';
-import { buildRestoreScript, IptablesBackend } from '../../src/firewall/iptables.js';
+import { buildRestoreScript } from '../../src/firewall/iptables.js';
 import { readNftContent } from '../../src/firewall/nft-content.js';
 import { buildNftRuleset, NftablesBackend } from '../../src/firewall/nftables.js';
 import { buildFirewallPlan } from '../../src/firewall/plan.js';
-import { packageRoot } from '../../src/runtime/package-paths.js';
 import { config } from '../helpers/engine.js';
+import { fixture, iptablesVerifyAfter, nftVerifyAfter } from '../helpers/listings.js';
 import { recorder } from '../helpers/recorder.js';
 
 // The per-source limit on the knock LOG rules. The fixtures are what real nft 1.0.6 and
@@ -21,7 +19,6 @@ log_prefix = KNOCK
 sequence = 7000,8000,9000:udp
 open = 22/tcp
 `;
-const fixture = (name: string): string => readFileSync(join(packageRoot(), 'test/firewall/fixtures', name), 'utf8');
 const planOf = (options = ''): ReturnType<typeof buildFirewallPlan> => buildFirewallPlan(config(CONFIG.replace('[options]\n', `[options]\n${options}`)));
 const nftLines = (options = ''): string[] => buildNftRuleset(planOf(options), [], 0).split('\n').map((line) => line.trim());
 
@@ -81,14 +78,7 @@ describe('nftables: verify reads the installed limit back', () => {
     expect(sources).toContain('"val": "fd00:210:9::2"');
   });
 
-  // start() reads `installed` back; verify then reads `now`.
-  async function verifyAfter(now: string): Promise<boolean> {
-    let listings = 0;
-    const { runner } = recorder((line) => (line.startsWith('nft -j list table') ? { stdout: listings++ === 0 ? installed : now } : undefined));
-    const backend = new NftablesBackend(planOf(), runner, 'nft', { send: async () => {}, stop: async () => {} });
-    await backend.start([], 0);
-    return backend.verify([], 0, []);
-  }
+  const verifyAfter = async (now: string): Promise<boolean> => await nftVerifyAfter(planOf(), installed, now);
 
   it('sources the kernel added to the limit\'s sets are no drift', async () => {
     expect(await verifyAfter(sources)).toBe(true);
@@ -140,19 +130,7 @@ describe('iptables: the LOG rules carry a hashlimit per source address', () => {
     expect(content.structure.filter((line) => line.includes(`--hashlimit-name knockwatch-log${family} `))).toHaveLength(3);
   });
 
-  // start() reads the fixtures back; verify then reads `now` for IPv4.
-  async function verifyAfter(now: string): Promise<boolean> {
-    let listings = 0;
-    const { runner } = recorder((line) => {
-      if (line.startsWith('ip6tables -w -S KNOCKWATCH')) return { stdout: listed[6] };
-      if (line.startsWith('iptables -w -S KNOCKWATCH')) return { stdout: listings++ === 0 ? listed[4] : now };
-      return undefined;
-    });
-    const channel = { send: async () => {}, stop: async () => {}, installed: () => {} };
-    const backend = new IptablesBackend(planOf(), runner, () => '/usr/sbin/iptables', { 4: channel, 6: channel });
-    await backend.start([], 0);
-    return backend.verify([], 0, []);
-  }
+  const verifyAfter = async (now: string): Promise<boolean> => await iptablesVerifyAfter(planOf(), listed, now);
 
   it('verify accepts the limited rules as read back, and notices a limit taken off a LOG rule', async () => {
     expect(await verifyAfter(listed[4])).toBe(true);

@@ -1,15 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Grant } from '../../src/access/grant-table.js';
 import { readIptablesContent } from '../../src/firewall/iptables-content.js';
-import { buildRestoreScript, IptablesBackend } from '../../src/firewall/iptables.js';
+import { buildRestoreScript } from '../../src/firewall/iptables.js';
 import { readNftContent } from '../../src/firewall/nft-content.js';
-import { buildNftRuleset, NftablesBackend } from '../../src/firewall/nftables.js';
+import { buildNftRuleset } from '../../src/firewall/nftables.js';
 import { buildFirewallPlan } from '../../src/firewall/plan.js';
-import { packageRoot } from '../../src/runtime/package-paths.js';
 import { config } from '../helpers/engine.js';
-import { recorder } from '../helpers/recorder.js';
+import { fixture, iptablesVerifyAfter, nftVerifyAfter } from '../helpers/listings.js';
 
 // max_connections. The fixtures are what real nft 1.0.6 and iptables 1.8.9 (nf_tables) listed
 // for CONFIG with GRANTS in a namespace: right after the install, and (nft) while 10.213.9.2
@@ -30,7 +27,6 @@ const GRANTS: Grant[] = [
   { src: '10.213.9.2', door: 'openSSH', ports: PORTS, opened: 0, expires: 3_600_000 },
   { src: 'fd00:213:9::2', door: 'openSSH', ports: PORTS, opened: 0, expires: 3_600_000 },
 ];
-const fixture = (name: string): string => readFileSync(join(packageRoot(), 'test/firewall/fixtures', name), 'utf8');
 const planOf = (ini = CONFIG): ReturnType<typeof buildFirewallPlan> => buildFirewallPlan(config(ini));
 const WITHOUT = CONFIG.replace('max_connections = 2\n', '');
 
@@ -68,14 +64,7 @@ describe('nftables: max_connections', () => {
     expect(installed).not.toContain('"val": {"concat"');
   });
 
-  // start() reads `installed` back; verify then reads `now`.
-  async function verifyAfter(now: string): Promise<boolean> {
-    let listings = 0;
-    const { runner } = recorder((line) => (line.startsWith('nft -j list table') ? { stdout: listings++ === 0 ? installed : now } : undefined));
-    const backend = new NftablesBackend(planOf(), runner, 'nft', { send: async () => {}, stop: async () => {} });
-    await backend.start(GRANTS, 0);
-    return backend.verify(GRANTS, 0, []);
-  }
+  const verifyAfter = async (now: string): Promise<boolean> => await nftVerifyAfter(planOf(), installed, now, GRANTS);
 
   it('addresses the kernel counts in the set are no drift', async () => {
     expect(await verifyAfter(installed)).toBe(true);
@@ -113,19 +102,7 @@ describe('iptables: max_connections', () => {
     expect(readIptablesContent(listed[family]).entries).toEqual(new Set([`grant openSSH ${src} tcp/22 upto 2`, `grant openSSH ${src} udp/53 upto 2`]));
   });
 
-  // start() reads the fixtures back; verify then reads `now` for IPv4.
-  async function verifyAfter(now: string): Promise<boolean> {
-    let listings = 0;
-    const { runner } = recorder((line) => {
-      if (line.startsWith('ip6tables -w -S KNOCKWATCH')) return { stdout: listed[6] };
-      if (line.startsWith('iptables -w -S KNOCKWATCH')) return { stdout: listings++ === 0 ? listed[4] : now };
-      return undefined;
-    });
-    const channel = { send: async () => {}, stop: async () => {}, installed: () => {} };
-    const backend = new IptablesBackend(planOf(), runner, () => '/usr/sbin/iptables', { 4: channel, 6: channel });
-    await backend.start(GRANTS, 0);
-    return backend.verify(GRANTS, 0, []);
-  }
+  const verifyAfter = async (now: string): Promise<boolean> => await iptablesVerifyAfter(planOf(), listed, now, GRANTS);
 
   it('verify accepts the grants as read back, and notices a limit taken off or changed', async () => {
     expect(await verifyAfter(listed[4])).toBe(true);
