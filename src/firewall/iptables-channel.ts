@@ -19,6 +19,7 @@
 // Per change (200 opens then 200 closes one after another, medians, node in a namespace, 2
 // busy cores): open 1.0–1.6 ms and close 1.7–1.8 ms here; `-C` then `-I`/`-D` processes 8–12 ms and 20–24 ms.
 import { FirewallCommandError, runOrThrow, type CommandRunner } from './command-runner.js';
+import { BatchQueue, type Pending } from './batch-queue.js';
 import { endOrKill } from './piped-process.js';
 import { spawnRestore } from './restore-process.js';
 
@@ -74,16 +75,12 @@ const MISSING_RULE = 'does a matching rule exist';
 // millisecond), then every millisecond.
 const FAST_POLLS = 200;
 
-interface Pending {
-  changes: readonly RuleChange[];
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
+type Send = Pending<readonly RuleChange[]>;
 
 interface Line {
   text: string;
   change: RuleChange;
-  owner: Pending;
+  owner: Send;
 }
 
 type Outcome =
@@ -112,8 +109,7 @@ export class RestoreProcessChannel implements IptablesChannel {
   // Lines written to the process in force, for its "line N failed".
   private written = 0;
   private inFlight: InFlight | undefined;
-  private queued: Pending[] = [];
-  private busy = false;
+  private readonly queue = new BatchQueue<readonly RuleChange[]>((batch) => this.apply(batch));
   private known: Set<string> | undefined;
 
   constructor(options: RestoreChannelOptions) {
@@ -128,10 +124,7 @@ export class RestoreProcessChannel implements IptablesChannel {
   send(changes: readonly RuleChange[]): Promise<void> {
     const bad = changes.flatMap((change) => change.rule).find((word) => /[\n\r]/.test(word));
     if (bad !== undefined) return Promise.reject(new Error(`iptables channel: expected words without line breaks, found ${JSON.stringify(bad)}`));
-    return new Promise((resolve, reject) => {
-      this.queued.push({ changes, resolve, reject });
-      void this.pump();
-    });
+    return this.queue.send(changes);
   }
 
   warm(): void {
@@ -149,20 +142,9 @@ export class RestoreProcessChannel implements IptablesChannel {
     await endOrKill(process, this.exited, this.stopTimeout);
   }
 
-  // One batch in flight; whatever arrived meanwhile goes next, merged into one block.
-  private async pump(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      while (this.queued.length > 0) await this.apply(this.queued.splice(0));
-    } finally {
-      this.busy = false;
-    }
-  }
-
-  // Writes the batch as one block until each of its sends is known to be in force or to
+  // Writes the sends that arrived meanwhile as one block until each of its sends is known to be in force or to
   // have failed: a refused line fails its own send only, the others go again without it.
-  private async apply(batch: Pending[]): Promise<void> {
+  private async apply(batch: Send[]): Promise<void> {
     let remaining = batch;
     while (remaining.length > 0) {
       let known: Set<string>;
@@ -204,7 +186,7 @@ export class RestoreProcessChannel implements IptablesChannel {
   }
 
   // The block's lines: inserts of absent rules, deletes of present ones, in order.
-  private plan(batch: readonly Pending[], known: ReadonlySet<string>): Line[] {
+  private plan(batch: readonly Send[], known: ReadonlySet<string>): Line[] {
     const after = new Set(known);
     const lines: Line[] = [];
     for (const owner of batch) {

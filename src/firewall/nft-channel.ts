@@ -15,6 +15,7 @@
 // cores): add element 0.15 ms and delete element 0.14 ms through this channel; one `nft -f -`
 // process per change 6.4 ms and 16 ms.
 import { FirewallCommandError, runOrThrow, type CommandRunner } from './command-runner.js';
+import { BatchQueue, type Pending } from './batch-queue.js';
 import { endOrKill, spawnPiped } from './piped-process.js';
 
 // Takes set element commands, one transaction per send (or per merged batch of sends).
@@ -45,12 +46,6 @@ export interface NftChannelOptions {
   spawn?: (command: readonly string[]) => NftProcess;
 }
 
-interface Change {
-  commands: readonly string[];
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
 interface Failure {
   text: string;
   // The process died or hung: nothing is known about the batch, retrying alone says nothing.
@@ -71,8 +66,7 @@ export class NftProcessChannel implements NftChannel {
   private exited: Promise<void> = Promise.resolve();
   private stderr = '';
   private inFlight: InFlight | undefined;
-  private queued: Change[] = [];
-  private busy = false;
+  private readonly queue = new BatchQueue<readonly string[]>((batch) => this.apply(batch));
   private markers = 0;
 
   constructor(options: NftChannelOptions = {}) {
@@ -82,18 +76,15 @@ export class NftProcessChannel implements NftChannel {
     this.spawn = options.spawn ?? spawnNft;
   }
 
-  // Resolves when this change is in force, rejects with nft's error for it.
   warm(): void {
     if (this.process === undefined) this.start();
   }
 
+  // Resolves when this change is in force, rejects with nft's error for it.
   send(commands: readonly string[]): Promise<void> {
     const multiline = commands.find((command) => command.includes('\n'));
     if (multiline !== undefined) return Promise.reject(new Error(`nft channel: expected one line per command, found ${JSON.stringify(multiline)}`));
-    return new Promise((resolve, reject) => {
-      this.queued.push({ commands, resolve, reject });
-      void this.pump();
-    });
+    return this.queue.send(commands);
   }
 
   // Closes nft's input, waits for it to end, kills it when it does not.
@@ -103,27 +94,18 @@ export class NftProcessChannel implements NftChannel {
     await endOrKill(process, this.exited, this.stopTimeout);
   }
 
-  // One batch in flight; whatever arrived meanwhile goes next, merged into one transaction.
-  private async pump(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      while (this.queued.length > 0) {
-        const batch = this.queued.splice(0);
-        const failure = await this.transact(batch.flatMap((change) => change.commands));
-        if (failure === undefined) for (const change of batch) change.resolve();
-        else if (batch.length === 1 || failure.fatal) for (const change of batch) change.reject(this.error(failure));
-        else {
-          // The merged transaction failed as a whole: each change alone says whose fault it was.
-          for (const change of batch) {
-            const alone = await this.transact(change.commands);
-            if (alone === undefined) change.resolve();
-            else change.reject(this.error(alone));
-          }
-        }
+  // The sends that arrived meanwhile, merged into one transaction.
+  private async apply(batch: Pending<readonly string[]>[]): Promise<void> {
+    const failure = await this.transact(batch.flatMap((change) => change.changes));
+    if (failure === undefined) for (const change of batch) change.resolve();
+    else if (batch.length === 1 || failure.fatal) for (const change of batch) change.reject(this.error(failure));
+    else {
+      // The merged transaction failed as a whole: each change alone says whose fault it was.
+      for (const change of batch) {
+        const alone = await this.transact(change.changes);
+        if (alone === undefined) change.resolve();
+        else change.reject(this.error(alone));
       }
-    } finally {
-      this.busy = false;
     }
   }
 
