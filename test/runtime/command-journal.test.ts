@@ -99,6 +99,16 @@ function knock(log: string, src: string): void {
   for (let step = 0; step < 3; step++) appendFileSync(log, knockLine(src, step));
 }
 
+// A started daemon on `runner` that has granted 203.0.113.7 the door.
+async function granted(l: ReturnType<typeof lab>, runner: CommandRunner): Promise<Daemon> {
+  const daemon = l.daemon(runner);
+  await daemon.start();
+  knock(l.log, '203.0.113.7');
+  daemon.poll();
+  await daemon.settle();
+  return daemon;
+}
+
 // The steps from `src`, 300 ms apart from `at`.
 function knockSteps(log: string, src: string, at: number, steps: readonly string[]): void {
   appendFileSync(log, steps.map((step, i) => kernLine(at + i * 300, src, step, 42000 + i)).join(''));
@@ -126,11 +136,7 @@ describe('knockd commands across crashes (firewall = command)', () => {
   it('never runs a start_command again after kill -9 and restart, twice', async () => {
     const l = lab();
     const model = iptablesModel();
-    const first = l.daemon(model.runner);
-    await first.start();
-    knock(l.log, '203.0.113.7');
-    first.poll();
-    await first.settle();
+    const first = await granted(l, model.runner);
     expect(model.rules.get('203.0.113.7')).toBe(1);
     for (let crash = 0; crash < 2; crash++) {
       // kill -9: no stop, no state written on the way out.
@@ -150,11 +156,7 @@ describe('knockd commands across crashes (firewall = command)', () => {
   it('runs the stop_command owed for a grant that expired while knockwatch was down', async () => {
     const l = lab();
     const model = iptablesModel();
-    const first = l.daemon(model.runner);
-    await first.start();
-    knock(l.log, '203.0.113.7');
-    first.poll();
-    await first.settle();
+    const first = await granted(l, model.runner);
     first.halt();
     l.clock.set(T0 + 120_000);
     const second = l.daemon(model.runner);
@@ -167,11 +169,7 @@ describe('knockd commands across crashes (firewall = command)', () => {
   it('runs a stop_command that a crash interrupted, after the restart', async () => {
     const l = lab();
     const model = iptablesModel();
-    const first = l.daemon(model.runner);
-    await first.start();
-    knock(l.log, '203.0.113.7');
-    first.poll();
-    await first.settle();
+    const first = await granted(l, model.runner);
     model.hold(' -D ');
     l.clock.set(T0 + 32_000);
     first.poll();
@@ -217,11 +215,7 @@ describe('knockd commands across crashes (firewall = command)', () => {
   it('runs the stop_command of a grant whose door a reload removes', async () => {
     const l = lab();
     const model = iptablesModel();
-    const daemon = l.daemon(model.runner);
-    await daemon.start();
-    knock(l.log, '203.0.113.7');
-    daemon.poll();
-    await daemon.settle();
+    const daemon = await granted(l, model.runner);
     expect(model.rules.get('203.0.113.7')).toBe(1);
     writeFileSync(l.configPath, CONFIG.replace('[open]', '[other]'));
     expect(await daemon.reload()).toBe(true);
@@ -233,11 +227,7 @@ describe('knockd commands across crashes (firewall = command)', () => {
   it("undoes a grant with the stop_command that matches its start_command when a reload changes the door's commands", async () => {
     const l = lab();
     const model = iptablesModel();
-    const daemon = l.daemon(model.runner);
-    await daemon.start();
-    knock(l.log, '203.0.113.7');
-    daemon.poll();
-    await daemon.settle();
+    const daemon = await granted(l, model.runner);
     // The same commands (another key changed): nothing runs again.
     writeFileSync(l.configPath, CONFIG.replace('cmd_timeout = 30', 'cmd_timeout = 40'));
     expect(await daemon.reload()).toBe(true);
