@@ -97,6 +97,10 @@ export class CommandBackend implements FirewallBackend {
     return this.logRules.exists();
   }
 
+  async release(): Promise<void> {
+    await this.logRules.release?.();
+  }
+
   // Every stop command is tried, and the LOG rules go, even when one fails; then the first
   // failure is reported.
   async remove(grants: readonly Grant[]): Promise<void> {

@@ -86,7 +86,8 @@ export class IptablesBackend implements FirewallBackend {
       // Trusted as the reference only when every rule is there (-N line plus the rules).
       const expected = buildRestoreScript(this.plan_, family, [], []).split('\n').filter((line) => line.startsWith(`-A ${CHAIN} `)).length + 1;
       if (structure.length === expected) this.installed.set(family, structure.join('\n'));
-      this.channels[family].warm?.();
+      // Log-only (firewall = command): nothing ever goes through the channel.
+      if (!this.plan_.logOnly) this.channels[family].warm?.();
     }
   }
 

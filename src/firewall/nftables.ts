@@ -70,7 +70,8 @@ export class NftablesBackend implements FirewallBackend {
       && !(this.plan_.whitelist4.length > 0 && content.emptySets.has('whitelist4'))
       && !(this.plan_.whitelist6.length > 0 && content.emptySets.has('whitelist6'));
     this.installed = complete ? content.structure : undefined;
-    this.channel.warm?.();
+    // Log-only (firewall = command): nothing ever goes through the channel.
+    if (!this.plan_.logOnly) this.channel.warm?.();
   }
 
   async ban(ban: Ban, now: number): Promise<void> {

@@ -87,6 +87,22 @@ describe('the command backend', () => {
     expect(calls.filter((call) => call.includes('INPUT -s'))).toEqual([]);
   });
 
+  // Nothing is ever sent to a log-only ruleset's channel: no process is started for it, so a
+  // reload (a new backend each time) does not leave one behind.
+  it('starts no channel process for the LOG rules, and lets their backend go when replaced', async () => {
+    const { runner } = recorder();
+    const events: string[] = [];
+    const nft = new NftablesBackend(plan, runner, 'nft', { send: async () => undefined, warm: () => { events.push('nft warm'); }, stop: async () => { events.push('nft stop'); } });
+    const channel = { send: async () => undefined, installed: () => undefined, warm: () => { events.push('iptables warm'); }, stop: async () => { events.push('iptables stop'); } };
+    const iptables = new IptablesBackend(plan, runner, () => '/usr/sbin/iptables', { 4: channel, 6: channel });
+    for (const logRules of [nft, iptables]) {
+      const backend = new CommandBackend(DOORS, runner, logRules);
+      await backend.start([], 1000);
+      await backend.release?.();
+    }
+    expect(events).toEqual(['nft stop', 'iptables stop', 'iptables stop']);
+  });
+
   it('runs the stop commands of live grants on a clean exit and leaves the LOG rules', async () => {
     const { runner, calls } = recorder();
     await new CommandBackend(DOORS, runner, new NftablesBackend(plan, runner)).stop([grant('203.0.113.7')]);
