@@ -30,7 +30,10 @@ export interface FirewallBackend {
   start(grants: readonly Grant[], now: number, bans?: readonly Ban[]): Promise<void>;
   open(grant: Grant, now: number): Promise<void>;
   extend(grant: Grant, now: number): Promise<void>;
-  close(grant: Grant): Promise<void>;
+  // `stop`: the command recorded when the grant's start command ran (command backend only).
+  close(grant: Grant, stop?: string): Promise<void>;
+  // The command that will undo open(grant) as the config says now (command backend only).
+  undoCommand?(grant: Grant): string | undefined;
   // Drops new connections from the address (managed backends only).
   ban(ban: Ban, now: number): Promise<void>;
   unban(src: string): Promise<void>;

@@ -69,9 +69,19 @@ export class CommandBackend implements FirewallBackend {
     await this.runFor(grant, 'start_command', door.startCommand, door.startCommand6);
   }
 
-  async close(grant: Grant): Promise<void> {
+  // `stop`, when given, is the stop command recorded when this grant's start command ran.
+  async close(grant: Grant, stop?: string): Promise<void> {
+    if (stop !== undefined) {
+      await this.runFor(grant, 'stop_command', stop, undefined);
+      return;
+    }
     const door = this.doors.get(grant.door);
     await this.runFor(grant, 'stop_command', door?.stopCommand, door?.stopCommand6);
+  }
+
+  undoCommand(grant: Grant): string | undefined {
+    const door = this.doors.get(grant.door);
+    return addressFamily(grant.src) === 6 ? door?.stopCommand6 ?? door?.stopCommand : door?.stopCommand;
   }
 
   async ban(_ban: Ban): Promise<void> {

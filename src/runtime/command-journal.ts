@@ -1,15 +1,16 @@
 import type { DaemonState, SavedGrant } from './state-file.js';
 
 // What knockd's commands have done, kept in the state file: a grant is marked started before
-// its start_command runs, and a closed grant stays pending until its stop_command has run.
-// A crash between the two therefore never runs a start_command twice and never forgets a
-// stop_command.
+// its start_command runs (with the stop_command that undoes it), and a closed grant stays
+// pending until that stop_command has run. A crash between the two therefore never runs a
+// start_command twice and never forgets a stop_command; a changed config never swaps it.
 export class CommandJournal {
-  private readonly started = new Set<string>();
+  // Started grants and their stop_command (undefined: the door's, as the config says now).
+  private readonly started = new Map<string, string | undefined>();
   private readonly closing = new Map<string, SavedGrant>();
 
   constructor(saved: DaemonState) {
-    for (const grant of saved.grants) if (grant.started === true) this.started.add(key(grant.src, grant.door));
+    for (const grant of saved.grants) if (grant.started === true) this.started.set(key(grant.src, grant.door), grant.stop);
     for (const grant of saved.pendingCloses) this.closing.set(key(grant.src, grant.door), grant);
   }
 
@@ -17,8 +18,14 @@ export class CommandJournal {
     return this.started.has(key(src, door));
   }
 
-  markStarted(src: string, door: string): void {
-    this.started.add(key(src, door));
+  markStarted(src: string, door: string, stop: string | undefined): void {
+    this.started.set(key(src, door), stop);
+  }
+
+  // The stop_command recorded for the grant, owed or started; undefined: the door's.
+  stopFor(src: string, door: string): string | undefined {
+    const k = key(src, door);
+    return this.closing.get(k)?.stop ?? this.started.get(k);
   }
 
   // Its start_command never worked: there is nothing for a stop_command to undo.
@@ -33,8 +40,10 @@ export class CommandJournal {
   // The grant is over; its stop_command is owed until closeDone.
   closeBegun(grant: SavedGrant): void {
     const k = key(grant.src, grant.door);
-    if (!this.started.delete(k)) return;
-    this.closing.set(k, { ...grant, started: true });
+    if (!this.started.has(k)) return;
+    const stop = this.started.get(k);
+    this.started.delete(k);
+    this.closing.set(k, stop === undefined ? { ...grant, started: true } : { ...grant, started: true, stop });
   }
 
   closeDone(src: string, door: string): void {
@@ -46,7 +55,10 @@ export class CommandJournal {
   }
 
   withStarted(grant: SavedGrant): SavedGrant {
-    return this.started.has(key(grant.src, grant.door)) ? { ...grant, started: true } : grant;
+    const k = key(grant.src, grant.door);
+    if (!this.started.has(k)) return grant;
+    const stop = this.started.get(k);
+    return stop === undefined ? { ...grant, started: true } : { ...grant, started: true, stop };
   }
 }
 

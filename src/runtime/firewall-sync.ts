@@ -230,14 +230,17 @@ export class FirewallSync {
     this.queue.stop();
   }
 
-  // The grants as the state file keeps them, and the stop commands still owed.
   // After a reload changed these grants' doors' commands (closeRemoved ran the old stop
-  // commands): the new start commands run.
+  // commands): the new start commands run. A grant whose old stop command failed keeps its
+  // old rule, and that stop command stays owed: opening it again would add a second rule.
   reopen(grants: readonly Grant[]): void {
     if (!this.backend.runsCommands) return;
-    for (const grant of grants) this.open('open', grant.src, grant.door, () => undefined);
+    for (const grant of grants) {
+      if (!this.journal.isOwed(grant.src, grant.door)) this.open('open', grant.src, grant.door, () => undefined);
+    }
   }
 
+  // The grants as the state file keeps them, and the stop commands still owed.
   saved(grants: readonly Grant[]): Pick<DaemonState, 'grants' | 'pendingCloses'> {
     return { grants: grants.map((grant) => this.journal.withStarted(toSavedGrant(grant))), pendingCloses: this.journal.pendingCloses() };
   }
@@ -267,7 +270,7 @@ export class FirewallSync {
         }
         // Recorded before the command runs: a crash from here on never runs it twice.
         if (this.backend.runsCommands && !this.journal.wasStarted(src, door)) {
-          this.journal.markStarted(src, door);
+          this.journal.markStarted(src, door, this.backend.undoCommand?.(grant));
           this.deps.save();
         }
         await this.backend.open(grant, this.deps.clock.now());
@@ -300,7 +303,7 @@ export class FirewallSync {
     }
     this.enqueue({
       what: `close of ${door} for ${src}`,
-      apply: () => this.backend.close(grant),
+      apply: () => this.backend.close(grant, this.journal.stopFor(src, door)),
       // A stop command undoes one start command: still owed if the address knocked again.
       stillWanted: () => commands || this.deps.pipeline().grant(src, door) === undefined,
       done: () => {
@@ -324,14 +327,28 @@ export class FirewallSync {
   // Stop commands for these grants, each tried; one that fails stays owed in the state
   // file and runs after the next start.
   private async closeCommands(grants: readonly Grant[]): Promise<void> {
+    await this.closeOwed();
     for (const grant of grants) {
       if (!this.journal.wasStarted(grant.src, grant.door)) continue;
       this.journal.closeBegun(toSavedGrant(grant));
       try {
-        await this.backend.close(grant);
+        await this.backend.close(grant, this.journal.stopFor(grant.src, grant.door));
         this.journal.closeDone(grant.src, grant.door);
       } catch (error) {
         this.deps.emit(logEvents.firewallFailed(`close of ${grant.door} for ${grant.src} (owed until it works)`, (error as Error).message));
+      }
+    }
+  }
+
+  // Stop commands owed from before (one that failed, a reload's), tried once more each.
+  private async closeOwed(): Promise<void> {
+    for (const owed of this.journal.pendingCloses()) {
+      const grant: Grant = { src: owed.src, door: owed.door, ports: this.deps.portsOf(owed.door), opened: owed.opened, expires: owed.expires ?? Infinity };
+      try {
+        await this.backend.close(grant, owed.stop);
+        this.journal.closeDone(owed.src, owed.door);
+      } catch (error) {
+        this.deps.emit(logEvents.firewallFailed(`close of ${owed.door} for ${owed.src} (owed until it works)`, (error as Error).message));
       }
     }
   }

@@ -15,6 +15,9 @@ export interface SavedGrant {
   // The firewall change for this grant was begun: recorded before a start_command runs, so a
   // restart never runs it twice.
   started?: boolean;
+  // The stop_command that undoes that start_command, as the config said when it ran: a
+  // config changed since (reload or restart) must not undo it with another command.
+  stop?: string;
 }
 
 export interface DaemonState {

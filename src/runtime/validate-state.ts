@@ -27,7 +27,9 @@ const bootId: Check = (value) => (typeof value === 'string' && value !== '' && v
 const cursor: Check = (value) => (typeof value === 'string' && value !== '' && Buffer.byteLength(value) <= 1024 ? undefined : 'a journal cursor (a string of at most 1 KiB)');
 const flag: Check = (value) => (value === undefined || typeof value === 'boolean' ? undefined : 'true, false or nothing');
 
-const GRANT_FIELDS: Record<keyof SavedGrant, Check> = { src: address, door: name, opened: time, expires: timeOrNull, started: flag };
+// A stop_command as the config wrote it (its own checks ran when the config was read).
+const command: Check = (value) => (value === undefined || (typeof value === 'string' && value !== '' && Buffer.byteLength(value) <= 4096) ? undefined : 'a command of at most 4 KiB');
+const GRANT_FIELDS: Record<keyof SavedGrant, Check> = { src: address, door: name, opened: time, expires: timeOrNull, started: flag, stop: command };
 const windowStart: Check = (value) => (Number.isSafeInteger(value) && (value as number) >= 0 ? undefined : 'a window start (whole epoch seconds)');
 const USED_WINDOW_FIELDS: Record<keyof UsedWindow, Check> = { src: address, window: windowStart, until: time };
 const BAN_FIELDS: Record<keyof SavedBan, Check> = { src: address, until: time, offenses: positive };

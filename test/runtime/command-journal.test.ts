@@ -249,6 +249,53 @@ describe('knockd commands across crashes (firewall = command)', () => {
     expect(model.rules.get('203.0.113.7')).toBe(0);
   });
 
+  it("keeps the old rule and its stop_command when the old stop_command fails during a reload that changes them", async () => {
+    const l = lab();
+    const model = iptablesModel();
+    let failing = true;
+    const runner: CommandRunner = {
+      run: async (file, args, options) => {
+        if (failing && args.includes('-D')) return { exitCode: 1, stdout: '', stderr: 'iptables: busy', failed: true, reason: 'exit status 1: iptables: busy' };
+        return await model.runner.run(file, args, options);
+      },
+    };
+    const daemon = await granted(l, runner);
+    writeFileSync(l.configPath, CONFIG.replaceAll('--dport 22 ', '--dport 2222 '));
+    expect(await daemon.reload()).toBe(true);
+    await daemon.settle();
+    // The old rule is still in: no second rule is added by the new start_command.
+    expect(model.ran).toEqual(['/usr/sbin/iptables -A INPUT -s 203.0.113.7 -p tcp --dport 22 -j ACCEPT']);
+    failing = false;
+    await daemon.stop('SIGTERM');
+    expect(model.ran).toEqual([
+      '/usr/sbin/iptables -A INPUT -s 203.0.113.7 -p tcp --dport 22 -j ACCEPT',
+      '/usr/sbin/iptables -D INPUT -s 203.0.113.7 -p tcp --dport 22 -j ACCEPT',
+    ]);
+    expect(model.rules.get('203.0.113.7')).toBe(0);
+  });
+
+  it('runs an owed stop_command as it was when its start_command ran, though the config changed it since', async () => {
+    const l = lab();
+    const model = iptablesModel();
+    let failing = true;
+    const runner: CommandRunner = {
+      run: async (file, args, options) => {
+        if (failing && args.includes('-D')) return { exitCode: 1, stdout: '', stderr: '', failed: true, reason: 'exit status 1' };
+        return await model.runner.run(file, args, options);
+      },
+    };
+    const first = await granted(l, runner);
+    await first.stop('SIGTERM');
+    writeFileSync(l.configPath, CONFIG.replaceAll('--dport 22 ', '--dport 2222 '));
+    failing = false;
+    const second = l.daemon(runner);
+    await second.start();
+    await second.settle();
+    expect(model.ran.filter((text) => text.includes(' -D '))).toEqual(['/usr/sbin/iptables -D INPUT -s 203.0.113.7 -p tcp --dport 22 -j ACCEPT']);
+    expect(model.rules.get('203.0.113.7')).toBe(0);
+    second.halt();
+  });
+
   it('runs once, after the restart, a start_command that was decided but never begun', async () => {
     const l = lab();
     const model = iptablesModel();
