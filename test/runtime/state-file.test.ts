@@ -66,10 +66,10 @@ function goodFile(): Record<string, any> {
   return {
     version: 1,
     grants: [
-      { src: '203.0.113.7', door: 'open', opened: T0, expires: T0 + 30_000, started: true },
+      { src: '203.0.113.7', door: 'open', opened: T0, expires: T0 + 30_000, started: true, stop: '/usr/sbin/iptables -D INPUT -s %IP% -j ACCEPT' },
       { src: '203.0.113.8', door: 'open', opened: T0, expires: null },
     ],
-    pendingCloses: [{ src: '203.0.113.9', door: 'open', opened: T0, expires: T0 + 30_000 }],
+    pendingCloses: [{ src: '203.0.113.9', door: 'open', opened: T0, expires: T0 + 30_000, started: true, stop: '/usr/sbin/iptables -D INPUT -s %IP% -j ACCEPT' }],
     bans: [{ src: '198.51.100.9', until: T0 + 600_000, offenses: 1 }, { src: '2001:db8::9', until: T0 + 600_000, offenses: 3 }],
     oneTimeUsed: { otp: 2, other: 0 },
     usedWindows: { rotating: [{ src: '203.0.113.7', window: 1_699_999_200, until: T0 + 3_600_000 }, { src: '2001:db8::7', window: 1_699_999_200, until: T0 + 3_600_000 }] },
@@ -146,6 +146,7 @@ describe('state file validation', () => {
     ['a grant that is no object', (f: any) => { f.grants[1] = '203.0.113.8'; }, 'grants', 'grants[1]: expected an object, found "203.0.113.8"; dropped'],
     // Pending closes are grants too.
     ['a pending close with an absurd expiry', (f: any) => { f.pendingCloses.push({ src: '203.0.113.10', door: 'open', opened: T0, expires: 1e300 }); }, 'none', 'pendingCloses[1] (203.0.113.10): expires: expected a time (ms since 1970, 0 to 8.64e15) or null, found 1e+300; dropped'],
+    ['a recorded stop command that is no text', (f: any) => { f.pendingCloses[0].stop = 12; }, 'pendingCloses', 'pendingCloses[0] (203.0.113.9): stop: expected a command of at most 4 KiB, found 12; dropped'],
     ['pending closes that are no list', (f: any) => { f.pendingCloses = { src: '203.0.113.9' }; }, 'pendingCloses', 'pendingCloses: expected a list, found {"src":"203.0.113.9"}; ignored'],
     // Bans: until, offenses, addresses, duplicates.
     ['an absurd ban end', (f: any) => { f.bans[1].until = 1e300; }, 'bans', 'bans[1] (2001:db8::9): until: expected a time (ms since 1970, 0 to 8.64e15), found 1e+300; dropped'],
