@@ -197,6 +197,15 @@ describe('the socket path', () => {
     });
   });
 
+  it('needs a readable --config, said as for every other command', async () => {
+    const missing = join(dir, 'missing.ini');
+    const client = answering(WIRE_REPORT);
+    const result = await run(['status', '--config', missing], client);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${missing}: expected a readable config file, found "no such file"`);
+    expect(client.sent).toEqual([]);
+  });
+
   it('must be absolute in the config', async () => {
     const config = join(dir, 'relative.ini');
     writeFileSync(config, '[options]\ncontrol_socket = run/control.sock\n[d]\nsequence = 7000,8000\n');
