@@ -1,23 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { parse as parseIni } from 'ini';
 import { DEFAULT_CONTROL_SOCKET } from './defaults.js';
 import { flattenSections } from './flatten-sections.js';
-import { parseSocketPath, type ReadTextFile } from './load-config.js';
+import { parseSocketPath, readConfigText } from './load-config.js';
 import { ConfigError, type ConfigProblem } from './problems.js';
 import { SectionReader } from './section-reader.js';
 
 // Only control_socket of [options], for the commands that talk to a running daemon: a config
 // in the middle of an edit (a door half written) must not keep status, unban and close from
 // reaching the daemon that runs the previous one. A bad control_socket itself is refused.
-export function readControlSocket(path: string, readFile: ReadTextFile = (file) => readFileSync(file, 'utf8')): string {
-  let text: string;
-  try {
-    text = readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-    throw new ConfigError([{ file: path, section: '', key: '', expected: 'a readable config file', found: reason }]);
-  }
+export function readControlSocket(path: string): string {
+  const text = readConfigText(path);
   const problems: ConfigProblem[] = [];
   let socket = DEFAULT_CONTROL_SOCKET;
   for (const [name, values] of flattenSections(parseIni(text) as Record<string, unknown>)) {

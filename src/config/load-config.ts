@@ -52,15 +52,18 @@ export type ReadTextFile = (path: string) => string;
 const readTextFile: ReadTextFile = (path) => readFileSync(path, 'utf8');
 
 export function loadConfigFile(path: string, firewall?: FirewallKind, readFile: ReadTextFile = readTextFile, readSecret: ReadSecretFile = readSecretFile): Config {
-  let text: string;
+  return parseConfig(readConfigText(path, readFile), path, firewall, readFile, readSecret);
+}
+
+// The config file's text; one that cannot be read is a ConfigError naming it.
+export function readConfigText(path: string, readFile: ReadTextFile = readTextFile): string {
   try {
-    text = readFile(path);
+    return readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new ConfigError([{ file: path, section: '', key: '', expected: 'a readable config file', found: reason }]);
   }
-  return parseConfig(text, path, firewall, readFile, readSecret);
 }
 
 // Reads knockwatch.ini or an unchanged knockd.conf; throws ConfigError with every problem.

@@ -134,9 +134,10 @@ export class Daemon implements ControlTarget {
     if (this.stopped) return false;
     this.stopped = true;
     if (event) this.emit(event);
-    this.reports.flush();
     if (this.timer) clearInterval(this.timer);
     this.sources.stop(readLast);
+    // After the last read: what it held back is summed up too.
+    this.reports.flush();
     return true;
   }
 

@@ -3,7 +3,7 @@ import type { PipelineStats } from './pipeline.js';
 import { ReportLimit } from './report-limit.js';
 
 // Invalid and out-of-range lines are summed up at most this often, however many arrive.
-export const REPORT_EVERY = 60_000;
+const REPORT_EVERY = 60_000;
 
 // Turns the pipeline's counters of lines not acted on into log messages: stale knocks as
 // they come, invalid and out-of-range lines at most once a minute each. Every log message

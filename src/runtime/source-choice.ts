@@ -16,7 +16,7 @@ export interface SourceProbes {
   fileExists(path: string): boolean;
 }
 
-export const AUTH_LOG_FALLBACK = '/var/log/auth.log';
+const AUTH_LOG_FALLBACK = '/var/log/auth.log';
 
 // The machine as it is.
 export const defaultProbes: SourceProbes = {

@@ -27,7 +27,7 @@ export interface SourceHooks {
 }
 
 // Builds the source a spec names; the only place that does.
-export function createSource(spec: SourceSpec, hooks: SourceHooks): LineSource {
+function createSource(spec: SourceSpec, hooks: SourceHooks): LineSource {
   if (spec.kind !== 'file') return createStreamSource(spec, hooks);
   return new FileSource(spec.name, {
     clock: hooks.clock,

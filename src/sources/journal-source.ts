@@ -40,7 +40,7 @@ const FIRST_BACKOFF = 1000;
 const MAX_BACKOFF = 30_000;
 const MAX_CURSOR_LENGTH = 512;
 
-export function journalctlArgs(lines: JournalLines, cursor: string | undefined, directory: string | undefined): string[] {
+function journalctlArgs(lines: JournalLines, cursor: string | undefined, directory: string | undefined): string[] {
   return ['--follow', '--output=json', '--no-pager', ...directoryArgs(directory), FIELDS, cursor === undefined ? '--lines=0' : `--after-cursor=${cursor}`, ...MATCHES[lines]];
 }
 

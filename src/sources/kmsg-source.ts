@@ -107,8 +107,6 @@ export class KmsgSource implements LineSource {
   private lastKernelRecord = -Infinity;
   private reopenTimer: NodeJS.Timeout | undefined;
   private reopenDelay = FIRST_REOPEN;
-  // After start's first read: records read now were written since the poll before.
-  private live = false;
   private boot = '';
   // Sequence number of the last record read (handed out, or passed over as not the kernel's).
   private seq: number | undefined;
@@ -134,7 +132,6 @@ export class KmsgSource implements LineSource {
     } else {
       while (this.readAll()?.caughtUp === false);
     }
-    this.live = true;
     this.pollEvery(this.pollInterval());
   }
 
@@ -155,18 +152,20 @@ export class KmsgSource implements LineSource {
     const lines: string[] = [];
     const { clock } = this.options;
     const wallMicros = clock.now() * 1000;
+    // Polling (start's first read is done): records read now were written since the poll before.
+    const live = this.timer !== undefined;
     // A record's time is the kernel's local clock, which NTP does not slew as it does
     // CLOCK_MONOTONIC: over a long uptime the two drift apart by minutes. Records read live
     // were written since the last poll, so the newest is placed at now and the others before
     // it; only a backlog (a resume, a capped poll) is placed through the monotonic clock.
     const newest = read.records.at(-1)?.record.usec ?? 0;
-    const anchor = this.live && read.caughtUp ? newest : this.device.monotonicMicros();
+    const anchor = live && read.caughtUp ? newest : this.device.monotonicMicros();
     for (const { record, gap } of read.records) {
       lost += gap;
       if (isKernelRecord(record)) lines.push(kmsgLine(wallMicros - (anchor - record.usec), record.message));
     }
     if (lines.length > 0) this.lastKernelRecord = this.device.monotonicMicros();
-    if (this.timer !== undefined) this.pollEvery(this.pollInterval());
+    if (live) this.pollEvery(this.pollInterval());
     if (lines.length > 0) {
       this.lastLineAt = clock.now();
       this.options.onLines(lines);

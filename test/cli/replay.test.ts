@@ -175,6 +175,17 @@ describe('knockwatch replay', () => {
     expect(decisionLines(parts.stdout)).toEqual(decisionLines(whole.stdout));
   });
 
+  it('prints the decisions made before a file that breaks off, then says why, exit 1', async () => {
+    const broken = join(dir, 'kern.log.2.gz');
+    // A gzip header, then no deflate data.
+    writeFileSync(broken, Buffer.concat([gzipSync('').subarray(0, 10), Buffer.alloc(64, 0xff)]));
+    const whole = await cli('replay', kernLog);
+    const result = await cli('replay', kernLog, broken);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('knockwatch: ');
+    expect(decisionLines(result.stdout)).toEqual(decisionLines(whole.stdout));
+  });
+
   it('reads standard input for -, with the same decisions as from the file', async () => {
     const stdout = execFileSync(process.execPath, [join(root, 'dist/src/cli/bin.js'), 'replay', '-'], { input: readFileSync(kernLog) }).toString();
     const fromFile = decisionLines((await cli('replay', kernLog)).stdout);

@@ -130,6 +130,12 @@ describe('knockwatch status', () => {
     const result = await run(['status', '--control-socket', SOCKET], answering({ ok: false, error: 'the daemon could not answer: starting' }));
     expect(result).toEqual({ code: 1, stdout: '', stderr: 'knockwatch: the daemon could not answer: starting\n' });
   });
+  it('says 0 dropped attempts for an older daemon whose report has no such count', async () => {
+    const { evictedAttempts: _, ...older } = REPORT.pipeline.stats;
+    const report = { ...REPORT, pipeline: { ...REPORT.pipeline, stats: older } };
+    const result = await run(['status', '--control-socket', SOCKET], answering(JSON.parse(JSON.stringify(report))));
+    expect(result.stdout.split('\n').at(-2)).toBe('evicted: 3 sources (0 attempts in progress dropped) to stay under max_tracked and max_first_steps');
+  });
 });
 
 describe('knockwatch unban and close', () => {
@@ -191,10 +197,19 @@ describe('the socket path', () => {
 
   it('is found in a config that is otherwise being edited (a door half written)', async () => {
     const config = join(dir, 'mid-edit.ini');
-    writeFileSync(config, '[options]\nCONTROL_SOCKET = /run/kw-test/edited.sock\nlog_prefix = \n[d]\nsequence = 7000,\n[half]\n');
+    writeFileSync(config, '[options]\nCONTROL_SOCKET = /run/kw-test/edited.sock\nlog_prefix = \ntrap_ports[] = 7500\n[d]\nsequence = 7000,\n[half]\n');
     expect(await run(['close', '192.0.2.1', '--config', config], failing('ENOENT'))).toEqual({
       code: 1, stdout: '', stderr: 'knockwatch is not running (no daemon answers on /run/kw-test/edited.sock)\n',
     });
+  });
+
+  it('needs a readable --config, said as for every other command', async () => {
+    const missing = join(dir, 'missing.ini');
+    const client = answering(WIRE_REPORT);
+    const result = await run(['status', '--config', missing], client);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${missing}: expected a readable config file, found "no such file"`);
+    expect(client.sent).toEqual([]);
   });
 
   it('must be absolute in the config', async () => {

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { explainSkip, missingPrerequisites } from '../helpers/prerequisites.js';
-import { JOURNALD, Lab, waitFor } from './helpers/lab.js';
+import { JOURNALD, Lab, useLab, waitFor } from './helpers/lab.js';
 
 // A fresh Debian 12: no rsyslog, so no kern.log and no auth.log. The daemon starts with no
 // --log, --auth-log or kern_log: knocks come from /dev/kmsg, sshd's lines from a real
@@ -20,10 +20,7 @@ const MAXRETRY = 3;
 
 describe.skipIf(missing.length > 0)('a fresh Debian: kmsg, sshd in the journal, no rsyslog (nftables)', () => {
   const lab = new Lab({ name: 'kwe2e-fresh', subnet: SUBNET, sshd: true, rsyslog: false, journald: true });
-
-  beforeAll(async () => {
-    await lab.up();
-    const config = lab.writeConfig(`[options]
+  useLab(lab, () => `[options]
 firewall = nftables
 journal_directory = ${lab.journalDirectory}
 maxretry = ${MAXRETRY}
@@ -36,13 +33,6 @@ open = 22/tcp
 open_for = 120
 close_on_logout = yes
 `);
-    await lab.startDaemon(config, [], false);
-  });
-
-  afterAll(async () => {
-    lab.down();
-    await waitFor('the lab journald to be gone', () => lab.journaldGone(), 5000);
-  });
 
   function openSshGrants(src: string): number {
     return lab.daemonLog.split('\n').filter((line) => line.includes(`Opened 22/tcp for ${src} (door openSSH,`)).length;
@@ -101,10 +91,7 @@ close_on_logout = yes
 
 describe.skipIf(missing.length > 0)('a fresh Debian: kmsg, no rsyslog (iptables)', () => {
   const lab = new Lab({ name: 'kwe2e-fresh-ipt', subnet: SUBNET, rsyslog: false });
-
-  beforeAll(async () => {
-    await lab.up();
-    const config = lab.writeConfig(`[options]
+  useLab(lab, () => `[options]
 firewall = iptables
 auth_source = none
 [openSSH]
@@ -113,17 +100,13 @@ seq_timeout = 5
 open = 22/tcp
 open_for = 60
 `);
-    await lab.startDaemon(config, [], false);
-  });
-
-  afterAll(() => lab.down());
 
   it('picks kmsg by itself and opens the real port for a real knock', async () => {
     expect(existsSync(lab.kernLog)).toBe(false);
     expect(lab.daemonLog).toContain('reading kernel: kmsg (auto); sshd: none (sshd features are off).');
     expect(lab.canConnect(lab.client)).toBe(false);
     await lab.knock(lab.client, ['7000', '8000', '9000/udp']);
-    await waitFor('the grant', () => lab.daemonLog.includes(`Opened 22/tcp for ${lab.clientAddress}`), 10_000);
+    await lab.waitForGrant(lab.clientAddress);
     expect(lab.canConnect(lab.client)).toBe(true);
     expect(lab.inServer(['iptables', '-w', '-S', 'KNOCKWATCH'])).toContain(lab.clientAddress);
     expect(lab.canConnect(lab.admin)).toBe(false);

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { explainSkip, missingPrerequisites } from '../helpers/prerequisites.js';
-import { Lab, waitFor } from './helpers/lab.js';
+import { Lab, useLab } from './helpers/lab.js';
 
 // A door with an icmp:N step against a real daemon (nftables, knocks from /dev/kmsg): a real
 // echo request of N bytes between two SYNs opens it, over IPv4 with `knockwatch knock` (which
@@ -13,10 +13,7 @@ const SUBNET = 214;
 
 describe.skipIf(missing.length > 0)('icmp:N steps against a real daemon (nftables, kmsg)', () => {
   const lab = new Lab({ name: 'kwe2e-icmp', subnet: SUBNET, rsyslog: false });
-
-  beforeAll(async () => {
-    await lab.up();
-    const config = lab.writeConfig(`[options]
+  useLab(lab, () => `[options]
 firewall = nftables
 auth_source = none
 [openSSH]
@@ -25,10 +22,6 @@ seq_timeout = 10
 open = 22/tcp
 open_for = 60
 `);
-    await lab.startDaemon(config, [], false);
-  });
-
-  afterAll(() => lab.down());
 
   // One echo request with `size` bytes of payload (ping -s), no reply awaited beyond 1 s.
   function ping(from: string, size: number, family: 4 | 6): void {
@@ -47,7 +40,7 @@ open_for = 60
       { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
     expect({ code: result.status, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     expect(result.stdout).toContain(`Knocked ${lab.serverAddressFor(lab.client)} icmp:100.`);
-    await waitFor('the grant', () => lab.daemonLog.includes(`Opened 22/tcp for ${lab.clientAddress}`), 10_000);
+    await lab.waitForGrant(lab.clientAddress);
     expect(lab.canConnect(lab.client)).toBe(true);
   });
 
@@ -60,7 +53,7 @@ open_for = 60
     ping(lab.admin, 52, 6);
     await lab.knock(lab.admin, ['9000'], 50, undefined, 6);
     // The kernel log is read in order: once the IPv6 grant is there, the IPv4 knocks were decided.
-    await waitFor('the IPv6 grant', () => lab.daemonLog.includes(`Opened 22/tcp for ${v6}`), 10_000);
+    await lab.waitForGrant(v6);
     expect(lab.daemonLog).not.toContain(`Opened 22/tcp for ${lab.adminAddress}`);
     expect(lab.canConnect(lab.admin, 22, 6)).toBe(true);
     expect(lab.canConnect(lab.admin, 22, 4)).toBe(false);

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { explainSkip, missingPrerequisites } from '../helpers/prerequisites.js';
-import { Lab, waitFor } from './helpers/lab.js';
+import { Lab, useLab, waitFor } from './helpers/lab.js';
 
 // Knocks read from /dev/kmsg: the daemon is started with no --log and no kern_log, and a
 // local user's (or root's) forged lines open nothing, while the same lines do land in the
@@ -16,10 +16,7 @@ const FORGED = `10.${SUBNET}.1.99`;
 
 describe.skipIf(missing.length > 0)('knocks from /dev/kmsg only (nftables)', () => {
   const lab = new Lab({ name: 'kwe2e-kmsg', subnet: SUBNET });
-
-  beforeAll(async () => {
-    await lab.up();
-    const config = lab.writeConfig(`[options]
+  useLab(lab, () => `[options]
 firewall = nftables
 auth_source = none
 [openSSH]
@@ -28,10 +25,6 @@ seq_timeout = 5
 open = 22/tcp
 open_for = 60
 `);
-    await lab.startDaemon(config, [], false);
-  });
-
-  afterAll(() => lab.down());
 
   function granted(): string {
     return lab.inServer(['nft', 'list', 'table', 'inet', 'knockwatch']);
@@ -41,7 +34,7 @@ open_for = 60
     expect(lab.daemonLog).toContain('reading kernel: kmsg (auto)');
     expect(lab.canConnect(lab.client)).toBe(false);
     await lab.knock(lab.client, ['7000', '8000', '9000/udp']);
-    await waitFor('the grant', () => lab.daemonLog.includes(`Opened 22/tcp for ${lab.clientAddress}`), 10_000);
+    await lab.waitForGrant(lab.clientAddress);
     expect(lab.canConnect(lab.client)).toBe(true);
   });
 
@@ -62,7 +55,7 @@ open_for = 60
     await waitFor('the forged lines in kern.log', () => readFileSync(lab.kernLog, 'utf8').split(`SRC=${FORGED} `).length - 1 >= 3, 10_000, 100);
     // A real knock after them: once it opens, every record before it has been read.
     await lab.knock(lab.admin, ['7000', '8000', '9000/udp']);
-    await waitFor('the real grant after the forgeries', () => lab.daemonLog.includes(`Opened 22/tcp for ${lab.adminAddress}`), 10_000);
+    await lab.waitForGrant(lab.adminAddress);
     expect(lab.daemonLog).not.toContain(FORGED);
     expect(granted()).not.toContain(FORGED);
     expect(granted()).toContain(lab.adminAddress);

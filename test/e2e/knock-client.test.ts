@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { explainSkip, missingPrerequisites } from '../helpers/prerequisites.js';
-import { Lab, waitFor } from './helpers/lab.js';
+import { Lab, useLab } from './helpers/lab.js';
 
 // `knockwatch knock` from the client namespace against a real daemon with nftables that reads
 // the knocks from /dev/kmsg: a static door of the client config opens, and --connect 22 then
@@ -15,11 +15,14 @@ const SUBNET = 211;
 
 describe.skipIf(missing.length > 0)('knockwatch knock against a real daemon (nftables, kmsg)', () => {
   const lab = new Lab({ name: 'kwe2e-knk', subnet: SUBNET, rsyslog: false });
-  let clientConfig = '';
-
-  beforeAll(async () => {
-    await lab.up();
-    const config = lab.writeConfig(`[options]
+  const clientConfig = join(lab.dir, 'client.ini');
+  useLab(lab, () => {
+    writeFileSync(clientConfig, `[gate]
+address = ${lab.serverAddressFor(lab.client)}
+[gate openSSH]
+sequence = 7000,8000:udp,9000
+`);
+    return `[options]
 firewall = nftables
 auth_source = none
 [openSSH]
@@ -27,17 +30,8 @@ sequence = 7000,8000:udp,9000
 seq_timeout = 5
 open = 22/tcp
 open_for = 60
-`);
-    clientConfig = join(lab.dir, 'client.ini');
-    writeFileSync(clientConfig, `[gate]
-address = ${lab.serverAddressFor(lab.client)}
-[gate openSSH]
-sequence = 7000,8000:udp,9000
-`);
-    await lab.startDaemon(config, [], false);
+`;
   });
-
-  afterAll(() => lab.down());
 
   // `knockwatch knock ARGS` run in a namespace, stdin empty (as ssh would close it).
   function knock(from: string, args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
@@ -65,7 +59,7 @@ sequence = 7000,8000:udp,9000
       stdout: 'hello\n',
       stderr: `Knocked ${server} 7000/tcp.\nKnocked ${server} 8000/udp.\nKnocked ${server} 9000/tcp.\nConnected to ${server} port 22.\n`,
     });
-    await waitFor('the grant in the daemon log', () => lab.daemonLog.includes(`Opened 22/tcp for ${lab.clientAddress}`), 10_000);
+    await lab.waitForGrant(lab.clientAddress);
     expect(lab.inServer(['nft', 'list', 'table', 'inet', 'knockwatch'])).toContain(lab.clientAddress);
   });
 });

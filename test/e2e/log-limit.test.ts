@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/runtime/package-paths.js';
 import { explainSkip, missingPrerequisites } from '../helpers/prerequisites.js';
-import { waitFor } from './helpers/lab.js';
+import { followDaemonLog, waitFor } from './helpers/lab.js';
 
 // The per-source LOG limit for real: a SYN flood from one address reaches the kernel log only
 // as far as the limit lets it, and a knock at human speed from another address right after
@@ -81,7 +81,7 @@ describe.skipIf(missing.length > 0).each([
   const controlSocket = join(dir, 'control.sock');
   let oldLogAllNetns = '0';
   let daemon: ChildProcess | undefined;
-  let daemonLog = '';
+  let daemonLog = (): string => '';
   let kmsg: KmsgReader | undefined;
   // Per family, LOG records of the flooder in the kernel log, and how long its flood took.
   const flooded = new Map<4 | 6, { records: number; ms: number }>();
@@ -122,9 +122,9 @@ open_for = 60
 `);
     daemon = spawn('ip', ['netns', 'exec', server, process.execPath, BIN, 'run', '--config', config,
       '--state-file', join(dir, 'state.json'), '--control-socket', controlSocket], { stdio: ['ignore', 'ignore', 'pipe'] });
-    daemon.stderr?.on('data', (chunk: Buffer) => { daemonLog += chunk.toString(); });
-    await waitFor('the daemon to start', () => daemonLog.includes('Started with') || daemon?.exitCode !== null, 15_000);
-    if (daemon.exitCode !== null) throw new Error(`knockwatch exited with ${daemon.exitCode}: ${daemonLog}`);
+    const log = followDaemonLog(daemon);
+    daemonLog = log.text;
+    await log.started;
     kmsg = new KmsgReader();
   }, 30_000);
 
@@ -178,7 +178,7 @@ open_for = 60
     const result = spawnSync('ip', ['netns', 'exec', client, process.execPath, join(HELPERS, 'knock.mjs'), serverAddress[4], '200', '7000', '8000', '9000/udp'],
       { encoding: 'utf8', timeout: 20_000, env: { ...process.env, KNOCK_FROM: knocker } });
     expect(result.status).toBe(0);
-    await waitFor('the grant', () => daemonLog.includes(`Opened 22/tcp for ${knocker}`), 10_000);
+    await waitFor('the grant', () => daemonLog().includes(`Opened 22/tcp for ${knocker}`), 10_000);
     expect(await countRecords(knocker)).toBe(3);
     const installed = backend === 'nftables'
       ? sh('ip', ['netns', 'exec', server, 'nft', 'list', 'set', 'inet', 'knockwatch', 'grant4_0'])
@@ -196,7 +196,7 @@ open_for = 60
     };
     await waitFor('a verify after the floods', () => (verified()?.at ?? 0) > since, 10_000, 200);
     expect(verified()?.ok).toBe(true);
-    expect(daemonLog).not.toContain('is not what knockwatch installed');
+    expect(daemonLog()).not.toContain('is not what knockwatch installed');
     console.info(`${backend}: LOG records of one source flooding ${FLOOD} SYNs: ${[...flooded].map(([family, { records, ms }]) => `IPv${family} ${records} in ${Math.round(ms)} ms`).join(', ')}`);
   });
 });

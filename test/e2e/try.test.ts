@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { explainSkip, missingPrerequisites } from '../helpers/prerequisites.js';
-import { Lab, waitFor } from './helpers/lab.js';
+import { Lab, useLab, waitFor } from './helpers/lab.js';
 
 // `knockwatch try` as an admin would run it over SSH: a real sshd and rsyslogd in the server
 // namespace, real nftables, a client namespace that knocks and logs in.
@@ -9,22 +9,16 @@ explainSkip('end-to-end try tests', missing);
 
 describe.skipIf(missing.length > 0)('knockwatch try, for real', () => {
   const lab = new Lab({ name: 'kwe2e-try', subnet: 204, sshd: true });
-  let config = '';
+  const config = lab.configPath;
   const ruleset = (): string => lab.inServer(['nft', 'list', 'ruleset']);
-
-  beforeAll(async () => {
-    await lab.up();
-    config = lab.writeConfig(`[options]
+  useLab(lab, () => `[options]
 firewall = nftables
 [openSSH]
 sequence = 7000,8000,9000:udp
 seq_timeout = 5
 open = 22/tcp
 open_for = 60
-`);
-  });
-
-  afterAll(() => lab.down());
+`, false);
 
   it('keeps the ruleset and runs on when a new SSH session logs in through the door', async () => {
     const session = lab.startTry(config, ['--timeout', '60']);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -52,6 +52,22 @@ describe('a spoofed flood on the first knock port', () => {
       'info Not logged one by one in the minute from 2026-11-22T09:00:00.000Z (past 20 of a kind in 1 min): 999983 step.',
     ]);
   }, 120_000);
+});
+
+describe('a flood read at stop', () => {
+  it('the reports the last read held back are summed up too', async () => {
+    lab = createDaemonLab(T0 + 10_000, CONFIG);
+    const daemon = lab.daemon();
+    await daemon.start();
+    let text = '';
+    for (let i = 0; i < 25; i++) text += floodLine(i, spoofed(i), 7500);
+    appendFileSync(lab.log, text);
+    await daemon.stop('SIGTERM');
+    expect(lab.messages.filter((m) => m.startsWith('notice Refusing'))).toHaveLength(20);
+    expect(lab.messages.filter((m) => m.includes('Not logged one by one'))).toEqual([
+      'info Not logged one by one in the minute from 2026-11-22T09:00:00.000Z (past 20 of a kind in 1 min): 5 trapped.',
+    ]);
+  });
 });
 
 describe('replay of a flood', () => {

@@ -43,6 +43,36 @@ describe('decision reports under a flood', () => {
     expect(messages).toHaveLength(103);
   });
 
+  // What changes the firewall, and who logs in or out: never held back, however many.
+  const base = { time: T0, src: '10.0.3.1', door: 'open' };
+  it.each<Decision>([
+    { ...base, type: 'open', ports: [{ port: 22, proto: 'tcp' }], expires: T0 + 30_000 },
+    { ...base, type: 'extend', expires: T0 + 30_000 },
+    { ...base, type: 'close', by: 'logout' },
+    { ...base, type: 'expire' },
+    { ...base, type: 'completed' },
+    { time: T0, src: '10.0.3.1', type: 'banned', until: T0 + 600_000, failures: 5, offense: 1 },
+    { time: T0, src: '10.0.3.1', type: 'unbanned' },
+    { time: T0, src: '10.0.3.1', type: 'login', user: 'root', pid: 42 },
+    { time: T0, src: '10.0.3.1', type: 'logout', pid: 42, closeAt: T0 },
+  ])('logs every $type one by one', (decision) => {
+    const { messages, reports } = reportsAt();
+    for (let i = 0; i < 100; i++) logDecision(reports, decision);
+    reports.flush();
+    expect(messages).toHaveLength(100);
+  });
+
+  it('counts a report stamped before the current minute (the host clock stepped back) in the current one', () => {
+    const { messages, reports, setNow } = reportsAt();
+    setNow(T0 + 60_000);
+    for (let i = 0; i < 25; i++) logDecision(reports, trapped(i));
+    setNow(T0 + 30_000);
+    logDecision(reports, trapped(25));
+    expect(messages).toHaveLength(20);
+    reports.flush();
+    expect(messages.slice(20)).toEqual(['Not logged one by one in the minute from 2026-11-22T09:01:00.000Z (past 20 of a kind in 1 min): 6 trapped.']);
+  });
+
   it('sums up what the minute held back so far when flushed (the daemon stops)', () => {
     const { messages, reports } = reportsAt();
     for (let i = 0; i < 21; i++) logDecision(reports, trapped(i));

@@ -151,6 +151,54 @@ describe('the journal as a line source', () => {
     expect(delays).toEqual([2, 4, 8, 16, 30, 30].map((d) => `journalctl for journal:kernel stopped (journalctl not found); restarting in ${d} s.`));
   });
 
+  it('restarts 1 s after an exit again once the restarted journalctl read an entry', async () => {
+    const s = setup();
+    s.source.start(undefined);
+    for (const i of [0, 1]) {
+      s.spawned[i]!.exit(1);
+      await flush();
+      await vi.advanceTimersByTimeAsync(30_000);
+    }
+    expect(s.notices.map((notice) => /restarting in (\d+) s\.$/.exec(notice.message)?.[1])).toEqual(['1', '2']);
+    s.spawned[2]!.stdout.write(entry('c1', 'one'));
+    await flush();
+    s.spawned[2]!.exit(1);
+    await flush();
+    expect(s.notices.at(-1)!.message).toMatch(/restarting in 1 s\.$/);
+  });
+
+  it('keeps the cursor it read since a resume when journalctl then exits saying "cursor"', async () => {
+    const s = setup();
+    s.source.start({ kind: 'journal', cursor: 'c0' });
+    s.spawned[0]!.stdout.write(entry('c1', 'one'));
+    await flush();
+    s.spawned[0]!.stderr.write('Failed to iterate through journal: cursor went away\n');
+    s.spawned[0]!.exit(1);
+    await flush();
+    expect(s.notices.map((notice) => notice.level)).toEqual(['error']);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(s.spawned.map((p) => p.args[4])).toEqual(['--after-cursor=c0', '--after-cursor=c1']);
+  });
+
+  it('does not take a cursor longer than 512 characters as its position', async () => {
+    const s = setup();
+    s.source.start(undefined);
+    s.spawned[0]!.stdout.write(entry('c1', 'one') + entry('c'.repeat(513), 'two'));
+    await flush();
+    expect(s.lines.flat()).toHaveLength(2);
+    expect(s.source.position()).toEqual({ kind: 'journal', cursor: 'c1' });
+  });
+
+  it('hands out nothing its journalctl printed once stopped', async () => {
+    const s = setup();
+    s.source.start(undefined);
+    s.spawned[0]!.stdout.write(entry('c1', 'one'));
+    s.source.stop();
+    await flush();
+    expect(s.lines).toEqual([]);
+    expect(s.source.position()).toBeUndefined();
+  });
+
   it('reads from now on when journalctl refuses the saved cursor', async () => {
     const s = setup();
     s.source.start({ kind: 'journal', cursor: 'garbage' });
@@ -200,8 +248,8 @@ describe('the journal as a line source', () => {
 
 describe('journalHasSshd (auth_source = auto)', () => {
   // What journalctl was asked, and what it answered.
-  function runnerSaying(stdout: string, calls: (readonly string[])[]): CommandRunner {
-    return { run: async (_file, args) => { calls.push(args); return { exitCode: 0, stdout, stderr: '', failed: false, reason: '' }; } };
+  function runnerSaying(stdout: string, calls: (readonly string[])[], failed = false): CommandRunner {
+    return { run: async (_file, args) => { calls.push(args); return { exitCode: failed ? 1 : 0, stdout, stderr: '', failed, reason: failed ? 'timed out' : '' }; } };
   }
   const sshd = JSON.stringify({ __REALTIME_TIMESTAMP: '1795338000000000', _TRANSPORT: 'syslog', SYSLOG_IDENTIFIER: 'sshd', _COMM: 'sshd', _UID: '0', _PID: '42', _HOSTNAME: 'gate', MESSAGE: 'Server listening on 0.0.0.0 port 22.' });
 
@@ -216,5 +264,9 @@ describe('journalHasSshd (auth_source = auto)', () => {
     const calls: (readonly string[])[] = [];
     expect(await journalHasSshd(directory, runnerSaying(stdout, calls))).toBe(expected);
     expect(calls.map((args) => args.filter((arg) => arg.startsWith('--directory')))).toEqual([directory === undefined ? [] : [`--directory=${directory}`]]);
+  });
+
+  it('is false when journalctl failed, whatever it printed first', async () => {
+    expect(await journalHasSshd(undefined, runnerSaying(sshd, [], true))).toBe(false);
   });
 });

@@ -100,6 +100,15 @@ describe('the kmsg source', () => {
     expect(s.source.position()?.seq).toBe(13);
   });
 
+  it('starts after every record already there, however many more than one poll reads', () => {
+    const s = setup();
+    s.device.push(...Array.from({ length: MAX_RECORDS_PER_CHECK + 3 }, (_, i) => i + 1));
+    s.source.start(undefined);
+    s.source.check();
+    expect(s.batches).toEqual([]);
+    expect(s.source.position()?.seq).toBe(MAX_RECORDS_PER_CHECK + 3);
+  });
+
   it('passes over what it cannot read as a record', () => {
     const s = setup();
     s.source.start(undefined);
@@ -229,6 +238,20 @@ describe('the kmsg source', () => {
       expect(messages(p.batches).at(-1)).toEqual(['record 5']);
     });
 
+    it('sets its poll timer again only when the speed changes', () => {
+      const p = polled();
+      const set = vi.spyOn(globalThis, 'setInterval');
+      p.advance(100);
+      expect(set).toHaveBeenCalledTimes(0);
+      p.device.push(1);
+      p.advance(20);
+      p.advance(100);
+      expect(set.mock.calls.map(([, ms]) => ms)).toEqual([1]);
+      p.advance(5000);
+      expect(set.mock.calls.map(([, ms]) => ms)).toEqual([1, 20]);
+      set.mockRestore();
+    });
+
     it('stays on the 20 ms poll for records that are not the kernel\'s', () => {
       const p = polled();
       p.device.queue.push('12,1,1001000,-;user\n');
@@ -242,12 +265,14 @@ describe('the kmsg source', () => {
   });
 
   it('closes the device at stop, reads no more, and keeps its position', () => {
+    vi.useFakeTimers();
     const s = setup();
     s.device.push(1);
     s.source.start(undefined);
     s.device.push(2);
     s.source.stop();
     expect([s.device.opened, s.device.closed]).toEqual([1, 1]);
+    expect(vi.getTimerCount()).toBe(0);
     s.source.check();
     expect(s.batches).toEqual([]);
     expect(s.device.queue).toHaveLength(1);
@@ -276,6 +301,14 @@ describe('the kmsg source', () => {
     s.source.check();
     expect(messages(s.batches)).toEqual([['record 1'], ['record 2']]);
     expect(s.source.position()?.seq).toBe(2);
+    // Reading again resets the backoff; a stop while it waits opens nothing later.
+    s.device.queue.push(errno('EIO'));
+    s.source.check();
+    expect(s.notices.at(-1)).toEqual({ level: 'error', message: 'kmsg: reading /dev/kmsg failed (EIO: fake); opening it again in 1s' });
+    s.source.stop();
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(60_000);
+    expect(s.device.opened).toBe(2);
   });
 });
 

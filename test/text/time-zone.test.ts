@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { zonedWallTimeToEpoch, zoneOffset } from '../../src/text/time-zone.js';
 
 const HOUR = 3_600_000;
@@ -17,6 +17,22 @@ describe('zoneOffset', () => {
       zoneOffset('Asia/Kathmandu', SWITCH),
       zoneOffset('UTC', SWITCH),
     ]).toEqual([HOUR, HOUR, -4 * HOUR, 2 * HOUR, 2 * HOUR, HOUR, 5.75 * HOUR, 0]);
+  });
+
+  it('changes at a switch in the middle of a UTC hour (Lord Howe Island: +10:30 to +11:00)', () => {
+    const halfPast = Date.UTC(2026, 9, 3, 15, 30, 0);
+    expect([zoneOffset('Australia/Lord_Howe', halfPast - 1), zoneOffset('Australia/Lord_Howe', halfPast)]).toEqual([10.5 * HOUR, 11 * HOUR]);
+  });
+
+  it('works the offset out once for a run of times within one minute', () => {
+    const parts = vi.spyOn(Intl.DateTimeFormat.prototype, 'formatToParts');
+    try {
+      const start = Date.UTC(2026, 5, 1, 12, 0, 0);
+      for (let i = 0; i < 600; i++) zoneOffset('Europe/Paris', start + i * 100);
+      expect(parts).toHaveBeenCalledTimes(1);
+    } finally {
+      parts.mockRestore();
+    }
   });
 
   it('turns a wall time on either side of the switch into the right instant', () => {

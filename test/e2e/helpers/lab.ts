@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { packageRoot } from '../../../src/runtime/package-paths.js';
 
 const HERE = join(packageRoot(), 'test/e2e/helpers');
@@ -23,6 +24,17 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+// A knockwatch daemon's log (its stderr) as it comes; `started` resolves once the daemon
+// logged that it started, and rejects with its log when it exited first.
+export function followDaemonLog(child: ChildProcess): { text: () => string; started: Promise<void> } {
+  let text = '';
+  child.stderr?.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+  const started = waitFor('the daemon to start', () => text.includes('Started with') || child.exitCode !== null, 15_000).then(() => {
+    if (child.exitCode !== null) throw new Error(`knockwatch exited with ${child.exitCode}: ${text}`);
+  });
+  return { text: () => text, started };
 }
 
 export interface LabOptions {
@@ -64,7 +76,7 @@ export class Lab {
   private readonly children: ChildProcess[] = [];
   private oldLogAllNetns = '0';
   daemon: ChildProcess | undefined;
-  daemonLog = '';
+  private log: () => string = () => '';
 
   constructor(private readonly options: LabOptions) {
     this.server = `${options.name}-srv`;
@@ -256,22 +268,27 @@ export class Lab {
     return existsSync(path) && readFileSync(path, 'utf8').includes(text);
   }
 
+  readonly configPath = join(this.dir, 'knockwatch.ini');
+
   writeConfig(text: string): string {
-    const path = join(this.dir, 'knockwatch.ini');
-    writeFileSync(path, text);
-    return path;
+    writeFileSync(this.configPath, text);
+    return this.configPath;
+  }
+
+  // What the daemon started last has logged so far.
+  get daemonLog(): string {
+    return this.log();
   }
 
   // `files`: read the lab's rsyslog files (--log, --auth-log); false: the sources the config names.
   async startDaemon(configPath: string, extra: readonly string[] = [], files = true): Promise<void> {
-    this.daemonLog = '';
     const sources = files ? ['--log', this.kernLog, '--auth-log', this.authLog] : [];
     const daemon = this.spawnIn(this.server, [process.execPath, BIN, 'run', '--config', configPath, ...sources,
       '--state-file', join(this.dir, 'state.json'), '--control-socket', this.controlSocket, ...extra]);
     this.daemon = daemon;
-    daemon.stderr?.on('data', (chunk: Buffer) => { this.daemonLog += chunk.toString(); });
-    await waitFor('the daemon to start', () => this.daemonLog.includes('Started with') || daemon.exitCode !== null, 15_000);
-    if (daemon.exitCode !== null) throw new Error(`knockwatch exited with ${daemon.exitCode}: ${this.daemonLog}`);
+    const log = followDaemonLog(daemon);
+    this.log = log.text;
+    await log.started;
   }
 
   // `knockwatch try` in the server namespace, with a terminal (stdin) the test can type into;
@@ -295,6 +312,11 @@ export class Lab {
     // `ip netns exec` execs node, so the child's PID is knockwatch's own.
     daemon.kill(signal);
     return await exited;
+  }
+
+  // Waits for the daemon to log the grant of 22/tcp for `address`.
+  async waitForGrant(address: string): Promise<void> {
+    await waitFor(`the grant for ${address}`, () => this.daemonLog.includes(`Opened 22/tcp for ${address}`), 10_000);
   }
 
   // Knocks from a namespace; resolves to the time the last knock left (epoch ms).
@@ -339,4 +361,20 @@ export class Lab {
       if (existsSync(this.dir)) rmSync(this.dir, { recursive: true, force: true });
     }
   }
+}
+
+// The set-up of a file's lab: before its tests the lab comes up, `config` is written as its
+// knockwatch.ini (lab.configPath) and, unless `start` is false, knockwatch runs on it reading
+// the sources the config names (kmsg, the journal); after them the lab goes, and its journald
+// with it.
+export function useLab(lab: Lab, config: (lab: Lab) => string, start = true): void {
+  beforeAll(async () => {
+    await lab.up();
+    lab.writeConfig(config(lab));
+    if (start) await lab.startDaemon(lab.configPath, [], false);
+  });
+  afterAll(async () => {
+    lab.down();
+    await waitFor('the lab journald to be gone', () => lab.journaldGone(), 5000);
+  });
 }
