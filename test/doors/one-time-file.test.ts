@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -54,6 +54,17 @@ describe('markUsedLine', () => {
     const stat = statSync(file);
     expect([stat.uid, stat.gid, stat.mode & 0o7777]).toEqual([1234, 5678, 0o640]);
     expect(readdirSync(dir)).toEqual(['otp.txt']);
+  });
+
+  it('never writes through a symbolic link put where its temporary file goes', () => {
+    writeFileSync(file, '7000,8000\n');
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'keep\n');
+    symlinkSync(victim, join(dir, `.otp.txt.knockwatch-${process.pid}`));
+    markUsedLine(file, steps(7000, 8000));
+    expect(readFileSync(victim, 'utf8')).toBe('keep\n');
+    expect(readFileSync(file, 'utf8')).toBe('#000,8000\n');
+    expect(statSync(file).isFile()).toBe(true);
   });
 });
 
