@@ -13,7 +13,7 @@ export const deriveClientSequence: SequenceFor = (door, time, source) => {
   if (secret.at(-1) === 0x0a) secret = secret.subarray(0, secret.at(-2) === 0x0d ? -2 : -1);
   if (door.derive === 'md5-hour') return md5HourSequence(secret.toString('utf8'), windowStartOf(time, MD5_HOUR), door.portRange);
   return deriveSequence({
-    secret, door: door.name, windowStart: windowStartOf(time, (door.rotate ?? 0) / 1000), range: door.portRange,
+    secret, door: door.name, windowStart: windowStartOf(time, door.rotate ?? 0), range: door.portRange,
     length: door.length ?? DEFAULT_LENGTH, protocols: door.protocols, source, exclude: door.exclude,
   });
 };

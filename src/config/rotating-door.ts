@@ -107,13 +107,13 @@ export function excludeTakenPorts(doors: readonly Door[], trapPorts: readonly Do
   });
 }
 
-function parseDerive(text: string): Parsed<RotatingSpec['derive']> {
+export function parseDerive(text: string): Parsed<RotatingSpec['derive']> {
   const lower = text.toLowerCase();
   return lower === 'hmac' || lower === 'md5-hour' ? { ok: true, value: lower } : { ok: false, expected: 'hmac or md5-hour', found: text };
 }
 
 // Whole seconds, at least MIN_ROTATE: windows start at multiples of it in epoch seconds.
-function parseRotate(text: string): Parsed<number> {
+export function parseRotate(text: string): Parsed<number> {
   const parsed = parseDuration(text);
   if (!parsed.ok) return parsed;
   if (parsed.value % 1000 !== 0 || parsed.value < MIN_ROTATE * 1000) return { ok: false, expected: `a whole number of seconds, at least ${MIN_ROTATE}s`, found: text };
@@ -128,7 +128,7 @@ export function parsePortRange(text: string): Parsed<PortRange> {
   return { ok: true, value: { low, high } };
 }
 
-function parseProtocols(text: string): Parsed<StepProtocol[]> {
+export function parseProtocols(text: string): Parsed<StepProtocol[]> {
   const words = text.split(',').map((word) => word.trim().toLowerCase());
   if (words.length === 0 || words.some((word) => word !== 'tcp' && word !== 'udp')) return { ok: false, expected: 'tcp, udp or tcp,udp', found: text };
   return { ok: true, value: [...new Set(words as StepProtocol[])].sort() };

@@ -283,7 +283,7 @@ port_range = 20000-20099
     expect(result).toMatchObject({ code: 0, stderr: '', stdout: 'Knocked 2001:db8::1 step 1/2 (udp).\nKnocked 2001:db8::1 step 2/2 (tcp).\n' });
     expect(result.events).toEqual(['0 lookup gate.example.org 6', '0 udp 2001:db8::1:10007', '0 syn 2001:db8::1:10500', '0 abandon 10500']);
     expect(calls).toEqual([{
-      door: { kind: 'rotating', name: 'rotating', secretFile, secret: Buffer.from('not-to-be-printed\n'), derive: 'hmac', rotate: 3_600_000,
+      door: { kind: 'rotating', name: 'rotating', secretFile, secret: Buffer.from('not-to-be-printed\n'), derive: 'hmac', rotate: 3600,
         portRange: { low: 10000, high: 10999 }, length: 3, protocols: ['tcp', 'udp'], bindSource: true, exclude: [] },
       time: 1_700_000_000_000,
       // no --source: the address this host sends from to reach the daemon
@@ -358,13 +358,32 @@ sequence = 1
       `${bad} [gate] family: expected 4 or 6, found "5"`,
       `${bad} [gate] adress: expected a host key (address, family, source, delay), found "adress"`,
       `${bad} [gate a] rotate: expected no rotating-door key next to a static sequence, found "rotate"`,
-      `${bad} [gate b] rotate: expected a window of at least 30s, found "10s"`,
-      `${bad} [gate b] port_range: expected LOW-HIGH ports with LOW < HIGH, found "2000-1000"`,
+      `${bad} [gate b] rotate: expected a whole number of seconds, at least 30s, found "10s"`,
+      `${bad} [gate b] port_range: expected a port range LOW-HIGH (1-65535, LOW <= HIGH), found "2000-1000"`,
       `${bad} [gate c] sequence: expected sequence = PORTS, or secret_file with rotate or derive = md5-hour, found nothing`,
       `${bad} [gate c] open: expected a door key (sequence, secret_file, derive, rotate, port_range, length, protocols, bind_source, exclude), found "open"`,
       `${bad} [gate d e]: expected a section [HOST] or [HOST DOOR], found "gate d e"`,
       '',
     ]);
+  });
+
+  it.each([
+    // the daemon's parsers: what its door takes, the client's takes, and nothing else
+    ['rotate = 90500ms\nport_range = 7000-7009', 'rotate: expected a whole number of seconds, at least 30s, found "90500ms"'],
+    ['rotate = 1h\nport_range = 7000-7009\nprotocols = tcp,icmp', 'protocols: expected tcp, udp or tcp,udp, found "tcp,icmp"'],
+    ['rotate = 1h', 'port_range: expected the ports the sequence is derived in (e.g. 10000-10999), found nothing'],
+  ])('refuses a rotating door the daemon would refuse: %j', async (keys, message) => {
+    const bad = clientConfig(`[gate]\naddress = 192.0.2.1\n[gate door]\nsecret_file = x.secret\n${keys}\n`);
+    const result = await knock(['gate', 'door', '--config', bad]);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr.split('\n')).toEqual(['knockwatch: the config has 1 problem:', `${bad} [gate door] ${message}`, '']);
+  });
+
+  it('takes a one-port range for a one-step door, as the daemon does', async () => {
+    const one = clientConfig(`[gate]\naddress = 192.0.2.1\n[gate door]\nsecret_file = ${secretFile}\nrotate = 1h\nport_range = 7000-7000\nlength = 1\n`);
+    const result = await knock(['gate', 'door', '--config', one], { clock: { now: () => 1_700_000_000_000 } });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.events).toEqual(['0 syn 192.0.2.1:7000', '0 abandon 7000']);
   });
 });
 
