@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs
 import { resolve } from 'node:path';
 import { md5HourSecretProblem } from '../doors/md5-hour.js';
 import { parseBoolean, parseCount, parseDuration, parsePort, type Parsed } from './parse-values.js';
-import { Secret } from './secret.js';
+import { Secret, withoutFinalNewline } from './secret.js';
 import type { SectionReader } from './section-reader.js';
 import type { Door, DoorStep, PortRange, RotatingSpec, StepProtocol } from './types.js';
 
@@ -14,15 +14,17 @@ const MAX_SKEW = 3;
 // Reads a secret file; throws an Error whose message never holds the file's content.
 export type ReadSecretFile = (path: string) => Buffer;
 
-// Only root may own the secret, and nobody else may read or write it: whoever reads it can
-// knock. Opened without following a symbolic link and checked on the open file, so it cannot
-// be swapped between the check and the read.
-export function readSecretFile(path: string, owner = 0): Buffer {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+// Reads a door's secret file, for the daemon (owner root) and for `knockwatch knock` (owner the
+// user knocking; undefined: any): only the owner may own it, and nobody else may read or
+// write it, since whoever reads it can knock. Checked on the open file, so it cannot be
+// swapped between the check and the read; `follow = false` (the daemon) refuses a symbolic
+// link too. The error's message never holds the file's content.
+export function readSecretFile(path: string, owner: number | undefined = 0, follow = false): Buffer {
+  const fd = openSync(path, constants.O_RDONLY | (follow ? 0 : constants.O_NOFOLLOW));
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new Error('not a regular file');
-    if (stat.uid !== owner) throw new Error(`owned by uid ${stat.uid}, not by root`);
+    if (owner !== undefined && stat.uid !== owner) throw new Error(`owned by uid ${stat.uid}, not by ${owner === 0 ? 'root' : `uid ${owner}`}`);
     if ((stat.mode & 0o077) !== 0) throw new Error(`mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}: group or others have access (chmod 0600)`);
     return readFileSync(fd);
   } finally {
@@ -78,7 +80,7 @@ function readSecret_(reader: SectionReader, baseDir: string, readSecret: ReadSec
     reader.problem('secret_file', 'a regular file owned by root that only root can read', `${path}: ${code ?? (error as Error).message}`);
     return undefined;
   }
-  if (bytes.at(-1) === 0x0a) bytes = bytes.subarray(0, bytes.at(-2) === 0x0d ? -2 : -1);
+  bytes = withoutFinalNewline(bytes);
   if (bytes.length === 0) {
     reader.problem('secret_file', 'a secret that is not empty', `${path}: empty`);
     return undefined;

@@ -1,6 +1,6 @@
 import { parseConfig } from '../../src/config/load-config.js';
 import { createDoorKind } from '../../src/doors/create-door-kind.js';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex, Readable, Writable } from 'node:stream';
@@ -305,9 +305,9 @@ port_range = 20000-20099
 
   it.each([
     // a secret file others could read or change is refused, and its content never shown
-    [0o644, undefined, 'expected a file only you can read (chmod 600), found mode 644'],
-    [0o620, undefined, 'expected a file only you can read (chmod 600), found mode 620'],
-    [0o600, 4242, 'expected a file of your own (uid 4242), found the owner uid'],
+    [0o644, undefined, 'mode 0644: group or others have access (chmod 0600)'],
+    [0o620, undefined, 'mode 0620: group or others have access (chmod 0600)'],
+    [0o600, 4242, `owned by uid ${process.getuid?.()}, not by uid 4242`],
   ])('refuses a secret file with mode %o (uid %s)', async (mode, uid, message) => {
     chmodSync(secretFile, mode);
     try {
@@ -316,6 +316,31 @@ port_range = 20000-20099
       expect(result.stderr).toContain(`knockwatch knock: secret file ${secretFile}: ${message}`);
       expect(result.stderr).not.toContain('not-to-be-printed');
       expect(result.events).toEqual([]);
+    } finally {
+      chmodSync(secretFile, 0o600);
+    }
+  });
+
+  it.each([['an empty file', ''], ['only a newline', '\r\n']])('refuses a secret file holding %s (the daemon refuses it too)', async (_name, content) => {
+    const empty = join(tempDir(), 'empty.secret');
+    writeFileSync(empty, content, { mode: 0o600 });
+    const config = clientConfig(`[gate]\naddress = 192.0.2.1\n[gate door]\nsecret_file = ${empty}\nrotate = 1h\nport_range = 7000-7009\n`);
+    const result = await knock(['gate', 'door', '--config', config], { sequenceFor: () => [{ port: 1, proto: 'tcp' }] });
+    expect(result).toMatchObject({ code: 2, stdout: '', stderr: `knockwatch knock: secret file ${empty}: expected a secret, found an empty file\n` });
+    expect(result.events).toEqual([]);
+  });
+
+  it('reads a secret file through a symbolic link, checking the file it leads to', async () => {
+    const link = join(tempDir(), 'link.secret');
+    symlinkSync(secretFile, link);
+    const config = clientConfig(`[gate]\naddress = 192.0.2.1\n[gate door]\nsecret_file = ${link}\nrotate = 1h\nport_range = 7000-7009\n`);
+    const secrets: string[] = [];
+    const result = await knock(['gate', 'door', '--config', config], { sequenceFor: (door) => { secrets.push(door.secret.toString()); return [{ port: 7001, proto: 'tcp' }]; } });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(secrets).toEqual(['not-to-be-printed\n']);
+    chmodSync(secretFile, 0o640);
+    try {
+      expect((await knock(['gate', 'door', '--config', config])).stderr).toBe(`knockwatch knock: secret file ${link}: mode 0640: group or others have access (chmod 0600)\n`);
     } finally {
       chmodSync(secretFile, 0o600);
     }
