@@ -40,6 +40,12 @@ describe('markUsedLine', () => {
     expect(readFileSync(file, 'utf8')).toBe('7000,8000,9000,9100\n#000,8000,9500,9600\n');
   });
 
+  it('compares the number of steps: a shorter line the sequence begins with is not the one used', () => {
+    writeFileSync(file, '7000,8000\n7000,8000,9000\n');
+    markUsedLine(file, steps(7000, 8000, 9000));
+    expect(readFileSync(file, 'utf8')).toBe('7000,8000\n#000,8000,9000\n');
+  });
+
   it('throws when no unused line holds the sequence, and leaves the file as it was', () => {
     writeFileSync(file, '#000,8000\n');
     expect(() => markUsedLine(file, steps(7000, 8000))).toThrow(`${file}: no unused line with the sequence any more`);
