@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import type { KnockSeams } from '../../src/client/knock-command.js';
 import { pingArgs } from '../../src/client/knock-echo.js';
 import type { KnockNet, Target } from '../../src/client/knock-net.js';
+import { deriveClientSequence } from '../../src/client/knock-derive.js';
 import type { RotatingClientDoor } from '../../src/client/knock-steps.js';
+import { deriveSequence, windowStartOf } from '../../src/doors/rotating.js';
 import { main } from '../../src/cli/main.js';
 import type { CliDeps } from '../../src/cli/output.js';
 
@@ -146,6 +148,7 @@ describe('knockwatch knock with ports', () => {
     [['192.0.2.1', '7000', '--source', '2001:db8::5'], 'knockwatch: --source 2001:db8::5: expected an IPv4 address like 192.0.2.1'],
     [['192.0.2.1', '7000', '--connect', 'ssh'], 'knockwatch: --connect: expected a port (1-65535), found "ssh"'],
     [['192.0.2.1', 'openSSH', '7000'], 'knockwatch: knock: expected one DOOR or only PORT[:tcp|udp] steps after 192.0.2.1, found openSSH 7000'],
+    [['-u', '192.0.2.1', 'openSSH'], 'knockwatch: knock: -u makes PORT arguments UDP; a door has its own protocols'],
   ])('refuses %j', async (argv, message) => {
     const result = await knock(argv);
     expect(result).toMatchObject({ code: 2, stdout: '', stderr: `${message}\nTry knockwatch --help.\n` });
@@ -397,11 +400,41 @@ sequence = 1
     ['rotate = 90500ms\nport_range = 7000-7009', 'rotate: expected a whole number of seconds, at least 30s, found "90500ms"'],
     ['rotate = 1h\nport_range = 7000-7009\nprotocols = tcp,icmp', 'protocols: expected tcp, udp or tcp,udp, found "tcp,icmp"'],
     ['rotate = 1h', 'port_range: expected the ports the sequence is derived in (e.g. 10000-10999), found nothing'],
-  ])('refuses a rotating door the daemon would refuse: %j', async (keys, message) => {
+    // what the client must be told to derive what the daemon does
+    ['port_range = 7000-7009', 'rotate: expected a window length (at least 30s) or derive = md5-hour, found nothing'],
+    ['derive = md5-hour\nrotate = 1h\nport_range = 7000-7009', 'rotate: expected no rotate with derive = md5-hour (its window is the UTC hour), found "1h"'],
+    ['rotate = 1h\nport_range = 7000-7009\nexclude = 7001,x', 'exclude: expected ports separated by commas, found "7001,x"'],
+  ])('refuses a rotating door it cannot derive as the daemon does: %j', async (keys, message) => {
     const bad = clientConfig(`[gate]\naddress = 192.0.2.1\n[gate door]\nsecret_file = x.secret\n${keys}\n`);
     const result = await knock(['gate', 'door', '--config', bad]);
     expect(result).toMatchObject({ code: 2, stdout: '' });
     expect(result.stderr.split('\n')).toEqual(['knockwatch: the config has 1 problem:', `${bad} [gate door] ${message}`, '']);
+  });
+
+  it('finds secret_file = ~/NAME in the home directory and a relative one beside the client config', async () => {
+    const files: string[] = [];
+    const sequenceFor = (door: RotatingClientDoor & { secretFile?: string }) => {
+      files.push(`${door.secretFile} ${door.secret.toString().trim()}`);
+      return [{ port: 7001, proto: 'tcp' as const }];
+    };
+    const door = (path: string): string => `[gate]\naddress = 192.0.2.1\n[gate door]\nsecret_file = ${path}\nrotate = 1h\nport_range = 7000-7009\n`;
+    const home = clientConfig(door('~/gate.secret'));
+    expect(await knock(['gate', 'door', '--config', home], { sequenceFor }, { HOME: secretDir })).toMatchObject({ code: 0, stderr: '' });
+    const beside = join(secretDir, 'client.ini');
+    writeFileSync(beside, door('gate.secret'));
+    expect(await knock(['gate', 'door', '--config', beside], { sequenceFor })).toMatchObject({ code: 0, stderr: '' });
+    expect(files).toEqual([`${secretFile} not-to-be-printed`, `${secretFile} not-to-be-printed`]);
+  });
+
+  it('derives without the ports its exclude lists, as the daemon skips its other doors\' ports', () => {
+    const door: RotatingClientDoor = { kind: 'rotating', name: 'd', secret: Buffer.from('s\n'), derive: 'hmac', rotate: 3600,
+      portRange: { low: 10000, high: 10009 }, length: 5, protocols: ['tcp'], bindSource: false, exclude: [] };
+    const now = 1_700_000_000_000;
+    const [first] = deriveClientSequence(door, now);
+    const skipping = deriveClientSequence({ ...door, exclude: [first!.port] }, now);
+    expect(skipping.map((step) => step.port)).not.toContain(first!.port);
+    expect(skipping).toEqual(deriveSequence({ secret: Buffer.from('s'), door: 'd', windowStart: windowStartOf(now, 3600), range: door.portRange,
+      length: 5, protocols: ['tcp'], exclude: [first!.port] }));
   });
 
   it('takes a one-port range for a one-step door, as the daemon does', async () => {
