@@ -116,7 +116,7 @@ function parseFamily(text: string): Parsed<4 | 6> {
   return text === '4' || text === '6' ? { ok: true, value: Number(text) as 4 | 6 } : { ok: false, expected: '4 or 6', found: text };
 }
 
-export function parseAddress(text: string): Parsed<string> {
+function parseAddress(text: string): Parsed<string> {
   return isIP(text) !== 0 ? { ok: true, value: text } : { ok: false, expected: 'an IPv4 or IPv6 address', found: text };
 }
 

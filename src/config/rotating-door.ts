@@ -7,7 +7,7 @@ import type { SectionReader } from './section-reader.js';
 import type { Door, DoorStep, PortRange, RotatingSpec, StepProtocol } from './types.js';
 
 // The keys that make a door a rotating one (any of them without derive or secret_file is a problem).
-export const ROTATING_KEYS = ['derive', 'secret_file', 'rotate', 'port_range', 'length', 'protocols', 'skew', 'bind_source', 'once_per_window'];
+const ROTATING_KEYS = ['derive', 'secret_file', 'rotate', 'port_range', 'length', 'protocols', 'skew', 'bind_source', 'once_per_window'];
 const MIN_ROTATE = 30;
 const MAX_SKEW = 3;
 
