@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseIni } from 'ini';
-import type { StepProtocol } from '../config/types.js';
 import { flattenSections } from '../config/flatten-sections.js';
 import { parseBoolean, parseCount, parseDuration, parseKnockSteps, parsePort, type Parsed } from '../config/parse-values.js';
+import { parseDerive, parsePortRange, parseProtocols, parseRotate } from '../config/rotating-door.js';
 import { ConfigError, type ConfigProblem } from '../config/problems.js';
 import { checkRawLines } from '../config/raw-lines.js';
 import { SectionReader } from '../config/section-reader.js';
@@ -33,7 +33,6 @@ export interface ClientHost {
 // A rotating door before its secret file is read.
 export type ClientDoorEntry = StaticClientDoor | (Omit<RotatingClientDoor, 'secret'> & { secretFile: string });
 
-const MIN_ROTATE = 30_000;
 const DOOR_KEYS = ['sequence', 'secret_file', 'derive', 'rotate', 'port_range', 'length', 'protocols', 'bind_source', 'exclude'];
 
 export function parseClientConfig(text: string, file: string, home: string | undefined): ClientConfig {
@@ -92,6 +91,7 @@ function readDoor(reader: SectionReader, name: string, base: string, home: strin
   const rotate = reader.parse('rotate', parseRotate);
   if (derive === 'hmac' && rotate === undefined && !reader.has('rotate')) reader.problem('rotate', 'a window length (at least 30s) or derive = md5-hour', '');
   if (derive === 'md5-hour' && rotate !== undefined) reader.problem('rotate', 'no rotate with derive = md5-hour (its window is the UTC hour)', reader.text('rotate') ?? '');
+  if (!reader.has('port_range')) reader.problem('port_range', 'the ports the sequence is derived in (e.g. 10000-10999)', '');
   return {
     kind: 'rotating',
     name,
@@ -116,39 +116,13 @@ function parseFamily(text: string): Parsed<4 | 6> {
   return text === '4' || text === '6' ? { ok: true, value: Number(text) as 4 | 6 } : { ok: false, expected: '4 or 6', found: text };
 }
 
-export function parseAddress(text: string): Parsed<string> {
+function parseAddress(text: string): Parsed<string> {
   return isIP(text) !== 0 ? { ok: true, value: text } : { ok: false, expected: 'an IPv4 or IPv6 address', found: text };
-}
-
-// The daemon's spellings: hmac (HMAC-SHA256) or md5-hour.
-function parseDerive(text: string): Parsed<'hmac' | 'md5-hour'> {
-  const lower = text.toLowerCase();
-  return lower === 'hmac' || lower === 'md5-hour' ? { ok: true, value: lower } : { ok: false, expected: 'hmac or md5-hour', found: text };
 }
 
 function parseExclude(text: string): Parsed<number[]> {
   const ports = text.split(',').map((word) => parsePort(word.trim()));
   return ports.every((port) => port !== undefined) ? { ok: true, value: ports as number[] } : { ok: false, expected: 'ports separated by commas', found: text };
-}
-
-function parseRotate(text: string): Parsed<number> {
-  const parsed = parseDuration(text);
-  if (parsed.ok && parsed.value < MIN_ROTATE) return { ok: false, expected: 'a window of at least 30s', found: text };
-  return parsed;
-}
-
-function parsePortRange(text: string): Parsed<{ low: number; high: number }> {
-  const [lowText = '', highText = '', extra] = text.split('-').map((part) => part.trim());
-  const low = parsePort(lowText);
-  const high = parsePort(highText);
-  if (extra !== undefined || low === undefined || high === undefined || low >= high) return { ok: false, expected: 'LOW-HIGH ports with LOW < HIGH', found: text };
-  return { ok: true, value: { low, high } };
-}
-
-function parseProtocols(text: string): Parsed<StepProtocol[]> {
-  const words = text.split(',').map((word) => word.trim().toLowerCase());
-  if (words.some((word) => word !== 'tcp' && word !== 'udp')) return { ok: false, expected: 'tcp, udp or tcp,udp', found: text };
-  return { ok: true, value: [...new Set(words as StepProtocol[])] };
 }
 
 // The default path: $XDG_CONFIG_HOME/knockwatch/client.ini, else ~/.config/knockwatch/client.ini.

@@ -7,7 +7,7 @@ import { parseCount, parseDuration, parsePort } from '../config/parse-values.js'
 import { formatStep } from '../doors/format-step.js';
 import { defaultClientConfigPath, parseClientConfig, type ClientConfig, type ClientDoorEntry, type ClientHost } from './knock-client-config.js';
 import { nodeKnockNet, type KnockNet, type Target } from './knock-net.js';
-import { readSecretFile } from './knock-secret.js';
+import { readClientSecret } from './knock-secret.js';
 import { connectWithin, pipeThrough, sendSteps, type Sleep } from './knock-send.js';
 import { KnockRefusal, looksLikeStep, parseKnockArgs, type RotatingClientDoor, type SequenceFor } from './knock-steps.js';
 import { line, type Deps, type Output } from '../cli/output.js';
@@ -141,7 +141,7 @@ function loadClientConfig(given: string | undefined, env: Record<string, string 
 // A rotating door with its secret, once it is sure its steps can be derived.
 function prepareRotating(entry: Extract<ClientDoorEntry, { kind: 'rotating' }>, hostName: string, deps: Deps & KnockSeams): { door: RotatingClientDoor; sequenceFor: SequenceFor } {
   const sequenceFor = deps.sequenceFor ?? deriveClientSequence;
-  return { door: { ...entry, secret: readSecretFile(entry.secretFile, deps.uid ?? process.getuid?.()) }, sequenceFor };
+  return { door: { ...entry, secret: readClientSecret(entry.secretFile, deps.uid ?? process.getuid?.()) }, sequenceFor };
 }
 
 // The door named after HOST, or undefined when ports are given instead.

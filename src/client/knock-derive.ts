@@ -1,3 +1,4 @@
+import { withoutFinalNewline } from '../config/secret.js';
 import { md5HourSequence } from '../doors/md5-hour.js';
 import { deriveSequence, windowStartOf } from '../doors/rotating.js';
 import type { SequenceFor } from './knock-steps.js';
@@ -6,14 +7,13 @@ const MD5_HOUR = 3600;
 const DEFAULT_LENGTH = 5;
 
 // The daemon's own derivation, fed as the daemon feeds it: the secret without one trailing
-// newline (CRLF too), windows in epoch seconds. The current window only: the daemon accepts
-// its neighbours within `skew` for clocks that drift.
+// newline (withoutFinalNewline), windows in epoch seconds. The current window only: the
+// daemon accepts its neighbours within `skew` for clocks that drift.
 export const deriveClientSequence: SequenceFor = (door, time, source) => {
-  let secret = door.secret;
-  if (secret.at(-1) === 0x0a) secret = secret.subarray(0, secret.at(-2) === 0x0d ? -2 : -1);
+  const secret = withoutFinalNewline(door.secret);
   if (door.derive === 'md5-hour') return md5HourSequence(secret.toString('utf8'), windowStartOf(time, MD5_HOUR), door.portRange);
   return deriveSequence({
-    secret, door: door.name, windowStart: windowStartOf(time, (door.rotate ?? 0) / 1000), range: door.portRange,
+    secret, door: door.name, windowStart: windowStartOf(time, door.rotate ?? 0), range: door.portRange,
     length: door.length ?? DEFAULT_LENGTH, protocols: door.protocols, source, exclude: door.exclude,
   });
 };

@@ -25,7 +25,7 @@ export interface RotatingClientDoor {
   // so that client and daemon read the file the same way). Never printed.
   secret: Buffer;
   derive: 'hmac' | 'md5-hour';
-  // Window length in ms (hmac); md5-hour windows are UTC hours.
+  // Window length in seconds (hmac); md5-hour windows are UTC hours.
   rotate: number | undefined;
   portRange: { low: number; high: number };
   // Steps per sequence; undefined: the derivation's default.

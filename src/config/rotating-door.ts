@@ -2,27 +2,29 @@ import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs
 import { resolve } from 'node:path';
 import { md5HourSecretProblem } from '../doors/md5-hour.js';
 import { parseBoolean, parseCount, parseDuration, parsePort, type Parsed } from './parse-values.js';
-import { Secret } from './secret.js';
+import { Secret, withoutFinalNewline } from './secret.js';
 import type { SectionReader } from './section-reader.js';
 import type { Door, DoorStep, PortRange, RotatingSpec, StepProtocol } from './types.js';
 
 // The keys that make a door a rotating one (any of them without derive or secret_file is a problem).
-export const ROTATING_KEYS = ['derive', 'secret_file', 'rotate', 'port_range', 'length', 'protocols', 'skew', 'bind_source', 'once_per_window'];
+const ROTATING_KEYS = ['derive', 'secret_file', 'rotate', 'port_range', 'length', 'protocols', 'skew', 'bind_source', 'once_per_window'];
 const MIN_ROTATE = 30;
 const MAX_SKEW = 3;
 
 // Reads a secret file; throws an Error whose message never holds the file's content.
 export type ReadSecretFile = (path: string) => Buffer;
 
-// Only root may own the secret, and nobody else may read or write it: whoever reads it can
-// knock. Opened without following a symbolic link and checked on the open file, so it cannot
-// be swapped between the check and the read.
-export function readSecretFile(path: string, owner = 0): Buffer {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+// Reads a door's secret file, for the daemon (owner root) and for `knockwatch knock` (owner the
+// user knocking; undefined: any): only the owner may own it, and nobody else may read or
+// write it, since whoever reads it can knock. Checked on the open file, so it cannot be
+// swapped between the check and the read; `follow = false` (the daemon) refuses a symbolic
+// link too. The error's message never holds the file's content.
+export function readSecretFile(path: string, owner: number | undefined = 0, follow = false): Buffer {
+  const fd = openSync(path, constants.O_RDONLY | (follow ? 0 : constants.O_NOFOLLOW));
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new Error('not a regular file');
-    if (stat.uid !== owner) throw new Error(`owned by uid ${stat.uid}, not by root`);
+    if (owner !== undefined && stat.uid !== owner) throw new Error(`owned by uid ${stat.uid}, not by ${owner === 0 ? 'root' : `uid ${owner}`}`);
     if ((stat.mode & 0o077) !== 0) throw new Error(`mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}: group or others have access (chmod 0600)`);
     return readFileSync(fd);
   } finally {
@@ -78,7 +80,7 @@ function readSecret_(reader: SectionReader, baseDir: string, readSecret: ReadSec
     reader.problem('secret_file', 'a regular file owned by root that only root can read', `${path}: ${code ?? (error as Error).message}`);
     return undefined;
   }
-  if (bytes.at(-1) === 0x0a) bytes = bytes.subarray(0, bytes.at(-2) === 0x0d ? -2 : -1);
+  bytes = withoutFinalNewline(bytes);
   if (bytes.length === 0) {
     reader.problem('secret_file', 'a secret that is not empty', `${path}: empty`);
     return undefined;
@@ -107,13 +109,13 @@ export function excludeTakenPorts(doors: readonly Door[], trapPorts: readonly Do
   });
 }
 
-function parseDerive(text: string): Parsed<RotatingSpec['derive']> {
+export function parseDerive(text: string): Parsed<RotatingSpec['derive']> {
   const lower = text.toLowerCase();
   return lower === 'hmac' || lower === 'md5-hour' ? { ok: true, value: lower } : { ok: false, expected: 'hmac or md5-hour', found: text };
 }
 
 // Whole seconds, at least MIN_ROTATE: windows start at multiples of it in epoch seconds.
-function parseRotate(text: string): Parsed<number> {
+export function parseRotate(text: string): Parsed<number> {
   const parsed = parseDuration(text);
   if (!parsed.ok) return parsed;
   if (parsed.value % 1000 !== 0 || parsed.value < MIN_ROTATE * 1000) return { ok: false, expected: `a whole number of seconds, at least ${MIN_ROTATE}s`, found: text };
@@ -128,7 +130,7 @@ export function parsePortRange(text: string): Parsed<PortRange> {
   return { ok: true, value: { low, high } };
 }
 
-function parseProtocols(text: string): Parsed<StepProtocol[]> {
+export function parseProtocols(text: string): Parsed<StepProtocol[]> {
   const words = text.split(',').map((word) => word.trim().toLowerCase());
   if (words.length === 0 || words.some((word) => word !== 'tcp' && word !== 'udp')) return { ok: false, expected: 'tcp, udp or tcp,udp', found: text };
   return { ok: true, value: [...new Set(words as StepProtocol[])].sort() };

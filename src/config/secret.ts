@@ -30,3 +30,9 @@ export class Secret {
     return '[secret]';
   }
 }
+
+// A secret file's bytes without one trailing newline (an editor's; CRLF too): what the daemon
+// and `knockwatch knock` both derive from.
+export function withoutFinalNewline(bytes: Buffer): Buffer {
+  return bytes.at(-1) === 0x0a ? bytes.subarray(0, bytes.at(-2) === 0x0d ? -2 : -1) : bytes;
+}

@@ -51,7 +51,7 @@ export function adjacentTraps(doors: readonly Door[]): AdjacentTraps[] {
 // `trap_ports` with every door's adjacent traps added, each port once.
 export function withAdjacentTraps(trapPorts: readonly DoorStep[], doors: readonly Door[]): DoorStep[] {
   const all = new Map(trapPorts.map((step) => [formatStep(step), step]));
-  for (const { traps } of adjacentTraps(doors)) for (const step of traps) if (!all.has(formatStep(step))) all.set(formatStep(step), step);
+  for (const { traps } of adjacentTraps(doors)) for (const step of traps) all.set(formatStep(step), step);
   return [...all.values()];
 }
 

@@ -1,22 +1,22 @@
-import { closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import { parseKnockSteps } from '../config/parse-values.js';
 import type { DoorStep } from '../config/types.js';
+import { replaceFile } from '../text/replace-file.js';
 
 // Marks a used sequence in a one_time_sequences file as knockd does: the first character of
 // its line becomes '#' (knockd overwrites it in place, so "7000,8000" reads "#000,8000").
 // The line is found again by its content, comparing every step (knockd compares half of
-// them), so lines edited since the file was read are no problem. Written whole to a file
-// beside it, flushed, and renamed over it with the same mode and owner: a crash leaves the
-// old file or the new one. Throws when the sequence is in no unused line or the file
-// cannot be written.
+// them), so lines edited since the file was read are no problem. The file is replaced
+// whole (replaceFile) with the same mode and owner: a crash leaves the old file or the new
+// one. Throws when the sequence is in no unused line or the file cannot be written.
 export function markUsedLine(file: string, sequence: readonly DoorStep[]): void {
   const text = readFileSync(file);
   const offset = findLine(text, sequence);
   if (offset === undefined) throw new Error(`${file}: no unused line with the sequence any more`);
   const marked = Buffer.from(text);
   marked[offset] = 0x23;
-  replaceFile(file, marked);
+  const { mode, uid, gid } = statSync(file);
+  replaceFile(file, marked, { mode: mode & 0o7777, owner: { uid, gid } });
 }
 
 // The byte offset of the first unused line holding `sequence`.
@@ -37,32 +37,4 @@ function findLine(text: Buffer, sequence: readonly DoorStep[]): number | undefin
 
 function sameSteps(a: readonly DoorStep[], b: readonly DoorStep[]): boolean {
   return a.length === b.length && a.every((step, index) => step.port === b[index]?.port && step.proto === b[index]?.proto);
-}
-
-function replaceFile(file: string, content: Buffer): void {
-  const old = openSync(file, 'r');
-  const stat = fstatSync(old);
-  closeSync(old);
-  const temporary = join(dirname(file), `.${basename(file)}.knockwatch-${process.pid}`);
-  const fd = openSync(temporary, 'w', stat.mode & 0o7777);
-  try {
-    fchownSync(fd, stat.uid, stat.gid);
-    // After the owner: the umask must not change the mode, and chown may clear set-id bits.
-    fchmodSync(fd, stat.mode & 0o7777);
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    unlinkSync(temporary);
-    throw error;
-  }
-  closeSync(fd);
-  renameSync(temporary, file);
-  try {
-    const dir = openSync(dirname(file), 'r');
-    fsyncSync(dir);
-    closeSync(dir);
-  } catch {
-    // Not every file system lets a directory be synced; the rename is still atomic.
-  }
 }

@@ -1,9 +1,10 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Grant } from '../access/grant-table.js';
 import type { SourcePosition } from '../sources/line-source.js';
 import type { SavedBan } from '../access/ban-store.js';
 import type { UsedWindow } from '../doors/window-ledger.js';
+import { replaceFile } from '../text/replace-file.js';
 import { validateState, type ValidatedState } from './validate-state.js';
 
 export interface SavedGrant {
@@ -62,22 +63,7 @@ export function loadState(path: string): ValidatedState {
 // the old state or the new, never half of one.
 export function saveState(path: string, state: DaemonState): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = `${path}.tmp-${process.pid}`;
-  const fd = openSync(temporary, 'w', 0o600);
-  try {
-    writeSync(fd, `${JSON.stringify(state, null, 1)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, path);
-  try {
-    const dirFd = openSync(dirname(path), 'r');
-    fsyncSync(dirFd);
-    closeSync(dirFd);
-  } catch {
-    // Not every file system lets a directory be synced; the rename is still atomic.
-  }
+  replaceFile(path, `${JSON.stringify(state, null, 1)}\n`, { mode: 0o600 });
 }
 
 export function toSavedGrant(grant: Grant): SavedGrant {

@@ -1,6 +1,6 @@
 import { parseConfig } from '../../src/config/load-config.js';
 import { createDoorKind } from '../../src/doors/create-door-kind.js';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex, Readable, Writable } from 'node:stream';
@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import type { KnockSeams } from '../../src/client/knock-command.js';
 import { pingArgs } from '../../src/client/knock-echo.js';
 import type { KnockNet, Target } from '../../src/client/knock-net.js';
+import { deriveClientSequence } from '../../src/client/knock-derive.js';
 import type { RotatingClientDoor } from '../../src/client/knock-steps.js';
+import { deriveSequence, windowStartOf } from '../../src/doors/rotating.js';
 import { main } from '../../src/cli/main.js';
 import type { CliDeps } from '../../src/cli/output.js';
 
@@ -146,6 +148,7 @@ describe('knockwatch knock with ports', () => {
     [['192.0.2.1', '7000', '--source', '2001:db8::5'], 'knockwatch: --source 2001:db8::5: expected an IPv4 address like 192.0.2.1'],
     [['192.0.2.1', '7000', '--connect', 'ssh'], 'knockwatch: --connect: expected a port (1-65535), found "ssh"'],
     [['192.0.2.1', 'openSSH', '7000'], 'knockwatch: knock: expected one DOOR or only PORT[:tcp|udp] steps after 192.0.2.1, found openSSH 7000'],
+    [['-u', '192.0.2.1', 'openSSH'], 'knockwatch: knock: -u makes PORT arguments UDP; a door has its own protocols'],
   ])('refuses %j', async (argv, message) => {
     const result = await knock(argv);
     expect(result).toMatchObject({ code: 2, stdout: '', stderr: `${message}\nTry knockwatch --help.\n` });
@@ -283,7 +286,7 @@ port_range = 20000-20099
     expect(result).toMatchObject({ code: 0, stderr: '', stdout: 'Knocked 2001:db8::1 step 1/2 (udp).\nKnocked 2001:db8::1 step 2/2 (tcp).\n' });
     expect(result.events).toEqual(['0 lookup gate.example.org 6', '0 udp 2001:db8::1:10007', '0 syn 2001:db8::1:10500', '0 abandon 10500']);
     expect(calls).toEqual([{
-      door: { kind: 'rotating', name: 'rotating', secretFile, secret: Buffer.from('not-to-be-printed\n'), derive: 'hmac', rotate: 3_600_000,
+      door: { kind: 'rotating', name: 'rotating', secretFile, secret: Buffer.from('not-to-be-printed\n'), derive: 'hmac', rotate: 3600,
         portRange: { low: 10000, high: 10999 }, length: 3, protocols: ['tcp', 'udp'], bindSource: true, exclude: [] },
       time: 1_700_000_000_000,
       // no --source: the address this host sends from to reach the daemon
@@ -305,9 +308,9 @@ port_range = 20000-20099
 
   it.each([
     // a secret file others could read or change is refused, and its content never shown
-    [0o644, undefined, 'expected a file only you can read (chmod 600), found mode 644'],
-    [0o620, undefined, 'expected a file only you can read (chmod 600), found mode 620'],
-    [0o600, 4242, 'expected a file of your own (uid 4242), found the owner uid'],
+    [0o644, undefined, 'mode 0644: group or others have access (chmod 0600)'],
+    [0o620, undefined, 'mode 0620: group or others have access (chmod 0600)'],
+    [0o600, 4242, `owned by uid ${process.getuid?.()}, not by uid 4242`],
   ])('refuses a secret file with mode %o (uid %s)', async (mode, uid, message) => {
     chmodSync(secretFile, mode);
     try {
@@ -316,6 +319,31 @@ port_range = 20000-20099
       expect(result.stderr).toContain(`knockwatch knock: secret file ${secretFile}: ${message}`);
       expect(result.stderr).not.toContain('not-to-be-printed');
       expect(result.events).toEqual([]);
+    } finally {
+      chmodSync(secretFile, 0o600);
+    }
+  });
+
+  it.each([['an empty file', ''], ['only a newline', '\r\n']])('refuses a secret file holding %s (the daemon refuses it too)', async (_name, content) => {
+    const empty = join(tempDir(), 'empty.secret');
+    writeFileSync(empty, content, { mode: 0o600 });
+    const config = clientConfig(`[gate]\naddress = 192.0.2.1\n[gate door]\nsecret_file = ${empty}\nrotate = 1h\nport_range = 7000-7009\n`);
+    const result = await knock(['gate', 'door', '--config', config], { sequenceFor: () => [{ port: 1, proto: 'tcp' }] });
+    expect(result).toMatchObject({ code: 2, stdout: '', stderr: `knockwatch knock: secret file ${empty}: expected a secret, found an empty file\n` });
+    expect(result.events).toEqual([]);
+  });
+
+  it('reads a secret file through a symbolic link, checking the file it leads to', async () => {
+    const link = join(tempDir(), 'link.secret');
+    symlinkSync(secretFile, link);
+    const config = clientConfig(`[gate]\naddress = 192.0.2.1\n[gate door]\nsecret_file = ${link}\nrotate = 1h\nport_range = 7000-7009\n`);
+    const secrets: string[] = [];
+    const result = await knock(['gate', 'door', '--config', config], { sequenceFor: (door) => { secrets.push(door.secret.toString()); return [{ port: 7001, proto: 'tcp' }]; } });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(secrets).toEqual(['not-to-be-printed\n']);
+    chmodSync(secretFile, 0o640);
+    try {
+      expect((await knock(['gate', 'door', '--config', config])).stderr).toBe(`knockwatch knock: secret file ${link}: mode 0640: group or others have access (chmod 0600)\n`);
     } finally {
       chmodSync(secretFile, 0o600);
     }
@@ -358,13 +386,62 @@ sequence = 1
       `${bad} [gate] family: expected 4 or 6, found "5"`,
       `${bad} [gate] adress: expected a host key (address, family, source, delay), found "adress"`,
       `${bad} [gate a] rotate: expected no rotating-door key next to a static sequence, found "rotate"`,
-      `${bad} [gate b] rotate: expected a window of at least 30s, found "10s"`,
-      `${bad} [gate b] port_range: expected LOW-HIGH ports with LOW < HIGH, found "2000-1000"`,
+      `${bad} [gate b] rotate: expected a whole number of seconds, at least 30s, found "10s"`,
+      `${bad} [gate b] port_range: expected a port range LOW-HIGH (1-65535, LOW <= HIGH), found "2000-1000"`,
       `${bad} [gate c] sequence: expected sequence = PORTS, or secret_file with rotate or derive = md5-hour, found nothing`,
       `${bad} [gate c] open: expected a door key (sequence, secret_file, derive, rotate, port_range, length, protocols, bind_source, exclude), found "open"`,
       `${bad} [gate d e]: expected a section [HOST] or [HOST DOOR], found "gate d e"`,
       '',
     ]);
+  });
+
+  it.each([
+    // the daemon's parsers: what its door takes, the client's takes, and nothing else
+    ['rotate = 90500ms\nport_range = 7000-7009', 'rotate: expected a whole number of seconds, at least 30s, found "90500ms"'],
+    ['rotate = 1h\nport_range = 7000-7009\nprotocols = tcp,icmp', 'protocols: expected tcp, udp or tcp,udp, found "tcp,icmp"'],
+    ['rotate = 1h', 'port_range: expected the ports the sequence is derived in (e.g. 10000-10999), found nothing'],
+    // what the client must be told to derive what the daemon does
+    ['port_range = 7000-7009', 'rotate: expected a window length (at least 30s) or derive = md5-hour, found nothing'],
+    ['derive = md5-hour\nrotate = 1h\nport_range = 7000-7009', 'rotate: expected no rotate with derive = md5-hour (its window is the UTC hour), found "1h"'],
+    ['rotate = 1h\nport_range = 7000-7009\nexclude = 7001,x', 'exclude: expected ports separated by commas, found "7001,x"'],
+  ])('refuses a rotating door it cannot derive as the daemon does: %j', async (keys, message) => {
+    const bad = clientConfig(`[gate]\naddress = 192.0.2.1\n[gate door]\nsecret_file = x.secret\n${keys}\n`);
+    const result = await knock(['gate', 'door', '--config', bad]);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr.split('\n')).toEqual(['knockwatch: the config has 1 problem:', `${bad} [gate door] ${message}`, '']);
+  });
+
+  it('finds secret_file = ~/NAME in the home directory and a relative one beside the client config', async () => {
+    const files: string[] = [];
+    const sequenceFor = (door: RotatingClientDoor & { secretFile?: string }) => {
+      files.push(`${door.secretFile} ${door.secret.toString().trim()}`);
+      return [{ port: 7001, proto: 'tcp' as const }];
+    };
+    const door = (path: string): string => `[gate]\naddress = 192.0.2.1\n[gate door]\nsecret_file = ${path}\nrotate = 1h\nport_range = 7000-7009\n`;
+    const home = clientConfig(door('~/gate.secret'));
+    expect(await knock(['gate', 'door', '--config', home], { sequenceFor }, { HOME: secretDir })).toMatchObject({ code: 0, stderr: '' });
+    const beside = join(secretDir, 'client.ini');
+    writeFileSync(beside, door('gate.secret'));
+    expect(await knock(['gate', 'door', '--config', beside], { sequenceFor })).toMatchObject({ code: 0, stderr: '' });
+    expect(files).toEqual([`${secretFile} not-to-be-printed`, `${secretFile} not-to-be-printed`]);
+  });
+
+  it('derives without the ports its exclude lists, as the daemon skips its other doors\' ports', () => {
+    const door: RotatingClientDoor = { kind: 'rotating', name: 'd', secret: Buffer.from('s\n'), derive: 'hmac', rotate: 3600,
+      portRange: { low: 10000, high: 10009 }, length: 5, protocols: ['tcp'], bindSource: false, exclude: [] };
+    const now = 1_700_000_000_000;
+    const [first] = deriveClientSequence(door, now);
+    const skipping = deriveClientSequence({ ...door, exclude: [first!.port] }, now);
+    expect(skipping.map((step) => step.port)).not.toContain(first!.port);
+    expect(skipping).toEqual(deriveSequence({ secret: Buffer.from('s'), door: 'd', windowStart: windowStartOf(now, 3600), range: door.portRange,
+      length: 5, protocols: ['tcp'], exclude: [first!.port] }));
+  });
+
+  it('takes a one-port range for a one-step door, as the daemon does', async () => {
+    const one = clientConfig(`[gate]\naddress = 192.0.2.1\n[gate door]\nsecret_file = ${secretFile}\nrotate = 1h\nport_range = 7000-7000\nlength = 1\n`);
+    const result = await knock(['gate', 'door', '--config', one], { clock: { now: () => 1_700_000_000_000 } });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.events).toEqual(['0 syn 192.0.2.1:7000', '0 abandon 7000']);
   });
 });
 

@@ -77,6 +77,13 @@ describe('rotating door keys', () => {
     ]);
   });
 
+  it('refuses a door without port_range, and a secret that is only a newline', () => {
+    expect(problems('[d]\nsecret_file = /etc/knockwatch/secret\n')).toEqual([
+      'test.ini [d] port_range: expected the ports the sequence is derived in (e.g. 10000-10999), found nothing',
+    ]);
+    expect(problems(door(''), '\r\n')).toEqual(['test.ini [openSSH] secret_file: expected a secret that is not empty, found "/etc/knockwatch/secret: empty"']);
+  });
+
   it('refuses an md5-hour secret the recipe cannot pass to date, without printing it', () => {
     const found = problems(door('derive = md5-hour'), 'abc%Hdef\n');
     expect(found).toEqual(['test.ini [openSSH] secret_file: expected a secret without %, spaces, tabs, newlines, *, ?, [, ] or \\ (the recipe passes it to date unquoted, in its format), found "/etc/knockwatch/secret: a secret the recipe cannot use"']);
@@ -94,6 +101,11 @@ describe('rotating door keys', () => {
     const knock = config.doors[0]?.knock;
     expect(knock?.kind === 'rotating' ? knock.exclude : undefined).toEqual([10001, 10003]);
     expect(createDoorKind(knock!).steps().map((step) => step.port)).toEqual([10000, 10002, 10004, 10005, 10006, 10007, 10008, 10009]);
+  });
+
+  it('hmac: an echo request\'s length is no port to skip', () => {
+    const knock = parse(`${door('')}\n[other]\nsequence = 10001,icmp:10005\n`).doors[0]?.knock;
+    expect(knock?.kind === 'rotating' ? knock.exclude : undefined).toEqual([10001]);
   });
 
   it('md5-hour: refuses a trap port in its range (the recipe cannot skip it)', () => {

@@ -54,6 +54,21 @@ describe('trap_adjacent', () => {
     ]);
   });
 
+  it('leaves out a neighbour in a rotating door\'s range whatever its protocol', () => {
+    const ini = `[rot]\nsecret_file = /s\nport_range = 10000-10999\nrotate = 1h\n[near]\nsequence = 11000:udp\ntrap_adjacent = yes\n`;
+    const loaded = parseConfig(ini, 'test.ini', undefined, undefined, () => Buffer.from('secret'));
+    expect(adjacentTraps(loaded.doors)).toEqual([{
+      door: 'near', traps: [{ port: 11001, proto: 'udp' }], skipped: [{ step: { port: 10999, proto: 'udp' }, reason: 'a step of [rot]' }],
+    }]);
+  });
+
+  it('gives an echo request step no neighbours, and names the first door a shared step belongs to', () => {
+    const ini = '[ping]\nsequence = icmp:100,7000\ntrap_adjacent = yes\n[a]\nsequence = 7001,5000\n[b]\nsequence = 7001,6000\n';
+    expect(adjacentTraps(config(ini).doors)).toEqual([{
+      door: 'ping', traps: [{ port: 6999, proto: 'tcp' }], skipped: [{ step: { port: 7001, proto: 'tcp' }, reason: 'a step of [a]' }],
+    }]);
+  });
+
   it('traps a sequential scan as it walks into the door\'s ports, while the door still opens', () => {
     const ini = '[openSSH]\nsequence = 7000,7100,7200\nseq_timeout = 5\ntrap_adjacent = yes\n';
     const scan = Array.from({ length: 5 }, (_, i) => ({ src: '198.51.100.9', port: String(6997 + i), at: i * 0.01 }));

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -40,6 +40,12 @@ describe('markUsedLine', () => {
     expect(readFileSync(file, 'utf8')).toBe('7000,8000,9000,9100\n#000,8000,9500,9600\n');
   });
 
+  it('compares the number of steps: a shorter line the sequence begins with is not the one used', () => {
+    writeFileSync(file, '7000,8000\n7000,8000,9000\n');
+    markUsedLine(file, steps(7000, 8000, 9000));
+    expect(readFileSync(file, 'utf8')).toBe('7000,8000\n#000,8000,9000\n');
+  });
+
   it('throws when no unused line holds the sequence, and leaves the file as it was', () => {
     writeFileSync(file, '#000,8000\n');
     expect(() => markUsedLine(file, steps(7000, 8000))).toThrow(`${file}: no unused line with the sequence any more`);
@@ -54,6 +60,17 @@ describe('markUsedLine', () => {
     const stat = statSync(file);
     expect([stat.uid, stat.gid, stat.mode & 0o7777]).toEqual([1234, 5678, 0o640]);
     expect(readdirSync(dir)).toEqual(['otp.txt']);
+  });
+
+  it('never writes through a symbolic link put where its temporary file goes', () => {
+    writeFileSync(file, '7000,8000\n');
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'keep\n');
+    symlinkSync(victim, join(dir, `.otp.txt.knockwatch-${process.pid}`));
+    markUsedLine(file, steps(7000, 8000));
+    expect(readFileSync(victim, 'utf8')).toBe('keep\n');
+    expect(readFileSync(file, 'utf8')).toBe('#000,8000\n');
+    expect(statSync(file).isFile()).toBe(true);
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import type { Config, RotatingSpec } from '../../src/config/types.js';
 import { DoorSet } from '../../src/doors/door-set.js';
-import { deriveSequence, RotatingKind, windowStartOf } from '../../src/doors/rotating.js';
+import { deriveSequence, nextWindowTurn, RotatingKind, windowStartOf } from '../../src/doors/rotating.js';
 import { WindowLedger } from '../../src/doors/window-ledger.js';
 import { Engine } from '../../src/engine/engine.js';
 import { describe as describeDecision, knock } from '../helpers/engine.js';
@@ -115,6 +115,43 @@ describe('a rotating door', () => {
     expect(new Set(portsOf(kind.stepsAt(hour)))).toEqual(expected);
     expect(kind.steps()).toHaveLength(1000);
     expect(new RotatingKind({ ...spec, bindSource: true }).stepsAt(hour)).toHaveLength(1000);
+  });
+
+  it('never expects a port it skips; only doors not bound to the source turn the logged ports', () => {
+    const config = configOf(rotatingIni());
+    const spec = specOf(config);
+    const steps = new RotatingKind({ ...spec, exclude: [10005] }).steps();
+    expect(steps).toHaveLength(999);
+    expect(steps.some((step) => step.port === 10005)).toBe(false);
+    expect(nextWindowTurn(config.doors, hour + 1000)).toBe(hour + 3_600_000);
+    expect(nextWindowTurn(config.doors.map((door) => ({ ...door, knock: { ...spec, bindSource: true } })), hour + 1000)).toBe(Infinity);
+  });
+
+  it('expects the same sequence in two windows once', () => {
+    // Two ports, two steps: three windows have at most two sequences.
+    const kind = new RotatingKind(specOf(configOf(rotatingIni('length = 2').replace('10000-10999', '10000-10001'))));
+    const expected = kind.expected('203.0.113.7', hour + 1000).map((sequence) => portsOf(sequence).join());
+    expect(expected.length).toBeLessThanOrEqual(2);
+    expect(new Set(expected).size).toBe(expected.length);
+  });
+
+  it('once_per_window: a second attempt already under way when the window is burnt opens nothing', () => {
+    const kind = new RotatingKind({ ...specOf(configOf(rotatingIni('once_per_window = yes'))), records: new WindowLedger() });
+    const [sequence] = kind.expected('203.0.113.7', hour + 1000).slice(1);
+    expect(kind.completed(sequence!, '203.0.113.7', hour + 2000)).toBe(true);
+    expect(kind.completed(sequence!, '203.0.113.7', hour + 3000)).toBe(false);
+    expect(kind.completed(sequence!, '198.51.100.9', hour + 3000)).toBe(true);
+  });
+
+  it('once_per_window: the next window, used early, stays burnt for as long as it is accepted', () => {
+    const ledger = new WindowLedger();
+    const kind = new RotatingKind({ ...specOf(configOf(rotatingIni('once_per_window = yes'))), records: ledger });
+    const next = kind.sequenceAt(hour + 1000, 1);
+    expect(kind.completed(next, '203.0.113.7', hour + 1000)).toBe(true);
+    // Accepted until the end of the window after it (skew 1).
+    const until = hour + 3 * 3_600_000;
+    expect(ledger.saved(until - 1)).toEqual({ openSSH: [{ src: '203.0.113.7', window: BASE.windowStart + 3600, until }] });
+    expect(kind.expected('203.0.113.7', until - 1).map(portsOf)).not.toContainEqual(portsOf(next));
   });
 
   it('opens with the current, previous or next window\'s sequence, not with one two windows away', () => {
