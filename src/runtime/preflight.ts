@@ -24,7 +24,7 @@ export class StartError extends Error {
 
 // Every source the daemon is to read must be readable now: a daemon that cannot see knocks
 // must never install a gate.
-function checkSources(selection: SourceSelection, probes: SourceProbes): StartProblem[] {
+async function checkSources(selection: SourceSelection, probes: SourceProbes): Promise<StartProblem[]> {
   const problems: StartProblem[] = [];
   let journalChecked = false;
   for (const [role, chosen] of [['kernel', selection.kernel], ['auth', selection.auth]] as const) {
@@ -43,6 +43,10 @@ function checkSources(selection: SourceSelection, probes: SourceProbes): StartPr
       const reason = spec.directory === undefined ? undefined : notADirectory(spec.directory);
       if (reason !== undefined) {
         problems.push({ kind: 'runtime', message: `journal_directory ${spec.directory}: ${reason}; knockwatch needs to read the journal before it changes the firewall.` });
+      } else if (probes.journalctlPath() !== undefined) {
+        // journalctl starts in the background and would only fail later, gate installed.
+        const unread = await probes.journalUnreadable(spec.directory);
+        if (unread !== undefined) problems.push({ kind: 'runtime', message: `${key} ${chosen.summary}: ${unread}; knockwatch needs to read the journal before it changes the firewall (run it as root, or choose another source).` });
       }
     } else if (spec?.kind === 'file') {
       const reason = unreadable(spec.name);
@@ -67,7 +71,7 @@ export interface Preflight {
 export async function preflight(config: Config, overrides: SourceOverrides, override: FirewallKind | undefined,
   makeBackend: (kind: FirewallKind) => FirewallBackend, probes: SourceProbes = defaultProbes): Promise<Preflight> {
   const sources = await chooseSources(config.options, overrides, probes);
-  const problems = checkSources(sources, probes);
+  const problems = await checkSources(sources, probes);
   let kind: FirewallKind | undefined;
   let backend: FirewallBackend | undefined;
   try {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { findProgram } from '../firewall/find-program.js';
 import type { Options, SourceChoice } from '../config/types.js';
-import { journalHasSshd } from '../sources/journal-source.js';
+import { journalHasSshd, journalUnreadable } from '../sources/journal-source.js';
 import { kmsgReadable } from '../sources/kmsg-source.js';
 import type { SourceSpec } from './source-list.js';
 
@@ -13,6 +13,8 @@ export interface SourceProbes {
   journalHasSshd(directory: string | undefined): Promise<boolean>;
   // Where journalctl is, undefined when it is not installed.
   journalctlPath(): string | undefined;
+  // Why the journal cannot be read (no journal files, no permission), undefined when it can.
+  journalUnreadable(directory: string | undefined): Promise<string | undefined>;
   fileExists(path: string): boolean;
 }
 
@@ -23,6 +25,7 @@ export const defaultProbes: SourceProbes = {
   kmsgReadable: () => kmsgReadable(),
   journalHasSshd: async (directory) => await journalHasSshd(directory),
   journalctlPath: () => findProgram('journalctl'),
+  journalUnreadable: async (directory) => await journalUnreadable(directory),
   fileExists: (path) => existsSync(path),
 };
 

@@ -200,6 +200,16 @@ const spawnJournalctl: SpawnJournal = (args) => {
 
 const HAS_SSHD_TIMEOUT = 5000;
 
+// Why the journal (the system's, or the one in `directory`) cannot be read, or undefined
+// when it can: journalctl exits 0 and says only on stderr that it found or could open no
+// journal files (not in the systemd-journal group, an empty directory).
+export async function journalUnreadable(directory: string | undefined, runner: CommandRunner = execaRunner): Promise<string | undefined> {
+  const result = await runner.run('journalctl', ['--lines=0', '--no-pager', ...directoryArgs(directory)], { timeout: HAS_SSHD_TIMEOUT });
+  if (result.failed) return `journalctl failed (${result.reason})`;
+  const said = result.stderr.split('\n').map((line) => line.trim()).find((line) => /^No journal files were/.test(line));
+  return said === undefined ? undefined : `journalctl: ${said.slice(0, 200).replace(/\.$/, '')}`;
+}
+
 // For `auto`: whether the journal (the system's, or the one in `directory`) holds an entry
 // from sshd running as root (the entries the auth journal source would hand out).
 export async function journalHasSshd(directory: string | undefined, runner: CommandRunner = execaRunner): Promise<boolean> {

@@ -16,11 +16,12 @@ writeFileSync(kernLog, '');
 
 // A machine described by what its probes answer.
 // `journalSshd`: the journal with sshd entries, true for the system journal or a directory.
-function machine(has: { kmsg?: string; journalSshd?: boolean | string; journalctl?: boolean; authLog?: boolean } = {}): SourceProbes {
+function machine(has: { kmsg?: string; journalSshd?: boolean | string; journalctl?: boolean; authLog?: boolean; journalUnreadable?: string } = {}): SourceProbes {
   return {
     kmsgReadable: () => has.kmsg,
     journalHasSshd: async (directory) => (typeof has.journalSshd === 'string' ? directory === has.journalSshd : (has.journalSshd ?? false) && directory === undefined),
     journalctlPath: () => (has.journalctl ?? true ? '/usr/bin/journalctl' : undefined),
+    journalUnreadable: async () => has.journalUnreadable,
     fileExists: (path) => path === '/var/log/auth.log' && (has.authLog ?? false),
   };
 }
@@ -95,6 +96,10 @@ describe('preflight of the chosen sources', () => {
     ['no journalctl', 'kernel_source = journal\nauth_source = journal\n', machine({ journalctl: false }),
       ["runtime: kernel_source journal: journalctl not found; install systemd's journalctl or choose another source."]],
     ['journalctl there', 'kernel_source = journal\nauth_source = journal\n', machine(), []],
+    // journalctl there but it reads nothing (no journal files, not in the systemd-journal group):
+    // said once, before any gate
+    ['a journal journalctl cannot read', 'kernel_source = journal\nauth_source = journal\n', machine({ journalUnreadable: 'journalctl: No journal files were found' }),
+      ['runtime: kernel_source journal: journalctl: No journal files were found; knockwatch needs to read the journal before it changes the firewall (run it as root, or choose another source).']],
     // a journal_directory that is not there: said once, before any gate
     ['missing journal directory', `kernel_source = journal\nauth_source = journal\njournal_directory = ${join(dir, 'nope')}\n`, machine(),
       [`runtime: journal_directory ${join(dir, 'nope')}: no such directory; knockwatch needs to read the journal before it changes the firewall.`]],

@@ -17,7 +17,7 @@ const X = '203.0.113.7';
 const DOOR = '[open]\nsequence = 7000,8000\nseq_timeout = 5\nopen_for = 30\n';
 const noCommands: CommandRunner = { run: async () => ({ exitCode: 1, stdout: '', stderr: '', failed: true, reason: 'no commands' }) };
 // A machine whose /dev/kmsg passes the checks (and then fails to open: see the spy).
-const probes: SourceProbes = { kmsgReadable: () => undefined, journalHasSshd: async () => false, journalctlPath: () => undefined, fileExists: () => false };
+const probes: SourceProbes = { kmsgReadable: () => undefined, journalHasSshd: async () => false, journalctlPath: () => undefined, journalUnreadable: async () => undefined, fileExists: () => false };
 
 const dirs: string[] = [];
 const daemons: Daemon[] = [];

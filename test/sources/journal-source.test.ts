@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CommandRunner } from '../../src/firewall/command-runner.js';
-import { journalHasSshd, JournalSource, type JournalProcess } from '../../src/sources/journal-source.js';
+import { journalHasSshd, JournalSource, journalUnreadable, type JournalProcess } from '../../src/sources/journal-source.js';
 import type { SourceNotice } from '../../src/sources/source-notice.js';
 
 // An async iterable fed by the test.
@@ -268,5 +268,22 @@ describe('journalHasSshd (auth_source = auto)', () => {
 
   it('is false when journalctl failed, whatever it printed first', async () => {
     expect(await journalHasSshd(undefined, runnerSaying(sshd, [], true))).toBe(false);
+  });
+});
+
+describe('journalUnreadable (checked before any gate)', () => {
+  function runner(result: { stderr?: string; failed?: boolean }, calls: (readonly string[])[]): CommandRunner {
+    return { run: async (_file, args) => { calls.push(args); return { exitCode: result.failed ? 1 : 0, stdout: '-- No entries --', stderr: result.stderr ?? '', failed: result.failed ?? false, reason: result.failed ? 'exit status 1: Failed to open /srv/j' : '' }; } };
+  }
+
+  it.each<[string, { stderr?: string; failed?: boolean }, string | undefined]>([
+    ['a journal it reads', {}, undefined],
+    ['no journal files (exit 0, said on stderr)', { stderr: 'No journal files were found.\n' }, 'journalctl: No journal files were found'],
+    ['no permission (exit 0, said on stderr)', { stderr: 'Hint: You are currently not seeing messages from other users and the system.\nNo journal files were opened due to insufficient permissions.\n' }, 'journalctl: No journal files were opened due to insufficient permissions'],
+    ['journalctl failing', { failed: true }, 'journalctl failed (exit status 1: Failed to open /srv/j)'],
+  ])('%s', async (_name, result, expected) => {
+    const calls: (readonly string[])[] = [];
+    expect(await journalUnreadable('/srv/j', runner(result, calls))).toBe(expected);
+    expect(calls).toEqual([['--lines=0', '--no-pager', '--directory=/srv/j']]);
   });
 });
