@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { parseKnockSteps } from '../config/parse-values.js';
 import type { DoorStep } from '../config/types.js';
 import { replaceFile } from '../text/replace-file.js';
@@ -9,7 +9,10 @@ import { replaceFile } from '../text/replace-file.js';
 // them), so lines edited since the file was read are no problem. The file is replaced
 // whole (replaceFile) with the same mode and owner: a crash leaves the old file or the new
 // one. Throws when the sequence is in no unused line or the file cannot be written.
-export function markUsedLine(file: string, sequence: readonly DoorStep[]): void {
+export function markUsedLine(given: string, sequence: readonly DoorStep[]): void {
+  // A file reached through a symbolic link is marked where it is, as knockd marks it: the
+  // link stays, and the file it points to never keeps a used line unmarked.
+  const file = realpathSync(given);
   const text = readFileSync(file);
   const offset = findLine(text, sequence);
   if (offset === undefined) throw new Error(`${file}: no unused line with the sequence any more`);

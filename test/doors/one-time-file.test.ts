@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -71,6 +71,16 @@ describe('markUsedLine', () => {
     expect(readFileSync(victim, 'utf8')).toBe('keep\n');
     expect(readFileSync(file, 'utf8')).toBe('#000,8000\n');
     expect(statSync(file).isFile()).toBe(true);
+  });
+
+  it('marks the file a symbolic link points to, as knockd does, and keeps the link', () => {
+    const target = join(dir, 'spare.txt');
+    writeFileSync(target, '7000,8000\n7100,8100\n');
+    const link = join(dir, 'link.txt');
+    symlinkSync(target, link);
+    markUsedLine(link, steps(7000, 8000));
+    expect(readFileSync(target, 'utf8')).toBe('#000,8000\n7100,8100\n');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
   });
 });
 
