@@ -27,12 +27,14 @@ export class WindowLedger implements WindowRecords {
     this.recorded();
   }
 
-  // What is still worth keeping at `now`, per door.
+  // What is still worth keeping at `now`, per door; the rest is forgotten here too (it is
+  // asked at every save), so memory follows the windows still accepted.
   saved(now: number): Record<string, UsedWindow[]> {
     const out: [string, UsedWindow[]][] = [];
     for (const [door, entries] of this.used) {
-      const kept = [...entries.values()].filter((entry) => entry.until > now);
-      if (kept.length > 0) out.push([door, kept]);
+      for (const [key, entry] of entries) if (entry.until <= now) entries.delete(key);
+      if (entries.size > 0) out.push([door, [...entries.values()]]);
+      else this.used.delete(door);
     }
     return Object.fromEntries(out);
   }

@@ -154,6 +154,19 @@ describe('a rotating door', () => {
     expect(kind.expected('203.0.113.7', until - 1).map(portsOf)).not.toContainEqual(portsOf(next));
   });
 
+  it('once_per_window: a used window is forgotten once it is accepted no more (memory follows what is accepted)', () => {
+    const ledger = new WindowLedger();
+    ledger.burn('openSSH', '203.0.113.7', 100, 5000);
+    ledger.burn('openSSH', '203.0.113.8', 200, 9000);
+    ledger.burn('other', '203.0.113.7', 100, 5000);
+    expect(ledger.saved(4999)).toEqual({
+      openSSH: [{ src: '203.0.113.7', window: 100, until: 5000 }, { src: '203.0.113.8', window: 200, until: 9000 }],
+      other: [{ src: '203.0.113.7', window: 100, until: 5000 }],
+    });
+    expect(ledger.saved(5000)).toEqual({ openSSH: [{ src: '203.0.113.8', window: 200, until: 9000 }] });
+    expect([ledger.burnt('openSSH', '203.0.113.7', 100), ledger.burnt('other', '203.0.113.7', 100), ledger.burnt('openSSH', '203.0.113.8', 200)]).toEqual([false, false, true]);
+  });
+
   it('opens with the current, previous or next window\'s sequence, not with one two windows away', () => {
     const config = configOf(rotatingIni());
     for (const [offset, opens] of [[-2, false], [-1, true], [0, true], [1, true], [2, false]] as const) {
