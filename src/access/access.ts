@@ -72,8 +72,9 @@ export class Access {
     let closed: Decision[] | undefined;
     for (const { door, ports } of this.wrongKnockPorts) {
       if (!ports.has(key) || !destinationFits(door, knock) || !flagsFit(door.tcpflags, knock)) continue;
-      if (this.grantTable.find(knock.src, door.name) === undefined) continue;
-      (closed ??= []).push(...this.close(knock.src, door.name, knock.time, 'wrong-knock'));
+      // No decision when the address holds no grant of the door.
+      const closing = this.close(knock.src, door.name, knock.time, 'wrong-knock');
+      if (closing.length > 0) (closed ??= []).push(...closing);
     }
     return closed ?? NOTHING;
   }
