@@ -1,8 +1,8 @@
 import type { Door, Options } from '../config/types.js';
 import type { Decision } from '../engine/decisions.js';
-import { destinationFits, flagsFit } from '../engine/door-index.js';
+import { destinationFits, flagsFit, knockKey, stepKey } from '../engine/door-index.js';
 import { createDoorKind } from '../doors/create-door-kind.js';
-import { isEchoRequest, type Knock, type SshAuth } from '../filters/events.js';
+import type { Knock, SshAuth } from '../filters/events.js';
 import { BanStore, type SavedBan } from './ban-store.js';
 import { FailureCounter } from './failure-counter.js';
 import { GrantTable, type Grant } from './grant-table.js';
@@ -29,13 +29,13 @@ export class Access {
   private readonly failures: FailureCounter;
   private readonly sessions: SshSessions;
   private readonly doors: ReadonlyMap<string, Door>;
-  // close_on_wrong_knock doors with every "proto/port" their kind may ever expect.
-  private readonly wrongKnockPorts: readonly { door: Door; ports: ReadonlySet<string> }[];
+  // close_on_wrong_knock doors with the key (door-index.ts) of every step their kind may ever expect.
+  private readonly wrongKnockPorts: readonly { door: Door; ports: ReadonlySet<number> }[];
 
   constructor(doors: readonly Door[], options: AccessOptions) {
     this.doors = new Map(doors.map((door) => [door.name, door]));
     this.wrongKnockPorts = doors.filter((door) => door.closeOnWrongKnock)
-      .map((door) => ({ door, ports: new Set(createDoorKind(door.knock).steps().map((step) => `${step.proto}/${step.port}`)) }));
+      .map((door) => ({ door, ports: new Set(createDoorKind(door.knock).steps().map(stepKey)) }));
     this.banStore = new BanStore(options.whitelist);
     this.failures = new FailureCounter(this.banStore, options);
     this.sessions = new SshSessions(options.logoutGrace);
@@ -66,17 +66,17 @@ export class Access {
   // count for nothing, as they do for the engine.
   knocked(knock: Knock, decisions: readonly Decision[]): readonly Decision[] {
     if (this.wrongKnockPorts.length === 0) return NOTHING;
-    // An ICMP step is an echo request of its length; no other ICMP packet is a door's.
-    if (knock.proto === 'icmp' && !isEchoRequest(knock)) return NOTHING;
     if (decisions.some((decision) => IGNORED_KNOCK.has(decision.type))) return NOTHING;
-    const port = knock.proto === 'icmp' ? `icmp/${knock.len}` : `${knock.proto}/${knock.dport}`;
-    const closed: Decision[] = [];
+    // An ICMP step is an echo request of its length: any other ICMP packet has a key no door has.
+    const key = knockKey(knock);
+    let closed: Decision[] | undefined;
     for (const { door, ports } of this.wrongKnockPorts) {
-      if (!ports.has(port) || !destinationFits(door, knock) || !flagsFit(door.tcpflags, knock)) continue;
-      if (this.grantTable.find(knock.src, door.name) === undefined) continue;
-      closed.push(...this.close(knock.src, door.name, knock.time, 'wrong-knock'));
+      if (!ports.has(key) || !destinationFits(door, knock) || !flagsFit(door.tcpflags, knock)) continue;
+      // No decision when the address holds no grant of the door.
+      const closing = this.close(knock.src, door.name, knock.time, 'wrong-knock');
+      if (closing.length > 0) (closed ??= []).push(...closing);
     }
-    return closed;
+    return closed ?? NOTHING;
   }
 
   // Ends a grant early; `by` says who (a door, 'logout', 'revoked', an admin).

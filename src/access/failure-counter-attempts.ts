@@ -77,10 +77,10 @@ export class FailedAttempts {
     return true;
   }
 
-  // The connection ended.
+  // The connection ended. (Nothing is held for it: a failure is held only while its pid has
+  // no address, and the first line that names one takes it.)
   end(pid: number): void {
     this.connections.delete(pid);
-    this.held.delete(pid);
   }
 
   private remember(pid: number, connection: Connection): void {

@@ -3,11 +3,6 @@ import type { SshAuth } from '../filters/events.js';
 import { ownCopy } from '../engine/own-copy.js';
 import { FailedAttempts } from './failure-counter-attempts.js';
 
-interface Connection {
-  src: string;
-  loggedIn: boolean;
-}
-
 // What one sshd line meant: the decisions it makes, and whether it is a failed login of
 // `src` to count.
 export interface SshOutcome {
@@ -23,7 +18,8 @@ export const MAX_CONNECTIONS = 20_000;
 // (failure-counter-attempts.ts). Deterministic: time comes from the events. Only a login is
 // remembered here (for its logout).
 export class SshSessions {
-  private readonly connections = new Map<number, Connection>();
+  // Logged-in connections: pid to address.
+  private readonly logins = new Map<number, string>();
   private readonly attempts = new FailedAttempts();
   private readonly sessions = new Map<string, Set<number>>();
   private readonly pendingLogouts = new Map<string, number>();
@@ -35,9 +31,9 @@ export class SshSessions {
     const pid = event.pid;
     // A line without a pid (a failure that names its address) is tied to no connection.
     if (pid === undefined) return event.src === undefined || event.class !== 'failure' ? undefined : { src: event.src, failed: true, decisions: [] };
-    const connection = this.connections.get(pid);
+    const login = this.logins.get(pid);
     // What is kept holds a copy of the address (see own-copy.ts), made once per connection.
-    const src = event.src === undefined ? connection?.src ?? this.attempts.addressOf(pid) : event.src === connection?.src ? connection.src : event.src;
+    const src = event.src === undefined ? login ?? this.attempts.addressOf(pid) : event.src === login ? login : event.src;
     if (src === undefined) {
       if (event.class === 'failure') this.attempts.hold(pid, event.time);
       return undefined;
@@ -46,8 +42,8 @@ export class SshSessions {
     switch (event.class) {
       case 'login': {
         if (event.kind !== 'accepted') return { src, failed: held, decisions: [] };
-        const own = src === connection?.src ? src : ownCopy(src);
-        this.remember(pid, { src: own, loggedIn: true });
+        const own = src === login ? src : ownCopy(src);
+        this.remember(pid, own);
         const pids = this.sessions.get(own) ?? new Set<number>();
         pids.add(pid);
         this.sessions.set(own, pids);
@@ -56,7 +52,7 @@ export class SshSessions {
       }
       case 'logout':
         this.attempts.end(pid);
-        return { src, failed: held, decisions: this.endConnection(pid, connection, event.time) };
+        return { src, failed: held, decisions: this.endConnection(pid, login, event.time) };
       case 'failure':
         return { src, failed: this.attempts.isNewAttempt(event, pid, src) || held, decisions: [] };
       case 'noise':
@@ -81,29 +77,29 @@ export class SshSessions {
     return due;
   }
 
-  private remember(pid: number, connection: Connection): void {
-    this.connections.delete(pid);
-    this.connections.set(pid, connection);
+  private remember(pid: number, src: string): void {
+    this.logins.delete(pid);
+    this.logins.set(pid, src);
     // Past the cap the oldest connection is forgotten: that is no logout, so its grant stays
     // until it expires.
-    for (const [oldPid, old] of this.connections) {
-      if (this.connections.size <= MAX_CONNECTIONS) break;
-      this.connections.delete(oldPid);
-      this.sessions.get(old.src)?.delete(oldPid);
+    for (const [oldPid, old] of this.logins) {
+      if (this.logins.size <= MAX_CONNECTIONS) break;
+      this.logins.delete(oldPid);
+      this.sessions.get(old)?.delete(oldPid);
     }
   }
 
-  private endConnection(pid: number, connection: Connection | undefined, time: number): Decision[] {
-    if (connection === undefined) return [];
-    this.connections.delete(pid);
-    if (!connection.loggedIn) return [];
+  // `src`: the address the connection logged in from, undefined when it did not.
+  private endConnection(pid: number, src: string | undefined, time: number): Decision[] {
+    if (src === undefined) return [];
+    this.logins.delete(pid);
     // A logged-in connection's pid is always in its address's set (the fallback is for the types).
-    const pids = this.sessions.get(connection.src) ?? new Set<number>();
+    const pids = this.sessions.get(src) ?? new Set<number>();
     pids.delete(pid);
     if (pids.size > 0) return [];
-    this.sessions.delete(connection.src);
+    this.sessions.delete(src);
     const closeAt = time + this.logoutGrace;
-    this.pendingLogouts.set(connection.src, closeAt);
-    return [{ type: 'logout', time, src: connection.src, pid, closeAt }];
+    this.pendingLogouts.set(src, closeAt);
+    return [{ type: 'logout', time, src, pid, closeAt }];
   }
 }

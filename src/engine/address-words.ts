@@ -1,4 +1,4 @@
-import { formatIPv6Groups } from '../net/address.js';
+import { dottedQuadValue, formatIPv6Groups, longestZeroRun } from '../net/address.js';
 
 // An address as four 32-bit words (IPv4 in the last word), so a table of sources can hold
 // it in typed arrays instead of strings. Only the canonical text (dotted quad, RFC 5952
@@ -32,28 +32,8 @@ export function wordsToAddress(words: Uint32Array, at: number, family: number): 
 
 // Four decimal octets 0-255 without leading zeros.
 function parseIPv4(text: string, out: Uint32Array, at: number): number {
-  const end = text.length;
-  if (end < 7 || end > 15) return 0;
-  let value = 0;
-  let octet = 0;
-  let digits = 0;
-  let octets = 0;
-  for (let i = 0; i <= end; i++) {
-    const c = i === end ? 46 : text.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || octet > 255 || (digits > 1 && text.charCodeAt(i - digits) === 48)) return 0;
-      value = value * 256 + octet;
-      octets++;
-      octet = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      octet = octet * 10 + (c - 48);
-      digits++;
-    } else {
-      return 0;
-    }
-  }
-  if (octets !== 4) return 0;
+  const value = dottedQuadValue(text);
+  if (value === -1) return 0;
   out[at] = 0;
   out[at + 1] = 0;
   out[at + 2] = 0;
@@ -102,29 +82,8 @@ function parseIPv6(text: string, out: Uint32Array, at: number): number {
     for (let g = count - 1; g >= gap; g--) groups[g + fill] = groups[g] as number;
     groups.fill(0, gap, gap + fill);
   }
-  const run = longestZeroRun();
+  const run = longestZeroRun(groups);
   if (gap === -1 ? run !== -1 : run !== ((gap << 4) | (8 - count))) return 0;
   for (let w = 0; w < 4; w++) out[at + w] = (((groups[2 * w] as number) << 16) | (groups[2 * w + 1] as number)) >>> 0;
   return 6;
-}
-
-// The run of zero groups RFC 5952 compresses (the longest of two or more, the first of
-// equals) as start << 4 | length, or -1 when there is none.
-function longestZeroRun(): number {
-  let best = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      best = (i << 4) | (j - i);
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  return best;
 }

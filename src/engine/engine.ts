@@ -116,7 +116,7 @@ export class Engine {
     const key = knockKey(knock);
     const doorsHere = this.index.get(key);
     if (bannedUntil !== undefined) {
-      return doorsHere === undefined ? [] : [{ type: 'refused', time: knock.time, src: knock.src, until: bannedUntil, reason: 'banned' }];
+      return doorsHere === undefined ? NOTHING : [{ type: 'refused', time: knock.time, src: knock.src, until: bannedUntil, reason: 'banned' }];
     }
     let state = this.sources.get(knock.src);
     const placed = state !== undefined;
@@ -290,10 +290,15 @@ export class Engine {
     const slot = this.firstSteps.oldest;
     if (time !== undefined) {
       const src = this.firstSteps.src(slot);
-      const state = this.rebuild(slot, src);
-      this.expireAttempts(state, src, time, decisions);
-      for (const attempt of state.attempts) {
-        decisions.push({ type: 'broken', time, src, door: attempt.door.door.name, reason: 'evicted', cap: this.firstSteps.capacity });
+      const start = this.firstSteps.start(slot);
+      // As expireAttempts decides the entry's attempts, without building them (a flood past
+      // the cap evicts one entry per knock): those timed out first, then the rest evicted.
+      const doors = this.firstStepDoors(slot);
+      for (const entry of doors) {
+        if (time > start + firstStepLimit(entry.door)) decisions.push(firstStepTimeout(entry, src, start));
+      }
+      for (const { door } of doors) {
+        if (time <= start + firstStepLimit(door)) decisions.push({ type: 'broken', time, src, door: door.name, reason: 'evicted', cap: this.firstSteps.capacity });
       }
       this.evictedSources++;
     }
@@ -348,9 +353,7 @@ export class Engine {
       const start = steps.start(slot);
       // Due: each attempt has timed out with its first step done (decided without building
       // the attempts: a flood leaves tens of thousands of entries due each second).
-      for (const { door, kind } of this.firstStepDoors(slot)) {
-        decisions.push(timedOut(door, src, start, start, 1, (kind.expected(src, start)[0] as Sequence).length));
-      }
+      for (const entry of this.firstStepDoors(slot)) decisions.push(firstStepTimeout(entry, src, start));
       // A SYN that may still come again as a retransmission keeps the source, as a full state.
       const state = steps.spt(slot) !== -1 && now - steps.lastSyn(slot) <= this.options.retransmitWindow
         ? { ...this.rebuild(slot, src), attempts: [] } : undefined;
@@ -509,6 +512,11 @@ function timedOut(door: Door, src: string, start: number, last: number, got: num
     return { type: 'broken', time: last + door.stepTimeout, src, door: door.name, reason: 'step-timeout', step: got + 1, within: door.stepTimeout };
   }
   return { type: 'broken', time: start + door.seqTimeout, src, door: door.name, reason: 'timeout', got, of, within: door.seqTimeout };
+}
+
+// The timeout of a first-step entry's attempt of `entry` (one step done, started at `start`).
+function firstStepTimeout(entry: KnockDoor, src: string, start: number): Decision {
+  return timedOut(entry.door, src, start, start, 1, (entry.kind.expected(src, start)[0] as Sequence).length);
 }
 
 // How long a source with only its first step keeps a door's attempt running.

@@ -33,8 +33,7 @@ export function parseSyslogEnvelope(line: string): SyslogEnvelope | undefined {
   const spans = createEnvelopeSpans();
   if (!locateSyslogEnvelope(line, spans)) return undefined;
   return {
-    // the time parser reads the traditional stamp padded: `Jan 7` as `Jan  7`
-    stamp: spans.stampEnd === 14 ? `${line.slice(0, 4)} ${line.slice(4, 14)}` : line.slice(0, spans.stampEnd),
+    stamp: line.slice(0, spans.stampEnd),
     host: line.slice(spans.hostStart, spans.hostEnd),
     tag: line.slice(spans.tagStart, spans.tagEnd),
     pid: spans.pid,

@@ -87,7 +87,13 @@ export function createSyslogTimeParser(options: SyslogTimeOptions): SyslogTimePa
     return value + fraction;
   };
 
-  const atStart = (line: string, end: number): number | undefined =>
-    (end === 15 && line.charCodeAt(3) === 32 ? parseTraditional(line) : parseIso(line, end));
+  const atStart = (line: string, end: number): number | undefined => {
+    if (line.charCodeAt(3) === 32) {
+      if (end === 15) return parseTraditional(line);
+      // `Jan 7 09:58:47`, as some senders write a one-digit day: read as `Jan  7 09:58:47`.
+      if (end === 14 && line.charCodeAt(5) === 32) return parseTraditional(`${line.slice(0, 4)} ${line.slice(4, 14)}`);
+    }
+    return parseIso(line, end);
+  };
   return Object.assign((stamp: string) => atStart(stamp, stamp.length), { atStart });
 }

@@ -23,24 +23,31 @@ export function normalizeAddress(text: string): string | undefined {
 // Four decimal octets 0-255 without leading zeros in text[start, end); a loop, as this runs
 // on every LOG line.
 export function isDottedQuad(text: string, start = 0, end = text.length): boolean {
+  return dottedQuadValue(text, start, end) !== -1;
+}
+
+// The 32-bit value of the dotted quad in text[start, end) (as isDottedQuad reads it), or -1.
+export function dottedQuadValue(text: string, start = 0, end = text.length): number {
   let octets = 0;
+  let address = 0;
   let value = 0;
   let digits = 0;
   for (let i = start; i <= end; i++) {
     const c = i === end ? 46 : text.charCodeAt(i);
     if (c === 46) {
-      if (digits === 0 || value > 255 || (digits > 1 && text.charCodeAt(i - digits) === 48)) return false;
+      if (digits === 0 || value > 255 || (digits > 1 && text.charCodeAt(i - digits) === 48)) return -1;
       octets++;
+      address = address * 256 + value;
       value = 0;
       digits = 0;
     } else if (c >= 48 && c <= 57 && digits < 3) {
       value = value * 10 + (c - 48);
       digits++;
     } else {
-      return false;
+      return -1;
     }
   }
-  return octets === 4;
+  return octets === 4 ? address : -1;
 }
 
 export function addressFamily(address: string): AddressFamily {
@@ -131,21 +138,9 @@ function formatIPv6(bits: bigint): string {
 // RFC 5952 text of eight 16-bit groups: lower case, no leading zeros, the longest run of two
 // or more zero groups (the first of equals) as `::`.
 export function formatIPv6Groups(groups: ArrayLike<number>): string {
-  let bestStart = -1;
-  let bestLength = 0;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength && j - i >= 2) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
+  const run = longestZeroRun(groups);
+  const bestStart = run === -1 ? -1 : run >> 4;
+  const bestLength = run === -1 ? 0 : run & 15;
   let text = '';
   for (let g = 0; g < 8; g++) {
     if (g === bestStart) {
@@ -157,4 +152,25 @@ export function formatIPv6Groups(groups: ArrayLike<number>): string {
     text += (groups[g] as number).toString(16);
   }
   return text;
+}
+
+// The run of zero groups among eight that RFC 5952 writes as `::` (the longest of two or
+// more, the first of equals) as start << 4 | length, or -1 when there is none.
+export function longestZeroRun(groups: ArrayLike<number>): number {
+  let best = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      best = (i << 4) | (j - i);
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  return best;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Access } from '../../src/access/access.js';
+import { MAX_ATTEMPT_CONNECTIONS } from '../../src/access/failure-counter-attempts.js';
 import type { Decision } from '../../src/engine/decisions.js';
 import type { SshAuth, SshAuthKind, SshClass } from '../../src/filters/events.js';
 import { config } from '../helpers/engine.js';
@@ -150,6 +151,8 @@ describe('failed logins', () => {
       ['failure A', 'failure A']],
     ['"account is locked" whose pid names an address only after LoginGraceTime', [[0, 'not-allowed', 7, null], [121, 'received-disconnect', 7]],
       []],
+    ['"account is locked" whose pid names an address at an earlier time (the log went back)', [[10, 'not-allowed', 7, null], [5, 'received-disconnect', 7]],
+      []],
     ['a whitelisted address is never banned', [[0, 'failed', 1, WHITELISTED], [1, 'failed', 1, WHITELISTED], [2, 'failed', 1, WHITELISTED], [3, 'failed', 1, WHITELISTED]], []],
     ['a repeat offender is banned twice as long, up to bantime_max', [
       [0, 'failed', 1], [1, 'failed', 1], [2, 'failed', 1],
@@ -164,6 +167,32 @@ describe('failed logins', () => {
       ['failure A', 'failure A', 'failure A', 'banned A 100s']],
   ])('%s', (_name, steps, expected) => {
     expect(run(steps)).toEqual(expected);
+  });
+
+  const other = (pid: number): string => `198.51.${pid >> 8 & 255}.${pid & 255}`;
+  // "User root not allowed because account is locked": a failure whose line names no address
+  const locked = (pid: number): SshAuth => ({ ...ssh(0, 'not-allowed', pid), src: undefined });
+
+  it('past the cap, forgets the failure held longest without an address, and only that one', () => {
+    const access = accessOf();
+    access.handleSsh(locked(1));
+    for (let pid = 2; pid <= MAX_ATTEMPT_CONNECTIONS; pid++) access.handleSsh(locked(pid));
+    // held again: pid 1 is now the one held last, pid 2 the one held longest
+    access.handleSsh(locked(1));
+    access.handleSsh(locked(MAX_ATTEMPT_CONNECTIONS + 1));
+    expect(short(access.handleSsh(ssh(1, 'received-disconnect', 2)))).toEqual([]);
+    expect(short(access.handleSsh(ssh(1, 'received-disconnect', 1)))).toEqual(['failure A']);
+    expect(short(access.handleSsh(ssh(1, 'received-disconnect', 3, B)))).toEqual(['failure B']);
+  });
+
+  it('past the cap, forgets the oldest connection\'s attempts, and only that one', () => {
+    const access = accessOf();
+    access.handleSsh(ssh(0, 'invalid-user', 1, A, true));
+    access.handleSsh(ssh(0, 'invalid-user', 2, B, true));
+    for (let pid = 3; pid <= MAX_ATTEMPT_CONNECTIONS + 1; pid++) access.handleSsh(ssh(0, 'failed', pid, other(pid)));
+    // B's "Failed ... invalid user" is still the attempt its "Invalid user" counted; A's is new
+    expect(short(access.handleSsh(ssh(1, 'failed', 2, B, true)))).toEqual([]);
+    expect(short(access.handleSsh(ssh(1, 'failed', 1, A, true)))).toEqual(['failure A']);
   });
 
   it('a ban revokes every grant of the address, and only of that address', () => {

@@ -95,6 +95,13 @@ describe('close_on_wrong_knock', () => {
     expect([send({ port: '7000', at: 10, spt: 50_000 }), send({ port: '7000', at: 11, spt: 50_000 })]).toEqual([[], []]);
   });
 
+  // Trapped, the address's knocks on door ports are refused: they count for nothing here either.
+  it('a refused knock (the address is trapped) is no wrong knock', () => {
+    const send = lab();
+    openDoor(send);
+    expect([send({ port: '6000', at: 10 }), send({ port: '8000', at: 11 })]).toEqual([[], []]);
+  });
+
   it('a knock sent to another address than the door\'s destination closes nothing', () => {
     const send = lab(INI.replace('close_on_wrong_knock = yes', 'close_on_wrong_knock = yes\ndestination = 192.0.2.1'));
     openDoor(send);

@@ -22,6 +22,15 @@ describe('the findtime window', () => {
   });
 });
 
+describe('a ban', () => {
+  // findtime longer than the ban: the failures that led to it would still be in the window
+  it('starts the count anew: the failures that led to it are forgotten', () => {
+    const counter = new FailureCounter(new BanStore([]), { maxRetry: 3, findTime: 600_000, banTime: 100_000, banTimeMax: 350_000 });
+    for (const time of [0, 1000, 2000]) counter.count(A, time);
+    expect(counter.count(A, 200_000)).toEqual([{ type: 'failure', time: 200_000, src: A, count: 1 }]);
+  });
+});
+
 describe('cleanup', () => {
   it('forgets the addresses whose failures are all older than findtime, and keeps the others', () => {
     const counter = counterOf();

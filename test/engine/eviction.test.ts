@@ -93,6 +93,18 @@ group('engine: first-step entries (max_first_steps)', () => {
     expect(engine.attemptsByDoor()).toEqual(new Map([['open', [spoofed(1), spoofed(2), spoofed(3)]]]));
   });
 
+  // No cleanup ran between: the entry's attempt of `short` ended at its deadline, before the
+  // eviction; only `long`'s is cut short by it.
+  it('decides an evicted first step\'s attempts that had timed out as timeouts, before the evicted ones', () => {
+    const engine = engineOf('[options]\nmax_first_steps = 1\n[long]\nsequence = 7000,9100\nseq_timeout = 10\n[short]\nsequence = 7000,8000\nseq_timeout = 5\n');
+    engine.handleKnock(knock({ src: A, port: '7000', at: 0 }));
+    expect(engine.handleKnock(knock({ src: B, port: '7000', at: 6 })).filter((d) => d.type === 'broken')).toEqual([
+      { type: 'broken', time: 5000, src: A, door: 'short', reason: 'timeout', got: 1, of: 2, within: 5000 },
+      { type: 'broken', time: 6000, src: A, door: 'long', reason: 'evicted', cap: 1 },
+    ]);
+    expect(engine.attemptsByDoor()).toEqual(new Map([['long', [B]], ['short', [B]]]));
+  });
+
   it('continues a first step as a full attempt: the door opens', () => {
     const engine = engineOf(SMALL(3));
     engine.handleKnock(knock({ src: V6, port: '7000', at: 0 }));

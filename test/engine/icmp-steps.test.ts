@@ -76,6 +76,18 @@ describe('engine: icmp:N steps', () => {
     expect(outcomes(DOOR, knocks)).toEqual(expected);
   });
 
+  // What `status`, the journal and --json show: the ping's length, as the step it is.
+  it('names a ping in its decisions by its length, and as icmp in a strict break', () => {
+    const engine = engineOf(DOOR);
+    engine.handleKnock(syn(0, 7000));
+    expect(engine.handleKnock(ping(1, 100))).toEqual([{ type: 'step', time: 1000, src: '203.0.113.7', door: 'open', step: 2, of: 3, knock: { port: 100, proto: 'icmp' } }]);
+    expect(engine.handleKnock(ping(2, 100))).toEqual([{ type: 'broken', time: 2000, src: '203.0.113.7', door: 'open', reason: 'wrong-port',
+      got: { port: 100, proto: 'icmp' }, step: 3, expected: { port: 9000, proto: 'tcp' } }]);
+    const strict = engineOf(`${DOOR}strict = yes\n`);
+    strict.handleKnock(syn(0, 7000));
+    expect(strict.handleKnock(ping(1, 64))).toEqual([{ type: 'broken', time: 1000, src: '203.0.113.7', door: 'open', reason: 'strict', got: 'icmp' }]);
+  });
+
   it('a ping of another size breaks a strict door', () => {
     expect(outcomes(`${DOOR}strict = yes\n`, [syn(0, 7000), ping(1, 64), ping(1.5, 100), syn(2, 9000)])).toEqual(['broken open 203.0.113.7 strict']);
   });

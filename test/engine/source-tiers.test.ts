@@ -17,6 +17,19 @@ group('source tiers', () => {
     expect(tiers.victim()?.src).toBe('a');
   });
 
+  it('evicts from the lowest tier that has a node, tier 0 first, whatever the order they came in', () => {
+    const tiers = new SourceTiers<TierNode>();
+    tiers.add('two', 2, node);
+    tiers.add('one', 1, node);
+    const none = tiers.add('none', 0, node);
+    expect(order(tiers)).toEqual(['none0', 'one1', 'two2']);
+    expect(tiers.victim()?.src).toBe('none');
+    tiers.delete(none);
+    expect(tiers.victim()?.src).toBe('one');
+    expect(tiers.size).toBe(2);
+    expect(tiers.get('none')).toBeUndefined();
+  });
+
   it('walks and evicts from the top tier too, when it is all there is', () => {
     const tiers = new SourceTiers<TierNode>();
     tiers.add('x', TOP_TIER, node);

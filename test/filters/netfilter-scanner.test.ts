@@ -71,6 +71,10 @@ describe('the scanner against the regexes', () => {
     ['an octet over 255', `${stamp}KNOCK IN=eth0 OUT= SRC=999.1.1.1 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=17 DF PROTO=TCP SPT=40015 DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0 `],
     ['mixed families', `${stamp}KNOCK IN=eth0 OUT= SRC=203.0.113.20 DST=2001:0db8:0000:0000:0000:0000:0000:0001 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=18 DF PROTO=TCP SPT=1 DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0 `],
     ['a tab in the kernel stamp', `2026-11-22T01:43:16.945087+00:00 gate kernel: [\t504.570152] KNOCK IN=eth0 OUT= SRC=203.0.113.7 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=51000 DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0 `],
+    // a line terminator in the prefix: the regexes' `.` stops there
+    ['a carriage return in the prefix', `${stamp}KN\rOCK IN=eth0 OUT= SRC=203.0.113.7 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=51000 DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0 `],
+    ['a line separator in the prefix', `${stamp}KN\u2028OCK IN=eth0 OUT= SRC=203.0.113.7 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=51000 DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0 `],
+    ['a kernel stamp of 11 digits', `2026-11-22T01:43:16.945087+00:00 gate kernel: [12345678901.570152] KNOCK IN=eth0 OUT= SRC=203.0.113.7 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=51000 DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0 `],
     ['an impossible date', `2026-13-45T01:47:05.000000+00:00 gate kernel: KNOCK IN=eth0 OUT= SRC=203.0.113.22 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=21 DF PROTO=TCP SPT=40020 DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0 `],
   ])('%s: left to the regexes', (_what, line) => {
     expect(createNetfilterScanner(timeParser())(line)).toBeUndefined();
@@ -124,7 +128,9 @@ describe('addresses read in place', () => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
       return seed % n;
     };
-    const texts: string[] = ['0.0.0.0', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.2.3', '1.2.3.4.5', '0000:0000:0000:0000:0000:0000:0000:0000', '0000:0000:0000:0000:0000:ffff:0a00:0001', 'FD00:0231:0000:0000:0000:0000:0000:000g'];
+    const texts: string[] = ['0.0.0.0', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.2.3', '1.2.3.4.5', '0000:0000:0000:0000:0000:0000:0000:0000', '0000:0000:0000:0000:0000:ffff:0a00:0001', 'FD00:0231:0000:0000:0000:0000:0000:000g',
+      // 39 characters with a colon fifth, the others out of place
+      '0000:000000000:0000:0000:0000:0000:0000', '0000:0000:0000:0000:0000:0000:00000000:'];
     for (let n = 0; n < 2000; n++) {
       texts.push(Array.from({ length: 8 }, () => (random(3) === 0 ? random(65536) : 0).toString(16).padStart(4, '0')).map((group) => (random(2) === 0 ? group.toUpperCase() : group)).join(':'));
       texts.push(Array.from({ length: 4 }, () => String(random(300))).join('.'));

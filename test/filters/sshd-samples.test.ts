@@ -26,6 +26,18 @@ describe('filters/sshd.conf against logs-samples/sshd.log', () => {
   it('needs every failregex for some sample', () => {
     expect(rulesNoSampleNeeds(filter, samples, parserFor)).toEqual([]);
   });
+
+  // timeOf moves time on for the last line of a batch and orders the logs of a replay: it
+  // reads the stamp in place, and must read every stamp form the events are read from.
+  it('gives each sample line the time of its event (timeOf)', () => {
+    const wrong: string[] = [];
+    for (const sample of samples) {
+      const parse = parserFor(filter);
+      const outcome = parse(sample.line);
+      if (outcome.status === 'event' && parse.timeOf(sample.line) !== outcome.event.time) wrong.push(sample.line);
+    }
+    expect(wrong).toEqual([]);
+  });
 });
 
 // Every sample with an address and a user name, with text after the name that looks like

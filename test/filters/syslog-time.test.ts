@@ -12,6 +12,9 @@ describe('syslog time stamps', () => {
     // journald short-iso: +0000 without a colon, or Z
     ['2026-11-22T01:43:16+0000', '2026-11-22T01:43:16.000Z'],
     ['2026-11-22T01:43:16Z', '2026-11-22T01:43:16.000Z'],
+    // traditional, with the day padded or, as some senders write it, not
+    ['Jan  7 09:58:47', '2026-01-07T09:58:47.000Z'],
+    ['Jan 7 09:58:47', '2026-01-07T09:58:47.000Z'],
     // not a time
     ['2026-13-01T00:00:00+00:00', undefined],
     ['2026-11-22T01:43:16+25', undefined],
