@@ -4,7 +4,7 @@ import { isEchoRequest, type Knock } from '../filters/events.js';
 
 // One number per (protocol, port): TCP ports as is, UDP ports above 65535, echo request
 // lengths (`icmp:N`) above 131071.
-const UDP_KEYS = 65536;
+export const UDP_KEYS = 65536;
 const ECHO_KEYS = 131072;
 
 export function stepKey(step: DoorStep): number {

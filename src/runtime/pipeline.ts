@@ -4,6 +4,7 @@ import type { Grant } from '../access/grant-table.js';
 import type { Config } from '../config/types.js';
 import { DoorSet } from '../doors/door-set.js';
 import type { Decision } from '../engine/decisions.js';
+import { UDP_KEYS } from '../engine/door-index.js';
 import { Engine } from '../engine/engine.js';
 import type { KnockEvent } from '../filters/events.js';
 import type { LineParser } from '../filters/parse-line.js';
@@ -322,7 +323,7 @@ function mayMatter(line: string, relevant: ReadonlySet<number>): boolean {
   let port = 0;
   for (let c = line.charCodeAt(end); c >= 48 && c <= 57; c = line.charCodeAt(++end)) port = port * 10 + (c - 48);
   if (end === start || port > 65535) return true;
-  return relevant.has(port) || relevant.has(65536 + port);
+  return relevant.has(port) || relevant.has(UDP_KEYS + port);
 }
 
 // Distinct reasons kept: the value in a reason is chosen by whoever wrote the line, so past
