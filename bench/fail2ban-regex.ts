@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findProgram } from '../src/firewall/find-program.js';
 
@@ -18,14 +18,32 @@ const REGEX = String.raw`kernel: (?:\[\s*\d+\.\d+\] )?.*IN=\S* OUT=\S* .*SRC=<HO
 export function measureFail2banRegex(log: string, lines: number, dir: string): Fail2banFigures | undefined {
   if (!findProgram('fail2ban-regex')) return undefined;
   const head = join(dir, 'fail2ban-head.log');
-  const text = readFileSync(log, 'latin1');
-  let end = 0;
-  for (let i = 0; i < lines && end !== -1; i++) end = text.indexOf('\n', end + 1);
-  writeFileSync(head, text.slice(0, end === -1 ? text.length : end + 1), 'latin1');
+  writeFileSync(head, headOf(log, lines));
   const run = spawnSync('fail2ban-regex', ['--print-no-missed', head, REGEX], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const counts = /Lines: (\d+) lines, \d+ ignored, (\d+) matched/.exec(run.stdout);
   const seconds = /\[processed in ([\d.]+) sec\]/.exec(run.stdout);
   if (counts === null || seconds === null) throw new Error(`fail2ban-regex: unexpected output: ${run.stdout.slice(-400)}${run.stderr.slice(-400)}`);
   const total = Number(counts[1]);
   return { lines: total, matched: Number(counts[2]), linesPerSecond: total / Number(seconds[1]) };
+}
+
+// The first `lines` lines of a log, read only as far as they go (the whole log would make
+// this process, the parent of the replays, hundreds of MB larger).
+function headOf(log: string, lines: number): Buffer {
+  const fd = openSync(log, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let seen = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(1 << 20);
+      const length = readSync(fd, chunk, 0, chunk.length, null);
+      if (length === 0) return Buffer.concat(chunks);
+      for (let at = chunk.indexOf(10); at !== -1 && at < length; at = chunk.indexOf(10, at + 1)) {
+        if (++seen === lines) return Buffer.concat([...chunks, chunk.subarray(0, at + 1)]);
+      }
+      chunks.push(chunk.subarray(0, length));
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,8 +109,16 @@ async function replayOnce(log: string): Promise<ReplayFigures> {
   const cpu = process.cpuUsage(cpuBefore);
   return {
     lines: result.stats.lines, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, knocks: result.stats.knocks, decisions, granted: result.stats.granted.size,
-    peakRss: process.resourceUsage().maxRSS * 1024,
+    peakRss: peakRss(),
   };
+}
+
+// This process's own peak RSS. Not getrusage's maxRSS: Linux carries that over from the
+// process image before exec, so a replay started by a parent that once held more (the
+// fail2ban comparison reads a log) reported the parent's peak.
+function peakRss(): number {
+  const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'latin1'));
+  return hwm === null ? process.resourceUsage().maxRSS * 1024 : Number(hwm[1]) * 1024;
 }
 
 function runSelf(args: readonly string[]): string {
