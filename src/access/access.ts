@@ -20,8 +20,10 @@ const NOTHING: readonly Decision[] = Object.freeze([]);
 // close_on_wrong_knock door's port closes its grant there. Every method returns the
 // decisions it made, in order.
 // A knock with one of these decisions was a step of some door's attempt, or one the engine
-// did not count as a knock at all.
-const IGNORED_KNOCK = new Set<Decision['type']>(['step', 'retransmit', 'flags', 'refused']);
+// did not count as a knock at all. A 'flags' decision is not among them: it speaks of the
+// door it names only, and a knock whose flags do not fit the close_on_wrong_knock door
+// itself is skipped below.
+const IGNORED_KNOCK = new Set<Decision['type']>(['step', 'retransmit', 'refused']);
 
 export class Access {
   private readonly grantTable = new GrantTable();
@@ -63,7 +65,8 @@ export class Access {
   // of is out of sequence when the engine took it as no step of any door: it broke an
   // attempt, or fitted none (a granted address with nothing in progress knocking a later
   // step). A retransmission, a knock whose TCP flags do not fit the door and a refused knock
-  // count for nothing, as they do for the engine.
+  // count for nothing, as they do for the engine; flags that only another door refuses do not
+  // make the knock fit this one.
   knocked(knock: Knock, decisions: readonly Decision[]): readonly Decision[] {
     if (this.wrongKnockPorts.length === 0) return NOTHING;
     if (decisions.some((decision) => IGNORED_KNOCK.has(decision.type))) return NOTHING;

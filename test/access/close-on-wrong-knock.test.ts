@@ -133,3 +133,18 @@ describe('close_on_wrong_knock with an ICMP step', () => {
     expect(send(ping(12, 100))).toEqual(['close by wrong-knock']);
   });
 });
+
+describe('close_on_wrong_knock beside a door with tcpflags', () => {
+  const INI_FLAGS = `[open]\nsequence = 7000,8000,9000\nseq_timeout = 5\nopen_for = 600\nclose_on_wrong_knock = yes\n`
+    + `[synOnly]\nsequence = 8000,5000\nseq_timeout = 5\ntcpflags = syn\nopen = 443/tcp\nopen_for = 600\n`;
+
+  // Another door refusing the knock's flags says nothing about this door, which takes any flags.
+  it.each([
+    { name: 'no attempt in progress', knocks: [{ port: '8000', at: 10, flags: TcpFlag.ACK }], closes: [['close open by wrong-knock']] },
+    { name: 'during an attempt of the other door', knocks: [{ port: '8000', at: 10 }, { port: '8000', at: 11, flags: TcpFlag.ACK }], closes: [[], ['close open by wrong-knock']] },
+  ])('a knock the other door refuses for its flags closes the grant: $name', ({ knocks, closes }) => {
+    const send = lab(INI_FLAGS);
+    expect([send({ port: '7000', at: 0 }), send({ port: '8000', at: 1 }), send({ port: '9000', at: 2 })]).toEqual([[], [], ['open open']]);
+    expect(knocks.map((spec) => send(spec))).toEqual(closes);
+  });
+});
