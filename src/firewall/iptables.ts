@@ -69,11 +69,22 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   async start(grants: readonly Grant[], now: number, bans: readonly Ban[] = []): Promise<void> {
+    const before = this.plan_;
+    // A window turn with everything in place changes the knock rules alone: rewriting the
+    // chain would make each grant rule anew, and a new connlimit match counts from zero (the
+    // LOG limit's hashlimit table is shared by name and outlives a rewrite). A repair
+    // rewrites the chain, and with it those counts.
+    const turning = this.installed.size === 2 && await this.compare(grants, now, bans, false);
     this.installed.clear();
     // Turning doors' knock ports as of now: a window turn is a start() like any other.
     this.plan_ = planAt(this.plan_, now);
     for (const family of [4, 6] as const) {
       const tools = TOOLS[family];
+      if (turning) {
+        // Nothing turned in this family, or the turn went in (the INPUT jump was just checked).
+        const turn = buildTurnScript(before, this.plan_, family);
+        if (turn === undefined || await this.tryRestore(family, turn)) continue;
+      }
       await runOrThrow(this.runner, tools.restore, ['--noflush', '-w'], { input: buildRestoreScript(this.plan_, family, grants, bans) });
       const present = await this.runner.run(tools.cli, ['-w', '-C', 'INPUT', ...jumpRule()]);
       if (present.failed) await runOrThrow(this.runner, tools.cli, ['-w', '-I', 'INPUT', '1', ...jumpRule()]);
@@ -172,6 +183,11 @@ export class IptablesBackend implements FirewallBackend {
     await this.release();
     for (const family of [4, 6] as const) this.channels[family].installed(undefined);
     await flushIptables(this.runner);
+  }
+
+  // Whether `script` went in; one that does not (the chain changed meanwhile) changed nothing.
+  private async tryRestore(family: AddressFamily, script: string): Promise<boolean> {
+    return !(await this.runner.run(TOOLS[family].restore, ['--noflush', '-w'], { input: script })).failed;
   }
 
   // The keys of the grant and ban rules in the chain now.
@@ -299,13 +315,46 @@ export function buildRestoreScript(plan: FirewallPlan, family: AddressFamily, gr
     rules.push(...bans.filter((ban) => addressFamily(ban.src) === family).map((ban) => banRule(ban.src)));
     for (const grant of grants) if (addressFamily(grant.src) === family) rules.push(...grantChanges(plan, grant).map((change) => [...change.rule]));
   }
+  rules.push(...knockRules(plan, family), ...gateRules(plan));
+  const lines = ['*filter', `:${CHAIN} - [0:0]`, ...rules.map((rule) => `-A ${CHAIN} ${ruleText(rule)}`), 'COMMIT'];
+  return `${lines.join('\n')}\n`;
+}
+
+// The LOG (and DROP) rules of the knock ports, in order.
+function knockRules(plan: FirewallPlan, family: AddressFamily): string[][] {
+  const rules: string[][] = [];
   for (const { step, doors } of plan.knockPorts) {
     const match = knockMatch(step, family);
     if (match === undefined) continue;
     rules.push(logRule(plan, family, match, doors));
     if (!plan.logOnly) rules.push([...match, ...comment(doors.join(',')), '-j', 'DROP']);
   }
-  for (const step of plan.protectedPorts) rules.push([...portMatch(step), ...comment('gate'), '-j', 'DROP']);
-  const lines = ['*filter', `:${CHAIN} - [0:0]`, ...rules.map((rule) => `-A ${CHAIN} ${rule.map(quoteRestore).join(' ')}`), 'COMMIT'];
+  return rules;
+}
+
+function gateRules(plan: FirewallPlan): string[][] {
+  return plan.protectedPorts.map((step) => [...portMatch(step), ...comment('gate'), '-j', 'DROP']);
+}
+
+function ruleText(rule: readonly string[]): string {
+  return rule.map(quoteRestore).join(' ');
+}
+
+// One transaction from the knock rules of `from` to those of `to` (plans that differ in
+// their knock ports alone), grant and ban rules left as they are: the rules that go are
+// deleted, the new ones appended, and the gate's rules moved after them. undefined: no change.
+export function buildTurnScript(from: FirewallPlan, to: FirewallPlan, family: AddressFamily): string | undefined {
+  const old = knockRules(from, family).map(ruleText);
+  const now = knockRules(to, family).map(ruleText);
+  if (old.join('\n') === now.join('\n')) return undefined;
+  const gates = gateRules(to).map(ruleText);
+  const lines = [
+    '*filter',
+    ...old.filter((rule) => !now.includes(rule)).map((rule) => `-D ${CHAIN} ${rule}`),
+    ...gates.map((rule) => `-D ${CHAIN} ${rule}`),
+    ...now.filter((rule) => !old.includes(rule)).map((rule) => `-A ${CHAIN} ${rule}`),
+    ...gates.map((rule) => `-A ${CHAIN} ${rule}`),
+    'COMMIT',
+  ];
   return `${lines.join('\n')}\n`;
 }

@@ -9,6 +9,11 @@ export interface NftContent {
   rules: number;
   // Sets with no element at all (whitelist sets included).
   emptySets: Set<string>;
+  // Every set's definition as listed (no elements, no handle), and every chain's name.
+  sets: Map<string, Record<string, unknown>>;
+  chains: string[];
+  // Whether the table holds an object of a kind knockwatch never makes (a map, a counter…).
+  foreign: boolean;
 }
 
 export function isEntrySet(name: string): boolean {
@@ -35,12 +40,21 @@ export function readNftContent(json: string): NftContent | undefined {
   const elements = new Map<string, Set<string>>();
   let rules = 0;
   const emptySets = new Set<string>();
+  const sets = new Map<string, Record<string, unknown>>();
+  const chains: string[] = [];
+  let foreign = false;
   for (const item of items as Record<string, unknown>[]) {
     if ('metainfo' in item) continue;
     if ('rule' in item) rules++;
+    if ('chain' in item) chains.push(String((item.chain as Record<string, unknown>).name));
+    else if (!('rule' in item || 'set' in item || 'table' in item)) foreign = true;
     const set = item.set as Record<string, unknown> | undefined;
     if (set !== undefined && !(Array.isArray(set.elem) && set.elem.length > 0)) emptySets.add(String(set.name));
     const name = String(set?.name);
+    if (set !== undefined) {
+      const { elem: _elem, handle: _handle, ...definition } = set;
+      sets.set(name, definition);
+    }
     // Their elements are compared apart (grants, bans) or not at all (the limit's sources).
     if (set !== undefined && (isEntrySet(name) || isLimitSet(name))) {
       const { elem, ...rest } = set;
@@ -50,7 +64,7 @@ export function readNftContent(json: string): NftContent | undefined {
       structure.push(item);
     }
   }
-  return { structure: JSON.stringify(structure, (key, value: unknown) => (key === 'handle' ? undefined : value)), elements, rules, emptySets };
+  return { structure: JSON.stringify(structure, (key, value: unknown) => (key === 'handle' ? undefined : value)), elements, rules, emptySets, sets, chains, foreign };
 }
 
 function readElement(elem: unknown): string {

@@ -5,7 +5,7 @@ import { execaRunner, runOrThrow, type CommandRunner } from './command-runner.js
 import { findProgram } from './find-program.js';
 import { NftProcessChannel, runnerNftChannel, type NftChannel } from './nft-channel.js';
 import { matchesEntries, type ExpectedEntry } from './match-entries.js';
-import { readNftContent } from './nft-content.js';
+import { readNftContent, type NftContent } from './nft-content.js';
 import { formatNftTimeout } from './nft-timeout.js';
 import { LOG_LIMIT_SOURCES, logLimitIdle } from './log-limit.js';
 import { echoLengths, planAt, type FirewallPlan } from './plan.js';
@@ -60,9 +60,19 @@ export class NftablesBackend implements FirewallBackend {
     this.installed = undefined;
     // Turning doors' knock ports as of now: a window turn is a start() like any other.
     this.plan_ = planAt(this.plan_, now);
-    // One transaction: the old table (if any) goes and the new one comes at once.
-    const ruleset = buildNftRuleset(this.plan_, grants, now, bans);
-    await runOrThrow(this.runner, this.nft, ['-f', '-'], { input: ruleset });
+    // One transaction: the old table's content (if any) goes and the new one comes at once.
+    // Limit sets found intact stay, with the budgets and counts in their elements: a window
+    // turn or a repair must not hand every source a fresh LOG budget or max_connections count.
+    const keeping = keptLimitSets(await this.readContent(), this.plan_);
+    let ruleset = buildNftRuleset(this.plan_, grants, now, bans, keeping);
+    try {
+      await runOrThrow(this.runner, this.nft, ['-f', '-'], { input: ruleset });
+    } catch (error) {
+      // The table changed since it was read: replaced whole, as when nothing is kept.
+      if (keeping === undefined) throw error;
+      ruleset = buildNftRuleset(this.plan_, grants, now, bans);
+      await runOrThrow(this.runner, this.nft, ['-f', '-'], { input: ruleset });
+    }
     // What verify compares with later, trusted only when every rule and the whitelist are
     // there: someone deleting a rule right after the install must not become the reference.
     const content = await this.readContent();
@@ -183,11 +193,69 @@ function expectedEntries(plan: FirewallPlan, grants: readonly Grant[], bans: rea
   return sets;
 }
 
-export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], now: number, bans: readonly Ban[] = []): string {
+// The sets whose elements are the kernel's running state: max_connections' counts per
+// granted address and port, and the per-source LOG budgets.
+interface LimitSet {
+  name: string;
+  type: readonly string[];
+  size: number;
+  // Seconds an idle element is kept; undefined: no timeout.
+  timeout: number | undefined;
+}
+
+function limitSets(plan: FirewallPlan): LimitSet[] {
+  const sets: LimitSet[] = [];
+  for (const gate of plan.gates) {
+    if (gate.maxConnections === undefined) continue;
+    for (const family of [4, 6] as const) sets.push({ name: `connlimit${family}_${gate.index}`, type: [`ipv${family}_addr`, 'inet_service'], size: CONNLIMIT_SOURCES, timeout: undefined });
+  }
+  if (plan.logLimit !== undefined) {
+    for (const family of [4, 6] as const) sets.push({ name: `loglimit${family}`, type: [`ipv${family}_addr`], size: LOG_LIMIT_SOURCES, timeout: logLimitIdle(plan.logLimit) });
+  }
+  return sets;
+}
+
+function declareLimitSet(set: LimitSet): string {
+  const timeout = set.timeout === undefined ? '' : ` timeout ${set.timeout}s;`;
+  return `  set ${set.name} { type ${set.type.join(' . ')}; size ${set.size}; flags dynamic${set.timeout === undefined ? '' : ',timeout'};${timeout} }`;
+}
+
+// Whether a listed set is `set` as the plan declares it (nft lists `dynamic` or not by version).
+function isIntact(set: LimitSet, listed: Record<string, unknown> | undefined): boolean {
+  if (listed === undefined) return false;
+  const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
+  const flags = list(listed.flags).filter((flag) => flag !== 'dynamic');
+  return JSON.stringify(list(listed.type)) === JSON.stringify(set.type) && listed.size === set.size && listed.timeout === set.timeout
+    && JSON.stringify(flags) === JSON.stringify(set.timeout === undefined ? [] : ['timeout']);
+}
+
+// What a reinstall may leave in place: the limit sets listed as the plan declares them, when
+// the table holds nothing but sets and chains. undefined: nothing (the table goes whole).
+export interface KeptSets {
+  kept: ReadonlySet<string>;
+  // Everything else in the table now, to go in the same transaction.
+  sets: readonly string[];
+  chains: readonly string[];
+}
+
+function keptLimitSets(content: NftContent | undefined, plan: FirewallPlan): KeptSets | undefined {
+  if (content === undefined || content.foreign) return undefined;
+  const kept = new Set(limitSets(plan).filter((set) => isIntact(set, content.sets.get(set.name))).map((set) => set.name));
+  if (kept.size === 0) return undefined;
+  return { kept, sets: [...content.sets.keys()].filter((name) => !kept.has(name)), chains: content.chains };
+}
+
+// `keeping`: the table stays and only what is not kept goes (chains flushed first, so that no
+// rule still refers to a set or chain being deleted); otherwise the whole table is replaced.
+export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], now: number, bans: readonly Ban[] = [], keeping?: KeptSets): string {
+  const replace = keeping === undefined ? [`table ${TABLE}`, `delete table ${TABLE}`] : [
+    ...keeping.chains.map((chain) => `flush chain ${TABLE} ${chain}`),
+    ...keeping.chains.map((chain) => `delete chain ${TABLE} ${chain}`),
+    ...keeping.sets.map((set) => `delete set ${TABLE} ${set}`),
+  ];
   const out: string[] = [
     '# knockwatch: everything in this table is knockwatch\'s own',
-    `table ${TABLE}`,
-    `delete table ${TABLE}`,
+    ...replace,
     `table ${TABLE} {`,
   ];
   const elements = (items: readonly string[]): string => (items.length > 0 ? ` elements = { ${items.join(', ')} };` : '');
@@ -206,17 +274,8 @@ export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], no
     }
   }
   // max_connections: the kernel counts each granted address's connections per port (conncount).
-  for (const gate of plan.gates) {
-    if (gate.maxConnections === undefined) continue;
-    for (const family of [4, 6] as const) {
-      out.push(`  set connlimit${family}_${gate.index} { type ipv${family}_addr . inet_service; size ${CONNLIMIT_SOURCES}; flags dynamic; }`);
-    }
-  }
-  if (plan.logLimit !== undefined) {
-    for (const family of [4, 6] as const) {
-      out.push(`  set loglimit${family} { type ipv${family}_addr; size ${LOG_LIMIT_SOURCES}; flags dynamic,timeout; timeout ${logLimitIdle(plan.logLimit)}s; }`);
-    }
-  }
+  // A kept set's declaration is the set as it is: nft changes nothing then.
+  out.push(...limitSets(plan).map(declareLimitSet));
   out.push('  chain input {');
   out.push('    type filter hook input priority filter - 10; policy accept;');
   out.push('    ct state established,related accept comment "knockwatch:established"');

@@ -14,10 +14,11 @@ export function fixture(name: string): string {
 
 // What verify(grants) says when start() read `installed` back and verify then reads `now`.
 export async function nftVerifyAfter(plan: FirewallPlan, installed: string, now: string, grants: readonly Grant[] = []): Promise<boolean> {
-  let listings = 0;
-  const { runner } = recorder((line) => (line.startsWith('nft -j list table') ? { stdout: listings++ === 0 ? installed : now } : undefined));
+  let started = false;
+  const { runner } = recorder((line) => (line.startsWith('nft -j list table') ? { stdout: started ? now : installed } : undefined));
   const backend = new NftablesBackend(plan, runner, 'nft', { send: async () => {}, stop: async () => {} });
   await backend.start(grants, 0);
+  started = true;
   return await backend.verify(grants, 0, []);
 }
 
