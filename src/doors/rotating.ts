@@ -92,7 +92,7 @@ export class RotatingKind implements DoorKind {
   expected(src: string, time: number): readonly Sequence[] {
     const found: Sequence[] = [];
     const seen = new Set<string>();
-    for (const window of this.windowsAround(time)) {
+    for (const window of this.acceptedAround(time)) {
       if (this.spec.oncePerWindow && this.records.burnt(this.door, src, window)) continue;
       const sequence = this.sequenceOf(window, src);
       // The same sequence in two windows (possible, if unlikely) is one attempt, not two.
@@ -138,11 +138,21 @@ export class RotatingKind implements DoorKind {
   completed(sequence: Sequence, src: string, time: number): boolean {
     if (!this.spec.oncePerWindow) return true;
     const key = sequenceKey(sequence);
-    const windows = this.windowsAround(time).filter((window) => sequenceKey(this.sequenceOf(window, src)) === key);
+    const windows = this.acceptedAround(time).filter((window) => sequenceKey(this.sequenceOf(window, src)) === key);
     if (windows.length === 0 || windows.every((window) => this.records.burnt(this.door, src, window))) return false;
     const until = (windowStartOf(time, this.spec.rotate) + (this.spec.skew + 1) * this.spec.rotate) * 1000;
     for (const window of windows) this.records.burn(this.door, src, window, Math.max(until, (window + (this.spec.skew + 1) * this.spec.rotate) * 1000));
     return true;
+  }
+
+  // The windows a knock at `time` may use: those around it, none older than the latest
+  // window the door ever had as current minus skew. A clock gone back (across a restart
+  // too: the daemon's records are in the state file) never revives an old window, whose
+  // sequence may have been seen.
+  private acceptedAround(time: number): number[] {
+    const latest = this.records.current(this.door, windowStartOf(time, this.spec.rotate));
+    const oldest = latest - this.spec.skew * this.spec.rotate;
+    return this.windowsAround(time).filter((window) => window >= oldest);
   }
 
   private windowsAround(time: number): number[] {

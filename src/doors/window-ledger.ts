@@ -7,14 +7,42 @@ export interface UsedWindow {
   until: number;
 }
 
-// The windows each address used, per door, until they are accepted no more. The daemon keeps
-// one across reloads and saves it in the state file; a door without one keeps its own.
+// Told once when a knock's time puts a door `behind` windows before the latest it had as
+// current (the clock went back), until the clock is past that window again.
+export type ClockBehind = (door: string, window: number, latest: number) => void;
+
+// The windows each address used, per door, until they are accepted no more, and the latest
+// window each door had as current. The daemon keeps one across reloads and saves it in the
+// state file; a door without one keeps its own.
 export class WindowLedger implements WindowRecords {
   private readonly used = new Map<string, Map<string, UsedWindow>>();
+  private readonly latest = new Map<string, number>();
+  // Doors already told about (see ClockBehind).
+  private readonly behind = new Set<string>();
 
-  // `recorded` runs after each burn: the daemon writes the state file then, before the
-  // grant is applied, so a crash right after cannot revive the window.
-  constructor(private readonly recorded: () => void = () => undefined) {}
+  // `recorded` runs after each burn and each new latest window: the daemon writes the state
+  // file then, before the grant is applied, so a crash right after cannot revive the window.
+  constructor(private readonly recorded: () => void = () => undefined, private readonly clockBehind: ClockBehind = () => undefined) {}
+
+  current(door: string, window: number): number {
+    const latest = this.latest.get(door);
+    if (latest === undefined || window > latest) {
+      this.latest.set(door, window);
+      this.behind.delete(door);
+      this.recorded();
+      return window;
+    }
+    if (window < latest && !this.behind.has(door)) {
+      this.behind.add(door);
+      this.clockBehind(door, window, latest);
+    }
+    return latest;
+  }
+
+  // The latest window each door had as current, for the state file.
+  latestWindows(): Record<string, number> {
+    return Object.fromEntries(this.latest);
+  }
 
   burnt(door: string, src: string, window: number): boolean {
     return this.used.get(door)?.has(`${src} ${window}`) ?? false;
@@ -37,6 +65,11 @@ export class WindowLedger implements WindowRecords {
       else this.used.delete(door);
     }
     return Object.fromEntries(out);
+  }
+
+  // A saved latest window never moves a door's back (a reload keeps the ledger).
+  restoreLatest(saved: Record<string, number> = {}): void {
+    for (const [door, window] of Object.entries(saved)) this.latest.set(door, Math.max(window, this.latest.get(door) ?? window));
   }
 
   restore(saved: Record<string, readonly UsedWindow[]> = {}): void {

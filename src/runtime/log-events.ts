@@ -25,6 +25,9 @@ export const logEvents = {
     ({ level: 'info', message: `Installed the ${firewall} ruleset with ${grants} live grant${grants === 1 ? '' : 's'}.` }),
   firewallMissing: (firewall: string): LogEvent =>
     ({ level: 'warning', message: `The ${firewall} ruleset is not what knockwatch installed (flushed or edited by someone else?); installing it again.` }),
+  // Windows are epoch seconds.
+  clockBehindWindow: (door: string, window: number, latest: number): LogEvent =>
+    ({ level: 'warning', message: `The clock is behind door ${door}'s latest window (${new Date(window * 1000).toISOString()} before ${new Date(latest * 1000).toISOString()}): windows older than the latest minus skew are not accepted until it catches up.` }),
   firewallFailed: (what: string, reason: string): LogEvent =>
     ({ level: 'warning', message: `Firewall ${what} failed: ${reason}.` }),
   firewallStopFailed: (reason: string): LogEvent =>

@@ -32,11 +32,14 @@ export interface DaemonState {
   // once_per_window: per door, the windows each address used while they are still accepted.
   // Missing in files written before: {}.
   usedWindows?: Record<string, UsedWindow[]>;
+  // Per rotating door, the latest window (epoch seconds) it had as current: a clock gone back
+  // while the daemon was down must not revive an older one. Missing in files written before: {}.
+  latestWindows?: Record<string, number>;
   logs: Record<string, SourcePosition>;
 }
 
 export function emptyState(): DaemonState {
-  return { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, logs: {} };
+  return { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, latestWindows: {}, logs: {} };
 }
 
 // Reads the state file; a missing file is an empty state, a damaged one an error message.

@@ -9,7 +9,7 @@ import { emptyState, loadState, saveState, type DaemonState } from './state-file
 // Source positions are written at most this often when nothing else changed.
 export const POSITION_SAVE_EVERY = 5000;
 
-export type StateContent = Pick<DaemonState, 'grants' | 'bans' | 'pendingCloses' | 'oneTimeUsed' | 'usedWindows'>;
+export type StateContent = Pick<DaemonState, 'grants' | 'bans' | 'pendingCloses' | 'oneTimeUsed' | 'usedWindows' | 'latestWindows'>;
 
 export interface StateKeeperDeps {
   // The state file of the config in force.

@@ -49,7 +49,7 @@ export interface ValidatedState {
 // Takes what JSON.parse made of a state file field by field: a bad entry is dropped with a
 // warning, the rest is kept; only a file that is not a state file at all is refused whole.
 export function validateState(parsed: unknown): ValidatedState {
-  const empty: DaemonState = { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, logs: {} };
+  const empty: DaemonState = { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, latestWindows: {}, logs: {} };
   if (!isRecord(parsed) || parsed.version !== 1 || !Array.isArray(parsed.grants)) {
     return { state: empty, problem: 'not a knockwatch state file (version 1)', warnings: [] };
   }
@@ -60,9 +60,10 @@ export function validateState(parsed: unknown): ValidatedState {
   const oneTimeUsed = validateRecord(parsed.oneTimeUsed, 'oneTimeUsed', (value) => problemOf(count, value), (value) => value as number, warnings);
   const usedWindows = validateRecord(parsed.usedWindows, 'usedWindows', (value) => (Array.isArray(value) ? undefined : problemOf(() => 'a list', value)),
     (value) => validateList<UsedWindow>(value, 'usedWindows', USED_WINDOW_FIELDS, (entry) => `${entry.src} ${entry.window}`, warnings), warnings);
+  const latestWindows = validateRecord(parsed.latestWindows, 'latestWindows', (value) => problemOf(windowStart, value), (value) => value as number, warnings);
   const logs = validateRecord(parsed.logs, 'logs', (value) => (isRecord(value) ? positionProblem(value) : problemOf(() => 'a log position', value)),
     (value) => pick<SourcePosition>(value as Record<string, unknown>, positionFields(value as Record<string, unknown>) ?? FILE_POSITION), warnings);
-  return { state: { version: 1, grants, bans, pendingCloses, oneTimeUsed, usedWindows, logs }, warnings };
+  return { state: { version: 1, grants, bans, pendingCloses, oneTimeUsed, usedWindows, latestWindows, logs }, warnings };
 }
 
 // The entries of a list whose every field fits, copied field by field; the first of

@@ -27,7 +27,9 @@ function completions(engine: Engine, ports: readonly string[], at: number): stri
     .filter((decision) => decision.type === 'completed').map((decision) => ('door' in decision ? decision.door : '')));
 }
 
-const window0 = deriveSequence({ secret: SECRET, door: 'rot', windowStart: HOUR, range: { low: 10000, high: 10999 }, length: 5, protocols: ['tcp'] }).map((step) => String(step.port));
+const windowPorts = (offset: number): string[] => deriveSequence({ secret: SECRET, door: 'rot', windowStart: HOUR + offset * 3600, range: { low: 10000, high: 10999 }, length: 5, protocols: ['tcp'] })
+  .map((step) => String(step.port));
+const window0 = windowPorts(0);
 
 describe('the live daemon\'s doors', () => {
   it('a used window survives a restart through the state file, written when it is burnt', () => {
@@ -41,7 +43,8 @@ describe('the live daemon\'s doors', () => {
     });
     const config = live.configFor(configOf());
     expect(completions(new Engine(new DoorSet(config.doors), config.options), window0, HOUR + 100)).toEqual(['rot']);
-    expect(writes).toBe(1);
+    // Once for the door's first current window, once for the burn.
+    expect(writes).toBe(2);
     // The restart: a new ledger from the state file, a new engine.
     const again = new LiveDoors(() => undefined);
     again.restore(loadState(statePath).state);
@@ -65,5 +68,31 @@ describe('the live daemon\'s doors', () => {
     const plain = configOf();
     const live = new LiveDoors(() => undefined).configFor(plain);
     expect(JSON.stringify(live.doors)).toBe(JSON.stringify(plain.doors));
+  });
+
+  // The host clock went back five windows while the daemon was down: window 0, whose sequence
+  // may have been seen back then, is current again by the clock.
+  it('a clock gone back across a restart revives no window older than the latest minus skew', () => {
+    const statePath = join(dir, 'state.json');
+    const live = new LiveDoors(() => saveState(statePath, { ...emptyState(), latestWindows: live.latestWindows() }));
+    const config = live.configFor(configOf());
+    expect(completions(new Engine(new DoorSet(config.doors), config.options), windowPorts(5), HOUR + 5 * 3600 + 100)).toEqual(['rot']);
+    const restart = (): { engine: Engine; behind: unknown[][] } => {
+      const behind: unknown[][] = [];
+      const again = new LiveDoors(() => undefined, (...args) => behind.push(args));
+      again.restore(loadState(statePath).state);
+      const restarted = again.configFor(configOf());
+      return { engine: new Engine(new DoorSet(restarted.doors), restarted.options), behind };
+    };
+    const back = restart();
+    expect(completions(back.engine, window0, HOUR + 100)).toEqual([]);
+    expect(completions(back.engine, window0, HOUR + 200)).toEqual([]);
+    // Told once, with the window the clock gives and the latest one.
+    expect(back.behind).toEqual([['rot', HOUR, HOUR + 5 * 3600]]);
+    // Within skew of the latest window, a clock a little behind still opens.
+    expect(completions(restart().engine, windowPorts(4), HOUR + 4 * 3600 + 100)).toEqual(['rot']);
+    // Without the state file, window 0 would open again.
+    const fresh = new LiveDoors(() => undefined).configFor(configOf());
+    expect(completions(new Engine(new DoorSet(fresh.doors), fresh.options), window0, HOUR + 100)).toEqual(['rot']);
   });
 });

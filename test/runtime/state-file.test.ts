@@ -73,6 +73,7 @@ function goodFile(): Record<string, any> {
     bans: [{ src: '198.51.100.9', until: T0 + 600_000, offenses: 1 }, { src: '2001:db8::9', until: T0 + 600_000, offenses: 3 }],
     oneTimeUsed: { otp: 2, other: 0 },
     usedWindows: { rotating: [{ src: '203.0.113.7', window: 1_699_999_200, until: T0 + 3_600_000 }, { src: '2001:db8::7', window: 1_699_999_200, until: T0 + 3_600_000 }] },
+    latestWindows: { rotating: 1_699_999_200, other: 1_700_000_000 },
     logs: { [KERN]: { dev: 2049, ino: 131, offset: 4096, firstLineHash: HASH }, '/var/log/auth.log': { dev: 2049, ino: 132, offset: 0, firstLineHash: '' } },
   };
 }
@@ -95,6 +96,16 @@ describe('state file validation', () => {
     const old = goodFile();
     delete old.usedWindows;
     expect(loadText(JSON.stringify(old))).toEqual({ state: { ...goodFile(), usedWindows: {} }, warnings: [] });
+  });
+
+  it('loads a file written before latestWindows with none, and drops a window that is no whole second', () => {
+    const old = goodFile();
+    delete old.latestWindows;
+    expect(loadText(JSON.stringify(old))).toEqual({ state: { ...goodFile(), latestWindows: {} }, warnings: [] });
+    const bad = goodFile();
+    bad.latestWindows.other = 1.5;
+    expect(loadText(JSON.stringify(bad))).toEqual({ state: { ...goodFile(), latestWindows: { rotating: 1_699_999_200 } },
+      warnings: ['latestWindows["other"]: expected a window start (whole epoch seconds), found 1.5; dropped'] });
   });
 
   // A used window whose entry is spoiled is dropped, the rest of the door's kept.
