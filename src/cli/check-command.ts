@@ -29,16 +29,19 @@ export async function runCheck(rest: readonly string[], values: CliValues, deps:
   const now = deps.clock.now();
   const secrets = values['show-secrets'] === true ? now : undefined;
   for (const text of describeConfig(config, kind ?? config.options.firewall ?? 'nftables', sources, override, secrets)) line(deps.stdout, text);
-  const limited = backend?.logLimitRules?.() ?? [];
-  if (limited.length > 0) {
+  const limited = backend?.logLimitRules?.(secrets) ?? [];
+  const rotating = describeRotatingPorts(config.doors, secrets !== undefined);
+  if (limited.length > 0 || (backend?.logLimitRules !== undefined && config.options.logLimit !== undefined && rotating.length > 0)) {
     line(deps.stdout);
     line(deps.stdout, `Log limit rules (${backend?.name}; per source address, IPv4 and IPv6 apart):`);
     for (const { family, rule } of limited) line(deps.stdout, `  IPv${family}  ${rule}`);
+    for (const text of rotating) line(deps.stdout, `  ${text}`);
   }
   if (backend !== undefined) {
     line(deps.stdout);
     line(deps.stdout, `Firewall plan (${backend.name}; not applied):`);
-    deps.stdout.write(backend.plan([], now));
+    for (const text of rotating) line(deps.stdout, `# ${text}`);
+    deps.stdout.write(backend.plan([], now, [], secrets === undefined));
   }
   if (problems.length === 0) return 0;
   line(deps.stderr, `knockwatch: ${config.file} is valid, but knockwatch cannot run with it:`);
@@ -148,6 +151,27 @@ function describeAdjacent(entry: AdjacentTraps | undefined): string[] {
   if (entry === undefined) return [];
   const out = [`  ${'trap_adjacent'.padEnd(18)} ${entry.traps.map(formatStep).join(', ') || '(none)'}`];
   for (const { step, reason } of entry.skipped) out.push(`  ${''.padEnd(18)} not ${formatStep(step)}: ${reason}`);
+  return out;
+}
+
+// What the knock LOG rules hold for rotating doors. A door bound to the source logs its whole
+// range; the others the ports of their accepted windows, which are derived from the secret:
+// without --show-secrets they are left out of the rules shown, and only counted here.
+function describeRotatingPorts(doors: readonly Door[], shown: boolean): string[] {
+  const out: string[] = [];
+  for (const door of doors) {
+    const knock = door.knock;
+    if (knock.kind !== 'rotating') continue;
+    const range = `${knock.range.low}-${knock.range.high}`;
+    if (knock.bindSource) {
+      out.push(`[${door.name}] logs every port of ${range} (${knock.range.high - knock.range.low + 1 - knock.exclude.length} ports; bind_source: each address has its own sequence).`);
+      continue;
+    }
+    const windows = 2 * knock.skew + 1;
+    const ports = `up to ${windows * knock.length} ports of ${range}: ${windows} accepted window${windows === 1 ? '' : 's'} of ${knock.length}, turning every ${formatSeconds(knock.rotate * 1000)}`;
+    out.push(shown ? `[${door.name}] logs the ports of its accepted windows at this time (${ports}), in the rules above.`
+      : `[${door.name}] logs the ports of its accepted windows (${ports}), left out here: they are derived from its secret (--show-secrets shows them).`);
+  }
   return out;
 }
 

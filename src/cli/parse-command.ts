@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import type { KnockEvent } from '../filters/events.js';
+import { isEchoRequest, type Knock, type KnockEvent } from '../filters/events.js';
 import { formatFlags } from '../net/tcp-flags.js';
 import { createLineParser } from '../filters/parse-line.js';
 import { createSyslogTimeParser } from '../filters/syslog-time.js';
@@ -85,7 +85,14 @@ function describeEvent(event: KnockEvent, zone: string | undefined): string {
   if (event.type === 'ssh') {
     return `${time} ssh ${event.class} ${event.kind} ${event.src ?? '(by pid)'} pid ${event.pid ?? '-'}${event.user !== undefined ? ` user ${JSON.stringify(event.user)}` : ''}${event.method ? ` ${event.method}` : ''}${event.invalidUser ? ' (invalid user)' : ''}`;
   }
-  const port = event.proto === 'icmp' ? '' : ` ${event.dport} from port ${event.spt}`;
+  const port = event.proto === 'icmp' ? ` ${describeIcmp(event)}` : ` ${event.dport} from port ${event.spt}`;
   const flags = event.proto === 'tcp' ? ` [${formatFlags(event.flags) || 'no flags'}]` : '';
   return `${time} knock ${event.src} -> ${event.dst} ${event.proto}${port}${flags} in ${event.iface || '-'}${event.prefix ? ` prefix "${event.prefix}"` : ''}`;
+}
+
+// An ICMP knock's type and IP packet length (the kernel's LEN=); an echo request says which
+// `icmp:N` step it is.
+function describeIcmp(knock: Knock): string {
+  const length = knock.len === undefined ? 'length ?' : `length ${knock.len}`;
+  return `type ${knock.icmpType ?? '?'} ${length}${isEchoRequest(knock) && knock.len !== undefined ? ` (step icmp:${knock.len})` : ''}`;
 }

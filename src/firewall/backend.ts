@@ -21,10 +21,13 @@ export interface FirewallBackend {
   // else one sentence saying what is wrong and how to fix it.
   probe(): Promise<string | undefined>;
   // The knock LOG rules' per-source limit as start() installs it, per family, for
-  // `knockwatch check` (none when log_limit = off or nothing is installed).
-  logLimitRules?(): readonly { family: 4 | 6; rule: string }[];
-  // The text of what start() installs, for `knockwatch check`.
-  plan(grants: readonly Grant[], now: number, bans?: readonly Ban[]): string;
+  // `knockwatch check` (none when log_limit = off or nothing is installed). With `at`, the
+  // rotating doors' knock ports of that time are in it; without, only the ports that do not
+  // turn (those are derived from the doors' secrets).
+  logLimitRules?(at?: number): readonly { family: 4 | 6; rule: string }[];
+  // The text of what start() installs, for `knockwatch check`; `hideTurning`: without the
+  // rotating doors' knock ports (derived from their secrets).
+  plan(grants: readonly Grant[], now: number, bans?: readonly Ban[], hideTurning?: boolean): string;
   // Installs (or atomically replaces) everything knockwatch owns, with these live grants
   // and bans.
   start(grants: readonly Grant[], now: number, bans?: readonly Ban[]): Promise<void>;

@@ -40,15 +40,15 @@ export class CommandBackend implements FirewallBackend {
     return this.logRules.probe();
   }
 
-  plan(_grants: readonly Grant[], now: number): string {
+  plan(_grants: readonly Grant[], now: number, _bans: readonly Ban[] = [], hideTurning = false): string {
     const lines = ['# command: knockwatch installs only the knock LOG rules:'];
     const commands = ['# knockd commands per door:'];
     for (const door of this.doors.values()) for (const [key, command] of commandsOf(door)) commands.push(`[${door.name}] ${key}: ${command}`);
-    return `${lines.join('\n')}\n${this.logRules.plan([], now, [])}${commands.join('\n')}\n`;
+    return `${lines.join('\n')}\n${this.logRules.plan([], now, [], hideTurning)}${commands.join('\n')}\n`;
   }
 
-  logLimitRules(): readonly { family: 4 | 6; rule: string }[] {
-    return this.logRules.logLimitRules?.() ?? [];
+  logLimitRules(at?: number): readonly { family: 4 | 6; rule: string }[] {
+    return this.logRules.logLimitRules?.(at) ?? [];
   }
 
   // The grants given were started by an earlier run: only the LOG rules are installed.

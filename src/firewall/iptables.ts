@@ -9,7 +9,7 @@ import { canWatchRestore } from './restore-process.js';
 import { banKey, grantKey, readIptablesContent } from './iptables-content.js';
 import { matchesEntries } from './match-entries.js';
 import { LOG_LIMIT_SOURCES, logLimitIdle } from './log-limit.js';
-import { planAt, type FirewallPlan } from './plan.js';
+import { fixedPlan, planAt, shownPlan, type FirewallPlan } from './plan.js';
 
 const CHAIN = 'KNOCKWATCH';
 const TOOLS: Record<AddressFamily, { cli: string; restore: string }> = {
@@ -57,15 +57,16 @@ export class IptablesBackend implements FirewallBackend {
     return undefined;
   }
 
-  plan(grants: readonly Grant[], now: number, bans: readonly Ban[] = []): string {
+  plan(grants: readonly Grant[], now: number, bans: readonly Ban[] = [], hideTurning = false): string {
+    const shown = shownPlan(this.plan_, now, hideTurning);
     return ([4, 6] as const)
-      .map((family) => `# ${TOOLS[family].restore} --noflush -w\n${buildRestoreScript(planAt(this.plan_, now), family, grants, bans)}` +
+      .map((family) => `# ${TOOLS[family].restore} --noflush -w\n${buildRestoreScript(shown, family, grants, bans)}` +
         `# then, unless present: ${TOOLS[family].cli} -w -I INPUT 1 ${jumpRule().join(' ')}\n`)
       .join('\n');
   }
 
-  logLimitRules(): { family: AddressFamily; rule: string }[] {
-    return iptablesLogLimitRules(this.plan_);
+  logLimitRules(at?: number): { family: AddressFamily; rule: string }[] {
+    return iptablesLogLimitRules(at === undefined ? fixedPlan(this.plan_) : planAt(this.plan_, at));
   }
 
   async start(grants: readonly Grant[], now: number, bans: readonly Ban[] = []): Promise<void> {

@@ -8,7 +8,7 @@ import { matchesEntries, type ExpectedEntry } from './match-entries.js';
 import { readNftContent, type NftContent } from './nft-content.js';
 import { formatNftTimeout } from './nft-timeout.js';
 import { LOG_LIMIT_SOURCES, logLimitIdle } from './log-limit.js';
-import { echoLengths, planAt, type FirewallPlan } from './plan.js';
+import { echoLengths, fixedPlan, planAt, shownPlan, type FirewallPlan } from './plan.js';
 
 const TABLE = 'inet knockwatch';
 // Addresses (with a port each) a max_connections set keeps counts for.
@@ -48,12 +48,12 @@ export class NftablesBackend implements FirewallBackend {
     return undefined;
   }
 
-  plan(grants: readonly Grant[], now: number, bans: readonly Ban[] = []): string {
-    return buildNftRuleset(planAt(this.plan_, now), grants, now, bans);
+  plan(grants: readonly Grant[], now: number, bans: readonly Ban[] = [], hideTurning = false): string {
+    return buildNftRuleset(shownPlan(this.plan_, now, hideTurning), grants, now, bans);
   }
 
-  logLimitRules(): { family: 4 | 6; rule: string }[] {
-    return nftLogLimitRules(this.plan_);
+  logLimitRules(at?: number): { family: 4 | 6; rule: string }[] {
+    return nftLogLimitRules(at === undefined ? fixedPlan(this.plan_) : planAt(this.plan_, at));
   }
 
   async start(grants: readonly Grant[], now: number, bans: readonly Ban[] = []): Promise<void> {

@@ -99,6 +99,17 @@ export function planAt(plan: FirewallPlan, now: number): FirewallPlan {
   return { ...plan, knockPorts: mergeKnockPorts([...fixed, ...turned]) };
 }
 
+// The plan with only the knock ports that do not turn: what `check` shows without
+// --show-secrets (a rotating door's ports are derived from its secret).
+export function fixedPlan(plan: FirewallPlan): FirewallPlan {
+  return plan.turning.length === 0 ? plan : { ...plan, knockPorts: plan.fixedKnockPorts };
+}
+
+// The plan as `check` shows it: the knock ports of `now`, or with `hideTurning` only the fixed ones.
+export function shownPlan(plan: FirewallPlan, now: number, hideTurning: boolean): FirewallPlan {
+  return hideTurning ? fixedPlan(plan) : planAt(plan, now);
+}
+
 // When the knock ports of a plan at `now` change next (Infinity: never).
 export function nextPlanTurn(plan: FirewallPlan, now: number): number {
   return Math.min(Infinity, ...plan.turning.map((door) => door.nextTurn(now)));

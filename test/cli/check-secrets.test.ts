@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,8 @@ async function check(...flags: string[]): Promise<{ code: number; stdout: string
     stdout: { write: (text: string) => { stdout += text; } },
     stderr: { write: (text: string) => { stderr += text; } },
     env: {}, clock: { now: () => HOUR * 1000 + 60_000 },
+    // The firewall probe (nft -j list tables) answered without touching the firewall.
+    runner: { run: async () => ({ exitCode: 0, stdout: '', stderr: '', failed: false, reason: '' }) },
   });
   return { code, stdout, stderr };
 }
@@ -48,5 +50,36 @@ describe('knockwatch check and rotating doors', () => {
       `  next               ${sequence(1)} (window from 2023-11-14T23:00:00.000Z)`,
     ]);
     expect(result.stdout + result.stderr).not.toContain(SECRET);
+  });
+
+  // The knock LOG rules of a rotating door hold the ports of its accepted windows: derived
+  // from the secret, so they are counted by default and listed with --show-secrets only.
+  describe('its knock ports in the log limit rules and the firewall plan', () => {
+    const ports = (offset: number): string[] => sequence(offset).split(', ').map((step) => step.replace('/tcp', ''));
+    const windowPorts = [...ports(-1), ...ports(0), ...ports(1)];
+    const section = (stdout: string, title: string): string => stdout.slice(stdout.indexOf(title)).split('\n\n')[0] ?? '';
+    const mentioned = (text: string): string[] => windowPorts.filter((port) => new RegExp(`\\b${port}\\b`).test(text));
+    const NOTE = '[openSSH] logs the ports of its accepted windows (up to 15 ports of 10000-10999: 3 accepted windows of 5, turning every 1h), left out here: they are derived from its secret (--show-secrets shows them).';
+
+    it('are counted, not listed, by default', async () => {
+      const result = await check('--firewall', 'nftables');
+      const limits = section(result.stdout, 'Log limit rules');
+      expect(limits.split('\n').slice(-1)).toEqual([`  ${NOTE}`]);
+      expect(section(result.stdout, 'Firewall plan').split('\n')[1]).toBe(`# ${NOTE}`);
+      expect(mentioned(result.stdout)).toEqual([]);
+    });
+
+    it('are listed with --show-secrets', async () => {
+      const result = await check('--firewall', 'nftables', '--show-secrets');
+      const limits = section(result.stdout, 'Log limit rules');
+      expect(mentioned(limits.split('\n').filter((text) => text.startsWith('  IPv4')).join('\n'))).toEqual(windowPorts);
+      expect(mentioned(section(result.stdout, 'Firewall plan'))).toEqual(windowPorts);
+    });
+
+    it('a door bound to the source: its range', async () => {
+      writeFileSync(configFile, readFileSync(configFile, 'utf8') + 'bind_source = yes\n');
+      const result = await check('--firewall', 'nftables');
+      expect(section(result.stdout, 'Log limit rules').split('\n').slice(-1)).toEqual(['  [openSSH] logs every port of 10000-10999 (1000 ports; bind_source: each address has its own sequence).']);
+    });
   });
 });

@@ -55,6 +55,17 @@ describe('knockwatch parse', () => {
     expect(result.stdout).toContain('INVALID invalid source address "999.1.1.1"');
   });
 
+  // An ICMP knock shows its type and length: the length is what an `icmp:N` step matches.
+  it('shows an ICMP knock\'s type and length as text', async () => {
+    const result = await cli('parse', join(root, 'logs-samples/netfilter.log'), '--timezone', 'UTC');
+    // echo requests of both families, and an echo reply (no step)
+    expect(result.stdout.split('\n').filter((text) => /^line (45|48|124): /.test(text))).toEqual([
+      'line 45: 2026-11-22 01:44:00.000 knock 198.51.100.5 -> 192.0.2.1 icmp type 8 length 84 (step icmp:84) in eth0 prefix "KNOCK"',
+      'line 48: 2026-11-22 01:44:00.100 knock 2001:db8::5 -> 2001:db8::1 icmp type 128 length 104 (step icmp:104) in eth0 prefix "KNOCK"',
+      'line 124: 2026-11-22 10:26:47.506 knock 10.214.9.2 -> 10.214.9.1 icmp type 0 length 100 in kwicmpa prefix "KWICMP-R4"',
+    ]);
+  });
+
   it('finds in the annotated netfilter samples exactly what their annotations expect', async () => {
     const samples = join(root, 'logs-samples/netfilter.log');
     const result = await cli('parse', samples, '--json');
