@@ -239,11 +239,38 @@ function portMatch(step: DoorStep): string[] {
   return ['-p', step.proto, '-m', step.proto, '--dport', String(step.port)];
 }
 
-// A knock step's packets in one family: a port, or for `icmp:N` an echo request whose IP
+// Knock ports in runs: consecutive ports of one protocol for the same doors are one rule
+// (`--dport A:B`), so a bind_source door's whole range is a handful of rules, not one per port.
+interface KnockRun {
+  step: DoorStep;
+  // The run's last port (step.port when it is one port).
+  last: number;
+  doors: readonly string[];
+}
+
+function knockRuns(plan: FirewallPlan): KnockRun[] {
+  const runs: KnockRun[] = [];
+  // The latest run per protocol and doors: knock ports come by port, TCP and UDP interleaved.
+  const latest = new Map<string, KnockRun>();
+  for (const { step, doors } of plan.knockPorts) {
+    const key = `${step.proto} ${doors.join(',')}`;
+    const run = latest.get(key);
+    if (step.proto !== 'icmp' && run !== undefined && run.last === step.port - 1) {
+      run.last = step.port;
+      continue;
+    }
+    const started = { step, last: step.port, doors };
+    runs.push(started);
+    latest.set(key, started);
+  }
+  return runs;
+}
+
+// A knock run's packets in one family: its ports, or for `icmp:N` an echo request whose IP
 // packet is N bytes long (-m length counts the whole packet, as the kernel's LEN= does, in
 // both families); undefined where the family cannot carry it (ICMPv6 needs 48 bytes).
-function knockMatch(step: DoorStep, family: AddressFamily): string[] | undefined {
-  if (step.proto !== 'icmp') return portMatch(step);
+function knockMatch({ step, last }: KnockRun, family: AddressFamily): string[] | undefined {
+  if (step.proto !== 'icmp') return ['-p', step.proto, '-m', step.proto, '--dport', last === step.port ? String(step.port) : `${step.port}:${last}`];
   if (family === 6 && step.port < 48) return undefined;
   const echo = family === 4 ? ['-p', 'icmp', '-m', 'icmp', '--icmp-type', '8'] : ['-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', '128'];
   return [...echo, '-m', 'length', '--length', String(step.port)];
@@ -296,9 +323,9 @@ function logRule(plan: FirewallPlan, family: AddressFamily, match: readonly stri
 // The limited LOG rules as installed, per family, for `check`.
 export function iptablesLogLimitRules(plan: FirewallPlan): { family: AddressFamily; rule: string }[] {
   if (plan.logLimit === undefined) return [];
-  return ([4, 6] as const).flatMap((family) => plan.knockPorts.flatMap(({ step, doors }) => {
-    const match = knockMatch(step, family);
-    return match === undefined ? [] : [{ family, rule: `-A ${CHAIN} ${logRule(plan, family, match, doors).map(quoteRestore).join(' ')}` }];
+  return ([4, 6] as const).flatMap((family) => knockRuns(plan).flatMap((run) => {
+    const match = knockMatch(run, family);
+    return match === undefined ? [] : [{ family, rule: `-A ${CHAIN} ${logRule(plan, family, match, run.doors).map(quoteRestore).join(' ')}` }];
   }));
 }
 
@@ -324,11 +351,11 @@ export function buildRestoreScript(plan: FirewallPlan, family: AddressFamily, gr
 // The LOG (and DROP) rules of the knock ports, in order.
 function knockRules(plan: FirewallPlan, family: AddressFamily): string[][] {
   const rules: string[][] = [];
-  for (const { step, doors } of plan.knockPorts) {
-    const match = knockMatch(step, family);
+  for (const run of knockRuns(plan)) {
+    const match = knockMatch(run, family);
     if (match === undefined) continue;
-    rules.push(logRule(plan, family, match, doors));
-    if (!plan.logOnly) rules.push([...match, ...comment(doors.join(',')), '-j', 'DROP']);
+    rules.push(logRule(plan, family, match, run.doors));
+    if (!plan.logOnly) rules.push([...match, ...comment(run.doors.join(',')), '-j', 'DROP']);
   }
   return rules;
 }

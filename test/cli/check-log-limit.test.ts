@@ -43,23 +43,22 @@ describe('knockwatch check: the LOG limit', () => {
     for (const rule of block(lines, 'Log limit rules').slice(1)) expect(lines).toContain(`    ${rule.slice('  IPv4  '.length)}`);
   });
 
-  it('prints the iptables LOG rules with their hashlimit, one per knock port and family', async () => {
+  // Consecutive ports of one door (web's 6000,6001) are one rule.
+  it('prints the iptables LOG rules with their hashlimit, one per run of knock ports and family', async () => {
     const { lines } = await check('', 'iptables');
     const rules = block(lines, 'Log limit rules');
     expect(rules[0]).toBe('Log limit rules (iptables; per source address, IPv4 and IPv6 apart):');
-    expect(rules.slice(1).map((rule) => rule.replace(/ --dport (\d+) .* --hashlimit-name (\S+) .*/, ' $1 $2'))).toEqual([
-      '  IPv4  -A KNOCKWATCH -p tcp -m tcp 6000 knockwatch-log4',
-      '  IPv4  -A KNOCKWATCH -p tcp -m tcp 6001 knockwatch-log4',
+    expect(rules.slice(1).map((rule) => rule.replace(/ --dport ([\d:]+) .* --hashlimit-name (\S+) .*/, ' $1 $2'))).toEqual([
+      '  IPv4  -A KNOCKWATCH -p tcp -m tcp 6000:6001 knockwatch-log4',
       '  IPv4  -A KNOCKWATCH -p tcp -m tcp 7000 knockwatch-log4',
       '  IPv4  -A KNOCKWATCH -p tcp -m tcp 8000 knockwatch-log4',
       '  IPv4  -A KNOCKWATCH -p udp -m udp 9000 knockwatch-log4',
-      '  IPv6  -A KNOCKWATCH -p tcp -m tcp 6000 knockwatch-log6',
-      '  IPv6  -A KNOCKWATCH -p tcp -m tcp 6001 knockwatch-log6',
+      '  IPv6  -A KNOCKWATCH -p tcp -m tcp 6000:6001 knockwatch-log6',
       '  IPv6  -A KNOCKWATCH -p tcp -m tcp 7000 knockwatch-log6',
       '  IPv6  -A KNOCKWATCH -p tcp -m tcp 8000 knockwatch-log6',
       '  IPv6  -A KNOCKWATCH -p udp -m udp 9000 knockwatch-log6',
     ]);
-    expect(rules[1]).toBe('  IPv4  -A KNOCKWATCH -p tcp -m tcp --dport 6000 -m comment --comment knockwatch:web -m hashlimit --hashlimit-upto 20/sec '
+    expect(rules[1]).toBe('  IPv4  -A KNOCKWATCH -p tcp -m tcp --dport 6000:6001 -m comment --comment knockwatch:web -m hashlimit --hashlimit-upto 20/sec '
       + '--hashlimit-burst 60 --hashlimit-mode srcip --hashlimit-name knockwatch-log4 --hashlimit-htable-max 65536 --hashlimit-htable-expire 3000 -j LOG --log-prefix "knockwatch "');
   });
 

@@ -45,4 +45,16 @@ describe.skipIf(missing.length > 0)('iptables window turn', () => {
     expect(ports('ip')).toHaveLength(5);
     expect(await backend.verify(GRANTS, HOUR + 3_600_000, [])).toBe(true);
   });
+
+  // bind_source: the door's whole range is logged, as one port range match per family.
+  it('installs a bound door\'s range as port range rules that real iptables takes', async () => {
+    const bound = buildFirewallPlan(parseConfig(`${INI}bind_source = yes\n`, 'test.ini', undefined, undefined, () => Buffer.from('a long random secret')));
+    const backend = new IptablesBackend(bound, ns.runner);
+    await backend.start(GRANTS, HOUR);
+    for (const cli of ['iptables', 'ip6tables']) {
+      const knockRules = ns.exec(cli, ['-w', '-S', 'KNOCKWATCH']).split('\n').filter((line) => line.includes('knockwatch:openSSH') && !line.includes(' -s '));
+      expect(knockRules.map((line) => `${/--dport (\S+)/.exec(line)?.[1]} ${/-j (\S+)/.exec(line)?.[1]}`)).toEqual(['10000:10999 LOG', '10000:10999 DROP']);
+    }
+    expect(await backend.verify(GRANTS, HOUR, [])).toBe(true);
+  });
 });

@@ -45,6 +45,16 @@ describe('the knock ports of rotating doors', () => {
     expect(nextWindowTurn(config.doors, HOUR * 1000)).toBe(Infinity);
   });
 
+  // A port range match per run of consecutive ports: other doors' ports in the range split it.
+  it.each([
+    ['', ['6000', '7000', '8000', '10000:10999']],
+    ['[other]\nsequence = 10500,10501:udp\n', ['6000', '7000', '8000', '10000:10499', '10500', '10502:10999']],
+  ])('logs a bound door\'s range in iptables as a few port ranges, not a rule per port (%#)', (other, runs) => {
+    const config = configOf(`bind_source = yes\n${other}`);
+    const logRules = buildRestoreScript(planAt(buildFirewallPlan(config), HOUR * 1000), 4, []).split('\n').filter((line) => line.includes('-j LOG'));
+    expect(logRules.filter((line) => line.startsWith('-A KNOCKWATCH -p tcp')).map((line) => /--dport (\S+)/.exec(line)?.[1])).toEqual(runs);
+  });
+
   it('puts the ports of the time into the nft ruleset and the iptables script', () => {
     const config = configOf('skew = 0');
     const plan = buildFirewallPlan(config);
