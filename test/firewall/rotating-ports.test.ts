@@ -3,7 +3,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/types.js';
 import { DryRunBackend } from '../../src/firewall/dry-run.js';
 import { buildNftRuleset } from '../../src/firewall/nftables.js';
-import { buildRestoreScript } from '../../src/firewall/iptables.js';
+import { buildRestoreScript, buildTurnScript } from '../../src/firewall/iptables.js';
 import { buildFirewallPlan, nextPlanTurn, planAt } from '../../src/firewall/plan.js';
 import { deriveSequence } from '../../src/doors/rotating.js';
 import { nextWindowTurn } from '../../src/doors/rotating.js';
@@ -53,6 +53,19 @@ describe('the knock ports of rotating doors', () => {
     const config = configOf(`bind_source = yes\n${other}`);
     const logRules = buildRestoreScript(planAt(buildFirewallPlan(config), HOUR * 1000), 4, []).split('\n').filter((line) => line.includes('-j LOG'));
     expect(logRules.filter((line) => line.startsWith('-A KNOCKWATCH -p tcp')).map((line) => /--dport (\S+)/.exec(line)?.[1])).toEqual(runs);
+  });
+
+  // iptables at a window turn: grant rules (with their connlimit counts) are left alone.
+  it('turns the iptables knock rules alone: old ports deleted, new ones and then the gate appended', () => {
+    const config = configOf('skew = 0\nopen = 22/tcp');
+    const plan = buildFirewallPlan(config);
+    const [from, to] = [planAt(plan, HOUR * 1000), planAt(plan, (HOUR + 3600) * 1000)];
+    const lines = buildTurnScript(from, to, 4)?.split('\n') ?? [];
+    const summary = lines.map((line) => line.replace(/^(-[AD]) KNOCKWATCH -p tcp -m tcp --dport (\d+) .* -j (\w+).*$/, '$1 $2 $3'));
+    const [gone, added] = [sorted(windowPorts(0).filter((port) => !windowPorts(1).includes(port))), sorted(windowPorts(1).filter((port) => !windowPorts(0).includes(port)))];
+    expect(summary).toEqual(['*filter', ...gone.flatMap((port) => [`-D ${port} LOG`, `-D ${port} DROP`]), '-D 22 DROP',
+      ...added.flatMap((port) => [`-A ${port} LOG`, `-A ${port} DROP`]), '-A 22 DROP', 'COMMIT', '']);
+    expect(buildTurnScript(from, planAt(plan, HOUR * 1000 + 60_000), 4)).toBeUndefined();
   });
 
   it('puts the ports of the time into the nft ruleset and the iptables script', () => {
