@@ -1,5 +1,5 @@
 import type { Decision } from '../engine/decisions.js';
-import { networkContains, type Network } from '../net/address.js';
+import { dottedQuadValue, networkContains, type Network } from '../net/address.js';
 import { ownCopy } from '../engine/own-copy.js';
 
 export interface SavedBan {
@@ -16,9 +16,18 @@ export class BanStore {
   // Bans so far per address (kept after a ban ends: a repeat offender's ban doubles).
   private readonly offenseCounts = new Map<string, number>();
 
-  constructor(private readonly whitelist: readonly Network[]) {}
+  // The whitelist's IPv4 networks as ranges of numbers: asked for every failure, where the
+  // generic test turns the address into a BigInt.
+  private readonly ipv4Ranges: readonly { first: number; last: number }[];
+
+  constructor(private readonly whitelist: readonly Network[]) {
+    this.ipv4Ranges = whitelist.filter((network) => network.family === 4)
+      .map((network) => ({ first: Number(network.bits), last: Number(network.bits) + 2 ** (32 - network.prefix) - 1 }));
+  }
 
   exempt(src: string): boolean {
+    const value = dottedQuadValue(src);
+    if (value !== -1) return this.ipv4Ranges.some((range) => value >= range.first && value <= range.last);
     return this.whitelist.some((network) => networkContains(network, src));
   }
 

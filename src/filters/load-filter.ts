@@ -85,15 +85,55 @@ export function matchFilter(filter: Filter, message: string): FilterMatch | unde
     const match = rule.regex.exec(message);
     if (match === null) continue;
     for (const ignore of filter.ignore) if (ignore.test(message)) return undefined;
-    const groups: Record<string, string | undefined> = {};
-    const names = rule.groupNames;
-    for (let i = 1; i < names.length; i++) {
-      const name = names[i];
-      if (name !== undefined && match[i] !== undefined) groups[name] = match[i];
-    }
-    return { kind: rule.kind, groups };
+    return { kind: rule.kind, groups: namedGroups(rule, match) };
   }
   return undefined;
+}
+
+export function namedGroups(rule: FilterRule, match: RegExpExecArray): Record<string, string | undefined> {
+  const groups: Record<string, string | undefined> = {};
+  const names = rule.groupNames;
+  for (let i = 1; i < names.length; i++) {
+    const name = names[i];
+    if (name !== undefined && match[i] !== undefined) groups[name] = match[i];
+  }
+  return groups;
+}
+
+export interface RuleMatch {
+  // The rule's place in filter.rules.
+  index: number;
+  match: RegExpExecArray;
+}
+
+// matchFilter's answer (the first rule in the file's order that matches, unless an
+// ignoreregex does), without trying every rule: the rules are sorted at load time by the
+// first character of their literal prefix, and a message tries only those its first
+// character allows (a rule without a prefix is tried for every message).
+export function createRuleMatcher(filter: Filter): (message: string) => RuleMatch | undefined {
+  const rules = filter.rules;
+  const indexesWhere = (fits: (prefix: string) => boolean): number[] => rules.flatMap((rule, index) => (fits(rule.prefix) ? [index] : []));
+  const anyStart = indexesWhere((prefix) => prefix === '');
+  const byFirst = new Map<number, number[]>();
+  for (const { prefix } of rules) {
+    const first = prefix.charCodeAt(0);
+    if (prefix !== '' && !byFirst.has(first)) byFirst.set(first, indexesWhere((other) => other === '' || other.charCodeAt(0) === first));
+  }
+  const { contains, ignore } = filter;
+  return (message) => {
+    if (contains !== undefined && !message.includes(contains)) return undefined;
+    const candidates = byFirst.get(message.charCodeAt(0)) ?? anyStart;
+    for (let i = 0; i < candidates.length; i++) {
+      const index = candidates[i] as number;
+      const rule = rules[index] as FilterRule;
+      if (!message.startsWith(rule.prefix)) continue;
+      const match = rule.regex.exec(message);
+      if (match === null) continue;
+      for (const regex of ignore) if (regex.test(message)) return undefined;
+      return { index, match };
+    }
+    return undefined;
+  };
 }
 
 // The literal text right after `^`, up to the first regex construct (escaped punctuation
