@@ -15,6 +15,9 @@ export class BanStore {
   private readonly bans = new Map<string, number>();
   // Bans so far per address (kept after a ban ends: a repeat offender's ban doubles).
   private readonly offenseCounts = new Map<string, number>();
+  // No ban ends before this (a ban lifted early can leave it lower): expire(), once a log
+  // second, reads the bans only when one is due.
+  private nextEnd = Infinity;
 
   // The whitelist's IPv4 networks as ranges of numbers: asked for every failure, where the
   // generic test turns the address into a BigInt.
@@ -46,6 +49,7 @@ export class BanStore {
     const kept = ownCopy(src);
     this.bans.set(kept, until);
     this.offenseCounts.set(kept, offenses);
+    this.nextEnd = Math.min(this.nextEnd, until);
   }
 
   // Ends a ban now; false when the address was not banned.
@@ -56,10 +60,14 @@ export class BanStore {
   // Ends the bans that ran out by `now`, each at its own time.
   expire(now: number): Decision[] {
     const decisions: Decision[] = [];
+    if (now < this.nextEnd) return decisions;
+    this.nextEnd = Infinity;
     for (const [src, until] of this.bans) {
       if (until <= now) {
         this.bans.delete(src);
         decisions.push({ type: 'unbanned', time: until, src });
+      } else {
+        this.nextEnd = Math.min(this.nextEnd, until);
       }
     }
     return decisions;

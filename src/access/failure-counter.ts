@@ -19,11 +19,14 @@ interface Failures {
 // sshd login failures per address, fail2ban style: maxretry within findtime bans the address
 // (in the ban store) for bantime, doubling per repeat up to bantime_max.
 export class FailureCounter {
-  // Ordered by `latest` (while `sorted`): a cleanup stops at the first address it keeps
-  // rather than reading every address once per log second.
   private readonly failures = new Map<string, Failures>();
+  // Each address again at every failure, with that failure's `latest`, in time order (while
+  // `sorted`): a cleanup (once a log second) reads only the addresses it forgets, not every
+  // address. An address whose `latest` has moved on since is skipped there.
+  private queue: Failures[] = [];
+  private queueTimes: number[] = [];
+  private head = 0;
   private sorted = true;
-  private lastLatest = -Infinity;
   private cleanups = 0;
   private lastCleanup = -Infinity;
 
@@ -35,29 +38,29 @@ export class FailureCounter {
   }
 
   count(src: string, time: number): Decision[] {
-    if (this.bans.exempt(src)) return [];
+    let entry = this.failures.get(src);
+    // An address with failures on record is not whitelisted (the whitelist never changes).
+    if (entry === undefined && this.bans.exempt(src)) return [];
     if (this.bans.bannedUntil(src, time) !== undefined) return [];
     const findTime = this.options.findTime;
-    const known = this.failures.get(src);
-    let entry: Failures;
-    if (known === undefined) {
+    if (entry === undefined) {
       entry = { src: ownCopy(src), times: [time], latest: time, cleanups: this.cleanups };
+      this.failures.set(entry.src, entry);
     } else {
-      const cleanedUp = known.cleanups < this.cleanups;
+      const cleanedUp = entry.cleanups < this.cleanups;
       const times: number[] = [];
-      for (const at of known.times) {
+      for (const at of entry.times) {
         if (time - at <= findTime && !(cleanedUp && this.lastCleanup - at > findTime)) times.push(at);
       }
       times.push(time);
-      entry = known;
       entry.times = times;
       entry.latest = Math.max(...times);
       entry.cleanups = this.cleanups;
-      this.failures.delete(src);
     }
-    this.failures.set(entry.src, entry);
-    if (entry.latest < this.lastLatest) this.sorted = false;
-    else this.lastLatest = entry.latest;
+    const last = this.queueTimes.length > this.head ? (this.queueTimes.at(-1) as number) : -Infinity;
+    if (entry.latest < last) this.sorted = false;
+    this.queue.push(entry);
+    this.queueTimes.push(entry.latest);
     const count = entry.times.length;
     const decisions: Decision[] = [{ type: 'failure', time, src, count }];
     if (count >= this.options.maxRetry) {
@@ -75,17 +78,25 @@ export class FailureCounter {
   // again), and the addresses that have no others.
   cleanup(now: number): void {
     const findTime = this.options.findTime;
-    // Times from the log can step back: then the order is made again.
+    // Times from the log can step back: then the queue is made again, in order.
     if (!this.sorted) {
       const entries = [...this.failures.values()].sort((a, b) => a.latest - b.latest);
-      this.failures.clear();
-      for (const entry of entries) this.failures.set(entry.src, entry);
+      this.queue = entries;
+      this.queueTimes = entries.map((entry) => entry.latest);
+      this.head = 0;
       this.sorted = true;
-      this.lastLatest = entries.at(-1)?.latest ?? -Infinity;
     }
-    for (const [src, entry] of this.failures) {
-      if (now - entry.latest <= findTime) break;
-      this.failures.delete(src);
+    for (; this.head < this.queue.length; this.head++) {
+      const entry = this.queue[this.head] as Failures;
+      const latest = this.queueTimes[this.head] as number;
+      if (this.failures.get(entry.src) !== entry || entry.latest !== latest) continue;
+      if (now - latest <= findTime) break;
+      this.failures.delete(entry.src);
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.queueTimes = this.queueTimes.slice(this.head);
+      this.head = 0;
     }
     this.cleanups++;
     this.lastCleanup = Math.max(this.lastCleanup, now);

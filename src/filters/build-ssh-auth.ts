@@ -24,10 +24,12 @@ export function isSshKind(kind: string): boolean {
 // isSshKind.
 export function buildSshAuth(kind: string, groups: Record<string, string | undefined>, time: number, pid: number | undefined): BuildResult<SshAuth> {
   const { lineClass, name } = splitKind(kind);
-  return makeSshAuth(lineClass, name, groups.host ?? groups.host6, groups.user, groups.method, groups.invalid, time, pid);
+  const built = makeSshAuth(lineClass, name, groups.host ?? groups.host6, groups.user, groups.method, groups.invalid, time, pid);
+  return typeof built === 'string' ? { ok: false, reason: built } : { ok: true, event: built };
 }
 
-export type SshAuthReader = (match: RegExpExecArray, time: number, pid: number | undefined) => BuildResult<SshAuth>;
+// The event, or why the line yields none.
+export type SshAuthReader = (match: RegExpExecArray, time: number, pid: number | undefined) => SshAuth | string;
 
 // buildSshAuth for one rule, reading its captures by index (`groupNames`, as in a
 // FilterRule): no groups object per line.
@@ -53,26 +55,23 @@ function splitKind(kind: string): { lineClass: SshClass; name: SshAuthKind } {
 function makeSshAuth(
   lineClass: SshClass, name: SshAuthKind, hostText: string | undefined, user: string | undefined, method: string | undefined,
   invalid: string | undefined, time: number, pid: number | undefined,
-): BuildResult<SshAuth> {
+): SshAuth | string {
   let src: string | undefined;
   if (hostText !== undefined) {
     const address = readAddress(hostText);
-    if (!address.ok) return address;
-    src = address.src;
+    if (typeof address !== 'string') return address.reason;
+    src = address;
     // A line without a pid is tied to no connection: only a failure that names its address
     // means something on its own.
-    if (pid === undefined && lineClass !== 'failure') return { ok: false, reason: `sshd ${name} line without a pid` };
+    if (pid === undefined && lineClass !== 'failure') return `sshd ${name} line without a pid`;
   } else if (pid === undefined) {
-    return { ok: false, reason: `sshd ${name} line without an address or a pid` };
+    return `sshd ${name} line without an address or a pid`;
   }
   return {
-    ok: true,
-    event: {
-      type: 'ssh', time, class: lineClass, kind: name, src, pid,
-      user: user?.slice(0, MAX_USER),
-      method,
-      invalidUser: invalid !== undefined || name === 'invalid-user',
-    },
+    type: 'ssh', time, class: lineClass, kind: name, src, pid,
+    user: user?.slice(0, MAX_USER),
+    method,
+    invalidUser: invalid !== undefined || name === 'invalid-user',
   };
 }
 
@@ -81,23 +80,23 @@ function makeSshAuth(
 // one host whatever the interface). Refused: a host name (UseDNS; never resolved) and a
 // link-local address with a scope (the same fe80:: address is another host on another link,
 // and a ban or grant is not per interface).
-function readAddress(text: string): { ok: true; src: string } | { ok: false; reason: string } {
+function readAddress(text: string): string | { reason: string } {
   // The common case, which normalizeAddress would return as it is.
-  if (isDottedQuad(text)) return { ok: true, src: text };
+  if (isDottedQuad(text)) return text;
   let address = text;
-  if (address.startsWith('[') !== address.endsWith(']')) return { ok: false, reason: `invalid address "${text.slice(0, 60)}"` };
+  if (address.startsWith('[') !== address.endsWith(']')) return { reason: `invalid address "${text.slice(0, 60)}"` };
   if (address.startsWith('[')) address = address.slice(1, -1);
   const percent = address.indexOf('%');
   if (percent !== -1) {
-    if (LINK_LOCAL.test(address)) return { ok: false, reason: `link-local address with a scope "${text.slice(0, 60)}" (not acted on)` };
+    if (LINK_LOCAL.test(address)) return { reason: `link-local address with a scope "${text.slice(0, 60)}" (not acted on)` };
     address = address.slice(0, percent);
   }
   const mapped = MAPPED_IPV4.exec(address);
   if (mapped !== null) address = mapped[1] as string;
   const src = isCanonicalIPv6(address) ? address : normalizeAddress(address);
-  if (src !== undefined) return { ok: true, src };
-  if (!address.includes(':') && /[a-z]/i.test(address)) return { ok: false, reason: `host name "${text.slice(0, 60)}" instead of an address (never resolved)` };
-  return { ok: false, reason: `invalid address "${text.slice(0, 60)}"` };
+  if (src !== undefined) return src;
+  if (!address.includes(':') && /[a-z]/i.test(address)) return { reason: `host name "${text.slice(0, 60)}" instead of an address (never resolved)` };
+  return { reason: `invalid address "${text.slice(0, 60)}"` };
 }
 
 // True when `text` is an IPv6 address in RFC 5952 form already (lower case, no leading

@@ -59,7 +59,11 @@ export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, bu
     const time = parseTime.atStart(line, envelope.stampEnd);
     if (time === undefined) return { status: 'invalid', reason: `unreadable time stamp "${line.slice(0, Math.min(envelope.stampEnd, 40))}"` };
     const reader = readers[found.index];
-    const built = reader === undefined ? build(rule.kind, namedGroups(rule, found.match), time, pid) : reader(found.match, time, pid);
+    if (reader !== undefined) {
+      const event = reader(found.match, time, pid);
+      return typeof event === 'string' ? { status: 'invalid', reason: event } : { status: 'event', event };
+    }
+    const built = build(rule.kind, namedGroups(rule, found.match), time, pid);
     return built.ok ? { status: 'event', event: built.event } : { status: 'invalid', reason: built.reason };
   };
   // The built-in netfilter filter, unchanged, with the events it was checked against: the

@@ -12,3 +12,23 @@ describe('a ban', () => {
     expect(store.expire(100_000)).toEqual([{ type: 'unbanned', time: 100_000, src: A }]);
   });
 });
+
+describe('expire', () => {
+  const B = '203.0.113.8';
+  const C = '203.0.113.9';
+
+  // expire() reads the bans only once one is due: a ban with an earlier end, added after
+  // one with a later end, still ends on time; the bans due together come in the order they
+  // were made.
+  it('ends every ban at its own time, whatever order the bans were made in', () => {
+    const store = new BanStore([]);
+    store.ban(A, 300_000, 1);
+    expect(store.expire(100_000)).toEqual([]);
+    store.ban(B, 200_000, 1);
+    store.ban(C, 150_000, 1);
+    expect(store.expire(149_999)).toEqual([]);
+    expect(store.expire(200_000)).toEqual([{ type: 'unbanned', time: 200_000, src: B }, { type: 'unbanned', time: 150_000, src: C }]);
+    expect(store.expire(299_999)).toEqual([]);
+    expect(store.expire(300_000)).toEqual([{ type: 'unbanned', time: 300_000, src: A }]);
+  });
+});
