@@ -71,6 +71,8 @@ export class FailedAttempts {
   // A line of `pid` names `src`: true when a failure held for that pid now counts, as the
   // attempt that the connection's next "Failed ..." line repeats.
   attribute(pid: number, src: string, time: number): boolean {
+    // Asked for every line that names an address; mostly nothing is held.
+    if (this.held.size === 0) return false;
     const at = this.held.get(pid);
     if (at === undefined) return false;
     this.held.delete(pid);

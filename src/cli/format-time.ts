@@ -1,8 +1,21 @@
 import { zoneOffset } from '../text/time-zone.js';
 
+// The text of the last second formatted, up to its milliseconds: a replay formats its
+// decisions in time order, often several in one second. (A zone's offset changes only at a
+// whole second.)
+let last = { second: NaN, zone: undefined as string | undefined, head: '' };
+
 // `2026-11-22 01:43:16.945` on the wall clock of `zone` (local when undefined).
 export function formatTime(epoch: number, zone: string | undefined): string {
   if (!Number.isFinite(epoch)) return 'never';
+  const ms = Math.floor(epoch);
+  if (ms < 0) return formatWall(epoch, zone);
+  const second = Math.floor(ms / 1000);
+  if (second !== last.second || zone !== last.zone) last = { second, zone, head: formatWall(second * 1000, zone).slice(0, -3) };
+  return last.head + String(ms - second * 1000).padStart(3, '0');
+}
+
+function formatWall(epoch: number, zone: string | undefined): string {
   if (zone === undefined) return formatLocal(new Date(epoch));
   const wall = new Date(Math.floor(epoch) + zoneOffset(zone, epoch));
   return wall.toISOString().replace('T', ' ').replace('Z', '');
