@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BanStore } from '../../src/access/ban-store.js';
+import { parseNetwork, type Network } from '../../src/net/address.js';
 
 const A = '203.0.113.7';
 
@@ -30,5 +31,19 @@ describe('expire', () => {
     expect(store.expire(200_000)).toEqual([{ type: 'unbanned', time: 200_000, src: B }, { type: 'unbanned', time: 150_000, src: C }]);
     expect(store.expire(299_999)).toEqual([]);
     expect(store.expire(300_000)).toEqual([{ type: 'unbanned', time: 300_000, src: A }]);
+  });
+});
+
+describe('the whitelist', () => {
+  const store = new BanStore(['192.0.2.0/24', '10.0.0.1/32', '2001:db8:1::/48', '2001:db8:2:0:0:0:0:8000/113'].map((text) => parseNetwork(text) as Network));
+
+  // The networks are compared as numbers: the edges of each, both families.
+  it.each([
+    ['192.0.2.0', true], ['192.0.2.255', true], ['192.0.3.0', false], ['192.0.1.255', false],
+    ['10.0.0.1', true], ['10.0.0.2', false],
+    ['2001:db8:1::', true], ['2001:db8:1:ffff:ffff:ffff:ffff:ffff', true], ['2001:db8:2::', false], ['2001:db8::ffff', false],
+    ['2001:db8:2::8000', true], ['2001:db8:2::ffff', true], ['2001:db8:2::7fff', false],
+  ])('%s is exempt: %s', (src, exempt) => {
+    expect(store.exempt(src)).toBe(exempt);
   });
 });
