@@ -108,16 +108,15 @@ export interface RuleMatch {
 
 // matchFilter's answer (the first rule in the file's order that matches, unless an
 // ignoreregex does), without trying every rule: the rules are sorted at load time by the
-// first character of their literal prefix, and a message tries only those its first
-// character allows (a rule without a prefix is tried for every message).
+// characters a match can start with (firstCharacters), and a message tries only those its
+// first character allows; a rule that can start with anything is tried for every message.
 export function createRuleMatcher(filter: Filter): (message: string) => RuleMatch | undefined {
   const rules = filter.rules;
-  const indexesWhere = (fits: (prefix: string) => boolean): number[] => rules.flatMap((rule, index) => (fits(rule.prefix) ? [index] : []));
-  const anyStart = indexesWhere((prefix) => prefix === '');
+  const starts = rules.map((rule) => firstCharacters(rule.regex.source));
+  const anyStart = rules.flatMap((_rule, index) => (starts[index] === undefined ? [index] : []));
   const byFirst = new Map<number, number[]>();
-  for (const { prefix } of rules) {
-    const first = prefix.charCodeAt(0);
-    if (prefix !== '' && !byFirst.has(first)) byFirst.set(first, indexesWhere((other) => other === '' || other.charCodeAt(0) === first));
+  for (const first of new Set(starts.join(''))) {
+    byFirst.set(first.charCodeAt(0), rules.flatMap((_rule, index) => (starts[index] === undefined || starts[index].includes(first) ? [index] : [])));
   }
   const { contains, ignore } = filter;
   return (message) => {
@@ -134,6 +133,98 @@ export function createRuleMatcher(filter: Filter): (message: string) => RuleMatc
     }
     return undefined;
   };
+}
+
+// The characters a match of `^source` can start with, or undefined when it cannot tell (a
+// class, a dot, an escape other than punctuation, a quantifier that may skip the start, a
+// lookaround, an alternative at the top). `^(?:error: )?Received` can start with e or R.
+export function firstCharacters(source: string): string | undefined {
+  if (!source.startsWith('^') || alternativeEnds(source, 1, source.length).length > 1) return undefined;
+  return firstOfSequence(source, 1, source.length);
+}
+
+function firstOfAlternatives(source: string, start: number, end: number): string | undefined {
+  let chars = '';
+  let from = start;
+  for (const to of alternativeEnds(source, start, end)) {
+    const first = firstOfSequence(source, from, to);
+    if (first === undefined) return undefined;
+    chars += first;
+    from = to + 1;
+  }
+  return chars;
+}
+
+function firstOfSequence(source: string, start: number, end: number): string | undefined {
+  if (start >= end) return undefined;
+  const c = source[start] as string;
+  let first: string;
+  let next: number;
+  if (c === '(') {
+    const close = closingParen(source, start);
+    if (close === -1 || close >= end) return undefined;
+    let inner = start + 1;
+    if (source.startsWith('?:', inner)) inner += 2;
+    else if (source[inner] === '?') return undefined;
+    const group = firstOfAlternatives(source, inner, close);
+    if (group === undefined) return undefined;
+    first = group;
+    next = close + 1;
+  } else if (c === '\\') {
+    const escaped = source[start + 1] ?? '';
+    if (escaped === '' || /[A-Za-z0-9]/.test(escaped)) return undefined;
+    first = escaped;
+    next = start + 2;
+  } else if ('.[]^$|?*+{})'.includes(c)) {
+    return undefined;
+  } else {
+    first = c;
+    next = start + 1;
+  }
+  const quantifier = source[next];
+  if (quantifier === '{') return undefined;
+  if (quantifier !== '?' && quantifier !== '*') return first;
+  // An optional group: what follows can start the match too (a lazy `??` reads as no start).
+  if (c !== '(') return undefined;
+  const rest = firstOfSequence(source, next + 1, end);
+  return rest === undefined ? undefined : first + rest;
+}
+
+// Where each top-level alternative of source[start, end) ends (the `|`s, then `end`).
+function alternativeEnds(source: string, start: number, end: number): number[] {
+  const ends: number[] = [];
+  let depth = 0;
+  for (let i = start; i < end; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (c === '[') i = classEnd(source, i);
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) ends.push(i);
+  }
+  ends.push(end);
+  return ends;
+}
+
+function closingParen(source: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (c === '[') i = classEnd(source, i);
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+// The `]` closing the class that opens at source[open].
+function classEnd(source: string, open: number): number {
+  for (let i = open + 1; i < source.length; i++) {
+    if (source[i] === '\\') i++;
+    else if (source[i] === ']') return i;
+  }
+  return source.length;
 }
 
 // The literal text right after `^`, up to the first regex construct (escaped punctuation

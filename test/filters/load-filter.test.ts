@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compileFilter, createRuleMatcher, literalPrefix, loadFilterFile, matchFilter, stripGroupNames } from '../../src/filters/load-filter.js';
+import { compileFilter, createRuleMatcher, firstCharacters, literalPrefix, loadFilterFile, matchFilter, stripGroupNames } from '../../src/filters/load-filter.js';
 import { parseSyslogEnvelope } from '../../src/filters/syslog-envelope.js';
 
 describe('filter loading', () => {
@@ -36,6 +36,34 @@ describe('filter loading', () => {
     expect(matchFilter(filter, 'Accepted for a from 192.0.2.1')).toEqual({ kind: 'login/accepted', groups: { user: 'a', host: '192.0.2.1' } });
     expect(matchFilter(filter, 'Failed for ignored from 192.0.2.1')).toBeUndefined();
     expect(matchFilter(filter, 'Failed for x from [2001:db8::1]')).toEqual({ kind: 'failure/failed', groups: { user: 'x', host6: '2001:db8::1' } });
+  });
+});
+
+describe('the characters a match can start with', () => {
+  it.each([
+    ['^Failed (x)$', 'F'],
+    ['^(?:Invalid|Illegal) user$', 'II'],
+    ['^(?:error: )?Received$', 'eR'],
+    ['^(?:a|(?:b|c)d)+x$', 'abc'],
+    ['^\\[x\\]$', '['],
+    ['^(?:a )?(?:b )?c$', 'abc'],
+    // a `)` or `|` escaped or in a class neither closes a group nor parts alternatives
+    ['^(?:a[)|]|b)c$', 'ab'],
+    ['^(?:a\\)|b)c$', 'ab'],
+    // cannot tell: the rule is tried for every message
+    ['^(?:a )?$', undefined],
+    ['^(?:a|)b$', undefined],
+    ['^a?b$', undefined],
+    ['^a*b$', undefined],
+    ['^(?:a)??b$', undefined],
+    ['^(?:a){0,2}b$', undefined],
+    ['^[ab]c$', undefined],
+    ['^.x$', undefined],
+    ['^\\dx$', undefined],
+    ['^(?=a)a$', undefined],
+    ['^a$|b$', undefined],
+  ])('%s: %s', (source, expected) => {
+    expect(firstCharacters(source)).toBe(expected);
   });
 });
 
