@@ -33,7 +33,9 @@ export class SshSessions {
     const pid = event.pid;
     // A line without a pid (a failure that names its address) is tied to no connection.
     if (pid === undefined) return event.src === undefined || event.class !== 'failure' ? undefined : { src: event.src, failed: true, decisions: NO_DECISIONS };
-    const login = this.logins.get(pid);
+    // The connection's login matters to logins and logouts, and to a line that names no
+    // address (a failure or noise line that names one is read without this lookup).
+    const login = event.src === undefined || event.class === 'login' || event.class === 'logout' ? this.logins.get(pid) : undefined;
     // What is kept holds a copy of the address (see own-copy.ts), made once per connection.
     const src = event.src === undefined ? login ?? this.attempts.addressOf(pid) : event.src === login ? login : event.src;
     if (src === undefined) {
