@@ -47,9 +47,13 @@ export function createSshAuthReader(kind: string, groupNames: readonly (string |
   );
 }
 
+// The class and kind as the constants above, not slices of `kind`: access compares them
+// with literals for every event, and equal constants compare by identity.
 function splitKind(kind: string): { lineClass: SshClass; name: SshAuthKind } {
   const slash = kind.indexOf('/');
-  return { lineClass: kind.slice(0, slash) as SshClass, name: kind.slice(slash + 1) as SshAuthKind };
+  const lineClass = kind.slice(0, slash);
+  const name = kind.slice(slash + 1);
+  return { lineClass: [...CLASSES].find((known) => known === lineClass) as SshClass, name: [...KINDS].find((known) => known === name) as SshAuthKind };
 }
 
 function makeSshAuth(
