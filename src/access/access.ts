@@ -105,7 +105,7 @@ export class Access {
         }
       }
     }
-    decisions.push(...this.closeDueLogouts(event.time));
+    if (this.sessions.logoutsPending) decisions.push(...this.closeDueLogouts(event.time));
     return decisions;
   }
 

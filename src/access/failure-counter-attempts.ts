@@ -60,6 +60,8 @@ export class FailedAttempts {
   hold(pid: number, time: number): void {
     this.held.delete(pid);
     this.held.set(pid, time);
+    // (Asked first: finding a map's oldest key reads past the holes its deletes leave.)
+    if (this.held.size <= MAX_ATTEMPT_CONNECTIONS) return;
     for (const oldPid of this.held.keys()) {
       if (this.held.size <= MAX_ATTEMPT_CONNECTIONS) break;
       this.held.delete(oldPid);
@@ -69,6 +71,8 @@ export class FailedAttempts {
   // A line of `pid` names `src`: true when a failure held for that pid now counts, as the
   // attempt that the connection's next "Failed ..." line repeats.
   attribute(pid: number, src: string, time: number): boolean {
+    // Asked for every line that names an address; mostly nothing is held.
+    if (this.held.size === 0) return false;
     const at = this.held.get(pid);
     if (at === undefined) return false;
     this.held.delete(pid);
@@ -86,6 +90,7 @@ export class FailedAttempts {
   private remember(pid: number, connection: Connection): void {
     this.connections.delete(pid);
     this.connections.set(pid, connection);
+    if (this.connections.size <= MAX_ATTEMPT_CONNECTIONS) return;
     for (const oldPid of this.connections.keys()) {
       if (this.connections.size <= MAX_ATTEMPT_CONNECTIONS) break;
       this.connections.delete(oldPid);

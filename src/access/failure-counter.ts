@@ -5,10 +5,30 @@ import { ownCopy } from '../engine/own-copy.js';
 
 export type FailureOptions = Pick<Options, 'maxRetry' | 'findTime' | 'banTime' | 'banTimeMax'>;
 
+interface Failures {
+  // The address as kept (an own copy, not a slice of a log chunk).
+  src: string;
+  times: number[];
+  // The latest of `times`.
+  latest: number;
+  // Cleanups run when `times` was last trimmed: the ones since then still have to drop its
+  // old times, and the latest of them drops all a missed one would have.
+  cleanups: number;
+}
+
 // sshd login failures per address, fail2ban style: maxretry within findtime bans the address
 // (in the ban store) for bantime, doubling per repeat up to bantime_max.
 export class FailureCounter {
-  private readonly failures = new Map<string, number[]>();
+  private readonly failures = new Map<string, Failures>();
+  // Each address again at every failure, with that failure's `latest`, in time order (while
+  // `sorted`): a cleanup (once a log second) reads only the addresses it forgets, not every
+  // address. An address whose `latest` has moved on since is skipped there.
+  private queue: Failures[] = [];
+  private queueTimes: number[] = [];
+  private head = 0;
+  private sorted = true;
+  private cleanups = 0;
+  private lastCleanup = -Infinity;
 
   constructor(private readonly bans: BanStore, private readonly options: FailureOptions) {}
 
@@ -18,30 +38,67 @@ export class FailureCounter {
   }
 
   count(src: string, time: number): Decision[] {
-    if (this.bans.exempt(src)) return [];
+    let entry = this.failures.get(src);
+    // An address with failures on record is not whitelisted (the whitelist never changes).
+    if (entry === undefined && this.bans.exempt(src)) return [];
     if (this.bans.bannedUntil(src, time) !== undefined) return [];
-    const known = this.failures.get(src);
-    const times = known?.filter((at) => time - at <= this.options.findTime) ?? [];
-    times.push(time);
-    this.failures.set(known === undefined ? ownCopy(src) : src, times);
-    const decisions: Decision[] = [{ type: 'failure', time, src, count: times.length }];
-    if (times.length >= this.options.maxRetry) {
+    const findTime = this.options.findTime;
+    if (entry === undefined) {
+      entry = { src: ownCopy(src), times: [time], latest: time, cleanups: this.cleanups };
+      this.failures.set(entry.src, entry);
+    } else {
+      const cleanedUp = entry.cleanups < this.cleanups;
+      const times: number[] = [];
+      for (const at of entry.times) {
+        if (time - at <= findTime && !(cleanedUp && this.lastCleanup - at > findTime)) times.push(at);
+      }
+      times.push(time);
+      entry.times = times;
+      entry.latest = Math.max(...times);
+      entry.cleanups = this.cleanups;
+    }
+    const last = this.queueTimes.length > this.head ? (this.queueTimes.at(-1) as number) : -Infinity;
+    if (entry.latest < last) this.sorted = false;
+    this.queue.push(entry);
+    this.queueTimes.push(entry.latest);
+    const count = entry.times.length;
+    const decisions: Decision[] = [{ type: 'failure', time, src, count }];
+    if (count >= this.options.maxRetry) {
       const offense = this.bans.offenses(src) + 1;
       // A repeat offender's ban doubles, as with fail2ban's bantime.increment.
       const until = time + Math.min(this.options.banTime * 2 ** (offense - 1), this.options.banTimeMax);
       this.bans.ban(src, until, offense);
       this.failures.delete(src);
-      decisions.push({ type: 'banned', time, src, until, failures: times.length, offense });
+      decisions.push({ type: 'banned', time, src, until, failures: count, offense });
     }
     return decisions;
   }
 
-  // Forgets failures older than findtime.
+  // Forgets failures older than findtime (an address's times are trimmed when it fails
+  // again), and the addresses that have no others.
   cleanup(now: number): void {
-    for (const [src, times] of this.failures) {
-      const recent = times.filter((time) => now - time <= this.options.findTime);
-      if (recent.length === 0) this.failures.delete(src);
-      else this.failures.set(src, recent);
+    const findTime = this.options.findTime;
+    // Times from the log can step back: then the queue is made again, in order.
+    if (!this.sorted) {
+      const entries = [...this.failures.values()].sort((a, b) => a.latest - b.latest);
+      this.queue = entries;
+      this.queueTimes = entries.map((entry) => entry.latest);
+      this.head = 0;
+      this.sorted = true;
     }
+    for (; this.head < this.queue.length; this.head++) {
+      const entry = this.queue[this.head] as Failures;
+      const latest = this.queueTimes[this.head] as number;
+      if (this.failures.get(entry.src) !== entry || entry.latest !== latest) continue;
+      if (now - latest <= findTime) break;
+      this.failures.delete(entry.src);
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.queueTimes = this.queueTimes.slice(this.head);
+      this.head = 0;
+    }
+    this.cleanups++;
+    this.lastCleanup = Math.max(this.lastCleanup, now);
   }
 }

@@ -7,9 +7,11 @@ import { FailedAttempts } from './failure-counter-attempts.js';
 // `src` to count.
 export interface SshOutcome {
   src: string;
-  decisions: Decision[];
+  decisions: readonly Decision[];
   failed: boolean;
 }
+
+const NO_DECISIONS: readonly Decision[] = Object.freeze([]);
 
 export const MAX_CONNECTIONS = 20_000;
 
@@ -30,8 +32,10 @@ export class SshSessions {
   handle(event: SshAuth): SshOutcome | undefined {
     const pid = event.pid;
     // A line without a pid (a failure that names its address) is tied to no connection.
-    if (pid === undefined) return event.src === undefined || event.class !== 'failure' ? undefined : { src: event.src, failed: true, decisions: [] };
-    const login = this.logins.get(pid);
+    if (pid === undefined) return event.src === undefined || event.class !== 'failure' ? undefined : { src: event.src, failed: true, decisions: NO_DECISIONS };
+    // The connection's login matters to logins and logouts, and to a line that names no
+    // address (a failure or noise line that names one is read without this lookup).
+    const login = event.src === undefined || event.class === 'login' || event.class === 'logout' ? this.logins.get(pid) : undefined;
     // What is kept holds a copy of the address (see own-copy.ts), made once per connection.
     const src = event.src === undefined ? login ?? this.attempts.addressOf(pid) : event.src === login ? login : event.src;
     if (src === undefined) {
@@ -41,7 +45,7 @@ export class SshSessions {
     const held = event.src !== undefined && this.attempts.attribute(pid, src, event.time);
     switch (event.class) {
       case 'login': {
-        if (event.kind !== 'accepted') return { src, failed: held, decisions: [] };
+        if (event.kind !== 'accepted') return { src, failed: held, decisions: NO_DECISIONS };
         const own = src === login ? src : ownCopy(src);
         this.remember(pid, own);
         const pids = this.sessions.get(own) ?? new Set<number>();
@@ -54,9 +58,9 @@ export class SshSessions {
         this.attempts.end(pid);
         return { src, failed: held, decisions: this.endConnection(pid, login, event.time) };
       case 'failure':
-        return { src, failed: this.attempts.isNewAttempt(event, pid, src) || held, decisions: [] };
+        return { src, failed: this.attempts.isNewAttempt(event, pid, src) || held, decisions: NO_DECISIONS };
       case 'noise':
-        return { src, failed: held, decisions: [] };
+        return { src, failed: held, decisions: NO_DECISIONS };
     }
   }
 
@@ -81,7 +85,9 @@ export class SshSessions {
     this.logins.delete(pid);
     this.logins.set(pid, src);
     // Past the cap the oldest connection is forgotten: that is no logout, so its grant stays
-    // until it expires.
+    // until it expires. (The size is asked first: finding a map's oldest entry reads past
+    // the holes its deletes leave.)
+    if (this.logins.size <= MAX_CONNECTIONS) return;
     for (const [oldPid, old] of this.logins) {
       if (this.logins.size <= MAX_CONNECTIONS) break;
       this.logins.delete(oldPid);

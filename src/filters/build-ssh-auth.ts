@@ -1,4 +1,4 @@
-import { normalizeAddress } from '../net/address.js';
+import { isDottedQuad, normalizeAddress } from '../net/address.js';
 import type { BuildResult } from './build-knock.js';
 import type { SshAuth, SshAuthKind, SshClass } from './events.js';
 
@@ -23,29 +23,59 @@ export function isSshKind(kind: string): boolean {
 // user name (client-controlled) is kept only as display text, clipped. `kind` passed
 // isSshKind.
 export function buildSshAuth(kind: string, groups: Record<string, string | undefined>, time: number, pid: number | undefined): BuildResult<SshAuth> {
+  const { lineClass, name } = splitKind(kind);
+  const built = makeSshAuth(lineClass, name, groups.host ?? groups.host6, groups.user, groups.method, groups.invalid, time, pid);
+  return typeof built === 'string' ? { ok: false, reason: built } : { ok: true, event: built };
+}
+
+// The event, or why the line yields none.
+export type SshAuthReader = (match: RegExpExecArray, time: number, pid: number | undefined) => SshAuth | string;
+
+// buildSshAuth for one rule, reading its captures by index (`groupNames`, as in a
+// FilterRule): no groups object per line.
+export function createSshAuthReader(kind: string, groupNames: readonly (string | undefined)[]): SshAuthReader {
+  const { lineClass, name } = splitKind(kind);
+  const at = (group: string): number => groupNames.indexOf(group);
+  const host = at('host');
+  const host6 = at('host6');
+  const user = at('user');
+  const method = at('method');
+  const invalid = at('invalid');
+  const read = (match: RegExpExecArray, index: number): string | undefined => (index === -1 ? undefined : match[index]);
+  return (match, time, pid) => makeSshAuth(
+    lineClass, name, read(match, host) ?? read(match, host6), read(match, user), read(match, method), read(match, invalid), time, pid,
+  );
+}
+
+// The class and kind as the constants above, not slices of `kind`: access compares them
+// with literals for every event, and equal constants compare by identity.
+function splitKind(kind: string): { lineClass: SshClass; name: SshAuthKind } {
   const slash = kind.indexOf('/');
-  const lineClass = kind.slice(0, slash) as SshClass;
-  const name = kind.slice(slash + 1) as SshAuthKind;
-  const hostText = groups.host ?? groups.host6;
+  const lineClass = kind.slice(0, slash);
+  const name = kind.slice(slash + 1);
+  return { lineClass: [...CLASSES].find((known) => known === lineClass) as SshClass, name: [...KINDS].find((known) => known === name) as SshAuthKind };
+}
+
+function makeSshAuth(
+  lineClass: SshClass, name: SshAuthKind, hostText: string | undefined, user: string | undefined, method: string | undefined,
+  invalid: string | undefined, time: number, pid: number | undefined,
+): SshAuth | string {
   let src: string | undefined;
   if (hostText !== undefined) {
     const address = readAddress(hostText);
-    if (!address.ok) return address;
-    src = address.src;
+    if (typeof address !== 'string') return address.reason;
+    src = address;
     // A line without a pid is tied to no connection: only a failure that names its address
     // means something on its own.
-    if (pid === undefined && lineClass !== 'failure') return { ok: false, reason: `sshd ${name} line without a pid` };
+    if (pid === undefined && lineClass !== 'failure') return `sshd ${name} line without a pid`;
   } else if (pid === undefined) {
-    return { ok: false, reason: `sshd ${name} line without an address or a pid` };
+    return `sshd ${name} line without an address or a pid`;
   }
   return {
-    ok: true,
-    event: {
-      type: 'ssh', time, class: lineClass, kind: name, src, pid,
-      user: groups.user?.slice(0, MAX_USER),
-      method: groups.method,
-      invalidUser: groups.invalid !== undefined || name === 'invalid-user',
-    },
+    type: 'ssh', time, class: lineClass, kind: name, src, pid,
+    user: user?.slice(0, MAX_USER),
+    method,
+    invalidUser: invalid !== undefined || name === 'invalid-user',
   };
 }
 
@@ -54,19 +84,71 @@ export function buildSshAuth(kind: string, groups: Record<string, string | undef
 // one host whatever the interface). Refused: a host name (UseDNS; never resolved) and a
 // link-local address with a scope (the same fe80:: address is another host on another link,
 // and a ban or grant is not per interface).
-function readAddress(text: string): { ok: true; src: string } | { ok: false; reason: string } {
+function readAddress(text: string): string | { reason: string } {
+  // The common case, which normalizeAddress would return as it is.
+  if (isDottedQuad(text)) return text;
   let address = text;
-  if (address.startsWith('[') !== address.endsWith(']')) return { ok: false, reason: `invalid address "${text.slice(0, 60)}"` };
+  if (address.startsWith('[') !== address.endsWith(']')) return { reason: `invalid address "${text.slice(0, 60)}"` };
   if (address.startsWith('[')) address = address.slice(1, -1);
   const percent = address.indexOf('%');
   if (percent !== -1) {
-    if (LINK_LOCAL.test(address)) return { ok: false, reason: `link-local address with a scope "${text.slice(0, 60)}" (not acted on)` };
+    if (LINK_LOCAL.test(address)) return { reason: `link-local address with a scope "${text.slice(0, 60)}" (not acted on)` };
     address = address.slice(0, percent);
   }
   const mapped = MAPPED_IPV4.exec(address);
   if (mapped !== null) address = mapped[1] as string;
-  const src = normalizeAddress(address);
-  if (src !== undefined) return { ok: true, src };
-  if (!address.includes(':') && /[a-z]/i.test(address)) return { ok: false, reason: `host name "${text.slice(0, 60)}" instead of an address (never resolved)` };
-  return { ok: false, reason: `invalid address "${text.slice(0, 60)}"` };
+  const src = isCanonicalIPv6(address) ? address : normalizeAddress(address);
+  if (src !== undefined) return src;
+  if (!address.includes(':') && /[a-z]/i.test(address)) return { reason: `host name "${text.slice(0, 60)}" instead of an address (never resolved)` };
+  return { reason: `invalid address "${text.slice(0, 60)}"` };
+}
+
+// True when `text` is an IPv6 address in RFC 5952 form already (lower case, no leading
+// zeros, the first longest run of two or more zero groups as `::`), which normalizeAddress
+// returns as it is; anything else (an IPv4 tail, a scope, upper case) takes that full path.
+function isCanonicalIPv6(text: string): boolean {
+  const length = text.length;
+  if (length < 2 || length > 39) return false;
+  let groups = 0;
+  let gap = -1;
+  // Bit k: explicit group k is zero.
+  let zeros = 0;
+  let i = 0;
+  while (i < length) {
+    if (text.charCodeAt(i) === 58 && text.charCodeAt(i + 1) === 58) {
+      if (gap !== -1) return false;
+      gap = groups;
+      i += 2;
+      continue;
+    }
+    const start = i;
+    for (let c = text.charCodeAt(i); i - start < 4 && ((c >= 48 && c <= 57) || (c >= 97 && c <= 102)); c = text.charCodeAt(++i));
+    if (i === start) return false;
+    if (text.charCodeAt(start) === 48) {
+      if (i - start > 1) return false;
+      zeros |= 1 << groups;
+    }
+    groups++;
+    if (i === length || (text.charCodeAt(i) === 58 && text.charCodeAt(i + 1) === 58)) continue;
+    if (text.charCodeAt(i) !== 58 || i + 1 === length) return false;
+    i++;
+  }
+  if (gap === -1) return groups === 8 && longestZeros(zeros, 0, 8) < 2;
+  const compressed = 8 - groups;
+  if (compressed < 2) return false;
+  // A zero group beside `::` belongs in it; an earlier run as long, or any longer, would be the one.
+  if (gap > 0 && (zeros >> (gap - 1)) & 1) return false;
+  if (gap < groups && (zeros >> gap) & 1) return false;
+  return longestZeros(zeros, 0, gap) < compressed && longestZeros(zeros, gap, groups) <= compressed;
+}
+
+// The longest run of set bits among bits [from, to) of `mask`.
+function longestZeros(mask: number, from: number, to: number): number {
+  let longest = 0;
+  let run = 0;
+  for (let k = from; k < to; k++) {
+    run = (mask >> k) & 1 ? run + 1 : 0;
+    longest = Math.max(longest, run);
+  }
+  return longest;
 }

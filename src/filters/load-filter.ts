@@ -85,15 +85,146 @@ export function matchFilter(filter: Filter, message: string): FilterMatch | unde
     const match = rule.regex.exec(message);
     if (match === null) continue;
     for (const ignore of filter.ignore) if (ignore.test(message)) return undefined;
-    const groups: Record<string, string | undefined> = {};
-    const names = rule.groupNames;
-    for (let i = 1; i < names.length; i++) {
-      const name = names[i];
-      if (name !== undefined && match[i] !== undefined) groups[name] = match[i];
-    }
-    return { kind: rule.kind, groups };
+    return { kind: rule.kind, groups: namedGroups(rule, match) };
   }
   return undefined;
+}
+
+export function namedGroups(rule: FilterRule, match: RegExpExecArray): Record<string, string | undefined> {
+  const groups: Record<string, string | undefined> = {};
+  const names = rule.groupNames;
+  for (let i = 1; i < names.length; i++) {
+    const name = names[i];
+    if (name !== undefined && match[i] !== undefined) groups[name] = match[i];
+  }
+  return groups;
+}
+
+export interface RuleMatch {
+  // The rule's place in filter.rules.
+  index: number;
+  match: RegExpExecArray;
+}
+
+// matchFilter's answer (the first rule in the file's order that matches, unless an
+// ignoreregex does), without trying every rule: the rules are sorted at load time by the
+// characters a match can start with (firstCharacters), and a message tries only those its
+// first character allows; a rule that can start with anything is tried for every message.
+export function createRuleMatcher(filter: Filter): (message: string) => RuleMatch | undefined {
+  const rules = filter.rules;
+  const starts = rules.map((rule) => firstCharacters(rule.regex.source));
+  const anyStart = rules.flatMap((_rule, index) => (starts[index] === undefined ? [index] : []));
+  const byFirst = new Map<number, number[]>();
+  for (const first of new Set(starts.join(''))) {
+    byFirst.set(first.charCodeAt(0), rules.flatMap((_rule, index) => (starts[index] === undefined || starts[index].includes(first) ? [index] : [])));
+  }
+  const { contains, ignore } = filter;
+  return (message) => {
+    if (contains !== undefined && !message.includes(contains)) return undefined;
+    const candidates = byFirst.get(message.charCodeAt(0)) ?? anyStart;
+    for (let i = 0; i < candidates.length; i++) {
+      const index = candidates[i] as number;
+      const rule = rules[index] as FilterRule;
+      if (!message.startsWith(rule.prefix)) continue;
+      const match = rule.regex.exec(message);
+      if (match === null) continue;
+      for (const regex of ignore) if (regex.test(message)) return undefined;
+      return { index, match };
+    }
+    return undefined;
+  };
+}
+
+// The characters a match of `^source` can start with, or undefined when it cannot tell (a
+// class, a dot, an escape other than punctuation, a quantifier that may skip the start, a
+// lookaround, an alternative at the top). `^(?:error: )?Received` can start with e or R.
+export function firstCharacters(source: string): string | undefined {
+  if (!source.startsWith('^') || alternativeEnds(source, 1, source.length).length > 1) return undefined;
+  return firstOfSequence(source, 1, source.length);
+}
+
+function firstOfAlternatives(source: string, start: number, end: number): string | undefined {
+  let chars = '';
+  let from = start;
+  for (const to of alternativeEnds(source, start, end)) {
+    const first = firstOfSequence(source, from, to);
+    if (first === undefined) return undefined;
+    chars += first;
+    from = to + 1;
+  }
+  return chars;
+}
+
+function firstOfSequence(source: string, start: number, end: number): string | undefined {
+  if (start >= end) return undefined;
+  const c = source[start] as string;
+  let first: string;
+  let next: number;
+  if (c === '(') {
+    const close = closingParen(source, start);
+    if (close === -1 || close >= end) return undefined;
+    let inner = start + 1;
+    if (source.startsWith('?:', inner)) inner += 2;
+    else if (source[inner] === '?') return undefined;
+    const group = firstOfAlternatives(source, inner, close);
+    if (group === undefined) return undefined;
+    first = group;
+    next = close + 1;
+  } else if (c === '\\') {
+    const escaped = source[start + 1] ?? '';
+    if (escaped === '' || /[A-Za-z0-9]/.test(escaped)) return undefined;
+    first = escaped;
+    next = start + 2;
+  } else if ('.[]^$|?*+{})'.includes(c)) {
+    return undefined;
+  } else {
+    first = c;
+    next = start + 1;
+  }
+  const quantifier = source[next];
+  if (quantifier === '{') return undefined;
+  if (quantifier !== '?' && quantifier !== '*') return first;
+  // An optional group: what follows can start the match too (a lazy `??` reads as no start).
+  if (c !== '(') return undefined;
+  const rest = firstOfSequence(source, next + 1, end);
+  return rest === undefined ? undefined : first + rest;
+}
+
+// Where each top-level alternative of source[start, end) ends (the `|`s, then `end`).
+function alternativeEnds(source: string, start: number, end: number): number[] {
+  const ends: number[] = [];
+  let depth = 0;
+  for (let i = start; i < end; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (c === '[') i = classEnd(source, i);
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) ends.push(i);
+  }
+  ends.push(end);
+  return ends;
+}
+
+function closingParen(source: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (c === '[') i = classEnd(source, i);
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+// The `]` closing the class that opens at source[open].
+function classEnd(source: string, open: number): number {
+  for (let i = open + 1; i < source.length; i++) {
+    if (source[i] === '\\') i++;
+    else if (source[i] === ']') return i;
+  }
+  return source.length;
 }
 
 // The literal text right after `^`, up to the first regex construct (escaped punctuation

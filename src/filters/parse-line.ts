@@ -1,10 +1,10 @@
 import { buildKnock } from './build-knock.js';
-import { buildSshAuth, isSshKind } from './build-ssh-auth.js';
+import { buildSshAuth, createSshAuthReader, isSshKind } from './build-ssh-auth.js';
 import type { KnockEvent } from './events.js';
 import { filterFingerprint, NETFILTER_FINGERPRINT } from './filter-fingerprint.js';
-import { matchFilter, type Filter } from './load-filter.js';
+import { createRuleMatcher, namedGroups, type Filter, type FilterRule } from './load-filter.js';
 import { createNetfilterScanner } from './netfilter-scanner.js';
-import { createEnvelopeSpans, locateSyslogEnvelope, parseSyslogEnvelope } from './syslog-envelope.js';
+import { createEnvelopeSpans, locateSyslogEnvelope, type EnvelopeSpans } from './syslog-envelope.js';
 import type { SyslogTimeParser } from './syslog-time.js';
 
 export type LineOutcome =
@@ -43,16 +43,27 @@ export const buildEvent: EventBuilder = (kind, groups, time, pid) => {
 };
 
 export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, build: EventBuilder = buildEvent): LineParser {
+  const matchRule = createRuleMatcher(filter);
+  // With the built-in builder, an sshd rule's event is read from its captures by index.
+  const readers = filter.rules.map((rule) => (build === buildEvent && isSshKind(rule.kind) ? createSshAuthReader(rule.kind, rule.groupNames) : undefined));
+  const tags = [...filter.tags];
+  const envelope = createEnvelopeSpans();
   const readLine = (line: string): LineOutcome => {
-    const envelope = parseSyslogEnvelope(line);
-    if (envelope === undefined || !filter.tags.has(envelope.tag)) return IGNORED;
-    if (filter.pid === 'none' && envelope.pid !== undefined) return IGNORED;
-    const match = matchFilter(filter, envelope.message);
-    if (match === undefined) return MISSED;
-    if (match.kind === 'other') return OTHER;
-    const time = parseTime(envelope.stamp);
-    if (time === undefined) return { status: 'invalid', reason: `unreadable time stamp "${envelope.stamp.slice(0, 40)}"` };
-    const built = build(match.kind, match.groups, time, envelope.pid);
+    if (!locateSyslogEnvelope(line, envelope) || !hasTag(line, envelope, tags)) return IGNORED;
+    const pid = envelope.pid;
+    if (filter.pid === 'none' && pid !== undefined) return IGNORED;
+    const found = matchRule(line.slice(envelope.messageStart));
+    if (found === undefined) return MISSED;
+    const rule = filter.rules[found.index] as FilterRule;
+    if (rule.kind === 'other') return OTHER;
+    const time = parseTime.atStart(line, envelope.stampEnd);
+    if (time === undefined) return { status: 'invalid', reason: `unreadable time stamp "${line.slice(0, Math.min(envelope.stampEnd, 40))}"` };
+    const reader = readers[found.index];
+    if (reader !== undefined) {
+      const event = reader(found.match, time, pid);
+      return typeof event === 'string' ? { status: 'invalid', reason: event } : { status: 'event', event };
+    }
+    const built = build(rule.kind, namedGroups(rule, found.match), time, pid);
     return built.ok ? { status: 'event', event: built.event } : { status: 'invalid', reason: built.reason };
   };
   // The built-in netfilter filter, unchanged, with the events it was checked against: the
@@ -66,6 +77,13 @@ export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, bu
       return locateSyslogEnvelope(line, spans) ? parseTime.atStart(line, spans.stampEnd) : undefined;
     },
   });
+}
+
+// Whether the envelope's tag is one of `tags`, read in place.
+function hasTag(line: string, spans: EnvelopeSpans, tags: readonly string[]): boolean {
+  const length = spans.tagEnd - spans.tagStart;
+  for (const tag of tags) if (tag.length === length && line.startsWith(tag, spans.tagStart)) return true;
+  return false;
 }
 
 // True for filters/netfilter.conf as shipped (whatever its file name): the only filter the

@@ -78,7 +78,11 @@ export function createSyslogTimeParser(options: SyslogTimeOptions): SyslogTimePa
     const base = line.slice(0, 19);
     const zone = line.slice(zoneStart, end);
     if (zone !== 'Z' && !/^[+-]\d\d:?\d\d$/.test(zone)) return undefined;
-    const value = parseISO(base + zone).getTime();
+    // Same minute and zone as the last stamp (not hour 24, which has only 24:00:00): whole
+    // seconds apart, without parseISO.
+    const value = zone === cachedZone && cachedZoneLength >= 0 && line.startsWith(cachedKey.slice(0, 17)) && !cachedKey.startsWith('24', 11) && isSecond(line, 17)
+      ? cachedValue + (secondAt(line, 17) - secondAt(cachedKey, 17)) * 1000
+      : parseISO(base + zone).getTime();
     if (Number.isNaN(value)) return undefined;
     cachedKey = base;
     cachedZone = zone;
@@ -96,4 +100,15 @@ export function createSyslogTimeParser(options: SyslogTimeOptions): SyslogTimePa
     return parseIso(line, end);
   };
   return Object.assign((stamp: string) => atStart(stamp, stamp.length), { atStart });
+}
+
+// Two digits 00-59 at text[at, at + 2).
+function isSecond(text: string, at: number): boolean {
+  const tens = text.charCodeAt(at);
+  const units = text.charCodeAt(at + 1);
+  return tens >= 48 && tens <= 53 && units >= 48 && units <= 57;
+}
+
+function secondAt(text: string, at: number): number {
+  return (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
 }

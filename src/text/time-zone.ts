@@ -1,6 +1,8 @@
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 export function isValidTimeZone(zone: string): boolean {
+  // UTC needs no zone data: loading Intl's costs start-up time.
+  if (zone === 'UTC') return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;
@@ -29,6 +31,7 @@ const lastOffset = new Map<string, { minute: number; offset: number }>();
 
 // Offset of `zone` from UTC at `epoch`, in milliseconds.
 export function zoneOffset(zone: string, epoch: number): number {
+  if (zone === 'UTC') return 0;
   const minute = Math.floor(epoch / 60_000);
   const last = lastOffset.get(zone);
   if (last !== undefined && last.minute === minute) return last.offset;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BanStore } from '../../src/access/ban-store.js';
+import { parseNetwork, type Network } from '../../src/net/address.js';
 
 const A = '203.0.113.7';
 
@@ -10,5 +11,39 @@ describe('a ban', () => {
     expect(store.bannedUntil(A, 99_999)).toBe(100_000);
     expect(store.bannedUntil(A, 100_000)).toBeUndefined();
     expect(store.expire(100_000)).toEqual([{ type: 'unbanned', time: 100_000, src: A }]);
+  });
+});
+
+describe('expire', () => {
+  const B = '203.0.113.8';
+  const C = '203.0.113.9';
+
+  // expire() reads the bans only once one is due: a ban with an earlier end, added after
+  // one with a later end, still ends on time; the bans due together come in the order they
+  // were made.
+  it('ends every ban at its own time, whatever order the bans were made in', () => {
+    const store = new BanStore([]);
+    store.ban(A, 300_000, 1);
+    expect(store.expire(100_000)).toEqual([]);
+    store.ban(B, 200_000, 1);
+    store.ban(C, 150_000, 1);
+    expect(store.expire(149_999)).toEqual([]);
+    expect(store.expire(200_000)).toEqual([{ type: 'unbanned', time: 200_000, src: B }, { type: 'unbanned', time: 150_000, src: C }]);
+    expect(store.expire(299_999)).toEqual([]);
+    expect(store.expire(300_000)).toEqual([{ type: 'unbanned', time: 300_000, src: A }]);
+  });
+});
+
+describe('the whitelist', () => {
+  const store = new BanStore(['192.0.2.0/24', '10.0.0.1/32', '2001:db8:1::/48', '2001:db8:2:0:0:0:0:8000/113'].map((text) => parseNetwork(text) as Network));
+
+  // The networks are compared as numbers: the edges of each, both families.
+  it.each([
+    ['192.0.2.0', true], ['192.0.2.255', true], ['192.0.3.0', false], ['192.0.1.255', false],
+    ['10.0.0.1', true], ['10.0.0.2', false],
+    ['2001:db8:1::', true], ['2001:db8:1:ffff:ffff:ffff:ffff:ffff', true], ['2001:db8:2::', false], ['2001:db8::ffff', false],
+    ['2001:db8:2::8000', true], ['2001:db8:2::ffff', true], ['2001:db8:2::7fff', false],
+  ])('%s is exempt: %s', (src, exempt) => {
+    expect(store.exempt(src)).toBe(exempt);
   });
 });

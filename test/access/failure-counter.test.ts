@@ -44,6 +44,27 @@ describe('cleanup', () => {
     expect(counter.size).toBe(0);
   });
 
+  // Addresses are kept in the order of their latest failure, so a cleanup reads only those
+  // it forgets; a log whose times step back breaks that order.
+  it('forgets the right addresses when failures come out of time order', () => {
+    const counter = counterOf();
+    counter.count(A, 30_000);
+    counter.count(B, 0);
+    counter.cleanup(60_001);
+    expect(counter.size).toBe(1);
+    expect(counter.count(A, 60_001)).toEqual([{ type: 'failure', time: 60_001, src: A, count: 2 }]);
+    expect(counter.count(B, 60_001)).toEqual([{ type: 'failure', time: 60_001, src: B, count: 1 }]);
+  });
+
+  it('drops at a cleanup the old failures of an address it keeps, even for a failure dated before it', () => {
+    const counter = counterOf();
+    counter.count(A, 0);
+    counter.count(A, 30_000);
+    counter.cleanup(60_001);
+    // 0 is within findtime of 50_000, but the cleanup at 60_001 forgot it
+    expect(counter.count(A, 50_000)).toEqual([{ type: 'failure', time: 50_000, src: A, count: 2 }]);
+  });
+
   it('keeps what it kept counting towards a ban', () => {
     const counter = counterOf();
     counter.count(A, 0);

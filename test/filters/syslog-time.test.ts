@@ -65,3 +65,19 @@ describe('syslog time stamps', () => {
     expect(iso(parse('2026-11-22T01:43:16+00:00'))).toBe('2026-11-22T01:43:16.000Z');
   });
 });
+
+describe('ISO stamps one after another', () => {
+  // A stamp in the minute and zone of the one before is read from that one's time; what
+  // parseISO refuses stays refused.
+  it('reads each stamp of a minute as parseISO does', () => {
+    const parse = createSyslogTimeParser({ timeZone: 'UTC', reference: 0 });
+    const stamps = [
+      '2026-11-22T01:43:16Z', '2026-11-22T01:43:59.5Z', '2026-11-22T01:43:00Z', '2026-11-22T01:43:60Z', '2026-11-22T01:43:5xZ',
+      '2026-11-22T01:43:17+01:00', '2026-11-22T24:00:00Z', '2026-11-22T24:00:05Z', '2026-11-22T01:44:01Z',
+    ];
+    expect(stamps.map((stamp) => iso(parse(stamp)))).toEqual([
+      '2026-11-22T01:43:16.000Z', '2026-11-22T01:43:59.500Z', '2026-11-22T01:43:00.000Z', undefined, undefined,
+      '2026-11-22T00:43:17.000Z', '2026-11-23T00:00:00.000Z', undefined, '2026-11-22T01:44:01.000Z',
+    ]);
+  });
+});
