@@ -6,6 +6,8 @@ export interface SavedBan {
   src: string;
   until: number;
   offenses: number;
+  // The fleet host that decided it (src/fleet/); absent for this host's own.
+  origin?: string | undefined;
 }
 
 // The one place bans live: the failure counter writes them, the pipeline asks them before a
@@ -15,6 +17,7 @@ export class BanStore {
   private readonly bans = new Map<string, number>();
   // Bans so far per address (kept after a ban ends: a repeat offender's ban doubles).
   private readonly offenseCounts = new Map<string, number>();
+  private readonly origins = new Map<string, string>();
 
   constructor(private readonly whitelist: readonly Network[]) {}
 
@@ -32,15 +35,18 @@ export class BanStore {
   }
 
   // Bans `src` until `until` as its `offenses`th ban; a whitelisted address stays unbanned.
-  ban(src: string, until: number, offenses: number): void {
+  ban(src: string, until: number, offenses: number, origin?: string): void {
     if (this.exempt(src)) return;
     const kept = ownCopy(src);
     this.bans.set(kept, until);
     this.offenseCounts.set(kept, offenses);
+    if (origin === undefined) this.origins.delete(kept);
+    else this.origins.set(kept, origin);
   }
 
   // Ends a ban now; false when the address was not banned.
   lift(src: string): boolean {
+    this.origins.delete(src);
     return this.bans.delete(src);
   }
 
@@ -50,6 +56,7 @@ export class BanStore {
     for (const [src, until] of this.bans) {
       if (until <= now) {
         this.bans.delete(src);
+        this.origins.delete(src);
         decisions.push({ type: 'unbanned', time: until, src });
       }
     }
@@ -57,10 +64,13 @@ export class BanStore {
   }
 
   saved(): SavedBan[] {
-    return [...this.bans].map(([src, until]) => ({ src, until, offenses: this.offenseCounts.get(src) ?? 1 }));
+    return [...this.bans].map(([src, until]) => {
+      const origin = this.origins.get(src);
+      return { src, until, offenses: this.offenseCounts.get(src) ?? 1, ...(origin === undefined ? {} : { origin }) };
+    });
   }
 
   restore(ban: SavedBan): void {
-    this.ban(ban.src, ban.until, ban.offenses);
+    this.ban(ban.src, ban.until, ban.offenses, ban.origin);
   }
 }
