@@ -121,7 +121,7 @@ async function host(name: string, options: { password?: string; extra?: string }
 }
 
 // A client of the test's own (an admin user) to look at and write into the group's keys.
-async function inspector(): Promise<ReturnType<typeof createClient>> {
+async function inspector() {
   const client = createClient({ socket: { host: '127.0.0.1', port: redis.port, reconnectStrategy: false }, username: 'admin', password: ADMIN_PASSWORD, disableClientInfo: true });
   client.on('error', () => undefined);
   await client.connect();
