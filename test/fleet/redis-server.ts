@@ -8,7 +8,7 @@ import { findProgram } from '../../src/firewall/select-backend.js';
 export const FLEET_USER = 'knockwatch';
 export const FLEET_PASSWORD = 'fleet-test-password';
 // What the README's ACL user may do: nothing else is needed.
-export const FLEET_ACL = `resetchannels ~knockwatch:web:* -@all +set +del +xadd +xread +xrevrange +scan +mget +ping`;
+export const FLEET_ACL = `resetchannels ~knockwatch:web:* -@all +set +del +xadd +xread +xrevrange +scan +mget`;
 
 // The test's own user, to look at keys and write what knockwatch never would.
 export const ADMIN_PASSWORD = 'fleet-test-admin';
