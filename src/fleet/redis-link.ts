@@ -44,7 +44,7 @@ export class RedisLink {
 
   constructor(private readonly fleet: FleetOptions, private readonly emit: (event: LogEvent) => void, options: LinkOptions = {}) {
     const { redis } = fleet;
-    const maxDelay = options.maxDelay ?? 30_000;
+    const maxDelay = options.maxDelay ?? 5_000;
     const reconnectStrategy = (retries: number): number | Error => (this.stopped ? new Error('stopped') : retryDelay(retries, maxDelay));
     const socket = options.socketPath !== undefined
       ? { path: options.socketPath, reconnectStrategy }
