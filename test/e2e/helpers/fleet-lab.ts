@@ -9,6 +9,7 @@ const HERE = join(packageRoot(), 'test/e2e/helpers');
 const BIN = join(packageRoot(), 'dist/src/cli/bin.js');
 export const FLEET_PASSWORD = 'e2e-fleet-password';
 // The README's ACL user for group web.
+export const KNOCK_STEPS = ['7000', '8000', '9000/udp'];
 const ACL = 'resetchannels ~knockwatch:web:* -@all +set +del +xadd +xread +xrevrange +scan +mget';
 
 function sh(file: string, args: readonly string[], allowFail = false): string {
@@ -31,7 +32,7 @@ export interface FleetHost {
 // port 22, one client namespace wired to both, and a Redis namespace wired to both:
 //   client 10.221.1.2 ── 10.221.1.1 A 10.223.1.2 ── 10.223.1.1 redis
 //   client 10.222.1.2 ── 10.222.1.1 B 10.223.2.2 ── 10.223.2.1 redis
-// The client knocks and connects from 10.221.9.9 (on its lo, routed to from both hosts).
+// The client knocks and connects from 10.221.9.9 (on its lo, 10.221.9.0/24 routed to from both hosts).
 // All namespaces share one kernel log: each host's LOG rules carry its own prefix.
 export class FleetLab {
   readonly dir = mkdtempSync(join(tmpdir(), 'kwfleet-e2e-'));
@@ -65,10 +66,10 @@ export class FleetLab {
     this.wire(this.b.ns, '10.222.1.1/24', this.client, '10.222.1.2/24', 'kwf222');
     this.wire(this.redisNs, '10.223.1.1/24', this.a.ns, '10.223.1.2/24', 'kwf223a');
     this.wire(this.redisNs, '10.223.2.1/24', this.b.ns, '10.223.2.2/24', 'kwf223b');
-    // The client's one address, routed to from both hosts: a grant for it opens either.
-    sh('ip', ['-n', this.client, 'addr', 'add', `${this.clientAddress}/32`, 'dev', 'lo']);
-    sh('ip', ['-n', this.a.ns, 'route', 'add', `${this.clientAddress}/32`, 'via', '10.221.1.2']);
-    sh('ip', ['-n', this.b.ns, 'route', 'add', `${this.clientAddress}/32`, 'via', '10.222.1.2']);
+    // The client's addresses in 10.221.9.0/24, routed to from both hosts: a grant for one opens either.
+    this.addClientAddress(this.clientAddress);
+    sh('ip', ['-n', this.a.ns, 'route', 'add', '10.221.9.0/24', 'via', '10.221.1.2']);
+    sh('ip', ['-n', this.b.ns, 'route', 'add', '10.221.9.0/24', 'via', '10.222.1.2']);
     for (const host of [this.a, this.b]) {
       sh('mkdir', ['-p', host.dir]);
       writeFileSync(join(host.dir, 'redis.pw'), `${FLEET_PASSWORD}\n`, { mode: 0o600 });
@@ -80,6 +81,11 @@ export class FleetLab {
       });
     }
     await this.startRedis();
+  }
+
+  // Another address of the client's (in 10.221.9.0/24), for a knock of its own.
+  addClientAddress(address: string): void {
+    sh('ip', ['-n', this.client, 'addr', 'add', `${address}/32`, 'dev', 'lo']);
   }
 
   private wire(left: string, leftCidr: string, right: string, rightCidr: string, name: string): void {
@@ -163,7 +169,7 @@ name = ${host === this.a ? 'a' : 'b'}
   }
 
   // Knocks from the client on a host.
-  knock(host: FleetHost, steps: readonly string[] = ['7000', '8000', '9000/udp']): number {
+  knock(host: FleetHost, steps: readonly string[] = KNOCK_STEPS): number {
     const result = spawnSync('ip', ['netns', 'exec', this.client, process.execPath, join(HERE, 'knock.mjs'), host.address, '50', ...steps],
       { encoding: 'utf8', timeout: 20_000, env: { ...process.env, KNOCK_FROM: this.clientAddress } });
     if (result.status !== 0) throw new Error(`knock failed: ${result.stderr}`);
@@ -183,7 +189,7 @@ name = ${host === this.a ? 'a' : 'b'}
     writeFileSync(join(host.dir, 'auth.log'), text, { flag: 'a' });
   }
 
-  private spawnIn(ns: string, argv: readonly string[]): ChildProcess {
+  spawnIn(ns: string, argv: readonly string[]): ChildProcess {
     const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.push(child);
     return child;
