@@ -52,7 +52,7 @@ export class GrantTable {
     if (existing !== undefined) {
       existing.expires = expires;
       // Knocked here too: this host's own grant from now on.
-      existing.origin = undefined;
+      if (existing.origin !== undefined) existing.origin = undefined;
       return [{ type: 'extend', time, src, door: door.name, expires }];
     }
     this.grants.set(grantKey(src, door.name), { src, door: door.name, ports: door.open, opened: time, expires });

@@ -29,6 +29,8 @@ export interface DaemonFleetDeps {
 
 // How long one XREAD waits: also how soon a reload's new pipeline is noticed.
 const READ_BLOCK = 1000;
+// Refusals past the first REFUSALS_LOGGED are summed up this often.
+const SUMMARY_EVERY = 60_000;
 
 // Starts the daemon's side of the fleet, when the config has [fleet]; returns what hears the
 // daemon's decisions.
@@ -46,9 +48,13 @@ class DaemonFleet {
   private readonly link: RedisLink;
   private readonly publisher: FleetPublisher;
   private readonly applier: FleetApplier;
+  // Refusals not logged one by one yet, by reason, and when they were last summed up.
+  private readonly unreported = new Map<string, number>();
+  private reportedAt: number;
 
   constructor(private readonly deps: DaemonFleetDeps, fleet: FleetOptions, linkOptions: LinkOptions) {
     const doors = (): ReadonlyMap<string, Config['doors'][number]> => new Map(this.deps.config().doors.map((door) => [door.name, door]));
+    this.reportedAt = deps.clock.now();
     this.link = new RedisLink(fleet, this.deps.emit, linkOptions);
     this.publisher = new FleetPublisher(fleet.name, fleet.publish, doors);
     this.applier = new FleetApplier(this.target(), fleet.name,
@@ -56,6 +62,7 @@ class DaemonFleet {
       (reason) => {
         const refused = this.applier.counts.refused;
         if (refused <= REFUSALS_LOGGED) this.deps.emit(fleetEvents.refusedMessage(reason, refused));
+        else this.unreported.set(reason, (this.unreported.get(reason) ?? 0) + 1);
       });
     this.link.start();
     void this.follow(fleet);
@@ -89,10 +96,12 @@ class DaemonFleet {
           after = entry.id;
           this.silently((now) => this.applier.receive(entry.text, now));
         }
-      } catch {
+        this.summarise();
+      } catch (error) {
         after = undefined;
-        // The link's reconnect takes over; this only avoids spinning before it notices.
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        // A refused command stays refused until the ACL changes; a lost connection is the
+        // link's to reconnect: this only avoids spinning before it notices.
+        await new Promise((resolve) => setTimeout(resolve, link.commandFailed(error as Error) ? 5000 : 100));
       }
     }
     link.stop();
@@ -123,6 +132,14 @@ class DaemonFleet {
     }
     const remote = pipeline.grants().filter((grant) => grant.origin !== undefined).length;
     this.deps.emit(fleetEvents.resynchronised(remote, pipeline.bans().filter((ban) => ban.origin !== undefined).length));
+  }
+
+  private summarise(): void {
+    const now = this.deps.clock.now();
+    if (this.unreported.size === 0 || now - this.reportedAt < SUMMARY_EVERY) return;
+    this.deps.emit(fleetEvents.refusedSince(this.unreported));
+    this.unreported.clear();
+    this.reportedAt = now;
   }
 
   private silently<T>(work: (now: number) => T): T {

@@ -16,7 +16,14 @@ export const fleetEvents = {
   resynchronised: (grants: number, bans: number): LogEvent =>
     ({ level: 'info', message: `Fleet: resynchronised, ${grants} remote grant${grants === 1 ? '' : 's'} and ${bans} remote ban${bans === 1 ? '' : 's'} in force.` }),
   refusedMessage: (reason: string, total: number): LogEvent =>
-    ({ level: 'warning', message: `Fleet: refused a message: ${reason}${total === REFUSALS_LOGGED ? ' (further refusals are only counted, see status)' : ''}.` }),
+    ({ level: 'warning', message: `Fleet: refused a message: ${reason}${total === REFUSALS_LOGGED ? ' (further refusals are summed up once a minute)' : ''}.` }),
+  refusedSince: (reasons: ReadonlyMap<string, number>): LogEvent => {
+    const total = [...reasons.values()].reduce((sum, count) => sum + count, 0);
+    const why = [...reasons].map(([reason, count]) => `${reason} (${count})`).join(', ');
+    return { level: 'warning', message: `Fleet: refused ${total} more message${total === 1 ? '' : 's'}: ${why}.` };
+  },
+  commandRefused: (fleet: FleetOptions, reason: string): LogEvent =>
+    ({ level: 'error', message: `Fleet: ${where(fleet)} refused a command (${reason.split('\n')[0] ?? ''}): the ACL user needs +set +del +xadd +xread +xrevrange +scan +mget on ~knockwatch:${fleet.group}:*.` }),
 };
 
 // Refused messages logged one by one up to this many; then only counted.

@@ -41,6 +41,8 @@ export class RedisLink {
   private state: 'connecting' | 'up' | 'down' | 'refused' = 'connecting';
   private waiting: (() => void)[] = [];
   private stopped = false;
+  // Commands Redis refused (NOPERM), each logged once.
+  private readonly refusedCommands = new Set<string>();
 
   constructor(private readonly fleet: FleetOptions, private readonly emit: (event: LogEvent) => void, options: LinkOptions = {}) {
     const { redis } = fleet;
@@ -101,9 +103,19 @@ export class RedisLink {
         this.commands.sendCommand(['XADD', this.stream, 'MAXLEN', '~', String(this.fleet.streamLength), '*', 'm', text]),
       ]);
       return true;
-    } catch {
+    } catch (error) {
+      this.commandFailed(error as Error);
       return false;
     }
+  }
+
+  // A command failed: when Redis refused it (the ACL user lacks it), says so once per
+  // command, as an error, and answers true; a lost connection is the client's to report.
+  commandFailed(error: Error): boolean {
+    if (!REFUSED.test(error.message)) return false;
+    if (!this.refusedCommands.has(error.message)) this.emit(fleetEvents.commandRefused(this.fleet, error.message));
+    this.refusedCommands.add(error.message);
+    return true;
   }
 
   // The stream's last id now ('0-0' when it is empty): where reading goes on after a snapshot.

@@ -228,6 +228,42 @@ describe.skipIf(!haveRedis)('fleet over a real redis-server (ACL user and passwo
     expect([b.daemon.grants(), b.daemon.status().pipeline.bans, b.record()]).toEqual([[], [], ['start 0']]);
   });
 
+  it('past the first 20 refusals, sums them up instead of logging each', async () => {
+    const b = await host('b');
+    expect(await connected(b)).toBe(true);
+    const client = await inspector();
+    for (let i = 0; i < 23; i++) await client.sendCommand(['XADD', 'knockwatch:web:stream', '*', 'm', i < 21 ? 'not json' : '{"kind":"unban","src":"1.2.3.4.5","origin":"a"}']);
+    client.destroy();
+    expect(await eventually(() => b.fleetLog().some((line) => line.includes('summed up')))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(b.fleetLog().some((line) => line.includes('more messages'))).toBe(false);
+    // A minute later (on the host's clock), what came after the first 20 in one line.
+    await b.advance(60_000);
+    expect(await eventually(() => b.fleetLog().some((line) => line.includes('more messages')))).toBe(true);
+    expect(b.fleetLog().filter((line) => line.includes('refused'))).toEqual([
+      ...Array.from({ length: 19 }, () => 'warning Fleet: refused a message: not JSON.'),
+      'warning Fleet: refused a message: not JSON (further refusals are summed up once a minute).',
+      'warning Fleet: refused 3 more messages: not JSON (1), an invalid address (2).',
+    ]);
+  });
+
+  it('a command the ACL user lacks: one clear error per command, the host goes on alone', async () => {
+    await redis.stop();
+    redis.acl = redis.acl.replace(' +xadd', '');
+    await redis.start();
+    const a = await host('a');
+    expect(await connected(a)).toBe(true);
+    await a.knock([7000, 8000, 9000]);
+    await a.advance(1000);
+    await a.knock([7000, 8000, 9000], '203.0.113.8');
+    expect(await eventually(() => a.fleetLog().some((line) => line.includes('refused a command')))).toBe(true);
+    await a.advance(0);
+    expect(a.fleetLog().filter((line) => line.includes('refused a command'))).toEqual([
+      expect.stringMatching(/^error Fleet: Redis redis:\/\/knockwatch@127\.0\.0\.1:\d+ \(group web\) refused a command \(NOPERM[^)]*'xadd'[^)]*\): the ACL user needs \+set \+del \+xadd \+xread \+xrevrange \+scan \+mget on ~knockwatch:web:\*\.$/),
+    ]);
+    expect(a.daemon.grants().map((grant) => grant.src)).toEqual([SRC, '203.0.113.8']);
+  });
+
   it('a host started later rebuilds from the keys (SCAN), not from the stream', async () => {
     const a = await host('a');
     expect(await connected(a)).toBe(true);
