@@ -264,6 +264,16 @@ describe.skipIf(!haveRedis)('fleet over a real redis-server (ACL user and passwo
     expect(a.daemon.grants().map((grant) => grant.src)).toEqual([SRC, '203.0.113.8']);
   });
 
+  it('a reload (SIGHUP) rebuilds from the keys: the remote grant is tagged again', async () => {
+    const [a, b] = [await host('a'), await host('b')];
+    expect(await connected(a, b)).toBe(true);
+    await a.knock([7000, 8000, 9000]);
+    expect(await eventually(() => b.daemon.grants().length === 1)).toBe(true);
+    expect(await b.daemon.reload()).toBe(true);
+    expect(await eventually(() => b.fleetLog().filter((line) => line.includes('resynchronised')).length === 2)).toBe(true);
+    expect(b.daemon.grants().map((grant) => [grant.src, grant.origin])).toEqual([[SRC, 'a']]);
+  });
+
   it('a host started later rebuilds from the keys (SCAN), not from the stream', async () => {
     const a = await host('a');
     expect(await connected(a)).toBe(true);
