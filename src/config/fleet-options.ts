@@ -13,6 +13,9 @@ export interface RedisEndpoint {
   port: number;
   database: number;
   username: string | undefined;
+  // rediss://: the PEM of the CA the server's certificate must chain to (redis_ca_file);
+  // undefined: the system's CAs.
+  ca: string | undefined;
   // The URL as given, for logs and errors (it never holds a password).
   text: string;
 }

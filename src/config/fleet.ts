@@ -11,10 +11,12 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const NAME_EXPECTED = 'a name of letters, digits and ._- (at most 63, starting with a letter or digit)';
 
 // The [fleet] section; undefined (with the problems recorded) when it does not make one.
-export function readFleet(reader: SectionReader, baseDir: string, readSecret: ReadSecretFile, host: () => string = hostname): FleetOptions | undefined {
+export function readFleet(reader: SectionReader, baseDir: string, readSecret: ReadSecretFile, readFile: (path: string) => string, host: () => string = hostname): FleetOptions | undefined {
   const given = reader.text('redis');
   if (given === undefined || given === '') reader.problem('redis', 'the group\'s Redis, redis://[user@]host[:port][/db] or rediss:// for TLS', '');
-  const redis = given === undefined || given === '' ? undefined : reader.parse('redis', parseRedisUrl);
+  const endpoint = given === undefined || given === '' ? undefined : reader.parse('redis', parseRedisUrl);
+  const ca = readCa(reader, baseDir, readFile, endpoint?.tls);
+  const redis = endpoint === undefined ? undefined : { ...endpoint, ca };
   const password = readPassword(reader, baseDir, readSecret);
   const group = reader.parse('group', parseName);
   if (group === undefined && !reader.has('group')) reader.problem('group', NAME_EXPECTED, '');
@@ -22,7 +24,7 @@ export function readFleet(reader: SectionReader, baseDir: string, readSecret: Re
   const publish = reader.parse('publish', parseKinds, { grants: true, bans: true });
   const subscribe = reader.parse('subscribe', parseKinds, { grants: true, bans: true });
   const streamLength = reader.parse('stream_length', (text) => parseCount(text, 100, 10_000_000), 10_000);
-  for (const key of reader.leftovers()) reader.problem(key, 'a key of [fleet] (redis, redis_password_file, group, name, publish, subscribe, stream_length)', `unknown key ${reader.originalKey(key)}`);
+  for (const key of reader.leftovers()) reader.problem(key, 'a key of [fleet] (redis, redis_password_file, redis_ca_file, group, name, publish, subscribe, stream_length)', `unknown key ${reader.originalKey(key)}`);
   if (redis === undefined || group === undefined || name === undefined) return undefined;
   return { redis, password, group, name, publish, subscribe, streamLength };
 }
@@ -54,7 +56,26 @@ function readPassword(reader: SectionReader, baseDir: string, readSecret: ReadSe
   return new Secret(bytes);
 }
 
-export function parseRedisUrl(text: string): Parsed<RedisEndpoint> {
+// A private CA for rediss:// (a public certificate, not a secret).
+function readCa(reader: SectionReader, baseDir: string, readFile: (path: string) => string, tls: boolean | undefined): string | undefined {
+  const given = reader.text('redis_ca_file');
+  if (given === undefined) return undefined;
+  if (tls === false) {
+    reader.problem('redis_ca_file', 'a CA file only with a rediss:// URL (TLS)', given);
+    return undefined;
+  }
+  const path = resolve(baseDir, given);
+  try {
+    const pem = readFile(path);
+    if (pem.includes('-----BEGIN CERTIFICATE-----')) return pem;
+    reader.problem('redis_ca_file', 'a PEM file of CA certificates', `${path}: no certificate in it`);
+  } catch (error) {
+    reader.problem('redis_ca_file', 'a readable PEM file of CA certificates', `${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return undefined;
+}
+
+export function parseRedisUrl(text: string): Parsed<Omit<RedisEndpoint, 'ca'>> {
   const expected = 'redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file)';
   let url: URL;
   try {

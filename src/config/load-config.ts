@@ -81,7 +81,7 @@ export function parseConfig(text: string, file: string, firewall?: FirewallKind,
   for (const [name, values] of sections) {
     const reader = new SectionReader(file, name, values, problems);
     if (name.toLowerCase() === 'fleet') {
-      fleet = readFleet(reader, dirname(file), readSecret);
+      fleet = readFleet(reader, dirname(file), readSecret, readFile);
     } else if (name.toLowerCase() === 'options') {
       options = readOptions(reader, unused);
       optionsReader = reader;

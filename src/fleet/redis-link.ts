@@ -50,7 +50,8 @@ export class RedisLink {
     const reconnectStrategy = (retries: number): number | Error => (this.stopped ? new Error('stopped') : retryDelay(retries, maxDelay));
     const socket = options.socketPath !== undefined
       ? { path: options.socketPath, reconnectStrategy }
-      : redis.tls ? { host: redis.host, port: redis.port, tls: true as const, servername: redis.host, reconnectStrategy } : { host: redis.host, port: redis.port, reconnectStrategy };
+      : redis.tls ? { host: redis.host, port: redis.port, tls: true as const, servername: redis.host, ...(redis.ca === undefined ? {} : { ca: redis.ca }), reconnectStrategy }
+        : { host: redis.host, port: redis.port, reconnectStrategy };
     this.commands = createClient({
       socket, database: redis.database, disableOfflineQueue: true, disableClientInfo: true,
       ...(redis.username === undefined ? {} : { username: redis.username }),

@@ -25,7 +25,7 @@ describe('[fleet]', () => {
     const config = load('[fleet]\nredis = rediss://kw@redis.example:6380/2\nredis_password_file = redis.pw\ngroup = web\nname = bastion\npublish = grants\nsubscribe = grants, bans\n');
     const fleet = config.fleet;
     expect(fleet && { ...fleet, password: fleet.password?.reveal().toString() }).toEqual({
-      redis: { tls: true, host: 'redis.example', port: 6380, database: 2, username: 'kw', text: 'rediss://kw@redis.example:6380/2' },
+      redis: { tls: true, host: 'redis.example', port: 6380, database: 2, username: 'kw', text: 'rediss://kw@redis.example:6380/2', ca: undefined },
       password: PASSWORD, group: 'web', name: 'bastion',
       publish: { grants: true, bans: false }, subscribe: { grants: true, bans: true }, streamLength: 10_000,
     });
@@ -33,7 +33,7 @@ describe('[fleet]', () => {
 
   it('defaults: port 6379, database 0, both kinds both ways, the host name as name', () => {
     const fleet = load('[fleet]\nredis = redis://10.0.0.1\ngroup = web\n').fleet;
-    expect(fleet?.redis).toEqual({ tls: false, host: '10.0.0.1', port: 6379, database: 0, username: undefined, text: 'redis://10.0.0.1' });
+    expect(fleet?.redis).toEqual({ tls: false, host: '10.0.0.1', port: 6379, database: 0, username: undefined, text: 'redis://10.0.0.1', ca: undefined });
     expect(fleet?.password).toBeUndefined();
     expect(fleet?.name).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/);
     expect([fleet?.publish, fleet?.subscribe]).toEqual([{ grants: true, bans: true }, { grants: true, bans: true }]);
@@ -63,9 +63,18 @@ describe('[fleet]', () => {
     ['redis = redis://10.0.0.1\ngroup = web:*', ['group: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit), found "web:*"']],
     ['redis = redis://10.0.0.1\ngroup = web\npublish = grants, sessions', ['publish: expected grants, bans, both (grants, bans) or none, found "grants, sessions"']],
     ['redis = redis://10.0.0.1\ngroup = web\nstream_length = 5', ['stream_length: expected a whole number from 100 to 10000000, found "5"']],
-    ['redis = redis://10.0.0.1\ngroup = web\nchannel = x', ['channel: expected a key of [fleet] (redis, redis_password_file, group, name, publish, subscribe, stream_length), found "unknown key channel"']],
+    ['redis = redis://10.0.0.1\ngroup = web\nchannel = x', ['channel: expected a key of [fleet] (redis, redis_password_file, redis_ca_file, group, name, publish, subscribe, stream_length), found "unknown key channel"']],
+    // A CA only for TLS.
+    ['redis = redis://10.0.0.1\ngroup = web\nredis_ca_file = /etc/knockwatch/ca.pem', ['redis_ca_file: expected a CA file only with a rediss:// URL (TLS), found "/etc/knockwatch/ca.pem"']],
+    ['redis = rediss://10.0.0.1\ngroup = web\nredis_ca_file = /nonexistent/ca.pem', ['redis_ca_file: expected a readable PEM file of CA certificates, found "/nonexistent/ca.pem: ENOENT"']],
   ])('%j is refused', (body, expected) => {
     expect(problems(`[fleet]\n${body}\n`)).toEqual(expected.map((problem) => `/etc/knockwatch/k.ini [fleet] ${problem}`));
+  });
+
+  it('reads a private CA for rediss:// from redis_ca_file', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const config = parseConfig(`[fleet]\nredis = rediss://10.0.0.1\ngroup = web\nredis_ca_file = ca.pem\n${DOORS}`, '/etc/knockwatch/k.ini', undefined, (path) => (path === '/etc/knockwatch/ca.pem' ? pem : ''));
+    expect(config.fleet?.redis.ca).toBe(pem);
   });
 
   it('refuses a password file root does not own alone, naming the file and not its content', () => {

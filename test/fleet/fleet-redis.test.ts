@@ -75,7 +75,7 @@ afterAll(async () => {
   await redis.remove();
 });
 
-async function host(name: string, options: { password?: string; extra?: string } = {}): Promise<Host> {
+async function host(name: string, options: { password?: string; fleet?: string } = {}): Promise<Host> {
   const dir = mkdtempSync(join(tmpdir(), `kw-fleet-${name}-`));
   dirs.push(dir);
   const log = join(dir, 'kern.log');
@@ -84,7 +84,7 @@ async function host(name: string, options: { password?: string; extra?: string }
   writeFileSync(authLog, '');
   writeFileSync(join(dir, 'redis.pw'), `${options.password ?? FLEET_PASSWORD}\n`, { mode: 0o600 });
   const configPath = join(dir, 'knockwatch.ini');
-  writeFileSync(configPath, config(redis.url, name, join(dir, 'redis.pw'), options.extra));
+  writeFileSync(configPath, config(redis.url, name, join(dir, 'redis.pw'), options.fleet));
   const messages: string[] = [];
   let offset = 0;
   const daemon = new Daemon(
@@ -311,6 +311,22 @@ describe.skipIf(!haveRedis)('fleet over a real redis-server (ACL user and passwo
     // Lost once, back once, whatever the number of attempts between.
     expect(a.fleetLog().map(fleetKind)).toEqual(['info connected', 'info resynchronised', 'warning unreachable', 'notice back', 'info resynchronised']);
   }, 30_000);
+
+  it('over TLS (rediss://) with the group\'s own CA; a host without the CA works alone and says why, once', async () => {
+    await redis.stop();
+    redis.tls = true;
+    await redis.start();
+    const ca = `redis_ca_file = ${redis.caFile}\n`;
+    const [a, b] = [await host('a', { fleet: ca }), await host('b', { fleet: ca })];
+    const c = await host('c');
+    expect(await connected(a, b)).toBe(true);
+    await a.knock([7000, 8000, 9000]);
+    expect(await eventually(() => b.daemon.grants().length === 1)).toBe(true);
+    expect(b.daemon.grants().map((grant) => [grant.src, grant.origin])).toEqual([[SRC, 'a']]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(c.fleetLog()).toEqual([expect.stringMatching(/^warning Fleet: Redis rediss:\/\/knockwatch@localhost:\d+ \(group web\) is unreachable \(self-signed certificate in certificate chain\)/)]);
+    expect(c.daemon.grants()).toEqual([]);
+  });
 
   it('a wrong password: one clear error, and the host keeps working alone', async () => {
     const a = await host('a');

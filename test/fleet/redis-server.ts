@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,13 +22,15 @@ export class TestRedis {
   port = 0;
   // The knockwatch user's ACL rules (the README's unless a test takes some away).
   acl = FLEET_ACL;
+  // TLS only (rediss://), with a CA of the test's own (caFile).
+  tls = false;
   private child: ChildProcess | undefined;
 
   async start(): Promise<void> {
     if (this.port === 0) this.port = await freePort();
     const conf = join(this.dir, 'redis.conf');
     writeFileSync(conf, [
-      `port ${this.port}`, 'bind 127.0.0.1', `dir ${this.dir}`, 'save ""', 'appendonly no',
+      ...(!this.tls ? [`port ${this.port}`] : ['port 0', `tls-port ${this.port}`, ...this.certificates()]), 'bind 127.0.0.1', `dir ${this.dir}`, 'save ""', 'appendonly no',
       'user default off', `user ${FLEET_USER} on >${FLEET_PASSWORD} ${this.acl}`, `user admin on >${ADMIN_PASSWORD} ~* &* +@all`, '',
     ].join('\n'));
     const child = spawn('redis-server', [conf], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -48,7 +50,22 @@ export class TestRedis {
   }
 
   get url(): string {
-    return `redis://${FLEET_USER}@127.0.0.1:${this.port}`;
+    return !this.tls ? `redis://${FLEET_USER}@127.0.0.1:${this.port}` : `rediss://${FLEET_USER}@localhost:${this.port}`;
+  }
+
+  get caFile(): string {
+    return join(this.dir, 'ca.crt');
+  }
+
+  // A CA and a server certificate for localhost signed by it; the redis.conf lines for them.
+  private certificates(): string[] {
+    const file = (name: string): string => join(this.dir, name);
+    const openssl = (args: readonly string[]): void => void execFileSync('openssl', [...args], { stdio: 'ignore' });
+    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', '2', '-subj', '/CN=knockwatch test CA']);
+    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=localhost']);
+    writeFileSync(file('ext'), 'subjectAltName=DNS:localhost\n');
+    openssl(['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.crt'), '-days', '2', '-extfile', file('ext')]);
+    return [`tls-cert-file ${file('server.crt')}`, `tls-key-file ${file('server.key')}`, `tls-ca-cert-file ${file('ca.crt')}`, 'tls-auth-clients no'];
   }
 
   // Kills the server (its keys are gone: no persistence).
