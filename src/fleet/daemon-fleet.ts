@@ -14,7 +14,7 @@ import { grantKey, messageKey } from './fleet-keys.js';
 import { fleetEvents, REFUSALS_LOGGED } from './fleet-events.js';
 import type { FleetMessage } from './fleet-message.js';
 import { FleetPublisher } from './fleet-publisher.js';
-import { RedisLink, type LinkOptions } from './redis-link.js';
+import { RedisLink } from './redis-link.js';
 
 export interface DaemonFleetDeps {
   clock: Clock;
@@ -34,10 +34,10 @@ const SUMMARY_EVERY = 60_000;
 
 // Starts the daemon's side of the fleet, when the config has [fleet]; returns what hears the
 // daemon's decisions.
-export function startFleet(deps: DaemonFleetDeps, linkOptions: LinkOptions = {}): (decision: Decision) => void {
+export function startFleet(deps: DaemonFleetDeps): (decision: Decision) => void {
   const fleet = deps.config().fleet;
   if (fleet === undefined) return () => undefined;
-  const node = new DaemonFleet(deps, fleet, linkOptions);
+  const node = new DaemonFleet(deps, fleet);
   return (decision) => node.decided(decision);
 }
 
@@ -52,10 +52,10 @@ class DaemonFleet {
   private readonly unreported = new Map<string, number>();
   private reportedAt: number;
 
-  constructor(private readonly deps: DaemonFleetDeps, fleet: FleetOptions, linkOptions: LinkOptions) {
+  constructor(private readonly deps: DaemonFleetDeps, fleet: FleetOptions) {
     const doors = (): ReadonlyMap<string, Config['doors'][number]> => new Map(this.deps.config().doors.map((door) => [door.name, door]));
     this.reportedAt = deps.clock.now();
-    this.link = new RedisLink(fleet, this.deps.emit, linkOptions);
+    this.link = new RedisLink(fleet, this.deps.emit);
     this.publisher = new FleetPublisher(fleet.name, fleet.publish, doors);
     this.applier = new FleetApplier(this.target(), fleet.name,
       (now) => ({ doors: doors(), banTimeMax: this.deps.config().options.banTimeMax, subscribe: fleet.subscribe, now }),
@@ -110,7 +110,7 @@ class DaemonFleet {
   // The group's keys applied; this host's own entries in them made to match what it holds
   // (published while Redis was away, or ended meanwhile).
   private rebuild(fleet: FleetOptions, texts: readonly unknown[]): void {
-    const messages = this.silently((now) => this.applier.rebuild(texts, now)) 
+    const messages = this.silently((now) => this.applier.rebuild(texts, now));
     const key = (message: FleetMessage): string => messageKey(fleet.group, message);
     const own = new Map(messages.filter((message) => message.origin === fleet.name).map((message) => [key(message), message]));
     const pipeline = this.deps.pipeline();

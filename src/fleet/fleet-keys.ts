@@ -14,7 +14,7 @@ export function grantKey(group: string, door: string, src: string): string {
   return `${groupPrefix(group)}grant:${door}/${src}`;
 }
 
-export function banKey(group: string, src: string): string {
+function banKey(group: string, src: string): string {
   return `${groupPrefix(group)}ban:${src}`;
 }
 

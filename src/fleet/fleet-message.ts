@@ -25,7 +25,7 @@ export type CheckedMessage = { ok: true; message: FleetMessage } | { ok: false; 
 const MAX_TEXT = 512;
 // Two hosts' clocks differ a little: a lifetime may end this much later than this host's
 // door or ban limit allows from now.
-export const CLOCK_SKEW = 5_000;
+const CLOCK_SKEW = 5_000;
 const ORIGIN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const FIELDS: Record<FleetMessage['kind'], readonly string[]> = {
   grant: ['kind', 'src', 'door', 'expires', 'origin'],

@@ -12,16 +12,11 @@ export interface StreamEntry {
   text: unknown;
 }
 
-export interface LinkOptions {
-  // The longest wait between two connection attempts, in ms.
-  maxDelay?: number;
-  // A socket path instead of the URL's host and port (tests).
-  socketPath?: string;
-}
-
 // Redis answers an ACL user it does not accept with one of these.
 const REFUSED = /^(WRONGPASS|NOAUTH|NOPERM)\b/;
 const SCAN_COUNT = '500';
+// The longest wait between two connection attempts, in ms.
+const MAX_DELAY = 5_000;
 
 // Waits between connection attempts: doubling from 100 ms up to `max`, with a little jitter
 // so a group's hosts do not all come back in the same instant.
@@ -44,14 +39,12 @@ export class RedisLink {
   // Commands Redis refused (NOPERM), each logged once.
   private readonly refusedCommands = new Set<string>();
 
-  constructor(private readonly fleet: FleetOptions, private readonly emit: (event: LogEvent) => void, options: LinkOptions = {}) {
+  constructor(private readonly fleet: FleetOptions, private readonly emit: (event: LogEvent) => void) {
     const { redis } = fleet;
-    const maxDelay = options.maxDelay ?? 5_000;
-    const reconnectStrategy = (retries: number): number | Error => (this.stopped ? new Error('stopped') : retryDelay(retries, maxDelay));
-    const socket = options.socketPath !== undefined
-      ? { path: options.socketPath, reconnectStrategy }
-      : redis.tls ? { host: redis.host, port: redis.port, tls: true as const, servername: redis.host, ...(redis.ca === undefined ? {} : { ca: redis.ca }), reconnectStrategy }
-        : { host: redis.host, port: redis.port, reconnectStrategy };
+    const reconnectStrategy = (retries: number): number | Error => (this.stopped ? new Error('stopped') : retryDelay(retries, MAX_DELAY));
+    // TLS checks the certificate against the URL's host name (node's default servername).
+    const socket = redis.tls ? { host: redis.host, port: redis.port, tls: true as const, ...(redis.ca === undefined ? {} : { ca: redis.ca }), reconnectStrategy }
+      : { host: redis.host, port: redis.port, reconnectStrategy };
     this.commands = createClient({
       socket, database: redis.database, disableOfflineQueue: true, disableClientInfo: true,
       ...(redis.username === undefined ? {} : { username: redis.username }),
