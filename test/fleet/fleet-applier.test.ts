@@ -74,6 +74,13 @@ describe('FleetApplier', () => {
     expect([host.firewall, host.access.bans()]).toEqual([['!203.0.113.7 a', '~!203.0.113.7'], []]);
   });
 
+  it('a remote grant knocked here too becomes this host\'s own', () => {
+    const host = thisHost();
+    host.applier.receive(grant('203.0.113.7', NOW + 20_000), NOW);
+    host.access.completed('203.0.113.7', 'openSSH', NOW + 1000);
+    expect(host.access.grants().map((g) => [g.expires - NOW, g.origin])).toEqual([[31_000, undefined]]);
+  });
+
   it('refuses a bad message and counts it, applying nothing', () => {
     const host = thisHost();
     host.applier.receive(grant('203.0.113.700', NOW + 20_000), NOW);
