@@ -2,14 +2,19 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatStatus } from '../../src/cli/format-status.js';
 import { loadConfigFile } from '../../src/config/load-config.js';
 import type { CommandRunner } from '../../src/firewall/command-runner.js';
 import { loadFilterFile } from '../../src/filters/load-filter.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { builtinFilterPath } from '../../src/runtime/package-paths.js';
-import { ADMIN_PASSWORD, eventually, FLEET_PASSWORD, haveRedis, TestRedis } from './redis-server.js';
+import { explainSkip, missingPrerequisites } from '../helpers/prerequisites.js';
+import { ADMIN_PASSWORD, eventually, FLEET_PASSWORD, TestRedis } from './redis-server.js';
+
+// A real redis-server per test (and openssl for the TLS one); skipped without them, except in CI.
+const missing = missingPrerequisites(['redis-server', 'openssl'], false);
+explainSkip('fleet tests against redis-server', missing);
 
 const filter = loadFilterFile(builtinFilterPath('netfilter'));
 const authFilter = loadFilterFile(builtinFilterPath('sshd'));
@@ -58,22 +63,6 @@ const dirs: string[] = [];
 const daemons: Daemon[] = [];
 let redis: TestRedis;
 let clockNow = Date.now();
-
-beforeEach(async () => {
-  clockNow = Date.now();
-  redis = new TestRedis();
-  await redis.start();
-});
-
-afterEach(async () => {
-  for (const daemon of daemons.splice(0)) daemon.halt();
-  await redis.remove();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-afterAll(async () => {
-  await redis.remove();
-});
 
 async function host(name: string, options: { password?: string; fleet?: string } = {}): Promise<Host> {
   const dir = mkdtempSync(join(tmpdir(), `kw-fleet-${name}-`));
@@ -136,7 +125,20 @@ function fleetKind(line: string): string {
 const connected = async (...hosts: Host[]): Promise<boolean> =>
   await eventually(() => hosts.every((h) => h.messages.some((message) => message.includes('Fleet: resynchronised'))));
 
-describe.skipIf(!haveRedis)('fleet over a real redis-server (ACL user and password)', { timeout: 30_000 }, () => {
+describe.skipIf(missing.length > 0)('fleet over a real redis-server (ACL user and password)', { timeout: 30_000 }, () => {
+  // Each test its own redis-server (killed after it) and its own hosts.
+  beforeEach(async () => {
+    clockNow = Date.now();
+    redis = new TestRedis();
+    await redis.start();
+  });
+
+  afterEach(async () => {
+    for (const daemon of daemons.splice(0)) daemon.halt();
+    await redis.remove();
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
   it('a knock on A opens A and B; B tags it remote; the key lives as long as the grant', async () => {
     const [a, b] = [await host('a'), await host('b')];
     expect(await connected(a, b)).toBe(true);

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findProgram } from '../../src/firewall/select-backend.js';
 
 export const FLEET_USER = 'knockwatch';
 export const FLEET_PASSWORD = 'fleet-test-password';
@@ -12,8 +11,6 @@ export const FLEET_ACL = `resetchannels ~knockwatch:web:* -@all +set +del +xadd 
 
 // The test's own user, to look at keys and write what knockwatch never would.
 export const ADMIN_PASSWORD = 'fleet-test-admin';
-
-export const haveRedis = findProgram('redis-server') !== undefined;
 
 // A redis-server of this test file's own, on a free loopback port, with `default` disabled and
 // knockwatch's ACL user; restartable on the same port (a reconnect), killed by stop().
