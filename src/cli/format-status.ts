@@ -1,3 +1,4 @@
+import type { FleetStatus } from '../fleet/fleet-status.js';
 import type { SourceStatus, StatusReport } from '../runtime/control-types.js';
 import { formatTime } from './format-time.js';
 
@@ -10,6 +11,7 @@ export function formatStatus(report: StatusReport, verbose: boolean): string[] {
   const verify = report.firewall.lastVerify;
   const health = verify === undefined ? 'not verified yet' : `last verify ${verify.ok ? 'ok' : 'FAILED'} ${formatDuration(now - verify.at)} ago`;
   out.push(`firewall ${report.firewall.backend}: ${health}, ${plural(report.firewall.pending, 'change')} pending`);
+  if (report.fleet !== undefined) out.push(formatFleet(report.fleet));
   out.push(`sources: ${report.sources.length}`);
   for (const source of report.sources) out.push(`  ${formatSource(source, now)}`);
   out.push(`grants: ${pipeline.grants.length}`);
@@ -54,6 +56,11 @@ function table(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, index) => { widths[index] = Math.max(widths[index] ?? 0, cell.length); });
   return rows.map((row) => `  ${row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0))).join('  ')}`);
+}
+
+function formatFleet(fleet: FleetStatus): string {
+  const state = fleet.connected ? 'connected to' : 'NOT connected to';
+  return `fleet: group ${fleet.group} as ${fleet.name}, ${state} ${fleet.redis}; from other hosts: ${fleet.applied} applied, ${fleet.ignored} ignored, ${fleet.refused} refused`;
 }
 
 // A grant or ban another fleet host decided (src/fleet/).

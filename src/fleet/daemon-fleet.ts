@@ -14,6 +14,7 @@ import { grantKey, messageKey } from './fleet-keys.js';
 import { fleetEvents, REFUSALS_LOGGED } from './fleet-events.js';
 import type { FleetMessage } from './fleet-message.js';
 import { FleetPublisher } from './fleet-publisher.js';
+import type { FleetStatus } from './fleet-status.js';
 import { RedisLink } from './redis-link.js';
 
 export interface DaemonFleetDeps {
@@ -25,6 +26,8 @@ export interface DaemonFleetDeps {
   sync: FirewallSync;
   // The daemon stopped or halted: the fleet lets go of Redis.
   stopped: () => boolean;
+  // Hands the daemon's decisions to the fleet as they are made.
+  observe: (observer: (decision: Decision) => void) => void;
 }
 
 // How long one XREAD waits: also how soon a reload's new pipeline is noticed.
@@ -32,13 +35,13 @@ const READ_BLOCK = 1000;
 // Refusals past the first REFUSALS_LOGGED are summed up this often.
 const SUMMARY_EVERY = 60_000;
 
-// Starts the daemon's side of the fleet, when the config has [fleet]; returns what hears the
-// daemon's decisions.
-export function startFleet(deps: DaemonFleetDeps): (decision: Decision) => void {
+// Starts the daemon's side of the fleet, when the config has [fleet]; returns its status.
+export function startFleet(deps: DaemonFleetDeps): (() => FleetStatus) | undefined {
   const fleet = deps.config().fleet;
-  if (fleet === undefined) return () => undefined;
+  if (fleet === undefined) return undefined;
   const node = new DaemonFleet(deps, fleet);
-  return (decision) => node.decided(decision);
+  deps.observe((decision) => node.decided(decision));
+  return () => node.status(fleet);
 }
 
 // The daemon's side of the fleet: its decisions published, the group's applied through the
@@ -66,6 +69,11 @@ class DaemonFleet {
       });
     this.link.start();
     void this.follow(fleet);
+  }
+
+  status(fleet: FleetOptions): FleetStatus {
+    const { applied, ignored, refused } = this.applier.counts;
+    return { group: fleet.group, name: fleet.name, redis: fleet.redis.text, connected: this.link.up, applied, ignored, refused };
   }
 
   // Each decision of this host, as it is made.

@@ -75,7 +75,7 @@ export class Daemon implements ControlTarget {
     const restored = this.keeper.restoreInto(this.pipeline, this.config, this.startedAt);
     await this.sync.install(this.startedAt, restored, () => this.sources.start(this.use.specs));
     this.timer = setInterval(() => this.tick(), TICK);
-    this.observers.push(startFleet({ clock: this.deps.clock, emit: this.emit, config: () => this.config, pipeline: () => this.pipeline, sync: this.sync, stopped: () => this.stopped }));
+    this.control.fleet = startFleet({ clock: this.deps.clock, emit: this.emit, config: () => this.config, pipeline: () => this.pipeline, sync: this.sync, stopped: () => this.stopped, observe: (observer) => this.observe(observer) });
     this.emit(logEvents.started(this.config.file, backend.name, this.use.reasons));
     this.keeper.save();
   }

@@ -146,7 +146,11 @@ describe.skipIf(missing.length > 0)('fleet over a real redis-server (ACL user an
     expect(await eventually(() => b.record().includes(`+${SRC} openSSH`))).toBe(true);
     const grantA = a.daemon.grants()[0];
     expect([grantA?.origin, b.daemon.grants().map((grant) => [grant.src, grant.door, grant.origin, grant.expires])]).toEqual([undefined, [[SRC, 'openSSH', 'a', grantA?.expires]]]);
-    expect(formatStatus(b.daemon.status(), false).filter((line) => line.includes(SRC))).toEqual([expect.stringMatching(/^ {2}203\.0\.113\.7 {2}openSSH {2}22\/tcp {2}expires in 29 s \(remote, from a\)$/)]);
+    const status = formatStatus(b.daemon.status(), false);
+    expect(status.filter((line) => line.includes(SRC) || line.startsWith('fleet:'))).toEqual([
+      `fleet: group web as b, connected to ${redis.url}; from other hosts: 1 applied, 0 ignored, 0 refused`,
+      expect.stringMatching(/^ {2}203\.0\.113\.7 {2}openSSH {2}22\/tcp {2}expires in 29 s \(remote, from a\)$/),
+    ]);
     const client = await inspector();
     const key = `knockwatch:web:grant:openSSH/${SRC}`;
     expect(JSON.parse(String(await client.sendCommand(['GET', key])))).toEqual({ kind: 'grant', src: SRC, door: 'openSSH', expires: grantA?.expires, origin: 'a' });
@@ -228,6 +232,7 @@ describe.skipIf(missing.length > 0)('fleet over a real redis-server (ACL user an
     ]);
     await b.advance(0);
     expect([b.daemon.grants(), b.daemon.status().pipeline.bans, b.record()]).toEqual([[], [], ['start 0']]);
+    expect(b.daemon.status().fleet).toMatchObject({ applied: 0, refused: bad.length });
   });
 
   it('past the first 20 refusals, sums them up instead of logging each', async () => {
@@ -301,6 +306,7 @@ describe.skipIf(missing.length > 0)('fleet over a real redis-server (ACL user an
     expect([b.daemon.grants(), b.record().at(-1)]).toEqual([[], '-198.51.100.40 openSSH']);
     await a.advance(31_000);
     expect(await eventually(() => a.fleetLog().some((line) => line.includes('unreachable')))).toBe(true);
+    expect(a.daemon.status().fleet?.connected).toBe(false);
     await a.knock([7000, 8000, 9000]);
     expect(a.record().at(-1)).toEqual(`+${SRC} openSSH`);
     // Several attempts while down, one message.
