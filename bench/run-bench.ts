@@ -94,6 +94,7 @@ async function main(): Promise<void> {
   measureSshdParse();
   compareWithSshguard();
   await measureGrantLatency();
+  await (await import('./fleet-latency.js')).measureFleetLatency();
 }
 
 async function replayOnce(log: string): Promise<ReplayFigures> {

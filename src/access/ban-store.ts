@@ -1,11 +1,14 @@
 import type { Decision } from '../engine/decisions.js';
-import { dottedQuadValue, networkContains, type Network } from '../net/address.js';
+import type { Network } from '../net/address.js';
+import { WordNetworks } from '../engine/word-networks.js';
 import { ownCopy } from '../engine/own-copy.js';
 
 export interface SavedBan {
   src: string;
   until: number;
   offenses: number;
+  // The fleet host that decided it (src/fleet/); absent for this host's own.
+  origin?: string | undefined;
 }
 
 // The one place bans live: the failure counter writes them, the pipeline asks them before a
@@ -18,27 +21,17 @@ export class BanStore {
   // No ban ends before this (a ban lifted early can leave it lower): expire(), once a log
   // second, reads the bans only when one is due.
   private nextEnd = Infinity;
+  private readonly origins = new Map<string, string>();
 
-  // The whitelist's networks as numbers (IPv4 ranges, IPv6 16-bit groups and their masks):
-  // asked for every new failing address, where the generic test turns it into a BigInt.
-  private readonly ipv4Ranges: readonly { first: number; last: number }[];
-  private readonly ipv6Masks: readonly { groups: number[]; masks: number[] }[];
+  // Asked for every new failing address: four words compared, no BigInt per address.
+  private readonly whitelist: WordNetworks;
 
-  constructor(private readonly whitelist: readonly Network[]) {
-    this.ipv4Ranges = whitelist.filter((network) => network.family === 4)
-      .map((network) => ({ first: Number(network.bits), last: Number(network.bits) + 2 ** (32 - network.prefix) - 1 }));
-    this.ipv6Masks = whitelist.filter((network) => network.family === 6).map((network) => ({
-      groups: Array.from({ length: 8 }, (_, g) => Number((network.bits >> BigInt(112 - 16 * g)) & 0xffffn)),
-      masks: Array.from({ length: 8 }, (_, g) => (0xffff << (16 - Math.min(16, Math.max(0, network.prefix - 16 * g)))) & 0xffff),
-    }));
+  constructor(whitelist: readonly Network[]) {
+    this.whitelist = new WordNetworks(whitelist);
   }
 
   exempt(src: string): boolean {
-    const value = dottedQuadValue(src);
-    if (value !== -1) return this.ipv4Ranges.some((range) => value >= range.first && value <= range.last);
-    const groups = hexGroups(src);
-    if (groups !== undefined) return this.ipv6Masks.some((network) => network.masks.every((mask, g) => ((groups[g] as number) & mask) === network.groups[g]));
-    return this.whitelist.some((network) => networkContains(network, src));
+    return this.whitelist.contains(src);
   }
 
   bannedUntil(src: string, now: number): number | undefined {
@@ -51,16 +44,19 @@ export class BanStore {
   }
 
   // Bans `src` until `until` as its `offenses`th ban; a whitelisted address stays unbanned.
-  ban(src: string, until: number, offenses: number): void {
+  ban(src: string, until: number, offenses: number, origin?: string): void {
     if (this.exempt(src)) return;
     const kept = ownCopy(src);
     this.bans.set(kept, until);
     this.offenseCounts.set(kept, offenses);
     this.nextEnd = Math.min(this.nextEnd, until);
+    if (origin === undefined) this.origins.delete(kept);
+    else this.origins.set(kept, origin);
   }
 
   // Ends a ban now; false when the address was not banned.
   lift(src: string): boolean {
+    this.origins.delete(src);
     return this.bans.delete(src);
   }
 
@@ -72,6 +68,7 @@ export class BanStore {
     for (const [src, until] of this.bans) {
       if (until <= now) {
         this.bans.delete(src);
+        this.origins.delete(src);
         decisions.push({ type: 'unbanned', time: until, src });
       } else {
         this.nextEnd = Math.min(this.nextEnd, until);
@@ -81,45 +78,14 @@ export class BanStore {
   }
 
   saved(): SavedBan[] {
-    return [...this.bans].map(([src, until]) => ({ src, until, offenses: this.offenseCounts.get(src) ?? 1 }));
+    return [...this.bans].map(([src, until]) => {
+      const origin = this.origins.get(src);
+      return { src, until, offenses: this.offenseCounts.get(src) ?? 1, ...(origin === undefined ? {} : { origin }) };
+    });
   }
 
   restore(ban: SavedBan): void {
-    this.ban(ban.src, ban.until, ban.offenses);
+    this.ban(ban.src, ban.until, ban.offenses, ban.origin);
   }
 }
 
-// The eight groups of an IPv6 address written as hex groups with at most one `::` (as
-// knockwatch keeps addresses), or undefined for any other text.
-function hexGroups(text: string): number[] | undefined {
-  const gap = text.indexOf('::');
-  if (gap !== -1 && text.includes('::', gap + 1)) return undefined;
-  const head = readHexGroups(gap === -1 ? text : text.slice(0, gap));
-  const tail = gap === -1 ? [] : readHexGroups(text.slice(gap + 2));
-  if (head === undefined || tail === undefined) return undefined;
-  const zeros = 8 - head.length - tail.length;
-  if (gap === -1 ? zeros !== 0 : zeros < 1) return undefined;
-  return [...head, ...new Array<number>(zeros).fill(0), ...tail];
-}
-
-function readHexGroups(text: string): number[] | undefined {
-  const groups: number[] = [];
-  if (text === '') return groups;
-  let value = 0;
-  let digits = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i === text.length ? 58 : text.charCodeAt(i);
-    const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
-    if (digit !== -1 && digits < 4) {
-      value = value * 16 + digit;
-      digits++;
-    } else if (c === 58 && digits > 0) {
-      groups.push(value);
-      value = 0;
-      digits = 0;
-    } else {
-      return undefined;
-    }
-  }
-  return groups;
-}

@@ -9,6 +9,8 @@ export interface Grant {
   opened: number;
   // Infinity for a grant that lasts until closed.
   expires: number;
+  // The fleet host that decided it (src/fleet/); absent for this host's own.
+  origin?: string | undefined;
 }
 
 // Live grants, one per (address, door): a repeated knock extends, never duplicates.
@@ -49,6 +51,8 @@ export class GrantTable {
     this.earliest = undefined;
     if (existing !== undefined) {
       existing.expires = expires;
+      // Knocked here too: this host's own grant from now on.
+      if (existing.origin !== undefined) existing.origin = undefined;
       return [{ type: 'extend', time, src, door: door.name, expires }];
     }
     this.grants.set(grantKey(src, door.name), { src, door: door.name, ports: door.open, opened: time, expires });

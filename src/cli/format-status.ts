@@ -1,3 +1,4 @@
+import type { FleetStatus } from '../fleet/fleet-status.js';
 import type { SourceStatus, StatusReport } from '../runtime/control-types.js';
 import { formatTime } from './format-time.js';
 
@@ -10,16 +11,17 @@ export function formatStatus(report: StatusReport, verbose: boolean): string[] {
   const verify = report.firewall.lastVerify;
   const health = verify === undefined ? 'not verified yet' : `last verify ${verify.ok ? 'ok' : 'FAILED'} ${formatDuration(now - verify.at)} ago`;
   out.push(`firewall ${report.firewall.backend}: ${health}, ${plural(report.firewall.pending, 'change')} pending`);
+  if (report.fleet !== undefined) out.push(formatFleet(report.fleet));
   out.push(`sources: ${report.sources.length}`);
   for (const source of report.sources) out.push(`  ${formatSource(source, now)}`);
   out.push(`grants: ${pipeline.grants.length}`);
   out.push(...table(pipeline.grants.map((grant) => [
     grant.src, grant.door, grant.ports.map((port) => `${port.port}/${port.proto}`).join(',') || '-',
-    Number.isFinite(grant.expires) ? `expires in ${formatDuration(grant.expires - now)}` : 'until closed',
+    (Number.isFinite(grant.expires) ? `expires in ${formatDuration(grant.expires - now)}` : 'until closed') + remoteTag(grant.origin),
   ])));
   out.push(`bans: ${pipeline.bans.length}`);
   out.push(...table(pipeline.bans.map((ban) => [
-    ban.src, Number.isFinite(ban.until) ? `until ${formatTime(ban.until, undefined)} (in ${formatDuration(ban.until - now)})` : 'until lifted', plural(ban.offenses, 'offense'),
+    ban.src, Number.isFinite(ban.until) ? `until ${formatTime(ban.until, undefined)} (in ${formatDuration(ban.until - now)})` : 'until lifted', plural(ban.offenses, 'offense') + remoteTag(ban.origin),
   ])));
   out.push(`attempts in progress: ${plural(pipeline.tracked, 'source')} tracked`);
   out.push(...table(pipeline.attempts.map((entry) => [
@@ -54,6 +56,16 @@ function table(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, index) => { widths[index] = Math.max(widths[index] ?? 0, cell.length); });
   return rows.map((row) => `  ${row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0))).join('  ')}`);
+}
+
+function formatFleet(fleet: FleetStatus): string {
+  const state = fleet.connected ? 'connected to' : 'NOT connected to';
+  return `fleet: group ${fleet.group} as ${fleet.name}, ${state} ${fleet.redis}; from other hosts: ${fleet.applied} applied, ${fleet.ignored} ignored, ${fleet.refused} refused`;
+}
+
+// A grant or ban another fleet host decided (src/fleet/).
+function remoteTag(origin: string | undefined): string {
+  return origin === undefined ? '' : ` (remote, from ${origin})`;
 }
 
 function plural(count: number, noun: string): string {

@@ -16,6 +16,7 @@ import { withAdjacentTraps } from './trap-adjacent.js';
 import { excludeTakenPorts, isRotatingDoor, readRotating, readSecretFile, type ReadSecretFile } from './rotating-door.js';
 import { createDoorKind } from '../doors/create-door-kind.js';
 import { warnZeroDurations } from './duration-warnings.js';
+import { readFleet } from './fleet.js';
 import { checkLogLimitFit, readLogLimit, warnLogLimit } from './log-limit.js';
 import { warnIneffectiveKeys, type FirewallMode } from './backend-warnings.js';
 import { splitCommand } from '../text/split-command.js';
@@ -76,9 +77,12 @@ export function parseConfig(text: string, file: string, firewall?: FirewallKind,
   let optionsReader: SectionReader | undefined;
   const unused: string[] = [];
   const doorReaders: SectionReader[] = [];
+  let fleet: Config['fleet'];
   for (const [name, values] of sections) {
     const reader = new SectionReader(file, name, values, problems);
-    if (name.toLowerCase() === 'options') {
+    if (name.toLowerCase() === 'fleet') {
+      fleet = readFleet(reader, dirname(file), readSecret, readFile);
+    } else if (name.toLowerCase() === 'options') {
       options = readOptions(reader, unused);
       optionsReader = reader;
       for (const key of reader.leftovers()) reportUnknown(reader, key, 'an option of [options]');
@@ -104,7 +108,7 @@ export function parseConfig(text: string, file: string, firewall?: FirewallKind,
   checkLogLimitFit(doors, options.logLimit, file, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const warnings = collectWarnings(optionsReader, options, drafts.map((draft, index) => ({ ...draft, door: doors[index] ?? draft.door })), mode, chosen);
-  return { file, options: { ...options, logPrefix: effectiveLogPrefix(options, mode) }, doors, unused, warnings };
+  return { file, options: { ...options, logPrefix: effectiveLogPrefix(options, mode) }, doors, unused, warnings, fleet };
 }
 
 function collectWarnings(optionsReader: SectionReader, options: Options, drafts: readonly DoorDraft[], mode: FirewallMode, firewall: FirewallKind | undefined): ConfigWarning[] {
@@ -204,6 +208,7 @@ function readDoor(reader: SectionReader, baseDir: string, readFile: ReadTextFile
     startCommand6,
     stopCommand6,
     commandTranslation: undefined,
+    fleet: reader.parse('fleet', parseBoolean, true),
   };
   if (closes !== undefined && door.maxConnections !== undefined) reader.problem('max_connections', 'no max_connections on a door that opens nothing (it closes another)', String(door.maxConnections));
   if (closes !== undefined && openSteps !== undefined) reader.problem('open', 'no open = on a door that closes another', openSteps.length + ' ports');

@@ -1,4 +1,5 @@
 import type { Network } from '../net/address.js';
+import type { FleetOptions } from './fleet-options.js';
 import type { ConfigWarning } from './problems.js';
 import type { Secret } from './secret.js';
 
@@ -102,6 +103,8 @@ export interface Door {
   // What the door's knockd commands mean under a managed firewall, for `check`
   // ("closeSSH closes openSSH's 22/tcp"); undefined when they are not translated.
   commandTranslation: string | undefined;
+  // Whether the door's grants are shared with the fleet ([fleet]; `fleet = no` keeps them local).
+  fleet: boolean;
 }
 
 // The firewall kinds a config and --firewall may name; src/firewall/registry.ts has one
@@ -167,4 +170,6 @@ export interface Config {
   unused: readonly string[];
   // Accepted, but probably not what was meant (printed by `check`, logged at start).
   warnings: readonly ConfigWarning[];
+  // [fleet], when given.
+  fleet: FleetOptions | undefined;
 }

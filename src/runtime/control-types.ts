@@ -1,3 +1,4 @@
+import type { FleetStatus } from '../fleet/fleet-status.js';
 import type { PipelineSnapshot } from './pipeline.js';
 
 // What `knockwatch status` shows, as the daemon answers it over the control socket.
@@ -16,6 +17,8 @@ export interface StatusReport {
   };
   sources: SourceStatus[];
   pipeline: PipelineSnapshot;
+  // With [fleet] only.
+  fleet?: FleetStatus | undefined;
 }
 
 export interface SourceStatus {

@@ -1,4 +1,5 @@
 import type { Config } from '../config/types.js';
+import type { FleetStatus } from '../fleet/fleet-status.js';
 import { normalizeAddress } from '../net/address.js';
 import type { LineSource } from '../sources/line-source.js';
 import type { Clock } from './clock.js';
@@ -23,6 +24,9 @@ export interface ControlHost {
 // any other (firewall change, log line), made between two firewall changes so that a reload
 // never misses it; the state file is written before the answer.
 export class DaemonControl implements ControlTarget {
+  // The fleet's status, once it started ([fleet] only).
+  fleet: (() => FleetStatus) | undefined;
+
   constructor(private readonly host: ControlHost) {}
 
   status(): StatusReport {
@@ -35,6 +39,7 @@ export class DaemonControl implements ControlTarget {
       firewall: { backend: sync.backend.name, lastVerify: sync.lastVerify, pending: sync.pending },
       sources: this.host.sources().map(sourceStatus),
       pipeline: this.host.pipeline().snapshot(),
+      ...(this.fleet === undefined ? {} : { fleet: this.fleet() }),
     };
   }
 

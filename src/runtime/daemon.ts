@@ -5,6 +5,7 @@ import { LiveDoors } from '../doors/live-doors.js';
 import { ConfigInUse, type DaemonDeps, type DaemonOptions } from './config-in-use.js';
 import type { ControlResult, ControlTarget, StatusReport } from './control-types.js';
 import { DaemonControl } from './daemon-control.js';
+import { startFleet } from '../fleet/daemon-fleet.js';
 import { FirewallSync } from './firewall-sync.js';
 import { LineHold } from './line-hold.js';
 import { LineReports } from './line-reports.js';
@@ -13,7 +14,6 @@ import { Pipeline } from './pipeline.js';
 import { reloadConfig } from './reload.js';
 import { SourceList } from './source-list.js';
 import { StateKeeper } from './state-keeper.js';
-
 export type { DaemonDeps, DaemonOptions } from './config-in-use.js';
 
 const TICK = 250;
@@ -75,6 +75,7 @@ export class Daemon implements ControlTarget {
     const restored = this.keeper.restoreInto(this.pipeline, this.config, this.startedAt);
     await this.sync.install(this.startedAt, restored, () => this.sources.start(this.use.specs));
     this.timer = setInterval(() => this.tick(), TICK);
+    this.control.fleet = startFleet({ clock: this.deps.clock, emit: this.emit, config: () => this.config, pipeline: () => this.pipeline, sync: this.sync, stopped: () => this.stopped, observe: (observer) => this.observe(observer) });
     this.emit(logEvents.started(this.config.file, backend.name, this.use.reasons));
     this.keeper.save();
   }
@@ -83,8 +84,7 @@ export class Daemon implements ControlTarget {
   async reload(): Promise<boolean> {
     if (this.stopped) return false;
     const { options, deps, sync, hold, emit, createPipeline } = this;
-    return await reloadConfig({
-      options, clock: deps.clock, emit, sync, hold, createPipeline, use: () => this.use, pipeline: () => this.pipeline,
+    return await reloadConfig({ options, clock: deps.clock, emit, sync, hold, createPipeline, use: () => this.use, pipeline: () => this.pipeline,
       adopt: (use, pipeline) => {
         [this.use, this.pipeline] = [use, pipeline];
         this.reports.reset();

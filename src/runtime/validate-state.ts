@@ -32,7 +32,9 @@ const command: Check = (value) => (value === undefined || (typeof value === 'str
 const GRANT_FIELDS: Record<keyof SavedGrant, Check> = { src: address, door: name, opened: time, expires: timeOrNull, started: flag, stop: command };
 const windowStart: Check = (value) => (Number.isSafeInteger(value) && (value as number) >= 0 ? undefined : 'a window start (whole epoch seconds)');
 const USED_WINDOW_FIELDS: Record<keyof UsedWindow, Check> = { src: address, window: windowStart, until: time };
-const BAN_FIELDS: Record<keyof SavedBan, Check> = { src: address, until: time, offenses: positive };
+// A fleet host's name (src/config/fleet.ts), on a ban another host decided.
+const origin: Check = (value) => (value === undefined || (typeof value === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(value)) ? undefined : 'a fleet host name or nothing');
+const BAN_FIELDS: Record<keyof SavedBan, Check> = { src: address, until: time, offenses: positive, origin };
 const FILE_POSITION: Record<keyof LogPosition, Check> = { dev: fileId, ino: fileId, offset, firstLineHash: hash };
 const KMSG_POSITION: Record<keyof KmsgPosition, Check> = { kind: () => undefined, boot: bootId, seq };
 const journalDirectory: Check = (value) => (value === undefined || (typeof value === 'string' && value.startsWith('/') && Buffer.byteLength(value) <= 4096) ? undefined : 'an absolute journal directory');

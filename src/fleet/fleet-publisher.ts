@@ -1,0 +1,62 @@
+import type { FleetKinds } from '../config/fleet-options.js';
+import type { Door } from '../config/types.js';
+import type { Decision } from '../engine/decisions.js';
+import type { FleetMessage } from './fleet-message.js';
+
+// Which of this host's decisions the group hears of: opens and extensions of a door shared
+// with the fleet, closes by a close door or an admin, bans, and unbans before their time.
+// Expiries are not announced (the key expires by itself), nor what ends only here (a
+// logout, a revocation, a grant the firewall did not take).
+export class FleetPublisher {
+  // Bans in force here and when they end: an unban at its end is an expiry.
+  private readonly banEnds = new Map<string, number>();
+  private quiet = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly publish: FleetKinds,
+    private readonly doors: () => ReadonlyMap<string, Door>,
+  ) {}
+
+  // Runs `work` (applying the group's messages) without announcing what it decides.
+  silently<T>(work: () => T): T {
+    this.quiet = true;
+    try {
+      return work();
+    } finally {
+      this.quiet = false;
+    }
+  }
+
+  // A ban known here that this host did not decide (applied from the group).
+  knowBan(src: string, until: number): void {
+    this.banEnds.set(src, until);
+  }
+
+  messageFor(decision: Decision): FleetMessage | undefined {
+    if (decision.type === 'banned') this.banEnds.set(decision.src, decision.until);
+    const until = decision.type === 'unbanned' ? this.banEnds.get(decision.src) : undefined;
+    if (decision.type === 'unbanned') this.banEnds.delete(decision.src);
+    if (this.quiet) return undefined;
+    const origin = this.name;
+    switch (decision.type) {
+      case 'open':
+      case 'extend':
+        if (!this.shared(decision.door)) return undefined;
+        return { kind: 'grant', src: decision.src, door: decision.door, expires: Number.isFinite(decision.expires) ? Math.round(decision.expires) : null, origin };
+      case 'close':
+        if (!this.shared(decision.door) || (decision.by !== 'admin' && !this.doors().has(decision.by))) return undefined;
+        return { kind: 'close', src: decision.src, door: decision.door, origin };
+      case 'banned':
+        return this.publish.bans ? { kind: 'ban', src: decision.src, until: Math.round(decision.until), origin } : undefined;
+      case 'unbanned':
+        return this.publish.bans && until !== undefined && decision.time < until ? { kind: 'unban', src: decision.src, origin } : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  private shared(door: string): boolean {
+    return this.publish.grants && this.doors().get(door)?.fleet === true;
+  }
+}

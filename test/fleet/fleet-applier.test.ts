@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { Access } from '../../src/access/access.js';
+import { parseConfig } from '../../src/config/load-config.js';
+import type { Decision } from '../../src/engine/decisions.js';
+import { FleetApplier, type FleetTarget } from '../../src/fleet/fleet-applier.js';
+import type { FleetMessage } from '../../src/fleet/fleet-message.js';
+import { FleetPublisher } from '../../src/fleet/fleet-publisher.js';
+
+const NOW = Date.parse('2026-11-22T09:00:00Z');
+const config = parseConfig('[options]\nwhitelist = 192.0.2.0/24\n[openSSH]\nsequence = 7000,8000\nopen_for = 30\n[local]\nsequence = 7200\nfleet = no\n[closeSSH]\nsequence = 8000,7000\ncloses = openSSH\n', 'k.ini');
+const doors = new Map(config.doors.map((door) => [door.name, door]));
+
+// This host: the real grants-and-bans store, and what reached its firewall.
+function thisHost(): { access: Access; firewall: string[]; applier: FleetApplier; refused: string[] } {
+  const access = new Access(config.doors, config.options);
+  const firewall: string[] = [];
+  const target: FleetTarget = {
+    grant: (src, door) => access.grant(src, door),
+    grants: () => access.grants(),
+    bans: () => access.bans(),
+    exempt: (src) => src.startsWith('192.0.2.'),
+    openGrant: (grant, extend) => {
+      access.restoreGrant(grant);
+      firewall.push(`${extend ? '~' : '+'}${grant.src} ${grant.door} ${grant.origin ?? ''}`);
+    },
+    closeGrant: (src, door) => {
+      access.close(src, door, NOW, 'fleet');
+      firewall.push(`-${src} ${door}`);
+    },
+    ban: (ban) => {
+      access.restoreBan(ban);
+      firewall.push(`!${ban.src} ${ban.origin ?? ''}`);
+    },
+    unban: (src) => {
+      access.unban(src, NOW);
+      firewall.push(`~!${src}`);
+    },
+  };
+  const refused: string[] = [];
+  const applier = new FleetApplier(target, 'b', (now) => ({ doors, banTimeMax: config.options.banTimeMax, subscribe: { grants: true, bans: true }, now }), (reason) => refused.push(reason));
+  return { access, firewall, applier, refused };
+}
+
+const text = (message: FleetMessage): string => JSON.stringify(message);
+const grant = (src: string, expires: number | null, origin = 'a'): string => text({ kind: 'grant', src, door: 'openSSH', expires, origin });
+
+describe('FleetApplier', () => {
+  it('applies another host\'s grant, tagged; extends only to a later end; ignores its own', () => {
+    const host = thisHost();
+    host.applier.receive(grant('203.0.113.7', NOW + 20_000), NOW);
+    host.applier.receive(grant('203.0.113.7', NOW + 10_000), NOW);
+    host.applier.receive(grant('203.0.113.7', NOW + 25_000, 'c'), NOW);
+    host.applier.receive(grant('203.0.113.8', NOW + 25_000, 'b'), NOW);
+    host.applier.receive(grant('203.0.113.9', NOW - 1), NOW);
+    expect(host.firewall).toEqual(['+203.0.113.7 openSSH a', '~203.0.113.7 openSSH c']);
+    expect(host.access.grants().map((g) => [g.src, g.expires - NOW, g.origin])).toEqual([['203.0.113.7', 25_000, 'c']]);
+    expect([host.applier.counts.applied, host.applier.counts.ignored, host.applier.counts.refused]).toEqual([2, 3, 0]);
+  });
+
+  it('this host\'s own ban wins over a remote grant; the whitelist wins over a remote ban', () => {
+    const host = thisHost();
+    host.access.restoreBan({ src: '203.0.113.7', until: NOW + 60_000, offenses: 1 });
+    host.applier.receive(grant('203.0.113.7', NOW + 20_000), NOW);
+    host.applier.receive(text({ kind: 'ban', src: '192.0.2.10', until: NOW + 60_000, origin: 'a' }), NOW);
+    expect([host.firewall, host.access.grants(), host.access.bans().map((ban) => ban.src)]).toEqual([[], [], ['203.0.113.7']]);
+  });
+
+  it('a remote ban: tagged, not shortened by a shorter one; an unban lifts it', () => {
+    const host = thisHost();
+    host.applier.receive(text({ kind: 'ban', src: '203.0.113.7', until: NOW + 60_000, origin: 'a' }), NOW);
+    host.applier.receive(text({ kind: 'ban', src: '203.0.113.7', until: NOW + 30_000, origin: 'c' }), NOW);
+    expect(host.access.bans()).toEqual([{ src: '203.0.113.7', until: NOW + 60_000, offenses: 1, origin: 'a' }]);
+    host.applier.receive(text({ kind: 'unban', src: '203.0.113.7', origin: 'c' }), NOW);
+    expect([host.firewall, host.access.bans()]).toEqual([['!203.0.113.7 a', '~!203.0.113.7'], []]);
+  });
+
+  it('a remote grant knocked here too becomes this host\'s own', () => {
+    const host = thisHost();
+    host.applier.receive(grant('203.0.113.7', NOW + 20_000), NOW);
+    host.access.completed('203.0.113.7', 'openSSH', NOW + 1000);
+    expect(host.access.grants().map((g) => [g.expires - NOW, g.origin])).toEqual([[31_000, undefined]]);
+  });
+
+  it('refuses a bad message and counts it, applying nothing', () => {
+    const host = thisHost();
+    host.applier.receive(grant('203.0.113.700', NOW + 20_000), NOW);
+    host.applier.receive(text({ kind: 'grant', src: '203.0.113.7', door: 'local', expires: NOW + 20_000, origin: 'a' }), NOW);
+    expect([host.firewall, host.refused, host.applier.counts.refused, [...host.applier.counts.refusedWhy]]).toEqual([
+      [], ['an invalid address', 'a door kept local here (fleet = no)'], 2, [['an invalid address', 1], ['a door kept local here (fleet = no)', 1]],
+    ]);
+  });
+
+  it('rebuild: remote grants and bans the keys no longer hold end; this host\'s own stay; the keys\' are applied', () => {
+    const host = thisHost();
+    host.applier.receive(grant('203.0.113.7', NOW + 20_000), NOW);
+    host.applier.receive(text({ kind: 'ban', src: '198.51.100.1', until: NOW + 60_000, origin: 'a' }), NOW);
+    host.access.restoreGrant({ src: '203.0.113.50', door: 'openSSH', ports: [], opened: NOW, expires: NOW + 20_000 });
+    host.firewall.length = 0;
+    const valid = host.applier.rebuild([grant('203.0.113.8', NOW + 20_000), grant('203.0.113.9', NOW + 20_000, 'b'), 'garbage'], NOW);
+    expect(valid.map((message) => message.src)).toEqual(['203.0.113.8', '203.0.113.9']);
+    expect(host.firewall).toEqual(['-203.0.113.7 openSSH', '~!198.51.100.1', '+203.0.113.8 openSSH a']);
+    expect(host.access.grants().map((g) => [g.src, g.origin])).toEqual([['203.0.113.50', undefined], ['203.0.113.8', 'a']]);
+  });
+
+  it('rebuild tags again a grant that lost its tag (a restart or reload restored it untagged)', () => {
+    const host = thisHost();
+    host.access.restoreGrant({ src: '203.0.113.7', door: 'openSSH', ports: [], opened: NOW, expires: NOW + 20_000 });
+    host.applier.rebuild([grant('203.0.113.7', NOW + 20_000)], NOW);
+    expect(host.access.grants().map((g) => g.origin)).toEqual(['a']);
+  });
+});
+
+describe('FleetPublisher', () => {
+  const publisher = (): FleetPublisher => new FleetPublisher('a', { grants: true, bans: true }, () => doors);
+  const at = { time: NOW, src: '203.0.113.7' };
+
+  it.each<[string, Decision, FleetMessage | undefined]>([
+    ['an open', { ...at, type: 'open', door: 'openSSH', ports: [], expires: NOW + 30_000.4 }, { kind: 'grant', src: '203.0.113.7', door: 'openSSH', expires: NOW + 30_000, origin: 'a' }],
+    ['an extension', { ...at, type: 'extend', door: 'openSSH', expires: NOW + 40_000 }, { kind: 'grant', src: '203.0.113.7', door: 'openSSH', expires: NOW + 40_000, origin: 'a' }],
+    ['a grant until closed', { ...at, type: 'open', door: 'openSSH', ports: [], expires: Infinity }, { kind: 'grant', src: '203.0.113.7', door: 'openSSH', expires: null, origin: 'a' }],
+    ['a fleet = no door\'s open', { ...at, type: 'open', door: 'local', ports: [], expires: NOW + 30_000 }, undefined],
+    ['a close door', { ...at, type: 'close', door: 'openSSH', by: 'closeSSH' }, { kind: 'close', src: '203.0.113.7', door: 'openSSH', origin: 'a' }],
+    ['an admin close', { ...at, type: 'close', door: 'openSSH', by: 'admin' }, { kind: 'close', src: '203.0.113.7', door: 'openSSH', origin: 'a' }],
+    ['a logout', { ...at, type: 'close', door: 'openSSH', by: 'logout' }, undefined],
+    ['a revocation', { ...at, type: 'close', door: 'openSSH', by: 'revoked' }, undefined],
+    ['an expiry', { ...at, type: 'expire', door: 'openSSH' }, undefined],
+    ['a ban', { ...at, type: 'banned', until: NOW + 600_000, failures: 5, offense: 1 }, { kind: 'ban', src: '203.0.113.7', until: NOW + 600_000, origin: 'a' }],
+  ])('%s', (_what, decision, message) => {
+    expect(publisher().messageFor(decision)).toEqual(message);
+  });
+
+  it('announces an unban before the ban\'s end, not its expiry', () => {
+    const early = publisher();
+    early.messageFor({ ...at, type: 'banned', until: NOW + 600_000, failures: 5, offense: 1 });
+    const expiry = publisher();
+    expiry.messageFor({ ...at, type: 'banned', until: NOW + 600_000, failures: 5, offense: 1 });
+    expect([
+      early.messageFor({ ...at, type: 'unbanned', time: NOW + 1000 }),
+      expiry.messageFor({ ...at, type: 'unbanned', time: NOW + 600_000 }),
+      publisher().messageFor({ ...at, type: 'unbanned', time: NOW + 1000 }),
+    ]).toEqual([{ kind: 'unban', src: '203.0.113.7', origin: 'a' }, undefined, undefined]);
+  });
+
+  it('announces nothing while the group\'s messages are applied, nor what it was told not to publish', () => {
+    const quiet = publisher();
+    const none = new FleetPublisher('a', { grants: false, bans: false }, () => doors);
+    const open: Decision = { ...at, type: 'open', door: 'openSSH', ports: [], expires: NOW + 30_000 };
+    const banned: Decision = { ...at, type: 'banned', until: NOW + 600_000, failures: 5, offense: 1 };
+    expect([quiet.silently(() => quiet.messageFor(open)), none.messageFor(open), none.messageFor(banned)]).toEqual([undefined, undefined, undefined]);
+  });
+});

@@ -1,0 +1,90 @@
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load-config.js';
+import { ConfigError, formatProblem } from '../../src/config/problems.js';
+
+const PASSWORD = 'hunter2-fleet-password';
+const DOORS = '[openSSH]\nsequence = 7000,8000\nopen_for = 30\n[local]\nsequence = 9000\nfleet = no\n';
+
+function load(fleet: string, readSecret: (path: string) => Buffer = () => Buffer.from(`${PASSWORD}\n`)) {
+  return parseConfig(`${fleet}\n${DOORS}`, '/etc/knockwatch/k.ini', undefined, undefined, readSecret);
+}
+
+function problems(fleet: string, readSecret?: (path: string) => Buffer): string[] {
+  try {
+    load(fleet, readSecret);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map(formatProblem);
+    throw error;
+  }
+  return [];
+}
+
+describe('[fleet]', () => {
+  it('reads the group, the endpoint without the password, the password from its file', () => {
+    const config = load('[fleet]\nredis = rediss://kw@redis.example:6380/2\nredis_password_file = redis.pw\ngroup = web\nname = bastion\npublish = grants\nsubscribe = grants, bans\n');
+    const fleet = config.fleet;
+    expect(fleet && { ...fleet, password: fleet.password?.reveal().toString() }).toEqual({
+      redis: { tls: true, host: 'redis.example', port: 6380, database: 2, username: 'kw', text: 'rediss://kw@redis.example:6380/2', ca: undefined },
+      password: PASSWORD, group: 'web', name: 'bastion',
+      publish: { grants: true, bans: false }, subscribe: { grants: true, bans: true }, streamLength: 10_000,
+    });
+  });
+
+  it('defaults: port 6379, database 0, both kinds both ways, the host name as name', () => {
+    const fleet = load('[fleet]\nredis = redis://10.0.0.1\ngroup = web\n').fleet;
+    expect(fleet?.redis).toEqual({ tls: false, host: '10.0.0.1', port: 6379, database: 0, username: undefined, text: 'redis://10.0.0.1', ca: undefined });
+    expect(fleet?.password).toBeUndefined();
+    expect(fleet?.name).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/);
+    expect([fleet?.publish, fleet?.subscribe]).toEqual([{ grants: true, bans: true }, { grants: true, bans: true }]);
+  });
+
+  it('no [fleet]: none; a door is shared unless it says fleet = no', () => {
+    const config = load('');
+    expect(config.fleet).toBeUndefined();
+    expect(config.doors.map((door) => [door.name, door.fleet])).toEqual([['openSSH', true], ['local', false]]);
+  });
+
+  it('never shows the password: not in JSON, not when inspected', () => {
+    const config = load('[fleet]\nredis = redis://kw@10.0.0.1\nredis_password_file = /etc/knockwatch/redis.pw\ngroup = web\n');
+    expect(JSON.stringify(config)).not.toContain(PASSWORD);
+    expect(inspect(config, { depth: 10 })).not.toContain(PASSWORD);
+  });
+
+  it.each([
+    // The endpoint.
+    ['redis = http://10.0.0.1\ngroup = web', ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "http://10.0.0.1"']],
+    ['group = web', ['redis: expected the group\'s Redis, redis://[user@]host[:port][/db] or rediss:// for TLS, found nothing']],
+    ['redis = redis://10.0.0.1/16\ngroup = web', ['redis: expected a database number from 0 to 15 after the host, found "redis://10.0.0.1/16"']],
+    // A password in the URL is refused, and not repeated in the error.
+    [`redis = redis://kw:${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected no password in the URL (redis_password_file holds it), found "redis://kw:***@10.0.0.1"']],
+    // Names and lists.
+    ['redis = redis://10.0.0.1', ['group: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit), found nothing']],
+    ['redis = redis://10.0.0.1\ngroup = web:*', ['group: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit), found "web:*"']],
+    ['redis = redis://10.0.0.1\ngroup = web\npublish = grants, sessions', ['publish: expected grants, bans, both (grants, bans) or none, found "grants, sessions"']],
+    ['redis = redis://10.0.0.1\ngroup = web\nstream_length = 5', ['stream_length: expected a whole number from 100 to 10000000, found "5"']],
+    ['redis = redis://10.0.0.1\ngroup = web\nchannel = x', ['channel: expected a key of [fleet] (redis, redis_password_file, redis_ca_file, group, name, publish, subscribe, stream_length), found "unknown key channel"']],
+    // A CA only for TLS.
+    ['redis = redis://10.0.0.1\ngroup = web\nredis_ca_file = /etc/knockwatch/ca.pem', ['redis_ca_file: expected a CA file only with a rediss:// URL (TLS), found "/etc/knockwatch/ca.pem"']],
+    ['redis = rediss://10.0.0.1\ngroup = web\nredis_ca_file = /nonexistent/ca.pem', ['redis_ca_file: expected a readable PEM file of CA certificates, found "/nonexistent/ca.pem: ENOENT"']],
+  ])('%j is refused', (body, expected) => {
+    expect(problems(`[fleet]\n${body}\n`)).toEqual(expected.map((problem) => `/etc/knockwatch/k.ini [fleet] ${problem}`));
+  });
+
+  it('reads a private CA for rediss:// from redis_ca_file', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const config = parseConfig(`[fleet]\nredis = rediss://10.0.0.1\ngroup = web\nredis_ca_file = ca.pem\n${DOORS}`, '/etc/knockwatch/k.ini', undefined, (path) => (path === '/etc/knockwatch/ca.pem' ? pem : ''));
+    expect(config.fleet?.redis.ca).toBe(pem);
+  });
+
+  it('refuses a password file root does not own alone, naming the file and not its content', () => {
+    const refuse = (): Buffer => { throw new Error('mode 0644: group or others have access (chmod 0600)'); };
+    expect(problems('[fleet]\nredis = redis://10.0.0.1\ngroup = web\nredis_password_file = redis.pw\n', refuse)).toEqual([
+      '/etc/knockwatch/k.ini [fleet] redis_password_file: expected a regular file owned by root that only root can read, found "/etc/knockwatch/redis.pw: mode 0644: group or others have access (chmod 0600)"',
+    ]);
+  });
+
+  it('refuses a door\'s fleet that is not yes or no', () => {
+    expect(problems('[fleet]\nredis = redis://10.0.0.1\ngroup = web\n[x]\nsequence = 1\nfleet = sometimes\n')).toEqual(['/etc/knockwatch/k.ini [x] fleet: expected yes or no, found "sometimes"']);
+  });
+});
