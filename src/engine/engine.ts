@@ -6,6 +6,7 @@ import type { BreakReason, Decision } from './decisions.js';
 import { StaticKind } from '../doors/static-kind.js';
 import { buildDoorIndex, destinationFits, flagsFit, knockKey, knockStep, stepKey } from './door-index.js';
 import { FirstSteps } from './first-steps.js';
+import { addressToWords } from './address-words.js';
 import { SourceTiers, TOP_TIER, type TierNode } from './source-tiers.js';
 import { WordNetworks } from './word-networks.js';
 
@@ -64,6 +65,10 @@ export class Engine {
   private readonly whitelist: WordNetworks;
   // Whether the knock being decided completed a step (the source moves to its tier's young end).
   private stepped = false;
+  // The source of the knock being decided as address words, read once when first needed
+  // (the first-step table and the whitelist both want them); -1 until then.
+  private readonly srcWords = new Uint32Array(4);
+  private srcFamily = -1;
   private evictedSources = 0;
 
   constructor(doors: DoorSet, options: EngineOptions) {
@@ -121,8 +126,9 @@ export class Engine {
     let state = this.sources.get(knock.src);
     const placed = state !== undefined;
     let promoted = false;
+    this.srcFamily = -1;
     if (state === undefined && this.firstSteps.size > 0) {
-      const slot = this.firstSteps.find(knock.src);
+      const slot = this.firstSteps.findWords(this.srcWords, this.wordsOf(knock.src));
       if (slot !== -1) {
         if (this.isFirstStepRetransmit(slot, knock, key)) {
           return [{ type: 'retransmit', time: knock.time, src: knock.src, knock: knockStep(knock), spt: knock.spt }];
@@ -248,7 +254,7 @@ export class Engine {
       }
     }
 
-    if (this.trapKeys.has(key) && !this.whitelist.contains(knock.src)) {
+    if (this.trapKeys.has(key) && !this.whitelist.containsWords(knock.src, this.srcWords, this.wordsOf(knock.src))) {
       state ??= newState(knock.src);
       for (const attempt of state.attempts) {
         decisions.push(this.broken(attempt, knock, { reason: 'trap', port: knockStep(knock) }));
@@ -281,7 +287,13 @@ export class Engine {
     const mask = maskOf(state.attempts.map((attempt) => attempt.door), doorsHere);
     if (mask === undefined) return false;
     this.makeFirstStepRoom(knock.time, decisions);
-    return this.firstSteps.add(knock.src, knock.time, key, state.recent.length > 0 ? knock.spt : -1, mask) !== -1;
+    return this.firstSteps.addWords(this.srcWords, this.wordsOf(knock.src), knock.time, key, state.recent.length > 0 ? knock.spt : -1, mask) !== -1;
+  }
+
+  // The family of the knock's source with its words in srcWords (0: no canonical address).
+  private wordsOf(src: string): number {
+    if (this.srcFamily === -1) this.srcFamily = addressToWords(src, this.srcWords, 0);
+    return this.srcFamily;
   }
 
   // Frees the oldest first-step entry when the table is full. `time` undefined: silently (a reload).

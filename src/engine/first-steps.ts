@@ -16,6 +16,9 @@ import { addressToWords, wordsToAddress } from './address-words.js';
 // The first allocation, in slots.
 const MIN_SLOTS = 4096;
 
+// An address's words on their way in (a source that is no canonical address has none).
+const incoming = new Uint32Array(4);
+
 export class FirstSteps {
   private words = new Uint32Array(0);
   private family = new Uint8Array(0);
@@ -56,9 +59,14 @@ export class FirstSteps {
   // The slot of `src`, or -1.
   find(src: string): number {
     if (this.live === 0) return -1;
+    return this.findWords(incoming, addressToWords(src, incoming, 0));
+  }
+
+  // The slot of the address with these words (address-words.ts; family 0: none), or -1.
+  findWords(words: Uint32Array, family: number): number {
+    if (this.live === 0 || family === 0) return -1;
     const scratch = this.allocated;
-    const family = addressToWords(src, this.words, scratch * 4);
-    if (family === 0) return -1;
+    this.words.set(words, scratch * 4);
     for (let bucket = this.hash(scratch, family); ; bucket = (bucket + 1) & this.indexMask) {
       const slot = (this.index[bucket] as number) - 1;
       if (slot === -1) return -1;
@@ -69,10 +77,15 @@ export class FirstSteps {
   // Adds a source that is not in the table (the caller makes room first); returns its slot,
   // or -1 when its address has no canonical form to keep it as.
   add(src: string, start: number, key: number, spt: number, mask: number): number {
+    return this.addWords(incoming, addressToWords(src, incoming, 0), start, key, spt, mask);
+  }
+
+  // add() for an address already read into words (family 0: none).
+  addWords(words: Uint32Array, family: number, start: number, key: number, spt: number, mask: number): number {
+    if (family === 0) return -1;
     if (this.used === this.allocated) this.grow();
     const slot = (this.head + this.used) % this.allocated;
-    const family = addressToWords(src, this.words, slot * 4);
-    if (family === 0) return -1;
+    this.words.set(words, slot * 4);
     this.family[slot] = family;
     this.startTime[slot] = start;
     this.synTime[slot] = start;
