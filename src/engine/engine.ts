@@ -33,6 +33,14 @@ interface SourceState extends TierNode {
   trappedUntil: number;
 }
 
+// The doors on a key where a new source's knock can only start static doors' attempts at
+// their first step: per door (door-index order), the length of its sequence when it starts
+// on the key, 0 when the key is a later step of it.
+interface FirstStepPlan {
+  doors: readonly KnockDoor[];
+  lengths: readonly number[];
+}
+
 export type EngineOptions = Pick<Options, 'whitelist' | 'maxTracked' | 'maxFirstSteps' | 'retransmitWindow' | 'trapPorts' | 'trapFor'>;
 
 // A mask of doors per first-step entry (first-steps.ts): a port used by more doors than
@@ -60,6 +68,7 @@ export class Engine {
   private readonly doors: readonly KnockDoor[];
   private readonly index: Map<number, KnockDoor[]>;
   private readonly trapKeys: Set<number>;
+  private readonly firstStepPlans: Map<number, FirstStepPlan>;
   private readonly anyStrict: boolean;
   private readonly options: EngineOptions;
   private readonly whitelist: WordNetworks;
@@ -79,6 +88,7 @@ export class Engine {
     this.trapKeys = new Set(options.trapPorts.map(stepKey));
     this.anyStrict = this.doors.some(({ door }) => door.strict);
     this.firstSteps = new FirstSteps(options.maxFirstSteps);
+    this.firstStepPlans = options.maxFirstSteps === 0 ? new Map() : firstStepPlans(this.index, this.trapKeys);
   }
 
   // The (protocol, port) keys a knock must have to matter, like knockd's capture filter; a
@@ -140,6 +150,8 @@ export class Engine {
     }
     // Most LOG lines: an untracked source on a port no door or trap uses. Nothing to decide.
     if (state === undefined && doorsHere === undefined && !this.trapKeys.has(key)) return NOTHING;
+    const plan = state === undefined ? this.firstStepPlans.get(key) : undefined;
+    if (plan !== undefined && this.wordsOf(knock.src) !== 0) return this.startFirstSteps(knock, key, plan);
     const decisions: Decision[] = [];
     this.stepped = false;
     state = this.decide(knock, key, doorsHere, state, decisions);
@@ -294,6 +306,30 @@ export class Engine {
   private wordsOf(src: string): number {
     if (this.srcFamily === -1) this.srcFamily = addressToWords(src, this.srcWords, 0);
     return this.srcFamily;
+  }
+
+  // A new source's knock on a key with a plan: the decisions startAttempts and keepFirstStep
+  // make, without building the attempts and the state that would become a first-step entry
+  // at once (a spoofed flood's every line). The source's words are read (wordsOf).
+  private startFirstSteps(knock: Knock, key: number, plan: FirstStepPlan): Decision[] {
+    const decisions: Decision[] = [];
+    let mask = 0;
+    for (let bit = 0; bit < plan.doors.length; bit++) {
+      const length = plan.lengths[bit] as number;
+      if (length === 0) continue;
+      const door = (plan.doors[bit] as KnockDoor).door;
+      if (!flagsFit(door.tcpflags, knock)) {
+        decisions.push(this.flagsIgnored(door, knock));
+        continue;
+      }
+      decisions.push({ type: 'step', time: knock.time, src: knock.src, door: door.name, step: 1, of: length, knock: knockStep(knock) });
+      mask |= 1 << bit;
+    }
+    if (mask !== 0) {
+      this.makeFirstStepRoom(knock.time, decisions);
+      this.firstSteps.addWords(this.srcWords, this.srcFamily, knock.time, key, isPlainSyn(knock) ? knock.spt : -1, mask >>> 0);
+    }
+    return decisions;
   }
 
   // Frees the oldest first-step entry when the table is full. `time` undefined: silently (a reload).
@@ -547,6 +583,23 @@ function tierOf(state: { attempts: readonly Attempt[] }): number {
     done = Math.max(done, attempt.missing === undefined ? attempt.next : attempt.sequence.length - attempt.missing.length);
   }
   return Math.min(done, TOP_TIER);
+}
+
+// The keys a new source's knock on which startFirstSteps decides: no trap port, every door on
+// the key static, in order, for any destination, with more than one step where it starts
+// there (a one-step door completes at once), and few enough doors for a mask.
+function firstStepPlans(index: ReadonlyMap<number, KnockDoor[]>, trapKeys: ReadonlySet<number>): Map<number, FirstStepPlan> {
+  const plans = new Map<number, FirstStepPlan>();
+  for (const [key, doors] of index) {
+    if (trapKeys.has(key) || doors.length > MASK_DOORS) continue;
+    const lengths = doors.map(({ door, kind }) => {
+      if (!(kind instanceof StaticKind) || door.order !== 'sequence' || door.destination !== undefined) return -1;
+      const sequence = kind.expected()[0] as Sequence;
+      return !isStep(sequence[0], key) ? 0 : sequence.length > 1 ? sequence.length : -1;
+    });
+    if (lengths.every((length) => length >= 0)) plans.set(key, { doors, lengths });
+  }
+  return plans;
 }
 
 // The bits of `doors` among the doors on a port, or undefined when one is past MASK_DOORS.
