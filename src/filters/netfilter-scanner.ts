@@ -48,7 +48,7 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
 
   return (line) => {
     if (!locateSyslogEnvelope(line, spans)) return IGNORED;
-    if (spans.tagEnd - spans.tagStart !== 6 || !line.startsWith('kernel', spans.tagStart) || spans.pid !== undefined) return IGNORED;
+    if (!sameText(line, spans.tagStart, spans.tagEnd, 'kernel') || spans.pid !== undefined) return IGNORED;
     const message = spans.messageStart;
     // The kernel's `[ seconds]` stamp; a `[` that starts anything else is the regex's to read.
     let prefixStart = message;
@@ -83,7 +83,8 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
       dstText = line.slice(dstStart, lenKey);
       dst = normalized;
     }
-    if (src.includes(':') !== dst.includes(':')) return undefined;
+    // The shape allows a dotted quad (at most 15 characters) or the 39 of the full IPv6 form.
+    if ((dstKey - srcStart === 39) !== (lenKey - dstStart === 39)) return undefined;
     const protoKey = line.indexOf('PROTO=', lenKey) - 1;
     const tcp = line.charCodeAt(protoKey + 7) === 84;
     const sptStart = protoKey + 15;
