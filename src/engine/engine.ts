@@ -6,6 +6,7 @@ import type { BreakReason, Decision } from './decisions.js';
 import { StaticKind } from '../doors/static-kind.js';
 import { buildDoorIndex, destinationFits, flagsFit, knockKey, knockStep, stepKey } from './door-index.js';
 import { FirstSteps } from './first-steps.js';
+import { addressToWords } from './address-words.js';
 import { SourceTiers, TOP_TIER, type TierNode } from './source-tiers.js';
 import { WordNetworks } from './word-networks.js';
 
@@ -30,6 +31,14 @@ interface SourceState extends TierNode {
   attempts: Attempt[];
   recent: RecentSyn[];
   trappedUntil: number;
+}
+
+// The doors on a key where a new source's knock can only start static doors' attempts at
+// their first step: per door (door-index order), the length of its sequence when it starts
+// on the key, 0 when the key is a later step of it.
+interface FirstStepPlan {
+  doors: readonly KnockDoor[];
+  lengths: readonly number[];
 }
 
 export type EngineOptions = Pick<Options, 'whitelist' | 'maxTracked' | 'maxFirstSteps' | 'retransmitWindow' | 'trapPorts' | 'trapFor'>;
@@ -59,11 +68,16 @@ export class Engine {
   private readonly doors: readonly KnockDoor[];
   private readonly index: Map<number, KnockDoor[]>;
   private readonly trapKeys: Set<number>;
+  private readonly firstStepPlans: Map<number, FirstStepPlan>;
   private readonly anyStrict: boolean;
   private readonly options: EngineOptions;
   private readonly whitelist: WordNetworks;
   // Whether the knock being decided completed a step (the source moves to its tier's young end).
   private stepped = false;
+  // The source of the knock being decided as address words, read once when first needed
+  // (the first-step table and the whitelist both want them); -1 until then.
+  private readonly srcWords = new Uint32Array(4);
+  private srcFamily = -1;
   private evictedSources = 0;
 
   constructor(doors: DoorSet, options: EngineOptions) {
@@ -74,6 +88,7 @@ export class Engine {
     this.trapKeys = new Set(options.trapPorts.map(stepKey));
     this.anyStrict = this.doors.some(({ door }) => door.strict);
     this.firstSteps = new FirstSteps(options.maxFirstSteps);
+    this.firstStepPlans = options.maxFirstSteps === 0 ? new Map() : firstStepPlans(this.index, this.trapKeys);
   }
 
   // The (protocol, port) keys a knock must have to matter, like knockd's capture filter; a
@@ -121,8 +136,9 @@ export class Engine {
     let state = this.sources.get(knock.src);
     const placed = state !== undefined;
     let promoted = false;
+    this.srcFamily = -1;
     if (state === undefined && this.firstSteps.size > 0) {
-      const slot = this.firstSteps.find(knock.src);
+      const slot = this.firstSteps.findWords(this.srcWords, this.wordsOf(knock.src));
       if (slot !== -1) {
         if (this.isFirstStepRetransmit(slot, knock, key)) {
           return [{ type: 'retransmit', time: knock.time, src: knock.src, knock: knockStep(knock), spt: knock.spt }];
@@ -134,6 +150,8 @@ export class Engine {
     }
     // Most LOG lines: an untracked source on a port no door or trap uses. Nothing to decide.
     if (state === undefined && doorsHere === undefined && !this.trapKeys.has(key)) return NOTHING;
+    const plan = state === undefined ? this.firstStepPlans.get(key) : undefined;
+    if (plan !== undefined && this.wordsOf(knock.src) !== 0) return this.startFirstSteps(knock, key, plan);
     const decisions: Decision[] = [];
     this.stepped = false;
     state = this.decide(knock, key, doorsHere, state, decisions);
@@ -248,7 +266,7 @@ export class Engine {
       }
     }
 
-    if (this.trapKeys.has(key) && !this.whitelist.contains(knock.src)) {
+    if (this.trapKeys.has(key) && !this.whitelist.containsWords(knock.src, this.srcWords, this.wordsOf(knock.src))) {
       state ??= newState(knock.src);
       for (const attempt of state.attempts) {
         decisions.push(this.broken(attempt, knock, { reason: 'trap', port: knockStep(knock) }));
@@ -281,7 +299,37 @@ export class Engine {
     const mask = maskOf(state.attempts.map((attempt) => attempt.door), doorsHere);
     if (mask === undefined) return false;
     this.makeFirstStepRoom(knock.time, decisions);
-    return this.firstSteps.add(knock.src, knock.time, key, state.recent.length > 0 ? knock.spt : -1, mask) !== -1;
+    return this.firstSteps.addWords(this.srcWords, this.wordsOf(knock.src), knock.time, key, state.recent.length > 0 ? knock.spt : -1, mask) !== -1;
+  }
+
+  // The family of the knock's source with its words in srcWords (0: no canonical address).
+  private wordsOf(src: string): number {
+    if (this.srcFamily === -1) this.srcFamily = addressToWords(src, this.srcWords, 0);
+    return this.srcFamily;
+  }
+
+  // A new source's knock on a key with a plan: the decisions startAttempts and keepFirstStep
+  // make, without building the attempts and the state that would become a first-step entry
+  // at once (a spoofed flood's every line). The source's words are read (wordsOf).
+  private startFirstSteps(knock: Knock, key: number, plan: FirstStepPlan): Decision[] {
+    const decisions: Decision[] = [];
+    let mask = 0;
+    for (let bit = 0; bit < plan.doors.length; bit++) {
+      const length = plan.lengths[bit] as number;
+      if (length === 0) continue;
+      const door = (plan.doors[bit] as KnockDoor).door;
+      if (!flagsFit(door.tcpflags, knock)) {
+        decisions.push(this.flagsIgnored(door, knock));
+        continue;
+      }
+      decisions.push({ type: 'step', time: knock.time, src: knock.src, door: door.name, step: 1, of: length, knock: knockStep(knock) });
+      mask |= 1 << bit;
+    }
+    if (mask !== 0) {
+      this.makeFirstStepRoom(knock.time, decisions);
+      this.firstSteps.addWords(this.srcWords, this.srcFamily, knock.time, key, isPlainSyn(knock) ? knock.spt : -1, mask >>> 0);
+    }
+    return decisions;
   }
 
   // Frees the oldest first-step entry when the table is full. `time` undefined: silently (a reload).
@@ -535,6 +583,23 @@ function tierOf(state: { attempts: readonly Attempt[] }): number {
     done = Math.max(done, attempt.missing === undefined ? attempt.next : attempt.sequence.length - attempt.missing.length);
   }
   return Math.min(done, TOP_TIER);
+}
+
+// The keys a new source's knock on which startFirstSteps decides: no trap port, every door on
+// the key static, in order, for any destination, with more than one step where it starts
+// there (a one-step door completes at once), and few enough doors for a mask.
+function firstStepPlans(index: ReadonlyMap<number, KnockDoor[]>, trapKeys: ReadonlySet<number>): Map<number, FirstStepPlan> {
+  const plans = new Map<number, FirstStepPlan>();
+  for (const [key, doors] of index) {
+    if (trapKeys.has(key) || doors.length > MASK_DOORS) continue;
+    const lengths = doors.map(({ door, kind }) => {
+      if (!(kind instanceof StaticKind) || door.order !== 'sequence' || door.destination !== undefined) return -1;
+      const sequence = kind.expected()[0] as Sequence;
+      return !isStep(sequence[0], key) ? 0 : sequence.length > 1 ? sequence.length : -1;
+    });
+    if (lengths.every((length) => length >= 0)) plans.set(key, { doors, lengths });
+  }
+  return plans;
 }
 
 // The bits of `doors` among the doors on a port, or undefined when one is past MASK_DOORS.

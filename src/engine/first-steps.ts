@@ -7,13 +7,17 @@ import { addressToWords, wordsToAddress } from './address-words.js';
 // ring in arrival order (the oldest goes when it is full, O(1)) with an open-addressing
 // index by address. A source that knocks again leaves the table for a full state (engine.ts).
 //
-// The arrays grow by doubling up to `capacity` as entries accumulate, so memory follows what
-// is held at once (a flood of 50,000 new sources a second with 5 s doors holds ~300,000),
-// not the cap. Growing copies the ring in order, holes included: when the table is full,
-// and which entry is the oldest, never depends on its size in memory.
+// The arrays grow by half up to `capacity` as entries accumulate, so memory follows what is
+// held at once (a flood of 50,000 new sources a second with 5 s doors holds ~300,000), not
+// the cap; by half, not by doubling, since the old arrays live on until the next garbage
+// collection (a flood peaked 15 MB lower). Growing copies the ring in order, holes included:
+// when the table is full, and which entry is the oldest, never depends on its size in memory.
 
 // The first allocation, in slots.
 const MIN_SLOTS = 4096;
+
+// An address's words on their way in (a source that is no canonical address has none).
+const incoming = new Uint32Array(4);
 
 export class FirstSteps {
   private words = new Uint32Array(0);
@@ -55,9 +59,14 @@ export class FirstSteps {
   // The slot of `src`, or -1.
   find(src: string): number {
     if (this.live === 0) return -1;
+    return this.findWords(incoming, addressToWords(src, incoming, 0));
+  }
+
+  // The slot of the address with these words (address-words.ts; family 0: none), or -1.
+  findWords(words: Uint32Array, family: number): number {
+    if (this.live === 0 || family === 0) return -1;
     const scratch = this.allocated;
-    const family = addressToWords(src, this.words, scratch * 4);
-    if (family === 0) return -1;
+    this.words.set(words, scratch * 4);
     for (let bucket = this.hash(scratch, family); ; bucket = (bucket + 1) & this.indexMask) {
       const slot = (this.index[bucket] as number) - 1;
       if (slot === -1) return -1;
@@ -68,10 +77,15 @@ export class FirstSteps {
   // Adds a source that is not in the table (the caller makes room first); returns its slot,
   // or -1 when its address has no canonical form to keep it as.
   add(src: string, start: number, key: number, spt: number, mask: number): number {
+    return this.addWords(incoming, addressToWords(src, incoming, 0), start, key, spt, mask);
+  }
+
+  // add() for an address already read into words (family 0: none).
+  addWords(words: Uint32Array, family: number, start: number, key: number, spt: number, mask: number): number {
+    if (family === 0) return -1;
     if (this.used === this.allocated) this.grow();
     const slot = (this.head + this.used) % this.allocated;
-    const family = addressToWords(src, this.words, slot * 4);
-    if (family === 0) return -1;
+    this.words.set(words, slot * 4);
     this.family[slot] = family;
     this.startTime[slot] = start;
     this.synTime[slot] = start;
@@ -131,11 +145,11 @@ export class FirstSteps {
     this.synTime[slot] = time;
   }
 
-  // Twice the slots (up to capacity): the ring is copied in order from the head, which
-  // becomes slot 0, and the index is built anew. Untouched pages of a typed array cost no
-  // memory, so only what is used counts.
+  // Half as many slots again (up to capacity): the ring is copied in order from the head,
+  // which becomes slot 0, and the index is built anew. Untouched pages of a typed array cost
+  // no memory, so only what is used counts.
   private grow(): void {
-    const slots = Math.min(this.capacity, Math.max(MIN_SLOTS, this.allocated * 2));
+    const slots = Math.min(this.capacity, Math.max(MIN_SLOTS, Math.ceil(this.allocated * 1.5)));
     const order = (i: number): number => (this.head + i) % this.allocated;
     const words = new Uint32Array((slots + 1) * 4);
     for (let i = 0; i < this.used; i++) words.set(this.words.subarray(order(i) * 4, order(i) * 4 + 4), i * 4);

@@ -19,10 +19,14 @@ export class WordNetworks {
 
   contains(src: string): boolean {
     if (this.networks.length === 0) return false;
-    const family = addressToWords(src, this.scratch, 0);
+    return this.containsWords(src, this.scratch, addressToWords(src, this.scratch, 0));
+  }
+
+  // contains() for a source already read into words (family 0: no canonical address).
+  containsWords(src: string, words: Uint32Array, family: number): boolean {
+    if (this.networks.length === 0) return false;
     // Knocks carry canonical addresses; anything else is asked the slow way.
     if (family === 0) return this.list.some((network) => networkContains(network, src));
-    const words = this.scratch;
     return this.networks.some((network) => network.family === family
       && ((words[0] as number) & (network.mask[0] as number)) >>> 0 === network.words[0]
       && ((words[1] as number) & (network.mask[1] as number)) >>> 0 === network.words[1]

@@ -10,6 +10,7 @@ const MISSED: ScanOutcome = { status: 'missed' };
 const IGNORED: ScanOutcome = { status: 'ignored' };
 
 const SPACE = 32;
+const KERNEL_STAMP = /\[ *\d{1,10}\.\d{1,9}\] /y;
 
 // A hand-written reader of the netfilter LOG lines knockwatch's own rules produce, for the
 // built-in filters/netfilter.conf only: a kernel-tagged TCP or UDP packet with ports, IPv4 or
@@ -47,7 +48,7 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
 
   return (line) => {
     if (!locateSyslogEnvelope(line, spans)) return IGNORED;
-    if (spans.tagEnd - spans.tagStart !== 6 || !line.startsWith('kernel', spans.tagStart) || spans.pid !== undefined) return IGNORED;
+    if (!sameText(line, spans.tagStart, spans.tagEnd, 'kernel') || spans.pid !== undefined) return IGNORED;
     const message = spans.messageStart;
     // The kernel's `[ seconds]` stamp; a `[` that starts anything else is the regex's to read.
     let prefixStart = message;
@@ -57,7 +58,9 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
     }
     const inAt = line.indexOf('IN=', prefixStart);
     if (inAt === -1 || inAt - prefixStart > 128) return unread(line, message);
-    for (let i = prefixStart; i < inAt; i++) {
+    // The prefix of the last line read is known to hold no line terminator.
+    const samePrefix = sameText(line, prefixStart, inAt, prefixText);
+    for (let i = prefixStart; i < inAt && !samePrefix; i++) {
       const c = line.charCodeAt(i);
       if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) return undefined;
     }
@@ -80,7 +83,8 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
       dstText = line.slice(dstStart, lenKey);
       dst = normalized;
     }
-    if (src.includes(':') !== dst.includes(':')) return undefined;
+    // The shape allows a dotted quad (at most 15 characters) or the 39 of the full IPv6 form.
+    if ((dstKey - srcStart === 39) !== (lenKey - dstStart === 39)) return undefined;
     const protoKey = line.indexOf('PROTO=', lenKey) - 1;
     const tcp = line.charCodeAt(protoKey + 7) === 84;
     const sptStart = protoKey + 15;
@@ -93,7 +97,7 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
     const flags = tcp ? flagBits(line, line.indexOf('RES=0x', dptEnd) + 9) : 0;
     const time = parseTime.atStart(line, spans.stampEnd);
     if (time === undefined) return undefined;
-    if (!sameText(line, prefixStart, inAt, prefixText)) {
+    if (!samePrefix) {
       prefixText = line.slice(prefixStart, inAt);
       prefix = prefixText.trim();
     }
@@ -109,11 +113,10 @@ function unread(line: string, message: number): ScanOutcome | undefined {
   return line.indexOf('SRC=', message) === -1 ? MISSED : undefined;
 }
 
-// line[start, end) is `text` (a loop: short texts, and startsWith is slower for them).
+// line[start, end) is `text`. Compared as a substring: V8 compares two strings' characters
+// in bulk, charCodeAt and startsWith one at a time.
 function sameText(line: string, start: number, end: number, text: string): boolean {
-  if (end - start !== text.length) return false;
-  for (let i = 0; i < text.length; i++) if (line.charCodeAt(start + i) !== text.charCodeAt(i)) return false;
-  return true;
+  return end - start === text.length && line.substring(start, end) === text;
 }
 
 function numberAt(line: string, start: number, end: number): number {
@@ -141,15 +144,8 @@ function flagBits(line: string, at: number): number {
 }
 
 // After `[ 1234.567890] ` (spaces, 1-10 digits, a dot, 1-9 digits): where the prefix starts;
-// -1 for anything else.
+// -1 for anything else. A sticky regex: faster here than reading the digits one by one.
 function kernelStampEnd(line: string, at: number): number {
-  let i = at + 1;
-  while (line.charCodeAt(i) === SPACE) i++;
-  const secondsStart = i;
-  while (line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57) i++;
-  if (i === secondsStart || i - secondsStart > 10 || line.charCodeAt(i) !== 46) return -1;
-  const fractionStart = ++i;
-  while (line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57) i++;
-  if (i === fractionStart || i - fractionStart > 9 || line.charCodeAt(i) !== 93 || line.charCodeAt(i + 1) !== SPACE) return -1;
-  return i + 2;
+  KERNEL_STAMP.lastIndex = at;
+  return KERNEL_STAMP.test(line) ? KERNEL_STAMP.lastIndex : -1;
 }

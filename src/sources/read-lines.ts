@@ -115,18 +115,27 @@ export function createLineSplitter(maxLength = MAX_LINE_LENGTH): LineSplitter {
     return oversize;
   };
 
+  // Lines ending in newlines. Kernel lines are ASCII: latin1 decodes those fastest and means
+  // the same there.
+  const splitWhole = (whole: Buffer, lines: string[]): number => splitText(whole.toString(isAscii(whole) ? 'latin1' : 'utf8'), lines);
+
   return {
     push(chunk) {
-      const data = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
-      pending = undefined;
-      const lastNewline = data.lastIndexOf(10);
       const lines: string[] = [];
       let oversize = 0;
+      let data = chunk;
+      // The held partial line is completed on its own: joining it to the whole chunk took a
+      // second chunk-sized buffer per read, garbage for the collector to find.
+      const first = pending === undefined ? -1 : chunk.indexOf(10);
+      if (pending !== undefined) {
+        data = first === -1 ? Buffer.concat([pending, chunk]) : chunk.subarray(first + 1);
+        if (first !== -1) oversize = splitWhole(Buffer.concat([pending, chunk.subarray(0, first + 1)]), lines);
+        pending = undefined;
+      }
+      const lastNewline = data.lastIndexOf(10);
       let rest = data;
       if (lastNewline !== -1) {
-        const whole = data.subarray(0, lastNewline + 1);
-        // Kernel lines are ASCII: latin1 decodes those fastest and means the same there.
-        oversize = splitText(whole.toString(isAscii(whole) ? 'latin1' : 'utf8'), lines);
+        oversize += splitWhole(data.subarray(0, lastNewline + 1), lines);
         rest = data.subarray(lastNewline + 1);
       }
       if (rest.length > maxLength) {
