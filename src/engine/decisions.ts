@@ -11,6 +11,7 @@ export type BreakReason =
   // step_timeout: step `step` did not come within `within` ms of the one before.
   | { reason: 'step-timeout'; step: number; within: number }
   // A strict door saw another packet: a TCP/UDP port, or ICMP.
+  // An echo request as the icmp:N step it would be; any other ICMP packet as 'icmp'.
   | { reason: 'strict'; got: DoorStep | 'icmp' }
   | { reason: 'trap'; port: DoorStep }
   // More than `cap` (max_tracked) sources were tracked; this one was the oldest.

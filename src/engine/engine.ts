@@ -1,7 +1,7 @@
 import type { Door, DoorStep, Options } from '../config/types.js';
 import type { Sequence } from '../doors/door-kind.js';
 import type { DoorSet, KnockDoor } from '../doors/door-set.js';
-import { formatFlags, TcpFlag, type Knock } from '../filters/events.js';
+import { formatFlags, isEchoRequest, TcpFlag, type Knock } from '../filters/events.js';
 import type { BreakReason, Decision } from './decisions.js';
 import { StaticKind } from '../doors/static-kind.js';
 import { buildDoorIndex, destinationFits, flagsFit, knockKey, knockStep, stepKey } from './door-index.js';
@@ -491,7 +491,7 @@ export class Engine {
       } else if (onDoorPort) {
         decisions.push(this.broken(attempt, knock, wrongPort(attempt, knock)));
       } else if (door.strict) {
-        decisions.push(this.broken(attempt, knock, { reason: 'strict', got: knock.proto === 'icmp' ? 'icmp' : knockStep(knock) }));
+        decisions.push(this.broken(attempt, knock, { reason: 'strict', got: knock.proto === 'icmp' && !isEchoRequest(knock) ? 'icmp' : knockStep(knock) }));
       } else {
         kept.push(attempt);
       }

@@ -98,7 +98,7 @@ export function describeBreak(why: BreakReason): string {
     case 'step-timeout':
       return `no step ${why.step} within ${why.within / 1000}s of step ${why.step - 1}`;
     case 'strict':
-      return `other packet ${why.got === 'icmp' ? 'icmp' : formatStep(why.got)} (strict door)`;
+      return `other packet ${why.got === 'icmp' ? 'icmp (not an echo request)' : formatStep(why.got)} (strict door)`;
     case 'trap':
       return `trap port ${formatStep(why.port)}`;
     case 'evicted':

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { describeKnock } from '../../src/doors/format-step.js';
 import type { Knock } from '../../src/filters/events.js';
+import { describeBreak } from '../../src/runtime/log-events.js';
 import { configProblems } from '../helpers/config-problems.js';
 import { describe as describeDecision, engineOf, knock } from '../helpers/engine.js';
 
@@ -77,7 +78,7 @@ describe('engine: icmp:N steps', () => {
   });
 
   // What `status`, the journal and --json show: the ping's length, as the step it is.
-  it('names a ping in its decisions by its length, and as icmp in a strict break', () => {
+  it('names a ping in its decisions by its length, in a strict break too; other ICMP as icmp', () => {
     const engine = engineOf(DOOR);
     engine.handleKnock(syn(0, 7000));
     expect(engine.handleKnock(ping(1, 100))).toEqual([{ type: 'step', time: 1000, src: '203.0.113.7', door: 'open', step: 2, of: 3, knock: { port: 100, proto: 'icmp' } }]);
@@ -85,10 +86,22 @@ describe('engine: icmp:N steps', () => {
       got: { port: 100, proto: 'icmp' }, step: 3, expected: { port: 9000, proto: 'tcp' } }]);
     const strict = engineOf(`${DOOR}strict = yes\n`);
     strict.handleKnock(syn(0, 7000));
-    expect(strict.handleKnock(ping(1, 64))).toEqual([{ type: 'broken', time: 1000, src: '203.0.113.7', door: 'open', reason: 'strict', got: 'icmp' }]);
+    expect(strict.handleKnock(ping(1, 64))).toEqual([{ type: 'broken', time: 1000, src: '203.0.113.7', door: 'open', reason: 'strict', got: { port: 64, proto: 'icmp' } }]);
+    strict.handleKnock(syn(2, 7000));
+    expect(strict.handleKnock(ping(3, 64, 0))).toEqual([{ type: 'broken', time: 3000, src: '203.0.113.7', door: 'open', reason: 'strict', got: 'icmp' }]);
   });
 
   it('a ping of another size breaks a strict door', () => {
     expect(outcomes(`${DOOR}strict = yes\n`, [syn(0, 7000), ping(1, 64), ping(1.5, 100), syn(2, 9000)])).toEqual(['broken open 203.0.113.7 strict']);
+  });
+});
+
+describe('a strict break, as the log and replay word it', () => {
+  it.each([
+    ['an echo request of another size', { port: 64, proto: 'icmp' } as const, 'other packet icmp:64 (strict door)'],
+    ['other ICMP', 'icmp' as const, 'other packet icmp (not an echo request) (strict door)'],
+    ['a TCP port', { port: 22, proto: 'tcp' } as const, 'other packet 22/tcp (strict door)'],
+  ])('%s', (_what, got, text) => {
+    expect(describeBreak({ reason: 'strict', got })).toBe(text);
   });
 });
