@@ -15,7 +15,8 @@ explainSkip('nftables limit sets across reinstalls', missing);
 const HOUR = 1_699_999_200_000;
 const SECRET = Buffer.from('a long random secret');
 const INI = `[options]\nfirewall = nftables\n[openSSH]\nsecret_file = /s\nrotate = 1h\nport_range = 10000-10999\nopen = 22/tcp\nmax_connections = 1\n`;
-const planOf = (extra = '') => buildFirewallPlan(parseConfig(INI.replace('[openSSH]', `${extra}[openSSH]`), 'test.ini', undefined, undefined, () => SECRET));
+const planFrom = (ini: string) => buildFirewallPlan(parseConfig(ini, 'test.ini', undefined, undefined, () => SECRET));
+const planOf = (extra = '') => planFrom(INI.replace('[openSSH]', `${extra}[openSSH]`));
 const GRANT: Grant = { src: '203.0.113.7', door: 'openSSH', ports: [{ port: 22, proto: 'tcp' }], opened: HOUR, expires: HOUR + 4 * 3_600_000 };
 
 describe.skipIf(missing.length > 0)('nftables limit sets across reinstalls', () => {
@@ -71,6 +72,22 @@ describe.skipIf(missing.length > 0)('nftables limit sets across reinstalls', () 
     await changed.start([GRANT], HOUR);
     expect([elements('loglimit4'), elements('connlimit4_0')]).toEqual([[], [COUNTED]]);
     expect(nft('list', 'set', 'inet', 'knockwatch', 'loglimit4')).toContain('timeout 10s');
+    expect(await changed.verify([GRANT], HOUR, [])).toBe(true);
+  });
+
+  // Each element holds its own limit, made from the rule that added it: a set kept across a
+  // change of log_limit or max_connections would go on applying the old one to the sources
+  // it holds (a flooding source kept its old rate, a granted address its old count).
+  it.each([
+    ['log_limit (with the same idle timeout)', INI.replace('[openSSH]', 'log_limit = 40/second\nlog_burst = 120\n[openSSH]'), 'loglimit4', 'connlimit4_0'],
+    ['max_connections', INI.replace('max_connections = 1', 'max_connections = 3'), 'connlimit4_0', 'loglimit4'],
+  ])('a change of %s makes its set anew', async (_what, ini, anew, kept) => {
+    await new NftablesBackend(planOf(), ns.runner).start([GRANT], HOUR);
+    fill();
+    const changed = new NftablesBackend(planFrom(ini), ns.runner);
+    await changed.start([GRANT], HOUR);
+    expect(elements(anew)).toEqual([]);
+    expect(elements(kept)).not.toEqual([]);
     expect(await changed.verify([GRANT], HOUR, [])).toBe(true);
   });
 });
