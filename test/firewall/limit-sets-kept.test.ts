@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { NftablesBackend } from '../../src/firewall/nftables.js';
@@ -73,6 +76,31 @@ describe.skipIf(missing.length > 0)('nftables limit sets across reinstalls', () 
     expect([elements('loglimit4'), elements('connlimit4_0')]).toEqual([[], [COUNTED]]);
     expect(nft('list', 'set', 'inet', 'knockwatch', 'loglimit4')).toContain('timeout 10s');
     expect(await changed.verify([GRANT], HOUR, [])).toBe(true);
+  });
+
+  // What an admin put in the table goes with the reinstall: a chain (and the jump to it) in the
+  // transaction that keeps the sets; a chain whose name nft cannot read back (made through its
+  // JSON input) or a map by replacing the table whole.
+  it.each([
+    ['a chain and a jump to it', ['add chain inet knockwatch extra', 'insert rule inet knockwatch input jump extra', 'add rule inet knockwatch extra tcp dport 22 accept'], [LOG_SOURCE]],
+    ['a chain named "log"', [], []],
+    ['a map', ['add map inet knockwatch m { type ipv4_addr : verdict; }'], []],
+  ])('%s added by an admin goes; the gate is whole again', async (what, commands, budgets) => {
+    const backend = new NftablesBackend(planOf(), ns.runner);
+    await backend.start([GRANT], HOUR);
+    fill();
+    for (const command of commands) nft(...command.split(' '));
+    if (what.includes('"log"')) {
+      const file = join(mkdtempSync(join(tmpdir(), 'kw-nft-')), 'chain.json');
+      writeFileSync(file, JSON.stringify({ nftables: [{ add: { chain: { family: 'inet', table: 'knockwatch', name: 'log' } } }] }));
+      nft('-j', '-f', file);
+      rmSync(dirname(file), { recursive: true });
+      expect(nft('-j', 'list', 'chains', 'inet')).toContain('"name": "log"');
+    }
+    await backend.start([GRANT], HOUR);
+    expect(await backend.verify([GRANT], HOUR, [])).toBe(true);
+    expect(nft('list', 'table', 'inet', 'knockwatch').match(/chain \S+/g)).toEqual(['chain input']);
+    expect(elements('loglimit4')).toEqual(budgets);
   });
 
   // Each element holds its own limit, made from the rule that added it: a set kept across a
