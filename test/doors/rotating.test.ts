@@ -224,3 +224,44 @@ describe('a rotating door', () => {
     expect(ledger.saved((BASE.windowStart + 7200) * 1000)).toEqual({});
   });
 });
+
+// The ledger's latest window per door: it only moves on; a window before it is told once
+// (the clock went back) until the clock is past the latest again.
+describe('the window ledger\'s latest windows', () => {
+  it('moves on with later windows only, saves each move, and tells of a clock behind once', () => {
+    let saves = 0;
+    const behind: unknown[][] = [];
+    const ledger = new WindowLedger(() => { saves++; }, (...args) => behind.push(args));
+    expect([ledger.current('d', 100), ledger.current('d', 200), ledger.current('d', 200)]).toEqual([100, 200, 200]);
+    expect([saves, behind]).toEqual([2, []]);
+    expect([ledger.current('d', 100), ledger.current('d', 150)]).toEqual([200, 200]);
+    expect([saves, behind]).toEqual([2, [['d', 100, 200]]]);
+    // Past the latest again: told anew the next time the clock goes back.
+    expect([ledger.current('d', 300), ledger.current('d', 100)]).toEqual([300, 300]);
+    expect([saves, behind, ledger.latestWindows()]).toEqual([3, [['d', 100, 200], ['d', 100, 300]], { d: 300 }]);
+  });
+
+  it('a saved latest window never moves a door\'s back (a reload keeps the ledger)', () => {
+    const ledger = new WindowLedger();
+    ledger.current('d', 200);
+    ledger.restoreLatest({ d: 100, e: 50 });
+    expect(ledger.latestWindows()).toEqual({ d: 200, e: 50 });
+    ledger.restoreLatest({ d: 300 });
+    expect(ledger.latestWindows()).toEqual({ d: 300, e: 50 });
+  });
+
+  it('saves the used windows it restored as they were', () => {
+    const saved = { d: [{ src: '203.0.113.7', window: 100, until: 5000 }] };
+    const ledger = new WindowLedger();
+    ledger.restore(saved);
+    expect(ledger.saved(0)).toEqual(saved);
+  });
+
+  it('a door without once_per_window opens as often as it is knocked in one window', () => {
+    const config = configOf(rotatingIni());
+    const doors = config.doors.map((door) => ({ ...door, knock: { ...specOf(config), records: new WindowLedger() } }));
+    const engine = new Engine(new DoorSet(doors), config.options);
+    const sequence = portsOf(deriveSequence(BASE));
+    expect([knockAll(engine, sequence, BASE.windowStart + 100), knockAll(engine, sequence, BASE.windowStart + 200)]).toEqual([['completed openSSH 203.0.113.7'], ['completed openSSH 203.0.113.7']]);
+  });
+});
