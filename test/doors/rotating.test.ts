@@ -46,6 +46,17 @@ describe('deriveSequence', () => {
     expect(steps.every((step) => step.port >= 10000 && step.port <= 10999 && step.proto === 'tcp')).toBe(true);
   });
 
+  // Clients derive the same sequences (knockwatch knock, other versions): the derivation
+  // never changes. Pinned for a door, a door bound to a source, and a tcp,udp mix (whose
+  // ten numbers come from two HMAC blocks).
+  it.each([
+    ['a door', {}, '10966/tcp,10544/tcp,10198/tcp,10730/tcp,10521/tcp'],
+    ['a door bound to the source', { source: '203.0.113.7' }, '10013/tcp,10034/tcp,10081/tcp,10518/tcp,10203/tcp'],
+    ['a tcp,udp mix', { protocols: ['tcp', 'udp'] as const }, '10966/tcp,10120/udp,10990/tcp,10740/tcp,10827/udp'],
+  ])('derives what it always did for %s', (_what, change, expected) => {
+    expect(deriveSequence({ ...BASE, ...change }).map((step) => `${step.port}/${step.proto}`).join(',')).toBe(expected);
+  });
+
   // Each input that is part of the derivation changes the sequence.
   it.each([
     ['the window', { windowStart: BASE.windowStart + 3600 }],
