@@ -86,7 +86,7 @@ describe('deriveSequence', () => {
   });
 
   it('refuses a range with fewer usable ports than steps', () => {
-    expect(() => deriveSequence({ ...BASE, range: { low: 7000, high: 7003 } })).toThrow(RangeError);
+    expect(() => deriveSequence({ ...BASE, range: { low: 7000, high: 7003 } })).toThrow(new RangeError('4 usable ports in the range, fewer than 5 steps'));
   });
 
   it('derives a protocol per step from a tcp,udp mix, both of them over a few windows', () => {
