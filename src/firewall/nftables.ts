@@ -1,4 +1,5 @@
 import type { Grant } from '../access/grant-table.js';
+import type { LogLimit } from '../config/types.js';
 import { addressFamily } from '../net/address.js';
 import type { Ban, FirewallBackend } from './backend.js';
 import { execaRunner, runOrThrow, type CommandRunner } from './command-runner.js';
@@ -201,23 +202,28 @@ interface LimitSet {
   size: number;
   // Seconds an idle element is kept; undefined: no timeout.
   timeout: number | undefined;
+  // The limit each element holds, made from the rule that added it: a set whose comment
+  // differs holds elements with another limit, and is made anew.
+  comment: string;
 }
 
 function limitSets(plan: FirewallPlan): LimitSet[] {
   const sets: LimitSet[] = [];
   for (const gate of plan.gates) {
     if (gate.maxConnections === undefined) continue;
-    for (const family of [4, 6] as const) sets.push({ name: `connlimit${family}_${gate.index}`, type: [`ipv${family}_addr`, 'inet_service'], size: CONNLIMIT_SOURCES, timeout: undefined });
+    const comment = `knockwatch:${connLimit(gate.maxConnections)}`;
+    for (const family of [4, 6] as const) sets.push({ name: `connlimit${family}_${gate.index}`, type: [`ipv${family}_addr`, 'inet_service'], size: CONNLIMIT_SOURCES, timeout: undefined, comment });
   }
   if (plan.logLimit !== undefined) {
-    for (const family of [4, 6] as const) sets.push({ name: `loglimit${family}`, type: [`ipv${family}_addr`], size: LOG_LIMIT_SOURCES, timeout: logLimitIdle(plan.logLimit) });
+    const comment = `knockwatch:${logLimit(plan.logLimit)}`;
+    for (const family of [4, 6] as const) sets.push({ name: `loglimit${family}`, type: [`ipv${family}_addr`], size: LOG_LIMIT_SOURCES, timeout: logLimitIdle(plan.logLimit), comment });
   }
   return sets;
 }
 
 function declareLimitSet(set: LimitSet): string {
   const timeout = set.timeout === undefined ? '' : ` timeout ${set.timeout}s;`;
-  return `  set ${set.name} { type ${set.type.join(' . ')}; size ${set.size}; flags dynamic${set.timeout === undefined ? '' : ',timeout'};${timeout} }`;
+  return `  set ${set.name} { type ${set.type.join(' . ')}; size ${set.size}; flags dynamic${set.timeout === undefined ? '' : ',timeout'};${timeout} comment "${set.comment}"; }`;
 }
 
 // Whether a listed set is `set` as the plan declares it (nft lists `dynamic` or not by version).
@@ -225,7 +231,7 @@ function isIntact(set: LimitSet, listed: Record<string, unknown> | undefined): b
   if (listed === undefined) return false;
   const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
   const flags = list(listed.flags).filter((flag) => flag !== 'dynamic');
-  return JSON.stringify(list(listed.type)) === JSON.stringify(set.type) && listed.size === set.size && listed.timeout === set.timeout
+  return JSON.stringify(list(listed.type)) === JSON.stringify(set.type) && listed.size === set.size && listed.timeout === set.timeout && listed.comment === set.comment
     && JSON.stringify(flags) === JSON.stringify(set.timeout === undefined ? [] : ['timeout']);
 }
 
@@ -316,7 +322,7 @@ export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], no
         const match = `${family === 4 ? 'ip' : 'ip6'} saddr @${setName(gate.index, family)} ${proto} dport ${portSet(ports)}`;
         // A connection past max_connections is dropped before the accept; the count is per port.
         if (gate.maxConnections !== undefined) {
-          out.push(`    ${match} add @connlimit${family}_${gate.index} { ${family === 4 ? 'ip' : 'ip6'} saddr . ${proto} dport ct count over ${gate.maxConnections} } drop comment "knockwatch:${gate.door}"`);
+          out.push(`    ${match} add @connlimit${family}_${gate.index} { ${family === 4 ? 'ip' : 'ip6'} saddr . ${proto} dport ${connLimit(gate.maxConnections)} } drop comment "knockwatch:${gate.door}"`);
         }
         out.push(`    ${match} accept comment "knockwatch:${gate.door}"`);
       }
@@ -335,9 +341,17 @@ export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], no
 // limited: the rule does not match and its packet is logged as before.
 function logLimitRule(plan: FirewallPlan, match: string, family: 4 | 6): string | undefined {
   if (plan.logLimit === undefined) return undefined;
-  const { rate, burst } = plan.logLimit;
   const over = plan.logOnly ? 'return' : 'drop';
-  return `${match} update @loglimit${family} { ${family === 4 ? 'ip' : 'ip6'} saddr limit rate over ${rate}/second burst ${burst} packets } ${over} comment "knockwatch:log-limit"`;
+  return `${match} update @loglimit${family} { ${family === 4 ? 'ip' : 'ip6'} saddr ${logLimit(plan.logLimit)} } ${over} comment "knockwatch:log-limit"`;
+}
+
+// The statements each limit set's elements hold.
+function logLimit({ rate, burst }: LogLimit): string {
+  return `limit rate over ${rate}/second burst ${burst} packets`;
+}
+
+function connLimit(maxConnections: number): string {
+  return `ct count over ${maxConnections}`;
 }
 
 // The log-limit rules as installed, per family, for `check`.

@@ -9,6 +9,12 @@ import { emptyState, loadState, saveState, type DaemonState } from './state-file
 // Source positions are written at most this often when nothing else changed.
 export const POSITION_SAVE_EVERY = 5000;
 
+// A rotating door's saved latest window at most this far (ms) after the host clock is the
+// clock gone back while the daemon was down: kept, so the windows before it stay shut. One
+// further ahead is a damaged or edited file: it would shut the door, the owner's knock
+// included, until the clock got there, so it is dropped.
+const LATEST_WINDOW_AHEAD = 86_400_000;
+
 export type StateContent = Pick<DaemonState, 'grants' | 'bans' | 'pendingCloses' | 'oneTimeUsed' | 'usedWindows' | 'latestWindows'>;
 
 export interface StateKeeperDeps {
@@ -37,6 +43,12 @@ export class StateKeeper {
     if (loaded.problem) this.deps.emit(logEvents.stateUnreadable(path, loaded.problem));
     for (const warning of loaded.warnings) this.deps.emit(logEvents.stateEntryDropped(path, warning));
     this.state = loaded.state;
+    const now = this.deps.clock.now();
+    for (const [door, window] of Object.entries(this.state.latestWindows ?? {})) {
+      if (window * 1000 - now <= LATEST_WINDOW_AHEAD) continue;
+      delete this.state.latestWindows?.[door];
+      this.deps.emit(logEvents.stateEntryDropped(path, `latestWindows[${JSON.stringify(door)}]: ${formatEpoch(window * 1000)} is more than a day after the host clock (${formatEpoch(now)}); dropped`));
+    }
     return this.state;
   }
 
@@ -90,4 +102,10 @@ export class StateKeeper {
       return position !== undefined && (saved === undefined || !samePosition(saved, position));
     });
   }
+}
+
+// An ISO time, or the number for one past what Date can hold.
+function formatEpoch(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? `${ms / 1000} s` : date.toISOString();
 }

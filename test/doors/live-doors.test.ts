@@ -70,6 +70,11 @@ describe('the live daemon\'s doors', () => {
     expect(JSON.stringify(live.doors)).toBe(JSON.stringify(plain.doors));
   });
 
+  it('says when the firewall\'s knock ports turn next: at the next window of a door that turns', () => {
+    const live = new LiveDoors(() => undefined);
+    expect(live.nextTurn(configOf(), HOUR * 1000 + 100_000)).toBe((HOUR + 3600) * 1000);
+  });
+
   // The host clock went back five windows while the daemon was down: window 0, whose sequence
   // may have been seen back then, is current again by the clock.
   it('a clock gone back across a restart revives no window older than the latest minus skew', () => {

@@ -46,6 +46,17 @@ describe('deriveSequence', () => {
     expect(steps.every((step) => step.port >= 10000 && step.port <= 10999 && step.proto === 'tcp')).toBe(true);
   });
 
+  // Clients derive the same sequences (knockwatch knock, other versions): the derivation
+  // never changes. Pinned for a door, a door bound to a source, and a tcp,udp mix (whose
+  // ten numbers come from two HMAC blocks).
+  it.each([
+    ['a door', {}, '10966/tcp,10544/tcp,10198/tcp,10730/tcp,10521/tcp'],
+    ['a door bound to the source', { source: '203.0.113.7' }, '10013/tcp,10034/tcp,10081/tcp,10518/tcp,10203/tcp'],
+    ['a tcp,udp mix', { protocols: ['tcp', 'udp'] as const }, '10966/tcp,10120/udp,10990/tcp,10740/tcp,10827/udp'],
+  ])('derives what it always did for %s', (_what, change, expected) => {
+    expect(deriveSequence({ ...BASE, ...change }).map((step) => `${step.port}/${step.proto}`).join(',')).toBe(expected);
+  });
+
   // Each input that is part of the derivation changes the sequence.
   it.each([
     ['the window', { windowStart: BASE.windowStart + 3600 }],
@@ -75,7 +86,7 @@ describe('deriveSequence', () => {
   });
 
   it('refuses a range with fewer usable ports than steps', () => {
-    expect(() => deriveSequence({ ...BASE, range: { low: 7000, high: 7003 } })).toThrow(RangeError);
+    expect(() => deriveSequence({ ...BASE, range: { low: 7000, high: 7003 } })).toThrow(new RangeError('4 usable ports in the range, fewer than 5 steps'));
   });
 
   it('derives a protocol per step from a tcp,udp mix, both of them over a few windows', () => {
@@ -222,5 +233,46 @@ describe('a rotating door', () => {
     ledger.burn('openSSH', '203.0.113.7', BASE.windowStart, (BASE.windowStart + 7200) * 1000);
     expect(ledger.saved((BASE.windowStart + 7199) * 1000)).toEqual({ openSSH: [{ src: '203.0.113.7', window: BASE.windowStart, until: (BASE.windowStart + 7200) * 1000 }] });
     expect(ledger.saved((BASE.windowStart + 7200) * 1000)).toEqual({});
+  });
+});
+
+// The ledger's latest window per door: it only moves on; a window before it is told once
+// (the clock went back) until the clock is past the latest again.
+describe('the window ledger\'s latest windows', () => {
+  it('moves on with later windows only, saves each move, and tells of a clock behind once', () => {
+    let saves = 0;
+    const behind: unknown[][] = [];
+    const ledger = new WindowLedger(() => { saves++; }, (...args) => behind.push(args));
+    expect([ledger.current('d', 100), ledger.current('d', 200), ledger.current('d', 200)]).toEqual([100, 200, 200]);
+    expect([saves, behind]).toEqual([2, []]);
+    expect([ledger.current('d', 100), ledger.current('d', 150)]).toEqual([200, 200]);
+    expect([saves, behind]).toEqual([2, [['d', 100, 200]]]);
+    // Past the latest again: told anew the next time the clock goes back.
+    expect([ledger.current('d', 300), ledger.current('d', 100)]).toEqual([300, 300]);
+    expect([saves, behind, ledger.latestWindows()]).toEqual([3, [['d', 100, 200], ['d', 100, 300]], { d: 300 }]);
+  });
+
+  it('a saved latest window never moves a door\'s back (a reload keeps the ledger)', () => {
+    const ledger = new WindowLedger();
+    ledger.current('d', 200);
+    ledger.restoreLatest({ d: 100, e: 50 });
+    expect(ledger.latestWindows()).toEqual({ d: 200, e: 50 });
+    ledger.restoreLatest({ d: 300 });
+    expect(ledger.latestWindows()).toEqual({ d: 300, e: 50 });
+  });
+
+  it('saves the used windows it restored as they were', () => {
+    const saved = { d: [{ src: '203.0.113.7', window: 100, until: 5000 }] };
+    const ledger = new WindowLedger();
+    ledger.restore(saved);
+    expect(ledger.saved(0)).toEqual(saved);
+  });
+
+  it('a door without once_per_window opens as often as it is knocked in one window', () => {
+    const config = configOf(rotatingIni());
+    const doors = config.doors.map((door) => ({ ...door, knock: { ...specOf(config), records: new WindowLedger() } }));
+    const engine = new Engine(new DoorSet(doors), config.options);
+    const sequence = portsOf(deriveSequence(BASE));
+    expect([knockAll(engine, sequence, BASE.windowStart + 100), knockAll(engine, sequence, BASE.windowStart + 200)]).toEqual([['completed openSSH 203.0.113.7'], ['completed openSSH 203.0.113.7']]);
   });
 });

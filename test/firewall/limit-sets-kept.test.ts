@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { NftablesBackend } from '../../src/firewall/nftables.js';
@@ -15,7 +18,8 @@ explainSkip('nftables limit sets across reinstalls', missing);
 const HOUR = 1_699_999_200_000;
 const SECRET = Buffer.from('a long random secret');
 const INI = `[options]\nfirewall = nftables\n[openSSH]\nsecret_file = /s\nrotate = 1h\nport_range = 10000-10999\nopen = 22/tcp\nmax_connections = 1\n`;
-const planOf = (extra = '') => buildFirewallPlan(parseConfig(INI.replace('[openSSH]', `${extra}[openSSH]`), 'test.ini', undefined, undefined, () => SECRET));
+const planFrom = (ini: string) => buildFirewallPlan(parseConfig(ini, 'test.ini', undefined, undefined, () => SECRET));
+const planOf = (extra = '') => planFrom(INI.replace('[openSSH]', `${extra}[openSSH]`));
 const GRANT: Grant = { src: '203.0.113.7', door: 'openSSH', ports: [{ port: 22, proto: 'tcp' }], opened: HOUR, expires: HOUR + 4 * 3_600_000 };
 
 describe.skipIf(missing.length > 0)('nftables limit sets across reinstalls', () => {
@@ -71,6 +75,47 @@ describe.skipIf(missing.length > 0)('nftables limit sets across reinstalls', () 
     await changed.start([GRANT], HOUR);
     expect([elements('loglimit4'), elements('connlimit4_0')]).toEqual([[], [COUNTED]]);
     expect(nft('list', 'set', 'inet', 'knockwatch', 'loglimit4')).toContain('timeout 10s');
+    expect(await changed.verify([GRANT], HOUR, [])).toBe(true);
+  });
+
+  // What an admin put in the table goes with the reinstall: a chain (and the jump to it) in the
+  // transaction that keeps the sets; a chain whose name nft cannot read back (made through its
+  // JSON input) or a map by replacing the table whole.
+  it.each([
+    ['a chain and a jump to it', ['add chain inet knockwatch extra', 'insert rule inet knockwatch input jump extra', 'add rule inet knockwatch extra tcp dport 22 accept'], [LOG_SOURCE]],
+    ['a chain named "log"', [], []],
+    ['a map', ['add map inet knockwatch m { type ipv4_addr : verdict; }'], []],
+  ])('%s added by an admin goes; the gate is whole again', async (what, commands, budgets) => {
+    const backend = new NftablesBackend(planOf(), ns.runner);
+    await backend.start([GRANT], HOUR);
+    fill();
+    for (const command of commands) nft(...command.split(' '));
+    if (what.includes('"log"')) {
+      const file = join(mkdtempSync(join(tmpdir(), 'kw-nft-')), 'chain.json');
+      writeFileSync(file, JSON.stringify({ nftables: [{ add: { chain: { family: 'inet', table: 'knockwatch', name: 'log' } } }] }));
+      nft('-j', '-f', file);
+      rmSync(dirname(file), { recursive: true });
+      expect(nft('-j', 'list', 'chains', 'inet')).toContain('"name": "log"');
+    }
+    await backend.start([GRANT], HOUR);
+    expect(await backend.verify([GRANT], HOUR, [])).toBe(true);
+    expect(nft('list', 'table', 'inet', 'knockwatch').match(/chain \S+/g)).toEqual(['chain input']);
+    expect(elements('loglimit4')).toEqual(budgets);
+  });
+
+  // Each element holds its own limit, made from the rule that added it: a set kept across a
+  // change of log_limit or max_connections would go on applying the old one to the sources
+  // it holds (a flooding source kept its old rate, a granted address its old count).
+  it.each([
+    ['log_limit (with the same idle timeout)', INI.replace('[openSSH]', 'log_limit = 40/second\nlog_burst = 120\n[openSSH]'), 'loglimit4', 'connlimit4_0'],
+    ['max_connections', INI.replace('max_connections = 1', 'max_connections = 3'), 'connlimit4_0', 'loglimit4'],
+  ])('a change of %s makes its set anew', async (_what, ini, anew, kept) => {
+    await new NftablesBackend(planOf(), ns.runner).start([GRANT], HOUR);
+    fill();
+    const changed = new NftablesBackend(planFrom(ini), ns.runner);
+    await changed.start([GRANT], HOUR);
+    expect(elements(anew)).toEqual([]);
+    expect(elements(kept)).not.toEqual([]);
     expect(await changed.verify([GRANT], HOUR, [])).toBe(true);
   });
 });

@@ -26,8 +26,8 @@ describe('nftables: the knock LOG rules are limited per source address', () => {
   it('drops a packet over its source\'s limit before the LOG rule, per family, in sets bounded in size and time', () => {
     const lines = nftLines();
     expect(lines.filter((line) => line.startsWith('set loglimit'))).toEqual([
-      'set loglimit4 { type ipv4_addr; size 65536; flags dynamic,timeout; timeout 3s; }',
-      'set loglimit6 { type ipv6_addr; size 65536; flags dynamic,timeout; timeout 3s; }',
+      'set loglimit4 { type ipv4_addr; size 65536; flags dynamic,timeout; timeout 3s; comment "knockwatch:limit rate over 20/second burst 60 packets"; }',
+      'set loglimit6 { type ipv6_addr; size 65536; flags dynamic,timeout; timeout 3s; comment "knockwatch:limit rate over 20/second burst 60 packets"; }',
     ]);
     expect(lines.filter((line) => / dport (\{ 7000, 8000 \}|9000) /.test(line))).toEqual([
       'tcp dport { 7000, 8000 } update @loglimit4 { ip saddr limit rate over 20/second burst 60 packets } drop comment "knockwatch:log-limit"',

@@ -47,8 +47,8 @@ describe('the log-only ruleset of firewall = command', () => {
       'udp dport { 6200, 9000 } log prefix "KNOCK " comment "knockwatch:knock"',
     ]);
     expect(lines.filter((l) => l.startsWith('set '))).toEqual([
-      'set loglimit4 { type ipv4_addr; size 65536; flags dynamic,timeout; timeout 3s; }',
-      'set loglimit6 { type ipv6_addr; size 65536; flags dynamic,timeout; timeout 3s; }',
+      'set loglimit4 { type ipv4_addr; size 65536; flags dynamic,timeout; timeout 3s; comment "knockwatch:limit rate over 20/second burst 60 packets"; }',
+      'set loglimit6 { type ipv6_addr; size 65536; flags dynamic,timeout; timeout 3s; comment "knockwatch:limit rate over 20/second burst 60 packets"; }',
     ]);
   });
 

@@ -34,8 +34,8 @@ describe('nftables: max_connections', () => {
   it('drops a granted address\'s connection past the limit before the accept, per family and port, counted in the kernel', () => {
     const lines = buildNftRuleset(planOf(), [], 0).split('\n').map((line) => line.trim());
     expect(lines.filter((line) => line.includes('connlimit') || line.includes('@grant'))).toEqual([
-      'set connlimit4_0 { type ipv4_addr . inet_service; size 65535; flags dynamic; }',
-      'set connlimit6_0 { type ipv6_addr . inet_service; size 65535; flags dynamic; }',
+      'set connlimit4_0 { type ipv4_addr . inet_service; size 65535; flags dynamic; comment "knockwatch:ct count over 2"; }',
+      'set connlimit6_0 { type ipv6_addr . inet_service; size 65535; flags dynamic; comment "knockwatch:ct count over 2"; }',
       'ip saddr @grant4_0 tcp dport 22 add @connlimit4_0 { ip saddr . tcp dport ct count over 2 } drop comment "knockwatch:openSSH"',
       'ip saddr @grant4_0 tcp dport 22 accept comment "knockwatch:openSSH"',
       'ip6 saddr @grant6_0 tcp dport 22 add @connlimit6_0 { ip6 saddr . tcp dport ct count over 2 } drop comment "knockwatch:openSSH"',
@@ -48,7 +48,7 @@ describe('nftables: max_connections', () => {
       'ip6 saddr @grant6_1 tcp dport 443 accept comment "knockwatch:web"',
     ]);
     // the established sessions rule comes first: a closed grant or the limit only stops new connections
-    expect(lines.findIndex((line) => line.startsWith('ct state established,related accept'))).toBeLessThan(lines.findIndex((line) => line.includes('ct count')));
+    expect(lines.findIndex((line) => line.startsWith('ct state established,related accept'))).toBeLessThan(lines.findIndex((line) => line.includes('add @connlimit')));
   });
 
   it('without it, no count and no set', () => {

@@ -87,6 +87,22 @@ describe('the state keeper', () => {
     expect(k.messages).toEqual([expect.stringMatching(new RegExp(`^warning Ignoring the state file ${k.path}: damaged JSON`)) as unknown]);
   });
 
+  // The latest window a rotating door had as current shuts every window older than it minus
+  // skew. One saved ahead of the host clock is the clock gone back while the daemon was down
+  // (kept); one more than a day ahead is a damaged or hostile file, and would shut the door
+  // until then (the owner's knock included): dropped with a warning.
+  it('keeps a latest window a clock gone back explains, and drops one too far ahead of the host clock', () => {
+    const k = keeper();
+    const now = 1_700_000_000;
+    k.setTime(now * 1000);
+    writeFileSync(k.path, JSON.stringify({ version: 1, grants: [], bans: [], logs: {},
+      latestWindows: { behind: now - 3600, back: now + 5 * 3600, day: now + 86_400, ever: now + 86_401, year3000: 32_503_680_000, huge: Number.MAX_SAFE_INTEGER } }));
+    expect(k.keeper.load().latestWindows).toEqual({ behind: now - 3600, back: now + 5 * 3600, day: now + 86_400 });
+    expect(k.messages).toEqual(['ever', 'year3000', 'huge'].map((door) => expect.stringContaining(`Not restoring from ${k.path}: latestWindows["${door}"]: `) as unknown));
+    expect(k.messages[1]).toContain('3000-01-01T00:00:00.000Z is more than a day after the host clock (2023-11-14T22:13:20.000Z)');
+    expect(k.messages[2]).toContain(`${Number.MAX_SAFE_INTEGER} s is more than a day after`);
+  });
+
   it('reports a failed write only when grants are at stake', () => {
     const k = keeper();
     // A file where its directory should be: the write fails.
