@@ -201,6 +201,9 @@ describe.skipIf(missing.length > 0)('fleet over a real redis-server (ACL user an
     expect(await eventually(() => b.daemon.status().pipeline.bans.length === 1)).toBe(true);
     expect(b.daemon.status().pipeline.bans.map((ban) => [ban.src, ban.origin])).toEqual([[SRC, 'a']]);
     expect(await eventually(() => b.record().includes(`!${SRC}`) && b.daemon.grants().length === 0)).toBe(true);
+    // One line for the ban, in its own words: B counted no failed logins.
+    const until = new Date(b.daemon.status().pipeline.bans[0]?.until ?? 0).toISOString();
+    expect(b.messages.filter((line) => line.includes(SRC) && /ban/i.test(line))).toEqual([`notice Banned ${SRC} until ${until}: banned by fleet host a.`]);
     // B bans 198.51.100.20 itself; A's grant for it is not applied on B.
     await b.failLogins(2, '198.51.100.20');
     await a.knock([7000, 8000, 9000], '198.51.100.20');
