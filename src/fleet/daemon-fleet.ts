@@ -169,7 +169,6 @@ class DaemonFleet {
         pipeline.restore([toSavedGrant(grant)], [], now);
         const live = pipeline.grant(grant.src, grant.door);
         if (live === undefined) return;
-        live.origin = grant.origin;
         deps.emit(fleetEvents.grantFrom(live.src, live.door, grant.origin ?? '', live.expires));
         deps.sync.apply(extend ? { type: 'extend', time: now, src: live.src, door: live.door, expires: live.expires }
           : { type: 'open', time: now, src: live.src, door: live.door, ports: live.ports, expires: live.expires });
