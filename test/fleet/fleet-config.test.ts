@@ -58,6 +58,10 @@ describe('[fleet]', () => {
     ['redis = redis://10.0.0.1/16\ngroup = web', ['redis: expected a database number from 0 to 15 after the host, found "redis://10.0.0.1/16"']],
     // A password in the URL is refused, and not repeated in the error.
     [`redis = redis://kw:${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected no password in the URL (redis_password_file holds it), found "redis://kw:***@10.0.0.1"']],
+    // ... also in a URL that is not one at all (a space, a port out of range, no "//").
+    [`redis = redis://kw:${PASSWORD}@redis host\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://kw:***@redis host"']],
+    [`redis = redis://:${PASSWORD}@10.0.0.1:99999\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://:***@10.0.0.1:99999"']],
+    [`redis = redis:kw:${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis:kw:***@10.0.0.1"']],
     // Names and lists.
     ['redis = redis://10.0.0.1', ['group: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit), found nothing']],
     ['redis = redis://10.0.0.1\ngroup = web:*', ['group: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit), found "web:*"']],
