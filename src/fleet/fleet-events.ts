@@ -7,8 +7,9 @@ const where = (fleet: FleetOptions): string => `Redis ${fleet.redis.text} (group
 export const fleetEvents = {
   connected: (fleet: FleetOptions): LogEvent =>
     ({ level: 'info', message: `Fleet: connected to ${where(fleet)} as ${fleet.name}.` }),
+  // Only `back` says "is back" (a grep for it counts outages).
   lost: (fleet: FleetOptions, reason: string): LogEvent =>
-    ({ level: 'warning', message: `Fleet: ${where(fleet)} is unreachable (${reason}); knocks, grants and bans stay local until it is back, retrying with backoff.` }),
+    ({ level: 'warning', message: `Fleet: ${where(fleet)} is unreachable (${reason}); knocks, grants and bans stay local until it answers again; retrying with backoff.` }),
   back: (fleet: FleetOptions): LogEvent =>
     ({ level: 'notice', message: `Fleet: ${where(fleet)} is back; resynchronising from its keys.` }),
   refused: (fleet: FleetOptions, reason: string): LogEvent =>

@@ -353,6 +353,7 @@ describe.skipIf(missing.length > 0)('fleet over a real redis-server (ACL user an
     expect(b.daemon.grants().map((grant) => [grant.src, grant.origin])).toEqual([[SRC, 'a']]);
     // Lost once, back once, whatever the number of attempts between.
     expect(a.fleetLog().map(fleetKind)).toEqual(['info connected', 'info resynchronised', 'warning unreachable', 'notice back', 'info resynchronised']);
+    expect(a.fleetLog().filter((line) => line.includes('is back'))).toHaveLength(1);
   }, 30_000);
 
   it('over TLS (rediss://) with the group\'s own CA; a host without the CA works alone and says why, once', async () => {
