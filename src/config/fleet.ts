@@ -95,9 +95,13 @@ export function parseRedisUrl(text: string): Parsed<Omit<RedisEndpoint, 'ca'>> {
   return { ok: true, value: { tls: url.protocol === 'rediss:', host, port: url.port === '' ? 6379 : Number(url.port), database, username, text } };
 }
 
-// Whatever stands between a user and the last '@' is taken for a password.
+// Whatever stands between the first ':' after the scheme's '//' and the last '@' is taken
+// for a password, whether the rest is a URL or not.
 function withoutPassword(text: string): string {
-  return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:(?:\/\/)?[^:@/]*):.*@/, '$1:***@');
+  const at = text.lastIndexOf('@');
+  const slashes = text.indexOf('//');
+  const colon = text.indexOf(':', slashes >= 0 && slashes < at ? slashes + 2 : 0);
+  return colon < 0 || colon > at ? text : `${text.slice(0, colon)}:***${text.slice(at)}`;
 }
 
 function parseName(text: string): Parsed<string> {

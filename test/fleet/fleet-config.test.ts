@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
-import { readFleet } from '../../src/config/fleet.js';
+import { parseRedisUrl, readFleet } from '../../src/config/fleet.js';
 import { ConfigError, formatProblem, type ConfigProblem } from '../../src/config/problems.js';
 import { SectionReader } from '../../src/config/section-reader.js';
 
@@ -68,7 +68,10 @@ describe('[fleet]', () => {
     // ... also in a URL that is not one at all (a space, a port out of range, no "//").
     [`redis = redis://kw:${PASSWORD}@redis host\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://kw:***@redis host"']],
     [`redis = redis://:${PASSWORD}@10.0.0.1:99999\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://:***@10.0.0.1:99999"']],
-    [`redis = redis:kw:${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis:kw:***@10.0.0.1"']],
+    [`redis = x redis://kw:${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "x redis://kw:***@10.0.0.1"']],
+    [`redis = redis:kw:${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis:***@10.0.0.1"']],
+    [`redis = kw:${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "kw:***@10.0.0.1"']],
+    [`redis = redis://kw:p@${PASSWORD}@10.0.0.1:99999\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://kw:***@10.0.0.1:99999"']],
     // Names and lists.
     ['redis = redis://10.0.0.1', ['group: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit), found nothing']],
     ['redis = redis://10.0.0.1\ngroup =', ['group: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit), found nothing']],
@@ -98,16 +101,21 @@ describe('[fleet]', () => {
   });
 
   it('the default name is the host name up to its first dot, when it is a name', () => {
-    const read = (hostname: string): [string | undefined, string[]] => {
+    const read = (hostname: string, name?: string): [string | undefined, string[]] => {
       const found: ConfigProblem[] = [];
-      const reader = new SectionReader('/etc/knockwatch/k.ini', 'fleet', { redis: 'redis://10.0.0.1', group: 'web' }, found);
+      const reader = new SectionReader('/etc/knockwatch/k.ini', 'fleet', { redis: 'redis://10.0.0.1', group: 'web', ...(name === undefined ? {} : { name }) }, found);
       const fleet = readFleet(reader, '/etc/knockwatch', () => Buffer.from(''), () => '', () => hostname);
       return [fleet?.name, found.map(formatProblem)];
     };
-    expect([read('web1.example.com'), read('web_2'), read('-web.example.com')]).toEqual([
+    expect([read('web1.example.com'), read('web_2'), read('-web.example.com'), read('-web', 'bad name')]).toEqual([
       ['web1', []], ['web_2', []],
       [undefined, ['/etc/knockwatch/k.ini [fleet] name: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit) (the host name is not one), found "-web"']],
+      // A name given but wrong: that is the problem, not the host name.
+      [undefined, ['/etc/knockwatch/k.ini [fleet] name: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit), found "bad name"']],
     ]);
+    // What ini would cut at '#' (and so never reaches here from a file) is refused as well; a
+    // database is one or two digits right after the host.
+    expect([parseRedisUrl('redis://10.0.0.1#x').ok, parseRedisUrl('redis://10.0.0.1/x/12').ok, parseRedisUrl('redis://10.0.0.1/12').ok]).toEqual([false, false, true]);
   });
 
   it('refuses an empty password file and a CA file without a certificate', () => {
