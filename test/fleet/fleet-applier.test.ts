@@ -152,6 +152,18 @@ describe('FleetApplier at its limits', () => {
     expect([host.firewall, counts(host)]).toEqual([['!203.0.113.8 a', '~!203.0.113.8'], [2, 1]]);
   });
 
+  it('rebuild ends a remote ban whose key is gone though a grant key names the address; an unban lifts one ban among others', () => {
+    const host = thisHost();
+    host.applier.receive(ban('203.0.113.7', NOW + 60_000), NOW);
+    host.applier.receive(ban('203.0.113.8', NOW + 60_000), NOW);
+    host.applier.receive(text({ kind: 'unban', src: '203.0.113.8', origin: 'a' }), NOW);
+    expect(host.firewall.splice(0)).toEqual(['!203.0.113.7 a', '!203.0.113.8 a', '~!203.0.113.8']);
+    host.applier.receive(ban('203.0.113.8', NOW + 60_000), NOW);
+    host.firewall.length = 0;
+    host.applier.rebuild([grant('203.0.113.7', NOW + 20_000), ban('203.0.113.8', NOW + 60_000)], NOW);
+    expect([host.firewall, host.access.bans().map((b) => b.src)]).toEqual([['~!203.0.113.7', '+203.0.113.7 openSSH a'], ['203.0.113.8']]);
+  });
+
   it('rebuild leaves alone what the keys still hold and this host\'s own ban', () => {
     const host = thisHost();
     host.applier.receive(grant('203.0.113.7', NOW + 20_000), NOW);
