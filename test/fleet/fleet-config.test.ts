@@ -70,6 +70,10 @@ describe('[fleet]', () => {
     [`redis = redis://:${PASSWORD}@10.0.0.1:99999\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://:***@10.0.0.1:99999"']],
     [`redis = x redis://kw:${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "x redis://kw:***@10.0.0.1"']],
     [`redis = redis:kw:${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis:***@10.0.0.1"']],
+    [`redis = :${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found ":***@10.0.0.1"']],
+    [`redis = kw:${PASSWORD}@10.0.0.1//x\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "kw:***@10.0.0.1//x"']],
+    // A user without a password is shown as written.
+    ['redis = redis://kw@10.0.0.1/16\ngroup = web', ['redis: expected a database number from 0 to 15 after the host, found "redis://kw@10.0.0.1/16"']],
     [`redis = kw:${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "kw:***@10.0.0.1"']],
     [`redis = redis://kw:p@${PASSWORD}@10.0.0.1:99999\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://kw:***@10.0.0.1:99999"']],
     // Names and lists.
