@@ -77,14 +77,14 @@ function readCa(reader: SectionReader, baseDir: string, readFile: (path: string)
 
 export function parseRedisUrl(text: string): Parsed<Omit<RedisEndpoint, 'ca'>> {
   const expected = 'redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file)';
+  // Shown without the password, should one have been written into the URL (parsed or not).
+  const shown = withoutPassword(text);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return { ok: false, expected, found: text };
+    return { ok: false, expected, found: shown };
   }
-  // Shown without the password, should one have been written into the URL.
-  const shown = url.password === '' ? text : `${url.protocol}//${url.username}:***@${url.host}${url.pathname}`;
   if (url.password !== '') return { ok: false, expected: 'no password in the URL (redis_password_file holds it)', found: shown };
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return { ok: false, expected, found: shown };
   if (url.hostname === '' || url.search !== '' || url.hash !== '') return { ok: false, expected, found: shown };
@@ -93,6 +93,15 @@ export function parseRedisUrl(text: string): Parsed<Omit<RedisEndpoint, 'ca'>> {
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const username = url.username === '' ? undefined : decodeURIComponent(url.username);
   return { ok: true, value: { tls: url.protocol === 'rediss:', host, port: url.port === '' ? 6379 : Number(url.port), database, username, text } };
+}
+
+// Whatever stands between the first ':' after the scheme's '//' and the last '@' is taken
+// for a password, whether the rest is a URL or not.
+function withoutPassword(text: string): string {
+  const at = text.lastIndexOf('@');
+  const slashes = text.indexOf('//');
+  const colon = text.indexOf(':', slashes >= 0 && slashes < at ? slashes + 2 : 0);
+  return colon < 0 || colon > at ? text : `${text.slice(0, colon)}:***${text.slice(at)}`;
 }
 
 function parseName(text: string): Parsed<string> {

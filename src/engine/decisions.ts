@@ -34,7 +34,7 @@ export type Decision =
   | { type: 'login'; time: number; src: string; user: string; pid: number }
   | { type: 'logout'; time: number; src: string; pid: number; closeAt: number }
   | { type: 'failure'; time: number; src: string; count: number }
-  | { type: 'banned'; time: number; src: string; until: number; failures: number; offense: number }
+  | { type: 'banned'; time: number; src: string; until: number; failures: number; offense: number; origin?: string }
   | { type: 'unbanned'; time: number; src: string };
 
 export type DecisionType = Decision['type'];

@@ -169,7 +169,6 @@ class DaemonFleet {
         pipeline.restore([toSavedGrant(grant)], [], now);
         const live = pipeline.grant(grant.src, grant.door);
         if (live === undefined) return;
-        live.origin = grant.origin;
         deps.emit(fleetEvents.grantFrom(live.src, live.door, grant.origin ?? '', live.expires));
         deps.sync.apply(extend ? { type: 'extend', time: now, src: live.src, door: live.door, expires: live.expires }
           : { type: 'open', time: now, src: live.src, door: live.door, ports: live.ports, expires: live.expires });
@@ -181,8 +180,7 @@ class DaemonFleet {
         pipeline.restore([], [ban], now);
         if (pipeline.bannedUntil(ban.src, now) === undefined) return;
         this.publisher.knowBan(ban.src, ban.until);
-        deps.emit(fleetEvents.banFrom(ban.src, ban.origin ?? '', ban.until));
-        deps.sync.apply({ type: 'banned', time: now, src: ban.src, until: ban.until, failures: 0, offense: ban.offenses });
+        deps.sync.apply({ type: 'banned', time: now, src: ban.src, until: ban.until, failures: 0, offense: ban.offenses, origin: ban.origin ?? 'another host' });
         // As a ban decided here does: the address loses what it opened.
         for (const grant of pipeline.grants()) if (grant.src === ban.src) pipeline.closeGrant(ban.src, grant.door, now, 'revoked');
       },

@@ -87,9 +87,7 @@ export class FleetApplier {
         const expires = message.expires ?? Infinity;
         if (expires <= now || target.bans().some((ban) => ban.src === message.src && ban.until > now)) return false;
         const existing = target.grant(message.src, message.door);
-        // The same grant untagged (restored from the state file, carried over a reload): tagged again.
-        const untagged = existing !== undefined && existing.origin === undefined && existing.expires === expires;
-        if (existing !== undefined && existing.expires >= expires && !untagged) return false;
+        if (existing !== undefined && existing.expires >= expires) return false;
         target.openGrant({ src: message.src, door: message.door, ports: [], opened: now, expires, origin: message.origin }, existing !== undefined);
         return true;
       }

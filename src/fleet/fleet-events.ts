@@ -7,19 +7,19 @@ const where = (fleet: FleetOptions): string => `Redis ${fleet.redis.text} (group
 export const fleetEvents = {
   connected: (fleet: FleetOptions): LogEvent =>
     ({ level: 'info', message: `Fleet: connected to ${where(fleet)} as ${fleet.name}.` }),
+  // Only `back` says "is back" (a grep for it counts outages).
   lost: (fleet: FleetOptions, reason: string): LogEvent =>
-    ({ level: 'warning', message: `Fleet: ${where(fleet)} is unreachable (${reason}); knocks, grants and bans stay local until it is back, retrying with backoff.` }),
+    ({ level: 'warning', message: `Fleet: ${where(fleet)} is unreachable (${reason}); knocks, grants and bans stay local until it answers again; retrying with backoff.` }),
   back: (fleet: FleetOptions): LogEvent =>
     ({ level: 'notice', message: `Fleet: ${where(fleet)} is back; resynchronising from its keys.` }),
   refused: (fleet: FleetOptions, reason: string): LogEvent =>
     ({ level: 'error', message: `Fleet: ${where(fleet)} refused user ${fleet.redis.username ?? 'default'} (${reason.split('\n')[0] ?? ''}): check redis_password_file and the ACL user; working alone until it accepts.` }),
   resynchronised: (grants: number, bans: number): LogEvent =>
     ({ level: 'info', message: `Fleet: resynchronised, ${grants} remote grant${grants === 1 ? '' : 's'} and ${bans} remote ban${bans === 1 ? '' : 's'} in force.` }),
-  // What another host decided, as it is applied here (the firewall's own line follows).
+  // What another host's grant is, as it is applied here (the firewall's own line follows; a
+  // remote ban is the firewall's line alone, src/runtime/log-events.ts).
   grantFrom: (src: string, door: string, origin: string, expires: number): LogEvent =>
     ({ level: 'info', message: `Fleet: ${door} for ${src} from ${origin}, ${Number.isFinite(expires) ? `until ${new Date(expires).toISOString()}` : 'until closed'}.` }),
-  banFrom: (src: string, origin: string, until: number): LogEvent =>
-    ({ level: 'info', message: `Fleet: ban of ${src} from ${origin}, until ${new Date(until).toISOString()}.` }),
   refusedMessage: (reason: string, total: number): LogEvent =>
     ({ level: 'warning', message: `Fleet: refused a message: ${reason}${total === REFUSALS_LOGGED ? ' (further refusals are summed up once a minute)' : ''}.` }),
   refusedSince: (reasons: ReadonlyMap<string, number>): LogEvent => {

@@ -124,6 +124,8 @@ function describeDecision(decision: Decision): LogEvent | undefined {
     case 'trapped':
       return { level: 'notice', message: `Refusing ${decision.src}: knocked trap port ${formatStep(decision.knock)}.` };
     case 'banned':
+      // A ban another fleet host decided (src/fleet/): no failed logins counted here.
+      if (decision.origin !== undefined) return { level: 'notice', message: `Banned ${decision.src} until ${new Date(decision.until).toISOString()}: banned by fleet host ${decision.origin}.` };
       return { level: 'notice', message: `Banned ${decision.src} until ${new Date(decision.until).toISOString()}: ${decision.failures} failed logins${decision.offense > 1 ? ` (offense ${decision.offense})` : ''}.` };
     case 'unbanned':
       return { level: 'info', message: `Ban of ${decision.src} is over.` };

@@ -41,7 +41,7 @@ export function restoreInto(config: Config, grants: readonly SavedGrant[], bans:
       result.dropped.push(saved);
       continue;
     }
-    target.grant({ src: saved.src, door: door.name, ports: door.open, opened: saved.opened, expires });
+    target.grant({ src: saved.src, door: door.name, ports: door.open, opened: saved.opened, expires, origin: saved.origin });
     result.kept++;
   }
   const longest = config.options.banTimeMax + FUTURE_TOLERANCE;

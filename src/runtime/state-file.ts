@@ -19,6 +19,8 @@ export interface SavedGrant {
   // The stop_command that undoes that start_command, as the config said when it ran: a
   // config changed since (reload or restart) must not undo it with another command.
   stop?: string;
+  // The fleet host that decided it (src/fleet/): a restart or reload keeps it remote.
+  origin?: string;
 }
 
 export interface DaemonState {
@@ -70,5 +72,5 @@ export function saveState(path: string, state: DaemonState): void {
 }
 
 export function toSavedGrant(grant: Grant): SavedGrant {
-  return { src: grant.src, door: grant.door, opened: grant.opened, expires: Number.isFinite(grant.expires) ? grant.expires : null };
+  return { src: grant.src, door: grant.door, opened: grant.opened, expires: Number.isFinite(grant.expires) ? grant.expires : null, ...(grant.origin === undefined ? {} : { origin: grant.origin }) };
 }

@@ -102,11 +102,76 @@ describe('FleetApplier', () => {
     expect(host.access.grants().map((g) => [g.src, g.origin])).toEqual([['203.0.113.50', undefined], ['203.0.113.8', 'a']]);
   });
 
-  it('rebuild tags again a grant that lost its tag (a restart or reload restored it untagged)', () => {
+  it('a grant of this host\'s own ending when a remote one does stays its own (a restart or reload keeps the tag: src/runtime/state-file.ts)', () => {
     const host = thisHost();
     host.access.restoreGrant({ src: '203.0.113.7', door: 'openSSH', ports: [], opened: NOW, expires: NOW + 20_000 });
     host.applier.rebuild([grant('203.0.113.7', NOW + 20_000)], NOW);
-    expect(host.access.grants().map((g) => g.origin)).toEqual(['a']);
+    expect([host.access.grants().map((g) => g.origin), host.firewall, host.applier.counts.ignored]).toEqual([[undefined], [], 1]);
+  });
+});
+
+describe('FleetApplier at its limits', () => {
+  const ban = (src: string, until: number, origin = 'a'): string => text({ kind: 'ban', src, until, origin });
+  const counts = (host: ReturnType<typeof thisHost>): number[] => [host.applier.counts.applied, host.applier.counts.ignored];
+
+  it('a grant: one ending now is over; the same end again is nothing new; another address\'s ban or a ban ending now does not stop it', () => {
+    const host = thisHost();
+    host.access.restoreBan({ src: '203.0.113.9', until: NOW + 60_000, offenses: 1 });
+    host.access.restoreBan({ src: '203.0.113.8', until: NOW, offenses: 1 });
+    host.applier.receive(grant('203.0.113.7', NOW), NOW);
+    host.applier.receive(grant('203.0.113.7', NOW + 20_000), NOW);
+    host.applier.receive(grant('203.0.113.7', NOW + 20_000, 'c'), NOW);
+    host.applier.receive(grant('203.0.113.8', NOW + 20_000), NOW);
+    expect([host.firewall, counts(host)]).toEqual([['+203.0.113.7 openSSH a', '+203.0.113.8 openSSH a'], [2, 2]]);
+  });
+
+  it('a close ends the grant here, whoever sent it; a close of nothing is nothing', () => {
+    const host = thisHost();
+    host.applier.receive(grant('203.0.113.7', NOW + 20_000), NOW);
+    host.applier.receive(text({ kind: 'close', src: '203.0.113.7', door: 'openSSH', origin: 'c' }), NOW);
+    host.applier.receive(text({ kind: 'close', src: '203.0.113.8', door: 'openSSH', origin: 'c' }), NOW);
+    expect([host.firewall, host.access.grants(), counts(host)]).toEqual([['+203.0.113.7 openSSH a', '-203.0.113.7 openSSH'], [], [2, 1]]);
+  });
+
+  it('a ban: one ending now is over; the same end again is nothing new; another address\'s ban is no reason; a longer one keeps this host\'s offense count', () => {
+    const host = thisHost();
+    host.access.restoreBan({ src: '203.0.113.9', until: NOW + 600_000, offenses: 3 });
+    host.applier.receive(ban('203.0.113.7', NOW), NOW);
+    host.applier.receive(ban('203.0.113.8', NOW + 60_000), NOW);
+    host.applier.receive(ban('203.0.113.8', NOW + 60_000, 'c'), NOW);
+    host.applier.receive(ban('203.0.113.9', NOW + 900_000), NOW);
+    expect([host.firewall, counts(host)]).toEqual([['!203.0.113.8 a', '!203.0.113.9 a'], [2, 2]]);
+    expect(host.access.bans().find((saved) => saved.src === '203.0.113.9')).toEqual({ src: '203.0.113.9', until: NOW + 900_000, offenses: 3, origin: 'a' });
+  });
+
+  it('an unban of an address not banned here is nothing, another address\'s ban notwithstanding', () => {
+    const host = thisHost();
+    host.applier.receive(ban('203.0.113.8', NOW + 60_000), NOW);
+    host.applier.receive(text({ kind: 'unban', src: '203.0.113.7', origin: 'a' }), NOW);
+    host.applier.receive(text({ kind: 'unban', src: '203.0.113.8', origin: 'a' }), NOW);
+    expect([host.firewall, counts(host)]).toEqual([['!203.0.113.8 a', '~!203.0.113.8'], [2, 1]]);
+  });
+
+  it('rebuild ends a remote ban whose key is gone though a grant key names the address; an unban lifts one ban among others', () => {
+    const host = thisHost();
+    host.applier.receive(ban('203.0.113.7', NOW + 60_000), NOW);
+    host.applier.receive(ban('203.0.113.8', NOW + 60_000), NOW);
+    host.applier.receive(text({ kind: 'unban', src: '203.0.113.8', origin: 'a' }), NOW);
+    expect(host.firewall.splice(0)).toEqual(['!203.0.113.7 a', '!203.0.113.8 a', '~!203.0.113.8']);
+    host.applier.receive(ban('203.0.113.8', NOW + 60_000), NOW);
+    host.firewall.length = 0;
+    host.applier.rebuild([grant('203.0.113.7', NOW + 20_000), ban('203.0.113.8', NOW + 60_000)], NOW);
+    expect([host.firewall, host.access.bans().map((b) => b.src)]).toEqual([['~!203.0.113.7', '+203.0.113.7 openSSH a'], ['203.0.113.8']]);
+  });
+
+  it('rebuild leaves alone what the keys still hold and this host\'s own ban', () => {
+    const host = thisHost();
+    host.applier.receive(grant('203.0.113.7', NOW + 20_000), NOW);
+    host.applier.receive(ban('198.51.100.1', NOW + 60_000), NOW);
+    host.access.restoreBan({ src: '198.51.100.2', until: NOW + 60_000, offenses: 1 });
+    host.firewall.length = 0;
+    host.applier.rebuild([grant('203.0.113.7', NOW + 20_000), ban('198.51.100.1', NOW + 60_000)], NOW);
+    expect([host.firewall, host.access.grants().map((g) => g.src), host.access.bans().map((b) => b.src).sort()]).toEqual([[], ['203.0.113.7'], ['198.51.100.1', '198.51.100.2']]);
   });
 });
 
@@ -139,6 +204,37 @@ describe('FleetPublisher', () => {
       expiry.messageFor({ ...at, type: 'unbanned', time: NOW + 600_000 }),
       publisher().messageFor({ ...at, type: 'unbanned', time: NOW + 1000 }),
     ]).toEqual([{ kind: 'unban', src: '203.0.113.7', origin: 'a' }, undefined, undefined]);
+  });
+
+  it('silently: runs the work and gives its result; announces again after it, a throw included', () => {
+    const quiet = publisher();
+    const open: Decision = { ...at, type: 'open', door: 'openSSH', ports: [], expires: NOW + 30_000 };
+    expect(quiet.silently(() => 7)).toBe(7);
+    expect(() => quiet.silently(() => {
+      throw new Error('applying failed');
+    })).toThrow('applying failed');
+    expect(quiet.messageFor(open)).toEqual({ kind: 'grant', src: '203.0.113.7', door: 'openSSH', expires: NOW + 30_000, origin: 'a' });
+  });
+
+  it('an unban here of a ban the group told it of is announced; an unban is announced once; not by a host that does not publish bans', () => {
+    const told = publisher();
+    told.knowBan('203.0.113.7', NOW + 600_000);
+    const once = publisher();
+    once.messageFor({ ...at, type: 'banned', until: NOW + 600_000, failures: 5, offense: 1 });
+    once.messageFor({ ...at, type: 'open', door: 'openSSH', ports: [], expires: NOW + 30_000 });
+    const none = new FleetPublisher('a', { grants: true, bans: false }, () => doors);
+    none.messageFor({ ...at, type: 'banned', until: NOW + 600_000, failures: 5, offense: 1 });
+    const unban: Decision = { ...at, type: 'unbanned', time: NOW + 1000 };
+    expect([told.messageFor(unban), once.messageFor(unban), once.messageFor(unban), none.messageFor(unban)]).toEqual([
+      { kind: 'unban', src: '203.0.113.7', origin: 'a' }, { kind: 'unban', src: '203.0.113.7', origin: 'a' }, undefined, undefined,
+    ]);
+  });
+
+  it('a door this host does not have (gone in a reload) is not shared, and a login is not news', () => {
+    expect([
+      publisher().messageFor({ ...at, type: 'open', door: 'gone', ports: [], expires: NOW + 30_000 }),
+      publisher().messageFor({ ...at, type: 'login', user: 'root', pid: 7 }),
+    ]).toEqual([undefined, undefined]);
   });
 
   it('announces nothing while the group\'s messages are applied, nor what it was told not to publish', () => {

@@ -1,7 +1,9 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
-import { ConfigError, formatProblem } from '../../src/config/problems.js';
+import { parseRedisUrl, readFleet } from '../../src/config/fleet.js';
+import { ConfigError, formatProblem, type ConfigProblem } from '../../src/config/problems.js';
+import { SectionReader } from '../../src/config/section-reader.js';
 
 const PASSWORD = 'hunter2-fleet-password';
 const DOORS = '[openSSH]\nsequence = 7000,8000\nopen_for = 30\n[local]\nsequence = 9000\nfleet = no\n';
@@ -56,10 +58,32 @@ describe('[fleet]', () => {
     ['redis = http://10.0.0.1\ngroup = web', ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "http://10.0.0.1"']],
     ['group = web', ['redis: expected the group\'s Redis, redis://[user@]host[:port][/db] or rediss:// for TLS, found nothing']],
     ['redis = redis://10.0.0.1/16\ngroup = web', ['redis: expected a database number from 0 to 15 after the host, found "redis://10.0.0.1/16"']],
+    ['redis = redis://10.0.0.1/123\ngroup = web', ['redis: expected a database number from 0 to 15 after the host, found "redis://10.0.0.1/123"']],
+    ['redis = redis://10.0.0.1/1x\ngroup = web', ['redis: expected a database number from 0 to 15 after the host, found "redis://10.0.0.1/1x"']],
+    ['redis =\ngroup = web', ['redis: expected the group\'s Redis, redis://[user@]host[:port][/db] or rediss:// for TLS, found nothing']],
+    ['redis = redis://10.0.0.1?x=1\ngroup = web', ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://10.0.0.1?x=1"']],
+    ['redis = redis:///0\ngroup = web', ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis:///0"']],
     // A password in the URL is refused, and not repeated in the error.
     [`redis = redis://kw:${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected no password in the URL (redis_password_file holds it), found "redis://kw:***@10.0.0.1"']],
+    // ... also in a URL that is not one at all (a space, a port out of range, no "//").
+    [`redis = redis://kw:${PASSWORD}@redis host\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://kw:***@redis host"']],
+    [`redis = redis://:${PASSWORD}@10.0.0.1:99999\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://:***@10.0.0.1:99999"']],
+    [`redis = x redis://kw:${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "x redis://kw:***@10.0.0.1"']],
+    [`redis = redis:kw:${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis:***@10.0.0.1"']],
+    [`redis = :${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found ":***@10.0.0.1"']],
+    [`redis = kw:${PASSWORD}@10.0.0.1//x\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "kw:***@10.0.0.1//x"']],
+    // A user without a password is shown as written.
+    ['redis = redis://kw@10.0.0.1/16\ngroup = web', ['redis: expected a database number from 0 to 15 after the host, found "redis://kw@10.0.0.1/16"']],
+    [`redis = kw:${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "kw:***@10.0.0.1"']],
+    [`redis = redis://kw:p@${PASSWORD}@10.0.0.1:99999\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://kw:***@10.0.0.1:99999"']],
     // Names and lists.
     ['redis = redis://10.0.0.1', ['group: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit), found nothing']],
+    ['redis = redis://10.0.0.1\ngroup =', ['group: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit), found nothing']],
+    ['redis = redis://10.0.0.1\ngroup = -web', ['group: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit), found "-web"']],
+    [`redis = redis://10.0.0.1\ngroup = ${'w'.repeat(64)}`, [`group: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit), found "${'w'.repeat(64)}"`]],
+    ['redis = redis://10.0.0.1\ngroup = web\nname = bad name', ['name: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit), found "bad name"']],
+    ['redis = redis://10.0.0.1\ngroup = web\npublish = ,', ['publish: expected grants, bans, both (grants, bans) or none, found ","']],
+    ['redis = redis://10.0.0.1\ngroup = web\npublish = none, bans', ['publish: expected grants, bans, both (grants, bans) or none, found "none, bans"']],
     ['redis = redis://10.0.0.1\ngroup = web:*', ['group: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit), found "web:*"']],
     ['redis = redis://10.0.0.1\ngroup = web\npublish = grants, sessions', ['publish: expected grants, bans, both (grants, bans) or none, found "grants, sessions"']],
     ['redis = redis://10.0.0.1\ngroup = web\nstream_length = 5', ['stream_length: expected a whole number from 100 to 10000000, found "5"']],
@@ -69,6 +93,41 @@ describe('[fleet]', () => {
     ['redis = rediss://10.0.0.1\ngroup = web\nredis_ca_file = /nonexistent/ca.pem', ['redis_ca_file: expected a readable PEM file of CA certificates, found "/nonexistent/ca.pem: ENOENT"']],
   ])('%j is refused', (body, expected) => {
     expect(problems(`[fleet]\n${body}\n`)).toEqual(expected.map((problem) => `/etc/knockwatch/k.ini [fleet] ${problem}`));
+  });
+
+  it('reads URLs with an IPv6 host, an encoded user, a final slash; none, one kind or both, in any case', () => {
+    const fleet = load(`[fleet]\nredis = redis://kw%40x@[2001:db8::1]:6390/15\ngroup = ${'w'.repeat(63)}\nname = b\npublish = none\nsubscribe =  Grants , \n`).fleet;
+    expect(fleet && [fleet.redis, fleet.group.length, fleet.publish, fleet.subscribe]).toEqual([
+      { tls: false, host: '2001:db8::1', port: 6390, database: 15, username: 'kw@x', text: 'redis://kw%40x@[2001:db8::1]:6390/15', ca: undefined }, 63,
+      { grants: false, bans: false }, { grants: true, bans: false },
+    ]);
+    expect(load('[fleet]\nredis = redis://10.0.0.1/\ngroup = web\nname = b\n').fleet?.redis.database).toBe(0);
+  });
+
+  it('the default name is the host name up to its first dot, when it is a name', () => {
+    const read = (hostname: string, name?: string): [string | undefined, string[]] => {
+      const found: ConfigProblem[] = [];
+      const reader = new SectionReader('/etc/knockwatch/k.ini', 'fleet', { redis: 'redis://10.0.0.1', group: 'web', ...(name === undefined ? {} : { name }) }, found);
+      const fleet = readFleet(reader, '/etc/knockwatch', () => Buffer.from(''), () => '', () => hostname);
+      return [fleet?.name, found.map(formatProblem)];
+    };
+    expect([read('web1.example.com'), read('web_2'), read('-web.example.com'), read('-web', 'bad name')]).toEqual([
+      ['web1', []], ['web_2', []],
+      [undefined, ['/etc/knockwatch/k.ini [fleet] name: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit) (the host name is not one), found "-web"']],
+      // A name given but wrong: that is the problem, not the host name.
+      [undefined, ['/etc/knockwatch/k.ini [fleet] name: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit), found "bad name"']],
+    ]);
+    // What ini would cut at '#' (and so never reaches here from a file) is refused as well; a
+    // database is one or two digits right after the host.
+    expect([parseRedisUrl('redis://10.0.0.1#x').ok, parseRedisUrl('redis://10.0.0.1/x/12').ok, parseRedisUrl('redis://10.0.0.1/12').ok]).toEqual([false, false, true]);
+  });
+
+  it('refuses an empty password file and a CA file without a certificate', () => {
+    expect(problems('[fleet]\nredis = redis://10.0.0.1\ngroup = web\nredis_password_file = redis.pw\n', () => Buffer.from('\n'))).toEqual([
+      '/etc/knockwatch/k.ini [fleet] redis_password_file: expected a password that is not empty, found "/etc/knockwatch/redis.pw: empty"',
+    ]);
+    expect(() => parseConfig(`[fleet]\nredis = rediss://10.0.0.1\ngroup = web\nredis_ca_file = ca.pem\n${DOORS}`, '/etc/knockwatch/k.ini', undefined, () => 'not a PEM')).toThrow(
+      '/etc/knockwatch/k.ini [fleet] redis_ca_file: expected a PEM file of CA certificates, found "/etc/knockwatch/ca.pem: no certificate in it"');
   });
 
   it('reads a private CA for rediss:// from redis_ca_file', () => {

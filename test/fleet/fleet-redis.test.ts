@@ -49,6 +49,7 @@ ${extra}`;
 
 interface Host {
   name: string;
+  dir: string;
   daemon: Daemon;
   messages: string[];
   record: () => string[];
@@ -64,13 +65,14 @@ const daemons: Daemon[] = [];
 let redis: TestRedis;
 let clockNow = Date.now();
 
-async function host(name: string, options: { password?: string; fleet?: string } = {}): Promise<Host> {
-  const dir = mkdtempSync(join(tmpdir(), `kw-fleet-${name}-`));
-  dirs.push(dir);
+// `dir`: a host started again (a restart after a crash): its logs, state file and record kept.
+async function host(name: string, options: { password?: string; fleet?: string; dir?: string } = {}): Promise<Host> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), `kw-fleet-${name}-`));
+  if (options.dir === undefined) dirs.push(dir);
   const log = join(dir, 'kern.log');
   const authLog = join(dir, 'auth.log');
-  writeFileSync(log, '');
-  writeFileSync(authLog, '');
+  if (options.dir === undefined) writeFileSync(log, '');
+  if (options.dir === undefined) writeFileSync(authLog, '');
   writeFileSync(join(dir, 'redis.pw'), `${options.password ?? FLEET_PASSWORD}\n`, { mode: 0o600 });
   const configPath = join(dir, 'knockwatch.ini');
   writeFileSync(configPath, config(redis.url, name, join(dir, 'redis.pw'), options.fleet));
@@ -89,7 +91,7 @@ async function host(name: string, options: { password?: string; fleet?: string }
     await daemon.settle();
   };
   return {
-    name, daemon, messages,
+    name, daemon, messages, dir,
     record: () => (existsSync(join(dir, 'record')) ? readFileSync(join(dir, 'record'), 'utf8').trim().split('\n') : []),
     knock: async (ports, src = SRC) => {
       const at = clockNow + offset;
@@ -201,6 +203,9 @@ describe.skipIf(missing.length > 0)('fleet over a real redis-server (ACL user an
     expect(await eventually(() => b.daemon.status().pipeline.bans.length === 1)).toBe(true);
     expect(b.daemon.status().pipeline.bans.map((ban) => [ban.src, ban.origin])).toEqual([[SRC, 'a']]);
     expect(await eventually(() => b.record().includes(`!${SRC}`) && b.daemon.grants().length === 0)).toBe(true);
+    // One line for the ban, in its own words: B counted no failed logins.
+    const until = new Date(b.daemon.status().pipeline.bans[0]?.until ?? 0).toISOString();
+    expect(b.messages.filter((line) => line.includes(SRC) && /ban/i.test(line))).toEqual([`notice Banned ${SRC} until ${until}: banned by fleet host a.`]);
     // B bans 198.51.100.20 itself; A's grant for it is not applied on B.
     await b.failLogins(2, '198.51.100.20');
     await a.knock([7000, 8000, 9000], '198.51.100.20');
@@ -271,7 +276,7 @@ describe.skipIf(missing.length > 0)('fleet over a real redis-server (ACL user an
     expect(a.daemon.grants().map((grant) => grant.src)).toEqual([SRC, '203.0.113.8']);
   });
 
-  it('a reload (SIGHUP) rebuilds from the keys: the remote grant is tagged again', async () => {
+  it('a reload (SIGHUP) keeps the remote grant remote and rebuilds from the keys', async () => {
     const [a, b] = [await host('a'), await host('b')];
     expect(await connected(a, b)).toBe(true);
     await a.knock([7000, 8000, 9000]);
@@ -279,6 +284,36 @@ describe.skipIf(missing.length > 0)('fleet over a real redis-server (ACL user an
     expect(await b.daemon.reload()).toBe(true);
     expect(await eventually(() => b.fleetLog().filter((line) => line.includes('resynchronised')).length === 2)).toBe(true);
     expect(b.daemon.grants().map((grant) => [grant.src, grant.origin])).toEqual([[SRC, 'a']]);
+  });
+
+  it('a restart keeps a remote grant remote: ended when its key went meanwhile, kept while it is still there, never announced as its own', async () => {
+    const [a, b] = [await host('a'), await host('b')];
+    expect(await connected(a, b)).toBe(true);
+    await a.knock([7000, 8000, 9000]);
+    await a.knock([7000, 8000, 9000], '198.51.100.50');
+    expect(await eventually(() => b.daemon.grants().length === 2)).toBe(true);
+    await b.advance(1000);
+    b.daemon.halt();
+    // While B is down, A's close door ends one of the two: its key is gone.
+    await a.advance(10_000);
+    await a.knock([9000, 8000, 7000]);
+    expect(a.daemon.grants().map((grant) => grant.src)).toEqual(['198.51.100.50']);
+    const again = await host('b', { dir: b.dir });
+    expect(await connected(again)).toBe(true);
+    await again.advance(0);
+    expect(again.daemon.grants().map((grant) => [grant.src, grant.origin])).toEqual([['198.51.100.50', 'a']]);
+    expect(again.record().filter((line) => line.includes(SRC))).toEqual([`+${SRC} openSSH`, `-${SRC} openSSH`]);
+    // Nothing of A's announced as B's: the closed grant stays closed on A, its key gone.
+    await a.advance(0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await a.advance(0);
+    expect(a.daemon.grants().map((grant) => [grant.src, grant.origin])).toEqual([['198.51.100.50', undefined]]);
+    const client = await inspector();
+    const [, keys] = await client.sendCommand(['SCAN', '0', 'MATCH', 'knockwatch:web:*', 'COUNT', '100']) as unknown as [string, string[]];
+    const entries = await client.sendCommand(['XRANGE', 'knockwatch:web:stream', '-', '+']) as unknown as [string, string[]][];
+    client.destroy();
+    expect([...keys].sort()).toEqual(['knockwatch:web:grant:openSSH/198.51.100.50', 'knockwatch:web:stream']);
+    expect(entries.map(([, fields]) => (JSON.parse(fields[1] ?? '') as { origin: string }).origin)).toEqual(['a', 'a', 'a']);
   });
 
   it('a host started later rebuilds from the keys (SCAN), not from the stream', async () => {
@@ -318,6 +353,7 @@ describe.skipIf(missing.length > 0)('fleet over a real redis-server (ACL user an
     expect(b.daemon.grants().map((grant) => [grant.src, grant.origin])).toEqual([[SRC, 'a']]);
     // Lost once, back once, whatever the number of attempts between.
     expect(a.fleetLog().map(fleetKind)).toEqual(['info connected', 'info resynchronised', 'warning unreachable', 'notice back', 'info resynchronised']);
+    expect(a.fleetLog().filter((line) => line.includes('is back'))).toHaveLength(1);
   }, 30_000);
 
   it('over TLS (rediss://) with the group\'s own CA; a host without the CA works alone and says why, once', async () => {

@@ -3,14 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../../src/runtime/package-paths.js';
+import { FLEET_ACL } from '../../fleet/redis-server.js';
 import { followDaemonLog, waitFor } from './lab.js';
 
 const HERE = join(packageRoot(), 'test/e2e/helpers');
 const BIN = join(packageRoot(), 'dist/src/cli/bin.js');
-export const FLEET_PASSWORD = 'e2e-fleet-password';
-// The README's ACL user for group web.
+const FLEET_PASSWORD = 'e2e-fleet-password';
 export const KNOCK_STEPS = ['7000', '8000', '9000/udp'];
-const ACL = 'resetchannels ~knockwatch:web:* -@all +set +del +xadd +xread +xrevrange +scan +mget';
 
 function sh(file: string, args: readonly string[], allowFail = false): string {
   const result = spawnSync(file, [...args], { encoding: 'utf8', timeout: 20_000 });
@@ -101,7 +100,7 @@ export class FleetLab {
   async startRedis(): Promise<void> {
     const conf = join(this.dir, 'redis.conf');
     writeFileSync(conf, ['bind 10.223.1.1 10.223.2.1', 'port 6379', `dir ${this.dir}`, 'save ""', 'appendonly no',
-      'user default off', `user knockwatch on >${FLEET_PASSWORD} ${ACL}`, ''].join('\n'));
+      'user default off', `user knockwatch on >${FLEET_PASSWORD} ${FLEET_ACL}`, ''].join('\n'));
     const redis = this.spawnIn(this.redisNs, ['redis-server', conf]);
     this.redis = redis;
     let output = '';
