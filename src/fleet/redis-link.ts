@@ -17,6 +17,10 @@ const REFUSED = /^(WRONGPASS|NOAUTH|NOPERM)\b/;
 const SCAN_COUNT = '500';
 // The longest wait between two connection attempts, in ms.
 const MAX_DELAY = 5_000;
+// The reader blocks on the stream for at most a second at a time (src/fleet/daemon-fleet.ts),
+// so Redis answers it at least that often: silent this long, it is gone, even when no
+// connection was reset (a network partition, a frozen server); it is closed and retried.
+export const READER_SILENCE = 5_000;
 
 // Waits between connection attempts: doubling from 100 ms up to `max`, with a little jitter
 // so a group's hosts do not all come back in the same instant.
@@ -50,14 +54,14 @@ export class RedisLink {
       ...(redis.username === undefined ? {} : { username: redis.username }),
       ...(fleet.password === undefined ? {} : { password: fleet.password.reveal().toString('utf8') }),
     });
-    this.reader = this.commands.duplicate();
+    this.reader = this.commands.duplicate({ socket: { ...socket, socketTimeout: READER_SILENCE } });
     this.prefix = groupPrefix(fleet.group);
     this.stream = streamKey(fleet.group);
     this.commands.on('error', (error: Error) => this.failed(error));
     this.commands.on('ready', () => this.ready());
-    // Its failures are the same as the command connection's, which reports them.
-    this.reader.on('error', () => undefined);
-    this.reader.on('ready', () => this.wake());
+    // Either connection's loss is the link's (said once); it is up again when both are.
+    this.reader.on('error', (error: Error) => this.failed(error));
+    this.reader.on('ready', () => this.ready());
   }
 
   get up(): boolean {
@@ -156,6 +160,7 @@ export class RedisLink {
   }
 
   private ready(): void {
+    if (!this.commands.isReady || !this.reader.isReady) return;
     if (this.state === 'down' || this.state === 'refused') this.emit(fleetEvents.back(this.fleet));
     else this.emit(fleetEvents.connected(this.fleet));
     this.state = 'up';

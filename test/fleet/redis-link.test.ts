@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRedisUrl } from '../../src/config/fleet.js';
 import { Secret } from '../../src/config/secret.js';
 import type { FleetOptions } from '../../src/config/fleet-options.js';
-import { RedisLink } from '../../src/fleet/redis-link.js';
+import { READER_SILENCE, RedisLink } from '../../src/fleet/redis-link.js';
 import { explainSkip, missingPrerequisites } from '../helpers/prerequisites.js';
 import { eventually, FLEET_PASSWORD, TestRedis } from './redis-server.js';
 
@@ -51,6 +51,41 @@ describe.skipIf(missing.length > 0)('the Redis link', { timeout: 60_000 }, () =>
       expect(lines).toHaveLength(17);
     } finally {
       stopped = true;
+      await busy;
+      link.stop();
+      await redis.remove();
+    }
+  });
+
+  // No connection is reset when the network between a host and Redis fails or Redis freezes:
+  // the link notices by the reader's silence, says so once, and is back once it answers.
+  it('notices a Redis that stops answering without closing a connection, once, and its return', async () => {
+    const redis = new TestRedis();
+    await redis.start();
+    const lines: string[] = [];
+    const link = new RedisLink(options(redis.url), (event) => lines.push(event.message));
+    let stopped = false;
+    let busy: Promise<void> | undefined;
+    try {
+      link.start();
+      busy = (async () => {
+        while (!stopped) {
+          await (link.up ? link.read('$', 1000) : link.whenUp(50)).catch(() => undefined);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      })();
+      expect(await eventually(() => link.up)).toBe(true);
+      redis.freeze();
+      expect(await eventually(() => !link.up && lines.some((line) => line.includes('unreachable')), READER_SILENCE + 10_000)).toBe(true);
+      // Still frozen: retrying says nothing more.
+      await new Promise((resolve) => setTimeout(resolve, READER_SILENCE + 1000));
+      redis.thaw();
+      expect(await eventually(() => link.up, 20_000)).toBe(true);
+      const saying = (words: string): number => lines.filter((line) => line.includes(words)).length;
+      expect([saying('connected'), saying('unreachable'), saying('is back'), lines.length]).toEqual([1, 1, 1, 3]);
+    } finally {
+      stopped = true;
+      redis.thaw();
       await busy;
       link.stop();
       await redis.remove();

@@ -76,6 +76,16 @@ export class TestRedis {
     });
   }
 
+  // Stops the server without closing a connection (SIGSTOP): to its clients, a network
+  // partition. thaw() lets it go on.
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async remove(): Promise<void> {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
