@@ -90,12 +90,16 @@ export class RotatingKind implements DoorKind {
   }
 
   expected(src: string, time: number): readonly Sequence[] {
-    const found: Sequence[] = [];
+    const windows = this.acceptedAround(time);
+    // The same sequence in two windows (possible, if unlikely) is one attempt, not two; with
+    // once_per_window, a sequence one of them burnt for `src` is expected in neither.
     const seen = new Set<string>();
-    for (const window of this.acceptedAround(time)) {
-      if (this.spec.oncePerWindow && this.records.burnt(this.door, src, window)) continue;
+    if (this.spec.oncePerWindow) {
+      for (const window of windows) if (this.records.burnt(this.door, src, window)) seen.add(sequenceKey(this.sequenceOf(window, src)));
+    }
+    const found: Sequence[] = [];
+    for (const window of windows) {
       const sequence = this.sequenceOf(window, src);
-      // The same sequence in two windows (possible, if unlikely) is one attempt, not two.
       const key = sequenceKey(sequence);
       if (seen.has(key)) continue;
       seen.add(key);
@@ -133,13 +137,14 @@ export class RotatingKind implements DoorKind {
     return this.sequenceOf(windowStartOf(time, this.spec.rotate) + offset * this.spec.rotate, src);
   }
 
-  // once_per_window: every accepted window with this sequence is burnt for `src` (a sequence
-  // equal in two windows must not open twice); false when none is left to burn.
+  // once_per_window: every accepted window with this sequence is burnt for `src`; false when
+  // one of them already was (a sequence equal in two windows must not open twice: what was
+  // recorded in one would open again in the other).
   completed(sequence: Sequence, src: string, time: number): boolean {
     if (!this.spec.oncePerWindow) return true;
     const key = sequenceKey(sequence);
     const windows = this.acceptedAround(time).filter((window) => sequenceKey(this.sequenceOf(window, src)) === key);
-    if (windows.length === 0 || windows.every((window) => this.records.burnt(this.door, src, window))) return false;
+    if (windows.length === 0 || windows.some((window) => this.records.burnt(this.door, src, window))) return false;
     const until = (windowStartOf(time, this.spec.rotate) + (this.spec.skew + 1) * this.spec.rotate) * 1000;
     for (const window of windows) this.records.burn(this.door, src, window, Math.max(until, (window + (this.spec.skew + 1) * this.spec.rotate) * 1000));
     return true;

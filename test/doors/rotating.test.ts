@@ -228,6 +228,31 @@ describe('a rotating door', () => {
     expect(knockAll(again, portsOf(deriveSequence({ ...BASE, windowStart: BASE.windowStart + 3600 })), BASE.windowStart + 3700)).toEqual(['completed openSSH 203.0.113.7']);
   });
 
+  // Two ports, two steps: neighbouring windows share a sequence half the time. Used in the
+  // earlier window, it opens nothing in the later one, where it was accepted no sooner.
+  it('once_per_window: a sequence used in one window is burnt in the next window that has it too', () => {
+    const spec = specOf(configOf(rotatingIni('length = 2\nonce_per_window = yes').replace('10000-10999', '10000-10001')));
+    const seqAt = (window: number): string => portsOf(deriveSequence({ ...BASE, range: { low: 10000, high: 10001 }, length: 2, windowStart: window })).join();
+    // The first hour after BASE whose next two windows have the same sequence, the one before them another.
+    let a = BASE.windowStart;
+    while (!(seqAt(a + 3600) === seqAt(a + 7200) && seqAt(a) !== seqAt(a + 3600) && seqAt(a - 3600) !== seqAt(a + 3600))) a += 3600;
+    const kind = new RotatingKind({ ...spec, records: new WindowLedger() });
+    const [first] = kind.expected('203.0.113.7', a * 1000 + 1000).filter((sequence) => portsOf(sequence).join() === seqAt(a + 3600));
+    expect(kind.completed(first!, '203.0.113.7', a * 1000 + 2000)).toBe(true);
+    // An hour on, window a + 7200 is accepted too and derives the same sequence: not expected, not opened.
+    const later = (a + 3600) * 1000 + 1000;
+    expect(kind.expected('203.0.113.7', later).map((sequence) => portsOf(sequence).join())).not.toContain(seqAt(a + 3600));
+    expect(kind.completed(first!, '203.0.113.7', later)).toBe(false);
+    // Another address is not affected.
+    expect(kind.completed(first!, '198.51.100.9', later)).toBe(true);
+  });
+
+  it('once_per_window: a sequence no accepted window has (any more) opens nothing', () => {
+    const kind = new RotatingKind({ ...specOf(configOf(rotatingIni('once_per_window = yes'))), records: new WindowLedger() });
+    expect([-2, 2, 5].map((offset) => kind.completed(kind.sequenceAt(hour + 1000, offset), '203.0.113.7', hour + 1000))).toEqual([false, false, false]);
+    expect(kind.completed(kind.sequenceAt(hour + 1000, 1), '203.0.113.7', hour + 1000)).toBe(true);
+  });
+
   it('once_per_window: a used window is forgotten once no skew window accepts it', () => {
     const ledger = new WindowLedger();
     ledger.burn('openSSH', '203.0.113.7', BASE.windowStart, (BASE.windowStart + 7200) * 1000);
