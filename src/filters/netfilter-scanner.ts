@@ -30,8 +30,11 @@ const COMMON_SHAPE = new RegExp([
 // make of it; for a line it is not sure of (any other shape, anything invalid) it returns
 // undefined and the regex decides. Tests run every sample and a mutated corpus both ways.
 // `dptKey`, when the caller has searched for it, is where the line's first ` DPT=` is (or -1).
+// An event outcome is one object the scanner fills anew for every event: a caller that keeps
+// it past the next call copies it.
 export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: string, dptKey?: number) => ScanOutcome | undefined {
   const spans = createEnvelopeSpans();
+  let found: { status: 'event'; event: Knock } | undefined;
   const shape = new RegExp(COMMON_SHAPE.source, 'y');
   // Values most lines repeat (the prefix, the host's own address), kept with the text they
   // came from so that a line holding the same text reuses them.
@@ -99,7 +102,9 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
     }
     if (!sameText(line, inAt + 3, outKey, iface)) iface = line.slice(inAt + 3, outKey);
     const event: Knock = { type: 'knock', time, prefix, src, dst, proto: tcp ? 'tcp' : 'udp', dport, spt, flags, iface };
-    return { status: 'event', event };
+    if (found === undefined) found = { status: 'event', event };
+    else found.event = event;
+    return found;
   };
 }
 

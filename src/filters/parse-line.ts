@@ -34,7 +34,8 @@ export interface LineParser {
   // line be judged by its DPT= before parsing.
   readonly knocksOnly: boolean;
   // For a knocksOnly parser: the line's outcome, except that a line whose first ` DPT=` names a
-  // port that is 0 in `ports` (65,536 entries) is otherPort before anything else reads it.
+  // port that is 0 in `ports` (65,536 entries) is otherPort before anything else reads it. An
+  // event outcome may be one object reused by the next call: it is read before that.
   readKnockLine(line: string, ports: Uint8Array): LineOutcome | OtherPortOutcome;
   // The time of any syslog line, matched or not, so the log clock moves on quiet lines too.
   timeOf(line: string): number | undefined;
@@ -77,7 +78,11 @@ export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, bu
   // The built-in netfilter filter, unchanged, with the events it was checked against: the
   // scanner reads the lines it is sure of, the regexes the rest.
   const scan = build === buildEvent && usesNetfilterScanner(filter) ? createNetfilterScanner(parseTime) : undefined;
-  const parser = scan === undefined ? readLine : (line: string): LineOutcome => scan(line) ?? readLine(line);
+  const parser = scan === undefined ? readLine : (line: string): LineOutcome => {
+    const scanned = scan(line);
+    if (scanned === undefined) return readLine(line);
+    return scanned.status === 'event' ? { status: 'event', event: scanned.event } : scanned;
+  };
   const spans = createEnvelopeSpans();
   return Object.assign(parser, {
     knocksOnly: filter.rules.every((rule) => rule.kind === 'knock' || rule.kind === 'other'),

@@ -115,7 +115,8 @@ describe('the scanner against the regexes', () => {
     const slow = regexOnly();
     expect(samples.map((sample) => [sample.lineNumber, fast(sample.line)])).toEqual(samples.map((sample) => [sample.lineNumber, slow(sample.line)]));
     const judging = withScanner();
-    expect(samples.map((sample) => [sample.lineNumber, judging.readKnockLine(sample.line, ports)])).toEqual(samples.map((sample) => [sample.lineNumber, judgedByRegex(sample.line)]));
+    // (an event outcome is read before the next line is)
+    expect(samples.map((sample) => [sample.lineNumber, { ...judging.readKnockLine(sample.line, ports) }])).toEqual(samples.map((sample) => [sample.lineNumber, judgedByRegex(sample.line)]));
   });
 
   // Every sample, cut, spliced and mutated with the characters the formats hinge on:
