@@ -4,6 +4,7 @@ import type { DoorSet, KnockDoor } from '../doors/door-set.js';
 import { formatFlags, isEchoRequest, TcpFlag, type Knock } from '../filters/events.js';
 import type { BreakReason, Decision } from './decisions.js';
 import { StaticKind } from '../doors/static-kind.js';
+import { DueQueue } from './due-queue.js';
 import { buildDoorIndex, destinationFits, flagsFit, knockKey, knockStep, stepKey } from './door-index.js';
 import { FirstSteps } from './first-steps.js';
 import { addressToWords } from './address-words.js';
@@ -31,6 +32,11 @@ interface SourceState extends TierNode {
   attempts: Attempt[];
   recent: RecentSyn[];
   trappedUntil: number;
+  // When it was added to the tracked sources: cleanup decides them in that order.
+  seq: number;
+  // The earliest time it is in the due queue for (Infinity: not queued; TAKEN: taken out by
+  // the cleanup running).
+  scheduled: number;
 }
 
 // The doors on a key where a new source's knock can only start static doors' attempts at
@@ -49,6 +55,8 @@ const MASK_DOORS = 32;
 
 const RECENT_LIMIT = 8;
 
+const TAKEN = -1;
+
 // The answer to a knock that decides nothing, shared: the common case allocates nothing.
 const NOTHING: readonly Decision[] = Object.freeze([]);
 
@@ -64,6 +72,10 @@ const NOTHING: readonly Decision[] = Object.freeze([]);
 // and among equals the one that moved on least recently.
 export class Engine {
   private readonly sources = new SourceTiers<SourceState>();
+  // Tracked sources by the earliest time a cleanup may change them (an attempt times out,
+  // or they may be forgotten), at or before it: a cleanup reads only those due.
+  private readonly due = new DueQueue<SourceState>();
+  private added = 0;
   private readonly firstSteps: FirstSteps;
   private readonly doors: readonly KnockDoor[];
   private readonly index: Map<number, KnockDoor[]>;
@@ -159,6 +171,7 @@ export class Engine {
     if (placed) {
       const tier = tierOf(state);
       if (this.stepped || tier !== state.tier) this.sources.touch(state, tier);
+      this.schedule(state);
     } else if (promoted || !this.keepFirstStep(state, knock, key, doorsHere, decisions)) {
       this.track(state, knock.time, decisions);
     }
@@ -193,17 +206,46 @@ export class Engine {
     }
   }
 
+  // The tracked sources due at `now`, in the order they were added: the same decisions, in
+  // the same order, as reading every tracked source (the others would not change).
   private cleanupTracked(now: number): Decision[] {
     const decisions: Decision[] = [];
-    for (const state of this.sources.values()) {
+    const due: SourceState[] = [];
+    for (const state of this.due.takeDue(now)) {
+      if (state.scheduled === TAKEN || this.sources.get(state.src) !== state) continue;
+      state.scheduled = TAKEN;
+      due.push(state);
+    }
+    due.sort((a, b) => a.seq - b.seq);
+    for (const state of due) {
+      state.scheduled = Infinity;
       this.expireAttempts(state, state.src, now, decisions);
       if (state.attempts.length === 0 && state.trappedUntil <= now && this.synsOver(state, now)) {
         this.sources.delete(state);
-      } else if (tierOf(state) !== state.tier) {
-        this.sources.touch(state, tierOf(state));
+        continue;
       }
+      if (tierOf(state) !== state.tier) this.sources.touch(state, tierOf(state));
+      this.schedule(state);
     }
     return decisions;
+  }
+
+  // Queues a tracked source for the earliest time a cleanup may change it, unless it is
+  // queued for that or earlier already (a later cleanup that finds nothing due queues it again).
+  private schedule(state: SourceState): void {
+    let time = Infinity;
+    for (const attempt of state.attempts) {
+      const door = attempt.door.door;
+      time = Math.min(time, attempt.start + door.seqTimeout, door.stepTimeout === undefined ? Infinity : attempt.last + door.stepTimeout);
+    }
+    if (state.attempts.length === 0) {
+      time = state.trappedUntil;
+      // A millisecond early: synsOver compares a difference, not this sum.
+      for (const syn of state.recent) time = Math.max(time, syn.time + this.options.retransmitWindow - 1);
+    }
+    if (time >= state.scheduled) return;
+    state.scheduled = time;
+    this.due.push(time, state);
   }
 
   // Takes over another engine's attempts in progress, trap periods and recent SYNs for the
@@ -227,8 +269,9 @@ export class Engine {
         const door = sameMemo(attempt.door.door);
         if (door !== undefined) attempts.push({ ...attempt, door, missing: attempt.missing === undefined ? undefined : [...attempt.missing] });
       }
-      this.sources.add(src, tierOf({ attempts }), (copy) => ({ src: copy, attempts, recent: state.recent.map((syn) => ({ ...syn })),
-        trappedUntil: state.trappedUntil, tier: 0, prev: undefined, next: undefined }));
+      const added = this.sources.add(src, tierOf({ attempts }), (copy) => ({ src: copy, attempts, recent: state.recent.map((syn) => ({ ...syn })),
+        trappedUntil: state.trappedUntil, seq: this.added++, scheduled: Infinity, tier: 0, prev: undefined, next: undefined }));
+      this.schedule(added);
       this.evictOver(undefined, []);
     };
     for (const state of old.sources) adopt(state.src, state);
@@ -425,7 +468,7 @@ export class Engine {
   // Keeps a new or promoted source as a full state; past max_tracked, the source with the
   // least progress that moved on least recently goes (which may be this one).
   private track(state: SourceState, time: number, decisions: Decision[]): void {
-    this.sources.add(state.src, tierOf(state), (src) => ({ ...state, src }));
+    this.schedule(this.sources.add(state.src, tierOf(state), (src) => ({ ...state, src, seq: this.added++, scheduled: Infinity })));
     this.evictOver(time, decisions);
   }
 
@@ -573,7 +616,7 @@ function firstStepLimit(door: Door): number {
 }
 
 function newState(src: string): SourceState {
-  return { src, attempts: [], recent: [], trappedUntil: 0, tier: 0, prev: undefined, next: undefined };
+  return { src, attempts: [], recent: [], trappedUntil: 0, seq: 0, scheduled: Infinity, tier: 0, prev: undefined, next: undefined };
 }
 
 // The most steps any attempt of the source has done (see source-tiers.ts).

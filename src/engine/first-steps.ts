@@ -147,28 +147,44 @@ export class FirstSteps {
 
   // Half as many slots again (up to capacity): the ring is copied in order from the head,
   // which becomes slot 0, and the index is built anew. Untouched pages of a typed array cost
-  // no memory, so only what is used counts.
+  // no memory, so only what is used counts. Every array is a view of one buffer: a grow leaves
+  // one block for the collector, which the allocator maps and unmaps whole (arrays of their
+  // own were each small enough to be carved from malloc's heap, and freed there for good).
   private grow(): void {
     const slots = Math.min(this.capacity, Math.max(MIN_SLOTS, Math.ceil(this.allocated * 1.5)));
-    const order = (i: number): number => (this.head + i) % this.allocated;
-    const words = new Uint32Array((slots + 1) * 4);
-    for (let i = 0; i < this.used; i++) words.set(this.words.subarray(order(i) * 4, order(i) * 4 + 4), i * 4);
-    this.words = words;
-    this.family = reorder(this.family, new Uint8Array(slots), this.used, order);
-    this.startTime = reorder(this.startTime, new Float64Array(slots), this.used, order);
-    this.synTime = reorder(this.synTime, new Float64Array(slots), this.used, order);
-    this.keys = reorder(this.keys, new Uint32Array(slots), this.used, order);
-    this.ports = reorder(this.ports, new Int32Array(slots), this.used, order);
-    this.masks = reorder(this.masks, new Uint32Array(slots), this.used, order);
-    this.allocated = slots;
-    this.head = 0;
     let buckets = 2;
     while (buckets < slots * 2) buckets *= 2;
-    this.index = new Int32Array(buckets);
+    // 8-byte fields first, the single bytes last: every view starts aligned.
+    const buffer = new ArrayBuffer(slots * 16 + (slots + 1) * 16 + slots * 12 + buckets * 4 + slots);
+    const startTime = new Float64Array(buffer, 0, slots);
+    const synTime = new Float64Array(buffer, slots * 8, slots);
+    const words = new Uint32Array(buffer, slots * 16, (slots + 1) * 4);
+    const fours = slots * 16 + (slots + 1) * 16;
+    const keys = new Uint32Array(buffer, fours, slots);
+    const ports = new Int32Array(buffer, fours + slots * 4, slots);
+    const masks = new Uint32Array(buffer, fours + slots * 8, slots);
+    this.index = new Int32Array(buffer, fours + slots * 12, buckets);
+    const family = new Uint8Array(buffer, fours + slots * 12 + buckets * 4, slots);
+    const order = (i: number): number => (this.head + i) % this.allocated;
+    const old = this.startTime.buffer;
+    for (let i = 0; i < this.used; i++) words.set(this.words.subarray(order(i) * 4, order(i) * 4 + 4), i * 4);
+    this.words = words;
+    this.family = reorder(this.family, family, this.used, order);
+    this.startTime = reorder(this.startTime, startTime, this.used, order);
+    this.synTime = reorder(this.synTime, synTime, this.used, order);
+    this.keys = reorder(this.keys, keys, this.used, order);
+    this.ports = reorder(this.ports, ports, this.used, order);
+    this.masks = reorder(this.masks, masks, this.used, order);
+    this.allocated = slots;
+    this.head = 0;
     this.indexMask = buckets - 1;
     for (let slot = 0; slot < this.used; slot++) {
       if (this.family[slot] !== 0) this.insert(slot, this.family[slot] as number);
     }
+    // The old block goes to a new buffer nothing keeps (a move, not a copy), which the next
+    // minor collection frees: the old buffer itself has lived long enough to wait for a full
+    // collection, and a flood's grows left ~40 MB of them waiting.
+    structuredClone(old, { transfer: [old] });
   }
 
   // Puts a slot into the index, at the first free bucket from its hash on.

@@ -12,12 +12,6 @@ const IGNORED: ScanOutcome = { status: 'ignored' };
 const SPACE = 32;
 const KERNEL_STAMP = /\[ *\d{1,10}\.\d{1,9}\] /y;
 
-// A hand-written reader of the netfilter LOG lines knockwatch's own rules produce, for the
-// built-in filters/netfilter.conf only: a kernel-tagged TCP or UDP packet with ports, IPv4 or
-// IPv6, without the optional extras (options, sequence numbers, decoded MACs, bridge ports,
-// UID, mark). For such a line it returns exactly what the filter's regex and buildKnock
-// make of it; for a line it is not sure of (any other shape, anything invalid) it returns
-// undefined and the regex decides. Tests run every sample and a mutated corpus both ways.
 // Everything from IN= to the end of a line of the shape the scanner reads: a strict subset of
 // what the filter's regex accepts there (addresses in the two forms the kernel prints, no
 // options, UID or mark). Irregexp runs this far faster than per-character JavaScript.
@@ -35,8 +29,12 @@ const COMMON_SHAPE = new RegExp([
 // UID, mark). For such a line it returns exactly what the filter's regex and buildKnock
 // make of it; for a line it is not sure of (any other shape, anything invalid) it returns
 // undefined and the regex decides. Tests run every sample and a mutated corpus both ways.
-export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: string) => ScanOutcome | undefined {
+// `dptKey`, when the caller has searched for it, is where the line's first ` DPT=` is (or -1).
+// An event outcome is one object the scanner fills anew for every event: a caller that keeps
+// it past the next call copies it.
+export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: string, dptKey?: number) => ScanOutcome | undefined {
   const spans = createEnvelopeSpans();
+  let found: { status: 'event'; event: Knock } | undefined;
   const shape = new RegExp(COMMON_SHAPE.source, 'y');
   // Values most lines repeat (the prefix, the host's own address), kept with the text they
   // came from so that a line holding the same text reuses them.
@@ -46,7 +44,7 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
   let dst = '';
   let iface = '';
 
-  return (line) => {
+  return (line, dptKey = -1) => {
     if (!locateSyslogEnvelope(line, spans)) return IGNORED;
     if (!sameText(line, spans.tagStart, spans.tagEnd, 'kernel') || spans.pid !== undefined) return IGNORED;
     const message = spans.messageStart;
@@ -70,6 +68,16 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
     // The shape holds: every key below is where the first search finds it. No value before
     // a key holds a `=`, so each is searched for without its leading space (a search led by
     // a rarer character is faster) and the space is taken as found.
+    // The first ` DPT=` after IN= is the one the shape read.
+    const dptStart = (dptKey > inAt ? dptKey : line.indexOf('DPT=', inAt)) + 4;
+    const protoKey = line.lastIndexOf('PROTO=', dptStart) - 1;
+    const tcp = line.charCodeAt(protoKey + 7) === 84;
+    const sptStart = protoKey + 15;
+    const sptEnd = dptStart - 5;
+    const dptEnd = line.indexOf(' ', dptStart);
+    const spt = numberAt(line, sptStart, sptEnd);
+    const dport = numberAt(line, dptStart, dptEnd);
+    if (spt > 65535 || dport > 65535) return undefined;
     const outKey = line.indexOf('OUT=', inAt) - 1;
     const srcStart = line.indexOf('SRC=', outKey) + 4;
     const dstKey = line.indexOf('DST=', srcStart) - 1;
@@ -85,15 +93,6 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
     }
     // The shape allows a dotted quad (at most 15 characters) or the 39 of the full IPv6 form.
     if ((dstKey - srcStart === 39) !== (lenKey - dstStart === 39)) return undefined;
-    const protoKey = line.indexOf('PROTO=', lenKey) - 1;
-    const tcp = line.charCodeAt(protoKey + 7) === 84;
-    const sptStart = protoKey + 15;
-    const sptEnd = line.indexOf(' ', sptStart);
-    const dptStart = sptEnd + 5;
-    const dptEnd = line.indexOf(' ', dptStart);
-    const spt = numberAt(line, sptStart, sptEnd);
-    const dport = numberAt(line, dptStart, dptEnd);
-    if (spt > 65535 || dport > 65535) return undefined;
     const flags = tcp ? flagBits(line, line.indexOf('RES=0x', dptEnd) + 9) : 0;
     const time = parseTime.atStart(line, spans.stampEnd);
     if (time === undefined) return undefined;
@@ -103,7 +102,9 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
     }
     if (!sameText(line, inAt + 3, outKey, iface)) iface = line.slice(inAt + 3, outKey);
     const event: Knock = { type: 'knock', time, prefix, src, dst, proto: tcp ? 'tcp' : 'udp', dport, spt, flags, iface };
-    return { status: 'event', event };
+    if (found === undefined) found = { status: 'event', event };
+    else found.event = event;
+    return found;
   };
 }
 

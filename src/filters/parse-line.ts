@@ -1,5 +1,6 @@
 import { buildKnock } from './build-knock.js';
 import { buildSshAuth, createSshAuthReader, isSshKind } from './build-ssh-auth.js';
+import { OTHER_PORT_KEY, portKey } from './destination-port.js';
 import type { KnockEvent } from './events.js';
 import { filterFingerprint, NETFILTER_FINGERPRINT } from './filter-fingerprint.js';
 import { createRuleMatcher, namedGroups, type Filter, type FilterRule } from './load-filter.js';
@@ -19,6 +20,10 @@ export type LineOutcome =
   // (a packet of another protocol, a fragment without ports).
   | { status: 'other' };
 
+// A LOG line for a destination port no door or trap uses (see LineParser.readKnockLine).
+export type OtherPortOutcome = { status: 'otherPort' };
+
+const OTHER_PORT: OtherPortOutcome = { status: 'otherPort' };
 const MISSED: LineOutcome = { status: 'missed' };
 const IGNORED: LineOutcome = { status: 'ignored' };
 const OTHER: LineOutcome = { status: 'other' };
@@ -28,6 +33,10 @@ export interface LineParser {
   // Every event this parser can produce is a knock (the netfilter filter): only then may a
   // line be judged by its DPT= before parsing.
   readonly knocksOnly: boolean;
+  // For a knocksOnly parser: the line's outcome, except that a line whose first ` DPT=` names a
+  // port that is 0 in `ports` (65,536 entries) is otherPort before anything else reads it. An
+  // event outcome may be one object reused by the next call: it is read before that.
+  readKnockLine(line: string, ports: Uint8Array): LineOutcome | OtherPortOutcome;
   // The time of any syslog line, matched or not, so the log clock moves on quiet lines too.
   timeOf(line: string): number | undefined;
 }
@@ -69,10 +78,20 @@ export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, bu
   // The built-in netfilter filter, unchanged, with the events it was checked against: the
   // scanner reads the lines it is sure of, the regexes the rest.
   const scan = build === buildEvent && usesNetfilterScanner(filter) ? createNetfilterScanner(parseTime) : undefined;
-  const parser = scan === undefined ? readLine : (line: string): LineOutcome => scan(line) ?? readLine(line);
+  const parser = scan === undefined ? readLine : (line: string): LineOutcome => {
+    const scanned = scan(line);
+    if (scanned === undefined) return readLine(line);
+    return scanned.status === 'event' ? { status: 'event', event: scanned.event } : scanned;
+  };
   const spans = createEnvelopeSpans();
   return Object.assign(parser, {
     knocksOnly: filter.rules.every((rule) => rule.kind === 'knock' || rule.kind === 'other'),
+    readKnockLine(line: string, ports: Uint8Array): LineOutcome | OtherPortOutcome {
+      const dptKey = portKey(line, ports);
+      if (dptKey === OTHER_PORT_KEY) return OTHER_PORT;
+      // The scanner takes the port from where this search found it.
+      return scan?.(line, dptKey) ?? readLine(line);
+    },
     timeOf(line: string): number | undefined {
       return locateSyslogEnvelope(line, spans) ? parseTime.atStart(line, spans.stampEnd) : undefined;
     },

@@ -83,7 +83,9 @@ export class Pipeline {
   readonly stats: PipelineStats;
   private nextCleanup = -Infinity;
   private lastTime = -Infinity;
-  private readonly relevant: ReadonlySet<number> | undefined;
+  // Per destination port, 1 when some door or trap uses it (TCP or UDP); undefined when every
+  // line must be parsed.
+  private readonly ports: Uint8Array | undefined;
   // Knocks before this time are never acted on (set after a restart).
   ignoreBefore = -Infinity;
 
@@ -95,7 +97,7 @@ export class Pipeline {
     this.doors = new DoorSet(config.doors);
     this.engine = new Engine(this.doors, config.options);
     this.access = new Access(config.doors, config.options);
-    this.relevant = this.engine.relevantKeys();
+    this.ports = portTable(this.engine.relevantKeys());
     this.stats = {
       lines: 0, matched: 0, missed: 0, ignored: 0, invalid: 0, otherProtocol: 0, oversize: 0, knocks: 0, otherPrefix: 0, sshEvents: 0, otherPort: 0, stale: 0, evicted: 0, evictedAttempts: 0, opens: 0, closes: 0, bans: 0,
       doors: new Map(config.doors.map((door) => [door.name, { started: 0, completed: 0, broken: 0 }])),
@@ -177,16 +179,15 @@ export class Pipeline {
 
   handleLines(lines: readonly string[], parse: LineParser): void {
     const stats = this.stats;
-    const relevant = parse.knocksOnly ? this.relevant : undefined;
+    const ports = parse.knocksOnly ? this.ports : undefined;
     for (let i = 0; i < lines.length; i++) {
       stats.lines++;
       const text = lines[i] as string;
-      if (relevant !== undefined && !mayMatter(text, relevant)) {
-        stats.otherPort++;
-        continue;
-      }
-      const outcome = parse(text);
+      const outcome = ports === undefined ? parse(text) : parse.readKnockLine(text, ports);
       switch (outcome.status) {
+        case 'otherPort':
+          stats.otherPort++;
+          break;
         case 'event':
           stats.matched++;
           this.handleEvent(outcome.event);
@@ -312,18 +313,11 @@ export class Pipeline {
   }
 }
 
-// False only for a line with a destination port that no door uses, for TCP and UDP alike.
-function mayMatter(line: string, relevant: ReadonlySet<number>): boolean {
-  // The first ` DPT=`, found by its rarer `D` rather than by a space.
-  let at = line.indexOf('DPT=');
-  while (at !== -1 && line.charCodeAt(at - 1) !== 32) at = line.indexOf('DPT=', at + 1);
-  if (at <= 0) return true;
-  const start = at + 4;
-  let end = start;
-  let port = 0;
-  for (let c = line.charCodeAt(end); c >= 48 && c <= 57; c = line.charCodeAt(++end)) port = port * 10 + (c - 48);
-  if (end === start || port > 65535) return true;
-  return relevant.has(port) || relevant.has(UDP_KEYS + port);
+function portTable(relevant: ReadonlySet<number> | undefined): Uint8Array | undefined {
+  if (relevant === undefined) return undefined;
+  const ports = new Uint8Array(65536);
+  for (let port = 0; port < 65536; port++) if (relevant.has(port) || relevant.has(UDP_KEYS + port)) ports[port] = 1;
+  return ports;
 }
 
 // Distinct reasons kept: the value in a reason is chosen by whoever wrote the line, so past

@@ -20,6 +20,16 @@ const withScanner = (chosen: Filter = filter) => createLineParser(chosen, timePa
 const regexOnly = (chosen: Filter = filter) => createLineParser(chosen, timeParser(), (...args) => buildEvent(...args));
 
 const stamp = '2026-11-22T01:43:16.945087+00:00 gate kernel: [  504.570152] ';
+// The ports the samples' doors use (TCP or UDP alike, as the pipeline's table is).
+const ports = new Uint8Array(65536);
+for (const port of [22, 7000, 8000, 9000]) ports[port] = 1;
+// The pre-filter as the pipeline applies it: a line whose first ` DPT=` holds a port no door
+// uses is not parsed; the regexes read the rest.
+const judgedByRegex = (line: string) => {
+  const port = / DPT=(\d*)/.exec(line)?.[1];
+  const unused = port !== undefined && port !== '' && Number(port) <= 65535 && ports[Number(port)] === 0;
+  return unused ? { status: 'otherPort' } : regexOnly()(line);
+};
 const mac = 'MAC=52:54:00:12:34:56:52:54:00:ab:cd:ef:08:00';
 
 describe('which filters the scanner reads for', () => {
@@ -81,10 +91,32 @@ describe('the scanner against the regexes', () => {
     expect(withScanner()(line)).toEqual(regexOnly()(line));
   });
 
+  // The port is the first ` DPT=`'s, wherever it is; the scanner still reads its own.
+  it.each([
+    ['a port no door uses', `${stamp}KNOCK IN=eth0 OUT= SRC=203.0.113.7 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=51000 DPT=7001 WINDOW=64240 RES=0x00 SYN URGP=0 `, 'otherPort'],
+    ['a door port', `${stamp}KNOCK IN=eth0 OUT= SRC=203.0.113.7 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=51000 DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0 `, 'event'],
+    ['an unused port named in the prefix', `${stamp}DPT=1 IN=eth0 OUT= SRC=203.0.113.7 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=51000 DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0 `, 'otherPort'],
+    ['a door port named in the prefix', `${stamp}X DPT=7000 IN=eth0 OUT= SRC=203.0.113.7 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=51000 DPT=7001 WINDOW=64240 RES=0x00 SYN URGP=0 `, 'event'],
+    ['a door port in a traditional stamp', 'Jan DPT=7000:00 gate kernel: KNOCK IN=eth0 OUT= SRC=203.0.113.7 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=51000 DPT=7001 WINDOW=64240 RES=0x00 SYN URGP=0 ', 'invalid'],
+    ['a door port named in the prefix, another after it', `${stamp}X DPT=7000 IN=eth0 OUT= SRC=203.0.113.7 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=UDP SPT=51000 DPT=9000 LEN=9 `, 'event'],
+    ['an unused port as the host name', '2026-11-22T01:43:16+00:00 DPT=1 kernel: KNOCK IN=eth0 OUT= SRC=203.0.113.7 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=51000 DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0 ', 'otherPort'],
+  ])('%s: judged as the pre-filter judges it', (_what, line, status) => {
+    const parser = withScanner();
+    expect(parser.readKnockLine(line, ports).status).toBe(status);
+    expect(parser.readKnockLine(line, ports)).toEqual(judgedByRegex(line));
+    // the same line after another one, as the scanner keeps the last prefix
+    const again = withScanner();
+    again.readKnockLine(`${stamp}KNOCK IN=eth0 OUT= SRC=203.0.113.7 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=51000 DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0 `, ports);
+    expect(again.readKnockLine(line, ports)).toEqual(judgedByRegex(line));
+  });
+
   it('reads every sample as the regexes do', () => {
     const fast = withScanner();
     const slow = regexOnly();
     expect(samples.map((sample) => [sample.lineNumber, fast(sample.line)])).toEqual(samples.map((sample) => [sample.lineNumber, slow(sample.line)]));
+    const judging = withScanner();
+    // (an event outcome is read before the next line is)
+    expect(samples.map((sample) => [sample.lineNumber, { ...judging.readKnockLine(sample.line, ports) }])).toEqual(samples.map((sample) => [sample.lineNumber, judgedByRegex(sample.line)]));
   });
 
   // Every sample, cut, spliced and mutated with the characters the formats hinge on:
@@ -95,7 +127,7 @@ describe('the scanner against the regexes', () => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
       return seed % n;
     };
-    const pieces = [' ', ':', '.', '0', '9', '00000', 'a', 'F', 'f', 'IN=', ' SRC=1.2.3.4', ' OUT=', 'DF ', 'URG ', 'x', '[', ']', '\t', '\r', '\u00a0', '\u2028', ' MAC=', ' LEN=9', 'PROTO=UDP ', '-'];
+    const pieces = [' ', ':', '.', '0', '9', '00000', 'a', 'F', 'f', 'IN=', ' SRC=1.2.3.4', ' OUT=', 'DF ', 'URG ', 'x', '[', ']', '\t', '\r', '\u00a0', '\u2028', ' MAC=', ' LEN=9', 'PROTO=UDP ', '-', ' DPT=7000', 'DPT=1 ', ' DPT='];
     const corpus: string[] = [];
     for (const { line } of samples) {
       for (let n = 0; n < 150; n++) {
@@ -118,6 +150,10 @@ describe('the scanner against the regexes', () => {
     expect(differing).toEqual([]);
     // The corpus reaches the scanner's own answers, not only its fallback.
     expect(corpus.filter((text) => scanner(text)?.status === 'event').length).toBeGreaterThan(300);
+    // With the ports judged by the scanner: what the pre-filter and the regexes made of it.
+    const judging = withScanner();
+    expect(corpus.filter((text) => !isDeepEqual(judging.readKnockLine(text, ports), judgedByRegex(text)))).toEqual([]);
+    expect(corpus.filter((text) => judging.readKnockLine(text, ports).status === 'otherPort').length).toBeGreaterThan(30);
   });
 });
 
