@@ -122,8 +122,14 @@ function peakRss(): number {
   return hwm === null ? process.resourceUsage().maxRSS * 1024 : Number(hwm[1]) * 1024;
 }
 
+// Replays run with the node flags the knockwatch command runs with (its shebang line).
 function runSelf(args: readonly string[]): string {
-  return execFileSync(process.execPath, [fileURLToPath(import.meta.url), ...args], { maxBuffer: 1 << 20 }).toString();
+  return execFileSync(process.execPath, [...commandNodeFlags(), fileURLToPath(import.meta.url), ...args], { maxBuffer: 1 << 20 }).toString();
+}
+
+function commandNodeFlags(): string[] {
+  const shebang = readFileSync(new URL('../src/cli/bin.js', import.meta.url), 'utf8').split('\n', 1)[0] ?? '';
+  return /^#!\/usr\/bin\/env -S node(?: |$)/.test(shebang) ? shebang.split(' ').slice(3) : [];
 }
 
 function perSecond(count: number, seconds: number): string {

@@ -26,10 +26,11 @@ export function compareWithSshguard(): void {
     const kern = join(dir, 'kern.log');
     writeFileSync(auth, `${generateAuthLines(LINES, Date.parse('2026-11-22T00:00:00Z')).join('\n')}\n`);
     writeFileSync(kern, '');
+    // The command itself, as an admin runs it (its shebang's node flags included).
     const bin = fileURLToPath(new URL('../src/cli/bin.js', import.meta.url));
     const cpuFile = join(dir, 'cpu');
-    const knockwatch = medianSeconds(() => run(process.execPath, [bin, 'replay', kern, '--auth-log', auth, '--timezone', 'UTC'], cpuFile));
-    const startup = medianSeconds(() => run(process.execPath, [bin, 'replay', kern, '--timezone', 'UTC'], cpuFile));
+    const knockwatch = medianSeconds(() => run(bin, ['replay', kern, '--auth-log', auth, '--timezone', 'UTC'], cpuFile));
+    const startup = medianSeconds(() => run(bin, ['replay', kern, '--timezone', 'UTC'], cpuFile));
     const sshguard = medianSeconds(() => run(SSHG_PARSER, [], cpuFile, auth));
     const seconds = (times: Times): string => `${times.wall.toFixed(2)} s${times.cpu === undefined ? '' : `, CPU ${times.cpu.toFixed(2)} s`}`;
     const cpuRatio = knockwatch.cpu === undefined || sshguard.cpu === undefined ? '' : `, by CPU ${(sshguard.cpu / knockwatch.cpu).toFixed(2)}x`;

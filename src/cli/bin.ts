@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-allocation-site-pretenuring
 import { main } from './main.js';
 
 // `knockwatch replay big.log | head`: a reader that went away is the end of the output, not a
