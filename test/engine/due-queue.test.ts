@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { DueQueue } from '../../src/engine/due-queue.js';
+
+// A deterministic pseudo-random sequence (the same run every time).
+function numbers(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    return state / 0x7fffffff;
+  };
+}
+
+describe('DueQueue', () => {
+  it('gives nothing when nothing is due, and counts what it holds', () => {
+    const queue = new DueQueue<string>();
+    expect([queue.size, queue.takeDue(1e12)]).toEqual([0, []]);
+    queue.push(10, 'a');
+    queue.push(10, 'b');
+    expect([queue.size, queue.takeDue(9), queue.size]).toEqual([2, [], 2]);
+    // Due at its time exactly; the same item may be in it twice.
+    queue.push(5, 'a');
+    expect([queue.takeDue(10).sort(), queue.size]).toEqual([['a', 'a', 'b'], 0]);
+  });
+
+  // Against a plain list: every take gives exactly the items due by then, each as often as
+  // pushed, and they come out in time order (a heap pops its smallest first).
+  it.each([1, 2, 3, 4, 5])('takes exactly what is due, earliest first, over a random run (seed %i)', (seed) => {
+    const random = numbers(seed);
+    const queue = new DueQueue<number>();
+    let reference: { time: number; item: number }[] = [];
+    let now = 0;
+    for (let step = 0; step < 3000; step++) {
+      if (random() < 0.7) {
+        const time = now + Math.floor(random() * 50) - 5;
+        queue.push(time, step);
+        reference.push({ time, item: step });
+      } else {
+        now += Math.floor(random() * 20);
+        const taken = queue.takeDue(now);
+        const due = reference.filter((entry) => entry.time <= now);
+        reference = reference.filter((entry) => entry.time > now);
+        const timeOf = new Map(due.map((entry) => [entry.item, entry.time]));
+        expect([...taken].sort((a, b) => a - b)).toEqual(due.map((entry) => entry.item).sort((a, b) => a - b));
+        const times = taken.map((item) => timeOf.get(item) as number);
+        expect(times).toEqual([...times].sort((a, b) => a - b));
+        expect(queue.size).toBe(reference.length);
+      }
+    }
+  });
+});
