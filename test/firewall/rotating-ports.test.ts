@@ -79,18 +79,25 @@ describe('the knock ports of rotating doors', () => {
   });
 });
 
+// The daemon's firewall sync on the rotating config, at the clock `now` gives; `starts` are
+// the times the ruleset was installed again.
+function syncWithStarts(now: () => number): { sync: FirewallSync; starts: number[] } {
+  const config = configOf();
+  const starts: number[] = [];
+  const backend = Object.assign(new DryRunBackend(), { start: async (_grants: unknown, at: number) => { starts.push(at); } });
+  const pipeline = new Pipeline(config, () => undefined);
+  const sync = new FirewallSync({
+    clock: { now }, emit: () => undefined, pipeline: () => pipeline, configFile: () => 'test.ini', portsOf: () => [],
+    changed: () => undefined, save: () => undefined, nextTurn: (at) => nextWindowTurn(config.doors, at),
+  });
+  sync.use(backend, emptyState());
+  return { sync, starts };
+}
+
 describe('a window turn in the daemon', () => {
   it('installs the ruleset again (one start) when the window turns, with the grants of the time', async () => {
-    const config = configOf();
     let now = HOUR * 1000 + 3_599_000;
-    const starts: number[] = [];
-    const backend = Object.assign(new DryRunBackend(), { start: async (_grants: unknown, at: number) => { starts.push(at); } });
-    const pipeline = new Pipeline(config, () => undefined);
-    const sync = new FirewallSync({
-      clock: { now: () => now }, emit: () => undefined, pipeline: () => pipeline, configFile: () => 'test.ini', portsOf: () => [],
-      changed: () => undefined, save: () => undefined, nextTurn: (at) => nextWindowTurn(config.doors, at),
-    });
-    sync.use(backend, emptyState());
+    const { sync, starts } = syncWithStarts(() => now);
     sync.tick(now);
     await sync.settle();
     expect(starts).toEqual([]);
@@ -106,16 +113,8 @@ describe('a window turn in the daemon', () => {
   });
 
   it('installs the ruleset of the earlier window at once when the clock goes back into it', async () => {
-    const config = configOf();
     let now = (HOUR + 3600) * 1000 + 5000;
-    const starts: number[] = [];
-    const backend = Object.assign(new DryRunBackend(), { start: async (_grants: unknown, at: number) => { starts.push(at); } });
-    const pipeline = new Pipeline(config, () => undefined);
-    const sync = new FirewallSync({
-      clock: { now: () => now }, emit: () => undefined, pipeline: () => pipeline, configFile: () => 'test.ini', portsOf: () => [],
-      changed: () => undefined, save: () => undefined, nextTurn: (at) => nextWindowTurn(config.doors, at),
-    });
-    sync.use(backend, emptyState());
+    const { sync, starts } = syncWithStarts(() => now);
     // Back within the same window: the ports logged are still those of the time.
     now -= 4000;
     sync.tick(now);
