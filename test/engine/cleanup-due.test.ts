@@ -3,6 +3,7 @@ import type { DueQueue } from '../../src/engine/due-queue.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { TcpFlag } from '../../src/filters/events.js';
 import { engineOf, knock, type KnockSpec } from '../helpers/engine.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 // Doors with a sequence timeout only, with a step timeout, of any order, and a trap port; few
 // tracked sources and first-step entries, so eviction runs too.
@@ -47,32 +48,28 @@ function readingEverySource(engine: Engine): Engine {
 
 group('engine: cleanup reads only the sources due', () => {
   it('decides as reading every tracked source does, cleanup by cleanup', () => {
-    let seed = 5;
-    const random = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return Math.floor((seed / 0x80000000) * n);
-    };
+    const random = seededRandom(5);
     const knocks: KnockSpec[] = [];
     let at = 0;
     for (let i = 0; i < 30000; i++) {
       at += random(60) / 1000 + (random(500) === 0 ? 6 : 0);
       knocks.push({ src: SOURCES[random(SOURCES.length)], port: PORTS[random(PORTS.length)] ?? '7000', at, spt: 40000 + random(2), flags: FLAGS[random(FLAGS.length)] });
     }
+    // Cleanup times from a sequence of their own, the same for both engines.
     const decide = (engine: Engine) => {
+      const gap = seededRandom(6);
       let nextCleanup = 1;
       const out: unknown[] = [];
       for (const spec of knocks) {
         while (spec.at >= nextCleanup) {
           out.push(['cleanup', nextCleanup, engine.cleanup(nextCleanup * 1000), engine.trackedSources, engine.evictions, [...engine.attemptsByDoor()]]);
-          nextCleanup += 1 + random(3) / 10;
+          nextCleanup += 1 + gap(3) / 10;
         }
         out.push(engine.handleKnock(knock({ ...spec })));
       }
       return out;
     };
-    const seedBefore = seed;
     const decided = decide(engineOf(CONFIG));
-    seed = seedBefore;
     expect(decided).toEqual(decide(readingEverySource(engineOf(CONFIG))));
     // the corpus reaches timeouts of both kinds, trap periods ending, and eviction
     const cleaned = decided.filter((entry): entry is [string, number, { reason?: string }[], number, number] => Array.isArray(entry) && entry[0] === 'cleanup');

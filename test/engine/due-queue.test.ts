@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DueQueue } from '../../src/engine/due-queue.js';
-
-// A deterministic pseudo-random sequence (the same run every time).
-function numbers(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1103515245 + 12345) & 0x7fffffff;
-    return state / 0x7fffffff;
-  };
-}
+import { seededRandom } from '../helpers/seeded-random.js';
 
 describe('DueQueue', () => {
   it('gives nothing when nothing is due, and counts what it holds', () => {
@@ -25,17 +17,17 @@ describe('DueQueue', () => {
   // Against a plain list: every take gives exactly the items due by then, each as often as
   // pushed, and they come out in time order (a heap pops its smallest first).
   it.each([1, 2, 3, 4, 5])('takes exactly what is due, earliest first, over a random run (seed %i)', (seed) => {
-    const random = numbers(seed);
+    const random = seededRandom(seed);
     const queue = new DueQueue<number>();
     let reference: { time: number; item: number }[] = [];
     let now = 0;
     for (let step = 0; step < 3000; step++) {
-      if (random() < 0.7) {
-        const time = now + Math.floor(random() * 50) - 5;
+      if (random(10) < 7) {
+        const time = now + random(50) - 5;
         queue.push(time, step);
         reference.push({ time, item: step });
       } else {
-        now += Math.floor(random() * 20);
+        now += random(20);
         const taken = queue.takeDue(now);
         const due = reference.filter((entry) => entry.time <= now);
         reference = reference.filter((entry) => entry.time > now);

@@ -2,6 +2,7 @@ import { describe as group, expect, it } from 'vitest';
 import type { Decision } from '../../src/engine/decisions.js';
 import { TcpFlag } from '../../src/filters/events.js';
 import { engineOf, knock, type KnockSpec } from '../helpers/engine.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 // Doors where a new source's first knock takes the first-step shortcut (7000: two static
 // doors, one with tcpflags; 9000/udp) and where it must not (7100: an order = any door;
@@ -42,12 +43,7 @@ group('engine: a new source\'s first knock', () => {
   // A first-step entry stands for the attempts a full state would hold: the engine with the
   // first-step table (and its shortcut for a new source) decides as the one without it.
   it('is decided as a full state decides it, knock by knock', () => {
-    let seed = 11;
-    const random = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      // the high bits: the low ones of this generator repeat with a short period
-      return Math.floor((seed / 0x80000000) * n);
-    };
+    const random = seededRandom(11);
     const knocks: KnockSpec[] = [];
     let at = 0;
     for (let i = 0; i < 20000; i++) {

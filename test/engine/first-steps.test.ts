@@ -1,5 +1,6 @@
 import { describe as group, expect, it } from 'vitest';
 import { FirstSteps } from '../../src/engine/first-steps.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 // A distinct canonical address per n: every fifth one IPv6.
 const addressOf = (n: number): string =>
@@ -15,11 +16,7 @@ group('first-step table', () => {
     const ring: (number | undefined)[] = [];
     let oldest = 0;
     const live: number[] = [];
-    let seed = 3;
-    const random = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
+    const random = seededRandom(3, 'low');
     let next = 0;
     const problems: string[] = [];
     for (let step = 0; step < 30_000; step++) {
