@@ -1,5 +1,9 @@
 import type { Secret } from './secret.js';
 
+// A group's or host's name: key and stream names are built from it, and a host's name is the
+// `origin` of its messages and of the grants and bans it decided (state file, fleet messages).
+export const FLEET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
 // What a host shares with its group, or takes from it.
 export interface FleetKinds {
   grants: boolean;

@@ -3,11 +3,10 @@ import { resolve } from 'node:path';
 import { parseCount, type Parsed } from './parse-values.js';
 import type { ReadSecretFile } from './rotating-door.js';
 import { Secret, withoutFinalNewline } from './secret.js';
-import type { FleetKinds, FleetOptions, RedisEndpoint } from './fleet-options.js';
+import { FLEET_NAME, type FleetKinds, type FleetOptions, type RedisEndpoint } from './fleet-options.js';
 import type { SectionReader } from './section-reader.js';
 
-// Key and stream names are built from these: nothing Redis or an ACL pattern reads specially.
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+// Group and host names (FLEET_NAME): key and stream names are built from them.
 const NAME_EXPECTED = 'a name of letters, digits and ._- (at most 63, starting with a letter or digit)';
 
 // The [fleet] section; undefined (with the problems recorded) when it does not make one.
@@ -31,7 +30,7 @@ export function readFleet(reader: SectionReader, baseDir: string, readSecret: Re
 
 function defaultName(reader: SectionReader, host: string): string | undefined {
   const short = host.split('.')[0] ?? '';
-  if (NAME.test(short)) return short;
+  if (FLEET_NAME.test(short)) return short;
   reader.problem('name', `${NAME_EXPECTED} (the host name is not one)`, short);
   return undefined;
 }
@@ -105,7 +104,7 @@ function withoutPassword(text: string): string {
 }
 
 function parseName(text: string): Parsed<string> {
-  return NAME.test(text) ? { ok: true, value: text } : { ok: false, expected: NAME_EXPECTED, found: text };
+  return FLEET_NAME.test(text) ? { ok: true, value: text } : { ok: false, expected: NAME_EXPECTED, found: text };
 }
 
 // `grants, bans`, one of them, or `none`.

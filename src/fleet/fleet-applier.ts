@@ -22,7 +22,6 @@ export interface FleetCounts {
   // Valid, but nothing to do (own message, already known, banned here, whitelisted, over).
   ignored: number;
   refused: number;
-  refusedWhy: Map<string, number>;
 }
 
 // Applies the group's messages and key snapshots to this host. Its own bans win over a
@@ -30,7 +29,7 @@ export interface FleetCounts {
 // unban is announced only for what an admin or a close door ended, and ends it here too;
 // a rebuild ends only what another host decided and the group's keys no longer hold.
 export class FleetApplier {
-  readonly counts: FleetCounts = { applied: 0, ignored: 0, refused: 0, refusedWhy: new Map() };
+  readonly counts: FleetCounts = { applied: 0, ignored: 0, refused: 0 };
 
   constructor(
     private readonly target: FleetTarget,
@@ -69,7 +68,6 @@ export class FleetApplier {
     const checked = checkMessage(text, this.context(now));
     if (checked.ok) return checked.message;
     this.counts.refused++;
-    this.counts.refusedWhy.set(checked.reason, (this.counts.refusedWhy.get(checked.reason) ?? 0) + 1);
     this.refused(checked.reason);
     return undefined;
   }

@@ -1,4 +1,4 @@
-import type { FleetKinds } from '../config/fleet-options.js';
+import { FLEET_NAME, type FleetKinds } from '../config/fleet-options.js';
 import type { Door } from '../config/types.js';
 import { normalizeAddress } from '../net/address.js';
 
@@ -26,7 +26,6 @@ const MAX_TEXT = 512;
 // Two hosts' clocks differ a little: a lifetime may end this much later than this host's
 // door or ban limit allows from now.
 const CLOCK_SKEW = 5_000;
-const ORIGIN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const FIELDS: Record<FleetMessage['kind'], readonly string[]> = {
   grant: ['kind', 'src', 'door', 'expires', 'origin'],
   close: ['kind', 'src', 'door', 'origin'],
@@ -54,7 +53,7 @@ export function checkMessage(text: unknown, context: MessageContext): CheckedMes
   if (kind !== 'grant' && kind !== 'close' && kind !== 'ban' && kind !== 'unban') return refuse('an unknown kind');
   const extra = Object.keys(fields).filter((key) => !FIELDS[kind].includes(key));
   if (extra.length > 0) return refuse(`unknown fields in a ${kind}`);
-  if (typeof fields.origin !== 'string' || !ORIGIN.test(fields.origin)) return refuse('an origin that is not a host name');
+  if (typeof fields.origin !== 'string' || !FLEET_NAME.test(fields.origin)) return refuse('an origin that is not a host name');
   const src = typeof fields.src === 'string' ? normalizeAddress(fields.src) : undefined;
   // Only the canonical form: the same address written two ways would be two keys.
   if (src === undefined || src !== fields.src) return refuse('an invalid address');

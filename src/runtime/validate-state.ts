@@ -1,5 +1,6 @@
 import type { SavedBan } from '../access/ban-store.js';
 import { normalizeAddress } from '../net/address.js';
+import { FLEET_NAME } from '../config/fleet-options.js';
 import type { LogPosition } from '../sources/follow-file.js';
 import type { JournalPosition, KmsgPosition, SourcePosition } from '../sources/line-source.js';
 import type { UsedWindow } from '../doors/window-ledger.js';
@@ -30,7 +31,7 @@ const flag: Check = (value) => (value === undefined || typeof value === 'boolean
 // A stop_command as the config wrote it (its own checks ran when the config was read).
 const command: Check = (value) => (value === undefined || (typeof value === 'string' && value !== '' && Buffer.byteLength(value) <= 4096) ? undefined : 'a command of at most 4 KiB');
 // A fleet host's name (src/config/fleet.ts), on a grant or ban another host decided.
-const origin: Check = (value) => (value === undefined || (typeof value === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(value)) ? undefined : 'a fleet host name or nothing');
+const origin: Check = (value) => (value === undefined || (typeof value === 'string' && FLEET_NAME.test(value)) ? undefined : 'a fleet host name or nothing');
 const GRANT_FIELDS: Record<keyof SavedGrant, Check> = { src: address, door: name, opened: time, expires: timeOrNull, started: flag, stop: command, origin };
 const windowStart: Check = (value) => (Number.isSafeInteger(value) && (value as number) >= 0 ? undefined : 'a window start (whole epoch seconds)');
 const USED_WINDOW_FIELDS: Record<keyof UsedWindow, Check> = { src: address, window: windowStart, until: time };
