@@ -9,7 +9,7 @@ import { canWatchRestore } from './restore-process.js';
 import { banKey, grantKey, readIptablesContent } from './iptables-content.js';
 import { matchesEntries } from './match-entries.js';
 import { LOG_LIMIT_SOURCES, logLimitIdle } from './log-limit.js';
-import { fixedPlan, planAt, shownPlan, type FirewallPlan } from './plan.js';
+import { echoFits, fixedPlan, planAt, shownPlan, type FirewallPlan } from './plan.js';
 
 const CHAIN = 'KNOCKWATCH';
 const TOOLS: Record<AddressFamily, { cli: string; restore: string }> = {
@@ -271,7 +271,7 @@ function knockRuns(plan: FirewallPlan): KnockRun[] {
 // both families); undefined where the family cannot carry it (ICMPv6 needs 48 bytes).
 function knockMatch({ step, last }: KnockRun, family: AddressFamily): string[] | undefined {
   if (step.proto !== 'icmp') return ['-p', step.proto, '-m', step.proto, '--dport', last === step.port ? String(step.port) : `${step.port}:${last}`];
-  if (family === 6 && step.port < 48) return undefined;
+  if (!echoFits(step.port, family)) return undefined;
   const echo = family === 4 ? ['-p', 'icmp', '-m', 'icmp', '--icmp-type', '8'] : ['-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', '128'];
   return [...echo, '-m', 'length', '--length', String(step.port)];
 }

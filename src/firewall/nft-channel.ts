@@ -73,7 +73,8 @@ export class NftProcessChannel implements NftChannel {
     this.command = options.command ?? ['nft', '-i'];
     this.timeout = options.timeout ?? 5000;
     this.stopTimeout = options.stopTimeout ?? 2000;
-    this.spawn = options.spawn ?? spawnNft;
+    // The real process: `nft -i` fed on its standard input.
+    this.spawn = options.spawn ?? spawnPiped;
   }
 
   warm(): void {
@@ -174,12 +175,6 @@ export class NftProcessChannel implements NftChannel {
     const [file = 'nft', ...args] = this.command;
     return new FirewallCommandError(file, args, failure.text);
   }
-}
-
-// The real process: `nft -i` fed on its standard input.
-function spawnNft(command: readonly string[]): NftProcess {
-  const process = spawnPiped(command);
-  return { ...process, write: (text) => process.write(text) };
 }
 
 // One `nft -f -` per send through a CommandRunner: what a runner other than the real one

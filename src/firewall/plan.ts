@@ -9,11 +9,15 @@ export interface KnockPort {
   doors: readonly string[];
 }
 
-// The IP packet lengths of a plan's `icmp:N` steps a family can carry: an ICMPv6 echo
-// request is at least 48 bytes (40 of IPv6 header, 8 of ICMPv6).
+// Whether a family can carry an echo request whose IP packet is `length` bytes long: one is
+// at least 28 bytes in IPv4 (20 of header, 8 of ICMP), 48 in IPv6 (40 of header, 8 of ICMPv6).
+export function echoFits(length: number, family: 4 | 6): boolean {
+  return length >= (family === 4 ? 28 : 48);
+}
+
+// The IP packet lengths of a plan's `icmp:N` steps a family can carry.
 export function echoLengths(plan: FirewallPlan, family: 4 | 6): number[] {
-  const least = family === 4 ? 28 : 48;
-  return plan.knockPorts.filter((entry) => entry.step.proto === 'icmp' && entry.step.port >= least).map((entry) => entry.step.port);
+  return plan.knockPorts.filter((entry) => entry.step.proto === 'icmp' && echoFits(entry.step.port, family)).map((entry) => entry.step.port);
 }
 
 // A door whose knock ports change with the time window (a rotating door not bound to the
