@@ -1,4 +1,4 @@
-import { dottedQuadValue, formatIPv6Groups, longestZeroRun } from '../net/address.js';
+import { dottedQuadValue, formatIPv6Groups, readCanonicalIPv6 } from '../net/address.js';
 
 // An address as four 32-bit words (IPv4 in the last word), so a table of sources can hold
 // it in typed arrays instead of strings. Only the canonical text (dotted quad, RFC 5952
@@ -44,46 +44,7 @@ function parseIPv4(text: string, out: Uint32Array, at: number): number {
 // Lower-case hexadecimal groups without leading zeros, and `::` exactly where RFC 5952
 // puts it (no embedded IPv4: that is not what the kernel prints for an IPv6 source).
 function parseIPv6(text: string, out: Uint32Array, at: number): number {
-  const end = text.length;
-  if (end < 2 || end > 39) return 0;
-  let count = 0;
-  // The group index where `::` stands, or -1.
-  let gap = -1;
-  let i = 0;
-  if (text.charCodeAt(0) === 58) {
-    if (text.charCodeAt(1) !== 58) return 0;
-    gap = 0;
-    i = 2;
-  }
-  while (i < end) {
-    const first = i;
-    let value = 0;
-    for (; i < end && i - first < 5; i++) {
-      const c = text.charCodeAt(i);
-      const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
-      if (digit === -1) break;
-      value = value * 16 + digit;
-    }
-    const digits = i - first;
-    if (digits === 0 || digits > 4 || (digits > 1 && text.charCodeAt(first) === 48) || count === 8) return 0;
-    groups[count++] = value;
-    if (i === end) break;
-    if (text.charCodeAt(i) !== 58 || ++i === end) return 0;
-    if (text.charCodeAt(i) === 58) {
-      if (gap !== -1) return 0;
-      gap = count;
-      i++;
-    }
-  }
-  if (gap === -1 ? count !== 8 : count > 6) return 0;
-  if (gap !== -1) {
-    // Move the groups after `::` to the end and zero the gap.
-    const fill = 8 - count;
-    for (let g = count - 1; g >= gap; g--) groups[g + fill] = groups[g] as number;
-    groups.fill(0, gap, gap + fill);
-  }
-  const run = longestZeroRun(groups);
-  if (gap === -1 ? run !== -1 : run !== ((gap << 4) | (8 - count))) return 0;
+  if (!readCanonicalIPv6(text, groups)) return 0;
   for (let w = 0; w < 4; w++) out[at + w] = (((groups[2 * w] as number) << 16) | (groups[2 * w + 1] as number)) >>> 0;
   return 6;
 }

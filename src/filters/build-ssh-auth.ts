@@ -1,4 +1,4 @@
-import { isDottedQuad, normalizeAddress } from '../net/address.js';
+import { isDottedQuad, normalizeAddress, readCanonicalIPv6 } from '../net/address.js';
 import type { BuildResult } from './build-knock.js';
 import type { SshAuth, SshAuthKind, SshClass } from './events.js';
 
@@ -12,6 +12,8 @@ const MAX_USER = 100;
 const MAPPED_IPV4 = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
 // fe80::/10
 const LINK_LOCAL = /^fe[89ab][0-9a-f]:/i;
+// Scratch for readCanonicalIPv6 (its groups are not used here).
+const groups = new Uint16Array(8);
 
 // An sshd rule's kind in filters/sshd.conf is `class/kind` (`failure/invalid-user`).
 export function isSshKind(kind: string): boolean {
@@ -97,58 +99,10 @@ function readAddress(text: string): string | { reason: string } {
   }
   const mapped = MAPPED_IPV4.exec(address);
   if (mapped !== null) address = mapped[1] as string;
-  const src = isCanonicalIPv6(address) ? address : normalizeAddress(address);
+  // An IPv6 address in RFC 5952 form already is what normalizeAddress would return; anything
+  // else (an IPv4 tail, a scope, upper case) takes that full path.
+  const src = readCanonicalIPv6(address, groups) ? address : normalizeAddress(address);
   if (src !== undefined) return src;
   if (!address.includes(':') && /[a-z]/i.test(address)) return { reason: `host name "${text.slice(0, 60)}" instead of an address (never resolved)` };
   return { reason: `invalid address "${text.slice(0, 60)}"` };
-}
-
-// True when `text` is an IPv6 address in RFC 5952 form already (lower case, no leading
-// zeros, the first longest run of two or more zero groups as `::`), which normalizeAddress
-// returns as it is; anything else (an IPv4 tail, a scope, upper case) takes that full path.
-function isCanonicalIPv6(text: string): boolean {
-  const length = text.length;
-  if (length < 2 || length > 39) return false;
-  let groups = 0;
-  let gap = -1;
-  // Bit k: explicit group k is zero.
-  let zeros = 0;
-  let i = 0;
-  while (i < length) {
-    if (text.charCodeAt(i) === 58 && text.charCodeAt(i + 1) === 58) {
-      if (gap !== -1) return false;
-      gap = groups;
-      i += 2;
-      continue;
-    }
-    const start = i;
-    for (let c = text.charCodeAt(i); i - start < 4 && ((c >= 48 && c <= 57) || (c >= 97 && c <= 102)); c = text.charCodeAt(++i));
-    if (i === start) return false;
-    if (text.charCodeAt(start) === 48) {
-      if (i - start > 1) return false;
-      zeros |= 1 << groups;
-    }
-    groups++;
-    if (i === length || (text.charCodeAt(i) === 58 && text.charCodeAt(i + 1) === 58)) continue;
-    if (text.charCodeAt(i) !== 58 || i + 1 === length) return false;
-    i++;
-  }
-  if (gap === -1) return groups === 8 && longestZeros(zeros, 0, 8) < 2;
-  const compressed = 8 - groups;
-  if (compressed < 2) return false;
-  // A zero group beside `::` belongs in it; an earlier run as long, or any longer, would be the one.
-  if (gap > 0 && (zeros >> (gap - 1)) & 1) return false;
-  if (gap < groups && (zeros >> gap) & 1) return false;
-  return longestZeros(zeros, 0, gap) < compressed && longestZeros(zeros, gap, groups) <= compressed;
-}
-
-// The longest run of set bits among bits [from, to) of `mask`.
-function longestZeros(mask: number, from: number, to: number): number {
-  let longest = 0;
-  let run = 0;
-  for (let k = from; k < to; k++) {
-    run = (mask >> k) & 1 ? run + 1 : 0;
-    longest = Math.max(longest, run);
-  }
-  return longest;
 }

@@ -16,12 +16,12 @@ const KERNEL_STAMP = /\[ *\d{1,10}\.\d{1,9}\] /y;
 // what the filter's regex accepts there (addresses in the two forms the kernel prints, no
 // options, UID or mark). Irregexp runs this far faster than per-character JavaScript.
 const ADDRESS = String.raw`(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9a-fA-F]{4}(?::[0-9a-fA-F]{4}){7})`;
-const COMMON_SHAPE = new RegExp([
+const COMMON_SHAPE = [
   String.raw`IN=[\w.@-]{0,16} OUT=[\w.@-]{0,16}(?: MAC=[0-9a-f:]{0,200})?`,
   ` SRC=${ADDRESS} DST=${ADDRESS} LEN=\\d{1,5} `,
   String.raw`(?:TOS=0x[0-9A-F]{2} PREC=0x[0-9A-F]{2} TTL=\d{1,3} ID=\d{1,5}(?: (?:CE|DF|MF)){0,3}|TC=\d{1,3} HOPLIMIT=\d{1,3} FLOWLBL=\d{1,7})`,
   String.raw` PROTO=(?:TCP SPT=\d{1,5} DPT=\d{1,5} WINDOW=\d{1,5} RES=0x[0-9a-f]{2} (?:(?:CWR|ECE|URG|ACK|PSH|RST|SYN|FIN) ){0,8}URGP=\d{1,5}|UDP SPT=\d{1,5} DPT=\d{1,5} LEN=\d{1,5}) *$`,
-].join(''), 'y');
+].join('');
 
 // A hand-written reader of the netfilter LOG lines knockwatch's own rules produce, for the
 // built-in filters/netfilter.conf only: a kernel-tagged TCP or UDP packet with ports, IPv4 or
@@ -35,7 +35,7 @@ const COMMON_SHAPE = new RegExp([
 export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: string, dptKey?: number) => ScanOutcome | undefined {
   const spans = createEnvelopeSpans();
   let found: { status: 'event'; event: Knock } | undefined;
-  const shape = new RegExp(COMMON_SHAPE.source, 'y');
+  const shape = new RegExp(COMMON_SHAPE, 'y');
   // Values most lines repeat (the prefix, the host's own address), kept with the text they
   // came from so that a line holding the same text reuses them.
   let prefixText = '';

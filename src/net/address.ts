@@ -156,7 +156,7 @@ export function formatIPv6Groups(groups: ArrayLike<number>): string {
 
 // The run of zero groups among eight that RFC 5952 writes as `::` (the longest of two or
 // more, the first of equals) as start << 4 | length, or -1 when there is none.
-export function longestZeroRun(groups: ArrayLike<number>): number {
+function longestZeroRun(groups: ArrayLike<number>): number {
   let best = -1;
   let bestLength = 1;
   for (let i = 0; i < 8;) {
@@ -173,4 +173,50 @@ export function longestZeroRun(groups: ArrayLike<number>): number {
     i = j;
   }
   return best;
+}
+
+// Whether `text` is an IPv6 address in RFC 5952 form (lower-case hexadecimal groups without
+// leading zeros, `::` exactly where RFC 5952 puts it, no embedded IPv4 or scope): the text
+// normalizeAddress returns as it is. Its eight groups are left in `groups`.
+export function readCanonicalIPv6(text: string, groups: Uint16Array): boolean {
+  const end = text.length;
+  if (end < 2 || end > 39) return false;
+  let count = 0;
+  // The group index where `::` stands, or -1.
+  let gap = -1;
+  let i = 0;
+  if (text.charCodeAt(0) === 58) {
+    if (text.charCodeAt(1) !== 58) return false;
+    gap = 0;
+    i = 2;
+  }
+  while (i < end) {
+    const first = i;
+    let value = 0;
+    for (; i < end && i - first < 5; i++) {
+      const c = text.charCodeAt(i);
+      const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+      if (digit === -1) break;
+      value = value * 16 + digit;
+    }
+    const digits = i - first;
+    if (digits === 0 || digits > 4 || (digits > 1 && text.charCodeAt(first) === 48) || count === 8) return false;
+    groups[count++] = value;
+    if (i === end) break;
+    if (text.charCodeAt(i) !== 58 || ++i === end) return false;
+    if (text.charCodeAt(i) === 58) {
+      if (gap !== -1) return false;
+      gap = count;
+      i++;
+    }
+  }
+  if (gap === -1 ? count !== 8 : count > 6) return false;
+  if (gap !== -1) {
+    // Move the groups after `::` to the end and zero the gap.
+    const fill = 8 - count;
+    for (let g = count - 1; g >= gap; g--) groups[g + fill] = groups[g] as number;
+    groups.fill(0, gap, gap + fill);
+  }
+  const run = longestZeroRun(groups);
+  return gap === -1 ? run === -1 : run === ((gap << 4) | (8 - count));
 }
