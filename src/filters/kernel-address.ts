@@ -17,7 +17,7 @@ const groups = new Array<number>(8).fill(0);
 
 // `xxxx:xxxx:...:xxxx` (hex digits either case) as RFC 5952 text: lower case, no leading
 // zeros, the longest run of two or more zero groups (the first of equals) as `::`.
-function fullIPv6At(line: string, start: number): string | undefined {
+export function fullIPv6At(line: string, start: number): string | undefined {
   for (let g = 0; g < 8; g++) {
     const at = start + g * 5;
     if (g < 7 && line.charCodeAt(at + 4) !== 58) return undefined;

@@ -1,5 +1,6 @@
 import { TcpFlag, type Knock } from './events.js';
 import { normalizeAddressAt } from './kernel-address.js';
+import { createKnockTemplates, OTHER_PORT } from './knock-templates.js';
 import { createEnvelopeSpans, locateSyslogEnvelope } from './syslog-envelope.js';
 import type { SyslogTimeParser } from './syslog-time.js';
 
@@ -32,9 +33,23 @@ const COMMON_SHAPE = [
 // `dptKey`, when the caller has searched for it, is where the line's first ` DPT=` is (or -1).
 // An event outcome is one object the scanner fills anew for every event: a caller that keeps
 // it past the next call copies it.
-export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: string, dptKey?: number) => ScanOutcome | undefined {
+export interface NetfilterScanner {
+  (line: string, dptKey?: number): ScanOutcome | undefined;
+  // For a line of the same texts as one read before (see knock-templates.ts): its event, or
+  // 'otherPort' when its port is 0 in `ports`; undefined for any other line. Same answers as
+  // the pre-filter and the scanner, without searching the line.
+  known(line: string, ports: Uint8Array): ScanOutcome | 'otherPort' | undefined;
+}
+
+export function createNetfilterScanner(parseTime: SyslogTimeParser): NetfilterScanner {
   const spans = createEnvelopeSpans();
+  const templates = createKnockTemplates(parseTime);
   let found: { status: 'event'; event: Knock } | undefined;
+  const eventOutcome = (event: Knock): ScanOutcome => {
+    if (found === undefined) found = { status: 'event', event };
+    else found.event = event;
+    return found;
+  };
   const shape = new RegExp(COMMON_SHAPE, 'y');
   // Values most lines repeat (the prefix, the host's own address), kept with the text they
   // came from so that a line holding the same text reuses them.
@@ -44,7 +59,7 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
   let dst = '';
   let iface = '';
 
-  return (line, dptKey = -1) => {
+  const scan = (line: string, dptKey = -1): ScanOutcome | undefined => {
     if (!locateSyslogEnvelope(line, spans)) return IGNORED;
     if (!sameText(line, spans.tagStart, spans.tagEnd, 'kernel') || spans.pid !== undefined) return IGNORED;
     const message = spans.messageStart;
@@ -102,10 +117,16 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): (line: stri
     }
     if (!sameText(line, inAt + 3, outKey, iface)) iface = line.slice(inAt + 3, outKey);
     const event: Knock = { type: 'knock', time, prefix, src, dst, proto: tcp ? 'tcp' : 'udp', dport, spt, flags, iface };
-    if (found === undefined) found = { status: 'event', event };
-    else found.event = event;
-    return found;
+    templates.learn(line, { stampEnd: spans.stampEnd, messageStart: message, prefixStart, srcStart, srcEnd: dstKey, lenStart: lenKey + 5, protoKey }, event);
+    return eventOutcome(event);
   };
+  return Object.assign(scan, {
+    known(line: string, ports: Uint8Array): ScanOutcome | 'otherPort' | undefined {
+      const outcome = templates.read(line, ports);
+      if (outcome === undefined) return undefined;
+      return outcome === OTHER_PORT ? 'otherPort' : eventOutcome(outcome);
+    },
+  });
 }
 
 // A line not of the shape read here: without SRC= it is no LOG line (the filter's `contains`),

@@ -87,6 +87,8 @@ export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, bu
   return Object.assign(parser, {
     knocksOnly: filter.rules.every((rule) => rule.kind === 'knock' || rule.kind === 'other'),
     readKnockLine(line: string, ports: Uint8Array): LineOutcome | OtherPortOutcome {
+      const known = scan?.known(line, ports);
+      if (known !== undefined) return known === 'otherPort' ? OTHER_PORT : known;
       const dptKey = portKey(line, ports);
       if (dptKey === OTHER_PORT_KEY) return OTHER_PORT;
       // The scanner takes the port from where this search found it.
