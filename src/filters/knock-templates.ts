@@ -17,7 +17,6 @@ const SPACE = 32;
 // The parts of the scanner's shape a template does not repeat.
 const ADDRESS4 = String.raw`\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}`;
 const ADDRESS6 = String.raw`[0-9a-fA-F]{4}(?::[0-9a-fA-F]{4}){7}`;
-const KERNEL_STAMP = String.raw`\[ *\d{1,10}\.\d{1,9}\] `;
 const TRANSPORT = String.raw`(?:TCP SPT=\d{1,5} DPT=\d{1,5} WINDOW=\d{1,5} RES=0x[0-9a-f]{2} (?:(?:CWR|ECE|URG|ACK|PSH|RST|SYN|FIN) ){0,8}URGP=\d{1,5}|UDP SPT=\d{1,5} DPT=\d{1,5} LEN=\d{1,5}) *$`;
 
 // Where the scanner found the parts of a line it read as an event.
@@ -41,17 +40,17 @@ export interface ScannedSpans {
 // per-character JavaScript or substring comparisons); the source, the ports, the flags and
 // the time are then read where the texts put them.
 interface Template {
-  // ISO stamps: the stamp's length (no space in it); traditional ones: 14 or 15.
+  // The whole line, from the stamp's shape to the transport header.
+  line: RegExp;
   stampEnd: number;
-  traditional: boolean;
-  // Everything after the stamp, from ` host kernel: ` to the line's end.
-  rest: RegExp;
-  // Characters from the stamp's end to the kernel stamp (or the prefix, without one).
-  envelopeLength: number;
-  kernelStamp: boolean;
-  // From the prefix to the source address.
-  headLength: number;
+  // Where the source address starts: every text before it has a fixed length.
+  srcStart: number;
   ipv6: boolean;
+  // From the source's end to the IP length's digits (` DST=... LEN=`).
+  destinationLength: number;
+  // The lengths of the texts after each number up to the transport header (` TOS=... TTL=`,
+  // ` ID=`, ` DF PROTO=`...).
+  skips: number[];
   prefix: string;
   dst: string;
   iface: string;
@@ -68,43 +67,39 @@ export function createKnockTemplates(parseTime: SyslogTimeParser): KnockTemplate
   const templates: Template[] = [];
 
   const readWith = (template: Template, line: string, ports: Uint8Array): TemplateOutcome => {
-    const stampEnd = template.stampEnd;
-    const first = line.charCodeAt(0);
-    if (template.traditional) {
-      if (first < 65 || first > 90 || line.charCodeAt(3) !== SPACE || (line.charCodeAt(5) === SPACE ? 14 : 15) !== stampEnd) return undefined;
-    } else if (first < 48 || first > 57 || line.indexOf(' ') !== stampEnd) {
-      return undefined;
-    }
-    template.rest.lastIndex = stampEnd;
-    if (!template.rest.test(line)) return undefined;
-    let at = stampEnd + template.envelopeLength;
-    // The kernel stamp ends at its first `] ` (the regex read `[ *digits.digits] `).
-    if (template.kernelStamp) at = line.indexOf('] ', at) + 2;
-    const srcStart = at + template.headLength;
-    const srcEnd = line.indexOf(' ', srcStart);
+    template.line.lastIndex = 0;
+    if (!template.line.test(line)) return undefined;
+    // The regex has read the line: the values are where the texts' lengths put them, each
+    // number's digits end at the next non-digit.
+    const srcStart = template.srcStart;
     let src: string | undefined;
+    let at: number;
     if (template.ipv6) {
       src = fullIPv6At(line, srcStart);
       if (src === undefined) return undefined;
+      at = srcStart + 39;
     } else {
-      if (dottedQuadValue(line, srcStart, srcEnd) === -1) return undefined;
-      src = line.slice(srcStart, srcEnd);
+      at = dottedQuadEnd(line, srcStart);
+      if (at === -1) return undefined;
+      src = line.slice(srcStart, at);
     }
-    // The template's texts hold no ` DPT=` and its values are digits: the first after the
-    // source is the transport header's. Its digits end at a space, the SPT's start after `=`.
-    const dptStart = line.indexOf(' DPT=', srcEnd) + 5;
-    let dptEnd = dptStart;
-    let dport = 0;
-    for (let c = line.charCodeAt(dptEnd); c !== SPACE; c = line.charCodeAt(++dptEnd)) dport = dport * 10 + (c - 48);
-    let sptStart = dptStart - 5;
+    at = skipDigits(line, at + template.destinationLength);
+    const skips = template.skips;
+    for (let i = 0; i < skips.length; i++) at = skipDigits(line, at + (skips[i] as number));
+    // `TCP SPT=` or `UDP SPT=`
+    const tcp = line.charCodeAt(at) === 84;
+    at += 8;
     let spt = 0;
-    for (let scale = 1, c = line.charCodeAt(sptStart - 1); c !== 61; c = line.charCodeAt(--sptStart - 1), scale *= 10) spt += (c - 48) * scale;
+    for (let c = line.charCodeAt(at); c !== SPACE; c = line.charCodeAt(++at)) spt = spt * 10 + (c - 48);
+    // ` DPT=`
+    at += 5;
+    let dport = 0;
+    for (let c = line.charCodeAt(at); c !== SPACE; c = line.charCodeAt(++at)) dport = dport * 10 + (c - 48);
     if (spt > 65535 || dport > 65535) return undefined;
     if (ports[dport] === 0) return OTHER_PORT;
-    // `TCP SPT=` or `UDP SPT=`
-    const tcp = line.charCodeAt(sptStart - 8) === 84;
-    const flags = tcp ? flagBits(line, line.indexOf(' RES=0x', dptEnd) + 10) : 0;
-    const time = parseTime.atStart(line, stampEnd);
+    // ` WINDOW=` digits ` RES=0x` two digits and a space: the flag words.
+    const flags = tcp ? flagBits(line, skipDigits(line, at + 8) + 10) : 0;
+    const time = parseTime.atStart(line, template.stampEnd);
     if (time === undefined) return undefined;
     return { type: 'knock', time, prefix: template.prefix, src, dst: template.dst, proto: tcp ? 'tcp' : 'udp', dport, spt, flags, iface: template.iface };
   };
@@ -131,12 +126,22 @@ function templateOf(line: string, spans: ScannedSpans, event: Knock): Template |
   // the shape's for every line of the template.
   if (line.indexOf(' DPT=') !== line.indexOf(' DPT=', spans.protoKey)) return undefined;
   const ipv6 = spans.srcEnd - spans.srcStart === 39;
-  const kernelStamp = spans.prefixStart !== spans.messageStart;
-  let pattern = escape(line.slice(spans.stampEnd, spans.messageStart)) + (kernelStamp ? KERNEL_STAMP : '')
-    + escape(line.slice(spans.prefixStart, spans.srcStart)) + (ipv6 ? ADDRESS6 : ADDRESS4)
+  const stampEnd = spans.stampEnd;
+  // The stamp as the envelope reader finds its end: an ISO stamp has no space; a traditional
+  // one has its day in one or two characters (atStart reads the rest).
+  let pattern = line.charCodeAt(0) >= 65
+    ? `[A-Z][^]{2} [^]${stampEnd === 14 ? ' ' : '[^ ]'}[^]{${stampEnd - 6}}`
+    : `\\d[^ ]{${stampEnd - 1}}`;
+  pattern += escape(line.slice(stampEnd, spans.messageStart));
+  // The kernel stamp with the template's width (the first `]` ends it; it grows a digit every
+  // 10^n seconds of uptime).
+  const kernelStamp = spans.prefixStart - spans.messageStart;
+  if (kernelStamp > 0) pattern += String.raw`(?=\[ *\d{1,10}\.\d{1,9}\] )\[[ \d.]{${kernelStamp - 3}}\] `;
+  pattern += escape(line.slice(spans.prefixStart, spans.srcStart)) + (ipv6 ? ADDRESS6 : ADDRESS4)
     + escape(line.slice(spans.srcEnd, spans.lenStart)) + String.raw`\d{1,5}`;
   // The IP header's tokens up to PROTO= (` KEY=VALUE`, or a word such as DF): numbers by
   // their shape, the rest as they are.
+  const skips: number[] = [];
   const lenEnd = line.indexOf(' ', spans.lenStart);
   let textStart = lenEnd;
   for (let at = lenEnd; at < spans.protoKey;) {
@@ -145,19 +150,20 @@ function templateOf(line: string, spans: ScannedSpans, event: Knock): Template |
     const max = equals !== -1 && equals < next ? NUMBER_FIELDS.get(line.slice(at + 1, equals)) : undefined;
     if (max !== undefined) {
       pattern += `${escape(line.slice(textStart, equals + 1))}\\d{1,${max}}`;
+      skips.push(equals + 1 - textStart);
       textStart = next;
     }
     at = next;
   }
   pattern += escape(line.slice(textStart, spans.protoKey + 7)) + TRANSPORT;
+  skips.push(spans.protoKey + 7 - textStart);
   return {
-    stampEnd: spans.stampEnd,
-    traditional: line.charCodeAt(0) >= 65,
-    rest: new RegExp(pattern, 'y'),
-    envelopeLength: spans.messageStart - spans.stampEnd,
-    kernelStamp,
-    headLength: spans.srcStart - spans.prefixStart,
+    line: new RegExp(pattern, 'y'),
+    stampEnd,
+    srcStart: spans.srcStart,
     ipv6,
+    destinationLength: spans.lenStart - spans.srcEnd,
+    skips,
     prefix: event.prefix,
     dst: event.dst,
     iface: event.iface,
@@ -166,6 +172,21 @@ function templateOf(line: string, spans: ScannedSpans, event: Knock): Template |
 
 function escape(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+}
+
+// The end of the digits at `at`.
+function skipDigits(line: string, at: number): number {
+  let end = at;
+  for (let c = line.charCodeAt(end); c >= 48 && c <= 57; c = line.charCodeAt(++end));
+  return end;
+}
+
+// The end of the dotted quad at `at` (four decimal octets 0-255 without leading zeros, as
+// isDottedQuad reads them, then a space), or -1.
+function dottedQuadEnd(line: string, at: number): number {
+  let end = at;
+  while (line.charCodeAt(end) !== SPACE) end++;
+  return dottedQuadValue(line, at, end) === -1 ? -1 : end;
 }
 
 // The flag words from `at` up to URGP= (the regex has read them) as TcpFlag bits: their first

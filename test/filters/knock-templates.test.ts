@@ -57,6 +57,7 @@ describe('lines of a shape read before', () => {
     ['a pid on the tag', v4().replace('kernel:', 'kernel[1]:')],
     ['another prefix', v4({ prefix: 'KW ' })],
     ['no kernel stamp', v4().replace('[  504.570152] ', '')],
+    ['a narrower kernel stamp, a longer prefix', v4().replace('[  504.570152] KNOCK', '[504.570152] XYKNOCK')],
     ['a kernel stamp of 11 digits', v4().replace('  504.570152', '12345678901.5')],
     ['another TOS', v4({ ip: 'TOS=0x10 PREC=0x00 TTL=52 ID=4711 DF' })],
     ['no DF', v4({ ip: 'TOS=0x00 PREC=0x00 TTL=52 ID=4711' })],
@@ -89,6 +90,19 @@ describe('lines of a shape read before', () => {
     const parser = withScanner();
     parser.readKnockLine(v4(), ports);
     expect(copy(parser.readKnockLine(line, ports))).toEqual(copy(judgedByRegex(line)));
+  });
+
+  it('traditional stamps: the day in two characters as in the template', () => {
+    const scanner = createNetfilterScanner(timeParser());
+    scanner(v4({ stamp: 'Jan  7 09:58:47' }));
+    const lines = [v4({ stamp: 'Feb 28 23:59:59' }), v4({ stamp: 'Dec 31 00:00:00' })];
+    expect(lines.map((line) => copy(scanner.known(line, ports)))).toEqual(lines.map((line) => copy(regexOnly()(line))));
+    for (const stamp of ['Jan 7 09:58:47', 'Jan 7  09:58:47', 'Jan  7 09:58:4x', 'jan  7 09:58:47', 'Jan  7 25:58:47']) {
+      const line = v4({ stamp });
+      const parser = withScanner();
+      parser.readKnockLine(v4({ stamp: 'Jan  7 09:58:47' }), ports);
+      expect(copy(parser.readKnockLine(line, ports))).toEqual(copy(judgedByRegex(line)));
+    }
   });
 
   it('IPv6 sources in the full form only', () => {
