@@ -107,8 +107,18 @@ export function createKnockTemplates(parseTime: SyslogTimeParser): KnockTemplate
   return {
     read(line, ports) {
       for (let i = 0; i < templates.length; i++) {
-        const outcome = readWith(templates[i] as Template, line, ports);
-        if (outcome !== undefined) return outcome;
+        const template = templates[i] as Template;
+        // A full IPv6 source has its first colon fifth, a dotted quad none: the other
+        // family's template is passed over without its regex.
+        if ((line.charCodeAt(template.srcStart + 4) === 58) !== template.ipv6) continue;
+        const outcome = readWith(template, line, ports);
+        if (outcome === undefined) continue;
+        // A template that answers moves up a place: the most common ones are tried first.
+        if (i > 0) {
+          templates[i] = templates[i - 1] as Template;
+          templates[i - 1] = template;
+        }
+        return outcome;
       }
       return undefined;
     },
@@ -129,9 +139,10 @@ function templateOf(line: string, spans: ScannedSpans, event: Knock): Template |
   const stampEnd = spans.stampEnd;
   // The stamp as the envelope reader finds its end: an ISO stamp has no space; a traditional
   // one has its day in one or two characters (atStart reads the rest).
+  // (Spelt out: Irregexp runs `[^ ][^ ]...` faster than `[^ ]{31}`.)
   let pattern = line.charCodeAt(0) >= 65
-    ? `[A-Z][^]{2} [^]${stampEnd === 14 ? ' ' : '[^ ]'}[^]{${stampEnd - 6}}`
-    : `\\d[^ ]{${stampEnd - 1}}`;
+    ? `[A-Z][^][^] [^]${stampEnd === 14 ? ' ' : '[^ ]'}${'[^]'.repeat(stampEnd - 6)}`
+    : `\\d${'[^ ]'.repeat(stampEnd - 1)}`;
   pattern += escape(line.slice(stampEnd, spans.messageStart));
   // The kernel stamp with the template's width (the first `]` ends it; it grows a digit every
   // 10^n seconds of uptime).
