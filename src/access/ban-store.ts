@@ -34,7 +34,9 @@ export class BanStore {
     return this.whitelist.contains(src);
   }
 
+  // Asked for every knock: with no ban at all, the address is not even hashed.
   bannedUntil(src: string, now: number): number | undefined {
+    if (this.bans.size === 0) return undefined;
     const until = this.bans.get(src);
     return until !== undefined && until > now ? until : undefined;
   }
