@@ -3,11 +3,6 @@ import { fullIPv6At } from './kernel-address.js';
 import { dottedQuadValue } from '../net/address.js';
 import type { SyslogTimeParser } from './syslog-time.js';
 
-// What a template says of a line: an event, a port no door uses, or nothing (the scanner and
-// the regexes decide).
-export type TemplateOutcome = Knock | typeof OTHER_PORT | undefined;
-export const OTHER_PORT = 0;
-
 // The IP header fields the scanner's shape reads as numbers, with the most digits it allows:
 // their values vary from packet to packet; the other fields are texts a template repeats.
 const NUMBER_FIELDS: ReadonlyMap<string, number> = new Map([['TTL', 3], ['ID', 5], ['TC', 3], ['HOPLIMIT', 3], ['FLOWLBL', 7]]);
@@ -57,8 +52,9 @@ interface Template {
 }
 
 export interface KnockTemplates {
-  // The event (a fresh object) or OTHER_PORT for a line of a known template; undefined otherwise.
-  read(line: string, ports: Uint8Array): TemplateOutcome;
+  // The event (a fresh object) of a line of a known template, undefined for any other line.
+  // `dptKey` is where the line's first ` DPT=` is (its D), as the pre-filter found it.
+  read(line: string, dptKey: number): Knock | undefined;
   // Remembers the line the scanner just read as `event`.
   learn(line: string, spans: ScannedSpans, event: Knock): void;
 }
@@ -66,37 +62,31 @@ export interface KnockTemplates {
 export function createKnockTemplates(parseTime: SyslogTimeParser): KnockTemplates {
   const templates: Template[] = [];
 
-  const readWith = (template: Template, line: string, ports: Uint8Array): TemplateOutcome => {
+  const readWith = (template: Template, line: string, dptKey: number): Knock | undefined => {
     template.line.lastIndex = 0;
     if (!template.line.test(line)) return undefined;
-    // The regex has read the line: the values are where the texts' lengths put them, each
-    // number's digits end at the next non-digit.
+    // The regex has read the line: the source is where the texts' lengths put it, and the
+    // template's texts hold no ` DPT=`, so the first in the line is the transport header's.
     const srcStart = template.srcStart;
     let src: string | undefined;
-    let at: number;
     if (template.ipv6) {
       src = fullIPv6At(line, srcStart);
       if (src === undefined) return undefined;
-      at = srcStart + 39;
     } else {
-      at = dottedQuadEnd(line, srcStart);
-      if (at === -1) return undefined;
-      src = line.slice(srcStart, at);
+      const srcEnd = dottedQuadEnd(line, srcStart);
+      if (srcEnd === -1) return undefined;
+      src = line.slice(srcStart, srcEnd);
     }
-    at = skipDigits(line, at + template.destinationLength);
-    const skips = template.skips;
-    for (let i = 0; i < skips.length; i++) at = skipDigits(line, at + (skips[i] as number));
-    // `TCP SPT=` or `UDP SPT=`
-    const tcp = line.charCodeAt(at) === 84;
-    at += 8;
-    let spt = 0;
-    for (let c = line.charCodeAt(at); c !== SPACE; c = line.charCodeAt(++at)) spt = spt * 10 + (c - 48);
-    // ` DPT=`
-    at += 5;
+    let at = dptKey + 4;
     let dport = 0;
     for (let c = line.charCodeAt(at); c !== SPACE; c = line.charCodeAt(++at)) dport = dport * 10 + (c - 48);
+    // The source port's digits end at ` DPT=` and start after `=`.
+    let sptStart = dptKey - 1;
+    let spt = 0;
+    for (let scale = 1, c = line.charCodeAt(sptStart - 1); c !== 61; c = line.charCodeAt(--sptStart - 1), scale *= 10) spt += (c - 48) * scale;
     if (spt > 65535 || dport > 65535) return undefined;
-    if (ports[dport] === 0) return OTHER_PORT;
+    // `TCP SPT=` or `UDP SPT=`
+    const tcp = line.charCodeAt(sptStart - 8) === 84;
     // ` WINDOW=` digits ` RES=0x` two digits and a space: the flag words.
     const flags = tcp ? flagBits(line, skipDigits(line, at + 8) + 10) : 0;
     const time = parseTime.atStart(line, template.stampEnd);
@@ -105,13 +95,13 @@ export function createKnockTemplates(parseTime: SyslogTimeParser): KnockTemplate
   };
 
   return {
-    read(line, ports) {
+    read(line, dptKey) {
       for (let i = 0; i < templates.length; i++) {
         const template = templates[i] as Template;
         // A full IPv6 source has its first colon fifth, a dotted quad none: the other
         // family's template is passed over without its regex.
         if ((line.charCodeAt(template.srcStart + 4) === 58) !== template.ipv6) continue;
-        const outcome = readWith(template, line, ports);
+        const outcome = readWith(template, line, dptKey);
         if (outcome === undefined) continue;
         // A template that answers moves up a place: the most common ones are tried first.
         if (i > 0) {

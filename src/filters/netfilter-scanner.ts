@@ -1,6 +1,6 @@
 import { TcpFlag, type Knock } from './events.js';
 import { normalizeAddressAt } from './kernel-address.js';
-import { createKnockTemplates, OTHER_PORT } from './knock-templates.js';
+import { createKnockTemplates } from './knock-templates.js';
 import { createEnvelopeSpans, locateSyslogEnvelope } from './syslog-envelope.js';
 import type { SyslogTimeParser } from './syslog-time.js';
 
@@ -35,10 +35,9 @@ const COMMON_SHAPE = [
 // it past the next call copies it.
 export interface NetfilterScanner {
   (line: string, dptKey?: number): ScanOutcome | undefined;
-  // For a line of the same texts as one read before (see knock-templates.ts): its event, or
-  // 'otherPort' when its port is 0 in `ports`; undefined for any other line. Same answers as
-  // the pre-filter and the scanner, without searching the line.
-  known(line: string, ports: Uint8Array): ScanOutcome | 'otherPort' | undefined;
+  // For a line of the same texts as one read before (see knock-templates.ts): its event, as
+  // the scanner reads it; undefined for any other line. `dptKey` as for the scanner.
+  known(line: string, dptKey: number): ScanOutcome | undefined;
 }
 
 export function createNetfilterScanner(parseTime: SyslogTimeParser): NetfilterScanner {
@@ -121,10 +120,9 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): NetfilterSc
     return eventOutcome(event);
   };
   return Object.assign(scan, {
-    known(line: string, ports: Uint8Array): ScanOutcome | 'otherPort' | undefined {
-      const outcome = templates.read(line, ports);
-      if (outcome === undefined) return undefined;
-      return outcome === OTHER_PORT ? 'otherPort' : eventOutcome(outcome);
+    known(line: string, dptKey: number): ScanOutcome | undefined {
+      const event = templates.read(line, dptKey);
+      return event === undefined ? undefined : eventOutcome(event);
     },
   });
 }

@@ -87,12 +87,11 @@ export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, bu
   return Object.assign(parser, {
     knocksOnly: filter.rules.every((rule) => rule.kind === 'knock' || rule.kind === 'other'),
     readKnockLine(line: string, ports: Uint8Array): LineOutcome | OtherPortOutcome {
-      const known = scan?.known(line, ports);
-      if (known !== undefined) return known === 'otherPort' ? OTHER_PORT : known;
       const dptKey = portKey(line, ports);
       if (dptKey === OTHER_PORT_KEY) return OTHER_PORT;
-      // The scanner takes the port from where this search found it.
-      return scan?.(line, dptKey) ?? readLine(line);
+      if (scan === undefined) return readLine(line);
+      // The templates and the scanner take the port from where this search found it.
+      return scan.known(line, dptKey) ?? scan(line, dptKey) ?? readLine(line);
     },
     timeOf(line: string): number | undefined {
       return locateSyslogEnvelope(line, spans) ? parseTime.atStart(line, spans.stampEnd) : undefined;
