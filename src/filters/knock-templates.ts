@@ -1,6 +1,5 @@
 import { TcpFlag, type Knock } from './events.js';
 import { fullIPv6At } from './kernel-address.js';
-import { dottedQuadValue } from '../net/address.js';
 import type { SyslogTimeParser } from './syslog-time.js';
 
 // The IP header fields the scanner's shape reads as numbers, with the most digits it allows:
@@ -10,7 +9,10 @@ const MAX_TEMPLATES = 8;
 const SPACE = 32;
 
 // The parts of the scanner's shape a template does not repeat.
-const ADDRESS4 = String.raw`\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}`;
+// A dotted quad as isDottedQuad reads it: octets 0-255 without leading zeros (the scanner's
+// shape allows more, which the scanner then refuses).
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const ADDRESS4 = `${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}`;
 const ADDRESS6 = String.raw`[0-9a-fA-F]{4}(?::[0-9a-fA-F]{4}){7}`;
 const TRANSPORT = String.raw`(?:TCP SPT=\d{1,5} DPT=\d{1,5} WINDOW=\d{1,5} RES=0x[0-9a-f]{2} (?:(?:CWR|ECE|URG|ACK|PSH|RST|SYN|FIN) ){0,8}URGP=\d{1,5}|UDP SPT=\d{1,5} DPT=\d{1,5} LEN=\d{1,5}) *$`;
 
@@ -73,9 +75,7 @@ export function createKnockTemplates(parseTime: SyslogTimeParser): KnockTemplate
       src = fullIPv6At(line, srcStart);
       if (src === undefined) return undefined;
     } else {
-      const srcEnd = dottedQuadEnd(line, srcStart);
-      if (srcEnd === -1) return undefined;
-      src = line.slice(srcStart, srcEnd);
+      src = line.slice(srcStart, line.indexOf(' ', srcStart));
     }
     let at = dptKey + 4;
     let dport = 0;
@@ -180,14 +180,6 @@ function skipDigits(line: string, at: number): number {
   let end = at;
   for (let c = line.charCodeAt(end); c >= 48 && c <= 57; c = line.charCodeAt(++end));
   return end;
-}
-
-// The end of the dotted quad at `at` (four decimal octets 0-255 without leading zeros, as
-// isDottedQuad reads them, then a space), or -1.
-function dottedQuadEnd(line: string, at: number): number {
-  let end = at;
-  while (line.charCodeAt(end) !== SPACE) end++;
-  return dottedQuadValue(line, at, end) === -1 ? -1 : end;
 }
 
 // The flag words from `at` up to URGP= (the regex has read them) as TcpFlag bits: their first
