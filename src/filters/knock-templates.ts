@@ -43,11 +43,6 @@ interface Template {
   // Where the source address starts: every text before it has a fixed length.
   srcStart: number;
   ipv6: boolean;
-  // From the source's end to the IP length's digits (` DST=... LEN=`).
-  destinationLength: number;
-  // The lengths of the texts after each number up to the transport header (` TOS=... TTL=`,
-  // ` ID=`, ` DF PROTO=`...).
-  skips: number[];
   prefix: string;
   dst: string;
   iface: string;
@@ -140,31 +135,26 @@ function templateOf(line: string, spans: ScannedSpans, event: Knock): Template |
   if (kernelStamp > 0) pattern += String.raw`(?=\[ *\d{1,10}\.\d{1,9}\] )\[[ \d.]{${kernelStamp - 3}}\] `;
   pattern += escape(line.slice(spans.prefixStart, spans.srcStart)) + (ipv6 ? ADDRESS6 : ADDRESS4)
     + escape(line.slice(spans.srcEnd, spans.lenStart)) + String.raw`\d{1,5}`;
-  // The IP header's tokens up to PROTO= (` KEY=VALUE`, or a word such as DF): numbers by
-  // their shape, the rest as they are.
-  const skips: number[] = [];
+  // The IP header's tokens up to PROTO= (` KEY=VALUE`, or a word such as DF, whose `KEY`
+  // would hold a space): numbers by their shape, the rest as they are.
   const lenEnd = line.indexOf(' ', spans.lenStart);
   let textStart = lenEnd;
   for (let at = lenEnd; at < spans.protoKey;) {
     const next = line.indexOf(' ', at + 1);
     const equals = line.indexOf('=', at + 1);
-    const max = equals !== -1 && equals < next ? NUMBER_FIELDS.get(line.slice(at + 1, equals)) : undefined;
+    const max = NUMBER_FIELDS.get(line.slice(at + 1, equals));
     if (max !== undefined) {
       pattern += `${escape(line.slice(textStart, equals + 1))}\\d{1,${max}}`;
-      skips.push(equals + 1 - textStart);
       textStart = next;
     }
     at = next;
   }
   pattern += escape(line.slice(textStart, spans.protoKey + 7)) + TRANSPORT;
-  skips.push(spans.protoKey + 7 - textStart);
   return {
     line: new RegExp(pattern, 'y'),
     stampEnd,
     srcStart: spans.srcStart,
     ipv6,
-    destinationLength: spans.lenStart - spans.srcEnd,
-    skips,
     prefix: event.prefix,
     dst: event.dst,
     iface: event.iface,

@@ -48,6 +48,7 @@ describe('lines of a shape read before', () => {
       v4({ src: '10.0.0.1', tail: 'TCP SPT=1 DPT=8000 WINDOW=0 RES=0x1f ACK FIN URGP=65535 ', ip: 'TOS=0x00 PREC=0x00 TTL=1 ID=0 DF' }),
       v4({ stamp: '2026-11-22T01:43:17.000001+00:00', tail: 'UDP SPT=40000 DPT=9000 LEN=9   ' }),
       v4({ tail: 'TCP SPT=65535 DPT=22 WINDOW=1 RES=0x00 CWR ECE URG ACK PSH RST SYN FIN URGP=0' }),
+      v4({ tail: 'UDP SPT=0 DPT=65535 LEN=65535' }),
     ];
     expect(next.map((line) => copy(known(scanner, line)))).toEqual(next.map((line) => copy(regexOnly()(line))));
     // a port no door uses: the pre-filter's, before any template
@@ -96,6 +97,15 @@ describe('lines of a shape read before', () => {
     const parser = withScanner();
     parser.readKnockLine(v4(), ports);
     expect(copy(parser.readKnockLine(line, ports))).toEqual(copy(judgedByRegex(line)));
+  });
+
+  it('traditional stamps, the day in one character or two as in the template', () => {
+    const one = createNetfilterScanner(timeParser());
+    one(v4({ stamp: 'Aug 7 09:58:47' }));
+    const lines = [v4({ stamp: 'Apr 9 23:59:59' }), v4({ stamp: 'Jan 1 00:00:00' })];
+    expect(lines.map((line) => copy(known(one, line)))).toEqual(lines.map((line) => copy(regexOnly()(line))));
+    expect(lines.every((line) => known(one, line) !== undefined)).toBe(true);
+    expect(known(one, v4({ stamp: 'Jan  1 00:00:00' }))).toBeUndefined();
   });
 
   it('traditional stamps: the day in two characters as in the template', () => {
