@@ -1,5 +1,5 @@
 import type { SshAuth } from '../filters/events.js';
-import { ownCopy } from '../engine/own-copy.js';
+import type { KeptAddresses } from './kept-addresses.js';
 
 // At most this many connections are followed (the oldest is forgotten first).
 export const MAX_ATTEMPT_CONNECTIONS = 20_000;
@@ -31,6 +31,8 @@ export class FailedAttempts {
   // by pid, with their time.
   private readonly held = new Map<number, number>();
 
+  constructor(private readonly addresses: KeptAddresses) {}
+
   // The address of a connection with failures on record.
   addressOf(pid: number): string | undefined {
     return this.connections.get(pid)?.src;
@@ -41,7 +43,7 @@ export class FailedAttempts {
   countAttempt(event: SshAuth, pid: number, src: string): string | undefined {
     let connection = this.connections.get(pid);
     if (connection === undefined || connection.src !== src) {
-      connection = { src: ownCopy(src), counted: 0, announced: false };
+      connection = { src: this.addresses.keep(src), counted: 0, announced: false };
       this.remember(pid, connection);
     }
     if (SUMMING_UP.has(event.kind)) {
@@ -79,7 +81,7 @@ export class FailedAttempts {
     if (at === undefined) return undefined;
     this.held.delete(pid);
     if (time - at > HELD_FOR_MS || time < at) return undefined;
-    const connection = { src: ownCopy(src), counted: 1, announced: true };
+    const connection = { src: this.addresses.keep(src), counted: 1, announced: true };
     this.remember(pid, connection);
     return connection.src;
   }
