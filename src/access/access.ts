@@ -92,21 +92,25 @@ export class Access {
     this.grantTable.close(src, door, time, 'forget');
   }
 
-  handleSsh(event: SshAuth): Decision[] {
+  handleSsh(event: SshAuth): readonly Decision[] {
     const outcome = this.sessions.handle(event);
-    const decisions: Decision[] = [];
+    // Most sshd lines decide nothing: no array is made for them.
+    let decisions: Decision[] | undefined;
     if (outcome !== undefined) {
-      decisions.push(...outcome.decisions);
+      if (outcome.decisions.length > 0) decisions = [...outcome.decisions];
       if (outcome.failed) {
         for (const decision of this.failures.count(outcome.src, event.time)) {
-          decisions.push(decision);
+          (decisions ??= []).push(decision);
           // Failed logins after the knock: the address loses what it opened.
           if (decision.type === 'banned') for (const grant of this.grantTable.forSource(decision.src)) decisions.push(...this.close(decision.src, grant.door, decision.time, 'revoked'));
         }
       }
     }
-    if (this.sessions.logoutsPending) decisions.push(...this.closeDueLogouts(event.time));
-    return decisions;
+    if (this.sessions.logoutsPending) {
+      const due = this.closeDueLogouts(event.time);
+      if (due.length > 0) (decisions ??= []).push(...due);
+    }
+    return decisions ?? NOTHING;
   }
 
   // Moves time on: grants past their expiry end, logouts past logout_grace close grants.

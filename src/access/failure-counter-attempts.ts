@@ -1,5 +1,5 @@
 import type { SshAuth } from '../filters/events.js';
-import { ownCopy } from '../engine/own-copy.js';
+import type { KeptAddresses } from './kept-addresses.js';
 
 // At most this many connections are followed (the oldest is forgotten first).
 export const MAX_ATTEMPT_CONNECTIONS = 20_000;
@@ -31,29 +31,32 @@ export class FailedAttempts {
   // by pid, with their time.
   private readonly held = new Map<number, number>();
 
+  constructor(private readonly addresses: KeptAddresses) {}
+
   // The address of a connection with failures on record.
   addressOf(pid: number): string | undefined {
     return this.connections.get(pid)?.src;
   }
 
-  // True when `event`, a failure of connection (pid, src), is an attempt to count.
-  isNewAttempt(event: SshAuth, pid: number, src: string): boolean {
+  // When `event`, a failure of connection (pid, src), is an attempt to count: the
+  // connection's own copy of src (see own-copy.ts), which a counter may keep.
+  countAttempt(event: SshAuth, pid: number, src: string): string | undefined {
     let connection = this.connections.get(pid);
     if (connection === undefined || connection.src !== src) {
-      connection = { src: ownCopy(src), counted: 0, announced: false };
+      connection = { src: this.addresses.keep(src), counted: 0, announced: false };
       this.remember(pid, connection);
     }
     if (SUMMING_UP.has(event.kind)) {
-      if (connection.counted > 0) return false;
+      if (connection.counted > 0) return undefined;
     } else if (ANNOUNCING.has(event.kind)) {
-      if (connection.announced) return false;
+      if (connection.announced) return undefined;
       connection.announced = true;
     } else if (connection.announced) {
       connection.announced = false;
-      return false;
+      return undefined;
     }
     connection.counted++;
-    return true;
+    return connection.src;
   }
 
   // A failure whose line names no address waits for its pid's next line that does.
@@ -68,17 +71,19 @@ export class FailedAttempts {
     }
   }
 
-  // A line of `pid` names `src`: true when a failure held for that pid now counts, as the
-  // attempt that the connection's next "Failed ..." line repeats.
-  attribute(pid: number, src: string, time: number): boolean {
+  // A line of `pid` names `src`: when a failure held for that pid now counts, as the
+  // attempt that the connection's next "Failed ..." line repeats, the connection's own copy
+  // of src.
+  attribute(pid: number, src: string, time: number): string | undefined {
     // Asked for every line that names an address; mostly nothing is held.
-    if (this.held.size === 0) return false;
+    if (this.held.size === 0) return undefined;
     const at = this.held.get(pid);
-    if (at === undefined) return false;
+    if (at === undefined) return undefined;
     this.held.delete(pid);
-    if (time - at > HELD_FOR_MS || time < at) return false;
-    this.remember(pid, { src: ownCopy(src), counted: 1, announced: true });
-    return true;
+    if (time - at > HELD_FOR_MS || time < at) return undefined;
+    const connection = { src: this.addresses.keep(src), counted: 1, announced: true };
+    this.remember(pid, connection);
+    return connection.src;
   }
 
   // The connection ended. (Nothing is held for it: a failure is held only while its pid has

@@ -1,12 +1,11 @@
 import type { Options } from '../config/types.js';
 import type { Decision } from '../engine/decisions.js';
 import type { BanStore } from './ban-store.js';
-import { ownCopy } from '../engine/own-copy.js';
 
 export type FailureOptions = Pick<Options, 'maxRetry' | 'findTime' | 'banTime' | 'banTimeMax'>;
 
 interface Failures {
-  // The address as kept (an own copy, not a slice of a log chunk).
+  // The address as the caller gave it (an own copy, not a slice of a log chunk).
   src: string;
   times: number[];
   // The latest of `times`.
@@ -37,6 +36,7 @@ export class FailureCounter {
     return this.failures.size;
   }
 
+  // `src` is kept as it is given: an own copy (own-copy.ts), not a slice of a log chunk.
   count(src: string, time: number): Decision[] {
     let entry = this.failures.get(src);
     // An address with failures on record is not whitelisted (the whitelist never changes).
@@ -44,17 +44,23 @@ export class FailureCounter {
     if (this.bans.bannedUntil(src, time) !== undefined) return [];
     const findTime = this.options.findTime;
     if (entry === undefined) {
-      entry = { src: ownCopy(src), times: [time], latest: time, cleanups: this.cleanups };
+      entry = { src, times: [time], latest: time, cleanups: this.cleanups };
       this.failures.set(entry.src, entry);
     } else {
       const cleanedUp = entry.cleanups < this.cleanups;
-      const times: number[] = [];
-      for (const at of entry.times) {
-        if (time - at <= findTime && !(cleanedUp && this.lastCleanup - at > findTime)) times.push(at);
+      // Trimmed in place: times from the log can step back, so the latest is looked for.
+      const times = entry.times;
+      let kept = 0;
+      let latest = time;
+      for (const at of times) {
+        if (time - at <= findTime && !(cleanedUp && this.lastCleanup - at > findTime)) {
+          times[kept++] = at;
+          if (at > latest) latest = at;
+        }
       }
+      times.length = kept;
       times.push(time);
-      entry.times = times;
-      entry.latest = Math.max(...times);
+      entry.latest = latest;
       entry.cleanups = this.cleanups;
     }
     const last = this.queueTimes.length > this.head ? (this.queueTimes.at(-1) as number) : -Infinity;

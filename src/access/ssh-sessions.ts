@@ -1,10 +1,10 @@
 import type { Decision } from '../engine/decisions.js';
 import type { SshAuth } from '../filters/events.js';
-import { ownCopy } from '../engine/own-copy.js';
 import { FailedAttempts } from './failure-counter-attempts.js';
+import { KeptAddresses } from './kept-addresses.js';
 
 // What one sshd line meant: the decisions it makes, and whether it is a failed login of
-// `src` to count.
+// `src` to count (then `src` is an own copy, see own-copy.ts: the failure counter keeps it).
 export interface SshOutcome {
   src: string;
   decisions: readonly Decision[];
@@ -22,7 +22,8 @@ export const MAX_CONNECTIONS = 20_000;
 export class SshSessions {
   // Logged-in connections: pid to address.
   private readonly logins = new Map<number, string>();
-  private readonly attempts = new FailedAttempts();
+  private readonly addresses = new KeptAddresses();
+  private readonly attempts = new FailedAttempts(this.addresses);
   private readonly sessions = new Map<string, Set<number>>();
   private readonly pendingLogouts = new Map<string, number>();
 
@@ -32,35 +33,39 @@ export class SshSessions {
   handle(event: SshAuth): SshOutcome | undefined {
     const pid = event.pid;
     // A line without a pid (a failure that names its address) is tied to no connection.
-    if (pid === undefined) return event.src === undefined || event.class !== 'failure' ? undefined : { src: event.src, failed: true, decisions: NO_DECISIONS };
+    if (pid === undefined) return event.src === undefined || event.class !== 'failure' ? undefined : { src: this.addresses.keep(event.src), failed: true, decisions: NO_DECISIONS };
     // The connection's login matters to logins and logouts, and to a line that names no
     // address (a failure or noise line that names one is read without this lookup).
     const login = event.src === undefined || event.class === 'login' || event.class === 'logout' ? this.logins.get(pid) : undefined;
-    // What is kept holds a copy of the address (see own-copy.ts), made once per connection.
+    // What is kept holds a copy of the address (kept-addresses.ts), made once per address.
     const src = event.src === undefined ? login ?? this.attempts.addressOf(pid) : event.src === login ? login : event.src;
     if (src === undefined) {
       if (event.class === 'failure') this.attempts.hold(pid, event.time);
       return undefined;
     }
-    const held = event.src !== undefined && this.attempts.attribute(pid, src, event.time);
+    // The own copy of src when a failure held for the pid counts now.
+    const held = event.src === undefined ? undefined : this.attempts.attribute(pid, src, event.time);
+    const failed = held !== undefined;
     switch (event.class) {
       case 'login': {
-        if (event.kind !== 'accepted') return { src, failed: held, decisions: NO_DECISIONS };
-        const own = src === login ? src : ownCopy(src);
+        if (event.kind !== 'accepted') return { src: held ?? src, failed, decisions: NO_DECISIONS };
+        const own = src === login ? src : held ?? this.addresses.keep(src);
         this.remember(pid, own);
         const pids = this.sessions.get(own) ?? new Set<number>();
         pids.add(pid);
         this.sessions.set(own, pids);
         this.pendingLogouts.delete(own);
-        return { src: own, failed: held, decisions: [{ type: 'login', time: event.time, src: own, user: event.user ?? '', pid }] };
+        return { src: own, failed, decisions: [{ type: 'login', time: event.time, src: own, user: event.user ?? '', pid }] };
       }
       case 'logout':
         this.attempts.end(pid);
-        return { src, failed: held, decisions: this.endConnection(pid, login, event.time) };
-      case 'failure':
-        return { src, failed: this.attempts.isNewAttempt(event, pid, src) || held, decisions: NO_DECISIONS };
+        return { src: held ?? src, failed, decisions: this.endConnection(pid, login, event.time) };
+      case 'failure': {
+        const counted = this.attempts.countAttempt(event, pid, src) ?? held;
+        return { src: counted ?? src, failed: counted !== undefined, decisions: NO_DECISIONS };
+      }
       case 'noise':
-        return { src, failed: held, decisions: NO_DECISIONS };
+        return { src: held ?? src, failed, decisions: NO_DECISIONS };
     }
   }
 
