@@ -73,3 +73,17 @@ describe('cleanup', () => {
     expect(counter.count(A, 100_000)).toEqual([{ type: 'failure', time: 100_000, src: A, count: 2 }]);
   });
 });
+
+describe('a log whose times step back', () => {
+  // The address's latest failure is the later one, whatever order the log gave them in: a
+  // cleanup before findtime has passed since it keeps the address and its count.
+  it('keeps an address by its latest failure, not its last one', () => {
+    const counter = counterOf();
+    counter.count(A, 40_000);
+    counter.count(A, 10_000);
+    counter.cleanup(90_000);
+    expect(counter.size).toBe(1);
+    // 10 000 is out of the window by now, 40 000 is not
+    expect(counter.count(A, 95_000)).toEqual([{ type: 'failure', time: 95_000, src: A, count: 2 }]);
+  });
+});
