@@ -172,9 +172,10 @@ function skipDigits(line: string, at: number): number {
   return end;
 }
 
-// The flag words from `at` up to URGP= (the regex has read them) as TcpFlag bits: their first
-// letters (C, E, U, A, P, R, S, F) differ, and CWR and ECE have no bit.
-function flagBits(line: string, at: number): number {
+// The flag words from `at` up to URGP= (the scanner's shape or a template's regex has checked
+// them) as TcpFlag bits: their first letters (C, E, U, A, P, R, S, F) differ, and CWR and ECE
+// have no bit.
+export function flagBits(line: string, at: number): number {
   let flags = 0;
   for (let p = at; line.charCodeAt(p + 3) === SPACE; p += 4) {
     switch (line.charCodeAt(p)) {

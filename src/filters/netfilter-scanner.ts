@@ -1,6 +1,6 @@
-import { TcpFlag, type Knock } from './events.js';
+import type { Knock } from './events.js';
 import { normalizeAddressAt } from './kernel-address.js';
-import { createKnockTemplates } from './knock-templates.js';
+import { createKnockTemplates, flagBits } from './knock-templates.js';
 import { createEnvelopeSpans, locateSyslogEnvelope } from './syslog-envelope.js';
 import type { SyslogTimeParser } from './syslog-time.js';
 
@@ -10,7 +10,6 @@ export type ScanOutcome = { status: 'event'; event: Knock } | { status: 'missed'
 const MISSED: ScanOutcome = { status: 'missed' };
 const IGNORED: ScanOutcome = { status: 'ignored' };
 
-const SPACE = 32;
 const KERNEL_STAMP = /\[ *\d{1,10}\.\d{1,9}\] /y;
 
 // Everything from IN= to the end of a line of the shape the scanner reads: a strict subset of
@@ -145,23 +144,6 @@ function numberAt(line: string, start: number, end: number): number {
   return value;
 }
 
-// The flag words from `at` up to URGP= (the shape has checked them) as TcpFlag bits.
-function flagBits(line: string, at: number): number {
-  let flags = 0;
-  // A flag word is followed by a space, URGP= by its P.
-  for (let p = at; line.charCodeAt(p + 3) === SPACE; p += 4) {
-    // The shape has checked the words: their first letters (C, E, U, A, P, R, S, F) differ.
-    switch (line.charCodeAt(p)) {
-      case 85: flags |= TcpFlag.URG; break;
-      case 65: flags |= TcpFlag.ACK; break;
-      case 80: flags |= TcpFlag.PSH; break;
-      case 82: flags |= TcpFlag.RST; break;
-      case 83: flags |= TcpFlag.SYN; break;
-      case 70: flags |= TcpFlag.FIN; break;
-    }
-  }
-  return flags;
-}
 
 // After `[ 1234.567890] ` (spaces, 1-10 digits, a dot, 1-9 digits): where the prefix starts;
 // -1 for anything else. A sticky regex: faster here than reading the digits one by one.

@@ -1,31 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { loadFilterFile } from '../../src/filters/load-filter.js';
 import { portKey } from '../../src/filters/destination-port.js';
 import { createNetfilterScanner, type NetfilterScanner } from '../../src/filters/netfilter-scanner.js';
-import { buildEvent, createLineParser } from '../../src/filters/parse-line.js';
-import { createSyslogTimeParser } from '../../src/filters/syslog-time.js';
-import { builtinFilterPath, packageRoot } from '../../src/runtime/package-paths.js';
+import { packageRoot } from '../../src/runtime/package-paths.js';
 import { readSamples } from '../helpers/samples.js';
 import { seededRandom } from '../helpers/seeded-random.js';
+import { doorPorts, judgedByRegex, mutateText, regexOnly, timeParser, withScanner } from '../helpers/netfilter-judge.js';
 
 // Lines of a shape the scanner has read before are read from a template of it
 // (src/filters/knock-templates.ts): whatever a template answers, the pre-filter and the
 // regexes must say the same.
-const filter = loadFilterFile(builtinFilterPath('netfilter'));
 const samples = readSamples(`${packageRoot()}/logs-samples/netfilter.log`);
-const reference = Date.parse('2026-12-31T00:00:00Z');
-const timeParser = () => createSyslogTimeParser({ timeZone: 'UTC', reference });
-const withScanner = () => createLineParser(filter, timeParser());
-const regexOnly = () => createLineParser(filter, timeParser(), (...args) => buildEvent(...args));
-const ports = new Uint8Array(65536);
-for (const port of [22, 7000, 8000, 9000]) ports[port] = 1;
-// What the pipeline makes of a line without scanner or templates: the first ` DPT=` judged
-// against the door ports, the regexes for the rest.
-const judgedByRegex = (line: string) => {
-  const port = / DPT=(\d*)/.exec(line)?.[1];
-  const unused = port !== undefined && port !== '' && Number(port) <= 65535 && ports[Number(port)] === 0;
-  return unused ? { status: 'otherPort' } : regexOnly()(line);
-};
+const ports = doorPorts;
 // A template's answer, with the port found as the pre-filter finds it (every port in use).
 const everyPort = new Uint8Array(65536).fill(1);
 const known = (scanner: NetfilterScanner, line: string) => scanner.known(line, portKey(line, everyPort));
@@ -175,14 +160,7 @@ describe('lines of a shape read before', () => {
             text = text.slice(0, run.index) + value + text.slice((run.index ?? 0) + run[0].length);
           }
         } else {
-          for (let edits = 1 + random(2); edits > 0; edits--) {
-            const at = random(text.length + 1);
-            const op = random(4);
-            if (op === 0) text = text.slice(0, at) + text.slice(at + 1 + random(3));
-            else if (op === 1) text = text.slice(0, at) + (pieces[random(pieces.length)] ?? '') + text.slice(at);
-            else if (op === 2) text = text.slice(0, at) + (pieces[random(pieces.length)] ?? '') + text.slice(at + 1);
-            else text = text.slice(0, at);
-          }
+          text = mutateText(text, 1 + random(2), random, pieces);
         }
         variants.push({ sample: line, line: text });
       }

@@ -1,36 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeAddressAt } from '../../src/filters/kernel-address.js';
-import { compileFilter, loadFilterFile, type Filter } from '../../src/filters/load-filter.js';
+import { compileFilter, loadFilterFile } from '../../src/filters/load-filter.js';
 import { createNetfilterScanner } from '../../src/filters/netfilter-scanner.js';
-import { buildEvent, createLineParser, usesNetfilterScanner } from '../../src/filters/parse-line.js';
-import { createSyslogTimeParser } from '../../src/filters/syslog-time.js';
+import { createLineParser, usesNetfilterScanner } from '../../src/filters/parse-line.js';
 import { normalizeAddress } from '../../src/net/address.js';
 import { builtinFilterPath, packageRoot } from '../../src/runtime/package-paths.js';
 import { readFileSync } from 'node:fs';
 import { readSamples } from '../helpers/samples.js';
 import { seededRandom } from '../helpers/seeded-random.js';
+import { doorPorts, judgedByRegex, mutateText, netfilter, regexOnly, timeParser, withScanner } from '../helpers/netfilter-judge.js';
 
-const filter = loadFilterFile(builtinFilterPath('netfilter'));
+const filter = netfilter;
 const confText = readFileSync(builtinFilterPath('netfilter'), 'utf8');
 const samples = readSamples(`${packageRoot()}/logs-samples/netfilter.log`);
-const reference = Date.parse('2026-12-31T00:00:00Z');
-const timeParser = () => createSyslogTimeParser({ timeZone: 'UTC', reference });
-// The parser as the daemon and replay use it (scanner first), and the regexes alone: a
-// builder of its own turns the scanner off.
-const withScanner = (chosen: Filter = filter) => createLineParser(chosen, timeParser());
-const regexOnly = (chosen: Filter = filter) => createLineParser(chosen, timeParser(), (...args) => buildEvent(...args));
-
+const ports = doorPorts;
 const stamp = '2026-11-22T01:43:16.945087+00:00 gate kernel: [  504.570152] ';
-// The ports the samples' doors use (TCP or UDP alike, as the pipeline's table is).
-const ports = new Uint8Array(65536);
-for (const port of [22, 7000, 8000, 9000]) ports[port] = 1;
-// The pre-filter as the pipeline applies it: a line whose first ` DPT=` holds a port no door
-// uses is not parsed; the regexes read the rest.
-const judgedByRegex = (line: string) => {
-  const port = / DPT=(\d*)/.exec(line)?.[1];
-  const unused = port !== undefined && port !== '' && Number(port) <= 65535 && ports[Number(port)] === 0;
-  return unused ? { status: 'otherPort' } : regexOnly()(line);
-};
 const mac = 'MAC=52:54:00:12:34:56:52:54:00:ab:cd:ef:08:00';
 
 describe('which filters the scanner reads for', () => {
@@ -128,16 +112,7 @@ describe('the scanner against the regexes', () => {
     const corpus: string[] = [];
     for (const { line } of samples) {
       for (let n = 0; n < 150; n++) {
-        let text = line;
-        for (let edits = 1 + random(3); edits > 0; edits--) {
-          const at = random(text.length + 1);
-          const op = random(4);
-          if (op === 0) text = text.slice(0, at) + text.slice(at + 1 + random(3));
-          else if (op === 1) text = text.slice(0, at) + (pieces[random(pieces.length)] ?? '') + text.slice(at);
-          else if (op === 2) text = text.slice(0, at) + (pieces[random(pieces.length)] ?? '') + text.slice(at + 1);
-          else text = text.slice(0, at);
-        }
-        corpus.push(text);
+        corpus.push(mutateText(line, 1 + random(3), random, pieces));
       }
     }
     const fast = withScanner();
