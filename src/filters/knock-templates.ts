@@ -1,20 +1,18 @@
-import { TcpFlag, type Knock } from './events.js';
+import type { Knock } from './events.js';
 import { fullIPv6At } from './kernel-address.js';
+import { ADDRESS6, flagBits, IP4_FIELDS, IP6_FIELDS, TRANSPORT } from './netfilter-shape.js';
 import type { SyslogTimeParser } from './syslog-time.js';
 
-// The IP header fields the scanner's shape reads as numbers, with the most digits it allows:
-// their values vary from packet to packet; the other fields are texts a template repeats.
-const NUMBER_FIELDS: ReadonlyMap<string, number> = new Map([['TTL', 3], ['ID', 5], ['TC', 3], ['HOPLIMIT', 3], ['FLOWLBL', 7]]);
 const MAX_TEMPLATES = 8;
+// Scanner reads between two new templates (the first is made at once): a sender can vary its
+// MAC on a LAN, and each new template costs a regex compilation.
+const LEARN_EVERY = 256;
 const SPACE = 32;
 
-// The parts of the scanner's shape a template does not repeat.
 // A dotted quad as isDottedQuad reads it: octets 0-255 without leading zeros (the scanner's
 // shape allows more, which the scanner then refuses).
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-const ADDRESS4 = `${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}`;
-const ADDRESS6 = String.raw`[0-9a-fA-F]{4}(?::[0-9a-fA-F]{4}){7}`;
-const TRANSPORT = String.raw`(?:TCP SPT=\d{1,5} DPT=\d{1,5} WINDOW=\d{1,5} RES=0x[0-9a-f]{2} (?:(?:CWR|ECE|URG|ACK|PSH|RST|SYN|FIN) ){0,8}URGP=\d{1,5}|UDP SPT=\d{1,5} DPT=\d{1,5} LEN=\d{1,5}) *$`;
+const QUAD = `${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}`;
 
 // Where the scanner found the parts of a line it read as an event.
 export interface ScannedSpans {
@@ -29,9 +27,9 @@ export interface ScannedSpans {
 }
 
 // A line the scanner read in full, as the texts that repeat from one packet to the next (the
-// envelope after the stamp, the prefix, interfaces, MACs, the host's own address, TOS and
-// fragment flags) and the shapes of the values that do not (time stamps, the source, the
-// numbers, the transport header). A line with the same texts and values of those shapes is
+// envelope after the stamp, the prefix, interfaces, MACs, the host's own address) and the
+// shapes of what the packet decides (time stamps, the source, the rest of the IP header, the
+// transport header). A line with the same texts and values of those shapes is
 // one the scanner reads the same way: the same envelope, prefix, shape and first ` DPT=`.
 // One sticky regex checks all of it (Irregexp reads a line several times faster than
 // per-character JavaScript or substring comparisons); the source, the ports, the flags and
@@ -58,6 +56,7 @@ export interface KnockTemplates {
 
 export function createKnockTemplates(parseTime: SyslogTimeParser): KnockTemplates {
   const templates: Template[] = [];
+  let scannedSinceLearning = LEARN_EVERY;
 
   const readWith = (template: Template, line: string, dptKey: number): Knock | undefined => {
     template.line.lastIndex = 0;
@@ -108,8 +107,10 @@ export function createKnockTemplates(parseTime: SyslogTimeParser): KnockTemplate
       return undefined;
     },
     learn(line, spans, event) {
+      if (++scannedSinceLearning < LEARN_EVERY) return;
       const template = templateOf(line, spans, event);
       if (template === undefined) return;
+      scannedSinceLearning = 0;
       templates.unshift(template);
       if (templates.length > MAX_TEMPLATES) templates.pop();
     },
@@ -133,32 +134,22 @@ function templateOf(line: string, spans: ScannedSpans, event: Knock): Template |
   // 10^n seconds of uptime).
   const kernelStamp = spans.prefixStart - spans.messageStart;
   if (kernelStamp > 0) pattern += String.raw`(?=\[ *\d{1,10}\.\d{1,9}\] )\[[ \d.]{${kernelStamp - 3}}\] `;
-  pattern += escape(line.slice(spans.prefixStart, spans.srcStart)) + (ipv6 ? ADDRESS6 : ADDRESS4)
-    + escape(line.slice(spans.srcEnd, spans.lenStart)) + String.raw`\d{1,5}`;
-  // The IP header's tokens up to PROTO= (` KEY=VALUE`, or a word such as DF, whose `KEY`
-  // would hold a space): numbers by their shape, the rest as they are.
-  const lenEnd = line.indexOf(' ', spans.lenStart);
-  let textStart = lenEnd;
-  for (let at = lenEnd; at < spans.protoKey;) {
-    const next = line.indexOf(' ', at + 1);
-    const equals = line.indexOf('=', at + 1);
-    const max = NUMBER_FIELDS.get(line.slice(at + 1, equals));
-    if (max !== undefined) {
-      pattern += `${escape(line.slice(textStart, equals + 1))}\\d{1,${max}}`;
-      textStart = next;
-    }
-    at = next;
-  }
-  pattern += escape(line.slice(textStart, spans.protoKey + 7)) + TRANSPORT;
+  pattern += escape(line.slice(spans.prefixStart, spans.srcStart)) + (ipv6 ? ADDRESS6 : QUAD)
+    + escape(line.slice(spans.srcEnd, spans.lenStart)) + String.raw`\d{1,5}` + (ipv6 ? IP6_FIELDS : IP4_FIELDS) + ` PROTO=${TRANSPORT}`;
   return {
     line: new RegExp(pattern, 'y'),
     stampEnd,
     srcStart: spans.srcStart,
     ipv6,
-    prefix: event.prefix,
-    dst: event.dst,
-    iface: event.iface,
+    // Copies: the line is a slice of its chunk's string, which a kept slice keeps whole.
+    prefix: textCopy(event.prefix),
+    dst: textCopy(event.dst),
+    iface: textCopy(event.iface),
   };
+}
+
+function textCopy(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 function escape(text: string): string {
@@ -170,22 +161,4 @@ function skipDigits(line: string, at: number): number {
   let end = at;
   for (let c = line.charCodeAt(end); c >= 48 && c <= 57; c = line.charCodeAt(++end));
   return end;
-}
-
-// The flag words from `at` up to URGP= (the scanner's shape or a template's regex has checked
-// them) as TcpFlag bits: their first letters (C, E, U, A, P, R, S, F) differ, and CWR and ECE
-// have no bit.
-export function flagBits(line: string, at: number): number {
-  let flags = 0;
-  for (let p = at; line.charCodeAt(p + 3) === SPACE; p += 4) {
-    switch (line.charCodeAt(p)) {
-      case 85: flags |= TcpFlag.URG; break;
-      case 65: flags |= TcpFlag.ACK; break;
-      case 80: flags |= TcpFlag.PSH; break;
-      case 82: flags |= TcpFlag.RST; break;
-      case 83: flags |= TcpFlag.SYN; break;
-      case 70: flags |= TcpFlag.FIN; break;
-    }
-  }
-  return flags;
 }

@@ -1,6 +1,7 @@
 import type { Knock } from './events.js';
 import { normalizeAddressAt } from './kernel-address.js';
-import { createKnockTemplates, flagBits } from './knock-templates.js';
+import { createKnockTemplates } from './knock-templates.js';
+import { ADDRESS4, ADDRESS6, flagBits, IP4_FIELDS, IP6_FIELDS, LINK, TRANSPORT } from './netfilter-shape.js';
 import { createEnvelopeSpans, locateSyslogEnvelope } from './syslog-envelope.js';
 import type { SyslogTimeParser } from './syslog-time.js';
 
@@ -12,16 +13,10 @@ const IGNORED: ScanOutcome = { status: 'ignored' };
 
 const KERNEL_STAMP = /\[ *\d{1,10}\.\d{1,9}\] /y;
 
-// Everything from IN= to the end of a line of the shape the scanner reads: a strict subset of
-// what the filter's regex accepts there (addresses in the two forms the kernel prints, no
-// options, UID or mark). Irregexp runs this far faster than per-character JavaScript.
-const ADDRESS = String.raw`(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9a-fA-F]{4}(?::[0-9a-fA-F]{4}){7})`;
-const COMMON_SHAPE = [
-  String.raw`IN=[\w.@-]{0,16} OUT=[\w.@-]{0,16}(?: MAC=[0-9a-f:]{0,200})?`,
-  ` SRC=${ADDRESS} DST=${ADDRESS} LEN=\\d{1,5} `,
-  String.raw`(?:TOS=0x[0-9A-F]{2} PREC=0x[0-9A-F]{2} TTL=\d{1,3} ID=\d{1,5}(?: (?:CE|DF|MF)){0,3}|TC=\d{1,3} HOPLIMIT=\d{1,3} FLOWLBL=\d{1,7})`,
-  String.raw` PROTO=(?:TCP SPT=\d{1,5} DPT=\d{1,5} WINDOW=\d{1,5} RES=0x[0-9a-f]{2} (?:(?:CWR|ECE|URG|ACK|PSH|RST|SYN|FIN) ){0,8}URGP=\d{1,5}|UDP SPT=\d{1,5} DPT=\d{1,5} LEN=\d{1,5}) *$`,
-].join('');
+// Everything from IN= to the end of a line of the shape the scanner reads (netfilter-shape.ts).
+// Irregexp runs this far faster than per-character JavaScript.
+const ADDRESS = `(?:${ADDRESS4}|${ADDRESS6})`;
+const COMMON_SHAPE = `${LINK} SRC=${ADDRESS} DST=${ADDRESS} LEN=\\d{1,5}(?:${IP4_FIELDS}|${IP6_FIELDS}) PROTO=${TRANSPORT}`;
 
 // A hand-written reader of the netfilter LOG lines knockwatch's own rules produce, for the
 // built-in filters/netfilter.conf only: a kernel-tagged TCP or UDP packet with ports, IPv4 or

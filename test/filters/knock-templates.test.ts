@@ -34,6 +34,9 @@ describe('lines of a shape read before', () => {
       v4({ stamp: '2026-11-22T01:43:17.000001+00:00', tail: 'UDP SPT=40000 DPT=9000 LEN=9   ' }),
       v4({ tail: 'TCP SPT=65535 DPT=22 WINDOW=1 RES=0x00 CWR ECE URG ACK PSH RST SYN FIN URGP=0' }),
       v4({ tail: 'UDP SPT=0 DPT=65535 LEN=65535' }),
+      // what the sender's packet decides: TOS, PREC, fragment flags
+      v4({ ip: 'TOS=0x10 PREC=0xE0 TTL=52 ID=4711 CE DF MF' }),
+      v4({ ip: 'TOS=0x00 PREC=0x00 TTL=52 ID=4711' }),
     ];
     expect(next.map((line) => copy(known(scanner, line)))).toEqual(next.map((line) => copy(regexOnly()(line))));
     // a port no door uses: the pre-filter's, before any template
@@ -51,11 +54,11 @@ describe('lines of a shape read before', () => {
     ['no kernel stamp', v4().replace('[  504.570152] ', '')],
     ['a narrower kernel stamp, a longer prefix', v4().replace('[  504.570152] KNOCK', '[504.570152] XYKNOCK')],
     ['a kernel stamp of 11 digits', v4().replace('  504.570152', '12345678901.5')],
-    ['another TOS', v4({ ip: 'TOS=0x10 PREC=0x00 TTL=52 ID=4711 DF' })],
-    ['no DF', v4({ ip: 'TOS=0x00 PREC=0x00 TTL=52 ID=4711' })],
     ['a TTL of four digits', v4({ ip: 'TOS=0x00 PREC=0x00 TTL=5200 ID=4711 DF' })],
     ['an ID of six digits', v4({ ip: 'TOS=0x00 PREC=0x00 TTL=52 ID=471100 DF' })],
     ['an empty ID', v4({ ip: 'TOS=0x00 PREC=0x00 TTL=52 ID= DF' })],
+    ['a lower-case TOS', v4({ ip: 'TOS=0x1f PREC=0x00 TTL=52 ID=4711 DF' })],
+    ['four fragment flags', v4({ ip: 'TOS=0x00 PREC=0x00 TTL=52 ID=4711 CE DF MF DF' })],
     ['a LEN of six digits', v4({ len: '600000' })],
     ['a source port over 65535', v4({ tail: 'TCP SPT=65536 DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0 ' })],
     ['a destination port over 65535', v4({ tail: 'TCP SPT=1 DPT=70000 WINDOW=64240 RES=0x00 SYN URGP=0 ' })],
@@ -104,6 +107,22 @@ describe('lines of a shape read before', () => {
       parser.readKnockLine(v4({ stamp: 'Jan  7 09:58:47' }), ports);
       expect(copy(parser.readKnockLine(line, ports))).toEqual(copy(judgedByRegex(line)));
     }
+  });
+
+  // A sender that changes what a template repeats (its MAC, on a LAN) costs a new template at
+  // most once every 256 lines the scanner reads.
+  it('a new template at most once every 256 scanner reads after the first', () => {
+    const scanner = createNetfilterScanner(timeParser());
+    const withMac = (n: number) => v4().replace(mac4, `MAC=52:54:00:12:34:56:52:54:00:ab:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}:08:00`);
+    scanner(withMac(0));
+    expect(known(scanner, withMac(0))).toBeDefined();
+    for (let n = 1; n < 256; n++) {
+      expect(scanner(withMac(n))?.status).toBe('event');
+      expect(known(scanner, withMac(n))).toBeUndefined();
+    }
+    scanner(withMac(256));
+    expect(copy(known(scanner, withMac(256)))).toEqual(copy(regexOnly()(withMac(256))));
+    expect(known(scanner, withMac(255))).toBeUndefined();
   });
 
   it('IPv6 sources in the full form only', () => {
