@@ -58,7 +58,7 @@ export class CommandBackend implements FirewallBackend {
 
   async open(grant: Grant, _now?: number): Promise<void> {
     const door = this.doors.get(grant.door);
-    await this.runFor(grant, 'start_command', door?.startCommand, door?.startCommand6);
+    await this.runFor(grant, 'start_command', commandFor(grant.src, door?.startCommand, door?.startCommand6));
   }
 
   // A door without stop_command is knockd's one-shot command: every completed knock runs it
@@ -66,22 +66,17 @@ export class CommandBackend implements FirewallBackend {
   async extend(grant: Grant): Promise<void> {
     const door = this.doors.get(grant.door);
     if (door === undefined || door.stopCommand !== undefined || door.stopCommand6 !== undefined) return;
-    await this.runFor(grant, 'start_command', door.startCommand, door.startCommand6);
+    await this.runFor(grant, 'start_command', commandFor(grant.src, door.startCommand, door.startCommand6));
   }
 
   // `stop`, when given, is the stop command recorded when this grant's start command ran.
   async close(grant: Grant, stop?: string): Promise<void> {
-    if (stop !== undefined) {
-      await this.runFor(grant, 'stop_command', stop, undefined);
-      return;
-    }
-    const door = this.doors.get(grant.door);
-    await this.runFor(grant, 'stop_command', door?.stopCommand, door?.stopCommand6);
+    await this.runFor(grant, 'stop_command', stop ?? this.undoCommand(grant));
   }
 
   undoCommand(grant: Grant): string | undefined {
     const door = this.doors.get(grant.door);
-    return addressFamily(grant.src) === 6 ? door?.stopCommand6 ?? door?.stopCommand : door?.stopCommand;
+    return commandFor(grant.src, door?.stopCommand, door?.stopCommand6);
   }
 
   async ban(_ban: Ban): Promise<void> {
@@ -120,11 +115,10 @@ export class CommandBackend implements FirewallBackend {
     if (failures.length > 0) throw failures[0];
   }
 
-  private async runFor(grant: Grant, key: string, command: string | undefined, command6: string | undefined): Promise<void> {
+  // `chosen`: the door's command for the grant's family (commandFor).
+  private async runFor(grant: Grant, key: string, chosen: string | undefined): Promise<void> {
     const address = normalizeAddress(grant.src);
     if (address === undefined || address !== grant.src) throw new Error(`refusing to run a command for the unvalidated address "${grant.src}"`);
-    // As knockd: the _6 command for IPv6 addresses, the plain one when there is none.
-    const chosen = addressFamily(address) === 6 ? command6 ?? command : command;
     if (chosen === undefined) return;
     const split = splitCommand(chosen);
     if (!split.ok) throw new Error(`[${grant.door}] ${key}: ${split.reason}`);
@@ -132,6 +126,11 @@ export class CommandBackend implements FirewallBackend {
     if (file === undefined) return;
     await runOrThrow(this.runner, file, args);
   }
+}
+
+// As knockd: the _6 command for IPv6 addresses, the plain one when there is none.
+function commandFor(src: string, command: string | undefined, command6: string | undefined): string | undefined {
+  return addressFamily(src) === 6 ? command6 ?? command : command;
 }
 
 function commandsOf(door: Door): [string, string][] {

@@ -1,5 +1,7 @@
-import { describe as group, expect, it } from 'vitest';
+import { describe as group, expect, it, vi } from 'vitest';
 import type { Decision } from '../../src/engine/decisions.js';
+import { Engine } from '../../src/engine/engine.js';
+import type { Knock } from '../../src/filters/events.js';
 import { TcpFlag } from '../../src/filters/events.js';
 import { engineOf, knock, type KnockSpec } from '../helpers/engine.js';
 import { seededRandom } from '../helpers/seeded-random.js';
@@ -68,7 +70,13 @@ group('engine: a new source\'s first knock', () => {
         return [[], engine.handleKnock(knock({ ...spec }))];
       });
     };
+    // The shortcut is taken, on the keys it is for and no other (without it, the table's
+    // engine decides the same and this test proved nothing about it).
+    const shortcut = vi.spyOn(Engine.prototype as unknown as { startFirstSteps: (knock: Knock) => Decision[] }, 'startFirstSteps');
     const decided = decide(withTable);
+    const shortcutKeys = new Set(shortcut.mock.calls.map(([taken]) => `${taken.dport}/${taken.proto}`));
+    shortcut.mockRestore();
+    expect([...shortcutKeys].sort()).toEqual(['7000/tcp', '8100/tcp', '9000/udp']);
     expect(decided).toEqual(decide(without));
     // the corpus reaches first steps, flags that do not fit, completions and breaks
     const types = new Set(decided.flatMap(([, decisions]) => decisions as readonly Decision[]).map((decision) => decision.type === 'step' ? `step ${decision.step}` : decision.type));

@@ -69,12 +69,14 @@ describe('the characters a match can start with', () => {
 
 describe('the rule matcher (rules sorted by their first character)', () => {
   // Rules with and without a literal start, in an order where a prefixless rule comes
-  // between two of the same first character.
+  // between two of the same first character, and a rule that can start with anything (a
+  // class) after them: tried for every message, whatever its first character.
   const filter = compileFilter([
     '[Definition]', 'tags = sshd', 'failregex = failure/failed: ^Failed (?<user>a) from <HOST>$',
     '            failure/invalid-user: ^(?:Failed|Invalid) (?<user>\\w+) from <HOST>$',
     '            noise/failed: ^Failed (?<user>\\w+) from <HOST>$',
     '            login/accepted: ^Accepted (?<user>\\w+) from <HOST>$',
+    '            failure/not-allowed: ^[A-Z]\\w+ (?<user>\\w+) not allowed from <HOST>$',
     'ignoreregex = ^Accepted nobody from .*$', '',
   ].join('\n'), 'f.conf');
   const kindOf = (message: string): string | undefined => {
@@ -89,6 +91,9 @@ describe('the rule matcher (rules sorted by their first character)', () => {
     ['Accepted b from 192.0.2.1', 'login/accepted'],
     ['Accepted nobody from 192.0.2.1', undefined],
     ['Xyz b from 192.0.2.1', undefined],
+    ['Failed b not allowed from 192.0.2.1', 'failure/not-allowed'],
+    ['Accepted b not allowed from 192.0.2.1', 'failure/not-allowed'],
+    ['Xyz b not allowed from 192.0.2.1', 'failure/not-allowed'],
     ['', undefined],
   ])('reads %j as %s', (message, kind) => {
     expect(kindOf(message)).toBe(kind);
