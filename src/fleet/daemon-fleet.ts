@@ -116,7 +116,7 @@ class DaemonFleet {
   }
 
   // The group's keys applied; this host's own entries in them made to match what it holds
-  // (published while Redis was away, or ended meanwhile).
+  // (published while Redis was away, or closed meanwhile by a close door or an admin).
   private rebuild(fleet: FleetOptions, texts: readonly unknown[]): void {
     const messages = this.silently((now) => this.applier.rebuild(texts, now));
     const key = (message: FleetMessage): string => messageKey(fleet.group, message);
@@ -135,7 +135,10 @@ class DaemonFleet {
       if (!sameEnd(own.get(key(message)), message)) void this.link.publish(message);
       own.delete(key(message));
     }
+    // A grant that ended here only (a logout) stays in the group until its key ends.
+    const endedHere = this.publisher.endedHereAmong(messages.flatMap((message) => (message.kind === 'grant' && message.origin === fleet.name ? [`${message.door} ${message.src}`] : [])));
     for (const gone of own.values()) {
+      if (gone.kind === 'grant' && endedHere.has(`${gone.door} ${gone.src}`)) continue;
       void this.link.publish(gone.kind === 'grant' ? { kind: 'close', src: gone.src, door: gone.door, origin: fleet.name } : { kind: 'unban', src: gone.src, origin: fleet.name });
     }
     const remote = pipeline.grants().filter((grant) => grant.origin !== undefined).length;

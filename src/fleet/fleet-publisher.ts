@@ -10,6 +10,9 @@ import type { FleetMessage } from './fleet-message.js';
 export class FleetPublisher {
   // Bans in force here and when they end: an unban at its end is an expiry.
   private readonly banEnds = new Map<string, number>();
+  // This host's grants that ended here only (`door src`): the group's key keeps them until
+  // their end, and a rebuild must not close them there (endedHereAmong).
+  private endedHere = new Set<string>();
   private quiet = false;
 
   constructor(
@@ -42,10 +45,15 @@ export class FleetPublisher {
     switch (decision.type) {
       case 'open':
       case 'extend':
+        this.endedHere.delete(`${decision.door} ${decision.src}`);
         if (!this.shared(decision.door)) return undefined;
         return { kind: 'grant', src: decision.src, door: decision.door, expires: Number.isFinite(decision.expires) ? Math.round(decision.expires) : null, origin };
       case 'close':
-        if (!this.shared(decision.door) || (decision.by !== 'admin' && !this.doors().has(decision.by))) return undefined;
+        if (!this.shared(decision.door)) return undefined;
+        if (decision.by !== 'admin' && !this.doors().has(decision.by)) {
+          this.endedHere.add(`${decision.door} ${decision.src}`);
+          return undefined;
+        }
         return { kind: 'close', src: decision.src, door: decision.door, origin };
       case 'banned':
         return this.publish.bans ? { kind: 'ban', src: decision.src, until: Math.round(decision.until), origin } : undefined;
@@ -54,6 +62,13 @@ export class FleetPublisher {
       default:
         return undefined;
     }
+  }
+
+  // Of this host's grants the group's keys hold (`door src`), those that ended here only:
+  // their keys stay until they end. What the keys no longer hold is forgotten.
+  endedHereAmong(stored: readonly string[]): ReadonlySet<string> {
+    this.endedHere = new Set(stored.filter((key) => this.endedHere.has(key)));
+    return this.endedHere;
   }
 
   private shared(door: string): boolean {

@@ -41,9 +41,8 @@ export class CommandJournal {
   closeBegun(grant: SavedGrant): void {
     const k = key(grant.src, grant.door);
     if (!this.started.has(k)) return;
-    const stop = this.started.get(k);
+    this.closing.set(k, this.withStarted(grant));
     this.started.delete(k);
-    this.closing.set(k, stop === undefined ? { ...grant, started: true } : { ...grant, started: true, stop });
   }
 
   closeDone(src: string, door: string): void {

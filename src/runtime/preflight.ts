@@ -37,13 +37,14 @@ async function checkSources(selection: SourceSelection, probes: SourceProbes): P
       }
     } else if (spec?.kind === 'journal' && !journalChecked) {
       journalChecked = true;
-      if (probes.journalctlPath() === undefined) {
+      const journalctl = probes.journalctlPath();
+      if (journalctl === undefined) {
         problems.push({ kind: 'runtime', message: `${key} journal: journalctl not found; install systemd's journalctl or choose another source.` });
       }
       const reason = spec.directory === undefined ? undefined : notADirectory(spec.directory);
       if (reason !== undefined) {
         problems.push({ kind: 'runtime', message: `journal_directory ${spec.directory}: ${reason}; knockwatch needs to read the journal before it changes the firewall.` });
-      } else if (probes.journalctlPath() !== undefined) {
+      } else if (journalctl !== undefined) {
         // journalctl starts in the background and would only fail later, gate installed.
         const unread = await probes.journalUnreadable(spec.directory);
         if (unread !== undefined) problems.push({ kind: 'runtime', message: `${key} ${chosen.summary}: ${unread}; knockwatch needs to read the journal before it changes the firewall (run it as root, or choose another source).` });

@@ -237,6 +237,21 @@ describe('FleetPublisher', () => {
     ]).toEqual([undefined, undefined]);
   });
 
+  it('remembers a grant that ended here only (a logout, a revocation) until the group\'s keys no longer hold it or it opens again', () => {
+    const ended = publisher();
+    const key = (src: string): string => `openSSH ${src}`;
+    for (const [src, by] of [['203.0.113.7', 'logout'], ['203.0.113.8', 'revoked'], ['203.0.113.9', 'closeSSH'], ['203.0.113.10', 'admin'], ['203.0.113.11', 'logout'], ['203.0.113.12', 'logout']] as const) {
+      ended.messageFor({ ...at, src, type: 'open', door: 'openSSH', ports: [], expires: NOW + 30_000 });
+      ended.messageFor({ ...at, src, type: 'close', door: 'openSSH', by });
+    }
+    ended.messageFor({ ...at, src: '203.0.113.12', type: 'extend', door: 'openSSH', expires: NOW + 40_000 });
+    ended.messageFor({ ...at, type: 'close', door: 'local', by: 'logout' });
+    const stored = ['203.0.113.7', '203.0.113.8', '203.0.113.9', '203.0.113.10', '203.0.113.12'].map(key).concat('local 203.0.113.7');
+    expect([...ended.endedHereAmong(stored)]).toEqual([key('203.0.113.7'), key('203.0.113.8')]);
+    // 203.0.113.11's key was gone: forgotten, as a later rebuild shows.
+    expect([...ended.endedHereAmong([key('203.0.113.11'), key('203.0.113.7')])]).toEqual([key('203.0.113.7')]);
+  });
+
   it('announces nothing while the group\'s messages are applied, nor what it was told not to publish', () => {
     const quiet = publisher();
     const none = new FleetPublisher('a', { grants: false, bans: false }, () => doors);

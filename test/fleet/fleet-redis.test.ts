@@ -21,7 +21,7 @@ const authFilter = loadFilterFile(builtinFilterPath('sshd'));
 const noCommands: CommandRunner = { run: async () => ({ exitCode: 1, stdout: '', stderr: '', failed: true, reason: 'no commands in this test' }) };
 const SRC = '203.0.113.7';
 
-function config(redisUrl: string, name: string, passwordFile: string, extra = ''): string {
+function config(redisUrl: string, name: string, passwordFile: string, extra = '', openSSH = ''): string {
   return `[options]
 firewall = dry-run
 log_prefix = KNOCK
@@ -32,6 +32,7 @@ bantime = 600
 sequence = 7000,8000,9000
 seq_timeout = 5
 open_for = 30
+${openSSH}
 [closeSSH]
 sequence = 9000,8000,7000
 closes = openSSH
@@ -55,6 +56,8 @@ interface Host {
   record: () => string[];
   knock: (ports: readonly number[], src?: string) => Promise<void>;
   failLogins: (count: number, src: string) => Promise<void>;
+  // sshd lines (pid, message) written to the auth log now.
+  sshd: (lines: readonly (readonly [number, string])[]) => Promise<void>;
   // Moves this host's clock and lets it act on it.
   advance: (ms: number) => Promise<void>;
   fleetLog: () => string[];
@@ -66,7 +69,7 @@ let redis: TestRedis;
 let clockNow = Date.now();
 
 // `dir`: a host started again (a restart after a crash): its logs, state file and record kept.
-async function host(name: string, options: { password?: string; fleet?: string; dir?: string } = {}): Promise<Host> {
+async function host(name: string, options: { password?: string; fleet?: string; openSSH?: string; dir?: string } = {}): Promise<Host> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), `kw-fleet-${name}-`));
   if (options.dir === undefined) dirs.push(dir);
   const log = join(dir, 'kern.log');
@@ -75,7 +78,7 @@ async function host(name: string, options: { password?: string; fleet?: string; 
   if (options.dir === undefined) writeFileSync(authLog, '');
   writeFileSync(join(dir, 'redis.pw'), `${options.password ?? FLEET_PASSWORD}\n`, { mode: 0o600 });
   const configPath = join(dir, 'knockwatch.ini');
-  writeFileSync(configPath, config(redis.url, name, join(dir, 'redis.pw'), options.fleet));
+  writeFileSync(configPath, config(redis.url, name, join(dir, 'redis.pw'), options.fleet, options.openSSH));
   const messages: string[] = [];
   let offset = 0;
   const daemon = new Daemon(
@@ -101,6 +104,10 @@ async function host(name: string, options: { password?: string; fleet?: string; 
     failLogins: async (count, src) => {
       const at = clockNow + offset;
       for (let i = 0; i < count; i++) appendFileSync(authLog, `${stamp(at - 1000 + i * 10)} gate sshd[${700 + i}]: Failed password for root from ${src} port ${50000 + i} ssh2\n`);
+      await settle();
+    },
+    sshd: async (lines) => {
+      appendFileSync(authLog, lines.map(([pid, message]) => `${stamp(clockNow + offset)} gate sshd[${pid}]: ${message}\n`).join(''));
       await settle();
     },
     advance: async (ms) => {
@@ -284,6 +291,25 @@ describe.skipIf(missing.length > 0)('fleet over a real redis-server (ACL user an
     expect(await b.daemon.reload()).toBe(true);
     expect(await eventually(() => b.fleetLog().filter((line) => line.includes('resynchronised')).length === 2)).toBe(true);
     expect(b.daemon.grants().map((grant) => [grant.src, grant.origin])).toEqual([[SRC, 'a']]);
+  });
+
+  it('a logout ends the grant only where the session was, also when that host rebuilds (reload) while the group\'s key lives', async () => {
+    const [a, b] = [await host('a', { openSSH: 'close_on_logout = yes' }), await host('b')];
+    expect(await connected(a, b)).toBe(true);
+    await a.knock([7000, 8000, 9000]);
+    expect(await eventually(() => b.daemon.grants().length === 1)).toBe(true);
+    await a.sshd([[501, `Accepted publickey for alice from ${SRC} port 50000 ssh2`], [501, 'pam_unix(sshd:session): session closed for user alice']]);
+    expect(a.daemon.grants()).toEqual([]);
+    expect(await a.daemon.reload()).toBe(true);
+    expect(await eventually(() => a.fleetLog().filter((line) => line.includes('resynchronised')).length === 2)).toBe(true);
+    // A's next message comes after anything its rebuild sent: B has read that too once it has this.
+    await a.knock([7000, 8000, 9000], '198.51.100.50');
+    expect(await eventually(() => b.daemon.grants().length === 2)).toBe(true);
+    expect(b.daemon.grants().map((grant) => [grant.src, grant.origin])).toEqual([[SRC, 'a'], ['198.51.100.50', 'a']]);
+    const client = await inspector();
+    const stored = await client.sendCommand(['GET', `knockwatch:web:grant:openSSH/${SRC}`]);
+    client.destroy();
+    expect(JSON.parse(String(stored))).toMatchObject({ kind: 'grant', src: SRC, origin: 'a' });
   });
 
   it('a restart keeps a remote grant remote: ended when its key went meanwhile, kept while it is still there, never announced as its own', async () => {
