@@ -27,8 +27,7 @@ export async function runParse(files: readonly string[], values: CliValues, deps
   // sshd events per class, and per kind within it
   const classes = new Map<string, Map<string, number>>();
   const json = values.json === true;
-  const { stream, raw } = openLog(file);
-  for await (const batch of readLineBatches(stream, raw)) {
+  for await (const batch of readLineBatches(openLog(file))) {
     counts.oversize += batch.oversize;
     for (const text of batch.lines) {
       counts.lines++;

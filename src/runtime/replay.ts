@@ -55,10 +55,9 @@ export async function replayFiles(input: ReplayInput): Promise<ReplayResult> {
 async function* readAll(files: readonly string[], role: 'knocks' | 'auth', clock: Clock): AsyncGenerator<LineBatch> {
   let done = 0;
   for (const file of files) {
-    const { stream, raw } = openLog(file);
     let bytes = 0;
     const lastRecordTime = (): number => (file === '-' ? clock.now() : Math.round(statSync(file).mtimeMs));
-    for await (const batch of asLiveLines(readLineBatches(stream, raw), role, lastRecordTime)) {
+    for await (const batch of asLiveLines(readLineBatches(openLog(file)), role, lastRecordTime)) {
       bytes = batch.bytesRead;
       yield { ...batch, bytesRead: done + bytes };
     }

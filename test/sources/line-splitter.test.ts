@@ -48,10 +48,9 @@ describe('line splitter', () => {
 
 describe('a log read from a file', () => {
   const read = async (path: string) => {
-    const { stream, raw } = openLog(path);
     const lines: string[] = [];
     let bytesRead = 0;
-    for await (const batch of readLineBatches(stream, raw)) {
+    for await (const batch of readLineBatches(openLog(path))) {
       lines.push(...batch.lines);
       bytesRead = batch.bytesRead;
     }
