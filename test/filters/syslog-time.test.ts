@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../helpers/seeded-random.js';
 import { createSyslogTimeParser } from '../../src/filters/syslog-time.js';
 
 const iso = (stamp: number | undefined) => (stamp === undefined ? undefined : new Date(stamp).toISOString());
@@ -79,5 +80,36 @@ describe('ISO stamps one after another', () => {
       '2026-11-22T01:43:16.000Z', '2026-11-22T01:43:59.500Z', '2026-11-22T01:43:00.000Z', undefined, undefined,
       '2026-11-22T00:43:17.000Z', '2026-11-23T00:00:00.000Z', undefined, '2026-11-22T01:44:01.000Z',
     ]);
+  });
+});
+
+describe('a long run of ISO stamps', () => {
+  // Whatever the parser remembers of the stamps before (the minute and zone, the regex it
+  // makes for them), each stamp reads as a parser that has seen no other reads it.
+  it('reads each stamp as a fresh parser does', () => {
+    const random = seededRandom(20261122);
+    const pick = <T>(items: readonly T[]): T => items[random(items.length)] as T;
+    // Mostly valid parts, now and then one parseISO refuses (or hour 24, never cached).
+    const part = (valid: readonly string[], invalid: readonly string[]) => (random(12) === 0 ? pick(invalid) : pick(valid));
+    const minutes = ['2026-11-22T01:43:', '2026-11-22T01:44:', '2026-12-31T23:59:'];
+    const zones = ['Z', '+00:00', '+01:00', '-0530', '+0100'];
+    let minute = pick(minutes);
+    let zone = pick(zones);
+    const stamps: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      // Mostly the minute and zone of the stamp before, as in a log.
+      if (random(10) === 0) minute = part(minutes, ['2026-11-22T24:00:', '2026-11-22T01:4x:']);
+      if (random(20) === 0) zone = part(zones, ['z', '+1:00', '', 'Z0', '+00:000', '-05300']);
+      const second = part([String(random(60)).padStart(2, '0')], ['60', '5x', '99', '7']);
+      stamps.push(`${minute}${second}${part(['', '.5', '.123456', '.000001', '.999999999', '.'], ['.12a', '..1'])}${zone}`);
+    }
+    // A stamp that starts as one of the minute and zone read before and goes on.
+    stamps.push('2026-11-22T01:43:16Z', '2026-11-22T01:43:17Z', '2026-11-22T01:43:18Z0', '2026-11-22T01:43:18.5Z0', '2026-11-22T01:43:19Z');
+    const fresh = (stamp: string) => createSyslogTimeParser({ timeZone: 'UTC', reference: 0 })(stamp);
+    const parse = createSyslogTimeParser({ timeZone: 'UTC', reference: 0 });
+    const read = stamps.map((stamp) => parse(stamp));
+    expect(read).toEqual(stamps.map(fresh));
+    // Most are times: the run reads the minute's regex path, not only refusals.
+    expect(read.filter((time) => time !== undefined).length).toBeGreaterThan(1500);
   });
 });
