@@ -188,6 +188,8 @@ describe('FleetPublisher', () => {
     ['an admin close', { ...at, type: 'close', door: 'openSSH', by: 'admin' }, { kind: 'close', src: '203.0.113.7', door: 'openSSH', origin: 'a' }],
     ['a logout', { ...at, type: 'close', door: 'openSSH', by: 'logout' }, undefined],
     ['a revocation', { ...at, type: 'close', door: 'openSSH', by: 'revoked' }, undefined],
+    ['a wrong knock', { ...at, type: 'close', door: 'openSSH', by: 'wrong-knock' }, undefined],
+    ['a change the firewall did not take', { ...at, type: 'close', door: 'openSSH', by: 'not applied' }, undefined],
     ['an expiry', { ...at, type: 'expire', door: 'openSSH' }, undefined],
     ['a ban', { ...at, type: 'banned', until: NOW + 600_000, failures: 5, offense: 1 }, { kind: 'ban', src: '203.0.113.7', until: NOW + 600_000, origin: 'a' }],
   ])('%s', (_what, decision, message) => {
