@@ -254,6 +254,22 @@ describe('FleetPublisher', () => {
     expect([...ended.endedHereAmong([key('203.0.113.11'), key('203.0.113.7')])]).toEqual([key('203.0.113.7')]);
   });
 
+  it('forgets a grant that ended here only once its key has surely ended (open_for and a minute after), not one until closed', () => {
+    const timed = parseConfig('[openSSH]\nsequence = 7000,8000\nopen_for = 30\n[always]\nsequence = 7100\nopen_for = 0\n', 'k.ini');
+    const ended = new FleetPublisher('a', { grants: true, bans: true }, () => new Map(timed.doors.map((door) => [door.name, door])));
+    const logout = (src: string, door: string, time: number): void => {
+      ended.messageFor({ time, src, type: 'open', door, ports: [], expires: door === 'always' ? Infinity : time + 30_000 });
+      ended.messageFor({ time, src, type: 'close', door, by: 'logout' });
+    };
+    logout('203.0.113.7', 'openSSH', NOW);
+    logout('203.0.113.8', 'always', NOW);
+    logout('203.0.113.9', 'openSSH', NOW + 1000);
+    // 203.0.113.7's key ended by NOW + 90 s at the latest; 203.0.113.9's not yet.
+    logout('203.0.113.10', 'openSSH', NOW + 90_000);
+    const stored = ['openSSH 203.0.113.7', 'always 203.0.113.8', 'openSSH 203.0.113.9', 'openSSH 203.0.113.10'];
+    expect([...ended.endedHereAmong(stored)]).toEqual(['always 203.0.113.8', 'openSSH 203.0.113.9', 'openSSH 203.0.113.10']);
+  });
+
   it('announces nothing while the group\'s messages are applied, nor what it was told not to publish', () => {
     const quiet = publisher();
     const none = new FleetPublisher('a', { grants: false, bans: false }, () => doors);
