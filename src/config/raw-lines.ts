@@ -1,3 +1,4 @@
+import { maskRedisUrl } from './fleet.js';
 import type { ConfigProblem } from './problems.js';
 
 // Lines ini would silently take in a surprising way: an unclosed `[section`, keys before any
@@ -30,7 +31,7 @@ export function checkRawLines(text: string, file: string, problems: ConfigProble
       continue;
     }
     if (section === undefined) {
-      problems.push({ file, section: '', key: where, expected: 'a [section] before the first key', found: line.slice(0, 80) });
+      problems.push({ file, section: '', key: where, expected: 'a [section] before the first key', found: withoutSecret(line).slice(0, 80) });
       continue;
     }
     checkKeyLine(line, index + 1, section, keys, file, problems);
@@ -55,6 +56,13 @@ function checkKeyLine(line: string, lineNumber: number, section: string, keys: M
       problems.push({ file, section, key: where, expected: 'a command without ; or # (ini reads them as a comment; put several commands in a script)', found: line.slice(0, 80) });
     }
   } else if (!/^\s*["']/.test(value) && /[^\s;#][;#]/.test(value)) {
-    problems.push({ file, section, key: where, expected: 'a value without ; or # (ini cuts the value there; put a space before an inline comment)', found: value.trim().slice(0, 80) });
+    // A password written into the fleet's Redis URL is refused and never shown.
+    problems.push({ file, section, key: where, expected: 'a value without ; or # (ini cuts the value there; put a space before an inline comment)', found: (lower === 'redis' ? maskRedisUrl(value.trim()) : value.trim()).slice(0, 80) });
   }
+}
+
+// The line with the secrets a `redis = URL` can hold masked (see checkKeyLine).
+function withoutSecret(line: string): string {
+  const equals = line.indexOf('=');
+  return equals > 0 && line.slice(0, equals).trim().toLowerCase() === 'redis' ? `${line.slice(0, equals + 1)} ${maskRedisUrl(line.slice(equals + 1).trim())}` : line;
 }

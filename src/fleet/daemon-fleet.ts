@@ -17,17 +17,22 @@ import { FleetPublisher } from './fleet-publisher.js';
 import type { FleetStatus } from './fleet-status.js';
 import { RedisLink } from './redis-link.js';
 
+// What the daemon's side of the fleet uses of its Redis link.
+export type FleetLink = Pick<RedisLink, 'up' | 'start' | 'whenUp' | 'publish' | 'commandFailed' | 'tip' | 'snapshot' | 'read' | 'stop'>;
+
 export interface DaemonFleetDeps {
   clock: Clock;
   emit: (event: LogEvent) => void;
   // The config and pipeline in force (a reload replaces both; [fleet] itself is read at start).
   config: () => Config;
   pipeline: () => Pipeline;
-  sync: FirewallSync;
-  // The daemon stopped or halted: the fleet lets go of Redis.
+  sync: Pick<FirewallSync, 'apply'>;
+  // The daemon stopped or halted: the fleet lets go of Redis and applies nothing more.
   stopped: () => boolean;
   // Hands the daemon's decisions to the fleet as they are made.
   observe: (observer: (decision: Decision) => void) => void;
+  // The link to the group's Redis: a RedisLink unless a test gives another.
+  connect?: (fleet: FleetOptions, emit: (event: LogEvent) => void) => FleetLink;
 }
 
 // How long one XREAD waits: also how soon a reload's new pipeline is noticed.
@@ -48,7 +53,7 @@ export function startFleet(deps: DaemonFleetDeps): (() => FleetStatus) | undefin
 // pipeline's grants and bans and the firewall synchronisation, rebuilt from the group's keys
 // on start, after every reconnect and after a reload.
 class DaemonFleet {
-  private readonly link: RedisLink;
+  private readonly link: FleetLink;
   private readonly publisher: FleetPublisher;
   private readonly applier: FleetApplier;
   // Refusals not logged one by one yet, by reason, and when they were last summed up.
@@ -58,7 +63,7 @@ class DaemonFleet {
   constructor(private readonly deps: DaemonFleetDeps, fleet: FleetOptions) {
     const doors = (): ReadonlyMap<string, Config['doors'][number]> => new Map(this.deps.config().doors.map((door) => [door.name, door]));
     this.reportedAt = deps.clock.now();
-    this.link = new RedisLink(fleet, this.deps.emit);
+    this.link = (deps.connect ?? ((options, emit) => new RedisLink(options, emit)))(fleet, this.deps.emit);
     this.publisher = new FleetPublisher(fleet.name, fleet.publish, doors);
     this.applier = new FleetApplier(this.target(), fleet.name,
       (now) => ({ doors: doors(), banTimeMax: this.deps.config().options.banTimeMax, subscribe: fleet.subscribe, now }),
@@ -97,10 +102,15 @@ class DaemonFleet {
         if (after === undefined || seen !== this.deps.pipeline()) {
           seen = this.deps.pipeline();
           const tip = await link.tip();
-          this.rebuild(fleet, await link.snapshot());
+          const texts = await link.snapshot();
+          // What Redis answers after a stop began is not applied (nor saved in the state file).
+          if (this.deps.stopped()) break;
+          this.rebuild(fleet, texts);
           after = tip;
         }
-        for (const entry of await link.read(after, READ_BLOCK)) {
+        const entries = await link.read(after, READ_BLOCK);
+        if (this.deps.stopped()) break;
+        for (const entry of entries) {
           after = entry.id;
           this.silently((now) => this.applier.receive(entry.text, now));
         }

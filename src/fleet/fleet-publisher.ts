@@ -3,6 +3,10 @@ import type { Door } from '../config/types.js';
 import type { Decision } from '../engine/decisions.js';
 import type { FleetMessage } from './fleet-message.js';
 
+// How long after its latest possible end a grant's key is taken to be gone from the group:
+// room for clocks that differ (src/fleet/fleet-message.ts allows 5 s) and more.
+const KEY_END_MARGIN = 60_000;
+
 // Which of this host's decisions the group hears of: opens and extensions of a door shared
 // with the fleet, closes by a close door or an admin, bans, and unbans before their time.
 // Expiries are not announced (the key expires by itself), nor what ends only here (a
@@ -11,8 +15,9 @@ export class FleetPublisher {
   // Bans in force here and when they end: an unban at its end is an expiry.
   private readonly banEnds = new Map<string, number>();
   // This host's grants that ended here only (`door src`): the group's key keeps them until
-  // their end, and a rebuild must not close them there (endedHereAmong).
-  private endedHere = new Set<string>();
+  // their end, and a rebuild must not close them there (endedHereAmong). Each with the time
+  // its key has surely ended by, when it is forgotten.
+  private endedHere = new Map<string, number>();
   private quiet = false;
 
   constructor(
@@ -51,7 +56,7 @@ export class FleetPublisher {
       case 'close':
         if (!this.shared(decision.door)) return undefined;
         if (decision.by !== 'admin' && !this.doors().has(decision.by)) {
-          this.endedHere.add(`${decision.door} ${decision.src}`);
+          this.endedHereAt(`${decision.door} ${decision.src}`, decision.time, this.doors().get(decision.door)?.openFor ?? 0);
           return undefined;
         }
         return { kind: 'close', src: decision.src, door: decision.door, origin };
@@ -67,8 +72,18 @@ export class FleetPublisher {
   // Of this host's grants the group's keys hold (`door src`), those that ended here only:
   // their keys stay until they end. What the keys no longer hold is forgotten.
   endedHereAmong(stored: readonly string[]): ReadonlySet<string> {
-    this.endedHere = new Set(stored.filter((key) => this.endedHere.has(key)));
-    return this.endedHere;
+    const kept = new Set(stored);
+    this.endedHere = new Map([...this.endedHere].filter(([key]) => kept.has(key)));
+    return new Set(this.endedHere.keys());
+  }
+
+  // A grant that ended here at `time`: its key ends at the latest a door's open_for after that
+  // (an extension reaches no further; a remote one that became this host's own, or Redis's
+  // clock, a little further), never for a grant until closed. Those whose key has ended by
+  // now are forgotten, so the list does not grow with every logout between two rebuilds.
+  private endedHereAt(key: string, time: number, openFor: number): void {
+    for (const [ended, until] of this.endedHere) if (until <= time) this.endedHere.delete(ended);
+    this.endedHere.set(key, openFor > 0 ? time + openFor + KEY_END_MARGIN : Infinity);
   }
 
   private shared(door: string): boolean {

@@ -22,6 +22,10 @@ describe('config: what locks everyone out or means something else is refused', (
     ]],
     // a door named like knockwatch's own rules (its grants would be read as the whitelist)
     ['[Whitelist]\nsequence = 1,2', ['knockwatch.ini [Whitelist]: expected a door name other than whitelist, gate, ban, knock, established, loopback, trap, options (knockwatch\'s own rules are named so), found "Whitelist"']],
+    // a door named like a reason a grant is closed for (the fleet would announce a logout's close)
+    ...['logout', 'Revoked', 'admin', 'wrong-knock', 'not applied', 'forget'].map((name): [string, string[]] => [`[${name}]\nsequence = 1,2\n[openSSH]\nsequence = 3,4\nclose_on_logout = yes`, [
+      `knockwatch.ini [${name}]: expected a door name other than admin, forget, logout, not applied, revoked, wrong-knock (the reasons a grant is closed for are named so), found "${name}"`,
+    ]]),
     ['[options]\nwhitelist = 10.0.0.0/24;x\n[d]\nsequence = 1', ['knockwatch.ini [options] line 2 whitelist: expected a value without ; or # (ini cuts the value there; put a space before an inline comment), found "10.0.0.0/24;x"']],
   ])('%j', (text, expected) => {
     expect(configProblems(text)).toEqual(expected);
@@ -34,6 +38,8 @@ describe('config: what locks everyone out or means something else is refused', (
     '[options]\nwhitelist = 10.0.0.0/24 ; the office\n[d]\nsequence = 1',
     // the same key in two sections
     '[a]\nsequence = 1\n[b]\nsequence = 2',
+    // names that only contain a reason a grant is closed for
+    '[logout door]\nsequence = 1\n[revoked2]\nsequence = 2\n[admins]\nsequence = 3',
   ])('%j is accepted', (text) => {
     expect(configProblems(text)).toEqual([]);
   });

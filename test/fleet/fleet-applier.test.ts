@@ -188,6 +188,8 @@ describe('FleetPublisher', () => {
     ['an admin close', { ...at, type: 'close', door: 'openSSH', by: 'admin' }, { kind: 'close', src: '203.0.113.7', door: 'openSSH', origin: 'a' }],
     ['a logout', { ...at, type: 'close', door: 'openSSH', by: 'logout' }, undefined],
     ['a revocation', { ...at, type: 'close', door: 'openSSH', by: 'revoked' }, undefined],
+    ['a wrong knock', { ...at, type: 'close', door: 'openSSH', by: 'wrong-knock' }, undefined],
+    ['a change the firewall did not take', { ...at, type: 'close', door: 'openSSH', by: 'not applied' }, undefined],
     ['an expiry', { ...at, type: 'expire', door: 'openSSH' }, undefined],
     ['a ban', { ...at, type: 'banned', until: NOW + 600_000, failures: 5, offense: 1 }, { kind: 'ban', src: '203.0.113.7', until: NOW + 600_000, origin: 'a' }],
   ])('%s', (_what, decision, message) => {
@@ -250,6 +252,22 @@ describe('FleetPublisher', () => {
     expect([...ended.endedHereAmong(stored)]).toEqual([key('203.0.113.7'), key('203.0.113.8')]);
     // 203.0.113.11's key was gone: forgotten, as a later rebuild shows.
     expect([...ended.endedHereAmong([key('203.0.113.11'), key('203.0.113.7')])]).toEqual([key('203.0.113.7')]);
+  });
+
+  it('forgets a grant that ended here only once its key has surely ended (open_for and a minute after), not one until closed', () => {
+    const timed = parseConfig('[openSSH]\nsequence = 7000,8000\nopen_for = 30\n[always]\nsequence = 7100\nopen_for = 0\n', 'k.ini');
+    const ended = new FleetPublisher('a', { grants: true, bans: true }, () => new Map(timed.doors.map((door) => [door.name, door])));
+    const logout = (src: string, door: string, time: number): void => {
+      ended.messageFor({ time, src, type: 'open', door, ports: [], expires: door === 'always' ? Infinity : time + 30_000 });
+      ended.messageFor({ time, src, type: 'close', door, by: 'logout' });
+    };
+    logout('203.0.113.7', 'openSSH', NOW);
+    logout('203.0.113.8', 'always', NOW);
+    logout('203.0.113.9', 'openSSH', NOW + 1000);
+    // 203.0.113.7's key ended by NOW + 90 s at the latest; 203.0.113.9's not yet.
+    logout('203.0.113.10', 'openSSH', NOW + 90_000);
+    const stored = ['openSSH 203.0.113.7', 'always 203.0.113.8', 'openSSH 203.0.113.9', 'openSSH 203.0.113.10'];
+    expect([...ended.endedHereAmong(stored)]).toEqual(['always 203.0.113.8', 'openSSH 203.0.113.9', 'openSSH 203.0.113.10']);
   });
 
   it('announces nothing while the group\'s messages are applied, nor what it was told not to publish', () => {

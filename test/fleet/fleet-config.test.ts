@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { parseRedisUrl, readFleet } from '../../src/config/fleet.js';
 import { ConfigError, formatProblem, type ConfigProblem } from '../../src/config/problems.js';
 import { SectionReader } from '../../src/config/section-reader.js';
+import { cli } from '../helpers/cli.js';
 
 const PASSWORD = 'hunter2-fleet-password';
 const DOORS = '[openSSH]\nsequence = 7000,8000\nopen_for = 30\n[local]\nsequence = 9000\nfleet = no\n';
@@ -61,7 +65,7 @@ describe('[fleet]', () => {
     ['redis = redis://10.0.0.1/123\ngroup = web', ['redis: expected a database number from 0 to 15 after the host, found "redis://10.0.0.1/123"']],
     ['redis = redis://10.0.0.1/1x\ngroup = web', ['redis: expected a database number from 0 to 15 after the host, found "redis://10.0.0.1/1x"']],
     ['redis =\ngroup = web', ['redis: expected the group\'s Redis, redis://[user@]host[:port][/db] or rediss:// for TLS, found nothing']],
-    ['redis = redis://10.0.0.1?x=1\ngroup = web', ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://10.0.0.1?x=1"']],
+    ['redis = redis://10.0.0.1?x=1\ngroup = web', ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://10.0.0.1?x=***"']],
     ['redis = redis:///0\ngroup = web', ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis:///0"']],
     // A password in the URL is refused, and not repeated in the error.
     [`redis = redis://kw:${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected no password in the URL (redis_password_file holds it), found "redis://kw:***@10.0.0.1"']],
@@ -76,6 +80,19 @@ describe('[fleet]', () => {
     ['redis = redis://kw@10.0.0.1/16\ngroup = web', ['redis: expected a database number from 0 to 15 after the host, found "redis://kw@10.0.0.1/16"']],
     [`redis = kw:${PASSWORD}@10.0.0.1\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "kw:***@10.0.0.1"']],
     [`redis = redis://kw:p@${PASSWORD}@10.0.0.1:99999\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://kw:***@10.0.0.1:99999"']],
+    // ... nor in a query or a fragment: their values are masked, names stay; an '@' after a
+    // '?' may end a password or be part of one: all after the ':' goes.
+    [`redis = redis://10.0.0.1?password=${PASSWORD}\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://10.0.0.1?password=***"']],
+    [`redis = rediss://kw@10.0.0.1:6380/2?user=kw&password=${PASSWORD}&${PASSWORD}\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "rediss://kw@10.0.0.1:6380/2?user=***&password=***&***"']],
+    [`redis = redis://kw:${PASSWORD}@10.0.0.1?password=${PASSWORD}\ngroup = web`, ['redis: expected no password in the URL (redis_password_file holds it), found "redis://kw:***@10.0.0.1?password=***"']],
+    [`redis = redis://10.0.0.1:6379?password=a@${PASSWORD}\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://10.0.0.1:***"']],
+    [`redis = redis://kw:${PASSWORD}@10.0.0.1?x=a@${PASSWORD}\ngroup = web`, ['redis: expected no password in the URL (redis_password_file holds it), found "redis://kw:***"']],
+    [`redis = redis://10.0.0.1?password=a@${PASSWORD}\ngroup = web`, ['redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://10.0.0.1?password=***"']],
+    // A password with a ';' or '#': ini cuts the line there, and what is left is masked too.
+    [`redis = redis://kw:${PASSWORD}#x@10.0.0.1\ngroup = web`, [
+      'line 2 redis: expected a value without ; or # (ini cuts the value there; put a space before an inline comment), found "redis://kw:***"',
+      'redis: expected redis://[user@]host[:port][/db] or rediss://... (the password goes in redis_password_file), found "redis://kw:***"',
+    ]],
     // Names and lists.
     ['redis = redis://10.0.0.1', ['group: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit), found nothing']],
     ['redis = redis://10.0.0.1\ngroup =', ['group: expected a name of letters, digits and ._- (at most 63, starting with a letter or digit), found nothing']],
@@ -93,6 +110,27 @@ describe('[fleet]', () => {
     ['redis = rediss://10.0.0.1\ngroup = web\nredis_ca_file = /nonexistent/ca.pem', ['redis_ca_file: expected a readable PEM file of CA certificates, found "/nonexistent/ca.pem: ENOENT"']],
   ])('%j is refused', (body, expected) => {
     expect(problems(`[fleet]\n${body}\n`)).toEqual(expected.map((problem) => `/etc/knockwatch/k.ini [fleet] ${problem}`));
+  });
+
+  it.each([
+    // in the userinfo, the query or the fragment; cut by ini at a ';' or '#'; before any section
+    [`[fleet]\nredis = redis://kw:${PASSWORD}@10.0.0.1\ngroup = web\n`],
+    [`[fleet]\nredis = redis://10.0.0.1?password=${PASSWORD}\ngroup = web\n`],
+    [`[fleet]\nredis = redis://10.0.0.1:6379?a=b@${PASSWORD}\ngroup = web\n`],
+    [`[fleet]\nredis = redis://kw:${PASSWORD}?x@10.0.0.1\ngroup = web\n`],
+    [`[fleet]\nredis = redis://kw:${PASSWORD};x@10.0.0.1\ngroup = web\n`],
+    [`[fleet]\nredis = redis://10.0.0.1/0?${PASSWORD}\ngroup = web\n`],
+    [`redis = redis://kw:${PASSWORD}@10.0.0.1\n[fleet]\nredis = redis://10.0.0.1\ngroup = web\n`],
+  ])('knockwatch check never prints a secret written into the Redis URL: %j', async (fleet) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-fleet-check-'));
+    try {
+      writeFileSync(join(dir, 'k.ini'), `${fleet}${DOORS}`);
+      writeFileSync(join(dir, 'kern.log'), '');
+      const result = await cli('check', '--config', join(dir, 'k.ini'), '--log', join(dir, 'kern.log'), '--firewall', 'dry-run');
+      expect([result.code, `${result.stdout}${result.stderr}`.includes(PASSWORD), /redis.*\*\*\*/.test(result.stderr)]).toEqual([2, false, true]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads URLs with an IPv6 host, an encoded user, a final slash; none, one kind or both, in any case', () => {

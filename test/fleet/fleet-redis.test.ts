@@ -342,6 +342,33 @@ describe.skipIf(missing.length > 0)('fleet over a real redis-server (ACL user an
     expect(entries.map(([, fields]) => (JSON.parse(fields[1] ?? '') as { origin: string }).origin)).toEqual(['a', 'a', 'a']);
   });
 
+  it('a message that reaches the blocked reader after SIGTERM is not applied, nor saved', async () => {
+    const b = await host('b');
+    expect(await connected(b)).toBe(true);
+    const client = await inspector();
+    const knockwatchClients = async (): Promise<string[]> => String(await client.sendCommand(['CLIENT', 'LIST'])).split('\n').filter((line) => line.includes(' user=knockwatch '));
+    // The reader waits in XREAD BLOCK (a second at a time) when the stop begins.
+    let blocked = false;
+    for (let tries = 0; tries < 100 && !blocked; tries++) {
+      blocked = (await knockwatchClients()).some((line) => line.includes(' cmd=xread ') && / flags=\S*b/.test(line));
+      if (!blocked) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(blocked).toBe(true);
+    const stopping = b.daemon.stop('SIGTERM');
+    await client.sendCommand(['XADD', 'knockwatch:web:stream', '*', 'm', JSON.stringify({ kind: 'grant', src: SRC, door: 'openSSH', expires: clockNow + 20_000, origin: 'a' })]);
+    await stopping;
+    // The reader has the message, and lets go of Redis once it is done with it.
+    let gone = false;
+    for (let tries = 0; tries < 150 && !gone; tries++) {
+      gone = (await knockwatchClients()).length === 0;
+      if (!gone) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    client.destroy();
+    expect(gone).toBe(true);
+    const saved = JSON.parse(readFileSync(join(b.dir, 'state.json'), 'utf8')) as { grants: unknown[] };
+    expect([b.daemon.grants(), saved.grants, b.record(), b.daemon.status().fleet?.applied]).toEqual([[], [], ['start 0', 'stop'], 0]);
+  });
+
   it('a host started later rebuilds from the keys (SCAN), not from the stream', async () => {
     const a = await host('a');
     expect(await connected(a)).toBe(true);
