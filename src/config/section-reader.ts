@@ -16,7 +16,8 @@ export class SectionReader {
     for (const [key, value] of Object.entries(raw)) {
       const lower = key.toLowerCase();
       if (Array.isArray(value) || (typeof value === 'object' && value !== null)) {
-        this.problem(key, 'a single value', String(value));
+        // Not shown: it may be a secret (`secret[] = ...` or a Redis URL with a password).
+        this.problem(key, 'a single value (key = value, not key[] = value)', Array.isArray(value) ? `a list of ${value.length}` : 'a section');
         continue;
       }
       // A key given twice (in any case) is reported from the raw lines; the last one is kept.

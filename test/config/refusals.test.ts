@@ -26,6 +26,12 @@ describe('config: what locks everyone out or means something else is refused', (
     ...['logout', 'Revoked', 'admin', 'wrong-knock', 'not applied', 'forget'].map((name): [string, string[]] => [`[${name}]\nsequence = 1,2\n[openSSH]\nsequence = 3,4\nclose_on_logout = yes`, [
       `knockwatch.ini [${name}]: expected a door name other than admin, forget, logout, not applied, revoked, wrong-knock (the reasons a grant is closed for are named so), found "${name}"`,
     ]]),
+    // a key given as a list: its values are not shown (they may be a secret)
+    ['[d]\nsequence = 1,2\nsecret[] = hunter2-secret', ['knockwatch.ini [d] secret: expected a single value (key = value, not key[] = value), found "a list of 1"']],
+    ['[fleet]\nredis[] = redis://:hunter2-secret@h:6379\ngroup = g\n[d]\nsequence = 1,2', [
+      'knockwatch.ini [fleet] redis: expected a single value (key = value, not key[] = value), found "a list of 1"',
+      'knockwatch.ini [fleet] redis: expected the group\'s Redis, redis://[user@]host[:port][/db] or rediss:// for TLS, found nothing',
+    ]],
     ['[options]\nwhitelist = 10.0.0.0/24;x\n[d]\nsequence = 1', ['knockwatch.ini [options] line 2 whitelist: expected a value without ; or # (ini cuts the value there; put a space before an inline comment), found "10.0.0.0/24;x"']],
   ])('%j', (text, expected) => {
     expect(configProblems(text)).toEqual(expected);
