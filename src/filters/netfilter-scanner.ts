@@ -56,6 +56,8 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): NetfilterSc
     if (!locateSyslogEnvelope(line, spans)) return IGNORED;
     if (!sameText(line, spans.tagStart, spans.tagEnd, 'kernel') || spans.pid !== undefined) return IGNORED;
     const message = spans.messageStart;
+    // Most kernel lines are no LOG line: without SRC= the filter misses them whatever they are.
+    if (dptKey === -1 && line.indexOf('SRC=', message) === -1) return MISSED;
     // The kernel's `[ seconds]` stamp; a `[` that starts anything else is the regex's to read.
     let prefixStart = message;
     if (line.charCodeAt(prefixStart) === 91) {

@@ -90,8 +90,9 @@ export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, bu
       const dptKey = portKey(line, ports);
       if (dptKey === OTHER_PORT_KEY) return OTHER_PORT;
       if (scan === undefined) return readLine(line);
-      // The templates and the scanner take the port from where this search found it.
-      return scan.known(line, dptKey) ?? scan(line, dptKey) ?? readLine(line);
+      // The templates and the scanner take the port from where this search found it. A
+      // template holds a ` DPT=`: a line without one is not tried against them.
+      return (dptKey > 0 ? scan.known(line, dptKey) : undefined) ?? scan(line, dptKey) ?? readLine(line);
     },
     timeOf(line: string): number | undefined {
       return locateSyslogEnvelope(line, spans) ? parseTime.atStart(line, spans.stampEnd) : undefined;
