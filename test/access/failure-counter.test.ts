@@ -10,6 +10,14 @@ function counterOf(): FailureCounter {
   return new FailureCounter(new BanStore([]), { maxRetry: 3, findTime: 60_000, banTime: 100_000, banTimeMax: 350_000 });
 }
 
+// How many addresses have failures on record after each cleanup.
+function sizesAfterCleanups(counter: FailureCounter, times: number[]): number[] {
+  return times.map((time) => {
+    counter.cleanup(time);
+    return counter.size;
+  });
+}
+
 describe('the findtime window', () => {
   it.each([
     // a failure exactly findtime old still counts
@@ -102,26 +110,16 @@ describe('cleanup', () => {
     counter.count(A, 30_000);
     counter.cleanup(30_000);
     counter.count(B, 0);
-    const sizes = [counter.size];
-    counter.cleanup(60_001);
-    sizes.push(counter.size);
-    counter.cleanup(90_001);
-    sizes.push(counter.size);
-    expect(sizes).toEqual([2, 1, 0]);
+    expect(sizesAfterCleanups(counter, [60_001, 90_001])).toEqual([1, 0]);
   });
 
   // More than 1024 addresses forgotten at once: the cleanup's queue is cut down, and goes on.
   it('goes on forgetting on time after it has forgotten many addresses at once', () => {
     const counter = counterOf();
     for (let i = 0; i < 1100; i++) counter.count(`198.51.${i >> 8}.${i & 255}`, 0);
-    counter.cleanup(60_001);
-    const sizes = [counter.size];
+    expect(sizesAfterCleanups(counter, [60_001])).toEqual([0]);
     counter.count(A, 100_000);
-    counter.cleanup(100_000);
-    sizes.push(counter.size);
-    counter.cleanup(160_001);
-    sizes.push(counter.size);
-    expect(sizes).toEqual([0, 1, 0]);
+    expect(sizesAfterCleanups(counter, [100_000, 160_001])).toEqual([1, 0]);
   });
 
   it('keeps what it kept counting towards a ban', () => {
