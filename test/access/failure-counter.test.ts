@@ -10,6 +10,14 @@ function counterOf(): FailureCounter {
   return new FailureCounter(new BanStore([]), { maxRetry: 3, findTime: 60_000, banTime: 100_000, banTimeMax: 350_000 });
 }
 
+// How many addresses have failures on record after each cleanup.
+function sizesAfterCleanups(counter: FailureCounter, times: number[]): number[] {
+  return times.map((time) => {
+    counter.cleanup(time);
+    return counter.size;
+  });
+}
+
 describe('the findtime window', () => {
   it.each([
     // a failure exactly findtime old still counts
@@ -28,6 +36,16 @@ describe('a ban', () => {
     const counter = new FailureCounter(new BanStore([]), { maxRetry: 3, findTime: 600_000, banTime: 100_000, banTimeMax: 350_000 });
     for (const time of [0, 1000, 2000]) counter.count(A, time);
     expect(counter.count(A, 200_000)).toEqual([{ type: 'failure', time: 200_000, src: A, count: 1 }]);
+  });
+
+  // The failures before the ban stay in the cleanup's queue; the address's new count is not theirs.
+  it('leaves the count that starts after it to the cleanups, which forget it on its own time', () => {
+    const counter = new FailureCounter(new BanStore([]), { maxRetry: 3, findTime: 600_000, banTime: 100_000, banTimeMax: 350_000 });
+    for (const time of [0, 1000, 2000]) counter.count(A, time);
+    counter.count(A, 200_000);
+    // findtime after the failures that led to the ban, not after the one at 200 s
+    counter.cleanup(602_001);
+    expect(counter.count(A, 700_000)).toEqual([{ type: 'failure', time: 700_000, src: A, count: 2 }]);
   });
 });
 
@@ -63,6 +81,45 @@ describe('cleanup', () => {
     counter.cleanup(60_001);
     // 0 is within findtime of 50_000, but the cleanup at 60_001 forgot it
     expect(counter.count(A, 50_000)).toEqual([{ type: 'failure', time: 50_000, src: A, count: 2 }]);
+  });
+
+  // What a cleanup forgets is what is older than findtime at its time, as for a count.
+  it('keeps a failure exactly findtime old at a cleanup, as a count does', () => {
+    const counter = counterOf();
+    counter.count(A, 0);
+    counter.count(A, 1000);
+    counter.cleanup(60_000);
+    expect(counter.count(A, 60_000)).toEqual([
+      { type: 'failure', time: 60_000, src: A, count: 3 },
+      { type: 'banned', time: 60_000, src: A, until: 160_000, failures: 3, offense: 1 },
+    ]);
+  });
+
+  // A cleanup forgets what was on record when it ran, nothing logged after it.
+  it('does not drop failures logged after it, even when they are dated findtime before it', () => {
+    const counter = counterOf();
+    counter.cleanup(100_000);
+    counter.count(A, 10_000);
+    expect(counter.count(A, 20_000)).toEqual([{ type: 'failure', time: 20_000, src: A, count: 2 }]);
+  });
+
+  // B's failure comes after a cleanup that kept A, and is dated before A's: the next cleanup
+  // must still find B among the addresses to forget.
+  it('forgets on time an address whose failure is dated before one a cleanup kept', () => {
+    const counter = counterOf();
+    counter.count(A, 30_000);
+    counter.cleanup(30_000);
+    counter.count(B, 0);
+    expect(sizesAfterCleanups(counter, [60_001, 90_001])).toEqual([1, 0]);
+  });
+
+  // More than 1024 addresses forgotten at once: the cleanup's queue is cut down, and goes on.
+  it('goes on forgetting on time after it has forgotten many addresses at once', () => {
+    const counter = counterOf();
+    for (let i = 0; i < 1100; i++) counter.count(`198.51.${i >> 8}.${i & 255}`, 0);
+    expect(sizesAfterCleanups(counter, [60_001])).toEqual([0]);
+    counter.count(A, 100_000);
+    expect(sizesAfterCleanups(counter, [100_000, 160_001])).toEqual([1, 0]);
   });
 
   it('keeps what it kept counting towards a ban', () => {

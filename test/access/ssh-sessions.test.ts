@@ -50,6 +50,9 @@ describe('sessions', () => {
       [`failed ${A}`]],
     ['a "Failed ... invalid user" on the pid of a login is an attempt of its own', [[0, 'accepted', 10, A], [1, 'failed', 10, A, true]],
       [`login ${A}`, `failed ${A}`]],
+    // the log began after the login: the pam line is of no known connection, no failure
+    ['a session whose login was before the log began ends without a failure', [[0, 'session-opened', 10], [5, 'disconnected', 10, A], [5, 'session-closed', 10]],
+      []],
   ])('%s', (_name, steps, expected) => {
     expect(run(steps)).toEqual(expected);
   });
@@ -79,10 +82,35 @@ describe('what one line means', () => {
     // a failed connection is remembered for the failure lines that repeat its attempts
     ['a session closed on the pid of a failed login', [event(0, 'failed', 10, A), event(1, 'session-closed', 10)], { src: A, failed: false, decisions: [] }],
     ['a session closed on the pid of a failed login that ended', [event(0, 'failed', 10, A), event(1, 'disconnected', 10, A), event(2, 'session-closed', 10)], undefined],
+    // a failure line that names no address counts for the address its pid logged in from
+    ['a failure naming no address on a logged-in pid', [event(0, 'accepted', 10, A), event(1, 'too-many-failures', 10)],
+      { src: A, failed: true, decisions: [] }],
+    // a line that repeats a counted attempt, or counts nothing, still says whose it is
+    ['the "Failed ... invalid user" line of an attempt its "Invalid user" line counted', [event(0, 'invalid-user', 5, A), event(0.2, 'failed', 5, A, true)],
+      { src: A, failed: false, decisions: [] }],
+    ['a noise line', [event(0, 'received-disconnect', 5, A)], { src: A, failed: false, decisions: [] }],
+    // a line without a pid is tied to no connection: only a failure that names its address counts
+    ['a failure without a pid', [{ ...event(0, 'failed', 5, A), pid: undefined }], { src: A, failed: true, decisions: [] }],
+    ['a failure without a pid or an address', [{ ...event(0, 'too-many-failures', 5), pid: undefined }], undefined],
+    ['a login without a pid', [{ ...event(0, 'accepted', 5, A), pid: undefined }], undefined],
   ])('%s', (_name, events, expected) => {
     const sessions = new SshSessions(0);
     const outcomes = events.map((e) => sessions.handle(e));
     expect(outcomes.at(-1)).toEqual(expected);
+  });
+});
+
+describe('logoutsPending', () => {
+  it('says whether an address waits for its logout_grace to end', () => {
+    const sessions = new SshSessions(3000);
+    const pending = [sessions.logoutsPending];
+    sessions.handle(event(0, 'accepted', 10, A));
+    pending.push(sessions.logoutsPending);
+    sessions.handle(event(5, 'disconnected', 10, A));
+    pending.push(sessions.logoutsPending);
+    sessions.dueLogouts(8000);
+    pending.push(sessions.logoutsPending);
+    expect(pending).toEqual([false, false, true, false]);
   });
 });
 
