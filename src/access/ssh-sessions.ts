@@ -49,13 +49,17 @@ export class SshSessions {
     switch (event.class) {
       case 'login': {
         if (event.kind !== 'accepted') return { src: held ?? src, failed, decisions: NO_DECISIONS };
+        // The pid logged in from another address before: that connection ended without its
+        // lines (lost, or the pid came back), and ends now rather than hold its address open.
+        const ended = login !== undefined && login !== src ? this.endConnection(pid, login, event.time) : [];
         const own = src === login ? src : held ?? this.addresses.keep(src);
         this.remember(pid, own);
         const pids = this.sessions.get(own) ?? new Set<number>();
         pids.add(pid);
         this.sessions.set(own, pids);
         this.pendingLogouts.delete(own);
-        return { src: own, failed, decisions: [{ type: 'login', time: event.time, src: own, user: event.user ?? '', pid }] };
+        ended.push({ type: 'login', time: event.time, src: own, user: event.user ?? '', pid });
+        return { src: own, failed, decisions: ended };
       }
       case 'logout':
         this.attempts.end(pid);

@@ -51,6 +51,11 @@ describe('sessions', () => {
     ['a "Failed ... invalid user" on the pid of a login is an attempt of its own', [[0, 'accepted', 10, A], [1, 'failed', 10, A, true]],
       [`login ${A}`, `failed ${A}`]],
     // the log began after the login: the pam line is of no known connection, no failure
+    // sshd's logout lines were lost and the pid came back: its first connection has ended
+    ['a pid that logs in again from another address ends its first connection', [[0, 'accepted', 10, A], [5, 'accepted', 10, B], [9, 'disconnected', 10, B]],
+      [`login ${A}`, `logout ${A}`, `login ${B}`, `close ${A}`, `logout ${B}`, `close ${B}`]],
+    ['a pid that logs in again from the same address keeps its session', [[0, 'accepted', 10, A], [5, 'accepted', 10, A], [9, 'disconnected', 10, A]],
+      [`login ${A}`, `login ${A}`, `logout ${A}`, `close ${A}`]],
     ['a session whose login was before the log began ends without a failure', [[0, 'session-opened', 10], [5, 'disconnected', 10, A], [5, 'session-closed', 10]],
       []],
   ])('%s', (_name, steps, expected) => {
