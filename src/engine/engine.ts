@@ -7,6 +7,7 @@ import { StaticKind } from '../doors/static-kind.js';
 import { DueQueue } from './due-queue.js';
 import { buildDoorIndex, destinationFits, flagsFit, knockKey, knockStep, stepKey } from './door-index.js';
 import { FirstSteps } from './first-steps.js';
+import { KeyTable } from './key-table.js';
 import { addressToWords } from './address-words.js';
 import { SourceTiers, TOP_TIER, type TierNode } from './source-tiers.js';
 import { WordNetworks } from './word-networks.js';
@@ -47,6 +48,15 @@ interface FirstStepPlan {
   lengths: readonly number[];
 }
 
+// What deciding a first-step entry on a key needs, per door on the key (door-index order, the
+// bits of the entry's mask): how long its attempt runs with one step done (firstStepLimit) and
+// how many steps its sequence has (entries hold static doors only; 0 for the others).
+interface EntryFacts {
+  doors: readonly KnockDoor[];
+  limits: readonly number[];
+  lengths: readonly number[];
+}
+
 export type EngineOptions = Pick<Options, 'whitelist' | 'maxTracked' | 'maxFirstSteps' | 'retransmitWindow' | 'trapPorts' | 'trapFor'>;
 
 // A mask of doors per first-step entry (first-steps.ts): a port used by more doors than
@@ -81,6 +91,7 @@ export class Engine {
   private readonly index: Map<number, KnockDoor[]>;
   private readonly trapKeys: Set<number>;
   private readonly firstStepPlans: Map<number, FirstStepPlan>;
+  private readonly entryFacts: KeyTable<EntryFacts>;
   private readonly anyStrict: boolean;
   private readonly options: EngineOptions;
   private readonly whitelist: WordNetworks;
@@ -101,6 +112,7 @@ export class Engine {
     this.anyStrict = this.doors.some(({ door }) => door.strict);
     this.firstSteps = new FirstSteps(options.maxFirstSteps);
     this.firstStepPlans = options.maxFirstSteps === 0 ? new Map() : firstStepPlans(this.index, this.trapKeys);
+    this.entryFacts = new KeyTable(new Map([...this.index].map(([key, doorsHere]) => [key, entryFactsOf(doorsHere)])));
   }
 
   // The (protocol, port) keys a knock must have to matter, like knockd's capture filter; a
@@ -382,14 +394,16 @@ export class Engine {
     if (time !== undefined) {
       const src = this.firstSteps.src(slot);
       const start = this.firstSteps.start(slot);
+      const mask = this.firstSteps.mask(slot);
+      const facts = this.factsOf(slot);
       // As expireAttempts decides the entry's attempts, without building them (a flood past
       // the cap evicts one entry per knock): those timed out first, then the rest evicted.
-      const doors = this.firstStepDoors(slot);
-      for (const entry of doors) {
-        if (time > start + firstStepLimit(entry.door)) decisions.push(firstStepTimeout(entry, src, start));
+      for (let bit = 0; bit < facts.doors.length; bit++) {
+        if ((mask & (1 << bit)) !== 0 && time > start + (facts.limits[bit] as number)) decisions.push(entryTimeout(facts, bit, src, start));
       }
-      for (const { door } of doors) {
-        if (time <= start + firstStepLimit(door)) decisions.push({ type: 'broken', time, src, door: door.name, reason: 'evicted', cap: this.firstSteps.capacity });
+      for (let bit = 0; bit < facts.doors.length; bit++) {
+        if ((mask & (1 << bit)) === 0 || time > start + (facts.limits[bit] as number)) continue;
+        decisions.push({ type: 'broken', time, src, door: (facts.doors[bit] as KnockDoor).door.name, reason: 'evicted', cap: this.firstSteps.capacity });
       }
       this.evictedSources++;
     }
@@ -408,8 +422,17 @@ export class Engine {
       missing?.splice(missing.indexOf(key), 1);
       return { door: entry, sequence, next: 1, missing, start, last: start };
     });
-    const spt = steps.spt(slot);
-    return { ...newState(src), attempts, recent: spt === -1 ? [] : [{ key, spt, time: steps.lastSyn(slot) }] };
+    return { ...newState(src), attempts, recent: this.entrySyns(slot) };
+  }
+
+  // The SYN a first-step entry remembers for retransmissions, as a full state keeps it.
+  private entrySyns(slot: number): RecentSyn[] {
+    const spt = this.firstSteps.spt(slot);
+    return spt === -1 ? [] : [{ key: this.firstSteps.key(slot), spt, time: this.firstSteps.lastSyn(slot) }];
+  }
+
+  private factsOf(slot: number): EntryFacts {
+    return this.entryFacts.get(this.firstSteps.key(slot)) as EntryFacts;
   }
 
   // The doors whose attempts a first-step entry stands for (not to be changed by the caller).
@@ -427,7 +450,7 @@ export class Engine {
     const steps = this.firstSteps;
     if (!isPlainSyn(knock) || steps.key(slot) !== key || steps.spt(slot) !== knock.spt) return false;
     if (knock.time - steps.lastSyn(slot) > this.options.retransmitWindow) return false;
-    if (this.firstStepDoors(slot).some((entry) => knock.time > steps.start(slot) + firstStepLimit(entry.door))) return false;
+    if (knock.time > steps.start(slot) + maskLimit(this.factsOf(slot), steps.mask(slot), false)) return false;
     steps.retransmitted(slot, knock.time);
     return true;
   }
@@ -442,12 +465,16 @@ export class Engine {
       const slot = steps.oldest;
       const src = steps.src(slot);
       const start = steps.start(slot);
+      const mask = steps.mask(slot);
+      const facts = this.factsOf(slot);
       // Due: each attempt has timed out with its first step done (decided without building
       // the attempts: a flood leaves tens of thousands of entries due each second).
-      for (const entry of this.firstStepDoors(slot)) decisions.push(firstStepTimeout(entry, src, start));
+      for (let bit = 0; bit < facts.doors.length; bit++) {
+        if ((mask & (1 << bit)) !== 0) decisions.push(entryTimeout(facts, bit, src, start));
+      }
       // A SYN that may still come again as a retransmission keeps the source, as a full state.
       const state = steps.spt(slot) !== -1 && now - steps.lastSyn(slot) <= this.options.retransmitWindow
-        ? { ...this.rebuild(slot, src), attempts: [] } : undefined;
+        ? { ...newState(src), recent: this.entrySyns(slot) } : undefined;
       steps.remove(slot);
       if (state !== undefined) this.track(state, now, decisions);
     }
@@ -457,8 +484,7 @@ export class Engine {
   private firstStepDue(now: number): boolean {
     if (this.firstSteps.size === 0) return false;
     const slot = this.firstSteps.oldest;
-    const start = this.firstSteps.start(slot);
-    return !this.firstStepDoors(slot).some((entry) => now <= start + firstStepLimit(entry.door));
+    return now > this.firstSteps.start(slot) + maskLimit(this.factsOf(slot), this.firstSteps.mask(slot), true);
   }
 
   private synsOver(state: SourceState, now: number): boolean {
@@ -605,9 +631,28 @@ function timedOut(door: Door, src: string, start: number, last: number, got: num
   return { type: 'broken', time: start + door.seqTimeout, src, door: door.name, reason: 'timeout', got, of, within: door.seqTimeout };
 }
 
-// The timeout of a first-step entry's attempt of `entry` (one step done, started at `start`).
-function firstStepTimeout(entry: KnockDoor, src: string, start: number): Decision {
-  return timedOut(entry.door, src, start, start, 1, (entry.kind.expected(src, start)[0] as Sequence).length);
+// The timeout of a first-step entry's attempt of the door at `bit` (one step done, started at `start`).
+function entryTimeout(facts: EntryFacts, bit: number, src: string, start: number): Decision {
+  return timedOut((facts.doors[bit] as KnockDoor).door, src, start, start, 1, facts.lengths[bit] as number);
+}
+
+function entryFactsOf(doors: readonly KnockDoor[]): EntryFacts {
+  return {
+    doors,
+    limits: doors.map(({ door }) => firstStepLimit(door)),
+    lengths: doors.map(({ kind }) => (kind instanceof StaticKind ? (kind.expected()[0] as Sequence).length : 0)),
+  };
+}
+
+// The longest or the shortest time the attempts of an entry with `mask` run. A time is past
+// start + each limit exactly when it is past start + the longest (rounding keeps the order).
+function maskLimit(facts: EntryFacts, mask: number, longest: boolean): number {
+  let limit = longest ? -Infinity : Infinity;
+  for (let bit = 0; bit < facts.limits.length; bit++) {
+    const own = facts.limits[bit] as number;
+    if ((mask & (1 << bit)) !== 0 && (longest ? own > limit : own < limit)) limit = own;
+  }
+  return limit;
 }
 
 // How long a source with only its first step keeps a door's attempt running.
