@@ -48,11 +48,17 @@ interface FirstStepPlan {
   lengths: readonly number[];
 }
 
-// What deciding a first-step entry on a key needs, per door on the key (door-index order, the
-// bits of the entry's mask): how long its attempt runs with one step done (firstStepLimit) and
-// how many steps its sequence has (entries hold static doors only; 0 for the others).
-interface EntryFacts {
-  doors: readonly KnockDoor[];
+// What the engine reads of a door or trap port's (protocol, port) key, for every knock on it
+// and every first-step entry on it.
+interface KeyFacts {
+  // The doors using it (door-index order), undefined on a trap port no door uses.
+  doors: KnockDoor[] | undefined;
+  trap: boolean;
+  // A new source's knock here is decided by startFirstSteps.
+  plan: FirstStepPlan | undefined;
+  // Per door, for a first-step entry (the bits of its mask): how long its attempt runs with
+  // one step done (firstStepLimit) and how many steps its sequence has (entries hold static
+  // doors only; 0 for the others).
   limits: readonly number[];
   lengths: readonly number[];
 }
@@ -90,8 +96,7 @@ export class Engine {
   private readonly doors: readonly KnockDoor[];
   private readonly index: Map<number, KnockDoor[]>;
   private readonly trapKeys: Set<number>;
-  private readonly firstStepPlans: Map<number, FirstStepPlan>;
-  private readonly entryFacts: KeyTable<EntryFacts>;
+  private readonly keyFacts: KeyTable<KeyFacts>;
   private readonly anyStrict: boolean;
   private readonly options: EngineOptions;
   private readonly whitelist: WordNetworks;
@@ -111,8 +116,10 @@ export class Engine {
     this.trapKeys = new Set(options.trapPorts.map(stepKey));
     this.anyStrict = this.doors.some(({ door }) => door.strict);
     this.firstSteps = new FirstSteps(options.maxFirstSteps);
-    this.firstStepPlans = options.maxFirstSteps === 0 ? new Map() : firstStepPlans(this.index, this.trapKeys);
-    this.entryFacts = new KeyTable(new Map([...this.index].map(([key, doorsHere]) => [key, entryFactsOf(doorsHere)])));
+    const plans = options.maxFirstSteps === 0 ? new Map<number, FirstStepPlan>() : firstStepPlans(this.index, this.trapKeys);
+    const facts = new Map<number, KeyFacts>();
+    for (const key of [...this.index.keys(), ...this.trapKeys]) facts.set(key, keyFactsOf(this.index.get(key), this.trapKeys.has(key), plans.get(key)));
+    this.keyFacts = new KeyTable(facts);
   }
 
   // The (protocol, port) keys a knock must have to matter, like knockd's capture filter; a
@@ -153,7 +160,9 @@ export class Engine {
   // the bans): its knocks on door ports are refused and change nothing.
   handleKnock(knock: Knock, bannedUntil?: number): readonly Decision[] {
     const key = knockKey(knock);
-    const doorsHere = this.index.get(key);
+    // Undefined: a port no door or trap uses.
+    const facts = this.keyFacts.get(key);
+    const doorsHere = facts?.doors;
     if (bannedUntil !== undefined) {
       return doorsHere === undefined ? NOTHING : [{ type: 'refused', time: knock.time, src: knock.src, until: bannedUntil, reason: 'banned' }];
     }
@@ -173,12 +182,12 @@ export class Engine {
       }
     }
     // Most LOG lines: an untracked source on a port no door or trap uses. Nothing to decide.
-    if (state === undefined && doorsHere === undefined && !this.trapKeys.has(key)) return NOTHING;
-    const plan = state === undefined ? this.firstStepPlans.get(key) : undefined;
+    if (state === undefined && facts === undefined) return NOTHING;
+    const plan = state === undefined ? facts?.plan : undefined;
     if (plan !== undefined && this.wordsOf(knock.src) !== 0) return this.startFirstSteps(knock, key, plan);
     const decisions: Decision[] = [];
     this.stepped = false;
-    state = this.decide(knock, key, doorsHere, state, decisions);
+    state = this.decide(knock, key, facts, state, decisions);
     if (state === undefined) return decisions;
     if (placed) {
       const tier = tierOf(state);
@@ -305,7 +314,8 @@ export class Engine {
 
   // The knock's decisions for a source's full state (undefined: untracked); returns the
   // state the source has after it (a new one not kept anywhere yet), or undefined.
-  private decide(knock: Knock, key: number, doorsHere: KnockDoor[] | undefined, existing: SourceState | undefined, decisions: Decision[]): SourceState | undefined {
+  private decide(knock: Knock, key: number, facts: KeyFacts | undefined, existing: SourceState | undefined, decisions: Decision[]): SourceState | undefined {
+    const doorsHere = facts?.doors;
     let state = existing;
     if (state !== undefined) {
       this.expireAttempts(state, knock.src, knock.time, decisions);
@@ -321,7 +331,7 @@ export class Engine {
       }
     }
 
-    if (this.trapKeys.has(key) && !this.whitelist.containsWords(knock.src, this.srcWords, this.wordsOf(knock.src))) {
+    if (facts?.trap === true && !this.whitelist.containsWords(knock.src, this.srcWords, this.wordsOf(knock.src))) {
       state ??= newState(knock.src);
       for (const attempt of state.attempts) {
         decisions.push(this.broken(attempt, knock, { reason: 'trap', port: knockStep(knock) }));
@@ -398,12 +408,12 @@ export class Engine {
       const facts = this.factsOf(slot);
       // As expireAttempts decides the entry's attempts, without building them (a flood past
       // the cap evicts one entry per knock): those timed out first, then the rest evicted.
-      for (let bit = 0; bit < facts.doors.length; bit++) {
+      for (let bit = 0; bit < facts.limits.length; bit++) {
         if ((mask & (1 << bit)) !== 0 && time > start + (facts.limits[bit] as number)) decisions.push(entryTimeout(facts, bit, src, start));
       }
-      for (let bit = 0; bit < facts.doors.length; bit++) {
+      for (let bit = 0; bit < facts.limits.length; bit++) {
         if ((mask & (1 << bit)) === 0 || time > start + (facts.limits[bit] as number)) continue;
-        decisions.push({ type: 'broken', time, src, door: (facts.doors[bit] as KnockDoor).door.name, reason: 'evicted', cap: this.firstSteps.capacity });
+        decisions.push({ type: 'broken', time, src, door: entryDoor(facts, bit).name, reason: 'evicted', cap: this.firstSteps.capacity });
       }
       this.evictedSources++;
     }
@@ -431,8 +441,8 @@ export class Engine {
     return spt === -1 ? [] : [{ key: this.firstSteps.key(slot), spt, time: this.firstSteps.lastSyn(slot) }];
   }
 
-  private factsOf(slot: number): EntryFacts {
-    return this.entryFacts.get(this.firstSteps.key(slot)) as EntryFacts;
+  private factsOf(slot: number): KeyFacts {
+    return this.keyFacts.get(this.firstSteps.key(slot)) as KeyFacts;
   }
 
   // The doors whose attempts a first-step entry stands for (not to be changed by the caller).
@@ -469,7 +479,7 @@ export class Engine {
       const facts = this.factsOf(slot);
       // Due: each attempt has timed out with its first step done (decided without building
       // the attempts: a flood leaves tens of thousands of entries due each second).
-      for (let bit = 0; bit < facts.doors.length; bit++) {
+      for (let bit = 0; bit < facts.limits.length; bit++) {
         if ((mask & (1 << bit)) !== 0) decisions.push(entryTimeout(facts, bit, src, start));
       }
       // A SYN that may still come again as a retransmission keeps the source, as a full state.
@@ -632,21 +642,26 @@ function timedOut(door: Door, src: string, start: number, last: number, got: num
 }
 
 // The timeout of a first-step entry's attempt of the door at `bit` (one step done, started at `start`).
-function entryTimeout(facts: EntryFacts, bit: number, src: string, start: number): Decision {
-  return timedOut((facts.doors[bit] as KnockDoor).door, src, start, start, 1, facts.lengths[bit] as number);
+function entryTimeout(facts: KeyFacts, bit: number, src: string, start: number): Decision {
+  return timedOut(entryDoor(facts, bit), src, start, start, 1, facts.lengths[bit] as number);
 }
 
-function entryFactsOf(doors: readonly KnockDoor[]): EntryFacts {
+// The door at `bit` of a first-step entry's mask (entries are on door ports only).
+function entryDoor(facts: KeyFacts, bit: number): Door {
+  return ((facts.doors as KnockDoor[])[bit] as KnockDoor).door;
+}
+
+function keyFactsOf(doors: KnockDoor[] | undefined, trap: boolean, plan: FirstStepPlan | undefined): KeyFacts {
   return {
-    doors,
-    limits: doors.map(({ door }) => firstStepLimit(door)),
-    lengths: doors.map(({ kind }) => (kind instanceof StaticKind ? (kind.expected()[0] as Sequence).length : 0)),
+    doors, trap, plan,
+    limits: (doors ?? []).map(({ door }) => firstStepLimit(door)),
+    lengths: (doors ?? []).map(({ kind }) => (kind instanceof StaticKind ? (kind.expected()[0] as Sequence).length : 0)),
   };
 }
 
 // The longest or the shortest time the attempts of an entry with `mask` run. A time is past
 // start + each limit exactly when it is past start + the longest (rounding keeps the order).
-function maskLimit(facts: EntryFacts, mask: number, longest: boolean): number {
+function maskLimit(facts: KeyFacts, mask: number, longest: boolean): number {
   let limit = longest ? -Infinity : Infinity;
   for (let bit = 0; bit < facts.limits.length; bit++) {
     const own = facts.limits[bit] as number;
