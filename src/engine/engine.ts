@@ -376,20 +376,21 @@ export class Engine {
   // A new source's knock on a key with a plan: the decisions startAttempts and keepFirstStep
   // make, without building the attempts and the state that would become a first-step entry
   // at once (a spoofed flood's every line). The source's words are read (wordsOf).
-  private startFirstSteps(knock: Knock, key: number, plan: FirstStepPlan): Decision[] {
-    const decisions: Decision[] = [];
+  private startFirstSteps(knock: Knock, key: number, plan: FirstStepPlan): readonly Decision[] {
+    let decisions: Decision[] | undefined;
     let mask = 0;
     for (let bit = 0; bit < plan.doors.length; bit++) {
       const length = plan.lengths[bit] as number;
       if (length === 0) continue;
       const door = (plan.doors[bit] as KnockDoor).door;
       if (!flagsFit(door.tcpflags, knock)) {
-        decisions.push(this.flagsIgnored(door, knock));
+        decisions = appended(decisions, this.flagsIgnored(door, knock));
         continue;
       }
-      decisions.push({ type: 'step', time: knock.time, src: knock.src, door: door.name, step: 1, of: length, knock: knockStep(knock) });
+      decisions = appended(decisions, { type: 'step', time: knock.time, src: knock.src, door: door.name, step: 1, of: length, knock: knockStep(knock) });
       mask |= 1 << bit;
     }
+    if (decisions === undefined) return NOTHING;
     if (mask !== 0) {
       this.makeFirstStepRoom(knock.time, decisions);
       this.firstSteps.addWords(this.srcWords, this.srcFamily, knock.time, key, isPlainSyn(knock) ? knock.spt : -1, mask >>> 0);
@@ -673,6 +674,14 @@ function maskLimit(facts: KeyFacts, mask: number, longest: boolean): number {
 // How long a source with only its first step keeps a door's attempt running.
 function firstStepLimit(door: Door): number {
   return Math.min(door.seqTimeout, door.stepTimeout ?? Infinity);
+}
+
+// `list` with `decision` at its end; a new list is an array literal of one (the common
+// answer to a knock), where push on an empty array would reserve 16 slots.
+function appended(list: Decision[] | undefined, decision: Decision): Decision[] {
+  if (list === undefined) return [decision];
+  list.push(decision);
+  return list;
 }
 
 function newState(src: string): SourceState {
