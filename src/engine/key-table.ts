@@ -2,23 +2,21 @@
 // first-step entry a cleanup decides: an array indexed by the key, where a Map would hash it
 // each time. The array is as long as the highest key given (TCP door ports alone: a few KB).
 export class KeyTable<T> {
-  // Record index + 1 per key, 0: none.
+  // Per key, the record's index in `records`; 0 (and past the end) is none.
   private readonly at: Int32Array;
-  private readonly records: T[] = [];
+  private readonly records: (T | undefined)[] = [undefined];
 
   constructor(entries: ReadonlyMap<number, T>) {
-    let highest = -1;
-    for (const key of entries.keys()) highest = Math.max(highest, key);
-    this.at = new Int32Array(highest + 1);
+    let length = 0;
+    for (const key of entries.keys()) length = Math.max(length, key + 1);
+    this.at = new Int32Array(length);
     for (const [key, record] of entries) {
-      this.records.push(record);
       this.at[key] = this.records.length;
+      this.records.push(record);
     }
   }
 
   get(key: number): T | undefined {
-    if (key >= this.at.length) return undefined;
-    const at = this.at[key] as number;
-    return at === 0 ? undefined : this.records[at - 1];
+    return this.records[this.at[key] ?? 0];
   }
 }
