@@ -17,10 +17,16 @@ export function addressToWords(text: string, out: Uint32Array, at: number): numb
   return text.indexOf(':') === -1 ? parseIPv4(text, out, at) : parseIPv6(text, out, at);
 }
 
+// Each octet's text with its dot: three joins per IPv4 address, where converting each
+// number and joining seven parts made twice the intermediate strings (a cleanup writes one
+// address per first-step entry it decides).
+const OCTETS = Array.from({ length: 256 }, (_, octet) => String(octet));
+const DOTTED = OCTETS.map((octet) => `${octet}.`);
+
 export function wordsToAddress(words: Uint32Array, at: number, family: number): string {
   if (family === 4) {
     const v = words[at + 3] as number;
-    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+    return (DOTTED[v >>> 24] as string) + (DOTTED[(v >>> 16) & 255] as string) + (DOTTED[(v >>> 8) & 255] as string) + (OCTETS[v & 255] as string);
   }
   for (let i = 0; i < 4; i++) {
     const v = words[at + i] as number;

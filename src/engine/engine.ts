@@ -7,6 +7,7 @@ import { StaticKind } from '../doors/static-kind.js';
 import { DueQueue } from './due-queue.js';
 import { buildDoorIndex, destinationFits, flagsFit, knockKey, knockStep, stepKey } from './door-index.js';
 import { FirstSteps } from './first-steps.js';
+import { KeyTable } from './key-table.js';
 import { addressToWords } from './address-words.js';
 import { SourceTiers, TOP_TIER, type TierNode } from './source-tiers.js';
 import { WordNetworks } from './word-networks.js';
@@ -47,6 +48,21 @@ interface FirstStepPlan {
   lengths: readonly number[];
 }
 
+// What the engine reads of a door or trap port's (protocol, port) key, for every knock on it
+// and every first-step entry on it.
+interface KeyFacts {
+  // The doors using it (door-index order), undefined on a trap port no door uses.
+  doors: KnockDoor[] | undefined;
+  trap: boolean;
+  // A new source's knock here is decided by startFirstSteps.
+  plan: FirstStepPlan | undefined;
+  // Per door, for a first-step entry (the bits of its mask): how long its attempt runs with
+  // one step done (firstStepLimit) and how many steps its sequence has (entries hold static
+  // doors only; 0 for the others).
+  limits: readonly number[];
+  lengths: readonly number[];
+}
+
 export type EngineOptions = Pick<Options, 'whitelist' | 'maxTracked' | 'maxFirstSteps' | 'retransmitWindow' | 'trapPorts' | 'trapFor'>;
 
 // A mask of doors per first-step entry (first-steps.ts): a port used by more doors than
@@ -80,7 +96,7 @@ export class Engine {
   private readonly doors: readonly KnockDoor[];
   private readonly index: Map<number, KnockDoor[]>;
   private readonly trapKeys: Set<number>;
-  private readonly firstStepPlans: Map<number, FirstStepPlan>;
+  private readonly keyFacts: KeyTable<KeyFacts>;
   private readonly anyStrict: boolean;
   private readonly options: EngineOptions;
   private readonly whitelist: WordNetworks;
@@ -100,7 +116,10 @@ export class Engine {
     this.trapKeys = new Set(options.trapPorts.map(stepKey));
     this.anyStrict = this.doors.some(({ door }) => door.strict);
     this.firstSteps = new FirstSteps(options.maxFirstSteps);
-    this.firstStepPlans = options.maxFirstSteps === 0 ? new Map() : firstStepPlans(this.index, this.trapKeys);
+    const plans = options.maxFirstSteps === 0 ? new Map<number, FirstStepPlan>() : firstStepPlans(this.index, this.trapKeys);
+    const facts = new Map<number, KeyFacts>();
+    for (const key of [...this.index.keys(), ...this.trapKeys]) facts.set(key, keyFactsOf(this.index.get(key), this.trapKeys.has(key), plans.get(key)));
+    this.keyFacts = new KeyTable(facts);
   }
 
   // The (protocol, port) keys a knock must have to matter, like knockd's capture filter; a
@@ -141,7 +160,9 @@ export class Engine {
   // the bans): its knocks on door ports are refused and change nothing.
   handleKnock(knock: Knock, bannedUntil?: number): readonly Decision[] {
     const key = knockKey(knock);
-    const doorsHere = this.index.get(key);
+    // Undefined: a port no door or trap uses.
+    const facts = this.keyFacts.get(key);
+    const doorsHere = facts?.doors;
     if (bannedUntil !== undefined) {
       return doorsHere === undefined ? NOTHING : [{ type: 'refused', time: knock.time, src: knock.src, until: bannedUntil, reason: 'banned' }];
     }
@@ -161,12 +182,12 @@ export class Engine {
       }
     }
     // Most LOG lines: an untracked source on a port no door or trap uses. Nothing to decide.
-    if (state === undefined && doorsHere === undefined && !this.trapKeys.has(key)) return NOTHING;
-    const plan = state === undefined ? this.firstStepPlans.get(key) : undefined;
+    if (state === undefined && facts === undefined) return NOTHING;
+    const plan = state === undefined ? facts?.plan : undefined;
     if (plan !== undefined && this.wordsOf(knock.src) !== 0) return this.startFirstSteps(knock, key, plan);
     const decisions: Decision[] = [];
     this.stepped = false;
-    state = this.decide(knock, key, doorsHere, state, decisions);
+    state = this.decide(knock, key, facts, state, decisions);
     if (state === undefined) return decisions;
     if (placed) {
       const tier = tierOf(state);
@@ -293,7 +314,8 @@ export class Engine {
 
   // The knock's decisions for a source's full state (undefined: untracked); returns the
   // state the source has after it (a new one not kept anywhere yet), or undefined.
-  private decide(knock: Knock, key: number, doorsHere: KnockDoor[] | undefined, existing: SourceState | undefined, decisions: Decision[]): SourceState | undefined {
+  private decide(knock: Knock, key: number, facts: KeyFacts | undefined, existing: SourceState | undefined, decisions: Decision[]): SourceState | undefined {
+    const doorsHere = facts?.doors;
     let state = existing;
     if (state !== undefined) {
       this.expireAttempts(state, knock.src, knock.time, decisions);
@@ -309,7 +331,7 @@ export class Engine {
       }
     }
 
-    if (this.trapKeys.has(key) && !this.whitelist.containsWords(knock.src, this.srcWords, this.wordsOf(knock.src))) {
+    if (facts?.trap === true && !this.whitelist.containsWords(knock.src, this.srcWords, this.wordsOf(knock.src))) {
       state ??= newState(knock.src);
       for (const attempt of state.attempts) {
         decisions.push(this.broken(attempt, knock, { reason: 'trap', port: knockStep(knock) }));
@@ -354,20 +376,21 @@ export class Engine {
   // A new source's knock on a key with a plan: the decisions startAttempts and keepFirstStep
   // make, without building the attempts and the state that would become a first-step entry
   // at once (a spoofed flood's every line). The source's words are read (wordsOf).
-  private startFirstSteps(knock: Knock, key: number, plan: FirstStepPlan): Decision[] {
-    const decisions: Decision[] = [];
+  private startFirstSteps(knock: Knock, key: number, plan: FirstStepPlan): readonly Decision[] {
+    let decisions: Decision[] | undefined;
     let mask = 0;
     for (let bit = 0; bit < plan.doors.length; bit++) {
       const length = plan.lengths[bit] as number;
       if (length === 0) continue;
       const door = (plan.doors[bit] as KnockDoor).door;
       if (!flagsFit(door.tcpflags, knock)) {
-        decisions.push(this.flagsIgnored(door, knock));
+        decisions = appended(decisions, this.flagsIgnored(door, knock));
         continue;
       }
-      decisions.push({ type: 'step', time: knock.time, src: knock.src, door: door.name, step: 1, of: length, knock: knockStep(knock) });
+      decisions = appended(decisions, { type: 'step', time: knock.time, src: knock.src, door: door.name, step: 1, of: length, knock: knockStep(knock) });
       mask |= 1 << bit;
     }
+    if (decisions === undefined) return NOTHING;
     if (mask !== 0) {
       this.makeFirstStepRoom(knock.time, decisions);
       this.firstSteps.addWords(this.srcWords, this.srcFamily, knock.time, key, isPlainSyn(knock) ? knock.spt : -1, mask >>> 0);
@@ -382,14 +405,16 @@ export class Engine {
     if (time !== undefined) {
       const src = this.firstSteps.src(slot);
       const start = this.firstSteps.start(slot);
+      const mask = this.firstSteps.mask(slot);
+      const facts = this.factsOf(slot);
       // As expireAttempts decides the entry's attempts, without building them (a flood past
       // the cap evicts one entry per knock): those timed out first, then the rest evicted.
-      const doors = this.firstStepDoors(slot);
-      for (const entry of doors) {
-        if (time > start + firstStepLimit(entry.door)) decisions.push(firstStepTimeout(entry, src, start));
+      for (let bit = 0; bit < facts.limits.length; bit++) {
+        if ((mask & (1 << bit)) !== 0 && time > start + (facts.limits[bit] as number)) decisions.push(entryTimeout(facts, bit, src, start));
       }
-      for (const { door } of doors) {
-        if (time <= start + firstStepLimit(door)) decisions.push({ type: 'broken', time, src, door: door.name, reason: 'evicted', cap: this.firstSteps.capacity });
+      for (let bit = 0; bit < facts.limits.length; bit++) {
+        if ((mask & (1 << bit)) === 0 || time > start + (facts.limits[bit] as number)) continue;
+        decisions.push({ type: 'broken', time, src, door: entryDoor(facts, bit).name, reason: 'evicted', cap: this.firstSteps.capacity });
       }
       this.evictedSources++;
     }
@@ -408,8 +433,17 @@ export class Engine {
       missing?.splice(missing.indexOf(key), 1);
       return { door: entry, sequence, next: 1, missing, start, last: start };
     });
-    const spt = steps.spt(slot);
-    return { ...newState(src), attempts, recent: spt === -1 ? [] : [{ key, spt, time: steps.lastSyn(slot) }] };
+    return { ...newState(src), attempts, recent: this.entrySyns(slot) };
+  }
+
+  // The SYN a first-step entry remembers for retransmissions, as a full state keeps it.
+  private entrySyns(slot: number): RecentSyn[] {
+    const spt = this.firstSteps.spt(slot);
+    return spt === -1 ? [] : [{ key: this.firstSteps.key(slot), spt, time: this.firstSteps.lastSyn(slot) }];
+  }
+
+  private factsOf(slot: number): KeyFacts {
+    return this.keyFacts.get(this.firstSteps.key(slot)) as KeyFacts;
   }
 
   // The doors whose attempts a first-step entry stands for (not to be changed by the caller).
@@ -427,7 +461,7 @@ export class Engine {
     const steps = this.firstSteps;
     if (!isPlainSyn(knock) || steps.key(slot) !== key || steps.spt(slot) !== knock.spt) return false;
     if (knock.time - steps.lastSyn(slot) > this.options.retransmitWindow) return false;
-    if (this.firstStepDoors(slot).some((entry) => knock.time > steps.start(slot) + firstStepLimit(entry.door))) return false;
+    if (knock.time > steps.start(slot) + maskLimit(this.factsOf(slot), steps.mask(slot), false)) return false;
     steps.retransmitted(slot, knock.time);
     return true;
   }
@@ -442,12 +476,16 @@ export class Engine {
       const slot = steps.oldest;
       const src = steps.src(slot);
       const start = steps.start(slot);
+      const mask = steps.mask(slot);
+      const facts = this.factsOf(slot);
       // Due: each attempt has timed out with its first step done (decided without building
       // the attempts: a flood leaves tens of thousands of entries due each second).
-      for (const entry of this.firstStepDoors(slot)) decisions.push(firstStepTimeout(entry, src, start));
+      for (let bit = 0; bit < facts.limits.length; bit++) {
+        if ((mask & (1 << bit)) !== 0) decisions.push(entryTimeout(facts, bit, src, start));
+      }
       // A SYN that may still come again as a retransmission keeps the source, as a full state.
       const state = steps.spt(slot) !== -1 && now - steps.lastSyn(slot) <= this.options.retransmitWindow
-        ? { ...this.rebuild(slot, src), attempts: [] } : undefined;
+        ? { ...newState(src), recent: this.entrySyns(slot) } : undefined;
       steps.remove(slot);
       if (state !== undefined) this.track(state, now, decisions);
     }
@@ -457,8 +495,7 @@ export class Engine {
   private firstStepDue(now: number): boolean {
     if (this.firstSteps.size === 0) return false;
     const slot = this.firstSteps.oldest;
-    const start = this.firstSteps.start(slot);
-    return !this.firstStepDoors(slot).some((entry) => now <= start + firstStepLimit(entry.door));
+    return now > this.firstSteps.start(slot) + maskLimit(this.factsOf(slot), this.firstSteps.mask(slot), true);
   }
 
   private synsOver(state: SourceState, now: number): boolean {
@@ -605,14 +642,46 @@ function timedOut(door: Door, src: string, start: number, last: number, got: num
   return { type: 'broken', time: start + door.seqTimeout, src, door: door.name, reason: 'timeout', got, of, within: door.seqTimeout };
 }
 
-// The timeout of a first-step entry's attempt of `entry` (one step done, started at `start`).
-function firstStepTimeout(entry: KnockDoor, src: string, start: number): Decision {
-  return timedOut(entry.door, src, start, start, 1, (entry.kind.expected(src, start)[0] as Sequence).length);
+// The timeout of a first-step entry's attempt of the door at `bit` (one step done, started at `start`).
+function entryTimeout(facts: KeyFacts, bit: number, src: string, start: number): Decision {
+  return timedOut(entryDoor(facts, bit), src, start, start, 1, facts.lengths[bit] as number);
+}
+
+// The door at `bit` of a first-step entry's mask (entries are on door ports only).
+function entryDoor(facts: KeyFacts, bit: number): Door {
+  return ((facts.doors as KnockDoor[])[bit] as KnockDoor).door;
+}
+
+function keyFactsOf(doors: KnockDoor[] | undefined, trap: boolean, plan: FirstStepPlan | undefined): KeyFacts {
+  return {
+    doors, trap, plan,
+    limits: (doors ?? []).map(({ door }) => firstStepLimit(door)),
+    lengths: (doors ?? []).map(({ kind }) => (kind instanceof StaticKind ? (kind.expected()[0] as Sequence).length : 0)),
+  };
+}
+
+// The longest or the shortest time the attempts of an entry with `mask` run. A time is past
+// start + each limit exactly when it is past start + the longest (rounding keeps the order).
+function maskLimit(facts: KeyFacts, mask: number, longest: boolean): number {
+  let limit = longest ? -Infinity : Infinity;
+  for (let bit = 0; bit < facts.limits.length; bit++) {
+    const own = facts.limits[bit] as number;
+    if ((mask & (1 << bit)) !== 0 && (longest ? own > limit : own < limit)) limit = own;
+  }
+  return limit;
 }
 
 // How long a source with only its first step keeps a door's attempt running.
 function firstStepLimit(door: Door): number {
   return Math.min(door.seqTimeout, door.stepTimeout ?? Infinity);
+}
+
+// `list` with `decision` at its end; a new list is an array literal of one (the common
+// answer to a knock), where push on an empty array would reserve 16 slots.
+function appended(list: Decision[] | undefined, decision: Decision): Decision[] {
+  if (list === undefined) return [decision];
+  list.push(decision);
+  return list;
 }
 
 function newState(src: string): SourceState {

@@ -34,7 +34,7 @@ export class FirstSteps {
   private indexMask = 0;
   // A random hash seed: addresses are chosen by whoever sends the packets.
   private readonly seed = randomBytes(4).readUInt32LE(0);
-  // Slots in the arrays (at most capacity); the one past them is scratch for find().
+  // Slots in the arrays (at most capacity).
   private allocated = 0;
   private head = 0;
   // Slots from the head on that are in use, holes (sources gone) included.
@@ -65,12 +65,10 @@ export class FirstSteps {
   // The slot of the address with these words (address-words.ts; family 0: none), or -1.
   findWords(words: Uint32Array, family: number): number {
     if (this.live === 0 || family === 0) return -1;
-    const scratch = this.allocated;
-    this.words.set(words, scratch * 4);
-    for (let bucket = this.hash(scratch, family); ; bucket = (bucket + 1) & this.indexMask) {
+    for (let bucket = this.hash(words, 0, family); ; bucket = (bucket + 1) & this.indexMask) {
       const slot = (this.index[bucket] as number) - 1;
       if (slot === -1) return -1;
-      if (this.sameAddress(slot, scratch, family)) return slot;
+      if (this.holds(slot, words, family)) return slot;
     }
   }
 
@@ -85,7 +83,8 @@ export class FirstSteps {
     if (family === 0) return -1;
     if (this.used === this.allocated) this.grow();
     const slot = (this.head + this.used) % this.allocated;
-    this.words.set(words, slot * 4);
+    // Four stores: TypedArray.prototype.set costs a call for each entry.
+    for (let i = 0; i < 4; i++) this.words[slot * 4 + i] = words[i] as number;
     this.family[slot] = family;
     this.startTime[slot] = start;
     this.synTime[slot] = start;
@@ -155,26 +154,27 @@ export class FirstSteps {
     let buckets = 2;
     while (buckets < slots * 2) buckets *= 2;
     // 8-byte fields first, the single bytes last: every view starts aligned.
-    const buffer = new ArrayBuffer(slots * 16 + (slots + 1) * 16 + slots * 12 + buckets * 4 + slots);
+    const buffer = new ArrayBuffer(slots * 16 + slots * 16 + slots * 12 + buckets * 4 + slots);
     const startTime = new Float64Array(buffer, 0, slots);
     const synTime = new Float64Array(buffer, slots * 8, slots);
-    const words = new Uint32Array(buffer, slots * 16, (slots + 1) * 4);
-    const fours = slots * 16 + (slots + 1) * 16;
+    const words = new Uint32Array(buffer, slots * 16, slots * 4);
+    const fours = slots * 16 + slots * 16;
     const keys = new Uint32Array(buffer, fours, slots);
     const ports = new Int32Array(buffer, fours + slots * 4, slots);
     const masks = new Uint32Array(buffer, fours + slots * 8, slots);
     this.index = new Int32Array(buffer, fours + slots * 12, buckets);
     const family = new Uint8Array(buffer, fours + slots * 12 + buckets * 4, slots);
-    const order = (i: number): number => (this.head + i) % this.allocated;
     const old = this.startTime.buffer;
-    for (let i = 0; i < this.used; i++) words.set(this.words.subarray(order(i) * 4, order(i) * 4 + 4), i * 4);
-    this.words = words;
-    this.family = reorder(this.family, family, this.used, order);
-    this.startTime = reorder(this.startTime, startTime, this.used, order);
-    this.synTime = reorder(this.synTime, synTime, this.used, order);
-    this.keys = reorder(this.keys, keys, this.used, order);
-    this.ports = reorder(this.ports, ports, this.used, order);
-    this.masks = reorder(this.masks, masks, this.used, order);
+    // The ring is at most two runs: from the head to the end of the arrays, then from slot 0.
+    const first = Math.min(this.used, this.allocated - this.head);
+    const runs = [[this.head, first], [0, this.used - first]] as const;
+    this.words = unwrap(this.words, words, runs, 4);
+    this.family = unwrap(this.family, family, runs, 1);
+    this.startTime = unwrap(this.startTime, startTime, runs, 1);
+    this.synTime = unwrap(this.synTime, synTime, runs, 1);
+    this.keys = unwrap(this.keys, keys, runs, 1);
+    this.ports = unwrap(this.ports, ports, runs, 1);
+    this.masks = unwrap(this.masks, masks, runs, 1);
     this.allocated = slots;
     this.head = 0;
     this.indexMask = buckets - 1;
@@ -189,34 +189,37 @@ export class FirstSteps {
 
   // Puts a slot into the index, at the first free bucket from its hash on.
   private insert(slot: number, family: number): void {
-    let bucket = this.hash(slot, family);
+    let bucket = this.hash(this.words, slot * 4, family);
     while (this.index[bucket] !== 0) bucket = (bucket + 1) & this.indexMask;
     this.index[bucket] = slot + 1;
   }
 
-  private hash(slot: number, family: number): number {
+  // The bucket an address's words (at `at` in `words`) start probing from.
+  private hash(words: Uint32Array, at: number, family: number): number {
     let h = this.seed ^ family;
     for (let i = 0; i < 4; i++) {
-      h = Math.imul(h ^ (this.words[slot * 4 + i] as number), 0x9e3779b1);
+      h = Math.imul(h ^ (words[at + i] as number), 0x9e3779b1);
       h ^= h >>> 15;
     }
     return h & this.indexMask;
   }
 
-  private sameAddress(slot: number, other: number, family: number): boolean {
+  // Whether `slot` holds the address with these words. The last word first: IPv4 has only
+  // that one, and most slots a probe meets differ there.
+  private holds(slot: number, words: Uint32Array, family: number): boolean {
     const w = this.words;
-    return this.family[slot] === family && w[slot * 4] === w[other * 4] && w[slot * 4 + 1] === w[other * 4 + 1]
-      && w[slot * 4 + 2] === w[other * 4 + 2] && w[slot * 4 + 3] === w[other * 4 + 3];
+    const at = slot * 4;
+    return w[at + 3] === words[3] && w[at + 2] === words[2] && w[at + 1] === words[1] && w[at] === words[0] && this.family[slot] === family;
   }
 
   // Takes a slot out of the index, moving later entries of its probe run back (no tombstones).
   private unindex(slot: number): void {
-    let bucket = this.hash(slot, this.family[slot] as number);
+    let bucket = this.hash(this.words, slot * 4, this.family[slot] as number);
     while (this.index[bucket] !== slot + 1) bucket = (bucket + 1) & this.indexMask;
     let hole = bucket;
     for (let next = (hole + 1) & this.indexMask; this.index[next] !== 0; next = (next + 1) & this.indexMask) {
       const moved = (this.index[next] as number) - 1;
-      const home = this.hash(moved, this.family[moved] as number);
+      const home = this.hash(this.words, moved * 4, this.family[moved] as number);
       // `moved` may fill the hole unless its home lies cyclically in (hole, next].
       if (((next - home) & this.indexMask) >= ((next - hole) & this.indexMask)) {
         this.index[hole] = moved + 1;
@@ -227,8 +230,13 @@ export class FirstSteps {
   }
 }
 
-// `from`'s first `count` ring positions, in order, at the start of `to`.
-function reorder<T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(from: T, to: T, count: number, order: (i: number) => number): T {
-  for (let i = 0; i < count; i++) to[i] = from[order(i)] as number;
+// `from`'s ring positions, `width` elements a slot, in order at the start of `to`: each run
+// ([slot, count]) copied whole.
+function unwrap<T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(from: T, to: T, runs: readonly (readonly [number, number])[], width: number): T {
+  let at = 0;
+  for (const [slot, count] of runs) {
+    to.set(from.subarray(slot * width, (slot + count) * width), at);
+    at += count * width;
+  }
   return to;
 }

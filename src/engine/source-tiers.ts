@@ -23,7 +23,10 @@ export class SourceTiers<Node extends TierNode> {
     return this.bySrc.size;
   }
 
+  // Asked for every knock: with nothing tracked (a flood of new sources), the address is not
+  // even hashed.
   get(src: string): Node | undefined {
+    if (this.bySrc.size === 0) return undefined;
     return this.bySrc.get(src);
   }
 

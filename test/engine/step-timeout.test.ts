@@ -88,6 +88,18 @@ group('engine: step_timeout in the first-step table', () => {
     const again = engine.handleKnock(knock({ port: '7000', at: 6, spt: 41000 }));
     expect(again.map((d) => d.type)).toEqual(['broken', 'retransmit']);
   });
+
+  it('decides the first SYN again once the shortest of its doors ran out as without the table', () => {
+    // Both doors start on 7000: `open` runs out at 5 s, `slow` at 10 s.
+    const doors = `${door('step_timeout = 5\nseq_timeout = 30', 'retransmit_window = 10')}[slow]\nsequence = 7000,9500\nseq_timeout = 10\n`;
+    const again = (ini: string) => {
+      const engine = engineOf(ini);
+      engine.handleKnock(knock({ port: '7000', at: 0, spt: 41000 }));
+      return engine.handleKnock(knock({ port: '7000', at: 6, spt: 41000 }));
+    };
+    expect(again(doors)).toEqual([stepTimeout(5000, 2), { type: 'retransmit', time: 6000, src: A, knock: { port: 7000, proto: 'tcp' }, spt: 41000 }]);
+    expect(again(doors)).toEqual(again(doors.replace('retransmit_window = 10', 'retransmit_window = 10\nmax_first_steps = 0')));
+  });
 });
 
 group('engine: a reload keeps the step timing (adoptAttempts)', () => {
