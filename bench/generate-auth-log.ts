@@ -1,3 +1,5 @@
+import { seededFractions } from './random.js';
+
 // Mixed sshd messages, as a busy server's auth.log has them (deterministic).
 const TEMPLATES: ((ip: string, pid: number, port: number) => string)[] = [
   (ip, pid, port) => `sshd[${pid}]: Invalid user admin${pid % 97} from ${ip} port ${port}`,
@@ -21,11 +23,7 @@ const TEMPLATES: ((ip: string, pid: number, port: number) => string)[] = [
 ];
 
 export function generateAuthLines(count: number, start: number): string[] {
-  let seed = 4242;
-  const random = (): number => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x7fffffff;
-  };
+  const random = seededFractions(4242);
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
     const stamp = new Date(start + i * 10).toISOString().replace('Z', '000+00:00');

@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs';
+import { seededFractions } from './random.js';
 
 export interface KernLogShape {
   lines: number;
@@ -27,11 +28,7 @@ const MAC6 = 'MAC=52:54:00:12:34:56:52:54:00:ab:cd:ef:86:dd';
 
 // A deterministic pseudo-random kern.log in rsyslog's RFC 3339 format.
 export async function generateKernLog(path: string, shape: KernLogShape): Promise<number> {
-  let seed = 12345;
-  const random = (): number => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x7fffffff;
-  };
+  const random = seededFractions(12345);
   return writeLines(path, shape.lines, (i) => {
     const stamp = stampOf(shape.start + (i / shape.linesPerSecond) * 1000);
     const uptime = (1000 + i / shape.linesPerSecond).toFixed(6).padStart(12);
