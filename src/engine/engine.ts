@@ -9,6 +9,7 @@ import { buildDoorIndex, destinationFits, flagsFit, knockKey, knockStep, stepKey
 import { FirstSteps } from './first-steps.js';
 import { KeyTable } from './key-table.js';
 import { addressToWords } from './address-words.js';
+import { GONE } from './source-index.js';
 import { SourceTiers, TOP_TIER, type TierNode } from './source-tiers.js';
 import { WordNetworks } from './word-networks.js';
 
@@ -146,7 +147,8 @@ export class Engine {
       list.push(src);
       byDoor.set(door, list);
     };
-    for (const state of this.sources.values()) {
+    // In the order the sources were added.
+    for (const state of this.sources.values().sort((a, b) => a.seq - b.seq)) {
       for (const attempt of state.attempts) add(attempt.door.door.name, state.src);
     }
     for (const slot of this.firstSteps.slots()) {
@@ -166,10 +168,11 @@ export class Engine {
     if (bannedUntil !== undefined) {
       return doorsHere === undefined ? NOTHING : [{ type: 'refused', time: knock.time, src: knock.src, until: bannedUntil, reason: 'banned' }];
     }
-    let state = this.sources.get(knock.src);
+    this.srcFamily = -1;
+    // With nothing tracked (a flood of new sources), the address is not even read.
+    let state = this.sources.size === 0 ? undefined : this.sources.get(knock.src, this.srcWords, this.wordsOf(knock.src));
     const placed = state !== undefined;
     let promoted = false;
-    this.srcFamily = -1;
     if (state === undefined && this.firstSteps.size > 0) {
       const slot = this.firstSteps.findWords(this.srcWords, this.wordsOf(knock.src));
       if (slot !== -1) {
@@ -194,14 +197,14 @@ export class Engine {
       if (this.stepped || tier !== state.tier) this.sources.touch(state, tier);
       this.schedule(state);
     } else if (promoted || !this.keepFirstStep(state, knock, key, doorsHere, decisions)) {
-      this.track(state, knock.time, decisions);
+      this.track(state, knock.time, decisions, this.wordsOf(knock.src));
     }
     return decisions;
   }
 
   // Drops an address's attempts in progress without a decision (it was just banned).
   forget(src: string): void {
-    const state = this.sources.get(src);
+    const state = this.sources.find(src);
     if (state !== undefined) this.sources.delete(state);
     const slot = this.firstSteps.find(src);
     if (slot !== -1) this.firstSteps.remove(slot);
@@ -233,7 +236,7 @@ export class Engine {
     const decisions: Decision[] = [];
     const due: SourceState[] = [];
     for (const state of this.due.takeDue(now)) {
-      if (state.scheduled === TAKEN || this.sources.get(state.src) !== state) continue;
+      if (state.scheduled === TAKEN || !this.sources.has(state)) continue;
       state.scheduled = TAKEN;
       due.push(state);
     }
@@ -290,8 +293,8 @@ export class Engine {
         const door = sameMemo(attempt.door.door);
         if (door !== undefined) attempts.push({ ...attempt, door, missing: attempt.missing === undefined ? undefined : [...attempt.missing] });
       }
-      const added = this.sources.add(src, tierOf({ attempts }), (copy) => ({ src: copy, attempts, recent: state.recent.map((syn) => ({ ...syn })),
-        trappedUntil: state.trappedUntil, seq: this.added++, scheduled: Infinity, tier: 0, prev: undefined, next: undefined }));
+      const added = this.sources.addText(src, tierOf({ attempts }), (copy) => ({ src: copy, attempts, recent: state.recent.map((syn) => ({ ...syn })),
+        trappedUntil: state.trappedUntil, seq: this.added++, scheduled: Infinity, tier: 0, prev: undefined, next: undefined, slot: GONE }));
       this.schedule(added);
       this.evictOver(undefined, []);
     };
@@ -503,9 +506,12 @@ export class Engine {
   }
 
   // Keeps a new or promoted source as a full state; past max_tracked, the source with the
-  // least progress that moved on least recently goes (which may be this one).
-  private track(state: SourceState, time: number, decisions: Decision[]): void {
-    this.schedule(this.sources.add(state.src, tierOf(state), (src) => ({ ...state, src, seq: this.added++, scheduled: Infinity })));
+  // least progress that moved on least recently goes (which may be this one). `family`: the
+  // source's words are in srcWords (wordsOf); undefined, they are read from its text.
+  private track(state: SourceState, time: number, decisions: Decision[], family?: number): void {
+    const build = (src: string): SourceState => ({ ...state, src, seq: this.added++, scheduled: Infinity });
+    const tier = tierOf(state);
+    this.schedule(family === undefined ? this.sources.addText(state.src, tier, build) : this.sources.add(state.src, this.srcWords, family, tier, build));
     this.evictOver(time, decisions);
   }
 
@@ -685,7 +691,7 @@ function appended(list: Decision[] | undefined, decision: Decision): Decision[] 
 }
 
 function newState(src: string): SourceState {
-  return { src, attempts: [], recent: [], trappedUntil: 0, seq: 0, scheduled: Infinity, tier: 0, prev: undefined, next: undefined };
+  return { src, attempts: [], recent: [], trappedUntil: 0, seq: 0, scheduled: Infinity, tier: 0, prev: undefined, next: undefined, slot: GONE };
 }
 
 // The most steps any attempt of the source has done (see source-tiers.ts).

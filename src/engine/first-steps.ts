@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { addressToWords, wordsToAddress } from './address-words.js';
+import { hashWords, newHashSeed } from './word-hash.js';
 
 // Sources whose only knock so far started attempts (one first step, static doors): the
 // state a spoofed flood on a first knock port creates by the million. Kept in typed arrays,
@@ -32,8 +32,7 @@ export class FirstSteps {
   // Slot + 1 per hash bucket, 0 when empty; linear probing.
   private index = new Int32Array(0);
   private indexMask = 0;
-  // A random hash seed: addresses are chosen by whoever sends the packets.
-  private readonly seed = randomBytes(4).readUInt32LE(0);
+  private readonly seed = newHashSeed();
   // Slots in the arrays (at most capacity).
   private allocated = 0;
   private head = 0;
@@ -196,12 +195,7 @@ export class FirstSteps {
 
   // The bucket an address's words (at `at` in `words`) start probing from.
   private hash(words: Uint32Array, at: number, family: number): number {
-    let h = this.seed ^ family;
-    for (let i = 0; i < 4; i++) {
-      h = Math.imul(h ^ (words[at + i] as number), 0x9e3779b1);
-      h ^= h >>> 15;
-    }
-    return h & this.indexMask;
+    return hashWords(this.seed, words, at, family) & this.indexMask;
   }
 
   // Whether `slot` holds the address with these words. The last word first: IPv4 has only

@@ -1,11 +1,15 @@
+import { addressToWords } from './address-words.js';
 import { ownCopy } from './own-copy.js';
+import { SourceIndex, type IndexedNode } from './source-index.js';
 
 // What eviction weighs: 0 nothing in progress (a trap period, SYNs remembered for
 // retransmissions), 1 one step done, 2 two, 3 three or more.
 export const TOP_TIER = 3;
 
-export interface TierNode {
-  readonly src: string;
+// The words of an address given as text, on their way in.
+const textWords = new Uint32Array(4);
+
+export interface TierNode extends IndexedNode {
   tier: number;
   prev: TierNode | undefined;
   next: TierNode | undefined;
@@ -14,8 +18,9 @@ export interface TierNode {
 // Sources by address, and per tier a list from the least to the most recently moved on:
 // the source to evict is the head of the lowest tier that has one, so a flood of sources
 // with one step done never pushes out a source further along. Every operation is O(1).
+// Addresses come as words (address-words.ts; family 0: none) where the caller has them.
 export class SourceTiers<Node extends TierNode> {
-  private readonly bySrc = new Map<string, Node>();
+  private readonly bySrc = new SourceIndex<Node>();
   private readonly heads: (Node | undefined)[] = new Array<Node | undefined>(TOP_TIER + 1).fill(undefined);
   private readonly tails: (Node | undefined)[] = new Array<Node | undefined>(TOP_TIER + 1).fill(undefined);
 
@@ -23,16 +28,23 @@ export class SourceTiers<Node extends TierNode> {
     return this.bySrc.size;
   }
 
-  // Asked for every knock: with nothing tracked (a flood of new sources), the address is not
-  // even hashed.
-  get(src: string): Node | undefined {
-    if (this.bySrc.size === 0) return undefined;
-    return this.bySrc.get(src);
+  get(src: string, words: Uint32Array, family: number): Node | undefined {
+    return this.bySrc.get(src, words, family);
   }
 
-  // In no particular order; deleting or moving the current node while iterating is safe.
-  values(): IterableIterator<Node> {
-    return this.bySrc.values();
+  // get() for a caller that has only the text.
+  find(src: string): Node | undefined {
+    return this.bySrc.get(src, textWords, addressToWords(src, textWords, 0));
+  }
+
+  // Whether the node is tracked (added and not deleted since).
+  has(node: Node): boolean {
+    return this.bySrc.has(node);
+  }
+
+  // A copy, in no particular order.
+  values(): Node[] {
+    return this.bySrc.all();
   }
 
   // Lowest tier first, least recently moved on first within a tier.
@@ -42,13 +54,19 @@ export class SourceTiers<Node extends TierNode> {
     }
   }
 
-  // Builds a node keyed by a copy of `src` (see own-copy.ts) and adds it at the young end of its tier.
-  add(src: string, tier: number, build: (src: string) => Node): Node {
+  // Builds a node keyed by a copy of `src` (see own-copy.ts), whose words these are, and adds
+  // it at the young end of its tier.
+  add(src: string, words: Uint32Array, family: number, tier: number, build: (src: string) => Node): Node {
     const node = build(ownCopy(src));
     node.tier = tier;
-    this.bySrc.set(node.src, node);
+    this.bySrc.add(node, words, family);
     this.link(node);
     return node;
+  }
+
+  // add() for a caller that has only the text.
+  addText(src: string, tier: number, build: (src: string) => Node): Node {
+    return this.add(src, textWords, addressToWords(src, textWords, 0), tier, build);
   }
 
   // Moves a node to the young end of `tier`.
@@ -60,7 +78,7 @@ export class SourceTiers<Node extends TierNode> {
 
   delete(node: Node): void {
     this.unlink(node);
-    this.bySrc.delete(node.src);
+    this.bySrc.delete(node);
   }
 
   // The node eviction takes next, or undefined when empty.
