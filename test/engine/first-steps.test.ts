@@ -62,3 +62,25 @@ group('first-step table', () => {
     expect(grown).toBeLessThan(12 * 1048576);
   });
 });
+
+group('first-step lookups', () => {
+  // Addresses that differ from one another in one word only share probe runs in a table this
+  // full: each must still find its own entry, and one never added none.
+  it('tell apart addresses one word apart', () => {
+    const hex = (n: number) => n.toString(16);
+    const groupOf = (word: number, n: number): string => {
+      const groups = [0x2001, 0xdb8, 7, 7, 7, 7, 7, 7];
+      groups[2 * word + 1] = 0x100 + n;
+      return groups.map(hex).join(':');
+    };
+    const present: string[] = [];
+    const absent: string[] = [];
+    for (let word = 0; word < 4; word++) {
+      for (let n = 0; n < 120; n++) (n % 2 === 0 ? present : absent).push(groupOf(word, n));
+    }
+    const table = new FirstSteps(1000);
+    for (const [i, address] of present.entries()) table.add(address, i, 7000, -1, 1);
+    expect(present.map((address) => table.src(table.find(address)))).toEqual(present);
+    expect(absent.filter((address) => table.find(address) !== -1)).toEqual([]);
+  });
+});
