@@ -720,12 +720,15 @@ function firstStepPlans(index: ReadonlyMap<number, KnockDoor[]>, trapKeys: Reado
   return plans;
 }
 
-// The bits of `doors` among the doors on a port, or undefined when one is past MASK_DOORS.
+// The bits of `doors` among the doors on a port, or undefined when the port has more doors
+// than a mask has bits: what reads an entry goes over every door on its port, and a bit past
+// the 32nd would wrap around to the first (such a port's sources are kept as full states).
 function maskOf(doors: readonly KnockDoor[], doorsHere: readonly KnockDoor[]): number | undefined {
+  if (doorsHere.length > MASK_DOORS) return undefined;
   let mask = 0;
   for (const door of doors) {
     const bit = doorsHere.indexOf(door);
-    if (bit === -1 || bit >= MASK_DOORS) return undefined;
+    if (bit === -1) return undefined;
     mask |= 1 << bit;
   }
   return mask >>> 0;
