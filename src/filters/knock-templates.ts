@@ -2,6 +2,7 @@ import type { Knock } from './events.js';
 import { fullIPv6At } from './kernel-address.js';
 import { ADDRESS6, flagBits, IP4_FIELDS, IP6_FIELDS, TRANSPORT } from './netfilter-shape.js';
 import type { SyslogTimeParser } from './syslog-time.js';
+import { escapeRegExp } from '../text/regex-text.js';
 
 const MAX_TEMPLATES = 8;
 // Scanner reads between two new templates (the first is made at once): a sender can vary its
@@ -129,13 +130,13 @@ function templateOf(line: string, spans: ScannedSpans, event: Knock): Template |
   let pattern = line.charCodeAt(0) >= 65
     ? `[A-Z][^][^] [^]${stampEnd === 14 ? ' ' : '[^ ]'}${'[^]'.repeat(stampEnd - 6)}`
     : `\\d${'[^ ]'.repeat(stampEnd - 1)}`;
-  pattern += escape(line.slice(stampEnd, spans.messageStart));
+  pattern += escapeRegExp(line.slice(stampEnd, spans.messageStart));
   // The kernel stamp with the template's width (the first `]` ends it; it grows a digit every
   // 10^n seconds of uptime).
   const kernelStamp = spans.prefixStart - spans.messageStart;
   if (kernelStamp > 0) pattern += String.raw`(?=\[ *\d{1,10}\.\d{1,9}\] )\[[ \d.]{${kernelStamp - 3}}\] `;
-  pattern += escape(line.slice(spans.prefixStart, spans.srcStart)) + (ipv6 ? ADDRESS6 : QUAD)
-    + escape(line.slice(spans.srcEnd, spans.lenStart)) + String.raw`\d{1,5}` + (ipv6 ? IP6_FIELDS : IP4_FIELDS) + ` PROTO=${TRANSPORT}`;
+  pattern += escapeRegExp(line.slice(spans.prefixStart, spans.srcStart)) + (ipv6 ? ADDRESS6 : QUAD)
+    + escapeRegExp(line.slice(spans.srcEnd, spans.lenStart)) + String.raw`\d{1,5}` + (ipv6 ? IP6_FIELDS : IP4_FIELDS) + ` PROTO=${TRANSPORT}`;
   return {
     line: new RegExp(pattern, 'y'),
     stampEnd,
@@ -152,9 +153,6 @@ function textCopy(text: string): string {
   return Buffer.from(text, 'utf8').toString('utf8');
 }
 
-function escape(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
-}
 
 // The end of the digits at `at`.
 function skipDigits(line: string, at: number): number {

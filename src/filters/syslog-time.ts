@@ -1,5 +1,6 @@
 import { parseISO } from 'date-fns/parseISO';
 import { zonedWallTimeToEpoch } from '../text/time-zone.js';
+import { escapeRegExp } from '../text/regex-text.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const DAY_MS = 86_400_000;
@@ -90,7 +91,7 @@ export function createSyslogTimeParser(options: SyslogTimeOptions): SyslogTimePa
     if (isSecond(line, 17) && !base.startsWith('24', 11)) {
       const key = base.slice(0, 17) + zone;
       if (key === lastMinute && minute === undefined) {
-        minute = new RegExp(`${escapeText(base.slice(0, 17))}[0-5]\\d(?:\\.\\d*)?${escapeText(zone)}`, 'y');
+        minute = new RegExp(`${escapeRegExp(base.slice(0, 17))}[0-5]\\d(?:\\.\\d*)?${escapeRegExp(zone)}`, 'y');
       } else if (key !== lastMinute) {
         minute = undefined;
       }
@@ -121,9 +122,6 @@ function isSecond(text: string, at: number): boolean {
   return tens >= 48 && tens <= 53 && units >= 48 && units <= 57;
 }
 
-function escapeText(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
-}
 
 function secondAt(text: string, at: number): number {
   return (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;

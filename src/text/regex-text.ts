@@ -1,0 +1,4 @@
+// `text` as a regex source that matches exactly that text.
+export function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+}
