@@ -452,7 +452,7 @@ export class Engine {
   // The doors whose attempts a first-step entry stands for (not to be changed by the caller).
   private firstStepDoors(slot: number): readonly KnockDoor[] {
     const mask = this.firstSteps.mask(slot);
-    const doorsHere = this.index.get(this.firstSteps.key(slot)) ?? [];
+    const doorsHere = this.factsOf(slot).doors ?? [];
     // Mostly every door on the port: no copy then.
     if (mask === 2 ** doorsHere.length - 1) return doorsHere;
     return doorsHere.filter((_entry, bit) => (mask & (1 << bit)) !== 0);

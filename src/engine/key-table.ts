@@ -1,6 +1,7 @@
 // Records by (protocol, port) key (door-index.ts), read for every knock and for every
 // first-step entry a cleanup decides: an array indexed by the key, where a Map would hash it
-// each time. The array is as long as the highest key given (TCP door ports alone: a few KB).
+// each time. The array is as long as the highest key given: up to 256 KB for TCP ports, up to
+// 512 KB with a UDP door, up to about 0.8 MB with an ICMP echo door (door-index.ts's key ranges).
 export class KeyTable<T> {
   // Per key, the record's index in `records`; 0 (and past the end) is none.
   private readonly at: Int32Array;

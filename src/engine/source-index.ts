@@ -64,9 +64,9 @@ export class SourceIndex<Node extends IndexedNode> {
     node.slot = GONE;
   }
 
-  // Whether the node is held (it was added and not deleted since).
+  // Whether the node is held (it was added and not deleted since: delete marks it GONE).
   has(node: Node): boolean {
-    return node.slot === IN_TEXT ? this.byText.get(node.src) === node : node.slot >= 0 && this.nodes[node.slot] === node;
+    return node.slot !== GONE;
   }
 
   // Every node held, in no particular order.
