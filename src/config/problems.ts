@@ -1,3 +1,5 @@
+import { maskRedisUrl } from './redis-url.js';
+
 export interface ConfigProblem {
   file: string;
   section: string;
@@ -6,10 +8,17 @@ export interface ConfigProblem {
   found: string;
 }
 
+// Whatever part of the file a problem quotes (a key, a whole line, a value), a Redis URL in it
+// is shown with its secrets masked (redis-url.ts): a problem can quote the [fleet] section's
+// `redis` line in more ways than the fleet's own checks see it.
 export function formatProblem(problem: ConfigProblem): string {
-  const where = [problem.file, problem.section ? `[${problem.section}]` : '', problem.key].filter(Boolean).join(' ');
-  const found = problem.found === '' ? 'nothing' : `"${problem.found}"`;
+  const where = [problem.file, problem.section ? `[${problem.section}]` : '', withoutRedisSecrets(problem.key)].filter(Boolean).join(' ');
+  const found = problem.found === '' ? 'nothing' : `"${withoutRedisSecrets(problem.found)}"`;
   return `${where}: expected ${problem.expected}, found ${found}`;
+}
+
+function withoutRedisSecrets(text: string): string {
+  return text.replace(/rediss?:\/\/\S*/gi, (url) => maskRedisUrl(url));
 }
 
 // Something accepted that does not do what it seems to; `message` is a sentence.

@@ -1,4 +1,4 @@
-import { maskRedisUrl } from './fleet.js';
+import { maskRedisUrl } from './redis-url.js';
 import type { ConfigProblem } from './problems.js';
 
 // Lines ini would silently take in a surprising way: an unclosed `[section`, keys before any

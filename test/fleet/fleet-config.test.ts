@@ -185,3 +185,24 @@ describe('[fleet]', () => {
     expect(problems('[fleet]\nredis = redis://10.0.0.1\ngroup = web\n[x]\nsequence = 1\nfleet = sometimes\n')).toEqual(['/etc/knockwatch/k.ini [x] fleet: expected yes or no, found "sometimes"']);
   });
 });
+
+describe('a Redis URL quoted by any config problem', () => {
+  // Lines the fleet's own checks never see as its `redis` key: a list, no `=`, a key on the
+  // section's line. Whatever problem quotes them shows no password.
+  it.each([
+    `[fleet]\nredis[] = redis://kw:${PASSWORD};x@h\ngroup = g\n[d]\nsequence = 1,2`,
+    `[fleet]\nredis redis://kw:${PASSWORD}@h\ngroup = g\n[d]\nsequence = 1,2`,
+    `[fleet]\nredis: rediss://kw:${PASSWORD}@h\ngroup = g\n[d]\nsequence = 1,2`,
+    `[fleet] redis = redis://kw:${PASSWORD}@h\n[d]\nsequence = 1,2`,
+  ])('%#', (text) => {
+    let shown = '';
+    try {
+      parseConfig(text, 'knockwatch.ini');
+    } catch (error) {
+      shown = (error as Error).message;
+    }
+    expect(shown).not.toBe('');
+    expect(shown.includes(PASSWORD)).toBe(false);
+    expect(shown.includes('redis')).toBe(true);
+  });
+});
