@@ -54,12 +54,7 @@ describe('cleanup', () => {
     const counter = counterOf();
     counter.count(A, 0);
     counter.count(B, 30_000);
-    counter.cleanup(60_000);
-    expect(counter.size).toBe(2);
-    counter.cleanup(60_001);
-    expect(counter.size).toBe(1);
-    counter.cleanup(90_001);
-    expect(counter.size).toBe(0);
+    expect(sizesAfterCleanups(counter, [60_000, 60_001, 90_001])).toEqual([2, 1, 0]);
   });
 
   // Addresses are kept in the order of their latest failure, so a cleanup reads only those
