@@ -16,7 +16,11 @@ class HeldLink implements FleetLink {
   readonly reads: ((entries: StreamEntry[]) => void)[] = [];
   start(): void {}
   async whenUp(): Promise<void> {}
-  async publish(): Promise<boolean> { return true; }
+  readonly published: unknown[] = [];
+  async publish(message: unknown): Promise<boolean> {
+    this.published.push(message);
+    return true;
+  }
   commandFailed(): boolean { return false; }
   async tip(): Promise<string> { return '0-0'; }
   snapshot(): Promise<unknown[]> { return new Promise((resolve) => this.snapshots.push(resolve)); }
@@ -34,16 +38,17 @@ async function until(done: () => boolean): Promise<void> {
 
 // The daemon's side of the fleet over a held link: what reached the firewall and the grants
 // the state file would keep (the pipeline's).
-function fleetHost(): { link: HeldLink; firewall: Decision[]; pipeline: Pipeline; stop: () => void } {
+function fleetHost(): { link: HeldLink; firewall: Decision[]; pipeline: Pipeline; stop: () => void; decided: (decision: Decision) => void } {
   const link = new HeldLink();
   const firewall: Decision[] = [];
   const pipeline = new Pipeline(config, () => undefined);
   let stopped = false;
+  let decided: (decision: Decision) => void = () => undefined;
   startFleet({
     clock: { now: () => NOW }, emit: () => undefined, config: () => config, pipeline: () => pipeline,
-    sync: { apply: (decision) => firewall.push(decision) }, stopped: () => stopped, observe: () => undefined, connect: () => link,
+    sync: { apply: (decision) => firewall.push(decision) }, stopped: () => stopped, observe: (observer) => { decided = observer; }, connect: () => link,
   });
-  return { link, firewall, pipeline, stop: () => { stopped = true; } };
+  return { link, firewall, pipeline, stop: () => { stopped = true; }, decided: (decision) => decided(decision) };
 }
 
 describe('the daemon\'s side of the fleet, stopping', () => {
@@ -70,5 +75,23 @@ describe('the daemon\'s side of the fleet, stopping', () => {
     host.link.snapshots[0]?.([grantText('203.0.113.7')]);
     await until(() => host.link.stopped);
     expect([host.pipeline.grants(), host.firewall, host.link.reads]).toEqual([[], [], []]);
+  });
+});
+
+describe('the daemon\'s side of the fleet, rebuilding', () => {
+  // This host's own grants in the group's keys that it no longer holds: one a logout ended
+  // here only keeps its key; one a close door ended is closed across the group.
+  it('closes across the group what a door closed, not what a logout ended here', async () => {
+    const host = fleetHost();
+    for (const [src, by] of [['203.0.113.7', 'logout'], ['203.0.113.8', 'openSSH']] as const) {
+      host.decided({ type: 'open', time: NOW - 1000, src, door: 'openSSH', ports: [], expires: NOW + 29_000 });
+      host.decided({ type: 'close', time: NOW - 500, src, door: 'openSSH', by });
+    }
+    await until(() => host.link.snapshots.length === 1);
+    const own = (src: string) => JSON.stringify({ kind: 'grant', src, door: 'openSSH', expires: NOW + 29_000, origin: 'b' });
+    const before = host.link.published.length;
+    host.link.snapshots[0]?.([own('203.0.113.7'), own('203.0.113.8')]);
+    await until(() => host.link.reads.length === 1);
+    expect(host.link.published.slice(before)).toEqual([{ kind: 'close', src: '203.0.113.8', door: 'openSSH', origin: 'b' }]);
   });
 });
