@@ -1,11 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/runtime/package-paths.js';
 import { explainSkip, missingPrerequisites } from '../helpers/prerequisites.js';
-import { followDaemonLog, waitFor } from './helpers/lab.js';
+import { followDaemonLog, spawnDaemon, waitFor } from './helpers/lab.js';
 
 // The per-source LOG limit for real: a SYN flood from one address reaches the kernel log only
 // as far as the limit lets it, and a knock at human speed from another address right after
@@ -120,9 +120,10 @@ seq_timeout = 5
 open = 22/tcp
 open_for = 60
 `);
-    daemon = spawn('ip', ['netns', 'exec', server, process.execPath, BIN, 'run', '--config', config,
-      '--state-file', join(dir, 'state.json'), '--control-socket', controlSocket], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const log = followDaemonLog(daemon);
+    const logFile = join(dir, 'daemon.log');
+    daemon = spawnDaemon(server, [process.execPath, BIN, 'run', '--config', config,
+      '--state-file', join(dir, 'state.json'), '--control-socket', controlSocket], logFile);
+    const log = followDaemonLog(daemon, logFile);
     daemonLog = log.text;
     await log.started;
     kmsg = new KmsgReader();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../../src/runtime/package-paths.js';
 import { FLEET_ACL } from '../../fleet/redis-server.js';
-import { followDaemonLog, waitFor } from './lab.js';
+import { followDaemonLog, spawnDaemon, waitFor } from './lab.js';
 
 const HERE = join(packageRoot(), 'test/e2e/helpers');
 const BIN = join(packageRoot(), 'dist/src/cli/bin.js');
@@ -145,11 +145,15 @@ name = ${host === this.a ? 'a' : 'b'}
     return path;
   }
 
+  private daemons = 0;
+
   async startDaemon(host: FleetHost, config: string): Promise<void> {
-    const daemon = this.spawnIn(host.ns, [process.execPath, BIN, 'run', '--config', config,
-      '--state-file', join(host.dir, 'state.json'), '--control-socket', join(host.dir, 'control.sock')]);
+    const logFile = join(host.dir, `daemon-${++this.daemons}.log`);
+    const daemon = spawnDaemon(host.ns, [process.execPath, BIN, 'run', '--config', config,
+      '--state-file', join(host.dir, 'state.json'), '--control-socket', join(host.dir, 'control.sock')], logFile);
+    this.children.push(daemon);
     host.daemon = daemon;
-    const log = followDaemonLog(daemon);
+    const log = followDaemonLog(daemon, logFile);
     host.log = log.text;
     await log.started;
   }

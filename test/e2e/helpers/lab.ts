@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -26,15 +26,26 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-// A knockwatch daemon's log (its stderr) as it comes; `started` resolves once the daemon
-// logged that it started, and rejects with its log when it exited first.
-export function followDaemonLog(child: ChildProcess): { text: () => string; started: Promise<void> } {
-  let text = '';
-  child.stderr?.on('data', (chunk: Buffer) => { text += chunk.toString(); });
-  const started = waitFor('the daemon to start', () => text.includes('Started with') || child.exitCode !== null, 15_000).then(() => {
-    if (child.exitCode !== null) throw new Error(`knockwatch exited with ${child.exitCode}: ${text}`);
+// A knockwatch daemon started in a namespace, its stderr written to `logFile`.
+export function spawnDaemon(ns: string, argv: readonly string[], logFile: string): ChildProcess {
+  const fd = openSync(logFile, 'a');
+  try {
+    return spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'ignore', fd] });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// A daemon's log (its stderr, in a file) as it is now: read afresh at each call, so a line the
+// daemon wrote before a check is there at the check (a pipe's data would wait until the test's
+// event loop turned). `started` resolves once the daemon logged that it started, and rejects
+// with its log when it exited first.
+export function followDaemonLog(child: ChildProcess, logFile: string): { text: () => string; started: Promise<void> } {
+  const text = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+  const started = waitFor('the daemon to start', () => text().includes('Started with') || child.exitCode !== null, 15_000).then(() => {
+    if (child.exitCode !== null) throw new Error(`knockwatch exited with ${child.exitCode}: ${text()}`);
   });
-  return { text: () => text, started };
+  return { text, started };
 }
 
 export interface LabOptions {
@@ -280,13 +291,17 @@ export class Lab {
     return this.log();
   }
 
+  private daemons = 0;
+
   // `files`: read the lab's rsyslog files (--log, --auth-log); false: the sources the config names.
   async startDaemon(configPath: string, extra: readonly string[] = [], files = true): Promise<void> {
     const sources = files ? ['--log', this.kernLog, '--auth-log', this.authLog] : [];
-    const daemon = this.spawnIn(this.server, [process.execPath, BIN, 'run', '--config', configPath, ...sources,
-      '--state-file', join(this.dir, 'state.json'), '--control-socket', this.controlSocket, ...extra]);
+    const logFile = join(this.dir, `daemon-${++this.daemons}.log`);
+    const daemon = spawnDaemon(this.server, [process.execPath, BIN, 'run', '--config', configPath, ...sources,
+      '--state-file', join(this.dir, 'state.json'), '--control-socket', this.controlSocket, ...extra], logFile);
+    this.children.push(daemon);
     this.daemon = daemon;
-    const log = followDaemonLog(daemon);
+    const log = followDaemonLog(daemon, logFile);
     this.log = log.text;
     await log.started;
   }
