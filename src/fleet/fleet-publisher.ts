@@ -10,7 +10,7 @@ const KEY_END_MARGIN = 60_000;
 // Which of this host's decisions the group hears of: opens and extensions of a door shared
 // with the fleet, closes by a close door or an admin, bans, and unbans before their time.
 // Expiries are not announced (the key expires by itself), nor what ends only here (a
-// logout, a revocation, a grant the firewall did not take).
+// logout, a revocation, a grant the firewall did not take), except for a grant until closed.
 export class FleetPublisher {
   // Bans in force here and when they end: an unban at its end is an expiry.
   private readonly banEnds = new Map<string, number>();
@@ -53,13 +53,17 @@ export class FleetPublisher {
         this.endedHere.delete(`${decision.door} ${decision.src}`);
         if (!this.shared(decision.door)) return undefined;
         return { kind: 'grant', src: decision.src, door: decision.door, expires: Number.isFinite(decision.expires) ? Math.round(decision.expires) : null, origin };
-      case 'close':
+      case 'close': {
         if (!this.shared(decision.door)) return undefined;
-        if (decision.by !== 'admin' && !this.doors().has(decision.by)) {
-          this.endedHereAt(`${decision.door} ${decision.src}`, decision.time, this.doors().get(decision.door)?.openFor ?? 0);
+        const openFor = this.doors().get(decision.door)?.openFor ?? 0;
+        // A grant until closed is closed in the group whatever ended it here: its key never
+        // ends, and no other host's clock ends its copy.
+        if (decision.by !== 'admin' && !this.doors().has(decision.by) && openFor > 0) {
+          this.endedHereAt(`${decision.door} ${decision.src}`, decision.time, openFor);
           return undefined;
         }
         return { kind: 'close', src: decision.src, door: decision.door, origin };
+      }
       case 'banned':
         return this.publish.bans ? { kind: 'ban', src: decision.src, until: Math.round(decision.until), origin } : undefined;
       case 'unbanned':
@@ -77,13 +81,13 @@ export class FleetPublisher {
     return new Set(this.endedHere.keys());
   }
 
-  // A grant that ended here at `time`: its key ends at the latest a door's open_for after that
-  // (an extension reaches no further; a remote one that became this host's own, or Redis's
-  // clock, a little further), never for a grant until closed. Those whose key has ended by
-  // now are forgotten, so the list does not grow with every logout between two rebuilds.
+  // A grant that ended here at `time`: its key ends at the latest a door's open_for (> 0)
+  // after that (an extension reaches no further; a remote one that became this host's own, or
+  // Redis's clock, a little further). Those whose key has ended by now are forgotten, so the
+  // list does not grow with every logout between two rebuilds.
   private endedHereAt(key: string, time: number, openFor: number): void {
     for (const [ended, until] of this.endedHere) if (until <= time) this.endedHere.delete(ended);
-    this.endedHere.set(key, openFor > 0 ? time + openFor + KEY_END_MARGIN : Infinity);
+    this.endedHere.set(key, time + openFor + KEY_END_MARGIN);
   }
 
   private shared(door: string): boolean {

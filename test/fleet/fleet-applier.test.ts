@@ -254,20 +254,33 @@ describe('FleetPublisher', () => {
     expect([...ended.endedHereAmong([key('203.0.113.11'), key('203.0.113.7')])]).toEqual([key('203.0.113.7')]);
   });
 
-  it('forgets a grant that ended here only once its key has surely ended (open_for and a minute after), not one until closed', () => {
-    const timed = parseConfig('[openSSH]\nsequence = 7000,8000\nopen_for = 30\n[always]\nsequence = 7100\nopen_for = 0\n', 'k.ini');
+  // Its key never ends and no other host's clock ends its copy: were a logout here not
+  // told, the grant would stay open on every other host for good.
+  it('closes across the group a grant until closed that ended here, by whatever ended it', () => {
+    const untilClosed = parseConfig('[always]\nsequence = 7100\nopen_for = 0\n[closeAlways]\nsequence = 7200\ncloses = always\n', 'k.ini');
+    const ended = new FleetPublisher('a', { grants: true, bans: true }, () => new Map(untilClosed.doors.map((door) => [door.name, door])));
+    const messages = ['logout', 'revoked', 'wrong-knock', 'not applied', 'closeAlways', 'admin'].map((by) => {
+      ended.messageFor({ ...at, type: 'open', door: 'always', ports: [], expires: Infinity });
+      return ended.messageFor({ ...at, type: 'close', door: 'always', by });
+    });
+    expect(messages).toEqual(Array.from({ length: 6 }, () => ({ kind: 'close', src: '203.0.113.7', door: 'always', origin: 'a' })));
+    // None is left for a rebuild to keep in the group.
+    expect([...ended.endedHereAmong(['always 203.0.113.7'])]).toEqual([]);
+  });
+
+  it('forgets a grant that ended here only once its key has surely ended (open_for and a minute after)', () => {
+    const timed = parseConfig('[openSSH]\nsequence = 7000,8000\nopen_for = 30\n', 'k.ini');
     const ended = new FleetPublisher('a', { grants: true, bans: true }, () => new Map(timed.doors.map((door) => [door.name, door])));
     const logout = (src: string, door: string, time: number): void => {
-      ended.messageFor({ time, src, type: 'open', door, ports: [], expires: door === 'always' ? Infinity : time + 30_000 });
+      ended.messageFor({ time, src, type: 'open', door, ports: [], expires: time + 30_000 });
       ended.messageFor({ time, src, type: 'close', door, by: 'logout' });
     };
     logout('203.0.113.7', 'openSSH', NOW);
-    logout('203.0.113.8', 'always', NOW);
     logout('203.0.113.9', 'openSSH', NOW + 1000);
     // 203.0.113.7's key ended by NOW + 90 s at the latest; 203.0.113.9's not yet.
     logout('203.0.113.10', 'openSSH', NOW + 90_000);
-    const stored = ['openSSH 203.0.113.7', 'always 203.0.113.8', 'openSSH 203.0.113.9', 'openSSH 203.0.113.10'];
-    expect([...ended.endedHereAmong(stored)]).toEqual(['always 203.0.113.8', 'openSSH 203.0.113.9', 'openSSH 203.0.113.10']);
+    const stored = ['openSSH 203.0.113.7', 'openSSH 203.0.113.9', 'openSSH 203.0.113.10'];
+    expect([...ended.endedHereAmong(stored)]).toEqual(['openSSH 203.0.113.9', 'openSSH 203.0.113.10']);
   });
 
   it('announces nothing while the group\'s messages are applied, nor what it was told not to publish', () => {
