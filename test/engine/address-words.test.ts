@@ -6,7 +6,7 @@ import { seededRandom } from '../helpers/seeded-random.js';
 // A deterministic corpus: canonical addresses of both families, their non-canonical spellings
 // (leading zeros, upper case, a `::` in the wrong place or for one group) and broken ones.
 function corpus(): string[] {
-  const random = seededRandom(7, 'low');
+  const random = seededRandom(7);
   const texts = ['::', '::1', '1::', '0.0.0.0', '255.255.255.255', '1::1:0:0:1', '1:0:0:1::1', '0:0:1::', '1:2:3:4:5:6:7::',
     '::2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8', '1:0:3:4:5:6:7:8', '::ffff:1.2.3.4', '1.2.3', '1.2.3.4.5', '256.1.1.1', '01.2.3.4',
     '1..2.3', '1:2', ':1::', '1:::2', '1::2::3', '12345::', 'g::1', '', ':', '1:', '1.2.3.4:', '1:2:3:4:5:6:7:8:9', '1::2:3:4:5:6:7:8'];

@@ -107,7 +107,7 @@ describe('the scanner against the regexes', () => {
   // Every sample, cut, spliced and mutated with the characters the formats hinge on:
   // whatever the scanner is sure of, the regexes must say the same.
   it('reads a mutated corpus of the samples as the regexes do', () => {
-    const random = seededRandom(2026, 'low');
+    const random = seededRandom(2026);
     const pieces = [' ', ':', '.', '0', '9', '00000', 'a', 'F', 'f', 'IN=', ' SRC=1.2.3.4', ' OUT=', 'DF ', 'URG ', 'x', '[', ']', '\t', '\r', '\u00a0', '\u2028', ' MAC=', ' LEN=9', 'PROTO=UDP ', '-', ' DPT=7000', 'DPT=1 ', ' DPT='];
     const corpus: string[] = [];
     for (const { line } of samples) {
@@ -120,8 +120,9 @@ describe('the scanner against the regexes', () => {
     const scanner = createNetfilterScanner(timeParser());
     const differing = corpus.filter((text) => !isDeepEqual(fast(text), slow(text)));
     expect(differing).toEqual([]);
-    // The corpus reaches the scanner's own answers, not only its fallback.
-    expect(corpus.filter((text) => scanner(text)?.status === 'event').length).toBeGreaterThan(300);
+    // The corpus reaches the scanner's own answers, not only its fallback: of its 12,450
+    // lines (150 mutants of each of 83 samples) about 140 to 170 distinct ones, by the seed.
+    expect(new Set(corpus.filter((text) => scanner(text)?.status === 'event')).size).toBeGreaterThan(100);
     // With the ports judged by the scanner: what the pre-filter and the regexes made of it.
     const judging = withScanner();
     expect(corpus.filter((text) => !isDeepEqual(judging.readKnockLine(text, ports), judgedByRegex(text)))).toEqual([]);
@@ -131,7 +132,7 @@ describe('the scanner against the regexes', () => {
 
 describe('addresses read in place', () => {
   it('gives what normalizeAddress gives, for full IPv6 forms with zero runs anywhere and for dotted quads', () => {
-    const random = seededRandom(7, 'low');
+    const random = seededRandom(7);
     const texts: string[] = ['0.0.0.0', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.2.3', '1.2.3.4.5', '0000:0000:0000:0000:0000:0000:0000:0000', '0000:0000:0000:0000:0000:ffff:0a00:0001', 'FD00:0231:0000:0000:0000:0000:0000:000g',
       // 39 characters with a colon fifth, the others out of place
       '0000:000000000:0000:0000:0000:0000:0000', '0000:0000:0000:0000:0000:0000:00000000:'];

@@ -1,10 +1,10 @@
+import { seededFractions } from '../../bench/random.js';
+
 // A deterministic pseudo-random sequence (the same run every time): random(n) is an integer
-// in [0, n). `low` takes the state modulo n, as the corpora first written with it did; the
-// high bits are the better choice (the low ones of this generator repeat with a short period).
-export function seededRandom(seed: number, bits: 'high' | 'low' = 'high'): (n: number) => number {
-  let state = seed;
-  return (n) => {
-    state = (state * 1103515245 + 12345) & 0x7fffffff;
-    return bits === 'low' ? state % n : Math.floor((state / 0x80000000) * n);
-  };
+// in [0, n), from the bench's xorshift32 (period 2^32 - 1). The linear congruential step
+// these tests first used was computed in doubles and fell into a cycle after about 11,000
+// draws, so a long run repeated itself.
+export function seededRandom(seed: number): (n: number) => number {
+  const fraction = seededFractions(seed);
+  return (n) => Math.floor(fraction() * n);
 }
