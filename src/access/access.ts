@@ -1,5 +1,5 @@
 import type { Door, Options } from '../config/types.js';
-import type { Decision } from '../engine/decisions.js';
+import type { CloseReason, Decision } from '../engine/decisions.js';
 import { destinationFits, flagsFit, knockKey, stepKey } from '../engine/door-index.js';
 import { createDoorKind } from '../doors/create-door-kind.js';
 import type { Knock, SshAuth } from '../filters/events.js';
@@ -56,7 +56,7 @@ export class Access {
   completed(src: string, doorName: string, time: number): Decision[] {
     const door = this.doors.get(doorName);
     if (door === undefined) return [];
-    if (door.closes !== undefined) return this.grantTable.close(src, door.closes, time, door.name);
+    if (door.closes !== undefined) return this.grantTable.close(src, door.closes, time, { door: door.name });
     return this.grantTable.open(src, door, time);
   }
 
@@ -82,8 +82,8 @@ export class Access {
     return closed ?? NOTHING;
   }
 
-  // Ends a grant early; `by` says who (a door, 'logout', 'revoked', an admin).
-  close(src: string, door: string, time: number, by: string): Decision[] {
+  // Ends a grant early; `by` says why ('logout', 'revoked', 'admin', ...).
+  close(src: string, door: string, time: number, by: CloseReason): Decision[] {
     return this.grantTable.close(src, door, time, by);
   }
 

@@ -1,5 +1,5 @@
 import type { Door, DoorStep } from '../config/types.js';
-import type { Decision } from '../engine/decisions.js';
+import type { CloseReason, Decision } from '../engine/decisions.js';
 import { ownCopy } from '../engine/own-copy.js';
 
 export interface Grant {
@@ -59,11 +59,12 @@ export class GrantTable {
     return [{ type: 'open', time, src, door: door.name, ports: door.open, expires }];
   }
 
-  close(src: string, doorName: string, time: number, by: string): Decision[] {
+  // `by`: a reason, or `{ door }` for a close door's knock.
+  close(src: string, doorName: string, time: number, by: CloseReason | { door: string }): Decision[] {
     const key = grantKey(src, doorName);
     if (!this.grants.delete(key)) return [];
     this.earliest = undefined;
-    return [{ type: 'close', time, src, door: doorName, by }];
+    return [typeof by === 'string' ? { type: 'close', time, src, door: doorName, by } : { type: 'close', time, src, door: doorName, by: by.door, byDoor: true }];
   }
 
   expire(now: number): Decision[] {

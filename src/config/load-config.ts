@@ -28,11 +28,6 @@ const DOOR_NAME = /^[\w.:@+-][\w .:@+-]{0,47}$/;
 // Comments knockwatch's own rules carry (knockwatch:<name>): a door by that name would be
 // read as one of them when the firewall is verified.
 const RESERVED_DOOR_NAMES = new Set(['whitelist', 'gate', 'ban', 'knock', 'established', 'loopback', 'trap', 'options']);
-// Why a grant is closed when no close door closed it (a close decision's `by` is a door name
-// or one of these): a door by such a name would make its closes indistinguishable, and the
-// fleet announces a close door's closes but keeps a logout's or a revocation's local.
-// ('fleet', the remaining one, names the [fleet] section: never a door.)
-const CLOSE_REASONS = new Set(['admin', 'forget', 'logout', 'not applied', 'revoked', 'wrong-knock']);
 const OPTION_DURATIONS = ['retransmit_window', 'trap_for', 'findtime', 'bantime', 'bantime_max', 'logout_grace'];
 const DOOR_DURATIONS = ['seq_timeout', 'open_for', 'cmd_timeout'];
 
@@ -180,8 +175,6 @@ function readDoor(reader: SectionReader, baseDir: string, readFile: ReadTextFile
     reader.problem('', 'a door name of letters, digits, spaces and ._:@+- (at most 48)', name);
   } else if (RESERVED_DOOR_NAMES.has(name.toLowerCase())) {
     reader.problem('', `a door name other than ${[...RESERVED_DOOR_NAMES].join(', ')} (knockwatch's own rules are named so)`, name);
-  } else if (CLOSE_REASONS.has(name.toLowerCase())) {
-    reader.problem('', `a door name other than ${[...CLOSE_REASONS].join(', ')} (the reasons a grant is closed for are named so)`, name);
   }
   const knock = readKnock(reader, baseDir, readFile, readSecret);
   const startCommand = readCommand(reader, 'start_command', 'command');

@@ -19,6 +19,9 @@ export type BreakReason =
   // A one-time sequence that another source used up first (the two knocked it together).
   | { reason: 'used' };
 
+// Why a grant is closed when no close door closed it.
+export type CloseReason = 'admin' | 'fleet' | 'forget' | 'logout' | 'not applied' | 'revoked' | 'wrong-knock';
+
 export type Decision =
   | { type: 'step'; time: number; src: string; door: string; step: number; of: number; knock: DoorStep }
   | { type: 'retransmit'; time: number; src: string; knock: DoorStep; spt: number }
@@ -29,7 +32,9 @@ export type Decision =
   | { type: 'refused'; time: number; src: string; until: number; reason: 'trapped' | 'banned' }
   | { type: 'open'; time: number; src: string; door: string; ports: readonly DoorStep[]; expires: number }
   | { type: 'extend'; time: number; src: string; door: string; expires: number }
-  | { type: 'close'; time: number; src: string; door: string; by: string }
+  // `by`: the close door's name when `byDoor`, otherwise why (admin, logout, revoked, ...):
+  // a door may be named like a reason.
+  | { type: 'close'; time: number; src: string; door: string; by: string; byDoor?: true }
   | { type: 'expire'; time: number; src: string; door: string }
   | { type: 'login'; time: number; src: string; user: string; pid: number }
   | { type: 'logout'; time: number; src: string; pid: number; closeAt: number }

@@ -58,7 +58,7 @@ export class FleetPublisher {
         const openFor = this.doors().get(decision.door)?.openFor ?? 0;
         // A grant until closed is closed in the group whatever ended it here: its key never
         // ends, and no other host's clock ends its copy.
-        if (decision.by !== 'admin' && !this.doors().has(decision.by) && openFor > 0) {
+        if (decision.byDoor !== true && decision.by !== 'admin' && openFor > 0) {
           this.endedHereAt(`${decision.door} ${decision.src}`, decision.time, openFor);
           return undefined;
         }

@@ -3,7 +3,7 @@ import type { SavedBan } from '../access/ban-store.js';
 import type { Grant } from '../access/grant-table.js';
 import type { Config } from '../config/types.js';
 import { DoorSet } from '../doors/door-set.js';
-import type { Decision } from '../engine/decisions.js';
+import type { CloseReason, Decision } from '../engine/decisions.js';
 import { UDP_KEYS } from '../engine/door-index.js';
 import { Engine } from '../engine/engine.js';
 import type { KnockEvent } from '../filters/events.js';
@@ -276,7 +276,7 @@ export class Pipeline {
 
   // Closes a grant from outside the knock path (an admin's close, a change the firewall did
   // not apply).
-  closeGrant(src: string, door: string, time: number, by: string): void {
+  closeGrant(src: string, door: string, time: number, by: CloseReason): void {
     for (const decision of this.access.close(src, door, time, by)) this.emit(decision);
   }
 

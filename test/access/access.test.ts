@@ -70,7 +70,7 @@ describe('a completed door', () => {
     access.completed(A, 'open', 0);
     access.completed(B, 'open', 0);
     access.completed(A, 'kept', 0);
-    expect(access.completed(A, 'close', 5000)).toEqual([{ type: 'close', time: 5000, src: A, door: 'open', by: 'close' }]);
+    expect(access.completed(A, 'close', 5000)).toEqual([{ type: 'close', time: 5000, src: A, door: 'open', by: 'close', byDoor: true }]);
     expect(access.grants().map((grant) => `${grant.src} ${grant.door}`)).toEqual([`${B} open`, `${A} kept`]);
   });
 

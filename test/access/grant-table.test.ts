@@ -27,9 +27,11 @@ describe('grants', () => {
     const table = new GrantTable();
     table.open('203.0.113.7', OPEN, 0);
     table.open('203.0.113.8', OPEN, 0);
-    expect(table.close('203.0.113.7', 'open', 5000, 'close')).toEqual([{ type: 'close', time: 5000, src: '203.0.113.7', door: 'open', by: 'close' }]);
-    expect(table.close('203.0.113.7', 'open', 5000, 'close')).toEqual([]);
+    expect(table.close('203.0.113.7', 'open', 5000, 'admin')).toEqual([{ type: 'close', time: 5000, src: '203.0.113.7', door: 'open', by: 'admin' }]);
+    expect(table.close('203.0.113.7', 'open', 5000, 'admin')).toEqual([]);
     expect(table.list().map((grant) => grant.src)).toEqual(['203.0.113.8']);
+    // A close door's close says so: its name may be a reason's.
+    expect(table.close('203.0.113.8', 'open', 6000, { door: 'admin' })).toEqual([{ type: 'close', time: 6000, src: '203.0.113.8', door: 'open', by: 'admin', byDoor: true }]);
   });
 
   it('lists the grants of one address, oldest first', () => {

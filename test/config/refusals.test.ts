@@ -22,10 +22,6 @@ describe('config: what locks everyone out or means something else is refused', (
     ]],
     // a door named like knockwatch's own rules (its grants would be read as the whitelist)
     ['[Whitelist]\nsequence = 1,2', ['knockwatch.ini [Whitelist]: expected a door name other than whitelist, gate, ban, knock, established, loopback, trap, options (knockwatch\'s own rules are named so), found "Whitelist"']],
-    // a door named like a reason a grant is closed for (the fleet would announce a logout's close)
-    ...['logout', 'Revoked', 'admin', 'wrong-knock', 'not applied', 'forget'].map((name): [string, string[]] => [`[${name}]\nsequence = 1,2\n[openSSH]\nsequence = 3,4\nclose_on_logout = yes`, [
-      `knockwatch.ini [${name}]: expected a door name other than admin, forget, logout, not applied, revoked, wrong-knock (the reasons a grant is closed for are named so), found "${name}"`,
-    ]]),
     // a key given as a list: its values are not shown (they may be a secret)
     ['[d]\nsequence = 1,2\nsecret[] = hunter2-secret', ['knockwatch.ini [d] secret: expected a single value (key = value, not key[] = value), found "a list of 1"']],
     ['[fleet]\nredis[] = redis://:hunter2-secret@h:6379\ngroup = g\n[d]\nsequence = 1,2', [

@@ -85,7 +85,7 @@ describe('the daemon\'s side of the fleet, rebuilding', () => {
     const host = fleetHost();
     for (const [src, by] of [['203.0.113.7', 'logout'], ['203.0.113.8', 'openSSH']] as const) {
       host.decided({ type: 'open', time: NOW - 1000, src, door: 'openSSH', ports: [], expires: NOW + 29_000 });
-      host.decided({ type: 'close', time: NOW - 500, src, door: 'openSSH', by });
+      host.decided({ type: 'close', time: NOW - 500, src, door: 'openSSH', by, ...(by === 'openSSH' ? { byDoor: true as const } : {}) });
     }
     await until(() => host.link.snapshots.length === 1);
     const own = (src: string) => JSON.stringify({ kind: 'grant', src, door: 'openSSH', expires: NOW + 29_000, origin: 'b' });

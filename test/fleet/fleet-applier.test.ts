@@ -184,7 +184,7 @@ describe('FleetPublisher', () => {
     ['an extension', { ...at, type: 'extend', door: 'openSSH', expires: NOW + 40_000 }, { kind: 'grant', src: '203.0.113.7', door: 'openSSH', expires: NOW + 40_000, origin: 'a' }],
     ['a grant until closed', { ...at, type: 'open', door: 'openSSH', ports: [], expires: Infinity }, { kind: 'grant', src: '203.0.113.7', door: 'openSSH', expires: null, origin: 'a' }],
     ['a fleet = no door\'s open', { ...at, type: 'open', door: 'local', ports: [], expires: NOW + 30_000 }, undefined],
-    ['a close door', { ...at, type: 'close', door: 'openSSH', by: 'closeSSH' }, { kind: 'close', src: '203.0.113.7', door: 'openSSH', origin: 'a' }],
+    ['a close door', { ...at, type: 'close', door: 'openSSH', by: 'closeSSH', byDoor: true }, { kind: 'close', src: '203.0.113.7', door: 'openSSH', origin: 'a' }],
     ['an admin close', { ...at, type: 'close', door: 'openSSH', by: 'admin' }, { kind: 'close', src: '203.0.113.7', door: 'openSSH', origin: 'a' }],
     ['a logout', { ...at, type: 'close', door: 'openSSH', by: 'logout' }, undefined],
     ['a revocation', { ...at, type: 'close', door: 'openSSH', by: 'revoked' }, undefined],
@@ -244,7 +244,7 @@ describe('FleetPublisher', () => {
     const key = (src: string): string => `openSSH ${src}`;
     for (const [src, by] of [['203.0.113.7', 'logout'], ['203.0.113.8', 'revoked'], ['203.0.113.9', 'closeSSH'], ['203.0.113.10', 'admin'], ['203.0.113.11', 'logout'], ['203.0.113.12', 'logout']] as const) {
       ended.messageFor({ ...at, src, type: 'open', door: 'openSSH', ports: [], expires: NOW + 30_000 });
-      ended.messageFor({ ...at, src, type: 'close', door: 'openSSH', by });
+      ended.messageFor({ ...at, src, type: 'close', door: 'openSSH', by, ...(by === 'closeSSH' ? { byDoor: true as const } : {}) });
     }
     ended.messageFor({ ...at, src: '203.0.113.12', type: 'extend', door: 'openSSH', expires: NOW + 40_000 });
     ended.messageFor({ ...at, type: 'close', door: 'local', by: 'logout' });
@@ -261,11 +261,24 @@ describe('FleetPublisher', () => {
     const ended = new FleetPublisher('a', { grants: true, bans: true }, () => new Map(untilClosed.doors.map((door) => [door.name, door])));
     const messages = ['logout', 'revoked', 'wrong-knock', 'not applied', 'closeAlways', 'admin'].map((by) => {
       ended.messageFor({ ...at, type: 'open', door: 'always', ports: [], expires: Infinity });
-      return ended.messageFor({ ...at, type: 'close', door: 'always', by });
+      return ended.messageFor({ ...at, type: 'close', door: 'always', by, ...(by === 'closeAlways' ? { byDoor: true as const } : {}) });
     });
     expect(messages).toEqual(Array.from({ length: 6 }, () => ({ kind: 'close', src: '203.0.113.7', door: 'always', origin: 'a' })));
     // None is left for a rebuild to keep in the group.
     expect([...ended.endedHereAmong(['always 203.0.113.7'])]).toEqual([]);
+  });
+
+  // A close decision says whether a close door closed it: the door's name does not, as a door
+  // may be named like a reason (a knockd config's [logout] or [admin]).
+  it('tells a close door\'s close from a reason of the same name', () => {
+    const named = parseConfig('[openSSH]\nsequence = 7000,8000\nopen_for = 30\n[logout]\nsequence = 8000,7000\ncloses = openSSH\n[admin]\nsequence = 9000,7000\ncloses = openSSH\n', 'k.ini');
+    const sharing = new FleetPublisher('a', { grants: true, bans: true }, () => new Map(named.doors.map((door) => [door.name, door])));
+    const close = (by: string, byDoor: boolean): FleetMessage | undefined => {
+      sharing.messageFor({ ...at, type: 'open', door: 'openSSH', ports: [], expires: NOW + 30_000 });
+      return sharing.messageFor({ ...at, type: 'close', door: 'openSSH', by, ...(byDoor ? { byDoor } : {}) });
+    };
+    const told: FleetMessage = { kind: 'close', src: '203.0.113.7', door: 'openSSH', origin: 'a' };
+    expect([close('logout', true), close('logout', false), close('admin', true), close('admin', false)]).toEqual([told, undefined, told, told]);
   });
 
   it('forgets a grant that ended here only once its key has surely ended (open_for and a minute after)', () => {
