@@ -249,9 +249,11 @@ export class FirewallSync {
     return { grants: grants.map((grant) => this.journal.withStarted(toSavedGrant(grant))), pendingCloses: this.journal.pendingCloses() };
   }
 
-  // Lets the changes queued so far finish and takes no more; the grants live then.
+  // Lets the changes queued so far finish, and those waiting for a retry have one more try;
+  // takes no more. The grants live then.
   private async drain(): Promise<Grant[]> {
     this.verifier.end();
+    this.queue.finish();
     await this.queue.settle();
     this.stop();
     return this.deps.pipeline().grants();

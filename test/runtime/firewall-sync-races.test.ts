@@ -91,4 +91,27 @@ describe('firewall sync races', () => {
     await s.sync.stopGrants();
     expect(ran).toEqual([`/bin/fw add ${X}`, `/bin/fw del ${X}`]);
   });
+
+  it('tries a failed close once more on a stop, before the backend stops, and not again', async () => {
+    const recorded: string[] = [];
+    // A backend whose rules do not expire by themselves (iptables): its first close fails.
+    const backend = Object.assign(new DryRunBackend(), {
+      close: async (grant: { src: string }) => {
+        recorded.push(`close ${grant.src}`);
+        if (recorded.filter((line) => line.startsWith('close')).length === 1) throw new Error('busy');
+      },
+      stop: async (grants: readonly { src: string }[]) => { recorded.push(`stop ${grants.map((grant) => grant.src).join(',')}`); },
+    });
+    const s = setup(backend);
+    knockOpen(s.pipeline, 0);
+    await s.sync.settle();
+    s.pipeline.closeGrant(X, 'open', 2000, 'logout');
+    await s.sync.settle();
+    expect(recorded).toEqual([`close ${X}`]);
+    // SIGTERM while the retry waits: stop() would leave that rule behind, the grant being gone.
+    await s.sync.stopGrants();
+    expect(recorded).toEqual([`close ${X}`, `close ${X}`, 'stop ']);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(recorded).toEqual([`close ${X}`, `close ${X}`, 'stop ']);
+  });
 });
