@@ -108,8 +108,9 @@ export class FirewallSync {
       case 'banned': {
         this.deps.changed();
         const ban = { src: decision.src, until: decision.until };
+        // This ban: a later one of the address (its end in an nft element) has its own change.
         this.run(`ban of ${ban.src}`, () => this.backend.ban(ban, this.deps.clock.now()),
-          () => this.deps.pipeline().bannedUntil(ban.src, this.deps.clock.now()) !== undefined, announce);
+          () => this.deps.pipeline().bannedUntil(ban.src, this.deps.clock.now()) === ban.until, announce);
         break;
       }
       case 'unbanned':

@@ -114,4 +114,30 @@ describe('firewall sync races', () => {
     await vi.advanceTimersByTimeAsync(120_000);
     expect(recorded).toEqual([`close ${X}`, `close ${X}`, 'stop ']);
   });
+
+  it('does not put back an earlier ban\'s end over a later ban of the same address', async () => {
+    const recorded: string[] = [];
+    // nftables writes a ban's end into its set element: the first ban fails once.
+    const backend = Object.assign(new DryRunBackend(), {
+      ban: async (ban: { src: string; until: number }) => {
+        recorded.push(`ban ${ban.src} until ${ban.until}`);
+        if (recorded.length === 1) throw new Error('busy');
+      },
+      unban: async (src: string) => { recorded.push(`unban ${src}`); },
+    });
+    const s = setup(backend);
+    const ban = (until: number): void => {
+      s.pipeline.restore([], [{ src: X, until, offenses: 1 }], 1000);
+      s.sync.apply({ type: 'banned', time: 1000, src: X, until, failures: 5, offense: 1 });
+    };
+    ban(60_000);
+    await s.sync.settle();
+    // An admin's unban, then a ban that lasts longer, while the first one's retry waits.
+    s.pipeline.unban(X, 1000);
+    ban(600_000);
+    await s.sync.settle();
+    await vi.advanceTimersByTimeAsync(120_000);
+    await s.sync.settle();
+    expect(recorded).toEqual([`ban ${X} until 60000`, `unban ${X}`, `ban ${X} until 600000`]);
+  });
 });
