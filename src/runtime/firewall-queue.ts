@@ -25,9 +25,12 @@ export interface FirewallChange {
 // to fix. Removals are never silently dropped: a grant that should be gone and is not is a hole.
 export class FirewallQueue {
   private tail: Promise<void> = Promise.resolve();
-  private readonly retries = new Set<NodeJS.Timeout>();
+  // Each waiting retry's timer, with the change and the try it will be.
+  private readonly retries = new Map<NodeJS.Timeout, { change: FirewallChange; attempt: number }>();
   private queued = 0;
   private stopped = false;
+  // Set by finish(): a change that fails from then on is not tried again.
+  private finishing = false;
 
   constructor(private readonly emit: (event: LogEvent) => void) {}
 
@@ -74,16 +77,27 @@ export class FirewallQueue {
     } while (tail !== this.tail);
   }
 
+  // Before a stop: each change waiting for a retry is queued now (a close that failed is a
+  // rule the stop would leave behind), and a failure from here on is logged, not retried.
+  finish(): void {
+    this.finishing = true;
+    for (const [timer, { change, attempt }] of this.retries) {
+      clearTimeout(timer);
+      if (change.stillWanted?.() ?? false) void this.run(change, attempt);
+    }
+    this.retries.clear();
+  }
+
   // Pending retries are dropped; what is running finishes.
   stop(): void {
     this.stopped = true;
-    for (const timer of this.retries) clearTimeout(timer);
+    for (const timer of this.retries.keys()) clearTimeout(timer);
     this.retries.clear();
   }
 
   private failed(change: FirewallChange, reason: string, attempt: number): void {
     const wanted = change.stillWanted?.() ?? false;
-    if (this.stopped || !wanted) {
+    if (this.stopped || this.finishing || !wanted) {
       this.emit(logEvents.firewallFailed(change.what, reason));
       return;
     }
@@ -98,6 +112,6 @@ export class FirewallQueue {
       this.retries.delete(timer);
       if (change.stillWanted?.() ?? false) void this.run(change, attempt + 1);
     }, delay);
-    this.retries.add(timer);
+    this.retries.set(timer, { change, attempt: attempt + 1 });
   }
 }

@@ -40,6 +40,10 @@ export class FirewallSync {
   private collecting: Promise<boolean>[] | undefined;
   // When the ruleset is installed again with the knock ports of the new window.
   private turnAt = Infinity;
+  // Per address and door, which grant its open and extend changes are for (a number per
+  // grant opened); a close ends it.
+  private readonly granted = new Map<string, number>();
+  private grantCount = 0;
 
   constructor(private readonly deps: FirewallSyncDeps) {
     this.queue = new FirewallQueue(deps.emit);
@@ -104,8 +108,9 @@ export class FirewallSync {
       case 'banned': {
         this.deps.changed();
         const ban = { src: decision.src, until: decision.until };
+        // This ban: a later one of the address (its end in an nft element) has its own change.
         this.run(`ban of ${ban.src}`, () => this.backend.ban(ban, this.deps.clock.now()),
-          () => this.deps.pipeline().bannedUntil(ban.src, this.deps.clock.now()) !== undefined, announce);
+          () => this.deps.pipeline().bannedUntil(ban.src, this.deps.clock.now()) === ban.until, announce);
         break;
       }
       case 'unbanned':
@@ -245,9 +250,11 @@ export class FirewallSync {
     return { grants: grants.map((grant) => this.journal.withStarted(toSavedGrant(grant))), pendingCloses: this.journal.pendingCloses() };
   }
 
-  // Lets the changes queued so far finish and takes no more; the grants live then.
+  // Lets the changes queued so far finish, and those waiting for a retry have one more try;
+  // takes no more. The grants live then.
   private async drain(): Promise<Grant[]> {
     this.verifier.end();
+    this.queue.finish();
     await this.queue.settle();
     this.stop();
     return this.deps.pipeline().grants();
@@ -258,11 +265,17 @@ export class FirewallSync {
   }
 
   private open(op: 'open' | 'extend', src: string, door: string, announce: () => void): void {
-    const live = (): boolean => this.deps.pipeline().grant(src, door) !== undefined;
+    // This grant, not a later one of the address and door (closed and opened again
+    // meanwhile): that one has its own change, and a start command must not run twice.
+    const key = `${src} ${door}`;
+    const granted = op === 'open' ? ++this.grantCount : this.granted.get(key) ?? ++this.grantCount;
+    this.granted.set(key, granted);
+    const current = (): Grant | undefined => (this.granted.get(key) === granted ? this.deps.pipeline().grant(src, door) : undefined);
+    const live = (): boolean => current() !== undefined;
     this.enqueue({
       what: `${op} of ${door} for ${src}`,
       apply: async () => {
-        const grant = this.deps.pipeline().grant(src, door);
+        const grant = current();
         if (grant === undefined) return;
         if (op === 'extend') {
           await this.backend.extend(grant, this.deps.clock.now());
@@ -291,6 +304,7 @@ export class FirewallSync {
 
   // Retried until it works, unless the address has been granted the door again meanwhile.
   private close(src: string, door: string, announce: () => void): void {
+    this.granted.delete(`${src} ${door}`);
     const grant: Grant = { src, door, ports: this.deps.portsOf(door), opened: 0, expires: 0 };
     const commands = this.backend.runsCommands;
     if (commands && !this.journal.isOwed(src, door)) {
