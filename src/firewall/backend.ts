@@ -55,4 +55,9 @@ export interface FirewallBackend {
   exists(): Promise<boolean>;
   // Takes away everything this backend installed, gate and whitelist included.
   remove(grants: readonly Grant[]): Promise<void>;
+  // Takes away what knockwatch installed in the other kind (nftables or iptables): left by a
+  // run with another `firewall =`, its gate would drop what this one accepts. Says what it
+  // removed; undefined when there was nothing (managed backends, and the command backend's
+  // LOG rules).
+  removeOtherKind?(): Promise<string | undefined>;
 }

@@ -102,6 +102,10 @@ export class CommandBackend implements FirewallBackend {
     return this.logRules.exists();
   }
 
+  async removeOtherKind(): Promise<string | undefined> {
+    return await this.logRules.removeOtherKind?.();
+  }
+
   async release(): Promise<void> {
     await this.logRules.release?.();
   }

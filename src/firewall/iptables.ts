@@ -4,6 +4,7 @@ import { addressFamily, type AddressFamily } from '../net/address.js';
 import type { Ban, FirewallBackend } from './backend.js';
 import { execaRunner, runOrThrow, type CommandRunner } from './command-runner.js';
 import { findProgram } from './find-program.js';
+import { flushNftables } from './nftables.js';
 import { quoteRestore, RestoreProcessChannel, runnerIptablesChannel, type IptablesChannel, type RuleChange } from './iptables-channel.js';
 import { canWatchRestore } from './restore-process.js';
 import { banKey, grantKey, readIptablesContent } from './iptables-content.js';
@@ -184,6 +185,11 @@ export class IptablesBackend implements FirewallBackend {
     await this.release();
     for (const family of [4, 6] as const) this.channels[family].installed(undefined);
     await flushIptables(this.runner);
+  }
+
+  async removeOtherKind(): Promise<string | undefined> {
+    if (this.locate('nft') === undefined) return undefined;
+    return await flushNftables(this.runner) ? 'the nftables table inet knockwatch' : undefined;
   }
 
   // Whether `script` went in; one that does not (the chain changed meanwhile) changed nothing.

@@ -4,6 +4,7 @@ import { addressFamily } from '../net/address.js';
 import type { Ban, FirewallBackend } from './backend.js';
 import { execaRunner, runOrThrow, type CommandRunner } from './command-runner.js';
 import { findProgram } from './find-program.js';
+import { flushIptables } from './iptables.js';
 import { NftProcessChannel, runnerNftChannel, type NftChannel } from './nft-channel.js';
 import { matchesEntries, type ExpectedEntry } from './match-entries.js';
 import { readNftContent, type NftContent } from './nft-content.js';
@@ -156,6 +157,11 @@ export class NftablesBackend implements FirewallBackend {
     this.installed = undefined;
     await this.channel.stop();
     await flushNftables(this.runner, this.nft);
+  }
+
+  async removeOtherKind(): Promise<string | undefined> {
+    if (findProgram('iptables') === undefined) return undefined;
+    return await flushIptables(this.runner) ? 'the iptables/ip6tables chain KNOCKWATCH' : undefined;
   }
 
   private async readContent(): Promise<ReturnType<typeof readNftContent>> {

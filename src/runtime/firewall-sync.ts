@@ -79,6 +79,7 @@ export class FirewallSync {
     }
     this.verifier.installed(now);
     this.deps.emit(logEvents.firewallInstalled(this.backend.name, pipeline.grants().length));
+    await this.removeOtherKind();
     this.liftBans(restored.liftedBans);
     this.catchUp(restored.dropped);
   }
@@ -248,6 +249,17 @@ export class FirewallSync {
   // The grants as the state file keeps them, and the stop commands still owed.
   saved(grants: readonly Grant[]): Pick<DaemonState, 'grants' | 'pendingCloses'> {
     return { grants: grants.map((grant) => this.journal.withStarted(toSavedGrant(grant))), pendingCloses: this.journal.pendingCloses() };
+  }
+
+  // What a run with another `firewall =` left goes once this ruleset is in (its gate would
+  // drop what this one grants); when it cannot, the daemon runs on and says so.
+  private async removeOtherKind(): Promise<void> {
+    try {
+      const removed = await this.backend.removeOtherKind?.();
+      if (removed !== undefined) this.deps.emit(logEvents.otherKindRemoved(removed, this.backend.name));
+    } catch (error) {
+      this.deps.emit(logEvents.otherKindLeft((error as Error).message, this.backend.name));
+    }
   }
 
   // Lets the changes queued so far finish, and those waiting for a retry have one more try;

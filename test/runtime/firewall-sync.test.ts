@@ -100,6 +100,27 @@ describe('firewall sync', () => {
     expect(s.messages).toContain('warning The dry-run ruleset is not what knockwatch installed (flushed or edited by someone else?); installing it again.');
   });
 
+  // A restart that changed `firewall =`: the other kind's gate would drop what this one grants.
+  it('removes what a run with another firewall kind left once its own ruleset is in, and runs on when it cannot', async () => {
+    const calls: string[] = [];
+    const removing = (result: () => Promise<string | undefined>): DryRunBackend => Object.assign(new DryRunBackend(), {
+      start: async () => { calls.push('start'); },
+      removeOtherKind: async () => { calls.push('remove other'); return await result(); },
+    });
+    const left = setup(removing(async () => 'the iptables/ip6tables chain KNOCKWATCH'));
+    await left.sync.install(0, { liftedBans: [], dropped: [] });
+    expect(calls).toEqual(['start', 'remove other']);
+    expect(left.messages).toContain('notice Removed the iptables/ip6tables chain KNOCKWATCH, left by a run with another firewall =: its gate would drop what dry-run grants.');
+    const nothing = setup(removing(async () => undefined));
+    await nothing.sync.install(0, { liftedBans: [], dropped: [] });
+    expect(nothing.messages.filter((message) => message.includes('another firewall'))).toEqual([]);
+    const failing = setup(removing(async () => { throw new Error('iptables: Permission denied'); }));
+    await failing.sync.install(0, { liftedBans: [], dropped: [] });
+    expect(failing.messages.filter((message) => message.includes('another firewall'))).toEqual([
+      'error Could not remove what a run with another firewall = left (iptables: Permission denied): its gate drops what dry-run grants, so only the whitelist gets in until it is removed by hand.',
+    ]);
+  });
+
   it('gives up with the backend\'s own repair hint', () => {
     const { runner } = commands();
     const hints = [new DryRunBackend('/tmp/record'), new CommandBackend([], runner, new DryRunBackend())].map((backend) => backend.repairHint('/etc/knockwatch/knockwatch.ini'));
