@@ -79,6 +79,8 @@ export const logEvents = {
     ({ level: 'warning', message: `Ignoring the state file ${path}: ${reason}.` }),
   stateWriteFailed: (path: string, reason: string): LogEvent =>
     ({ level: 'error', message: `Cannot write the state file ${path}: ${reason}. Grants will not survive a restart.` }),
+  stateWrittenAgain: (path: string): LogEvent =>
+    ({ level: 'notice', message: `Wrote the state file ${path} again.` }),
   stateEntryDropped: (from: string, warning: string): LogEvent =>
     ({ level: 'warning', message: `Not restoring from ${from}: ${warning}.` }),
   banLifted: (src: string): LogEvent =>

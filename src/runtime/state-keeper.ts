@@ -32,6 +32,8 @@ export interface StateKeeperDeps {
 export class StateKeeper {
   private state: DaemonState = emptyState();
   private dirty = false;
+  // A write of changed grants failed and has not worked since (said once).
+  private failing = false;
   private lastSave = 0;
 
   constructor(private readonly deps: StateKeeperDeps) {}
@@ -77,7 +79,8 @@ export class StateKeeper {
     if (this.dirty || (now - this.lastSave >= POSITION_SAVE_EVERY && this.positionsMoved())) this.save();
   }
 
-  // Writes now. A failure is reported only when grants are at stake, not for positions.
+  // Writes now. A failure is reported only when grants are at stake, not for positions; then
+  // they stay changed, so each tick tries again until it works.
   save(): void {
     const path = this.deps.path();
     const logs = { ...this.state.logs };
@@ -86,13 +89,17 @@ export class StateKeeper {
       if (position !== undefined) logs[source.name] = position;
     }
     this.state = { version: 1, ...this.deps.content(), logs };
+    this.lastSave = this.deps.clock.now();
     try {
       saveState(path, this.state);
     } catch (error) {
-      if (this.dirty) this.deps.emit(logEvents.stateWriteFailed(path, (error as Error).message));
+      if (this.dirty && !this.failing) this.deps.emit(logEvents.stateWriteFailed(path, (error as Error).message));
+      this.failing ||= this.dirty;
+      return;
     }
+    if (this.failing) this.deps.emit(logEvents.stateWrittenAgain(path));
+    this.failing = false;
     this.dirty = false;
-    this.lastSave = this.deps.clock.now();
   }
 
   private positionsMoved(): boolean {

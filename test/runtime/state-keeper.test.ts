@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -113,5 +113,28 @@ describe('the state keeper', () => {
     blocked.changed();
     blocked.save();
     expect(k.messages).toEqual(['error']);
+  });
+
+  // A full disk or a read-only remount passes: what changed is written then, without waiting
+  // for the next change (a crash meanwhile would lose grants whose stop_command must run).
+  it('tries a failed write of changed grants again at each tick, saying so once, and once more when it works', () => {
+    const k = keeper();
+    const dir = join(k.path, '..', 'blocked');
+    writeFileSync(dir, '');
+    const path = join(dir, 'state.json');
+    const blocked = new StateKeeper({ path: () => path, clock: { now: () => 0 }, emit: (event) => k.messages.push(`${event.level} ${event.message}`), sources: () => [], content: () => ({ grants: [{ src: '203.0.113.7', door: 'open', opened: 0, expires: 1000 }], bans: [], pendingCloses: [], oneTimeUsed: {} }) });
+    blocked.changed();
+    blocked.tick(0);
+    blocked.tick(1000);
+    blocked.tick(2000);
+    expect(k.messages).toEqual([expect.stringMatching(/^error Cannot write the state file .*blocked\/state\.json: .*Grants will not survive a restart\.$/)]);
+    expect(existsSync(path)).toBe(false);
+    rmSync(dir);
+    mkdirSync(dir);
+    blocked.tick(3000);
+    expect((JSON.parse(readFileSync(path, 'utf8')) as { grants: { src: string }[] }).grants.map((grant) => grant.src)).toEqual(['203.0.113.7']);
+    expect(k.messages.slice(1)).toEqual([`notice Wrote the state file ${path} again.`]);
+    blocked.tick(4000);
+    expect(k.messages).toHaveLength(2);
   });
 });
