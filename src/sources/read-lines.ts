@@ -109,7 +109,8 @@ export async function* readLineBatches(log: LogChunks): AsyncGenerator<LineBatch
 export interface LineSplitter {
   push(chunk: Buffer): { lines: string[]; oversize: number };
   end(): { lines: string[]; oversize: number };
-  // Bytes of a partial line held back, waiting for its newline.
+  // Bytes of a partial line held back, waiting for its newline, or of an over-long line
+  // being dropped.
   pendingBytes(): number;
 }
 
@@ -119,6 +120,8 @@ export interface LineSplitter {
 export function createLineSplitter(maxLength = MAX_LINE_LENGTH): LineSplitter {
   let pending: Buffer | undefined;
   let skipping = false;
+  // Bytes of the over-long line dropped so far: a reader that resumes must start before them.
+  let skipped = 0;
   const NONE = { lines: [] as string[], oversize: 0 };
 
   const splitText = (text: string, lines: string[]): number => {
@@ -162,6 +165,7 @@ export function createLineSplitter(maxLength = MAX_LINE_LENGTH): LineSplitter {
       if (lastNewline !== -1) {
         oversize += splitWhole(data.subarray(0, lastNewline + 1), lines);
         rest = data.subarray(lastNewline + 1);
+        skipped = 0;
       }
       if (rest.length > maxLength) {
         // Bytes, not characters: a long line of multi-byte text may be dropped a little early.
@@ -170,10 +174,11 @@ export function createLineSplitter(maxLength = MAX_LINE_LENGTH): LineSplitter {
       } else if (!skipping && rest.length > 0) {
         pending = Buffer.from(rest);
       }
+      if (skipping) skipped += rest.length;
       return { lines, oversize };
     },
     pendingBytes() {
-      return pending?.length ?? 0;
+      return pending?.length ?? skipped;
     },
     end() {
       const rest = pending;

@@ -107,6 +107,10 @@ describe('following a log', () => {
       [['write', 'a\nb\n'], ['restart'], ['write', 'c\n']], ['a', 'b', 'c']],
     ['resumes before a partial line, so the line comes out whole once', '',
       [['write', 'a\nhal'], ['restart'], ['write', 'f\n']], ['a', 'half']],
+    // a restart while a line over the limit is still being written: it resumes before that
+    // line and drops it whole again, never handing out its tail as a line of its own
+    ['resumes before a line too long to keep, so its tail never comes out as a line', '',
+      [['write', `a\n${'x'.repeat(70_000)}`], ['restart'], ['write', 'TAIL\nb\n']], ['a', 'b']],
     ['starts at the end when the file was replaced while stopped', 'x\n',
       [['write', 'a\n'], ['stop'], ['replace', 'other\nlines\n'], ['start'], ['write', 'c\n']], ['a', 'c']],
     ['resumes in a file that grew while stopped', '',
