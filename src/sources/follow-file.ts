@@ -39,6 +39,8 @@ export type FollowNotice =
 const CHUNK = 1 << 20;
 const HASH_BYTES = 4096;
 const PREVIOUS_GRACE = 5000;
+// A file missing this long is no rotation in progress: nothing reads it while the gate stays up.
+const MISSING_ERROR_AFTER = 60_000;
 
 // Follows a log like `tail -F`: the current file by name, across rename-and-create rotation,
 // copytruncate and delete-and-recreate; holds a partial line until its newline; reports the
@@ -56,6 +58,9 @@ export class FileFollower {
   private checking = false;
   private again = false;
   private missingReported = false;
+  // Host time the file was first found missing, and whether that was said as an error yet.
+  private missingSince = 0;
+  private missingSaid = false;
   // Whether a file was ever opened under this path.
   private opened = false;
   // The last reason the file could not be opened, reported once until it changes.
@@ -261,8 +266,15 @@ export class FileFollower {
   }
 
   private reportMissing(): void {
-    if (this.missingReported) return;
+    if (this.missingReported) {
+      if (this.missingSaid || this.now() - this.missingSince < MISSING_ERROR_AFTER) return;
+      this.missingSaid = true;
+      this.notice({ type: 'error', message: `missing for ${MISSING_ERROR_AFTER / 1000} s (no rotation takes that long): nothing is read from it, so no knock in it is seen, until it is there again` });
+      return;
+    }
     this.missingReported = true;
+    this.missingSince = this.now();
+    this.missingSaid = false;
     this.notice({ type: 'missing', followed: this.opened });
   }
 

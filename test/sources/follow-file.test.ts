@@ -165,6 +165,37 @@ describe('a log that cannot be read', () => {
   });
 });
 
+describe('a log gone for good', () => {
+  // Nothing reads knocks while it is gone and the gate stays up: past the time a rotation
+  // takes, that is said as an error, once per absence.
+  it('is an error once it stayed away for a minute, said again after it came back and went', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
+    dirs.push(dir);
+    const path = join(dir, 'kern.log');
+    writeFileSync(path, 'a\n');
+    let now = 0;
+    const notices: string[] = [];
+    const follower = new FileFollower(path, { clock: { now: () => now }, pollInterval: 60_000, onLines: () => {},
+      onNotice: (notice) => notices.push(notice.type === 'error' ? `error: ${notice.message}` : notice.type) });
+    follower.start();
+    unlinkSync(path);
+    follower.check();
+    for (const step of [30_000, 29_999, 1, 1000, 60_000]) {
+      now += step;
+      follower.check();
+    }
+    writeFileSync(path, 'b\n');
+    follower.check();
+    unlinkSync(path);
+    follower.check();
+    now += 60_000;
+    follower.check();
+    follower.stop();
+    const gone = 'error: missing for 60 s (no rotation takes that long): nothing is read from it, so no knock in it is seen, until it is there again';
+    expect(notices).toEqual(['started-at-end', 'missing', gone, 'appeared', 'missing', gone]);
+  });
+});
+
 describe('the read buffer', () => {
   it('is allocated once for the follower, not on every check, and a partial line survives its reuse', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
