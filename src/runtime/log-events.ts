@@ -51,7 +51,7 @@ export const logEvents = {
       case 'resumed': return { level: 'info', message: `Resuming ${path} at byte ${notice.offset}.` };
       case 'started-at-end': return { level: 'info', message: `Reading ${path} from its end (${notice.reason}).` };
       case 'rotated': return { level: 'info', message: `${path} was rotated; following the new file.` };
-      case 'truncated': return { level: 'info', message: `${path} was truncated; reading from its start.` };
+      case 'truncated': return { level: 'info', message: `${path} was truncated; reading from ${notice.offset === 0 ? 'its start' : `byte ${notice.offset}, the part before was read`}.` };
       // A followed file that goes away is a rotation in progress, not a problem.
       case 'missing': return notice.followed
         ? { level: 'info', message: `${path} was moved away or deleted (rotation?); waiting for the new file.` }

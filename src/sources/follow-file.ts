@@ -29,7 +29,9 @@ export type FollowNotice =
   | { type: 'resumed'; offset: number }
   | { type: 'started-at-end'; offset: number; reason: string }
   | { type: 'rotated' }
-  | { type: 'truncated' }
+  // `offset`: where reading goes on (0: from the start; else the file was cut back to a part
+  // already read).
+  | { type: 'truncated'; offset: number }
   // `followed`: the file was being read before (a rotation that has not created the new
   // file yet), not a file that never was there.
   | { type: 'missing'; followed: boolean }
@@ -158,11 +160,15 @@ export class FileFollower {
     }
     // copytruncate: the old content went to the copy and the new starts at byte 0. The file
     // may already have grown past the old offset again, so a changed first line tells too.
-    if (current.size < this.offset || (this.firstLineHash !== '' && this.hashFirstLine() !== this.firstLineHash)) {
-      this.notice({ type: 'truncated' });
+    const hash = this.firstLineHash === '' ? '' : this.hashFirstLine();
+    if (current.size < this.offset || hash !== this.firstLineHash) {
+      // Shorter but beginning as before: cut back to a part already read; what a logger
+      // appends from there on is new.
+      const offset = this.firstLineHash !== '' && hash === this.firstLineHash ? current.size : 0;
+      this.notice({ type: 'truncated', offset });
       this.splitter = createLineSplitter();
       this.pendingBytes = 0;
-      this.offset = 0;
+      this.offset = offset;
       this.firstLineHash = this.hashFirstLine();
     }
     this.drain();

@@ -11,6 +11,7 @@ type Action =
   | ['write', string]
   | ['rotate']
   | ['copytruncate']
+  | ['cut', number]
   | ['delete']
   | ['create', string?]
   | ['replace', string]
@@ -47,6 +48,7 @@ function play(initial: string | undefined, actions: Action[]): string[] {
         case 'write': appendFileSync(path, action[1]); break;
         case 'rotate': renameSync(path, `${path}.${++rotation}`); writeFileSync(path, ''); break;
         case 'copytruncate': copyFileSync(path, `${path}.${++rotation}`); truncateSync(path, 0); break;
+        case 'cut': truncateSync(path, action[1]); break;
         case 'delete': unlinkSync(path); break;
         case 'create': writeFileSync(path, action[1] ?? ''); break;
         case 'replace': { const tmp = `${path}.new`; writeFileSync(tmp, action[1]); renameSync(tmp, path); break; }
@@ -117,6 +119,11 @@ describe('following a log', () => {
       [['write', 'a\n'], ['stop'], ['write', 'b\n'], ['start'], ['write', 'c\n']], ['a', 'b', 'c']],
     ['notices copytruncate even when the file grew past the old offset again', '',
       [['write', 'first\n'], ['check'], ['copytruncate'], ['write', 'second line\n'], ['check']], ['first', 'second line']],
+    // cut back to a shorter file that begins as before: what is left was read, what follows is new
+    ['goes on after a file cut back to a part it read, without reading that part again', '',
+      [['write', 'a\nb\nc\n'], ['check'], ['cut', 4], ['check'], ['write', 'd\n']], ['a', 'b', 'c', 'd']],
+    ['goes on after a file cut back in the middle of a line it read', '',
+      [['write', 'a\nbb\nc\n'], ['check'], ['cut', 3], ['check'], ['write', 'd\n']], ['a', 'bb', 'c', 'd']],
   ])('%s', (_name, initial, actions, expected) => {
     expect(play(initial, actions)).toEqual(expected);
   });
