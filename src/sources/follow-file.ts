@@ -190,17 +190,27 @@ export class FileFollower {
       return;
     }
     this.unreadable = undefined;
-    this.fd = fd;
+    // The file moved away is back under its name (renamed back): it goes on where it was read to.
+    const back = fromStart && this.previous !== undefined && stat.dev === this.dev && stat.ino === this.ino ? this.previous : undefined;
+    if (back !== undefined) {
+      closeSync(fd);
+      this.previous = undefined;
+    }
+    this.fd = back?.fd ?? fd;
     this.dev = stat.dev;
     this.ino = stat.ino;
     this.firstLineHash = this.hashFirstLine();
-    this.splitter = createLineSplitter();
-    this.pendingBytes = 0;
+    this.splitter = back?.splitter ?? createLineSplitter();
+    this.pendingBytes = this.splitter.pendingBytes();
     if (this.missingReported) {
       this.missingReported = false;
       this.notice({ type: 'appeared', again: this.opened });
     }
     this.opened = true;
+    if (back !== undefined) {
+      this.offset = back.offset;
+      return;
+    }
     if (fromStart) {
       this.offset = 0;
       return;

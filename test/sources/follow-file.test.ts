@@ -13,6 +13,8 @@ type Action =
   | ['copytruncate']
   | ['cut', number]
   | ['delete']
+  | ['move-away']
+  | ['move-back']
   | ['create', string?]
   | ['replace', string]
   | ['check']
@@ -50,6 +52,8 @@ function play(initial: string | undefined, actions: Action[]): string[] {
         case 'copytruncate': copyFileSync(path, `${path}.${++rotation}`); truncateSync(path, 0); break;
         case 'cut': truncateSync(path, action[1]); break;
         case 'delete': unlinkSync(path); break;
+        case 'move-away': renameSync(path, `${path}.away`); break;
+        case 'move-back': renameSync(`${path}.away`, path); break;
         case 'create': writeFileSync(path, action[1] ?? ''); break;
         case 'replace': { const tmp = `${path}.new`; writeFileSync(tmp, action[1]); renameSync(tmp, path); break; }
         case 'check': follower.check(); break;
@@ -101,6 +105,9 @@ describe('following a log', () => {
     // delete and recreate
     ['follows delete-and-recreate', '',
       [['write', 'a\n'], ['check'], ['delete'], ['check'], ['create', 'b\n'], ['check'], ['write', 'c\n']], ['a', 'b', 'c']],
+    // the same file moved away and back (its inode): it goes on where it was, never from its start
+    ['goes on where it was in a file moved away and back', '',
+      [['write', 'a\nb\n'], ['check'], ['move-away'], ['check'], ['move-back'], ['write', 'c\n'], ['check'], ['write', 'd\n']], ['a', 'b', 'c', 'd']],
     ['keeps going after several rotations in a row', '',
       [['write', '1\n'], ['rotate'], ['write', '2\n'], ['check'], ['rotate'], ['write', '3\n'], ['check'], ['copytruncate'], ['write', '4\n']],
       ['1', '2', '3', '4']],
