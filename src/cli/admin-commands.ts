@@ -1,8 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { flushIptables } from '../firewall/iptables.js';
-import { flushNftables } from '../firewall/nftables.js';
-import { findProgram } from '../firewall/select-backend.js';
+import { removeIptables } from '../firewall/iptables.js';
+import { removeNftables } from '../firewall/nftables.js';
 import { DEFAULT_CONFIG } from './inputs.js';
 import type { CliValues } from './values.js';
 import { line, type Deps } from './output.js';
@@ -25,9 +24,7 @@ export function runInit(rest: readonly string[], values: CliValues & { force?: b
 // their INPUT jumps) and nothing else.
 export async function runFlush(rest: readonly string[], deps: Deps): Promise<number> {
   if (rest.length > 0) throw new UsageError(`flush takes no arguments (found "${rest[0]}")`);
-  const removed: string[] = [];
-  if (findProgram('nft') && await flushNftables(deps.runner)) removed.push('nftables table inet knockwatch');
-  if (findProgram('iptables') && await flushIptables(deps.runner)) removed.push('iptables/ip6tables chain KNOCKWATCH');
+  const removed = [await removeNftables(deps.runner), await removeIptables(deps.runner)].filter((what) => what !== undefined);
   line(deps.stdout, removed.length > 0 ? `Removed ${removed.join(' and ')}.` : 'Nothing of knockwatch\'s was installed.');
   return 0;
 }

@@ -4,7 +4,7 @@ import { addressFamily, type AddressFamily } from '../net/address.js';
 import type { Ban, FirewallBackend } from './backend.js';
 import { execaRunner, runOrThrow, type CommandRunner } from './command-runner.js';
 import { findProgram } from './find-program.js';
-import { flushNftables } from './nftables.js';
+import { removeNftables } from './nftables.js';
 import { quoteRestore, RestoreProcessChannel, runnerIptablesChannel, type IptablesChannel, type RuleChange } from './iptables-channel.js';
 import { canWatchRestore } from './restore-process.js';
 import { banKey, grantKey, readIptablesContent } from './iptables-content.js';
@@ -188,8 +188,7 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   async removeOtherKind(): Promise<string | undefined> {
-    if (this.locate('nft') === undefined) return undefined;
-    return await flushNftables(this.runner) ? 'the nftables table inet knockwatch' : undefined;
+    return await removeNftables(this.runner, this.locate);
   }
 
   // Whether `script` went in; one that does not (the chain changed meanwhile) changed nothing.
@@ -202,6 +201,14 @@ export class IptablesBackend implements FirewallBackend {
     const listed = await runOrThrow(this.runner, TOOLS[family].cli, ['-w', '-S', CHAIN]);
     return readIptablesContent(listed.stdout).entries;
   }
+}
+
+// What `knockwatch flush`, and a start with firewall = nftables, take away of iptables: the
+// chains and their INPUT jumps, when iptables is here and a chain is. Says what went;
+// undefined for nothing.
+export async function removeIptables(runner: CommandRunner, locate: (program: string) => string | undefined = findProgram): Promise<string | undefined> {
+  if (locate('iptables') === undefined) return undefined;
+  return await flushIptables(runner) ? 'iptables/ip6tables chain KNOCKWATCH' : undefined;
 }
 
 export async function flushIptables(runner: CommandRunner): Promise<boolean> {

@@ -4,7 +4,7 @@ import { addressFamily } from '../net/address.js';
 import type { Ban, FirewallBackend } from './backend.js';
 import { execaRunner, runOrThrow, type CommandRunner } from './command-runner.js';
 import { findProgram } from './find-program.js';
-import { flushIptables } from './iptables.js';
+import { removeIptables } from './iptables.js';
 import { NftProcessChannel, runnerNftChannel, type NftChannel } from './nft-channel.js';
 import { matchesEntries, type ExpectedEntry } from './match-entries.js';
 import { readNftContent, type NftContent } from './nft-content.js';
@@ -160,8 +160,7 @@ export class NftablesBackend implements FirewallBackend {
   }
 
   async removeOtherKind(): Promise<string | undefined> {
-    if (findProgram('iptables') === undefined) return undefined;
-    return await flushIptables(this.runner) ? 'the iptables/ip6tables chain KNOCKWATCH' : undefined;
+    return await removeIptables(this.runner);
   }
 
   private async readContent(): Promise<ReturnType<typeof readNftContent>> {
@@ -177,6 +176,13 @@ export class NftablesBackend implements FirewallBackend {
   private async script(lines: string[]): Promise<void> {
     await this.channel.send(lines);
   }
+}
+
+// What `knockwatch flush`, and a start with firewall = iptables, take away of nftables: the
+// table, when nft is here and the table is. Says what went; undefined for nothing.
+export async function removeNftables(runner: CommandRunner, locate: (program: string) => string | undefined = findProgram): Promise<string | undefined> {
+  if (locate('nft') === undefined) return undefined;
+  return await flushNftables(runner) ? 'nftables table inet knockwatch' : undefined;
 }
 
 export async function flushNftables(runner: CommandRunner, nft = 'nft'): Promise<boolean> {

@@ -24,7 +24,7 @@ export const logEvents = {
   firewallInstalled: (firewall: string, grants: number): LogEvent =>
     ({ level: 'info', message: `Installed the ${firewall} ruleset with ${grants} live grant${grants === 1 ? '' : 's'}.` }),
   otherKindRemoved: (what: string, firewall: string): LogEvent =>
-    ({ level: 'notice', message: `Removed ${what}, left by a run with another firewall =: its gate would drop what ${firewall} grants.` }),
+    ({ level: 'notice', message: `Removed the ${what}, left by a run with another firewall =: its gate would drop what ${firewall} grants.` }),
   otherKindLeft: (reason: string, firewall: string): LogEvent =>
     ({ level: 'error', message: `Could not remove what a run with another firewall = left (${reason}): its gate drops what ${firewall} grants, so only the whitelist gets in until it is removed by hand.` }),
   firewallMissing: (firewall: string): LogEvent =>

@@ -40,33 +40,24 @@ describe.skipIf(missing.length > 0)('removing the other firewall kind\'s rules',
     };
   };
 
-  it('nftables removes what an iptables run left, and only that', async () => {
-    const old = new IptablesBackend(plan, ns.runner);
-    await old.start([], NOW, []);
-    await old.release?.();
-    const nft = new NftablesBackend(plan, ns.runner);
-    await nft.start([], NOW, []);
+  // Each kind after a run with the other: what it removes, and what is installed then.
+  it.each([
+    { kind: 'nftables', old: 'iptables', removed: 'iptables/ip6tables chain KNOCKWATCH', after: { nft: true, ipt4: false, ipt6: false, jump4: false } },
+    { kind: 'iptables', old: 'nftables', removed: 'nftables table inet knockwatch', after: { nft: false, ipt4: true, ipt6: true, jump4: true } },
+  ] as const)('$kind removes what an $old run left, and only that', async ({ kind, old, removed, after }) => {
+    const backendOf = (which: 'nftables' | 'iptables'): NftablesBackend | IptablesBackend => (which === 'nftables' ? new NftablesBackend(plan, ns.runner) : new IptablesBackend(plan, ns.runner));
+    const left = backendOf(old);
+    await left.start([], NOW, []);
+    await left.release?.();
+    const backend = backendOf(kind);
+    await backend.start([], NOW, []);
     expect(installed()).toEqual({ nft: true, ipt4: true, ipt6: true, jump4: true });
-    expect(await nft.removeOtherKind()).toBe('the iptables/ip6tables chain KNOCKWATCH');
-    expect(installed()).toEqual({ nft: true, ipt4: false, ipt6: false, jump4: false });
+    expect(await backend.removeOtherKind()).toBe(removed);
+    expect(installed()).toEqual(after);
     // Nothing left of it: nothing to say.
-    expect(await nft.removeOtherKind()).toBeUndefined();
-    await nft.remove([]);
-    await nft.release?.();
-  });
-
-  it('iptables removes what an nftables run left, and only that', async () => {
-    const old = new NftablesBackend(plan, ns.runner);
-    await old.start([], NOW, []);
-    await old.release?.();
-    const ipt = new IptablesBackend(plan, ns.runner);
-    await ipt.start([], NOW, []);
-    expect(installed()).toEqual({ nft: true, ipt4: true, ipt6: true, jump4: true });
-    expect(await ipt.removeOtherKind()).toBe('the nftables table inet knockwatch');
-    expect(installed()).toEqual({ nft: false, ipt4: true, ipt6: true, jump4: true });
-    expect(await ipt.removeOtherKind()).toBeUndefined();
-    await ipt.remove([]);
-    await ipt.release?.();
+    expect(await backend.removeOtherKind()).toBeUndefined();
+    await backend.remove([]);
+    await backend.release?.();
   });
 
   // firewall = command keeps its knock LOG rules in one kind (nftables where nft exists): what
@@ -78,7 +69,7 @@ describe.skipIf(missing.length > 0)('removing the other firewall kind\'s rules',
     const logRules = new NftablesBackend(buildFirewallPlan(FIREWALL_CONFIG, { logOnly: true }), ns.runner);
     const command = new CommandBackend(FIREWALL_CONFIG.doors, ns.runner, logRules);
     await command.start([], NOW);
-    expect(await command.removeOtherKind()).toBe('the iptables/ip6tables chain KNOCKWATCH');
+    expect(await command.removeOtherKind()).toBe('iptables/ip6tables chain KNOCKWATCH');
     expect(installed()).toEqual({ nft: true, ipt4: false, ipt6: false, jump4: false });
     await command.remove([]);
     await command.release?.();

@@ -107,7 +107,7 @@ describe('firewall sync', () => {
       start: async () => { calls.push('start'); },
       removeOtherKind: async () => { calls.push('remove other'); return await result(); },
     });
-    const left = setup(removing(async () => 'the iptables/ip6tables chain KNOCKWATCH'));
+    const left = setup(removing(async () => 'iptables/ip6tables chain KNOCKWATCH'));
     await left.sync.install(0, { liftedBans: [], dropped: [] });
     expect(calls).toEqual(['start', 'remove other']);
     expect(left.messages).toContain('notice Removed the iptables/ip6tables chain KNOCKWATCH, left by a run with another firewall =: its gate would drop what dry-run grants.');
