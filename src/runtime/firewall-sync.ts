@@ -20,8 +20,8 @@ export interface FirewallSyncDeps {
   portsOf: (door: string) => Grant['ports'];
   // Grants, bans or owed commands changed: the state file is due.
   changed: () => void;
-  // Writes the state file now.
-  save: () => void;
+  // Writes the state file now; false when that failed.
+  save: () => boolean;
   // When the knock ports of the config in force change next (a rotating door's window
   // turns), in ms; Infinity when they never do.
   nextTurn?: (now: number) => number;
@@ -293,10 +293,16 @@ export class FirewallSync {
           await this.backend.extend(grant, this.deps.clock.now());
           return;
         }
-        // Recorded before the command runs: a crash from here on never runs it twice.
+        // Recorded before the command runs: a crash from here on never runs it twice, and
+        // never forgets the stop command that undoes it. Unrecorded, it does not run: it waits
+        // for a retry, as a command that failed.
         if (this.backend.runsCommands && !this.journal.wasStarted(src, door)) {
           this.journal.markStarted(src, door, this.backend.undoCommand?.(grant));
-          this.deps.save();
+          this.deps.changed();
+          if (!this.deps.save()) {
+            this.journal.forgetStarted(src, door);
+            throw new Error('the state file could not be written, and a start command runs only once it records it (a crash would leave its rule behind)');
+          }
         }
         await this.backend.open(grant, this.deps.clock.now());
       },

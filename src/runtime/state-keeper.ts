@@ -79,9 +79,9 @@ export class StateKeeper {
     if (this.dirty || (now - this.lastSave >= POSITION_SAVE_EVERY && this.positionsMoved())) this.save();
   }
 
-  // Writes now. A failure is reported only when grants are at stake, not for positions; then
-  // they stay changed, so each tick tries again until it works.
-  save(): void {
+  // Writes now; false when that failed. A failure is reported only when grants are at stake,
+  // not for positions; then they stay changed, so each tick tries again until it works.
+  save(): boolean {
     const path = this.deps.path();
     const logs = { ...this.state.logs };
     for (const source of this.deps.sources()) {
@@ -95,11 +95,12 @@ export class StateKeeper {
     } catch (error) {
       if (this.dirty && !this.failing) this.deps.emit(logEvents.stateWriteFailed(path, (error as Error).message));
       this.failing ||= this.dirty;
-      return;
+      return false;
     }
     if (this.failing) this.deps.emit(logEvents.stateWrittenAgain(path));
     this.failing = false;
     this.dirty = false;
+    return true;
   }
 
   private positionsMoved(): boolean {

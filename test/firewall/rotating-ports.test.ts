@@ -88,7 +88,7 @@ function syncWithStarts(now: () => number): { sync: FirewallSync; starts: number
   const pipeline = new Pipeline(config, () => undefined);
   const sync = new FirewallSync({
     clock: { now }, emit: () => undefined, pipeline: () => pipeline, configFile: () => 'test.ini', portsOf: () => [],
-    changed: () => undefined, save: () => undefined, nextTurn: (at) => nextWindowTurn(config.doors, at),
+    changed: () => undefined, save: () => true, nextTurn: (at) => nextWindowTurn(config.doors, at),
   });
   sync.use(backend, emptyState());
   return { sync, starts };

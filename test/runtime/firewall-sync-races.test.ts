@@ -29,7 +29,7 @@ function setup(backend: FirewallBackend): { sync: FirewallSync; pipeline: Pipeli
     configFile: () => 'knockwatch.ini',
     portsOf: () => cfg.doors[0]?.open ?? [],
     changed: () => undefined,
-    save: () => undefined,
+    save: () => true,
   });
   const pipeline: Pipeline = new Pipeline(cfg, (decision: Decision) => sync.apply(decision));
   sync.use(backend, emptyState());

@@ -14,7 +14,8 @@ const X = '203.0.113.7';
 const INI = '[options]\nfirewall = dry-run\n[open]\nsequence = 7000,8000\nseq_timeout = 5\nopen_for = 30\nstart_command = /bin/fw add %IP%\nstop_command = /bin/fw del %IP%\n';
 
 // A pipeline whose decisions go to a FirewallSync on `backend`, with X granted `open`.
-function setup(backend: FirewallBackend): { sync: FirewallSync; pipeline: Pipeline; messages: string[]; saves: () => number; changes: () => number } {
+// `written` says whether a state write works (it is asked at each write).
+function setup(backend: FirewallBackend, written: () => boolean = () => true): { sync: FirewallSync; pipeline: Pipeline; messages: string[]; saves: () => number; changes: () => number } {
   const messages: string[] = [];
   let saves = 0;
   let changes = 0;
@@ -26,7 +27,7 @@ function setup(backend: FirewallBackend): { sync: FirewallSync; pipeline: Pipeli
     configFile: () => 'knockwatch.ini',
     portsOf: () => cfg.doors[0]?.open ?? [],
     changed: () => { changes++; },
-    save: () => { saves++; },
+    save: () => { saves++; return written(); },
   });
   const pipeline: Pipeline = new Pipeline(cfg, (decision: Decision) => sync.apply(decision));
   sync.use(backend, emptyState());
@@ -71,6 +72,21 @@ describe('firewall sync', () => {
     await s.sync.stopGrants();
     expect(ran).toEqual([`/bin/fw add ${X}`, `/bin/fw del ${X}`]);
     expect(s.pipeline.grants()).toEqual([]);
+  });
+
+  it('runs no start command while the state file cannot record it, and runs it once it can', async () => {
+    const { runner, ran } = commands();
+    let writable = false;
+    const s = setup(new CommandBackend(config(INI).doors, runner, new DryRunBackend(), (program) => program), () => writable);
+    await s.sync.settle();
+    // A crash now would leave no record of the rule, and its stop command would never run.
+    expect(ran).toEqual([]);
+    expect(s.sync.saved(s.pipeline.grants()).grants.map((grant) => grant.started)).toEqual([undefined]);
+    expect(s.messages.filter((message) => message.includes('open of open'))[0]).toMatch(/state file could not be written/);
+    // Written now: the waiting retry runs it (a stop gives it that last try), and the stop undoes it.
+    writable = true;
+    await s.sync.stopGrants();
+    expect(ran).toEqual([`/bin/fw add ${X}`, `/bin/fw del ${X}`]);
   });
 
   it('journals nothing for a backend that does not run commands', async () => {

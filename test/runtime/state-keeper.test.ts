@@ -108,11 +108,12 @@ describe('the state keeper', () => {
     // A file where its directory should be: the write fails.
     writeFileSync(k.path, '');
     const blocked = new StateKeeper({ path: () => join(k.path, 'state.json'), clock: { now: () => 0 }, emit: (event) => k.messages.push(event.level), sources: () => [], content: () => ({ grants: [], bans: [], pendingCloses: [], oneTimeUsed: {} }) });
-    blocked.save();
+    expect(blocked.save()).toBe(false);
     expect(k.messages).toEqual([]);
     blocked.changed();
-    blocked.save();
+    expect(blocked.save()).toBe(false);
     expect(k.messages).toEqual(['error']);
+    expect(k.keeper.save()).toBe(true);
   });
 
   // A full disk or a read-only remount passes: what changed is written then, without waiting
