@@ -73,6 +73,11 @@ export class SshSessions {
     }
   }
 
+  // Addresses with a connection logged in.
+  get loggedIn(): number {
+    return this.sessions.size;
+  }
+
   // Whether any address waits for its logout_grace to end.
   get logoutsPending(): boolean {
     return this.pendingLogouts.size > 0;
@@ -100,7 +105,9 @@ export class SshSessions {
     for (const [oldPid, old] of this.logins) {
       if (this.logins.size <= MAX_CONNECTIONS) break;
       this.logins.delete(oldPid);
-      this.sessions.get(old)?.delete(oldPid);
+      const pids = this.sessions.get(old);
+      pids?.delete(oldPid);
+      if (pids?.size === 0) this.sessions.delete(old);
     }
   }
 

@@ -128,6 +128,8 @@ describe('the cap on tracked connections', () => {
     for (let pid = 2; pid <= MAX_CONNECTIONS + 1; pid++) sessions.handle(event(1, 'accepted', pid, other(pid)));
     sessions.handle(event(2, 'disconnected', 1, A));
     expect(sessions.dueLogouts(10_000)).toEqual([]);
+    // A's only connection was forgotten: A is no longer an address with a session.
+    expect(sessions.loggedIn).toBe(MAX_CONNECTIONS);
   });
 
   it('forgets only one past the cap', () => {
