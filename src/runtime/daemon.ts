@@ -33,6 +33,8 @@ export class Daemon implements ControlTarget {
   private readonly live = new LiveDoors(() => this.keeper.save(), (door, window, latest) => this.emit(logEvents.clockBehindWindow(door, window, latest)));
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  // Stopped as by a crash (halt): nothing more is decided.
+  private halted = false;
   private startedAt = 0;
 
   constructor(private readonly options: DaemonOptions, private readonly deps: DaemonDeps, config: Config) {
@@ -43,7 +45,7 @@ export class Daemon implements ControlTarget {
     this.sync = new FirewallSync({ clock, emit: this.emit, pipeline: () => this.pipeline, configFile: () => this.config.file,
       portsOf: (door) => this.use.portsOf(door), changed: () => this.keeper.changed(), save: () => this.keeper.save(), nextTurn: (now) => this.live.nextTurn(this.config, now) });
     this.reports = new LineReports((event) => deps.logger.log(event.level, event.message), () => clock.now());
-    this.hold = new LineHold((lines, kind) => this.pipeline.handleLines(lines, this.use.parsers[kind]), () => this.stopped);
+    this.hold = new LineHold((lines, kind) => this.pipeline.handleLines(lines, this.use.parsers[kind]), () => this.halted);
     this.sources = new SourceList({ clock, resume: (name) => this.keeper.positionOf(name),
       onLines: (lines, kind) => this.hold.pass(lines, kind), onNotice: (name, notice) => this.emit(logEvents.follow(name, notice)),
       onMessage: (name, message) => this.emit(logEvents.sourceMessage(name, message)) });
@@ -89,7 +91,8 @@ export class Daemon implements ControlTarget {
         [this.use, this.pipeline] = [use, pipeline];
         this.reports.reset();
         this.keeper.changed();
-        const kept = this.sources.switchTo(use.specs, () => this.keeper.save());
+        // A stop that came during the reload stopped the sources: none start again.
+        const kept = this.stopped ? undefined : this.sources.switchTo(use.specs, () => this.keeper.save());
         if (kept !== undefined) this.emit(logEvents.sourcesKept(kept));
       },
     });
@@ -97,6 +100,8 @@ export class Daemon implements ControlTarget {
 
   async stop(signal: string): Promise<void> {
     if (!this.end(logEvents.stopping(signal), true)) return;
+    // Lines a reload holds are decided first: the positions saved count them as read.
+    await this.hold.released();
     await this.sync.stopGrants();
     this.emit(logEvents.stopped());
   }
@@ -104,6 +109,7 @@ export class Daemon implements ControlTarget {
   // `knockwatch try` without its proof: all installed goes, grants are forgotten, positions kept.
   async rollback(reason: string): Promise<void> {
     if (!this.end(logEvents.rollingBack(reason), false)) return;
+    await this.hold.released();
     await this.sync.removeAll();
     this.emit(logEvents.rolledBack(this.sync.backend.name));
   }
@@ -116,6 +122,7 @@ export class Daemon implements ControlTarget {
 
   // Stops reading and timers without touching the firewall or the state file: a crash.
   halt(): void {
+    this.halted = true;
     this.end(undefined, false);
     this.sync.stop();
   }

@@ -7,11 +7,13 @@ type Deliver = (lines: readonly string[], kind: LineKind) => void;
 export class LineHold {
   private holds = 0;
   private held: { lines: readonly string[]; kind: LineKind }[] = [];
+  private waiting: (() => void)[] = [];
 
-  // `deliver` hands lines to the pipeline in force; nothing held is delivered once stopped.
+  // `deliver` hands lines to the pipeline in force. The saved log positions count held lines
+  // as read, so they are delivered even after a stop began; only a halt (a crash) drops them.
   constructor(
     private readonly deliver: Deliver,
-    private readonly stopped: () => boolean,
+    private readonly halted: () => boolean,
   ) {}
 
   get holding(): boolean {
@@ -30,7 +32,17 @@ export class LineHold {
       return await work();
     } finally {
       this.holds--;
-      if (this.holds === 0 && !this.stopped()) for (const batch of this.held.splice(0)) this.deliver(batch.lines, batch.kind);
+      if (this.holds === 0) {
+        const held = this.held.splice(0);
+        if (!this.halted()) for (const batch of held) this.deliver(batch.lines, batch.kind);
+        for (const resolve of this.waiting.splice(0)) resolve();
+      }
     }
+  }
+
+  // Resolves once nothing is held: at once, or when the work holding lines ended and they went on.
+  async released(): Promise<void> {
+    if (this.holds === 0) return;
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 }

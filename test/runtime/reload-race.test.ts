@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { loadFilterFile } from '../../src/filters/load-filter.js';
 import type { Grant } from '../../src/access/grant-table.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { builtinFilterPath } from '../../src/runtime/package-paths.js';
-import { knockThroughReloads, T0 } from '../helpers/reload-race.js';
+import { knockLine, knockThroughReloads, T0 } from '../helpers/reload-race.js';
 
 const filter = loadFilterFile(builtinFilterPath('netfilter'));
 const authFilter = loadFilterFile(builtinFilterPath('sshd'));
@@ -136,6 +136,45 @@ describe('a reload during knocks', () => {
     expect([...rules.keys()].sort()).toEqual([...sources].sort());
     daemon.halt();
   }, SLOW);
+
+  // The saved positions count the lines a reload held: dropped at the stop, they were never
+  // read again (a knock lost, a one-time sequence never marked used).
+  it('decides the lines a reload held when a stop comes before the reload ends', async () => {
+    const { dir, log, configPath } = setup();
+    const backend = new ModelBackend();
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const started = backend.start.bind(backend);
+    let starts = 0;
+    backend.start = async (grants) => { if (++starts === 2) await gate; await started(grants); };
+    const none: CommandRunner = { run: async () => ({ exitCode: 0, stdout: '', stderr: '', failed: false, reason: '' }) };
+    const daemon = daemonWith(dir, log, configPath, none, backend);
+    const decided: string[] = [];
+    daemon.observe((decision) => decided.push(`${decision.type} ${decision.src}`));
+    await daemon.start();
+    const X = '198.51.100.77';
+    appendFileSync(log, knockLine(X, 0));
+    daemon.poll();
+    // The new config reads sshd's log too: a source that must not start once the stop began.
+    const auth = join(dir, 'auth.log');
+    writeFileSync(auth, '');
+    writeFileSync(configPath, `${CONFIG.replace('[options]\n', `[options]\nauth_log = ${auth}\n`)}`);
+    const reloaded = daemon.reload();
+    // The reload waits for its ruleset; these lines wait for it, and a SIGTERM comes meanwhile.
+    for (let turn = 0; turn < 500 && starts < 2; turn++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(starts).toBe(2);
+    appendFileSync(log, knockLine(X, 1) + knockLine(X, 2));
+    daemon.poll();
+    expect(decided).toEqual([`step ${X}`]);
+    const stopped = daemon.stop('SIGTERM');
+    release();
+    expect(await Promise.all([reloaded, stopped])).toEqual([true, undefined]);
+    expect(daemon.status().sources.map((source) => source.name)).toEqual([log]);
+    expect(decided).toEqual([`step ${X}`, `step ${X}`, `step ${X}`, `completed ${X}`, `open ${X}`]);
+    // And the position saved is past them.
+    const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { logs: Record<string, { offset: number }> };
+    expect(Object.values(state.logs).map((position) => position.offset)).toEqual([readFileSync(log).length]);
+  });
 
   it('refuses a reload that changes the firewall kind (the old kind\'s rules would stay)', async () => {
     const { dir, log, configPath } = setup();
