@@ -254,12 +254,16 @@ export class Pipeline {
     this.lastTime = Math.max(this.lastTime, time);
     this.emitAll(this.access.advanceTo(time));
     if (time >= this.nextCleanup) {
-      this.nextCleanup = time + CLEANUP_EVERY;
-      for (const slice of this.engine.cleanupInSlices(time, CLEANUP_SLICE)) {
+      // Cleanups run at whole seconds of log time, each for its second, whatever line reached
+      // it: a line that ends a read (it moves the clock too) or the next event. So where
+      // reads end changes neither the decisions nor their order.
+      const at = time - (time % CLEANUP_EVERY);
+      this.nextCleanup = at + CLEANUP_EVERY;
+      for (const slice of this.engine.cleanupInSlices(at, CLEANUP_SLICE)) {
         for (const decision of slice) this.emit(decision);
       }
       this.stats.evicted = this.engine.evictions;
-      for (const decision of this.access.cleanup(time)) this.emit(decision);
+      for (const decision of this.access.cleanup(at)) this.emit(decision);
     }
   }
 

@@ -29,20 +29,23 @@ describe('pipeline clock', () => {
     expect(pipeline.now).toBe(5000);
   });
 
-  // Attempts nobody finishes are looked for once a second of log time, counted from the
-  // last look, so a quiet source's timeout is reported at most a second late.
-  it('reports attempts that ran out on the first move of the clock a second after the last look', () => {
+  // Attempts nobody finishes are looked for at each whole second of log time (whichever
+  // line moves the clock there), so a quiet source's timeout is reported at most a second late.
+  it('reports attempts that ran out on the first move of the clock to a whole second after their end', () => {
     const { pipeline, decisions } = pipelineOf();
     const brokenAfter = (time: number): string[] => {
       const before = decisions.length;
       pipeline.advanceTo(time);
       return decisions.slice(before).map((d) => `${d.type} ${d.src} ${d.time}`);
     };
-    // A's attempt runs out after 5.0 s, B's after 5.5 s; the first look is at A's knock.
+    // A's attempt runs out once 5.0 s have passed, B's once 5.5 s have; the first look is at 0.
     pipeline.handleEvent(knock({ src: A, port: '7000', at: 0 }));
     pipeline.handleEvent(knock({ src: B, port: '7000', at: 0.5 }));
-    expect(brokenAfter(5100)).toEqual([`broken ${A} 5000`]);
-    expect(brokenAfter(5600)).toEqual([]);
-    expect(brokenAfter(6100)).toEqual([`broken ${B} 5500`]);
+    // The look at second 5 finds A's attempt at its last moment, not past it.
+    expect(brokenAfter(5100)).toEqual([]);
+    expect(brokenAfter(5999)).toEqual([]);
+    expect(brokenAfter(6000)).toEqual([`broken ${A} 5000`, `broken ${B} 5500`]);
+    expect(brokenAfter(7100)).toEqual([]);
   });
+
 });
