@@ -2,15 +2,18 @@ import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FileFollower, type LogPosition } from '../../src/sources/follow-file.js';
+import { FileFollower, type FollowNotice, type LogPosition } from '../../src/sources/follow-file.js';
 
 // A script of file actions; `check` makes the follower read what is there now (the watch
 // events only make it call the same thing sooner), `restart` stops it and starts a new one
-// from the saved position, as the daemon does across a restart.
+// from the saved position, as the daemon does across a restart. `copytruncate` copies to the
+// name given (after the log's own name) or to the next `.N`; `other` writes another file next
+// to the log (an older rotation, a second copy).
 type Action =
   | ['write', string]
   | ['rotate']
-  | ['copytruncate']
+  | ['copytruncate', string?]
+  | ['other', string, string]
   | ['cut', number]
   | ['delete']
   | ['move-away']
@@ -28,7 +31,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function play(initial: string | undefined, actions: Action[]): string[] {
+function play(initial: string | undefined, actions: Action[], notices: FollowNotice[] = []): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
   dirs.push(dir);
   const path = join(dir, 'kern.log');
@@ -37,7 +40,7 @@ function play(initial: string | undefined, actions: Action[]): string[] {
   let now = 0;
   const clock = { now: () => now };
   const follow = (resume?: LogPosition) => {
-    const follower = new FileFollower(path, { resume, onLines: (lines) => out.push(...lines), clock, pollInterval: 60_000 });
+    const follower = new FileFollower(path, { resume, onLines: (lines) => out.push(...lines), onNotice: (notice) => notices.push(notice), clock, pollInterval: 60_000 });
     follower.start();
     return follower;
   };
@@ -49,7 +52,8 @@ function play(initial: string | undefined, actions: Action[]): string[] {
       switch (action[0]) {
         case 'write': appendFileSync(path, action[1]); break;
         case 'rotate': renameSync(path, `${path}.${++rotation}`); writeFileSync(path, ''); break;
-        case 'copytruncate': copyFileSync(path, `${path}.${++rotation}`); truncateSync(path, 0); break;
+        case 'copytruncate': copyFileSync(path, `${path}${action[1] ?? `.${++rotation}`}`); truncateSync(path, 0); break;
+        case 'other': writeFileSync(`${path}${action[1]}`, action[2]); break;
         case 'cut': truncateSync(path, action[1]); break;
         case 'delete': unlinkSync(path); break;
         case 'move-away': renameSync(path, `${path}.away`); break;
@@ -124,6 +128,26 @@ describe('following a log', () => {
       [['write', 'a\n'], ['stop'], ['replace', 'other\nlines\n'], ['start'], ['write', 'c\n']], ['a', 'c']],
     ['resumes in a file that grew while stopped', '',
       [['write', 'a\n'], ['stop'], ['write', 'b\n'], ['start'], ['write', 'c\n']], ['a', 'b', 'c']],
+    // copytruncate racing the logger: what was written after the last read is only in the copy
+    ['reads the lines written between its last read and the copy from the copy', '',
+      [['write', 'a\n'], ['check'], ['write', 'b\n'], ['copytruncate'], ['write', 'c\n'], ['check'], ['write', 'd\n']], ['a', 'b', 'c', 'd']],
+    ['completes a held partial line from the copy and reads its last line without newline', '',
+      [['write', 'a\npar'], ['check'], ['write', 'tial\nlast'], ['copytruncate'], ['check'], ['write', 'c\n']], ['a', 'partial', 'last', 'c']],
+    ['finds a copy named by dateext', '',
+      [['write', 'a\n'], ['check'], ['write', 'b\n'], ['copytruncate', '-20261122'], ['check']], ['a', 'b']],
+    ['reads only the one copy that begins as the log, not an older rotation', '',
+      [['other', '-20261121', 'old\nlines\nlong gone\n'], ['write', 'a\n'], ['check'], ['write', 'b\n'], ['copytruncate'], ['check']], ['a', 'b']],
+    ['never reads a compressed copy', '',
+      [['write', 'a\n'], ['check'], ['write', 'b\n'], ['copytruncate', '.1.gz'], ['write', 'c\n'], ['check']], ['a', 'c']],
+    ['reads no copy when two fit', '',
+      [['write', 'a\n'], ['check'], ['write', 'b\n'], ['other', '-20261122', 'a\nb\n'], ['copytruncate'], ['write', 'c\n'], ['check']], ['a', 'c']],
+    ['reads no copy that begins otherwise', '',
+      [['write', 'a\n'], ['check'], ['write', 'b\n'], ['other', '.1', 'x\ny\nzzz\n'], ['cut', 0], ['write', 'c\n'], ['check']], ['a', 'c']],
+    ['reads no copy shorter than what was read', '',
+      [['write', 'a\npa'], ['check'], ['other', '.1', 'a\n'], ['cut', 0], ['write', 'c\n'], ['check']], ['a', 'c']],
+    // nothing known of its start to compare (a first line over the 4 KiB hashed)
+    ['reads no copy of a log whose start it does not know', '',
+      [['write', `${'x'.repeat(5000)}\n`], ['check'], ['write', 'b\n'], ['copytruncate'], ['write', 'c\n'], ['check']], ['x'.repeat(5000), 'c']],
     ['notices copytruncate even when the file grew past the old offset again', '',
       [['write', 'first\n'], ['check'], ['copytruncate'], ['write', 'second line\n'], ['check']], ['first', 'second line']],
     // cut back to a shorter file that begins as before: what is left was read, what follows is new
@@ -133,6 +157,42 @@ describe('following a log', () => {
       [['write', 'a\nbb\nc\n'], ['check'], ['cut', 3], ['check'], ['write', 'd\n']], ['a', 'bb', 'c', 'd']],
   ])('%s', (_name, initial, actions, expected) => {
     expect(play(initial, actions)).toEqual(expected);
+  });
+
+  // The notice says where the lines before the copy came from, or that some may be lost.
+  it.each<[string, Action[], FollowNotice[]]>([
+    ['read from the copy', [['write', 'a\n'], ['check'], ['write', 'b\n'], ['copytruncate'], ['check']],
+      [{ type: 'truncated', offset: 0, copy: 'kern.log.1' }]],
+    ['no copy found', [['write', 'a\n'], ['check'], ['write', 'b\n'], ['copytruncate', '.1.gz'], ['check']],
+      [{ type: 'truncated', offset: 0, lost: true }]],
+    ['cut back to a part read: nothing lost, no copy looked for', [['write', 'a\nb\n'], ['check'], ['other', '.1', 'a\nb\nc\n'], ['cut', 2], ['check']],
+      [{ type: 'truncated', offset: 2 }]],
+  ])('notices a truncation: %s', (_name, actions, expected) => {
+    const notices: FollowNotice[] = [];
+    play('', actions, notices);
+    expect(notices.filter((notice) => notice.type === 'truncated')).toEqual(expected);
+  });
+
+  it('reads a copy to the size it had when found, not what is added to it while it is read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
+    dirs.push(dir);
+    const path = join(dir, 'kern.log');
+    writeFileSync(path, '');
+    const lines: string[] = [];
+    const follower = new FileFollower(path, { clock: { now: () => 0 }, pollInterval: 60_000, onLines: (got) => {
+      // More than one read's worth: the copy is read in two, and grows after the first.
+      if (lines.length === 1) appendFileSync(`${path}.1`, 'late\n');
+      lines.push(...got);
+    } });
+    follower.start();
+    appendFileSync(path, 'a\n');
+    follower.check();
+    appendFileSync(path, `${'y'.repeat(99)}\n`.repeat(11_000));
+    copyFileSync(path, `${path}.1`);
+    truncateSync(path, 0);
+    follower.check();
+    follower.stop();
+    expect(lines).toEqual(['a', ...Array<string>(11_000).fill('y'.repeat(99))]);
   });
 
   it('reads a change as soon as the file system reports it', async () => {
