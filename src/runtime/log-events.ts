@@ -61,6 +61,7 @@ export const logEvents = {
         : { level: 'warning', message: `${path} does not exist (yet); waiting for it.` };
       case 'appeared': return { level: 'info', message: notice.again ? `${path} is there again.` : `${path} is there now; reading it.` };
       case 'error': return { level: 'error', message: `Reading ${path} failed: ${notice.message}. Check that the file is readable.` };
+      case 'readable': return { level: 'notice', message: `Reading ${path} works again.` };
     }
   },
   // A kmsg or journal source's own report (lost records, journalctl exiting, a stale cursor).

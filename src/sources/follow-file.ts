@@ -38,7 +38,9 @@ export type FollowNotice =
   // file yet), not a file that never was there.
   | { type: 'missing'; followed: boolean }
   | { type: 'appeared'; again: boolean }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  // The file is read again after an error.
+  | { type: 'readable' };
 
 const CHUNK = 1 << 20;
 const HASH_BYTES = 4096;
@@ -67,8 +69,9 @@ export class FileFollower {
   private missingSaid = false;
   // Whether a file was ever opened under this path.
   private opened = false;
-  // The last reason the file could not be opened, reported once until it changes.
-  private unreadable: string | undefined;
+  // The last reason the file could not be opened or read, reported once until it changes or
+  // reading works again (checks come every poll interval).
+  private failing: string | undefined;
   // The file before a rotation, still read for a while: a logger may write a last few lines
   // to it before it reopens the new file.
   private previous: { fd: number; offset: number; splitter: LineSplitter; until: number } | undefined;
@@ -91,7 +94,7 @@ export class FileFollower {
     try {
       this.openCurrent(this.options.resume);
     } catch (error) {
-      this.notice({ type: 'error', message: (error as Error).message });
+      this.reportFailing((error as Error).message);
     }
     try {
       this.watcher = watch(dirname(this.path), { persistent: true }, (_event, name) => {
@@ -126,8 +129,9 @@ export class FileFollower {
         this.again = false;
         this.step();
       } while (this.again);
+      if (this.fd !== undefined) this.reportReadable();
     } catch (error) {
-      this.notice({ type: 'error', message: (error as Error).message });
+      this.reportFailing((error as Error).message);
     } finally {
       this.checking = false;
     }
@@ -183,16 +187,15 @@ export class FileFollower {
       fd = openSync(this.path, 'r');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.reportMissing();
-      else this.reportUnreadable((error as Error).message);
+      else this.reportFailing((error as Error).message);
       return;
     }
     const stat = fstatSync(fd);
     if (!stat.isFile()) {
       closeSync(fd);
-      this.reportUnreadable('not a regular file');
+      this.reportFailing('not a regular file');
       return;
     }
-    this.unreadable = undefined;
     // The file moved away is back under its name (renamed back): it goes on where it was read to.
     const back = fromStart && this.previous !== undefined && stat.dev === this.dev && stat.ino === this.ino ? this.previous : undefined;
     if (back !== undefined) {
@@ -294,10 +297,16 @@ export class FileFollower {
     return this.options.clock.now();
   }
 
-  private reportUnreadable(message: string): void {
-    if (this.unreadable === message) return;
-    this.unreadable = message;
+  private reportFailing(message: string): void {
+    if (this.failing === message) return;
+    this.failing = message;
     this.notice({ type: 'error', message });
+  }
+
+  private reportReadable(): void {
+    if (this.failing === undefined) return;
+    this.failing = undefined;
+    this.notice({ type: 'readable' });
   }
 
   private reportMissing(): void {
@@ -308,6 +317,8 @@ export class FileFollower {
       return;
     }
     this.missingReported = true;
+    // Whatever failed before is said again if it comes back with the file.
+    this.failing = undefined;
     this.missingSince = this.now();
     this.missingSaid = false;
     this.notice({ type: 'missing', followed: this.opened });

@@ -236,6 +236,23 @@ describe('a log that cannot be read', () => {
     follower.check();
     follower.stop();
     expect(lines).toEqual(['first', 'second']);
+    expect(notices).toEqual(['error', 'readable']);
+  });
+
+  it('is reported again when it comes back after it was gone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
+    dirs.push(dir);
+    const path = join(dir, 'kern.log');
+    mkdirSync(path);
+    const notices: string[] = [];
+    const follower = new FileFollower(path, { clock: { now: () => 0 }, pollInterval: 60_000, onLines: () => {}, onNotice: (notice) => notices.push(notice.type) });
+    follower.start();
+    rmSync(path, { recursive: true });
+    follower.check();
+    mkdirSync(path);
+    follower.check();
+    follower.stop();
+    expect(notices).toEqual(['error', 'missing', 'error']);
   });
 });
 
