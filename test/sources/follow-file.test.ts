@@ -26,15 +26,31 @@ type Action =
   | ['start']
   | ['advance', number];
 
+// Reads of an open log that fail (a disk error): readSync throws this message while it is set.
+const reads = vi.hoisted(() => ({ failing: undefined as string | undefined }));
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  return { ...actual, readSync: (...args: Parameters<typeof actual.readSync>): number => {
+    if (reads.failing !== undefined) throw new Error(reads.failing);
+    return actual.readSync(...args);
+  } };
+});
+
 const dirs: string[] = [];
 afterEach(() => {
+  reads.failing = undefined;
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function play(initial: string | undefined, actions: Action[], notices: FollowNotice[] = []): string[] {
+// `kern.log` in a new temporary directory (not created).
+function logPath(): string {
   const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
   dirs.push(dir);
-  const path = join(dir, 'kern.log');
+  return join(dir, 'kern.log');
+}
+
+function play(initial: string | undefined, actions: Action[], notices: FollowNotice[] = []): string[] {
+  const path = logPath();
   if (initial !== undefined) writeFileSync(path, initial);
   const out: string[] = [];
   let now = 0;
@@ -174,9 +190,7 @@ describe('following a log', () => {
   });
 
   it('reads a copy to the size it had when found, not what is added to it while it is read', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
-    dirs.push(dir);
-    const path = join(dir, 'kern.log');
+    const path = logPath();
     writeFileSync(path, '');
     const lines: string[] = [];
     const follower = new FileFollower(path, { clock: { now: () => 0 }, pollInterval: 60_000, onLines: (got) => {
@@ -196,9 +210,7 @@ describe('following a log', () => {
   });
 
   it('reads a change as soon as the file system reports it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
-    dirs.push(dir);
-    const path = join(dir, 'kern.log');
+    const path = logPath();
     writeFileSync(path, '');
     const lines: string[] = [];
     const arrived = new Promise<void>((resolve) => {
@@ -217,10 +229,8 @@ describe('following a log', () => {
 
 describe('a log that cannot be read', () => {
   it('is reported once and read as soon as it can be', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
-    dirs.push(dir);
     // A directory where the log should be: opening it for reading lines fails with EISDIR.
-    const path = join(dir, 'kern.log');
+    const path = logPath();
     mkdirSync(path);
     const notices: string[] = [];
     const lines: string[] = [];
@@ -240,9 +250,7 @@ describe('a log that cannot be read', () => {
   });
 
   it('is reported again when it comes back after it was gone', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
-    dirs.push(dir);
-    const path = join(dir, 'kern.log');
+    const path = logPath();
     mkdirSync(path);
     const notices: string[] = [];
     const follower = new FileFollower(path, { clock: { now: () => 0 }, pollInterval: 60_000, onLines: () => {}, onNotice: (notice) => notices.push(notice.type) });
@@ -256,13 +264,32 @@ describe('a log that cannot be read', () => {
   });
 });
 
+describe('a log whose reads fail', () => {
+  // Checked every 500 ms: an error said at each check would flood the daemon's log.
+  it('says an error once until it changes, and once that reading works again', () => {
+    const path = logPath();
+    writeFileSync(path, 'a\n');
+    const notices: string[] = [];
+    const lines: string[] = [];
+    const follower = new FileFollower(path, { clock: { now: () => 0 }, pollInterval: 60_000, onLines: (got) => lines.push(...got),
+      onNotice: (notice) => notices.push(notice.type === 'error' ? `error: ${notice.message}` : notice.type) });
+    follower.start();
+    appendFileSync(path, 'b\n');
+    for (const failing of ['EIO: i/o error, read', 'EIO: i/o error, read', 'EIO: i/o error, read', 'ESTALE: stale file handle, read', undefined, undefined, 'EIO: i/o error, read']) {
+      reads.failing = failing;
+      follower.check();
+    }
+    follower.stop();
+    expect(notices).toEqual(['started-at-end', 'error: EIO: i/o error, read', 'error: ESTALE: stale file handle, read', 'readable', 'error: EIO: i/o error, read']);
+    expect(lines).toEqual(['b']);
+  });
+});
+
 describe('a log gone for good', () => {
   // Nothing reads knocks while it is gone and the gate stays up: past the time a rotation
   // takes, that is said as an error, once per absence.
   it('is an error once it stayed away for a minute, said again after it came back and went', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
-    dirs.push(dir);
-    const path = join(dir, 'kern.log');
+    const path = logPath();
     writeFileSync(path, 'a\n');
     let now = 0;
     const notices: string[] = [];
@@ -289,9 +316,7 @@ describe('a log gone for good', () => {
 
 describe('the read buffer', () => {
   it('is allocated once for the follower, not on every check, and a partial line survives its reuse', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
-    dirs.push(dir);
-    const path = join(dir, 'kern.log');
+    const path = logPath();
     writeFileSync(path, '');
     const lines: string[] = [];
     const follower = new FileFollower(path, { clock: { now: () => 0 }, pollInterval: 60_000, onLines: (got) => lines.push(...got) });
