@@ -51,13 +51,17 @@ export const logEvents = {
       case 'resumed': return { level: 'info', message: `Resuming ${path} at byte ${notice.offset}.` };
       case 'started-at-end': return { level: 'info', message: `Reading ${path} from its end (${notice.reason}).` };
       case 'rotated': return { level: 'info', message: `${path} was rotated; following the new file.` };
-      case 'truncated': return { level: 'info', message: `${path} was truncated; reading from ${notice.offset === 0 ? 'its start' : `byte ${notice.offset}, the part before was read`}.` };
+      case 'truncated':
+        if (notice.copy !== undefined) return { level: 'info', message: `${path} was truncated (copytruncate); read the lines written before the copy from ${notice.copy}, reading from its start.` };
+        if (notice.lost === true) return { level: 'warning', message: `${path} was truncated; reading from its start. Lines written between the last read and the truncation may be lost: no single rotated copy of it (.1 or dated) was found to read them from.` };
+        return { level: 'info', message: `${path} was truncated; reading from ${notice.offset === 0 ? 'its start' : `byte ${notice.offset}, the part before was read`}.` };
       // A followed file that goes away is a rotation in progress, not a problem.
       case 'missing': return notice.followed
         ? { level: 'info', message: `${path} was moved away or deleted (rotation?); waiting for the new file.` }
         : { level: 'warning', message: `${path} does not exist (yet); waiting for it.` };
       case 'appeared': return { level: 'info', message: notice.again ? `${path} is there again.` : `${path} is there now; reading it.` };
       case 'error': return { level: 'error', message: `Reading ${path} failed: ${notice.message}. Check that the file is readable.` };
+      case 'readable': return { level: 'notice', message: `Reading ${path} works again.` };
     }
   },
   // A kmsg or journal source's own report (lost records, journalctl exiting, a stale cursor).

@@ -3,6 +3,7 @@ import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatch
 import { basename, dirname } from 'node:path';
 import type { Clock } from '../runtime/clock.js';
 import { createLineSplitter, type LineSplitter } from './read-lines.js';
+import { findRotatedCopy } from './rotated-copy.js';
 
 // Where a follower stands in a file; kept in the state file to resume after a restart.
 export interface LogPosition {
@@ -30,13 +31,16 @@ export type FollowNotice =
   | { type: 'started-at-end'; offset: number; reason: string }
   | { type: 'rotated' }
   // `offset`: where reading goes on (0: from the start; else the file was cut back to a part
-  // already read).
-  | { type: 'truncated'; offset: number }
+  // already read). Cut to its start: `copy`, the copytruncate copy the lines written since
+  // the last read were read from; or `lost`, no single copy found, so they may be lost.
+  | { type: 'truncated'; offset: number; copy?: string; lost?: boolean }
   // `followed`: the file was being read before (a rotation that has not created the new
   // file yet), not a file that never was there.
   | { type: 'missing'; followed: boolean }
   | { type: 'appeared'; again: boolean }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  // The file is read again after an error.
+  | { type: 'readable' };
 
 const CHUNK = 1 << 20;
 const HASH_BYTES = 4096;
@@ -65,8 +69,9 @@ export class FileFollower {
   private missingSaid = false;
   // Whether a file was ever opened under this path.
   private opened = false;
-  // The last reason the file could not be opened, reported once until it changes.
-  private unreadable: string | undefined;
+  // The last reason the file could not be opened or read, reported once until it changes or
+  // reading works again (checks come every poll interval).
+  private failing: string | undefined;
   // The file before a rotation, still read for a while: a logger may write a last few lines
   // to it before it reopens the new file.
   private previous: { fd: number; offset: number; splitter: LineSplitter; until: number } | undefined;
@@ -89,7 +94,7 @@ export class FileFollower {
     try {
       this.openCurrent(this.options.resume);
     } catch (error) {
-      this.notice({ type: 'error', message: (error as Error).message });
+      this.reportFailing((error as Error).message);
     }
     try {
       this.watcher = watch(dirname(this.path), { persistent: true }, (_event, name) => {
@@ -124,8 +129,9 @@ export class FileFollower {
         this.again = false;
         this.step();
       } while (this.again);
+      if (this.fd !== undefined) this.reportReadable();
     } catch (error) {
-      this.notice({ type: 'error', message: (error as Error).message });
+      this.reportFailing((error as Error).message);
     } finally {
       this.checking = false;
     }
@@ -165,7 +171,8 @@ export class FileFollower {
       // Shorter but beginning as before: cut back to a part already read; what a logger
       // appends from there on is new.
       const offset = this.firstLineHash !== '' && hash === this.firstLineHash ? current.size : 0;
-      this.notice({ type: 'truncated', offset });
+      const copy = offset === 0 ? this.drainCopy() : undefined;
+      this.notice(offset !== 0 ? { type: 'truncated', offset } : copy !== undefined ? { type: 'truncated', offset, copy } : { type: 'truncated', offset, lost: true });
       this.splitter = createLineSplitter();
       this.pendingBytes = 0;
       this.offset = offset;
@@ -180,16 +187,15 @@ export class FileFollower {
       fd = openSync(this.path, 'r');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.reportMissing();
-      else this.reportUnreadable((error as Error).message);
+      else this.reportFailing((error as Error).message);
       return;
     }
     const stat = fstatSync(fd);
     if (!stat.isFile()) {
       closeSync(fd);
-      this.reportUnreadable('not a regular file');
+      this.reportFailing('not a regular file');
       return;
     }
-    this.unreadable = undefined;
     // The file moved away is back under its name (renamed back): it goes on where it was read to.
     const back = fromStart && this.previous !== undefined && stat.dev === this.dev && stat.ino === this.ino ? this.previous : undefined;
     if (back !== undefined) {
@@ -232,12 +238,33 @@ export class FileFollower {
     if (this.firstLineHash === '') this.firstLineHash = this.hashFirstLine();
   }
 
-  // Reads from `offset` to the end of the file, hands out the whole lines, returns the new offset.
-  private readFrom(fd: number, offset: number, splitter: LineSplitter): number {
+  // copytruncate: lines written after the last read and before the copy are only in the copy.
+  // Hands them out (with the partial line held, completed there), returns the copy's name.
+  private drainCopy(): string | undefined {
+    const known = this.firstLineHash;
+    if (known === '') return undefined;
+    const copy = findRotatedCopy(this.path, { dev: this.dev, ino: this.ino }, this.offset, (fd) => hashFirstLine(fd) === known);
+    if (copy === undefined) return undefined;
+    try {
+      this.readFrom(copy.fd, this.offset, this.splitter, copy.size);
+      // The copy will not grow: its last line counts even without a newline.
+      const { lines } = this.splitter.end();
+      if (lines.length > 0) this.options.onLines(lines);
+      return copy.name;
+    } catch {
+      return undefined;
+    } finally {
+      closeSync(copy.fd);
+    }
+  }
+
+  // Reads from `offset` to the end of the file (or `end`), hands out the whole lines, returns
+  // the new offset.
+  private readFrom(fd: number, offset: number, splitter: LineSplitter, end = Infinity): number {
     this.buffer ??= Buffer.allocUnsafe(CHUNK);
     const buffer = this.buffer;
     for (;;) {
-      const read = readSync(fd, buffer, 0, CHUNK, offset);
+      const read = readSync(fd, buffer, 0, Math.min(CHUNK, end - offset), offset);
       if (read === 0) return offset;
       offset += read;
       const { lines } = splitter.push(buffer.subarray(0, read));
@@ -263,22 +290,23 @@ export class FileFollower {
   }
 
   private hashFirstLine(): string {
-    if (this.fd === undefined) return '';
-    const buffer = Buffer.alloc(HASH_BYTES);
-    const read = readSync(this.fd, buffer, 0, HASH_BYTES, 0);
-    const newline = buffer.subarray(0, read).indexOf(10);
-    if (newline === -1) return '';
-    return createHash('sha256').update(buffer.subarray(0, newline)).digest('hex').slice(0, 32);
+    return this.fd === undefined ? '' : hashFirstLine(this.fd);
   }
 
   private now(): number {
     return this.options.clock.now();
   }
 
-  private reportUnreadable(message: string): void {
-    if (this.unreadable === message) return;
-    this.unreadable = message;
+  private reportFailing(message: string): void {
+    if (this.failing === message) return;
+    this.failing = message;
     this.notice({ type: 'error', message });
+  }
+
+  private reportReadable(): void {
+    if (this.failing === undefined) return;
+    this.failing = undefined;
+    this.notice({ type: 'readable' });
   }
 
   private reportMissing(): void {
@@ -289,6 +317,8 @@ export class FileFollower {
       return;
     }
     this.missingReported = true;
+    // Whatever failed before is said again if it comes back with the file.
+    this.failing = undefined;
     this.missingSince = this.now();
     this.missingSaid = false;
     this.notice({ type: 'missing', followed: this.opened });
@@ -297,4 +327,14 @@ export class FileFollower {
   private notice(notice: FollowNotice): void {
     this.options.onNotice?.(notice);
   }
+}
+
+// What a follower keeps of a file's start: a hash of its first line ('' while it has none
+// within HASH_BYTES).
+function hashFirstLine(fd: number): string {
+  const buffer = Buffer.alloc(HASH_BYTES);
+  const read = readSync(fd, buffer, 0, HASH_BYTES, 0);
+  const newline = buffer.subarray(0, read).indexOf(10);
+  if (newline === -1) return '';
+  return createHash('sha256').update(buffer.subarray(0, newline)).digest('hex').slice(0, 32);
 }

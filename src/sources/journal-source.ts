@@ -40,8 +40,10 @@ const FIRST_BACKOFF = 1000;
 const MAX_BACKOFF = 30_000;
 const MAX_CURSOR_LENGTH = 512;
 
-function journalctlArgs(lines: JournalLines, cursor: string | undefined, directory: string | undefined): string[] {
-  return ['--follow', '--output=json', '--no-pager', ...directoryArgs(directory), FIELDS, cursor === undefined ? '--lines=0' : `--after-cursor=${cursor}`, ...MATCHES[lines]];
+// Where journalctl starts: after the cursor, else at the host time `since` (ms), else at the end.
+function journalctlArgs(lines: JournalLines, cursor: string | undefined, since: number | undefined, directory: string | undefined): string[] {
+  const from = cursor !== undefined ? `--after-cursor=${cursor}` : since !== undefined ? `--since=@${(since / 1000).toFixed(3)}` : '--lines=0';
+  return ['--follow', '--output=json', '--no-pager', ...directoryArgs(directory), FIELDS, from, ...MATCHES[lines]];
 }
 
 function directoryArgs(directory: string | undefined): string[] {
@@ -50,7 +52,8 @@ function directoryArgs(directory: string | undefined): string[] {
 
 // Follows `journalctl --follow --output=json` and hands out the entries journalEntryToLine
 // accepts. Resumes after the cursor of the last entry read; a journalctl that exits or
-// cannot be started is restarted from there, 1 s after the first failure, doubling to 30 s.
+// cannot be started is restarted from there (before any entry: from when the first one
+// started), 1 s after the first failure, doubling to 30 s.
 export class JournalSource implements LineSource {
   readonly kind = 'journal';
   readonly name: string;
@@ -59,6 +62,14 @@ export class JournalSource implements LineSource {
   refused = 0;
   oversize = 0;
   private cursor: string | undefined;
+  // Host time a journalctl without a cursor was started at the end. One that exits before it
+  // printed an entry leaves no cursor, and `--lines=0` again would skip what was written in
+  // between: the restarts read `--since` then. A time, not the cursor of the last entry asked
+  // for before the first start: start stays synchronous with no second journalctl, and it
+  // also works for a journal with no matching entry yet (no cursor to ask for). The cost:
+  // entries are placed by their realtime stamps, so a host clock stepped back in between
+  // can hide some until it catches up.
+  private startedAt: number | undefined;
   private process: JournalProcess | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private backoff = FIRST_BACKOFF;
@@ -74,6 +85,7 @@ export class JournalSource implements LineSource {
     // A cursor saved from another journal (journal_directory changed) is not resumed from.
     const saved = resume !== undefined && 'kind' in resume && resume.kind === 'journal' ? resume : undefined;
     this.cursor = saved !== undefined && saved.directory === this.options.directory ? saved.cursor : undefined;
+    this.startedAt = undefined;
     this.running = true;
     this.launch();
   }
@@ -101,7 +113,9 @@ export class JournalSource implements LineSource {
   private launch(): void {
     this.timer = undefined;
     const resumedFrom = this.cursor;
-    const child = this.spawn(journalctlArgs(this.options.lines, resumedFrom, this.options.directory));
+    const since = resumedFrom === undefined ? this.startedAt : undefined;
+    if (resumedFrom === undefined) this.startedAt ??= this.options.clock.now();
+    const child = this.spawn(journalctlArgs(this.options.lines, resumedFrom, since, this.options.directory));
     this.process = child;
     void Promise.all([this.readEntries(child), firstLine(child.stderr), child.exited]).then(([, stderr, exit]) => {
       if (!this.running || this.process !== child) return;
@@ -117,6 +131,7 @@ export class JournalSource implements LineSource {
     if (resumedFrom !== undefined && resumedFrom === this.cursor && stderr !== undefined && /cursor/i.test(stderr)) {
       this.options.onNotice({ level: 'warning', message: `journalctl did not accept the saved journal cursor (${stderr}); reading ${this.name} from now on.` });
       this.cursor = undefined;
+      this.startedAt = undefined;
       this.launch();
       return;
     }

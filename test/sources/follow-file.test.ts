@@ -2,15 +2,18 @@ import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FileFollower, type LogPosition } from '../../src/sources/follow-file.js';
+import { FileFollower, type FollowNotice, type LogPosition } from '../../src/sources/follow-file.js';
 
 // A script of file actions; `check` makes the follower read what is there now (the watch
 // events only make it call the same thing sooner), `restart` stops it and starts a new one
-// from the saved position, as the daemon does across a restart.
+// from the saved position, as the daemon does across a restart. `copytruncate` copies to the
+// name given (after the log's own name) or to the next `.N`; `other` writes another file next
+// to the log (an older rotation, a second copy).
 type Action =
   | ['write', string]
   | ['rotate']
-  | ['copytruncate']
+  | ['copytruncate', string?]
+  | ['other', string, string]
   | ['cut', number]
   | ['delete']
   | ['move-away']
@@ -23,21 +26,37 @@ type Action =
   | ['start']
   | ['advance', number];
 
+// Reads of an open log that fail (a disk error): readSync throws this message while it is set.
+const reads = vi.hoisted(() => ({ failing: undefined as string | undefined }));
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  return { ...actual, readSync: (...args: Parameters<typeof actual.readSync>): number => {
+    if (reads.failing !== undefined) throw new Error(reads.failing);
+    return actual.readSync(...args);
+  } };
+});
+
 const dirs: string[] = [];
 afterEach(() => {
+  reads.failing = undefined;
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function play(initial: string | undefined, actions: Action[]): string[] {
+// `kern.log` in a new temporary directory (not created).
+function logPath(): string {
   const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
   dirs.push(dir);
-  const path = join(dir, 'kern.log');
+  return join(dir, 'kern.log');
+}
+
+function play(initial: string | undefined, actions: Action[], notices: FollowNotice[] = []): string[] {
+  const path = logPath();
   if (initial !== undefined) writeFileSync(path, initial);
   const out: string[] = [];
   let now = 0;
   const clock = { now: () => now };
   const follow = (resume?: LogPosition) => {
-    const follower = new FileFollower(path, { resume, onLines: (lines) => out.push(...lines), clock, pollInterval: 60_000 });
+    const follower = new FileFollower(path, { resume, onLines: (lines) => out.push(...lines), onNotice: (notice) => notices.push(notice), clock, pollInterval: 60_000 });
     follower.start();
     return follower;
   };
@@ -49,7 +68,8 @@ function play(initial: string | undefined, actions: Action[]): string[] {
       switch (action[0]) {
         case 'write': appendFileSync(path, action[1]); break;
         case 'rotate': renameSync(path, `${path}.${++rotation}`); writeFileSync(path, ''); break;
-        case 'copytruncate': copyFileSync(path, `${path}.${++rotation}`); truncateSync(path, 0); break;
+        case 'copytruncate': copyFileSync(path, `${path}${action[1] ?? `.${++rotation}`}`); truncateSync(path, 0); break;
+        case 'other': writeFileSync(`${path}${action[1]}`, action[2]); break;
         case 'cut': truncateSync(path, action[1]); break;
         case 'delete': unlinkSync(path); break;
         case 'move-away': renameSync(path, `${path}.away`); break;
@@ -124,6 +144,26 @@ describe('following a log', () => {
       [['write', 'a\n'], ['stop'], ['replace', 'other\nlines\n'], ['start'], ['write', 'c\n']], ['a', 'c']],
     ['resumes in a file that grew while stopped', '',
       [['write', 'a\n'], ['stop'], ['write', 'b\n'], ['start'], ['write', 'c\n']], ['a', 'b', 'c']],
+    // copytruncate racing the logger: what was written after the last read is only in the copy
+    ['reads the lines written between its last read and the copy from the copy', '',
+      [['write', 'a\n'], ['check'], ['write', 'b\n'], ['copytruncate'], ['write', 'c\n'], ['check'], ['write', 'd\n']], ['a', 'b', 'c', 'd']],
+    ['completes a held partial line from the copy and reads its last line without newline', '',
+      [['write', 'a\npar'], ['check'], ['write', 'tial\nlast'], ['copytruncate'], ['check'], ['write', 'c\n']], ['a', 'partial', 'last', 'c']],
+    ['finds a copy named by dateext', '',
+      [['write', 'a\n'], ['check'], ['write', 'b\n'], ['copytruncate', '-20261122'], ['check']], ['a', 'b']],
+    ['reads only the one copy that begins as the log, not an older rotation', '',
+      [['other', '-20261121', 'old\nlines\nlong gone\n'], ['write', 'a\n'], ['check'], ['write', 'b\n'], ['copytruncate'], ['check']], ['a', 'b']],
+    ['never reads a compressed copy', '',
+      [['write', 'a\n'], ['check'], ['write', 'b\n'], ['copytruncate', '.1.gz'], ['write', 'c\n'], ['check']], ['a', 'c']],
+    ['reads no copy when two fit', '',
+      [['write', 'a\n'], ['check'], ['write', 'b\n'], ['other', '-20261122', 'a\nb\n'], ['copytruncate'], ['write', 'c\n'], ['check']], ['a', 'c']],
+    ['reads no copy that begins otherwise', '',
+      [['write', 'a\n'], ['check'], ['write', 'b\n'], ['other', '.1', 'x\ny\nzzz\n'], ['cut', 0], ['write', 'c\n'], ['check']], ['a', 'c']],
+    ['reads no copy shorter than what was read', '',
+      [['write', 'a\npa'], ['check'], ['other', '.1', 'a\n'], ['cut', 0], ['write', 'c\n'], ['check']], ['a', 'c']],
+    // nothing known of its start to compare (a first line over the 4 KiB hashed)
+    ['reads no copy of a log whose start it does not know', '',
+      [['write', `${'x'.repeat(5000)}\n`], ['check'], ['write', 'b\n'], ['copytruncate'], ['write', 'c\n'], ['check']], ['x'.repeat(5000), 'c']],
     ['notices copytruncate even when the file grew past the old offset again', '',
       [['write', 'first\n'], ['check'], ['copytruncate'], ['write', 'second line\n'], ['check']], ['first', 'second line']],
     // cut back to a shorter file that begins as before: what is left was read, what follows is new
@@ -135,10 +175,42 @@ describe('following a log', () => {
     expect(play(initial, actions)).toEqual(expected);
   });
 
+  // The notice says where the lines before the copy came from, or that some may be lost.
+  it.each<[string, Action[], FollowNotice[]]>([
+    ['read from the copy', [['write', 'a\n'], ['check'], ['write', 'b\n'], ['copytruncate'], ['check']],
+      [{ type: 'truncated', offset: 0, copy: 'kern.log.1' }]],
+    ['no copy found', [['write', 'a\n'], ['check'], ['write', 'b\n'], ['copytruncate', '.1.gz'], ['check']],
+      [{ type: 'truncated', offset: 0, lost: true }]],
+    ['cut back to a part read: nothing lost, no copy looked for', [['write', 'a\nb\n'], ['check'], ['other', '.1', 'a\nb\nc\n'], ['cut', 2], ['check']],
+      [{ type: 'truncated', offset: 2 }]],
+  ])('notices a truncation: %s', (_name, actions, expected) => {
+    const notices: FollowNotice[] = [];
+    play('', actions, notices);
+    expect(notices.filter((notice) => notice.type === 'truncated')).toEqual(expected);
+  });
+
+  it('reads a copy to the size it had when found, not what is added to it while it is read', () => {
+    const path = logPath();
+    writeFileSync(path, '');
+    const lines: string[] = [];
+    const follower = new FileFollower(path, { clock: { now: () => 0 }, pollInterval: 60_000, onLines: (got) => {
+      // More than one read's worth: the copy is read in two, and grows after the first.
+      if (lines.length === 1) appendFileSync(`${path}.1`, 'late\n');
+      lines.push(...got);
+    } });
+    follower.start();
+    appendFileSync(path, 'a\n');
+    follower.check();
+    appendFileSync(path, `${'y'.repeat(99)}\n`.repeat(11_000));
+    copyFileSync(path, `${path}.1`);
+    truncateSync(path, 0);
+    follower.check();
+    follower.stop();
+    expect(lines).toEqual(['a', ...Array<string>(11_000).fill('y'.repeat(99))]);
+  });
+
   it('reads a change as soon as the file system reports it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
-    dirs.push(dir);
-    const path = join(dir, 'kern.log');
+    const path = logPath();
     writeFileSync(path, '');
     const lines: string[] = [];
     const arrived = new Promise<void>((resolve) => {
@@ -157,10 +229,8 @@ describe('following a log', () => {
 
 describe('a log that cannot be read', () => {
   it('is reported once and read as soon as it can be', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
-    dirs.push(dir);
     // A directory where the log should be: opening it for reading lines fails with EISDIR.
-    const path = join(dir, 'kern.log');
+    const path = logPath();
     mkdirSync(path);
     const notices: string[] = [];
     const lines: string[] = [];
@@ -176,6 +246,42 @@ describe('a log that cannot be read', () => {
     follower.check();
     follower.stop();
     expect(lines).toEqual(['first', 'second']);
+    expect(notices).toEqual(['error', 'readable']);
+  });
+
+  it('is reported again when it comes back after it was gone', () => {
+    const path = logPath();
+    mkdirSync(path);
+    const notices: string[] = [];
+    const follower = new FileFollower(path, { clock: { now: () => 0 }, pollInterval: 60_000, onLines: () => {}, onNotice: (notice) => notices.push(notice.type) });
+    follower.start();
+    rmSync(path, { recursive: true });
+    follower.check();
+    mkdirSync(path);
+    follower.check();
+    follower.stop();
+    expect(notices).toEqual(['error', 'missing', 'error']);
+  });
+});
+
+describe('a log whose reads fail', () => {
+  // Checked every 500 ms: an error said at each check would flood the daemon's log.
+  it('says an error once until it changes, and once that reading works again', () => {
+    const path = logPath();
+    writeFileSync(path, 'a\n');
+    const notices: string[] = [];
+    const lines: string[] = [];
+    const follower = new FileFollower(path, { clock: { now: () => 0 }, pollInterval: 60_000, onLines: (got) => lines.push(...got),
+      onNotice: (notice) => notices.push(notice.type === 'error' ? `error: ${notice.message}` : notice.type) });
+    follower.start();
+    appendFileSync(path, 'b\n');
+    for (const failing of ['EIO: i/o error, read', 'EIO: i/o error, read', 'EIO: i/o error, read', 'ESTALE: stale file handle, read', undefined, undefined, 'EIO: i/o error, read']) {
+      reads.failing = failing;
+      follower.check();
+    }
+    follower.stop();
+    expect(notices).toEqual(['started-at-end', 'error: EIO: i/o error, read', 'error: ESTALE: stale file handle, read', 'readable', 'error: EIO: i/o error, read']);
+    expect(lines).toEqual(['b']);
   });
 });
 
@@ -183,9 +289,7 @@ describe('a log gone for good', () => {
   // Nothing reads knocks while it is gone and the gate stays up: past the time a rotation
   // takes, that is said as an error, once per absence.
   it('is an error once it stayed away for a minute, said again after it came back and went', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
-    dirs.push(dir);
-    const path = join(dir, 'kern.log');
+    const path = logPath();
     writeFileSync(path, 'a\n');
     let now = 0;
     const notices: string[] = [];
@@ -212,9 +316,7 @@ describe('a log gone for good', () => {
 
 describe('the read buffer', () => {
   it('is allocated once for the follower, not on every check, and a partial line survives its reuse', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kw-follow-'));
-    dirs.push(dir);
-    const path = join(dir, 'kern.log');
+    const path = logPath();
     writeFileSync(path, '');
     const lines: string[] = [];
     const follower = new FileFollower(path, { clock: { now: () => 0 }, pollInterval: 60_000, onLines: (got) => lines.push(...got) });

@@ -21,12 +21,12 @@ class Pipe implements AsyncIterable<string> {
 
 interface FakeProcess { args: readonly string[]; stdout: Pipe; stderr: Pipe; killed: boolean; exit(code: number | undefined, error?: string): void }
 
-function setup() {
+function setup(now: () => number = () => 5000) {
   const spawned: FakeProcess[] = [];
   const lines: string[][] = [];
   const notices: SourceNotice[] = [];
   const source = new JournalSource({
-    clock: { now: () => 5000 }, lines: 'knocks',
+    clock: { now }, lines: 'knocks',
     onLines: (got) => lines.push([...got]),
     onNotice: (notice) => notices.push(notice),
     spawn: (args): JournalProcess => {
@@ -165,6 +165,48 @@ describe('the journal as a line source', () => {
     s.spawned[2]!.exit(1);
     await flush();
     expect(s.notices.at(-1)!.message).toMatch(/restarting in 1 s\.$/);
+  });
+
+  // Without a cursor the first journalctl starts at the end; one that exits before it printed
+  // an entry leaves no cursor, and starting at the end again would skip what was written in
+  // between: the restarts read from the host time the first one was started.
+  it('restarts from the time it first started when journalctl exits before printing an entry', async () => {
+    let now = 1_795_338_000_250;
+    const s = setup(() => now);
+    s.source.start(undefined);
+    for (const i of [0, 1]) {
+      now += 10_000;
+      s.spawned[i]!.exit(1);
+      await flush();
+      await vi.advanceTimersByTimeAsync(30_000);
+    }
+    s.spawned[2]!.stdout.write(entry('c1', 'one'));
+    await flush();
+    s.spawned[2]!.exit(1);
+    await flush();
+    await vi.advanceTimersByTimeAsync(30_000);
+    // started again without a position: from its end, as at the first start
+    s.source.stop();
+    s.source.start(undefined);
+    s.spawned[4]!.exit(1);
+    await flush();
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(s.spawned.map((p) => p.args[4])).toEqual(['--lines=0', '--since=@1795338000.250', '--since=@1795338000.250', '--after-cursor=c1', '--lines=0', '--since=@1795338020.250']);
+    expect(s.spawned[1]!.args.slice(5)).toEqual(['_TRANSPORT=kernel', 'SYSLOG_FACILITY=0']);
+  });
+
+  it('reads from now on, not from its first start, when journalctl refuses a cursor it printed', async () => {
+    const s = setup();
+    s.source.start(undefined);
+    s.spawned[0]!.stdout.write(entry('c1', 'one'));
+    await flush();
+    s.spawned[0]!.exit(1);
+    await flush();
+    await vi.advanceTimersByTimeAsync(1000);
+    s.spawned[1]!.stderr.write('Failed to seek to cursor: Invalid argument\n');
+    s.spawned[1]!.exit(1);
+    await flush();
+    expect(s.spawned.map((p) => p.args[4])).toEqual(['--lines=0', '--after-cursor=c1', '--lines=0']);
   });
 
   it('keeps the cursor it read since a resume when journalctl then exits saying "cursor"', async () => {
