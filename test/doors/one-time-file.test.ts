@@ -106,6 +106,35 @@ describe('a one-time door with its file marked', () => {
     expect(kind.expected('203.0.113.7', 2000)).toEqual([steps(7100, 8100)]);
   });
 
+  // The file could not be written (read-only, full): the line stays unmarked, so the state
+  // file must say it is used. Before, a restart expected it again, and whoever had seen the
+  // knock could replay it.
+  it('a line that could not be marked stays used across a restart and a reload, and is marked once it can be', () => {
+    writeFileSync(file, '7000,8000\n7100,8100\n7200,8200\n');
+    const door = liveDoor();
+    if (door.knock.kind !== 'one-time') return;
+    let writable = false;
+    const mark = (path: string, sequence: readonly DoorStep[]): void => {
+      if (!writable) throw new Error('EROFS');
+      markUsedLine(path, sequence);
+    };
+    const set = new DoorSet([{ ...door, knock: { ...door.knock, mark } }]);
+    const kind = set.doors[0]!.kind;
+    expect(kind.completed(kind.expected('203.0.113.7', 0)[0]!, '203.0.113.7', 1000)).toBe(false);
+    writable = true;
+    expect(kind.completed(kind.expected('203.0.113.7', 2000)[0]!, '203.0.113.7', 3000)).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe('7000,8000\n#100,8100\n7200,8200\n');
+    const saved = set.usedOneTime();
+    expect(saved).toEqual({ otp: 1 });
+    // The restart (or a reload: the file read again, the counts carried): the unmarked line
+    // is used, and marked now that the file can be written.
+    const again = new DoorSet([{ ...liveDoor(), knock: { ...(liveDoor().knock as typeof door.knock), mark } }]);
+    again.restoreOneTime(saved);
+    expect(again.doors[0]?.kind.expected('203.0.113.7', 4000)).toEqual([steps(7200, 8200)]);
+    expect(readFileSync(file, 'utf8')).toBe('#000,8000\n#100,8100\n7200,8200\n');
+    expect(again.usedOneTime()).toEqual({});
+  });
+
   it('keeps no count in the state file; a count from before files were marked marks those lines', () => {
     writeFileSync(file, '7000,8000\n7100,8100\n7200,8200\n');
     const set = new DoorSet([liveDoor()]);
