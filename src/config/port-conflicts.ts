@@ -36,4 +36,15 @@ export function checkPortConflicts(doors: readonly Door[], trapPorts: readonly D
       expected: `ports no door knocks on (${formatStep(step)} is a step of [${door}]; knocking it correctly would trap the knocker)`,
     });
   }
+  // A hmac door skips the other doors' ports and the trap ports in its range: what is left
+  // must still hold its steps, or no sequence can be derived.
+  for (const { name, knock } of doors) {
+    if (knock.kind !== 'rotating' || knock.exclude.length === 0) continue;
+    const left = knock.range.high - knock.range.low + 1 - knock.exclude.length;
+    if (left >= knock.length) continue;
+    problems.push({
+      file, section: name, key: 'port_range', found: `${left} ports`,
+      expected: `at least length (${knock.length}) ports besides those it skips (${knock.exclude.join(', ')}: other doors, trap ports)`,
+    });
+  }
 }

@@ -23,7 +23,7 @@ export class DoorSet {
   // One-time sequences used so far, per door name.
   usedOneTime(): Record<string, number> {
     const used = new Map(this.carried);
-    for (const { door, kind } of this.doors) if (kind instanceof OneTimeKind && kind.counted && kind.used > 0) used.set(door.name, kind.used);
+    for (const { door, kind } of this.doors) if (kind instanceof OneTimeKind && kind.saved > 0) used.set(door.name, kind.saved);
     return Object.fromEntries(used);
   }
 

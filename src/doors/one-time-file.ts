@@ -1,4 +1,5 @@
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseKnockSteps } from '../config/parse-values.js';
 import type { DoorStep } from '../config/types.js';
 import { replaceFile } from '../text/replace-file.js';
@@ -20,6 +21,29 @@ export function markUsedLine(given: string, sequence: readonly DoorStep[]): void
   marked[offset] = 0x23;
   const { mode, uid, gid } = statSync(file);
   replaceFile(file, marked, { mode: mode & 0o7777, owner: { uid, gid } });
+}
+
+// Why markUsedLine could not mark a line of `given`, or undefined when it can: the file is
+// replaced, so its directory must be writable (systemd's ProtectSystem=strict leaves only
+// ReadWritePaths so). knockd, too, refuses to start on a file it cannot write.
+export function markProblem(given: string): string | undefined {
+  let file: string;
+  try {
+    file = realpathSync(given);
+    if (!statSync(file).isFile()) return 'not a regular file';
+  } catch (error) {
+    return `cannot be read (${codeOf(error)})`;
+  }
+  try {
+    accessSync(dirname(file), constants.W_OK);
+    return undefined;
+  } catch (error) {
+    return `its directory ${dirname(file)} cannot be written (${codeOf(error)})`;
+  }
+}
+
+function codeOf(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 }
 
 // The byte offset of the first unused line holding `sequence`.

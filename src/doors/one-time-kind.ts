@@ -7,6 +7,9 @@ import type { DoorKind, Sequence } from './door-kind.js';
 // state file, as in knockd.
 export class OneTimeKind implements DoorKind {
   private usedCount = 0;
+  // Used sequences whose line is not marked (the file could not be written): the state file
+  // keeps their count, or a restart would expect them again.
+  private unmarked = 0;
 
   constructor(
     private readonly sequences: readonly Sequence[],
@@ -14,27 +17,25 @@ export class OneTimeKind implements DoorKind {
     private readonly mark?: MarkUsed,
   ) {}
 
-  // How many sequences are used up.
-  get used(): number {
-    return this.usedCount;
+  // How many used sequences the state file must keep: all of them when the sequences file is
+  // not marked (replay), those whose line is not marked otherwise. They are always the first
+  // of the sequences read: the file drops the marked ones.
+  get saved(): number {
+    return this.marking === undefined ? this.usedCount : this.unmarked;
   }
 
-  // Whether the state file keeps the count: not when the sequences file is marked.
-  get counted(): boolean {
-    return this.marking === undefined;
-  }
-
-  // A count from the state file. When the file is marked, the count is one written before
-  // files were marked: those sequences are marked now.
+  // A count from the state file (or the pipeline a reload replaces): the first `used`
+  // sequences are used. When the file is marked, their lines are marked now (a count
+  // written before files were marked, or lines the file could not take then).
   restore(used: number): void {
     const marking = this.marking;
     if (marking !== undefined) {
-      // A line that cannot be marked stays used in memory: no start fails on it.
+      // A line that cannot be marked stays used in memory and counted: no start fails on it.
       for (const sequence of this.sequences.slice(this.usedCount, used)) {
         try {
           marking(sequence);
         } catch {
-          continue;
+          this.unmarked++;
         }
       }
     }
@@ -60,6 +61,7 @@ export class OneTimeKind implements DoorKind {
     try {
       this.marking?.(sequence);
     } catch {
+      this.unmarked++;
       return false;
     }
     return true;

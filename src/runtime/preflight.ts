@@ -1,5 +1,6 @@
 import { closeSync, openSync, statSync } from 'node:fs';
 import type { Config, FirewallKind } from '../config/types.js';
+import { markProblem } from '../doors/one-time-file.js';
 import type { FirewallBackend } from '../firewall/backend.js';
 import { chooseFirewall } from '../firewall/select-backend.js';
 import { chooseSources, defaultProbes, type SourceOverrides, type SourceProbes, type SourceSelection } from './source-choice.js';
@@ -73,6 +74,13 @@ export async function preflight(config: Config, overrides: SourceOverrides, over
   makeBackend: (kind: FirewallKind) => FirewallBackend, probes: SourceProbes = defaultProbes): Promise<Preflight> {
   const sources = await chooseSources(config.options, overrides, probes);
   const problems = await checkSources(sources, probes);
+  // The daemon marks each used one-time line before the door opens: a file it cannot mark
+  // would open nothing at all.
+  for (const { name, knock } of config.doors) {
+    if (knock.kind !== 'one-time' || knock.file === undefined) continue;
+    const reason = markProblem(knock.file);
+    if (reason !== undefined) problems.push({ kind: 'runtime', message: `[${name}] one_time_sequences ${knock.file}: ${reason}; knockwatch marks each used line there before the door opens (with systemd, add the directory to ReadWritePaths).` });
+  }
   let kind: FirewallKind | undefined;
   let backend: FirewallBackend | undefined;
   try {

@@ -103,6 +103,15 @@ describe('rotating door keys', () => {
     expect(createDoorKind(knock!).steps().map((step) => step.port)).toEqual([10000, 10002, 10004, 10005, 10006, 10007, 10008, 10009]);
   });
 
+  // Checked against the ports left: before, the config loaded (`check` said ok) and the first
+  // knock in the range stopped replay and the daemon with a RangeError.
+  it('hmac: refuses a range whose other doors\' ports and trap ports leave fewer ports than steps', () => {
+    expect(problems(`${door('length = 8', 'trap_ports = 10003')}\n[other]\nsequence = 10001,10005,7000\n`)).toEqual([
+      'test.ini [openSSH] port_range: expected at least length (8) ports besides those it skips (10001, 10003, 10005: other doors, trap ports), found "7 ports"',
+    ]);
+    expect(problems(`${door('length = 7', 'trap_ports = 10003')}\n[other]\nsequence = 10001,10005,7000\n`)).toEqual([]);
+  });
+
   it('hmac: an echo request\'s length is no port to skip', () => {
     const knock = parse(`${door('')}\n[other]\nsequence = 10001,icmp:10005\n`).doors[0]?.knock;
     expect(knock?.kind === 'rotating' ? knock.exclude : undefined).toEqual([10001]);

@@ -1,12 +1,15 @@
-import { chmodSync, chownSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import type { Door, DoorStep } from '../../src/config/types.js';
 import { createDoorKind } from '../../src/doors/create-door-kind.js';
 import { DoorSet } from '../../src/doors/door-set.js';
-import { markUsedLine } from '../../src/doors/one-time-file.js';
+import { markProblem, markUsedLine } from '../../src/doors/one-time-file.js';
+import type { FirewallBackend } from '../../src/firewall/backend.js';
+import { preflight } from '../../src/runtime/preflight.js';
 
 const steps = (...ports: number[]): DoorStep[] => ports.map((port) => ({ port, proto: 'tcp' }));
 
@@ -106,6 +109,35 @@ describe('a one-time door with its file marked', () => {
     expect(kind.expected('203.0.113.7', 2000)).toEqual([steps(7100, 8100)]);
   });
 
+  // The file could not be written (read-only, full): the line stays unmarked, so the state
+  // file must say it is used. Before, a restart expected it again, and whoever had seen the
+  // knock could replay it.
+  it('a line that could not be marked stays used across a restart and a reload, and is marked once it can be', () => {
+    writeFileSync(file, '7000,8000\n7100,8100\n7200,8200\n');
+    const door = liveDoor();
+    if (door.knock.kind !== 'one-time') return;
+    let writable = false;
+    const mark = (path: string, sequence: readonly DoorStep[]): void => {
+      if (!writable) throw new Error('EROFS');
+      markUsedLine(path, sequence);
+    };
+    const set = new DoorSet([{ ...door, knock: { ...door.knock, mark } }]);
+    const kind = set.doors[0]!.kind;
+    expect(kind.completed(kind.expected('203.0.113.7', 0)[0]!, '203.0.113.7', 1000)).toBe(false);
+    writable = true;
+    expect(kind.completed(kind.expected('203.0.113.7', 2000)[0]!, '203.0.113.7', 3000)).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe('7000,8000\n#100,8100\n7200,8200\n');
+    const saved = set.usedOneTime();
+    expect(saved).toEqual({ otp: 1 });
+    // The restart (or a reload: the file read again, the counts carried): the unmarked line
+    // is used, and marked now that the file can be written.
+    const again = new DoorSet([{ ...liveDoor(), knock: { ...(liveDoor().knock as typeof door.knock), mark } }]);
+    again.restoreOneTime(saved);
+    expect(again.doors[0]?.kind.expected('203.0.113.7', 4000)).toEqual([steps(7200, 8200)]);
+    expect(readFileSync(file, 'utf8')).toBe('#000,8000\n#100,8100\n7200,8200\n');
+    expect(again.usedOneTime()).toEqual({});
+  });
+
   it('keeps no count in the state file; a count from before files were marked marks those lines', () => {
     writeFileSync(file, '7000,8000\n7100,8100\n7200,8200\n');
     const set = new DoorSet([liveDoor()]);
@@ -123,5 +155,40 @@ describe('a one-time door with its file marked', () => {
     expect(kind.completed(kind.expected('203.0.113.7', 0)[0]!, '203.0.113.7', 1000)).toBe(true);
     expect(readFileSync(file, 'utf8')).toBe('7000,8000\n7100,8100\n');
     expect(set.usedOneTime()).toEqual({ otp: 1 });
+  });
+});
+
+// A directory nobody may write: immutable for root (who writes through modes), mode 0555 for others.
+function shut(path: string, shutIt: boolean): void {
+  if (process.getuid?.() === 0) execFileSync('chattr', [shutIt ? '+i' : '-i', path]);
+  else chmodSync(path, shutIt ? 0o555 : 0o755);
+}
+
+describe('a one-time file the daemon cannot mark', () => {
+  // Before, the daemon started with it: every knock of the door burnt a sequence and opened
+  // nothing, said as "another address used this one-time sequence first" (the packaged unit
+  // has ProtectSystem=strict: a knockd.conf's file under /etc is read-only to it).
+  it('stops the start before anything changes, naming the door, the file and why', async () => {
+    const shutDir = join(dir, 'shut');
+    mkdirSync(shutDir);
+    file = join(shutDir, 'otp.txt');
+    writeFileSync(file, '7000,8000\n');
+    const config = parseConfig(`[options]\nfirewall = dry-run\nkernel_source = file:${file}\nauth_source = none\n[otp]\none_time_sequences = ${file}\n`, join(dir, 'k.ini'));
+    const backend = { probe: async () => undefined } as unknown as FirewallBackend;
+    const problemsOf = async (): Promise<string[]> => (await preflight(config, {}, undefined, () => backend)).problems.map((problem) => `${problem.kind}: ${problem.message}`);
+    expect(markProblem(file)).toBeUndefined();
+    expect(await problemsOf()).toEqual([]);
+    shut(shutDir, true);
+    try {
+      const code = process.getuid?.() === 0 ? 'EPERM' : 'EACCES';
+      expect(markProblem(file)).toBe(`its directory ${shutDir} cannot be written (${code})`);
+      expect(await problemsOf()).toEqual([
+        `runtime: [otp] one_time_sequences ${file}: its directory ${shutDir} cannot be written (${code}); knockwatch marks each used line there before the door opens (with systemd, add the directory to ReadWritePaths).`,
+      ]);
+    } finally {
+      shut(shutDir, false);
+    }
+    expect(markProblem(join(dir, 'none'))).toBe('cannot be read (ENOENT)');
+    expect(markProblem(dir)).toBe('not a regular file');
   });
 });

@@ -188,6 +188,23 @@ describe('a rotating door', () => {
     }
   });
 
+  // A window's sequence is accepted while the window is within skew of the current one, and
+  // no longer: an attempt that started in time but ends after that opens nothing, with
+  // once_per_window or without it (before, only once_per_window doors checked).
+  it.each([
+    ['skew = 0', 'skew = 0', 0],
+    ['skew = 0, once_per_window', 'skew = 0\nonce_per_window = yes', 0],
+    ['skew = 1, the previous window', '', -1],
+  ])('opens nothing for a knock in flight when its window is accepted no more (%s)', (_what, extra, offset) => {
+    const config = configOf(rotatingIni(extra));
+    const sequence = portsOf(deriveSequence({ ...BASE, windowStart: BASE.windowStart + offset * 3600 }));
+    // Three steps before the turn, two after it (one a second; seq_timeout 10).
+    const late = knockAll(new Engine(new DoorSet(config.doors), config.options), sequence, BASE.windowStart + 3600 - 3);
+    expect(late).toEqual(['broken openSSH 203.0.113.7 used']);
+    // The same knock a little earlier, all of it before the turn, opens.
+    expect(knockAll(new Engine(new DoorSet(config.doors), config.options), sequence, BASE.windowStart + 3600 - 6)).toEqual(['completed openSSH 203.0.113.7']);
+  });
+
   it('opens nothing for a mix of two windows, even where they share a port', () => {
     // A small range: the windows share ports.
     const config = configOf(rotatingIni().replace('10000-10999', '10000-10007'));
