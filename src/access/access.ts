@@ -141,6 +141,15 @@ export class Access {
     return this.banStore.lift(src) ? [{ type: 'unbanned', time, src }] : [];
   }
 
+  // A reload's Access takes over what `old` learned from sshd: who is logged in (and whose
+  // logout_grace runs), the failures toward a ban, and every address's count of bans. Copied:
+  // a reload that fails goes on with `old`.
+  carryOver(old: Access): void {
+    this.sessions.carryOver(old.sessions);
+    this.failures.carryOver(old.failures);
+    this.banStore.carryOffenses(old.banStore);
+  }
+
   restoreGrant(grant: Grant): void {
     this.grantTable.restore(grant);
   }

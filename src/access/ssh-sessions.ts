@@ -73,6 +73,15 @@ export class SshSessions {
     }
   }
 
+  // What `old` followed (a reload): logins, sessions, logouts waiting for their grace (due
+  // when `old` set them), and the failed connections.
+  carryOver(old: SshSessions): void {
+    for (const [pid, src] of old.logins) this.logins.set(pid, src);
+    for (const [src, pids] of old.sessions) this.sessions.set(src, new Set(pids));
+    for (const [src, at] of old.pendingLogouts) this.pendingLogouts.set(src, at);
+    this.attempts.carryOver(old.attempts);
+  }
+
   // Addresses with a connection logged in.
   get loggedIn(): number {
     return this.sessions.size;
