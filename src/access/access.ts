@@ -16,7 +16,7 @@ const NOTHING: readonly Decision[] = Object.freeze([]);
 // Who may come in: grants, sshd sessions, bans, and the policy between them: a completed
 // door opens (or extends) its grant, or closes the grant of the door it closes; a ban
 // revokes the address's grants; an address's last logout closes, after logout_grace, only
-// its close_on_logout grants; a granted address's knock out of sequence on a
+// its close_on_logout grants knocked before it; a granted address's knock out of sequence on a
 // close_on_wrong_knock door's port closes its grant there. Every method returns the
 // decisions it made, in order.
 // A knock with one of these decisions was a step of some door's attempt, or one the engine
@@ -31,6 +31,9 @@ export class Access {
   private readonly failures: FailureCounter;
   private readonly sessions: SshSessions;
   private readonly doors: ReadonlyMap<string, Door>;
+  // When a grant was last knocked while some address waited for its logout_grace: a logout
+  // closes only the grants knocked before that session ended (grant.opened for the others).
+  private readonly knockedDuringGrace = new WeakMap<Grant, number>();
   // close_on_wrong_knock doors with the key (door-index.ts) of every step their kind may ever expect.
   private readonly wrongKnockPorts: readonly { door: Door; ports: ReadonlySet<number> }[];
 
@@ -57,7 +60,9 @@ export class Access {
     const door = this.doors.get(doorName);
     if (door === undefined) return [];
     if (door.closes !== undefined) return this.grantTable.close(src, door.closes, time, { door: door.name });
-    return this.grantTable.open(src, door, time);
+    const decisions = this.grantTable.open(src, door, time);
+    if (this.sessions.logoutsPending) this.knockedDuringGrace.set(this.grantTable.find(src, door.name) as Grant, time);
+    return decisions;
   }
 
   // The engine decided `knock` as `decisions` (the completion among them already handed to
@@ -141,6 +146,15 @@ export class Access {
     return this.banStore.lift(src) ? [{ type: 'unbanned', time, src }] : [];
   }
 
+  // A reload's Access takes over what `old` learned from sshd: who is logged in (and whose
+  // logout_grace runs), the failures toward a ban, and every address's count of bans. Copied:
+  // a reload that fails goes on with `old`.
+  carryOver(old: Access): void {
+    this.sessions.carryOver(old.sessions);
+    this.failures.carryOver(old.failures);
+    this.banStore.carryOffenses(old.banStore);
+  }
+
   restoreGrant(grant: Grant): void {
     this.grantTable.restore(grant);
   }
@@ -151,8 +165,10 @@ export class Access {
 
   private closeDueLogouts(time: number): Decision[] {
     const decisions: Decision[] = [];
-    for (const src of this.sessions.dueLogouts(time)) {
+    for (const { src, ended } of this.sessions.dueLogouts(time)) {
       for (const grant of this.grantTable.forSource(src)) {
+        // A knock after the session ended opened the door for one to come.
+        if ((this.knockedDuringGrace.get(grant) ?? grant.opened) > ended) continue;
         if (this.doors.get(grant.door)?.closeOnLogout === true) decisions.push(...this.close(src, grant.door, time, 'logout'));
       }
     }

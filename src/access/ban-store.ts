@@ -86,6 +86,13 @@ export class BanStore {
     });
   }
 
+  // The counts of bans `old` kept (a reload), where this store has none yet.
+  carryOffenses(old: BanStore): void {
+    for (const [src, offenses] of old.offenseCounts) {
+      if (!this.offenseCounts.has(src)) this.offenseCounts.set(src, offenses);
+    }
+  }
+
   restore(ban: SavedBan): void {
     this.ban(ban.src, ban.until, ban.offenses, ban.origin);
   }

@@ -86,6 +86,12 @@ export class FailedAttempts {
     return connection.src;
   }
 
+  // The connections and held failures `old` followed (a reload).
+  carryOver(old: FailedAttempts): void {
+    for (const [pid, connection] of old.connections) this.connections.set(pid, { ...connection });
+    for (const [pid, at] of old.held) this.held.set(pid, at);
+  }
+
   // The connection ended. (Nothing is held for it: a failure is held only while its pid has
   // no address, and the first line that names one takes it.)
   end(pid: number): void {

@@ -80,6 +80,17 @@ export class FailureCounter {
     return decisions;
   }
 
+  // The failures `old` counted (a reload), but for addresses the whitelist now holds; the
+  // next cleanup puts them in its queue.
+  carryOver(old: FailureCounter): void {
+    for (const entry of old.failures.values()) {
+      if (!this.bans.exempt(entry.src)) this.failures.set(entry.src, { ...entry, times: [...entry.times] });
+    }
+    this.cleanups = old.cleanups;
+    this.lastCleanup = old.lastCleanup;
+    this.sorted = false;
+  }
+
   // Forgets failures older than findtime (an address's times are trimmed when it fails
   // again), and the addresses that have no others.
   cleanup(now: number): void {

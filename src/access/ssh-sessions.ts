@@ -13,6 +13,12 @@ export interface SshOutcome {
 
 const NO_DECISIONS: readonly Decision[] = Object.freeze([]);
 
+// An address whose last session ended at `ended`, logout_grace ago or more.
+export interface DueLogout {
+  src: string;
+  ended: number;
+}
+
 export const MAX_CONNECTIONS = 20_000;
 
 // Follows sshd connections by pid: who is logged in from where, and when an address's last
@@ -25,6 +31,7 @@ export class SshSessions {
   private readonly addresses = new KeptAddresses();
   private readonly attempts = new FailedAttempts(this.addresses);
   private readonly sessions = new Map<string, Set<number>>();
+  // Addresses whose last session ended, with that time.
   private readonly pendingLogouts = new Map<string, number>();
 
   constructor(private readonly logoutGrace: number) {}
@@ -73,6 +80,15 @@ export class SshSessions {
     }
   }
 
+  // What `old` followed (a reload): logins, sessions, logouts waiting for logout_grace (this
+  // one's), and the failed connections.
+  carryOver(old: SshSessions): void {
+    for (const [pid, src] of old.logins) this.logins.set(pid, src);
+    for (const [src, pids] of old.sessions) this.sessions.set(src, new Set(pids));
+    for (const [src, at] of old.pendingLogouts) this.pendingLogouts.set(src, at);
+    this.attempts.carryOver(old.attempts);
+  }
+
   // Addresses with a connection logged in.
   get loggedIn(): number {
     return this.sessions.size;
@@ -84,11 +100,11 @@ export class SshSessions {
   }
 
   // Addresses whose last session ended at least logout_grace ago (each reported once).
-  dueLogouts(now: number): string[] {
-    const due: string[] = [];
-    for (const [src, at] of this.pendingLogouts) {
-      if (at <= now) {
-        due.push(src);
+  dueLogouts(now: number): DueLogout[] {
+    const due: DueLogout[] = [];
+    for (const [src, ended] of this.pendingLogouts) {
+      if (ended + this.logoutGrace <= now) {
+        due.push({ src, ended });
         this.pendingLogouts.delete(src);
       }
     }
@@ -120,8 +136,7 @@ export class SshSessions {
     pids.delete(pid);
     if (pids.size > 0) return [];
     this.sessions.delete(src);
-    const closeAt = time + this.logoutGrace;
-    this.pendingLogouts.set(src, closeAt);
-    return [{ type: 'logout', time, src, pid, closeAt }];
+    this.pendingLogouts.set(src, time);
+    return [{ type: 'logout', time, src, pid, closeAt: time + this.logoutGrace }];
   }
 }

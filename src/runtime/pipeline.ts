@@ -153,10 +153,12 @@ export class Pipeline {
   }
 
   // What a reload carries over from the pipeline it replaces besides grants and bans: used
-  // one-time sequences, knocks in progress for doors that did not change, the restart cut-off.
+  // one-time sequences, knocks in progress for doors that did not change, what access learned
+  // from sshd, the restart cut-off.
   carryOver(old: Pipeline): void {
     this.restoreOneTime(old.usedOneTime());
     this.engine.adoptAttempts(old.engine);
+    this.access.carryOver(old.access);
     this.ignoreBefore = old.ignoreBefore;
   }
 

@@ -100,6 +100,21 @@ describe('a logout', () => {
     expect(short(access.advanceTo(15_000))).toEqual(['close A closing by logout']);
   });
 
+  // A knock after the last session ended opens the door for a session to come: the logout
+  // before it does not close that grant, whether the knock opened it or extended it.
+  it.each([
+    ['opened', 'closing2', ['close A closing by logout'], ['closing2']],
+    ['extended', 'closing', [], ['closing']],
+  ])('leaves a grant %s by a knock during logout_grace open', (_how, knocked, closed, kept) => {
+    const access = accessOf(`${INI.replace('[options]\n', '[options]\nlogout_grace = 10\n')}[closing2]\nsequence = 7,8\nopen_for = 0\nclose_on_logout = yes\n`);
+    access.completed(A, 'closing', 0);
+    access.handleSsh(ssh(1, 'accepted', 10));
+    access.handleSsh(ssh(5, 'disconnected', 10));
+    access.completed(A, knocked, 12_000);
+    expect(short(access.advanceTo(15_000))).toEqual(closed);
+    expect(access.grants().map((grant) => grant.door)).toEqual(kept);
+  });
+
   it('closes them too on an sshd line that names no address and no known connection', () => {
     const access = accessOf(INI.replace('[options]\n', '[options]\nlogout_grace = 10\n'));
     access.completed(A, 'closing', 0);

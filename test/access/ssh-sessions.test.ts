@@ -25,7 +25,7 @@ function run(steps: Step[], logoutGrace = 0): string[] {
     const outcome = sessions.handle(event(at, kind, pid, src, invalidUser));
     for (const decision of outcome?.decisions ?? []) out.push(`${decision.type} ${decision.src}`);
     if (outcome?.failed) out.push(`failed ${outcome.src}`);
-    for (const due of sessions.dueLogouts(at * 1000)) out.push(`close ${due}`);
+    for (const due of sessions.dueLogouts(at * 1000)) out.push(`close ${due.src}`);
   }
   return out;
 }
