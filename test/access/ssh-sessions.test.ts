@@ -132,6 +132,15 @@ describe('the cap on tracked connections', () => {
     expect(sessions.loggedIn).toBe(MAX_CONNECTIONS);
   });
 
+  it('keeps the other sessions of an address whose oldest connection it forgets', () => {
+    const sessions = new SshSessions(0);
+    for (const pid of [1, 2, 3]) sessions.handle(event(0, 'accepted', pid, A));
+    for (let pid = 4; pid <= MAX_CONNECTIONS + 1; pid++) sessions.handle(event(1, 'accepted', pid, other(pid)));
+    // pid 1 is forgotten; A is still logged in twice: the first of those two ending is no logout.
+    expect(sessions.handle(event(2, 'disconnected', 2, A))?.decisions).toEqual([]);
+    expect(sessions.handle(event(2, 'disconnected', 3, A))?.decisions).toEqual([{ type: 'logout', time: 2000, src: A, pid: 3, closeAt: 2000 }]);
+  });
+
   it('forgets only one past the cap', () => {
     const sessions = new SshSessions(0);
     sessions.handle(event(0, 'accepted', 1, B));
