@@ -50,10 +50,11 @@ export class GrantTable {
     const existing = this.grants.get(grantKey(src, door.name));
     this.earliest = undefined;
     if (existing !== undefined) {
-      existing.expires = expires;
+      // A knock stamped before the latest (log times can step back) takes no time away.
+      existing.expires = Math.max(existing.expires, expires);
       // Knocked here too: this host's own grant from now on.
       if (existing.origin !== undefined) existing.origin = undefined;
-      return [{ type: 'extend', time, src, door: door.name, expires }];
+      return [{ type: 'extend', time, src, door: door.name, expires: existing.expires }];
     }
     this.grants.set(grantKey(src, door.name), { src, door: door.name, ports: door.open, opened: time, expires });
     return [{ type: 'open', time, src, door: door.name, ports: door.open, expires }];

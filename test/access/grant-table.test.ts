@@ -23,6 +23,15 @@ describe('grants', () => {
     expect(table.size).toBe(0);
   });
 
+  // Log times can step back (two logs merged, a clock set back): a knock stamped before the
+  // one that opened never takes time away from the grant.
+  it('never shortens a grant on a knock stamped earlier than its latest', () => {
+    const table = new GrantTable();
+    table.open('203.0.113.7', OPEN, 20_000);
+    expect(table.open('203.0.113.7', OPEN, 5000)).toEqual([{ type: 'extend', time: 5000, src: '203.0.113.7', door: 'open', expires: 50_000 }]);
+    expect(table.expire(49_999)).toEqual([]);
+  });
+
   it('closes one address\'s grant only', () => {
     const table = new GrantTable();
     table.open('203.0.113.7', OPEN, 0);
