@@ -56,6 +56,13 @@ export async function reloadConfig(host: ReloadHost): Promise<boolean> {
       await backend.start(pipeline.grants(), now, pipeline.bans());
     } catch (error) {
       emit(logEvents.reloadRefused(configPath, `its firewall did not install: ${(error as Error).message}`));
+      // Part of it may be in (iptables installs IPv4, then IPv6): the running config's
+      // ruleset goes back now, not at the next check.
+      try {
+        await sync.backend.start(old.grants(), now, old.bans());
+      } catch (repair) {
+        emit(logEvents.firewallFailed('repair', (repair as Error).message));
+      }
       return false;
     }
     // A door that is gone takes its grants along, through the old backend that knows it; so

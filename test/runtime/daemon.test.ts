@@ -443,12 +443,34 @@ describe('daemon and a reload whose firewall does not install', () => {
     await daemon.start();
     writeFileSync(join(h.dir, 'knockwatch.ini'), `[options]\ntimezone = America/New_York\n${CONFIG.replace('[options]\n', '')}`);
     expect(await daemon.reload()).toBe(false);
-    expect(h.messages.at(-1)).toContain('its firewall did not install');
+    // (This backend fails every start after the first: the repair's too.)
+    expect(h.messages.slice(-2)).toEqual([
+      expect.stringContaining('its firewall did not install') as unknown,
+      expect.stringMatching(/repair/) as unknown,
+    ]);
     // A syslog stamp without a zone: read in UTC, as the running config says.
     const line = (port: string, second: number) => `Nov 22 09:00:0${second} gate kernel: KNOCK IN=eth0 OUT= SRC=203.0.113.7 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF ${port} \n`;
     await feed(daemon, h.log, line('PROTO=TCP SPT=40001 DPT=7000 WINDOW=64240 RES=0x00 SYN URGP=0', 1)
       + line('PROTO=TCP SPT=40002 DPT=8000 WINDOW=64240 RES=0x00 SYN URGP=0', 2) + line('PROTO=UDP SPT=40003 DPT=9000 LEN=9', 3));
     expect(daemon.grants().map((grant) => new Date(grant.opened).toISOString())).toEqual(['2026-11-22T09:00:03.000Z']);
+  });
+});
+
+describe('daemon and a reload whose firewall installs only half', () => {
+  // iptables installs IPv4, then IPv6: a failure at IPv6 leaves the refused config's IPv4
+  // rules in force. The running config's ruleset goes back at once, not at the next check.
+  it('puts the running config\'s ruleset back before the reload returns', async () => {
+    const h = harness();
+    const backend = new DryRunBackend();
+    const starts: string[] = [];
+    backend.start = async () => {
+      starts.push(starts.length === 1 ? 'refused' : 'start');
+      if (starts.length === 2) throw new Error('ip6tables-restore: exit status 1');
+    };
+    const daemon = h.daemon(CONFIG, backend);
+    await daemon.start();
+    expect(await daemon.reload()).toBe(false);
+    expect(starts).toEqual(['start', 'refused', 'start']);
   });
 });
 
