@@ -56,9 +56,15 @@ export function locateSyslogEnvelope(line: string, spans: EnvelopeSpans): boolea
     return false;
   }
   const hostStart = stampEnd + 1;
-  const hostEnd = line.indexOf(' ', hostStart);
+  let hostEnd = line.indexOf(' ', hostStart);
   if (hostEnd <= hostStart) return false;
   let tagStart = hostEnd + 1;
+  // No host (`STAMP TAG[PID]: MESSAGE`, as some syslog daemons write): a host never ends in a
+  // colon, but for an IPv6 address, which has others before it, and socklog's `auth.info:`.
+  if (line.charCodeAt(hostEnd - 1) === 58 && line.lastIndexOf(':', hostEnd - 2) < hostStart && !FACILITY_LEVEL.test(line.slice(hostStart, hostEnd - 1))) {
+    tagStart = hostStart;
+    hostEnd = hostStart;
+  }
   const colon = line.indexOf(': ', tagStart);
   if (colon <= tagStart || colon - tagStart > MAX_TAG_LENGTH) return false;
   let tagEnd = colon;
@@ -91,6 +97,17 @@ export function locateSyslogEnvelope(line: string, spans: EnvelopeSpans): boolea
   spans.tagStart = tagStart;
   spans.tagEnd = tagEnd;
   spans.pid = pid;
-  spans.messageStart = colon + 2;
+  // Solaris syslogd's message id before the message: `sshd[PID]: [ID 800047 auth.info] ...`.
+  spans.messageStart = line.charCodeAt(colon + 2) === 91 ? afterMessageId(line, colon + 2) : colon + 2;
   return true;
+}
+
+// Where the message starts after a `[ID 800047 auth.info] ` at `start`, or `start` without one.
+function afterMessageId(line: string, start: number): number {
+  if (!line.startsWith('[ID ', start)) return start;
+  let at = start + 4;
+  while (at < start + 14 && line.charCodeAt(at) >= 48 && line.charCodeAt(at) <= 57) at++;
+  if (at === start + 4 || line.charCodeAt(at) !== 32) return start;
+  const close = line.indexOf('] ', at + 1);
+  return close !== -1 && close - at <= 17 && FACILITY_LEVEL.test(line.slice(at + 1, close)) ? close + 2 : start;
 }
