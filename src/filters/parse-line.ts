@@ -61,7 +61,11 @@ export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, bu
     if (!locateSyslogEnvelope(line, envelope) || !hasTag(line, envelope, tags)) return IGNORED;
     const pid = envelope.pid;
     if (filter.pid === 'none' && pid !== undefined) return IGNORED;
-    const found = matchRule(line.slice(envelope.messageStart));
+    // Blanks that end a message are no part of it (old sshd wrote `... from ADDR ` on PAM
+    // failures; relays pad): every regex ends at the last character that is not one.
+    let end = line.length;
+    for (let c = line.charCodeAt(end - 1); (c === 32 || c === 9) && end > envelope.messageStart; c = line.charCodeAt(--end - 1));
+    const found = matchRule(line.slice(envelope.messageStart, end));
     if (found === undefined) return MISSED;
     const rule = filter.rules[found.index] as FilterRule;
     if (rule.kind === 'other') return OTHER;
