@@ -329,12 +329,12 @@ export class FileFollower {
   }
 }
 
-// What a follower keeps of a file's start: a hash of its first line ('' while it has none
-// within HASH_BYTES).
+// What a follower keeps of a file's start: a hash of its first line, or of the first
+// HASH_BYTES of a longer one (they no longer change); '' while it has neither.
 function hashFirstLine(fd: number): string {
   const buffer = Buffer.alloc(HASH_BYTES);
   const read = readSync(fd, buffer, 0, HASH_BYTES, 0);
   const newline = buffer.subarray(0, read).indexOf(10);
-  if (newline === -1) return '';
-  return createHash('sha256').update(buffer.subarray(0, newline)).digest('hex').slice(0, 32);
+  if (newline === -1 && read < HASH_BYTES) return '';
+  return createHash('sha256').update(buffer.subarray(0, newline === -1 ? read : newline)).digest('hex').slice(0, 32);
 }

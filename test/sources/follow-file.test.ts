@@ -161,9 +161,14 @@ describe('following a log', () => {
       [['write', 'a\n'], ['check'], ['write', 'b\n'], ['other', '.1', 'x\ny\nzzz\n'], ['cut', 0], ['write', 'c\n'], ['check']], ['a', 'c']],
     ['reads no copy shorter than what was read', '',
       [['write', 'a\npa'], ['check'], ['other', '.1', 'a\n'], ['cut', 0], ['write', 'c\n'], ['check']], ['a', 'c']],
-    // nothing known of its start to compare (a first line over the 4 KiB hashed)
+    // a first line longer than the 4 KiB hashed: its first 4 KiB tell the log's start
+    ['reads the copy of a log whose first line is longer than what is hashed', '',
+      [['write', `${'x'.repeat(5000)}\n`], ['check'], ['write', 'b\n'], ['copytruncate'], ['write', 'c\n'], ['check']], ['x'.repeat(5000), 'b', 'c']],
+    ['reads no copy that begins otherwise past the first 4 KiB of a long first line', '',
+      [['write', `${'x'.repeat(5000)}\n`], ['check'], ['write', 'b\n'], ['other', '.1', `${'y'.repeat(5000)}\nb\n`], ['cut', 0], ['write', 'c\n'], ['check']], ['x'.repeat(5000), 'c']],
+    // nothing known of its start yet: a first line still being written, under the 4 KiB
     ['reads no copy of a log whose start it does not know', '',
-      [['write', `${'x'.repeat(5000)}\n`], ['check'], ['write', 'b\n'], ['copytruncate'], ['write', 'c\n'], ['check']], ['x'.repeat(5000), 'c']],
+      [['write', 'xyz'], ['check'], ['write', 'b\n'], ['copytruncate'], ['write', 'c\n'], ['check']], ['c']],
     ['notices copytruncate even when the file grew past the old offset again', '',
       [['write', 'first\n'], ['check'], ['copytruncate'], ['write', 'second line\n'], ['check']], ['first', 'second line']],
     // cut back to a shorter file that begins as before: what is left was read, what follows is new
