@@ -157,7 +157,7 @@ export class RotatingKind implements DoorKind {
   // too: the daemon's records are in the state file) never revives an old window, whose
   // sequence may have been seen.
   private acceptedAround(time: number): number[] {
-    const latest = this.records.current(this.door, windowStartOf(time, this.spec.rotate));
+    const latest = this.records.current(this.door, windowStartOf(time, this.spec.rotate), this.spec.rotate);
     const oldest = latest - this.spec.skew * this.spec.rotate;
     return this.windowsAround(time).filter((window) => window >= oldest);
   }

@@ -285,18 +285,18 @@ describe('the window ledger\'s latest windows', () => {
     let saves = 0;
     const behind: unknown[][] = [];
     const ledger = new WindowLedger(() => { saves++; }, (...args) => behind.push(args));
-    expect([ledger.current('d', 100), ledger.current('d', 200), ledger.current('d', 200)]).toEqual([100, 200, 200]);
+    expect([ledger.current('d', 100, 50), ledger.current('d', 200, 50), ledger.current('d', 200, 50)]).toEqual([100, 200, 200]);
     expect([saves, behind]).toEqual([2, []]);
-    expect([ledger.current('d', 100), ledger.current('d', 150)]).toEqual([200, 200]);
+    expect([ledger.current('d', 100, 50), ledger.current('d', 150, 50)]).toEqual([200, 200]);
     expect([saves, behind]).toEqual([2, [['d', 100, 200]]]);
     // Past the latest again: told anew the next time the clock goes back.
-    expect([ledger.current('d', 300), ledger.current('d', 100)]).toEqual([300, 300]);
+    expect([ledger.current('d', 300, 50), ledger.current('d', 100, 50)]).toEqual([300, 300]);
     expect([saves, behind, ledger.latestWindows()]).toEqual([3, [['d', 100, 200], ['d', 100, 300]], { d: 300 }]);
   });
 
   it('a saved latest window never moves a door\'s back (a reload keeps the ledger)', () => {
     const ledger = new WindowLedger();
-    ledger.current('d', 200);
+    ledger.current('d', 200, 50);
     ledger.restoreLatest({ d: 100, e: 50 });
     expect(ledger.latestWindows()).toEqual({ d: 200, e: 50 });
     ledger.restoreLatest({ d: 300 });
