@@ -269,8 +269,13 @@ function readOneTimeSequences(reader: SectionReader, path: string, readFile: Rea
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
     const parsed = parseKnockSteps(trimmed);
-    if (!parsed.ok) reader.problem('one_time_sequences', `${parsed.expected} on line ${index + 1} of ${path}`, parsed.found);
-    else sequences.push(parsed.value);
+    if (parsed.ok) {
+      sequences.push(parsed.value);
+      continue;
+    }
+    // The line is a secret: the problem names its file, line and step, never its text.
+    const said = parsed.unquoted ?? parsed;
+    reader.problem('one_time_sequences', `${said.expected} on line ${index + 1} of ${path} (the line is not shown: one-time sequences are secret)`, said.found);
   }
   if (sequences.length === 0) reader.problem('one_time_sequences', `at least one sequence in ${path}`, 'none');
   return sequences;

@@ -1,7 +1,14 @@
 import type { DoorStep, StepProtocol, TcpFlagRule } from './types.js';
 import { tcpFlagBit } from '../net/tcp-flags.js';
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string; found: string };
+// `unquoted`: the same problem said without any of the input's text, where `found` or
+// `expected` quote it, for input that is a secret (a one-time sequences line).
+export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string; found: string; unquoted?: Unquoted };
+
+export interface Unquoted {
+  expected: string;
+  found: string;
+}
 
 const MAX_STEPS = 32;
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -28,24 +35,25 @@ export function parseKnockSteps(text: string): Parsed<DoorStep[]> {
 
 function parseStepList(text: string, sep: ':' | '/', maxSteps: number, icmp: boolean): Parsed<DoorStep[]> {
   const items = text.split(',').map((item) => item.trim());
-  if (text.trim() === '' || items.some((item) => item === '')) {
-    return { ok: false, expected: `a comma-separated list of ports (port${sep}tcp or port${sep}udp)`, found: text };
-  }
+  const list = `a comma-separated list of ports (port${sep}tcp or port${sep}udp)`;
+  const empty = items.indexOf('');
+  if (text.trim() === '' || empty !== -1) return { ok: false, expected: list, found: text, unquoted: { expected: list, found: `an empty step ${empty + 1}` } };
   if (items.length > maxSteps) return { ok: false, expected: `at most ${maxSteps} steps`, found: `${items.length} steps` };
   const steps: DoorStep[] = [];
-  for (const item of items) {
+  for (const [index, item] of items.entries()) {
+    const unquoted = (expected: string): Unquoted => ({ expected: `${expected} at step ${index + 1}`, found: 'something else' });
     if (icmp && /^icmp\s*:/i.test(item)) {
       const echo = parseEchoStep(item);
-      if (!echo.ok) return echo;
+      if (!echo.ok) return { ...echo, unquoted: unquoted(echo.expected) };
       steps.push(echo.value);
       continue;
     }
     const [portText = '', protoText = 'tcp', extra] = item.split(sep).map((part) => part.trim());
     const port = parsePort(portText);
-    if (port === undefined) return { ok: false, expected: 'a port (1-65535)', found: portText };
+    if (port === undefined) return { ok: false, expected: 'a port (1-65535)', found: portText, unquoted: unquoted('a port (1-65535)') };
     const proto = protoText.toLowerCase();
     if (extra !== undefined || (proto !== 'tcp' && proto !== 'udp')) {
-      return { ok: false, expected: `tcp or udp after "${port}${sep}"`, found: item };
+      return { ok: false, expected: `tcp or udp after "${port}${sep}"`, found: item, unquoted: unquoted('tcp or udp after the port') };
     }
     steps.push({ port, proto: proto as StepProtocol });
   }

@@ -60,10 +60,10 @@ export interface WindowRecords {
   burnt(door: string, src: string, window: number): boolean;
   // Kept until `until` (ms), when the window is accepted no more.
   burn(door: string, src: string, window: number, until: number): void;
-  // A knock's time makes `window` the current one of `door`: returns the latest window the
-  // door ever had as current (this one, or a later one when the clock went back), so that
-  // no window older than that minus skew is accepted again.
-  current(door: string, window: number): number;
+  // A knock's time makes `window` (of `rotate` seconds) the current one of `door`: returns the
+  // latest window the door ever had as current (this one, or a later one when the clock went
+  // back), as a window of `rotate`, so that no window older than that minus skew is accepted again.
+  current(door: string, window: number, rotate: number): number;
 }
 
 // Marks `sequence`'s line in a one_time_sequences file used, durably; throws when it cannot.

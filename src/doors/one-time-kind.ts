@@ -1,5 +1,5 @@
 import type { DoorStep, MarkUsed } from '../config/types.js';
-import type { DoorKind, Sequence } from './door-kind.js';
+import type { DoorKind, Refusal, Sequence } from './door-kind.js';
 
 // knockd's one_time_sequences: the first sequence not used yet is the only one accepted;
 // completing it uses it up, for every source. With a `mark` (the live daemon), its line in
@@ -55,16 +55,16 @@ export class OneTimeKind implements DoorKind {
   // replaying what it saw) do not both open, and the next sequence is not burnt. A sequence
   // whose line cannot be marked is used up and opens nothing: a restart must not revive it,
   // and a grant the file does not record could be knocked again after one.
-  completed(sequence: Sequence): boolean {
-    if (sequence !== this.sequences[this.usedCount]) return false;
+  completed(sequence: Sequence): Refusal | undefined {
+    if (sequence !== this.sequences[this.usedCount]) return 'used';
     this.usedCount++;
     try {
       this.marking?.(sequence);
     } catch {
       this.unmarked++;
-      return false;
+      return 'unmarked';
     }
-    return true;
+    return undefined;
   }
 
   private get marking(): ((sequence: Sequence) => void) | undefined {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Door, DoorStep, PortRange, RotatingSpec, StepProtocol, WindowRecords } from '../config/types.js';
 import { normalizeAddress } from '../net/address.js';
-import type { DoorKind, Sequence } from './door-kind.js';
+import type { DoorKind, Refusal, Sequence } from './door-kind.js';
 import { md5HourSequence } from './md5-hour.js';
 import { WindowLedger } from './window-ledger.js';
 
@@ -137,19 +137,20 @@ export class RotatingKind implements DoorKind {
     return this.sequenceOf(windowStartOf(time, this.spec.rotate) + offset * this.spec.rotate, src);
   }
 
-  // False when no window accepted at `time` has the sequence (an attempt started in time
-  // whose window turned out of skew meanwhile). once_per_window: every accepted window with
-  // this sequence is burnt for `src`; false when one of them already was (a sequence equal in
-  // two windows must not open twice: what was recorded in one would open again in the other).
-  completed(sequence: Sequence, src: string, time: number): boolean {
+  // 'window-gone' when no window accepted at `time` has the sequence (an attempt started in
+  // time whose window turned out of skew meanwhile). once_per_window: every accepted window
+  // with this sequence is burnt for `src`; 'window-used' when one of them already was (a
+  // sequence equal in two windows must not open twice: what was recorded in one would open
+  // again in the other).
+  completed(sequence: Sequence, src: string, time: number): Refusal | undefined {
     const key = sequenceKey(sequence);
     const windows = this.acceptedAround(time).filter((window) => sequenceKey(this.sequenceOf(window, src)) === key);
-    if (windows.length === 0) return false;
-    if (!this.spec.oncePerWindow) return true;
-    if (windows.some((window) => this.records.burnt(this.door, src, window))) return false;
+    if (windows.length === 0) return 'window-gone';
+    if (!this.spec.oncePerWindow) return undefined;
+    if (windows.some((window) => this.records.burnt(this.door, src, window))) return 'window-used';
     const until = (windowStartOf(time, this.spec.rotate) + (this.spec.skew + 1) * this.spec.rotate) * 1000;
     for (const window of windows) this.records.burn(this.door, src, window, Math.max(until, (window + (this.spec.skew + 1) * this.spec.rotate) * 1000));
-    return true;
+    return undefined;
   }
 
   // The windows a knock at `time` may use: those around it, none older than the latest
@@ -157,7 +158,7 @@ export class RotatingKind implements DoorKind {
   // too: the daemon's records are in the state file) never revives an old window, whose
   // sequence may have been seen.
   private acceptedAround(time: number): number[] {
-    const latest = this.records.current(this.door, windowStartOf(time, this.spec.rotate));
+    const latest = this.records.current(this.door, windowStartOf(time, this.spec.rotate), this.spec.rotate);
     const oldest = latest - this.spec.skew * this.spec.rotate;
     return this.windowsAround(time).filter((window) => window >= oldest);
   }

@@ -13,7 +13,7 @@ export class StaticKind implements DoorKind {
     return this.sequence;
   }
 
-  completed(): boolean {
-    return true;
+  completed(): undefined {
+    return undefined;
   }
 }

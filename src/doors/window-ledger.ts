@@ -24,14 +24,19 @@ export class WindowLedger implements WindowRecords {
   // file then, before the grant is applied, so a crash right after cannot revive the window.
   constructor(private readonly recorded: () => void = () => undefined, private readonly clockBehind: ClockBehind = () => undefined) {}
 
-  current(door: string, window: number): number {
-    const latest = this.latest.get(door);
-    if (latest === undefined || window > latest) {
+  // The latest window is kept as the moment it began, whatever `rotate` it had: a reload or a
+  // restart that changes `rotate` compares with the window of the new rotate that holds that
+  // moment (the clock has been in it), never with the old window's start, which the new
+  // windows do not share. The moment itself is kept, so changing `rotate` back revives nothing.
+  current(door: string, window: number, rotate: number): number {
+    const saved = this.latest.get(door);
+    if (saved === undefined || window > saved) {
       this.latest.set(door, window);
       this.behind.delete(door);
       this.recorded();
       return window;
     }
+    const latest = Math.floor(saved / rotate) * rotate;
     if (window < latest && !this.behind.has(door)) {
       this.behind.add(door);
       this.clockBehind(door, window, latest);

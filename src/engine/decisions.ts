@@ -1,4 +1,5 @@
 import type { DoorStep } from '../config/types.js';
+import type { Refusal } from '../doors/door-kind.js';
 
 // Why an attempt broke, as data; src/cli/format-decision.ts words it.
 export type BreakReason =
@@ -16,8 +17,11 @@ export type BreakReason =
   | { reason: 'trap'; port: DoorStep }
   // More than `cap` (max_tracked) sources were tracked; this one was the oldest.
   | { reason: 'evicted'; cap: number }
-  // A one-time sequence that another source used up first (the two knocked it together).
-  | { reason: 'used' };
+  // A completed sequence the door refused, and why (src/doors/door-kind.ts): 'used' (a
+  // one-time sequence another source used up first), 'unmarked' (a one-time sequence whose
+  // line the file could not take), 'window-gone' (a rotating window that turned out of skew
+  // during the knock), 'window-used' (once_per_window: the source used that window already).
+  | { reason: Refusal };
 
 // Why a grant is closed when no close door closed it.
 export type CloseReason = 'admin' | 'fleet' | 'forget' | 'logout' | 'not applied' | 'revoked' | 'wrong-knock';

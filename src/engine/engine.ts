@@ -624,8 +624,9 @@ export class Engine {
     this.stepped = true;
     decisions.push({ type: 'step', time: knock.time, src: knock.src, door: door.name, step: done, of: attempt.sequence.length, knock: knockStep(knock) });
     if (done < attempt.sequence.length) return true;
-    if (kind.completed(attempt.sequence, knock.src, knock.time)) decisions.push({ type: 'completed', time: knock.time, src: knock.src, door: door.name });
-    else decisions.push(this.broken(attempt, knock, { reason: 'used' }));
+    const refused = kind.completed(attempt.sequence, knock.src, knock.time);
+    if (refused === undefined) decisions.push({ type: 'completed', time: knock.time, src: knock.src, door: door.name });
+    else decisions.push(this.broken(attempt, knock, { reason: refused }));
     return false;
   }
 

@@ -115,6 +115,12 @@ export function describeBreak(why: BreakReason): string {
       return `more than ${why.cap} sources tracked`;
     case 'used':
       return 'another address used this one-time sequence first';
+    case 'unmarked':
+      return 'its line could not be marked used in the one-time sequences file (not writable, or full): the sequence is used up and opens nothing';
+    case 'window-gone':
+      return 'its window is accepted no more (the window turned past skew during the knock)';
+    case 'window-used':
+      return 'this address already opened with this window\'s sequence (once_per_window)';
   }
 }
 

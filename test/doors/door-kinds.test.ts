@@ -64,10 +64,10 @@ describe('the doors of a config', () => {
     const once = set.doors[1]?.kind;
     const due = once?.expected('203.0.113.7', 0) ?? [];
     expect(due).toEqual([SECOND]);
-    expect(once?.completed(due[0]!, '203.0.113.7', 0)).toBe(true);
+    expect(once?.completed(due[0]!, '203.0.113.7', 0)).toBeUndefined();
     expect(set.usedOneTime()).toEqual({ static: 4, gone: 3, once: 2 });
     // The same sequence again (a second source that knocked it too) uses nothing more.
-    expect(once?.completed(due[0]!, '198.51.100.9', 0)).toBe(false);
+    expect(once?.completed(due[0]!, '198.51.100.9', 0)).toBe('used');
     expect(set.usedOneTime()).toEqual({ static: 4, gone: 3, once: 2 });
   });
 });

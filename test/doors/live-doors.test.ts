@@ -27,8 +27,9 @@ function completions(engine: Engine, ports: readonly string[], at: number): stri
     .filter((decision) => decision.type === 'completed').map((decision) => ('door' in decision ? decision.door : '')));
 }
 
-const windowPorts = (offset: number): string[] => deriveSequence({ secret: SECRET, door: 'rot', windowStart: HOUR + offset * 3600, range: { low: 10000, high: 10999 }, length: 5, protocols: ['tcp'] })
+const windowPortsAt = (windowStart: number): string[] => deriveSequence({ secret: SECRET, door: 'rot', windowStart, range: { low: 10000, high: 10999 }, length: 5, protocols: ['tcp'] })
   .map((step) => String(step.port));
+const windowPorts = (offset: number): string[] => windowPortsAt(HOUR + offset * 3600);
 const window0 = windowPorts(0);
 
 describe('the live daemon\'s doors', () => {
@@ -99,5 +100,25 @@ describe('the live daemon\'s doors', () => {
     // Without the state file, window 0 would open again.
     const fresh = new LiveDoors(() => undefined).configFor(configOf());
     expect(completions(new Engine(new DoorSet(fresh.doors), fresh.options), window0, HOUR + 100)).toEqual(['rot']);
+  });
+
+  // A reload (or a restart) changes `rotate`: the latest window saved under the old rotate is
+  // not a window of the new one, and must not make the clock look behind.
+  it('a changed rotate neither shuts the door nor revives a window the clock has been past', () => {
+    const behind: unknown[][] = [];
+    const live = new LiveDoors(() => undefined, (...args) => behind.push(args));
+    const doorsWith = (rotate: string): Engine => {
+      const config = live.configFor(parseConfig(`[rot]\nsecret_file = /s\nport_range = 10000-10999\nrotate = ${rotate}\nskew = 0\n`, join(dir, 'k.ini'), undefined, undefined, () => SECRET));
+      return new Engine(new DoorSet(config.doors), config.options);
+    };
+    // Half an hour into the hour under 30s windows, then 1h: the hour's window is current.
+    expect(completions(doorsWith('30s'), windowPortsAt(HOUR + 1800), HOUR + 1800)).toEqual(['rot']);
+    expect(completions(doorsWith('1h'), window0, HOUR + 1900)).toEqual(['rot']);
+    expect(behind).toEqual([]);
+    // Back to 30s with the clock set back within the hour: the 30s windows it has been past stay shut.
+    expect(completions(doorsWith('30s'), windowPortsAt(HOUR + 600), HOUR + 600)).toEqual([]);
+    expect(behind).toEqual([['rot', HOUR + 600, HOUR + 1800]]);
+    // 1h with the clock set back an hour: the hour before stays shut.
+    expect(completions(doorsWith('1h'), windowPorts(-1), HOUR - 3600 + 100)).toEqual([]);
   });
 });

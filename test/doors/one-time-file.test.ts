@@ -92,7 +92,7 @@ describe('a one-time door with its file marked', () => {
     writeFileSync(file, '7000,8000\n7100,8100\n');
     const kind = createDoorKind(liveDoor().knock);
     const [first] = kind.expected('203.0.113.7', 0);
-    expect(kind.completed(first!, '203.0.113.7', 1000)).toBe(true);
+    expect(kind.completed(first!, '203.0.113.7', 1000)).toBeUndefined();
     expect(readFileSync(file, 'utf8')).toBe('#000,8000\n7100,8100\n');
     // A restart with no state file at all (or a crash right after the mark, before the
     // grant): the used sequence is gone, the next one is due.
@@ -105,7 +105,7 @@ describe('a one-time door with its file marked', () => {
     if (door.knock.kind !== 'one-time') return;
     const kind = createDoorKind({ ...door.knock, mark: () => { throw new Error('disk full'); } });
     const [first] = kind.expected('203.0.113.7', 0);
-    expect(kind.completed(first!, '203.0.113.7', 1000)).toBe(false);
+    expect(kind.completed(first!, '203.0.113.7', 1000)).toBe('unmarked');
     expect(kind.expected('203.0.113.7', 2000)).toEqual([steps(7100, 8100)]);
   });
 
@@ -123,9 +123,9 @@ describe('a one-time door with its file marked', () => {
     };
     const set = new DoorSet([{ ...door, knock: { ...door.knock, mark } }]);
     const kind = set.doors[0]!.kind;
-    expect(kind.completed(kind.expected('203.0.113.7', 0)[0]!, '203.0.113.7', 1000)).toBe(false);
+    expect(kind.completed(kind.expected('203.0.113.7', 0)[0]!, '203.0.113.7', 1000)).toBe('unmarked');
     writable = true;
-    expect(kind.completed(kind.expected('203.0.113.7', 2000)[0]!, '203.0.113.7', 3000)).toBe(true);
+    expect(kind.completed(kind.expected('203.0.113.7', 2000)[0]!, '203.0.113.7', 3000)).toBeUndefined();
     expect(readFileSync(file, 'utf8')).toBe('7000,8000\n#100,8100\n7200,8200\n');
     const saved = set.usedOneTime();
     expect(saved).toEqual({ otp: 1 });
@@ -152,7 +152,7 @@ describe('a one-time door with its file marked', () => {
     const door = parseConfig(`[otp]\none_time_sequences = ${file}\n`, join(dir, 'k.ini')).doors[0] as Door;
     const set = new DoorSet([door]);
     const kind = set.doors[0]!.kind;
-    expect(kind.completed(kind.expected('203.0.113.7', 0)[0]!, '203.0.113.7', 1000)).toBe(true);
+    expect(kind.completed(kind.expected('203.0.113.7', 0)[0]!, '203.0.113.7', 1000)).toBeUndefined();
     expect(readFileSync(file, 'utf8')).toBe('7000,8000\n7100,8100\n');
     expect(set.usedOneTime()).toEqual({ otp: 1 });
   });

@@ -149,16 +149,16 @@ describe('a rotating door', () => {
   it('once_per_window: a second attempt already under way when the window is burnt opens nothing', () => {
     const kind = new RotatingKind({ ...specOf(configOf(rotatingIni('once_per_window = yes'))), records: new WindowLedger() });
     const [sequence] = kind.expected('203.0.113.7', hour + 1000).slice(1);
-    expect(kind.completed(sequence!, '203.0.113.7', hour + 2000)).toBe(true);
-    expect(kind.completed(sequence!, '203.0.113.7', hour + 3000)).toBe(false);
-    expect(kind.completed(sequence!, '198.51.100.9', hour + 3000)).toBe(true);
+    expect(kind.completed(sequence!, '203.0.113.7', hour + 2000)).toBeUndefined();
+    expect(kind.completed(sequence!, '203.0.113.7', hour + 3000)).toBe('window-used');
+    expect(kind.completed(sequence!, '198.51.100.9', hour + 3000)).toBeUndefined();
   });
 
   it('once_per_window: the next window, used early, stays burnt for as long as it is accepted', () => {
     const ledger = new WindowLedger();
     const kind = new RotatingKind({ ...specOf(configOf(rotatingIni('once_per_window = yes'))), records: ledger });
     const next = kind.sequenceAt(hour + 1000, 1);
-    expect(kind.completed(next, '203.0.113.7', hour + 1000)).toBe(true);
+    expect(kind.completed(next, '203.0.113.7', hour + 1000)).toBeUndefined();
     // Accepted until the end of the window after it (skew 1).
     const until = hour + 3 * 3_600_000;
     expect(ledger.saved(until - 1)).toEqual({ openSSH: [{ src: '203.0.113.7', window: BASE.windowStart + 3600, until }] });
@@ -200,7 +200,7 @@ describe('a rotating door', () => {
     const sequence = portsOf(deriveSequence({ ...BASE, windowStart: BASE.windowStart + offset * 3600 }));
     // Three steps before the turn, two after it (one a second; seq_timeout 10).
     const late = knockAll(new Engine(new DoorSet(config.doors), config.options), sequence, BASE.windowStart + 3600 - 3);
-    expect(late).toEqual(['broken openSSH 203.0.113.7 used']);
+    expect(late).toEqual(['broken openSSH 203.0.113.7 window-gone']);
     // The same knock a little earlier, all of it before the turn, opens.
     expect(knockAll(new Engine(new DoorSet(config.doors), config.options), sequence, BASE.windowStart + 3600 - 6)).toEqual(['completed openSSH 203.0.113.7']);
   });
@@ -255,19 +255,19 @@ describe('a rotating door', () => {
     while (!(seqAt(a + 3600) === seqAt(a + 7200) && seqAt(a) !== seqAt(a + 3600) && seqAt(a - 3600) !== seqAt(a + 3600))) a += 3600;
     const kind = new RotatingKind({ ...spec, records: new WindowLedger() });
     const [first] = kind.expected('203.0.113.7', a * 1000 + 1000).filter((sequence) => portsOf(sequence).join() === seqAt(a + 3600));
-    expect(kind.completed(first!, '203.0.113.7', a * 1000 + 2000)).toBe(true);
+    expect(kind.completed(first!, '203.0.113.7', a * 1000 + 2000)).toBeUndefined();
     // An hour on, window a + 7200 is accepted too and derives the same sequence: not expected, not opened.
     const later = (a + 3600) * 1000 + 1000;
     expect(kind.expected('203.0.113.7', later).map((sequence) => portsOf(sequence).join())).not.toContain(seqAt(a + 3600));
-    expect(kind.completed(first!, '203.0.113.7', later)).toBe(false);
+    expect(kind.completed(first!, '203.0.113.7', later)).toBe('window-used');
     // Another address is not affected.
-    expect(kind.completed(first!, '198.51.100.9', later)).toBe(true);
+    expect(kind.completed(first!, '198.51.100.9', later)).toBeUndefined();
   });
 
   it('once_per_window: a sequence no accepted window has (any more) opens nothing', () => {
     const kind = new RotatingKind({ ...specOf(configOf(rotatingIni('once_per_window = yes'))), records: new WindowLedger() });
-    expect([-2, 2, 5].map((offset) => kind.completed(kind.sequenceAt(hour + 1000, offset), '203.0.113.7', hour + 1000))).toEqual([false, false, false]);
-    expect(kind.completed(kind.sequenceAt(hour + 1000, 1), '203.0.113.7', hour + 1000)).toBe(true);
+    expect([-2, 2, 5].map((offset) => kind.completed(kind.sequenceAt(hour + 1000, offset), '203.0.113.7', hour + 1000))).toEqual(['window-gone', 'window-gone', 'window-gone']);
+    expect(kind.completed(kind.sequenceAt(hour + 1000, 1), '203.0.113.7', hour + 1000)).toBeUndefined();
   });
 
   it('once_per_window: a used window is forgotten once no skew window accepts it', () => {
@@ -285,18 +285,18 @@ describe('the window ledger\'s latest windows', () => {
     let saves = 0;
     const behind: unknown[][] = [];
     const ledger = new WindowLedger(() => { saves++; }, (...args) => behind.push(args));
-    expect([ledger.current('d', 100), ledger.current('d', 200), ledger.current('d', 200)]).toEqual([100, 200, 200]);
+    expect([ledger.current('d', 100, 50), ledger.current('d', 200, 50), ledger.current('d', 200, 50)]).toEqual([100, 200, 200]);
     expect([saves, behind]).toEqual([2, []]);
-    expect([ledger.current('d', 100), ledger.current('d', 150)]).toEqual([200, 200]);
+    expect([ledger.current('d', 100, 50), ledger.current('d', 150, 50)]).toEqual([200, 200]);
     expect([saves, behind]).toEqual([2, [['d', 100, 200]]]);
     // Past the latest again: told anew the next time the clock goes back.
-    expect([ledger.current('d', 300), ledger.current('d', 100)]).toEqual([300, 300]);
+    expect([ledger.current('d', 300, 50), ledger.current('d', 100, 50)]).toEqual([300, 300]);
     expect([saves, behind, ledger.latestWindows()]).toEqual([3, [['d', 100, 200], ['d', 100, 300]], { d: 300 }]);
   });
 
   it('a saved latest window never moves a door\'s back (a reload keeps the ledger)', () => {
     const ledger = new WindowLedger();
-    ledger.current('d', 200);
+    ledger.current('d', 200, 50);
     ledger.restoreLatest({ d: 100, e: 50 });
     expect(ledger.latestWindows()).toEqual({ d: 200, e: 50 });
     ledger.restoreLatest({ d: 300 });
