@@ -21,6 +21,15 @@ export interface DueLogout {
 
 export const MAX_CONNECTIONS = 20_000;
 
+// A logged-in connection as the state file keeps it (a restart between a login and its
+// logout still ends the session): `port` is absent when its Accepted line named none.
+export interface SavedSession {
+  pid: number;
+  src: string;
+  port?: number;
+  since: number;
+}
+
 // A logged-in connection: the pid that wrote its Accepted line (and, with PAM, its session
 // lines), the address and client port it came from, and when.
 interface Login {
@@ -106,6 +115,16 @@ export class SshSessions {
     for (const login of old.logins.values()) this.remember(login);
     for (const [src, at] of old.pendingLogouts) this.pendingLogouts.set(src, at);
     this.attempts.carryOver(old.attempts);
+  }
+
+  // The logged-in connections, oldest first.
+  saved(): SavedSession[] {
+    return [...this.logins.values()].map(({ pid, src, port, since }) => (port === undefined ? { pid, src, since } : { pid, src, port, since }));
+  }
+
+  // Connections logged in before a restart (validated: validate-state.ts), oldest first.
+  restore(sessions: readonly SavedSession[]): void {
+    for (const { pid, src, port, since } of sessions) this.remember({ pid, src: this.addresses.keep(src), port, since });
   }
 
   // Addresses with a connection logged in.

@@ -224,3 +224,35 @@ describe('a logout written by another pid than the login', () => {
     expect(sessions.handle({ ...event(2, 'disconnected', 99_998, other(2)), port: 5000 })?.decisions).toEqual([{ type: 'logout', time: 2000, src: other(2), pid: 2, closeAt: 2000 }]);
   });
 });
+
+// The state file keeps the logged-in connections: a daemon restarted between a login and its
+// logout still ends the session, by the login's pid or by its client port.
+describe('sessions saved and restored', () => {
+  it('lists the logged-in connections, oldest first, and nothing else', () => {
+    const sessions = new SshSessions(0);
+    sessions.handle({ ...event(0, 'accepted', 10, A), port: 5000 });
+    sessions.handle(event(1, 'accepted', 11, B));
+    sessions.handle(event(2, 'failed', 12, B));
+    sessions.handle({ ...event(3, 'accepted', 13, A), port: 5001 });
+    sessions.handle({ ...event(4, 'disconnected', 14, A), port: 5001 });
+    expect(sessions.saved()).toEqual([{ pid: 10, src: A, port: 5000, since: 0 }, { pid: 11, src: B, since: 1000 }]);
+  });
+
+  it.each<[string, PortStep]>([
+    ['the login\'s pid (pam_unix)', [60, 'session-closed', 10]],
+    ['the client port (the post-auth child)', [60, 'disconnected', 11, A, 5000]],
+  ])('ends a restored session by %s', (_name, [at, kind, pid, src, port]) => {
+    const restored = new SshSessions(0);
+    restored.restore([{ pid: 10, src: A, port: 5000, since: 0 }, { pid: 20, src: B, since: 0 }]);
+    expect(restored.loggedIn).toBe(2);
+    expect(restored.handle({ ...event(at, kind, pid, src), port })?.decisions).toEqual([{ type: 'logout', time: 60_000, src: A, pid: 10, closeAt: 60_000 }]);
+    expect(restored.saved()).toEqual([{ pid: 20, src: B, since: 0 }]);
+  });
+
+  it('restores no more than MAX_CONNECTIONS, the newest', () => {
+    const restored = new SshSessions(0);
+    restored.restore(Array.from({ length: MAX_CONNECTIONS + 1 }, (_, i) => ({ pid: i + 1, src: other(i + 1), since: i })));
+    expect(restored.saved().length).toBe(MAX_CONNECTIONS);
+    expect(restored.saved()[0]).toEqual({ pid: 2, src: other(2), since: 1 });
+  });
+});
