@@ -154,14 +154,14 @@ export class SshSessions {
   private remember(login: Login): void {
     const before = this.logins.get(login.pid);
     if (before !== undefined) this.forget(before);
-    let pids = this.sessions.get(login.src);
-    if (pids === undefined) {
-      pids = new Map();
-      this.sessions.set(login.src, pids);
+    let connections = this.sessions.get(login.src);
+    if (connections === undefined) {
+      connections = new Map();
+      this.sessions.set(login.src, connections);
     }
-    const replaced = pids.get(sessionKey(login));
+    const replaced = connections.get(sessionKey(login));
     if (replaced !== undefined) this.logins.delete(replaced.pid);
-    pids.set(sessionKey(login), login);
+    connections.set(sessionKey(login), login);
     this.logins.set(login.pid, login);
     // Past the cap the oldest connection is forgotten: that is no logout, so its grant stays
     // until it expires. (The size is asked first: finding a map's oldest entry reads past
@@ -176,10 +176,10 @@ export class SshSessions {
   // Drops a connection without a logout; true when its address has no session left.
   private forget(login: Login): boolean {
     this.logins.delete(login.pid);
-    const pids = this.sessions.get(login.src);
-    if (pids === undefined) return false;
-    if (pids.get(sessionKey(login)) === login) pids.delete(sessionKey(login));
-    if (pids.size > 0) return false;
+    const connections = this.sessions.get(login.src);
+    if (connections === undefined) return false;
+    if (connections.get(sessionKey(login)) === login) connections.delete(sessionKey(login));
+    if (connections.size > 0) return false;
     this.sessions.delete(login.src);
     return true;
   }
