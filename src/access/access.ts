@@ -6,7 +6,7 @@ import type { Knock, SshAuth } from '../filters/events.js';
 import { BanStore, type SavedBan } from './ban-store.js';
 import { FailureCounter } from './failure-counter.js';
 import { GrantTable, type Grant } from './grant-table.js';
-import { SshSessions } from './ssh-sessions.js';
+import { SshSessions, type SavedSession } from './ssh-sessions.js';
 
 export type AccessOptions = Pick<Options, 'whitelist' | 'maxRetry' | 'findTime' | 'banTime' | 'banTimeMax' | 'logoutGrace'>;
 
@@ -161,6 +161,15 @@ export class Access {
 
   restoreBan(ban: SavedBan): void {
     this.banStore.restore(ban);
+  }
+
+  // sshd connections logged in, oldest first (for the state file).
+  sshSessions(): SavedSession[] {
+    return this.sessions.saved();
+  }
+
+  restoreSshSessions(sessions: readonly SavedSession[]): void {
+    this.sessions.restore(sessions);
   }
 
   private closeDueLogouts(time: number): Decision[] {

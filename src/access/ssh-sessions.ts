@@ -21,16 +21,44 @@ export interface DueLogout {
 
 export const MAX_CONNECTIONS = 20_000;
 
+// A logged-in connection as the state file keeps it (a restart between a login and its
+// logout still ends the session): `port` is absent when its Accepted line named none.
+export interface SavedSession {
+  pid: number;
+  src: string;
+  port?: number;
+  since: number;
+}
+
+// A logged-in connection: the pid that wrote its Accepted line (and, with PAM, its session
+// lines), the address and client port it came from, and when.
+interface Login {
+  readonly pid: number;
+  readonly src: string;
+  readonly port: number | undefined;
+  readonly since: number;
+}
+
+// A login's key among its address's sessions: the client port, or for a login whose line
+// named none, minus its pid (ports are 1 and more, so the two never meet).
+function sessionKey(login: Login): number {
+  return login.port ?? -login.pid;
+}
+
 // Follows sshd connections by pid: who is logged in from where, and when an address's last
 // session ends (plus logout_grace), and which failure lines are attempts to count
 // (failure-counter-attempts.ts). Deterministic: time comes from the events. Only a login is
-// remembered here (for its logout).
+// remembered here (for its logout). With privilege separation the logout lines ("Received
+// disconnect", "Disconnected from user U ADDR port N") come from the post-auth child, whose
+// pid is not the login's: a logout line of an unknown pid ends the session its address and
+// client port name, never one named by its address alone.
 export class SshSessions {
-  // Logged-in connections: pid to address.
-  private readonly logins = new Map<number, string>();
+  // Logged-in connections by pid, oldest first.
+  private readonly logins = new Map<number, Login>();
   private readonly addresses = new KeptAddresses();
   private readonly attempts = new FailedAttempts(this.addresses);
-  private readonly sessions = new Map<string, Set<number>>();
+  // The same connections per address, by sessionKey.
+  private readonly sessions = new Map<string, Map<number, Login>>();
   // Addresses whose last session ended, with that time.
   private readonly pendingLogouts = new Map<string, number>();
 
@@ -43,7 +71,8 @@ export class SshSessions {
     if (pid === undefined) return event.src === undefined || event.class !== 'failure' ? undefined : { src: this.addresses.keep(event.src), failed: true, decisions: NO_DECISIONS };
     // The connection's login matters to logins and logouts, and to a line that names no
     // address (a failure or noise line that names one is read without this lookup).
-    const login = event.src === undefined || event.class === 'login' || event.class === 'logout' ? this.logins.get(pid) : undefined;
+    const connection = event.src === undefined || event.class === 'login' || event.class === 'logout' ? this.logins.get(pid) : undefined;
+    const login = connection?.src;
     // What is kept holds a copy of the address (kept-addresses.ts), made once per address.
     const src = event.src === undefined ? login ?? this.attempts.addressOf(pid) : event.src === login ? login : event.src;
     if (src === undefined) {
@@ -58,19 +87,19 @@ export class SshSessions {
         if (event.kind !== 'accepted') return { src: held ?? src, failed, decisions: NO_DECISIONS };
         // The pid logged in from another address before: that connection ended without its
         // lines (lost, or the pid came back), and ends now rather than hold its address open.
-        const ended = login !== undefined && login !== src ? this.endConnection(pid, login, event.time) : [];
+        const ended = connection !== undefined && login !== src ? this.endConnection(connection, event.time) : [];
         const own = src === login ? src : held ?? this.addresses.keep(src);
-        this.remember(pid, own);
-        const pids = this.sessions.get(own) ?? new Set<number>();
-        pids.add(pid);
-        this.sessions.set(own, pids);
+        this.remember({ pid, src: own, port: event.port, since: event.time });
         this.pendingLogouts.delete(own);
         ended.push({ type: 'login', time: event.time, src: own, user: event.user ?? '', pid });
         return { src: own, failed, decisions: ended };
       }
-      case 'logout':
+      case 'logout': {
         this.attempts.end(pid);
-        return { src: held ?? src, failed, decisions: this.endConnection(pid, login, event.time) };
+        // Not the login's pid: the post-auth child's line names the connection by its port.
+        const ending = connection ?? (event.src === undefined || event.port === undefined ? undefined : this.sessions.get(event.src)?.get(event.port));
+        return { src: held ?? src, failed, decisions: ending === undefined ? [] : this.endConnection(ending, event.time) };
+      }
       case 'failure': {
         const counted = this.attempts.countAttempt(event, pid, src) ?? held;
         return { src: counted ?? src, failed: counted !== undefined, decisions: NO_DECISIONS };
@@ -83,10 +112,19 @@ export class SshSessions {
   // What `old` followed (a reload): logins, sessions, logouts waiting for logout_grace (this
   // one's), and the failed connections.
   carryOver(old: SshSessions): void {
-    for (const [pid, src] of old.logins) this.logins.set(pid, src);
-    for (const [src, pids] of old.sessions) this.sessions.set(src, new Set(pids));
+    for (const login of old.logins.values()) this.remember(login);
     for (const [src, at] of old.pendingLogouts) this.pendingLogouts.set(src, at);
     this.attempts.carryOver(old.attempts);
+  }
+
+  // The logged-in connections, oldest first.
+  saved(): SavedSession[] {
+    return [...this.logins.values()].map(({ pid, src, port, since }) => (port === undefined ? { pid, src, since } : { pid, src, port, since }));
+  }
+
+  // Connections logged in before a restart (validated: validate-state.ts), oldest first.
+  restore(sessions: readonly SavedSession[]): void {
+    for (const { pid, src, port, since } of sessions) this.remember({ pid, src: this.addresses.keep(src), port, since });
   }
 
   // Addresses with a connection logged in.
@@ -111,32 +149,44 @@ export class SshSessions {
     return due;
   }
 
-  private remember(pid: number, src: string): void {
-    this.logins.delete(pid);
-    this.logins.set(pid, src);
+  // A login takes the place of what its pid, and its address's client port, held before:
+  // either was a connection that ended without its lines, and the address keeps a session.
+  private remember(login: Login): void {
+    const before = this.logins.get(login.pid);
+    if (before !== undefined) this.forget(before);
+    let connections = this.sessions.get(login.src);
+    if (connections === undefined) {
+      connections = new Map();
+      this.sessions.set(login.src, connections);
+    }
+    const replaced = connections.get(sessionKey(login));
+    if (replaced !== undefined) this.logins.delete(replaced.pid);
+    connections.set(sessionKey(login), login);
+    this.logins.set(login.pid, login);
     // Past the cap the oldest connection is forgotten: that is no logout, so its grant stays
     // until it expires. (The size is asked first: finding a map's oldest entry reads past
     // the holes its deletes leave.)
     if (this.logins.size <= MAX_CONNECTIONS) return;
-    for (const [oldPid, old] of this.logins) {
+    for (const old of this.logins.values()) {
       if (this.logins.size <= MAX_CONNECTIONS) break;
-      this.logins.delete(oldPid);
-      const pids = this.sessions.get(old);
-      pids?.delete(oldPid);
-      if (pids?.size === 0) this.sessions.delete(old);
+      this.forget(old);
     }
   }
 
-  // `src`: the address the connection logged in from, undefined when it did not.
-  private endConnection(pid: number, src: string | undefined, time: number): Decision[] {
-    if (src === undefined) return [];
-    this.logins.delete(pid);
-    // A logged-in connection's pid is always in its address's set (the fallback is for the types).
-    const pids = this.sessions.get(src) ?? new Set<number>();
-    pids.delete(pid);
-    if (pids.size > 0) return [];
-    this.sessions.delete(src);
-    this.pendingLogouts.set(src, time);
-    return [{ type: 'logout', time, src, pid, closeAt: time + this.logoutGrace }];
+  // Drops a connection without a logout; true when its address has no session left.
+  private forget(login: Login): boolean {
+    this.logins.delete(login.pid);
+    const connections = this.sessions.get(login.src);
+    if (connections === undefined) return false;
+    if (connections.get(sessionKey(login)) === login) connections.delete(sessionKey(login));
+    if (connections.size > 0) return false;
+    this.sessions.delete(login.src);
+    return true;
+  }
+
+  private endConnection(login: Login, time: number): Decision[] {
+    if (!this.forget(login)) return [];
+    this.pendingLogouts.set(login.src, time);
+    return [{ type: 'logout', time, src: login.src, pid: login.pid, closeAt: time + this.logoutGrace }];
   }
 }

@@ -26,7 +26,7 @@ export function isSshKind(kind: string): boolean {
 // isSshKind.
 export function buildSshAuth(kind: string, groups: Record<string, string | undefined>, time: number, pid: number | undefined): BuildResult<SshAuth> {
   const { lineClass, name } = splitKind(kind);
-  const built = makeSshAuth(lineClass, name, groups.host ?? groups.host6, groups.user, groups.method, groups.invalid, time, pid);
+  const built = makeSshAuth(lineClass, name, groups.host ?? groups.host6, groups.port, groups.user, groups.method, groups.invalid, time, pid);
   return typeof built === 'string' ? { ok: false, reason: built } : { ok: true, event: built };
 }
 
@@ -40,12 +40,13 @@ export function createSshAuthReader(kind: string, groupNames: readonly (string |
   const at = (group: string): number => groupNames.indexOf(group);
   const host = at('host');
   const host6 = at('host6');
+  const port = at('port');
   const user = at('user');
   const method = at('method');
   const invalid = at('invalid');
   const read = (match: RegExpExecArray, index: number): string | undefined => (index === -1 ? undefined : match[index]);
   return (match, time, pid) => makeSshAuth(
-    lineClass, name, read(match, host) ?? read(match, host6), read(match, user), read(match, method), read(match, invalid), time, pid,
+    lineClass, name, read(match, host) ?? read(match, host6), read(match, port), read(match, user), read(match, method), read(match, invalid), time, pid,
   );
 }
 
@@ -59,9 +60,12 @@ function splitKind(kind: string): { lineClass: SshClass; name: SshAuthKind } {
 }
 
 function makeSshAuth(
-  lineClass: SshClass, name: SshAuthKind, hostText: string | undefined, user: string | undefined, method: string | undefined,
-  invalid: string | undefined, time: number, pid: number | undefined,
+  lineClass: SshClass, name: SshAuthKind, hostText: string | undefined, portText: string | undefined, user: string | undefined,
+  method: string | undefined, invalid: string | undefined, time: number, pid: number | undefined,
 ): SshAuth | string {
+  // The regex takes 1 to 5 digits: sshd never writes 0 or more than 65535.
+  const port = portText === undefined ? undefined : Number(portText);
+  if (port !== undefined && (port < 1 || port > 65_535)) return `invalid port "${portText}"`;
   let src: string | undefined;
   if (hostText !== undefined) {
     const address = readAddress(hostText);
@@ -74,7 +78,7 @@ function makeSshAuth(
     return `sshd ${name} line without an address or a pid`;
   }
   return {
-    type: 'ssh', time, class: lineClass, kind: name, src, pid,
+    type: 'ssh', time, class: lineClass, kind: name, src, pid, port,
     user: user?.slice(0, MAX_USER),
     method,
     invalidUser: invalid !== undefined || name === 'invalid-user',

@@ -68,6 +68,10 @@ export interface SshAuth {
   src: string | undefined;
   // Absent when the line's tag carries none: such a line is tied to no connection.
   pid: number | undefined;
+  // The client's port (1-65535), on logins and logouts whose line names it: with privilege
+  // separation the logout lines come from another pid than the login, and (src, port) is
+  // what ties them to it.
+  port?: number | undefined;
   user: string | undefined;
   method: string | undefined;
   // "Failed ... for invalid user ...".

@@ -1,6 +1,7 @@
 import { Access } from '../access/access.js';
 import type { SavedBan } from '../access/ban-store.js';
 import type { Grant } from '../access/grant-table.js';
+import type { SavedSession } from '../access/ssh-sessions.js';
 import type { Config } from '../config/types.js';
 import { DoorSet } from '../doors/door-set.js';
 import type { CloseReason, Decision } from '../engine/decisions.js';
@@ -150,6 +151,15 @@ export class Pipeline {
       grant: (grant) => this.access.restoreGrant(grant),
       ban: (ban) => this.access.restoreBan(ban),
     });
+  }
+
+  // sshd connections logged in (the state file keeps them across a restart).
+  sshSessions(): SavedSession[] {
+    return this.access.sshSessions();
+  }
+
+  restoreSshSessions(sessions: readonly SavedSession[]): void {
+    this.access.restoreSshSessions(sessions);
   }
 
   // What a reload carries over from the pipeline it replaces besides grants and bans: used

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { Grant } from '../access/grant-table.js';
 import type { SourcePosition } from '../sources/line-source.js';
 import type { SavedBan } from '../access/ban-store.js';
+import type { SavedSession } from '../access/ssh-sessions.js';
 import type { UsedWindow } from '../doors/window-ledger.js';
 import { replaceFile } from '../text/replace-file.js';
 import { validateState, type ValidatedState } from './validate-state.js';
@@ -37,11 +38,14 @@ export interface DaemonState {
   // Per rotating door, the latest window (epoch seconds) it had as current: a clock gone back
   // while the daemon was down must not revive an older one. Missing in files written before: {}.
   latestWindows?: Record<string, number>;
+  // sshd connections logged in, oldest first, at most MAX_CONNECTIONS: a restart between a
+  // login and its logout still closes close_on_logout grants. Missing in files written before: [].
+  sessions?: SavedSession[];
   logs: Record<string, SourcePosition>;
 }
 
 export function emptyState(): DaemonState {
-  return { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, latestWindows: {}, logs: {} };
+  return { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, latestWindows: {}, sessions: [], logs: {} };
 }
 
 // Reads the state file; a missing file is an empty state, a damaged one an error message.

@@ -1,4 +1,5 @@
 import type { SavedBan } from '../access/ban-store.js';
+import { MAX_CONNECTIONS, type SavedSession } from '../access/ssh-sessions.js';
 import { normalizeAddress } from '../net/address.js';
 import { FLEET_NAME } from '../config/fleet-options.js';
 import type { LogPosition } from '../sources/follow-file.js';
@@ -26,6 +27,9 @@ const seq: Check = (value) => (Number.isSafeInteger(value) && (value as number) 
 const bootId: Check = (value) => (typeof value === 'string' && value !== '' && value.length <= 64 ? undefined : 'a boot id (a string of at most 64 characters)');
 // A cursor is journalctl's own text, given back to it as one argument; 1 KiB holds any real one.
 const cursor: Check = (value) => (typeof value === 'string' && value !== '' && Buffer.byteLength(value) <= 1024 ? undefined : 'a journal cursor (a string of at most 1 KiB)');
+// Linux's pid_max is at most 2^22.
+const pid: Check = (value) => (Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= 2 ** 22 ? undefined : 'a process id (a whole number, 1 to 2^22)');
+const clientPort: Check = (value) => (value === undefined || (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65_535) ? undefined : 'a port (1-65535) or nothing');
 const flag: Check = (value) => (value === undefined || typeof value === 'boolean' ? undefined : 'true, false or nothing');
 
 // A stop_command as the config wrote it (its own checks ran when the config was read, and
@@ -37,6 +41,9 @@ const GRANT_FIELDS: Record<keyof SavedGrant, Check> = { src: address, door: name
 const windowStart: Check = (value) => (Number.isSafeInteger(value) && (value as number) >= 0 ? undefined : 'a window start (whole epoch seconds)');
 const USED_WINDOW_FIELDS: Record<keyof UsedWindow, Check> = { src: address, window: windowStart, until: time };
 const BAN_FIELDS: Record<keyof SavedBan, Check> = { src: address, until: time, offenses: positive, origin };
+const SESSION_FIELDS: Record<keyof SavedSession, Check> = { pid, src: address, port: clientPort, since: time };
+// What two entries of a list that are one have the same of (grants: address and door).
+const SAME: Record<string, string> = { bans: 'address', usedWindows: 'address and window', sessions: 'sshd pid' };
 const FILE_POSITION: Record<keyof LogPosition, Check> = { dev: fileId, ino: fileId, offset, firstLineHash: hash };
 const KMSG_POSITION: Record<keyof KmsgPosition, Check> = { kind: () => undefined, boot: bootId, seq };
 const journalDirectory: Check = (value) => (value === undefined || (typeof value === 'string' && value.startsWith('/') && Buffer.byteLength(value) <= 4096) ? undefined : 'an absolute journal directory');
@@ -53,7 +60,7 @@ export interface ValidatedState {
 // Takes what JSON.parse made of a state file field by field: a bad entry is dropped with a
 // warning, the rest is kept; only a file that is not a state file at all is refused whole.
 export function validateState(parsed: unknown): ValidatedState {
-  const empty: DaemonState = { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, latestWindows: {}, logs: {} };
+  const empty: DaemonState = { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, latestWindows: {}, sessions: [], logs: {} };
   if (!isRecord(parsed) || parsed.version !== 1 || !Array.isArray(parsed.grants)) {
     return { state: empty, problem: 'not a knockwatch state file (version 1)', warnings: [] };
   }
@@ -65,9 +72,17 @@ export function validateState(parsed: unknown): ValidatedState {
   const usedWindows = validateRecord(parsed.usedWindows, 'usedWindows', (value) => (Array.isArray(value) ? undefined : problemOf(() => 'a list', value)),
     (value) => validateList<UsedWindow>(value, 'usedWindows', USED_WINDOW_FIELDS, (entry) => `${entry.src} ${entry.window}`, warnings), warnings);
   const latestWindows = validateRecord(parsed.latestWindows, 'latestWindows', (value) => problemOf(windowStart, value), (value) => value as number, warnings);
+  const sessions = newest(validateList(parsed.sessions, 'sessions', SESSION_FIELDS, (session) => String(session.pid), warnings), warnings);
   const logs = validateRecord(parsed.logs, 'logs', (value) => (isRecord(value) ? positionProblem(value) : problemOf(() => 'a log position', value)),
     (value) => pick<SourcePosition>(value as Record<string, unknown>, positionFields(value as Record<string, unknown>) ?? FILE_POSITION), warnings);
-  return { state: { version: 1, grants, bans, pendingCloses, oneTimeUsed, usedWindows, latestWindows, logs }, warnings };
+  return { state: { version: 1, grants, bans, pendingCloses, oneTimeUsed, usedWindows, latestWindows, sessions, logs }, warnings };
+}
+
+// No more sessions than SshSessions follows: past its cap it forgets the oldest, and so does this.
+function newest(sessions: SavedSession[], warnings: string[]): SavedSession[] {
+  if (sessions.length <= MAX_CONNECTIONS) return sessions;
+  warnings.push(`sessions: ${sessions.length} entries, at most ${MAX_CONNECTIONS} kept (the newest); ${sessions.length - MAX_CONNECTIONS} dropped`);
+  return sessions.slice(-MAX_CONNECTIONS);
 }
 
 // The entries of a list whose every field fits, copied field by field; the first of
@@ -90,7 +105,7 @@ function validateList<T>(list: unknown, where: string, fields: Record<keyof T, C
     const value = pick(entry as Record<string, unknown>, fields);
     const key = keyOf(value);
     if (seen.has(key)) {
-      warnings.push(`${label}: a second entry for the same ${where === 'bans' ? 'address' : where === 'usedWindows' ? 'address and window' : 'address and door'}; dropped`);
+      warnings.push(`${label}: a second entry for the same ${SAME[where] ?? 'address and door'}; dropped`);
       return;
     }
     seen.add(key);

@@ -151,3 +151,117 @@ describe('the cap on tracked connections', () => {
     expect(sessions.handle(event(2, 'disconnected', 2, A))?.decisions).toEqual([{ type: 'logout', time: 2000, src: A, pid: 2, closeAt: 2000 }]);
   });
 });
+
+// With privilege separation, sshd's monitor writes the Accepted line and pam_unix's session
+// lines, and the post-auth child, another pid, writes "Received disconnect" and "Disconnected
+// from user U ADDR port N". Without PAM (UsePAM no) no "session closed" line comes at all.
+// [seconds, kind, pid, src, client port] → what each line meant, as in run().
+type PortStep = [number, SshAuthKind, number, string?, number?];
+
+function runPorts(steps: PortStep[], logoutGrace = 0): string[] {
+  const sessions = new SshSessions(logoutGrace);
+  const out: string[] = [];
+  for (const [at, kind, pid, src, port] of steps) {
+    const outcome = sessions.handle({ ...event(at, kind, pid, src), port });
+    for (const decision of outcome?.decisions ?? []) out.push(`${decision.type} ${decision.src} ${decision.time / 1000}`);
+    for (const due of sessions.dueLogouts(at * 1000)) out.push(`close ${due.src} ${at}`);
+  }
+  return out;
+}
+
+describe('a logout written by another pid than the login', () => {
+  it.each<[string, PortStep[], string[]]>([
+    ['without PAM, the child\'s "Disconnected from user" ends the session by its client port',
+      [[0, 'accepted', 10, A, 5000], [60, 'received-disconnect', 11, A, 5000], [60, 'disconnected', 11, A, 5000]],
+      [`login ${A} 0`, `logout ${A} 60`, `close ${A} 60`]],
+    ['with PAM, the child\'s line ends it and the monitor\'s "session closed" after it ends nothing more',
+      [[0, 'accepted', 10, A, 5000], [0, 'session-opened', 10], [60, 'received-disconnect', 11, A, 5000], [60, 'disconnected', 11, A, 5000], [61, 'session-closed', 10]],
+      [`login ${A} 0`, `logout ${A} 60`, `close ${A} 60`]],
+    ['the monitor\'s "session closed" first: the child\'s line after it ends nothing more',
+      [[0, 'accepted', 10, A, 5000], [60, 'session-closed', 10], [60, 'disconnected', 11, A, 5000]],
+      [`login ${A} 0`, `logout ${A} 60`, `close ${A} 60`]],
+    ['"Connection closed by user" (the client went away) ends it too',
+      [[0, 'accepted', 10, A, 5000], [60, 'disconnected', 11, A, 5000]],
+      [`login ${A} 0`, `logout ${A} 60`, `close ${A} 60`]],
+    // one address, two sessions: each ends by its own port, and once
+    ['of two sessions of one address, the first ending keeps the address logged in',
+      [[0, 'accepted', 10, A, 5000], [1, 'accepted', 20, A, 5001], [60, 'disconnected', 11, A, 5000], [61, 'session-closed', 10], [62, 'session-closed', 10],
+        [90, 'disconnected', 21, A, 5001]],
+      [`login ${A} 0`, `login ${A} 1`, `logout ${A} 90`, `close ${A} 90`]],
+    ['the second ending first keeps the address logged in too',
+      [[0, 'accepted', 10, A, 5000], [1, 'accepted', 20, A, 5001], [60, 'disconnected', 21, A, 5001], [61, 'session-closed', 20], [90, 'disconnected', 11, A, 5000]],
+      [`login ${A} 0`, `login ${A} 1`, `logout ${A} 90`, `close ${A} 90`]],
+    // never by address alone
+    ['a port no session of the address logged in from ends nothing',
+      [[0, 'accepted', 10, A, 5000], [60, 'disconnected', 11, A, 5001], [61, 'disconnected', 12, B, 5000]],
+      [`login ${A} 0`]],
+    ['a line of an unknown pid without a port ends nothing',
+      [[0, 'accepted', 10, A, 5000], [60, 'disconnected', 11, A]],
+      [`login ${A} 0`]],
+    ['a login whose line named no port is ended only through its pid',
+      [[0, 'accepted', 10, A], [60, 'disconnected', 11, A, 5000], [61, 'disconnected', 10, A, 5000]],
+      [`login ${A} 0`, `logout ${A} 61`, `close ${A} 61`]],
+    // the same client port from the same address again: the first connection is over
+    // (its lines were lost), the second is one session, not two
+    ['a login on the client port of a session still known replaces that session',
+      [[0, 'accepted', 10, A, 5000], [30, 'accepted', 20, A, 5000], [60, 'disconnected', 21, A, 5000], [61, 'session-closed', 10]],
+      [`login ${A} 0`, `login ${A} 30`, `logout ${A} 60`, `close ${A} 60`]],
+    ['a pid that logs in again from another client port no longer holds the first',
+      [[0, 'accepted', 10, A, 5000], [30, 'accepted', 10, A, 5001], [60, 'disconnected', 11, A, 5000], [61, 'disconnected', 11, A, 5001]],
+      [`login ${A} 0`, `login ${A} 30`, `logout ${A} 61`, `close ${A} 61`]],
+  ])('%s', (_name, steps, expected) => {
+    expect(runPorts(steps)).toEqual(expected);
+  });
+
+  it('waits logout_grace from the child\'s line', () => {
+    expect(runPorts([[0, 'accepted', 10, A, 5000], [60, 'disconnected', 11, A, 5000], [62, 'session-opened', 99], [63, 'session-opened', 99]], 3000))
+      .toEqual([`login ${A} 0`, `logout ${A} 60`, `close ${A} 63`]);
+  });
+
+  it('names the login\'s pid in its logout', () => {
+    const sessions = new SshSessions(0);
+    sessions.handle({ ...event(0, 'accepted', 10, A), port: 5000 });
+    expect(sessions.handle({ ...event(60, 'disconnected', 11, A), port: 5000 }))
+      .toEqual({ src: A, failed: false, decisions: [{ type: 'logout', time: 60_000, src: A, pid: 10, closeAt: 60_000 }] });
+  });
+
+  it('forgets a connection past the cap by its port too', () => {
+    const sessions = new SshSessions(0);
+    sessions.handle({ ...event(0, 'accepted', 1, A), port: 5000 });
+    for (let pid = 2; pid <= MAX_CONNECTIONS + 1; pid++) sessions.handle({ ...event(1, 'accepted', pid, other(pid)), port: 5000 });
+    expect(sessions.handle({ ...event(2, 'disconnected', 99_999, A), port: 5000 })?.decisions).toEqual([]);
+    expect(sessions.handle({ ...event(2, 'disconnected', 99_998, other(2)), port: 5000 })?.decisions).toEqual([{ type: 'logout', time: 2000, src: other(2), pid: 2, closeAt: 2000 }]);
+  });
+});
+
+// The state file keeps the logged-in connections: a daemon restarted between a login and its
+// logout still ends the session, by the login's pid or by its client port.
+describe('sessions saved and restored', () => {
+  it('lists the logged-in connections, oldest first, and nothing else', () => {
+    const sessions = new SshSessions(0);
+    sessions.handle({ ...event(0, 'accepted', 10, A), port: 5000 });
+    sessions.handle(event(1, 'accepted', 11, B));
+    sessions.handle(event(2, 'failed', 12, B));
+    sessions.handle({ ...event(3, 'accepted', 13, A), port: 5001 });
+    sessions.handle({ ...event(4, 'disconnected', 14, A), port: 5001 });
+    expect(sessions.saved()).toEqual([{ pid: 10, src: A, port: 5000, since: 0 }, { pid: 11, src: B, since: 1000 }]);
+  });
+
+  it.each<[string, PortStep]>([
+    ['the login\'s pid (pam_unix)', [60, 'session-closed', 10]],
+    ['the client port (the post-auth child)', [60, 'disconnected', 11, A, 5000]],
+  ])('ends a restored session by %s', (_name, [at, kind, pid, src, port]) => {
+    const restored = new SshSessions(0);
+    restored.restore([{ pid: 10, src: A, port: 5000, since: 0 }, { pid: 20, src: B, since: 0 }]);
+    expect(restored.loggedIn).toBe(2);
+    expect(restored.handle({ ...event(at, kind, pid, src), port })?.decisions).toEqual([{ type: 'logout', time: 60_000, src: A, pid: 10, closeAt: 60_000 }]);
+    expect(restored.saved()).toEqual([{ pid: 20, src: B, since: 0 }]);
+  });
+
+  it('restores no more than MAX_CONNECTIONS, the newest', () => {
+    const restored = new SshSessions(0);
+    restored.restore(Array.from({ length: MAX_CONNECTIONS + 1 }, (_, i) => ({ pid: i + 1, src: other(i + 1), since: i })));
+    expect(restored.saved().length).toBe(MAX_CONNECTIONS);
+    expect(restored.saved()[0]).toEqual({ pid: 2, src: other(2), since: 1 });
+  });
+});

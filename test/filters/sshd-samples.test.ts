@@ -15,10 +15,11 @@ describe('filters/sshd.conf against logs-samples/sshd.log', () => {
   it.each(samples.map((sample) => [sample.lineNumber, sample] as const))('sample on line %i', (_n, sample) => {
     checkSample(parserFor(filter)(sample.line), sample, (event, { time, ...fields }) => {
       expect(event.type).toBe('ssh');
-      // The pid is sshd's, from the tag; a line the annotation gives no address has none.
+      // The pid is sshd's, from the tag; a line the annotation gives no address (or client
+      // port) has none.
       const tagged = / sshd(?:-session)?\[(\d+)\]: /.exec(sample.line)?.[1];
       const pid = tagged === undefined ? undefined : Number(tagged);
-      expect(event).toMatchObject({ pid, src: undefined, ...fields });
+      expect(event).toMatchObject({ pid, src: undefined, port: undefined, ...fields });
       if (time !== undefined) expect(new Date(event.time).toISOString()).toBe(time);
     });
   });

@@ -12,6 +12,8 @@ const noCommands: CommandRunner = { run: async () => ({ exitCode: 1, stdout: '',
 export interface DaemonLab {
   dir: string;
   log: string;
+  // sshd's log, read only by the daemons of a lab made withAuthLog.
+  authLog: string;
   stateFile: string;
   messages: string[];
   // What the dry-run backend did, one line per change.
@@ -20,18 +22,21 @@ export interface DaemonLab {
   writeConfig: (text: string) => void;
   // A daemon on the lab's files and clock, with a dry-run backend; halted by cleanUp().
   daemon: () => Daemon;
-  // Appends to the log and lets the daemon read it and finish its firewall work.
-  feed: (daemon: Daemon, text: string) => Promise<void>;
+  // Appends to the log (or another, such as authLog) and lets the daemon read it and finish
+  // its firewall work.
+  feed: (daemon: Daemon, text: string, to?: string) => Promise<void>;
   cleanUp: () => void;
 }
 
-export function createDaemonLab(start: number, configText: string): DaemonLab {
+export function createDaemonLab(start: number, configText: string, withAuthLog = false): DaemonLab {
   const dir = mkdtempSync(join(tmpdir(), 'kw-lab-'));
   const log = join(dir, 'kern.log');
+  const authLog = join(dir, 'auth.log');
   const configPath = join(dir, 'knockwatch.ini');
   const stateFile = join(dir, 'state.json');
   const recordFile = join(dir, 'record');
   writeFileSync(log, '');
+  writeFileSync(authLog, '');
   writeFileSync(configPath, configText);
   let now = start;
   const messages: string[] = [];
@@ -39,21 +44,21 @@ export function createDaemonLab(start: number, configText: string): DaemonLab {
   const filter = loadFilterFile(builtinFilterPath('netfilter'));
   const authFilter = loadFilterFile(builtinFilterPath('sshd'));
   return {
-    dir, log, stateFile, messages,
+    dir, log, authLog, stateFile, messages,
     record: () => (existsSync(recordFile) ? readFileSync(recordFile, 'utf8').trim().split('\n') : []),
     setTime: (time) => { now = time; },
     writeConfig: (text) => writeFileSync(configPath, text),
     daemon: () => {
       const daemon = new Daemon(
-        { configPath, kernLog: log, stateFile, dryRunFile: recordFile },
+        { configPath, kernLog: log, stateFile, dryRunFile: recordFile, ...(withAuthLog ? { authLog } : {}) },
         { clock: { now: () => now }, runner: noCommands, filter, authFilter, logger: { log: (level, message) => messages.push(`${level} ${message}`) } },
         loadConfigFile(configPath),
       );
       daemons.push(daemon);
       return daemon;
     },
-    feed: async (daemon, text) => {
-      appendFileSync(log, text);
+    feed: async (daemon, text, to = log) => {
+      appendFileSync(to, text);
       daemon.poll();
       await daemon.settle();
     },

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_CONNECTIONS } from '../../src/access/ssh-sessions.js';
 import { emptyState, loadState, saveState } from '../../src/runtime/state-file.js';
 
 const dirs: string[] = [];
@@ -74,6 +75,8 @@ function goodFile(): Record<string, any> {
     oneTimeUsed: { otp: 2, other: 0 },
     usedWindows: { rotating: [{ src: '203.0.113.7', window: 1_699_999_200, until: T0 + 3_600_000 }, { src: '2001:db8::7', window: 1_699_999_200, until: T0 + 3_600_000 }] },
     latestWindows: { rotating: 1_699_999_200, other: 1_700_000_000 },
+    // sshd connections logged in: pid, address, client port (none when the line named none), when
+    sessions: [{ pid: 2211, src: '203.0.113.7', port: 51234, since: T0 }, { pid: 2400, src: '2001:db8:5::7', since: T0 + 1000 }],
     logs: { [KERN]: { dev: 2049, ino: 131, offset: 4096, firstLineHash: HASH }, '/var/log/auth.log': { dev: 2049, ino: 132, offset: 0, firstLineHash: '' } },
   };
 }
@@ -106,6 +109,22 @@ describe('state file validation', () => {
     bad.latestWindows.other = 1.5;
     expect(loadText(JSON.stringify(bad))).toEqual({ state: { ...goodFile(), latestWindows: { rotating: 1_699_999_200 } },
       warnings: ['latestWindows["other"]: expected a window start (whole epoch seconds), found 1.5; dropped'] });
+  });
+
+  it('loads a file written before sessions with none logged in', () => {
+    const old = goodFile();
+    delete old.sessions;
+    expect(loadText(JSON.stringify(old))).toEqual({ state: { ...goodFile(), sessions: [] }, warnings: [] });
+  });
+
+  // Past the cap SshSessions forgets its oldest connection: a file holds no more than it keeps.
+  it('keeps at most MAX_CONNECTIONS sessions, the newest', () => {
+    const file = goodFile();
+    file.sessions = Array.from({ length: MAX_CONNECTIONS + 2 }, (_, i) => ({ pid: i + 1, src: '203.0.113.7', port: (i % 65_535) + 1, since: T0 + i }));
+    const loaded = loadText(JSON.stringify(file));
+    expect(loaded.warnings).toEqual([`sessions: ${MAX_CONNECTIONS + 2} entries, at most ${MAX_CONNECTIONS} kept (the newest); 2 dropped`]);
+    expect(loaded.state.sessions?.length).toBe(MAX_CONNECTIONS);
+    expect(loaded.state.sessions?.[0]).toEqual({ pid: 3, src: '203.0.113.7', port: 3, since: T0 + 2 });
   });
 
   // A used window whose entry is spoiled is dropped, the rest of the door's kept.
@@ -173,6 +192,18 @@ describe('state file validation', () => {
     ['a huge count of used sequences', (f: any) => { f.oneTimeUsed.other = 1e300; }, 'oneTimeUsed', 'oneTimeUsed["other"]: expected a count (a whole number, 0 or more), found 1e+300; dropped'],
     ['a count of null', (f: any) => { f.oneTimeUsed.other = null; }, 'oneTimeUsed', 'oneTimeUsed["other"]: expected a count (a whole number, 0 or more), found null; dropped'],
     ['used sequences that are a list', (f: any) => { f.oneTimeUsed = [1]; }, 'oneTimeUsed-all', 'oneTimeUsed: expected an object, found [1]; ignored'],
+    // sshd sessions: pid, address, client port, login time, duplicates.
+    ['a session with pid 0', (f: any) => { f.sessions[1].pid = 0; }, 'sessions', 'sessions[1] (2001:db8:5::7): pid: expected a process id (a whole number, 1 to 2^22), found 0; dropped'],
+    ['a session with a pid in a string', (f: any) => { f.sessions[1].pid = '2400'; }, 'sessions', 'sessions[1] (2001:db8:5::7): pid: expected a process id (a whole number, 1 to 2^22), found "2400"; dropped'],
+    ['a session with a pid past pid_max', (f: any) => { f.sessions[1].pid = 2 ** 22 + 1; }, 'sessions', 'sessions[1] (2001:db8:5::7): pid: expected a process id (a whole number, 1 to 2^22), found 4194305; dropped'],
+    ['a session address with a command in it', (f: any) => { f.sessions[1].src = '1.2.3.4; rm -rf /'; }, 'sessions', 'sessions[1]: src: expected an address in canonical form, found "1.2.3.4; rm -rf /"; dropped'],
+    ['a session address not in canonical form', (f: any) => { f.sessions[1].src = '2001:DB8:5::7'; }, 'sessions', 'sessions[1]: src: expected an address in canonical form, found "2001:DB8:5::7"; dropped'],
+    ['a session client port of 0', (f: any) => { f.sessions[1].port = 0; }, 'sessions', 'sessions[1] (2001:db8:5::7): port: expected a port (1-65535) or nothing, found 0; dropped'],
+    ['a session client port past 65535', (f: any) => { f.sessions[1].port = 65_536; }, 'sessions', 'sessions[1] (2001:db8:5::7): port: expected a port (1-65535) or nothing, found 65536; dropped'],
+    ['a session client port in a string', (f: any) => { f.sessions[1].port = '22'; }, 'sessions', 'sessions[1] (2001:db8:5::7): port: expected a port (1-65535) or nothing, found "22"; dropped'],
+    ['a session without a login time', (f: any) => { delete f.sessions[1].since; }, 'sessions', 'sessions[1] (2001:db8:5::7): since: expected a time (ms since 1970, 0 to 8.64e15), found nothing; dropped'],
+    ['a second session of one pid', (f: any) => { f.sessions[1].pid = 2211; }, 'sessions', 'sessions[1] (2001:db8:5::7): a second entry for the same sshd pid; dropped'],
+    ['sessions that are no list', (f: any) => { f.sessions = { pid: 2211 }; }, 'sessions-all', 'sessions: expected a list, found {"pid":2211}; ignored'],
   ])('drops %s with a warning and keeps the rest', (_name, spoil, part, warning) => {
     const file = goodFile();
     spoil(file);
@@ -181,7 +212,8 @@ describe('state file validation', () => {
     expect(loaded.problem).toBeUndefined();
     const expected = goodFile();
     if (part === 'logs') delete expected.logs[KERN];
-    if (part === 'grants' || part === 'bans') expected[part].splice(1, 1);
+    if (part === 'grants' || part === 'bans' || part === 'sessions') expected[part].splice(1, 1);
+    if (part === 'sessions-all') expected.sessions = [];
     if (part === 'pendingCloses') expected.pendingCloses = [];
     if (part === 'oneTimeUsed') delete expected.oneTimeUsed.other;
     if (part === 'oneTimeUsed-all') expected.oneTimeUsed = {};

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { createDaemonLab } from '../helpers/daemon.js';
+import { kernLine, T0 } from '../helpers/reload-race.js';
+
+const CONFIG = '[options]\nfirewall = dry-run\nlogout_grace = 5s\n[open]\nsequence = 7000,8000\nseq_timeout = 5\nopen_for = 1h\nclose_on_logout = yes\n';
+const A = '203.0.113.7';
+
+const sshLine = (at: number, pid: number, message: string): string => `${new Date(at).toISOString().replace('Z', '000+00:00')} gate sshd[${pid}]: ${message}\n`;
+
+// A session logged in before a restart: the daemon started from the saved state still knows
+// it, and its logout closes the close_on_logout grant (after logout_grace).
+describe('daemon, an sshd session and a restart', () => {
+  it.each([
+    ['pam_unix\'s "session closed" of the login\'s pid', sshLine(T0 + 20_000, 501, 'pam_unix(sshd:session): session closed for user alice')],
+    ['the post-auth child\'s "Disconnected from user" (UsePAM no)', sshLine(T0 + 20_000, 502, `Disconnected from user alice ${A} port 50000`)],
+  ])('closes the grant on a logout after the restart: %s', async (_name, logout) => {
+    const lab = createDaemonLab(T0, CONFIG, true);
+    try {
+      const first = lab.daemon();
+      await first.start();
+      await lab.feed(first, kernLine(T0 + 1000, A, '7000', 41000) + kernLine(T0 + 1500, A, '8000', 41001));
+      await lab.feed(first, sshLine(T0 + 3000, 501, `Accepted publickey for alice from ${A} port 50000 ssh2`), lab.authLog);
+      // A crash right after the login was read: the state written at that tick must hold it.
+      first.halt();
+
+      lab.setTime(T0 + 10_000);
+      const second = lab.daemon();
+      await second.start();
+      await lab.feed(second, logout, lab.authLog);
+      expect(second.grants().map((grant) => grant.src)).toEqual([A]);
+      lab.setTime(T0 + 25_000);
+      second.poll();
+      await second.settle();
+      expect(second.grants()).toEqual([]);
+      expect(lab.record().slice(-1)).toEqual([`-${A} open`]);
+      expect(lab.messages.filter((message) => message.includes('(logout)'))).toEqual([`notice Closed open for ${A} (logout).`]);
+    } finally {
+      lab.cleanUp();
+    }
+  });
+});
