@@ -69,9 +69,15 @@ export class SshSessions {
     const pid = event.pid;
     // A line without a pid (a failure that names its address) is tied to no connection.
     if (pid === undefined) return event.src === undefined || event.class !== 'failure' ? undefined : { src: this.addresses.keep(event.src), failed: true, decisions: NO_DECISIONS };
-    // The connection's login matters to logins and logouts, and to a line that names no
-    // address (a failure or noise line that names one is read without this lookup).
-    const connection = event.src === undefined || event.class === 'login' || event.class === 'logout' ? this.logins.get(pid) : undefined;
+    let connection = this.logins.size === 0 ? undefined : this.logins.get(pid);
+    // A line of a logged-in pid that names another address is another connection's: the
+    // session's closing lines were lost and its pid came back. It ends now, and the lines of
+    // the pid that name no address are the new connection's, never charged to the old one.
+    let stale: Decision[] | undefined;
+    if (connection !== undefined && event.src !== undefined && event.src !== connection.src && event.class !== 'login') {
+      stale = this.endConnection(connection, event.time);
+      connection = undefined;
+    }
     const login = connection?.src;
     // What is kept holds a copy of the address (kept-addresses.ts), made once per address.
     const src = event.src === undefined ? login ?? this.attempts.addressOf(pid) : event.src === login ? login : event.src;
@@ -98,14 +104,15 @@ export class SshSessions {
         this.attempts.end(pid);
         // Not the login's pid: the post-auth child's line names the connection by its port.
         const ending = connection ?? (event.src === undefined || event.port === undefined ? undefined : this.sessions.get(event.src)?.get(event.port));
-        return { src: held ?? src, failed, decisions: ending === undefined ? [] : this.endConnection(ending, event.time) };
+        const ended = ending === undefined ? [] : this.endConnection(ending, event.time);
+        return { src: held ?? src, failed, decisions: stale === undefined ? ended : [...stale, ...ended] };
       }
       case 'failure': {
         const counted = this.attempts.countAttempt(event, pid, src) ?? held;
-        return { src: counted ?? src, failed: counted !== undefined, decisions: NO_DECISIONS };
+        return { src: counted ?? src, failed: counted !== undefined, decisions: stale ?? NO_DECISIONS };
       }
       case 'noise':
-        return { src: held ?? src, failed, decisions: NO_DECISIONS };
+        return { src: held ?? src, failed, decisions: stale ?? NO_DECISIONS };
     }
   }
 

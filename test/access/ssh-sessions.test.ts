@@ -36,6 +36,15 @@ describe('sessions', () => {
       [`login ${A}`, `logout ${A}`, `close ${A}`]],
     ['pam_unix session closed (no address) ends it through the pid', [[0, 'accepted', 10, A], [5, 'session-closed', 10]],
       [`login ${A}`, `logout ${A}`, `close ${A}`]],
+    // A's lines that ended its session were lost, and its pid came back for B's connection: a
+    // line of that pid naming B ends A's session, and B's failures that name no address are
+    // B's, not A's (A is never charged for them).
+    ['a pid that names another address than its login is another connection now',
+      [[0, 'accepted', 10, A], [50, 'failed', 10, B], [51, 'too-many-failures', 10]],
+      [`login ${A}`, `logout ${A}`, `failed ${B}`, `close ${A}`]],
+    // (the failure that names no address waits for a line that does)
+    ['so is one whose noise line names another address', [[0, 'accepted', 10, A], [50, 'received-disconnect', 10, B], [51, 'too-many-failures', 10]],
+      [`login ${A}`, `logout ${A}`, `close ${A}`]],
     ['only the last of several sessions counts', [[0, 'accepted', 10, A], [1, 'accepted', 11, A], [5, 'disconnected', 10, A], [9, 'disconnected', 11, A]],
       [`login ${A}`, `login ${A}`, `logout ${A}`, `close ${A}`]],
     ['a connection that never logged in is no logout', [[0, 'failed', 12, A], [1, 'disconnected', 12, A]],
