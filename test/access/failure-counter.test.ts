@@ -139,3 +139,16 @@ describe('a log whose times step back', () => {
     expect(counter.count(A, 95_000)).toEqual([{ type: 'failure', time: 95_000, src: A, count: 2 }]);
   });
 });
+
+describe('failures carried over to a reload\'s counter', () => {
+  it('are forgotten by its cleanups once findtime has passed, as its own are', () => {
+    const old = counterOf();
+    old.count(A, 0);
+    old.count(B, 30_000);
+    const next = counterOf();
+    next.carryOver(old);
+    expect(sizesAfterCleanups(next, [59_000, 60_001, 90_001])).toEqual([2, 1, 0]);
+    // The old counter is left as it was (a reload that fails goes on with it).
+    expect(old.size).toBe(2);
+  });
+});
