@@ -3,7 +3,7 @@ import type { CloseReason, Decision } from '../engine/decisions.js';
 import { destinationFits, flagsFit, knockKey, stepKey } from '../engine/door-index.js';
 import { createDoorKind } from '../doors/create-door-kind.js';
 import type { Knock, SshAuth } from '../filters/events.js';
-import { BanStore, type SavedBan } from './ban-store.js';
+import { BanStore, type SavedBan, type SavedOffenses } from './ban-store.js';
 import { FailureCounter } from './failure-counter.js';
 import { GrantTable, type Grant } from './grant-table.js';
 import { SshSessions, type SavedSession } from './ssh-sessions.js';
@@ -161,6 +161,15 @@ export class Access {
 
   restoreBan(ban: SavedBan): void {
     this.banStore.restore(ban);
+  }
+
+  // Counts of bans of addresses not banned now (for the state file).
+  offenses(): SavedOffenses[] {
+    return this.banStore.savedOffenses();
+  }
+
+  restoreOffenses(saved: readonly SavedOffenses[]): void {
+    this.banStore.restoreOffenses(saved);
   }
 
   // sshd connections logged in, oldest first (for the state file).

@@ -1,5 +1,5 @@
 import { Access } from '../access/access.js';
-import type { SavedBan } from '../access/ban-store.js';
+import type { SavedBan, SavedOffenses } from '../access/ban-store.js';
 import type { Grant } from '../access/grant-table.js';
 import type { SavedSession } from '../access/ssh-sessions.js';
 import type { Config } from '../config/types.js';
@@ -150,7 +150,17 @@ export class Pipeline {
     return restoreInto(this.config, grants, bans, now, {
       grant: (grant) => this.access.restoreGrant(grant),
       ban: (ban) => this.access.restoreBan(ban),
+      ended: (ban) => this.access.restoreOffenses([ban]),
     });
+  }
+
+  // Counts of bans of addresses not banned now (the state file keeps them across a restart).
+  offenses(): SavedOffenses[] {
+    return this.access.offenses();
+  }
+
+  restoreOffenses(saved: readonly SavedOffenses[]): void {
+    this.access.restoreOffenses(saved);
   }
 
   // sshd connections logged in (the state file keeps them across a restart).

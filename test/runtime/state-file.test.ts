@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_SAVED_OFFENSES } from '../../src/access/ban-store.js';
 import { MAX_CONNECTIONS } from '../../src/access/ssh-sessions.js';
 import { emptyState, loadState, saveState } from '../../src/runtime/state-file.js';
 
@@ -72,6 +73,8 @@ function goodFile(): Record<string, any> {
     ],
     pendingCloses: [{ src: '203.0.113.9', door: 'open', opened: T0, expires: T0 + 30_000, started: true, stop: '/usr/sbin/iptables -D INPUT -s %IP% -j ACCEPT' }],
     bans: [{ src: '198.51.100.9', until: T0 + 600_000, offenses: 1 }, { src: '2001:db8::9', until: T0 + 600_000, offenses: 3 }],
+    // counts of bans of addresses not banned now, the latest banned last
+    offenses: [{ src: '198.51.100.10', offenses: 2 }, { src: '2001:db8::10', offenses: 1 }],
     oneTimeUsed: { otp: 2, other: 0 },
     usedWindows: { rotating: [{ src: '203.0.113.7', window: 1_699_999_200, until: T0 + 3_600_000 }, { src: '2001:db8::7', window: 1_699_999_200, until: T0 + 3_600_000 }] },
     latestWindows: { rotating: 1_699_999_200, other: 1_700_000_000 },
@@ -115,6 +118,22 @@ describe('state file validation', () => {
     const old = goodFile();
     delete old.sessions;
     expect(loadText(JSON.stringify(old))).toEqual({ state: { ...goodFile(), sessions: [] }, warnings: [] });
+  });
+
+  it('loads a file written before offenses with no counts of bans', () => {
+    const old = goodFile();
+    delete old.offenses;
+    expect(loadText(JSON.stringify(old))).toEqual({ state: { ...goodFile(), offenses: [] }, warnings: [] });
+  });
+
+  // BanStore writes no more: a longer list was not written by knockwatch.
+  it('keeps at most MAX_SAVED_OFFENSES counts of bans, the last ones', () => {
+    const file = goodFile();
+    file.offenses = Array.from({ length: MAX_SAVED_OFFENSES + 1 }, (_, i) => ({ src: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, offenses: 1 }));
+    const loaded = loadText(JSON.stringify(file));
+    expect(loaded.warnings).toEqual([`offenses: ${MAX_SAVED_OFFENSES + 1} entries, at most ${MAX_SAVED_OFFENSES} kept (the newest); 1 dropped`]);
+    expect(loaded.state.offenses?.length).toBe(MAX_SAVED_OFFENSES);
+    expect(loaded.state.offenses?.[0]).toEqual({ src: '10.0.0.1', offenses: 1 });
   });
 
   // Past the cap SshSessions forgets its oldest connection: a file holds no more than it keeps.
@@ -186,6 +205,17 @@ describe('state file validation', () => {
     ['offenses in a string', (f: any) => { f.bans[1].offenses = '3'; }, 'bans', 'bans[1] (2001:db8::9): offenses: expected a whole number, 1 or more, found "3"; dropped'],
     ['a banned address not in canonical form', (f: any) => { f.bans[1].src = '2001:0db8::9'; }, 'bans', 'bans[1]: src: expected an address in canonical form, found "2001:0db8::9"; dropped'],
     ['a second ban of one address', (f: any) => { f.bans[1] = { ...f.bans[0], offenses: 5 }; }, 'bans', 'bans[1] (198.51.100.9): a second entry for the same address; dropped'],
+    // Counts of bans: address, count, duplicates.
+    ['a count of bans of 0', (f: any) => { f.offenses[1].offenses = 0; }, 'offenses', 'offenses[1] (2001:db8::10): offenses: expected a count of bans (a whole number, 1 to 1000000), found 0; dropped'],
+    ['a fractional count of bans', (f: any) => { f.offenses[1].offenses = 1.5; }, 'offenses', 'offenses[1] (2001:db8::10): offenses: expected a count of bans (a whole number, 1 to 1000000), found 1.5; dropped'],
+    ['a count of bans past 1000000', (f: any) => { f.offenses[1].offenses = 1_000_001; }, 'offenses', 'offenses[1] (2001:db8::10): offenses: expected a count of bans (a whole number, 1 to 1000000), found 1000001; dropped'],
+    ['a count of bans in a string', (f: any) => { f.offenses[1].offenses = '2'; }, 'offenses', 'offenses[1] (2001:db8::10): offenses: expected a count of bans (a whole number, 1 to 1000000), found "2"; dropped'],
+    ['no count of bans', (f: any) => { delete f.offenses[1].offenses; }, 'offenses', 'offenses[1] (2001:db8::10): offenses: expected a count of bans (a whole number, 1 to 1000000), found nothing; dropped'],
+    ['a counted address not in canonical form', (f: any) => { f.offenses[1].src = '2001:DB8::10'; }, 'offenses', 'offenses[1]: src: expected an address in canonical form, found "2001:DB8::10"; dropped'],
+    ['a counted address with a command in it', (f: any) => { f.offenses[1].src = '1.2.3.4; rm -rf /'; }, 'offenses', 'offenses[1]: src: expected an address in canonical form, found "1.2.3.4; rm -rf /"; dropped'],
+    ['a second count of one address', (f: any) => { f.offenses[1].src = '198.51.100.10'; }, 'offenses', 'offenses[1] (198.51.100.10): a second entry for the same address; dropped'],
+    ['a count of bans that is no object', (f: any) => { f.offenses[1] = 3; }, 'offenses', 'offenses[1]: expected an object, found 3; dropped'],
+    ['counts of bans that are no list', (f: any) => { f.offenses = { '198.51.100.10': 2 }; }, 'offenses-all', 'offenses: expected a list, found {"198.51.100.10":2}; ignored'],
     // One-time sequences used: counts.
     ['a negative count of used sequences', (f: any) => { f.oneTimeUsed.other = -1; }, 'oneTimeUsed', 'oneTimeUsed["other"]: expected a count (a whole number, 0 or more), found -1; dropped'],
     ['a fractional count of used sequences', (f: any) => { f.oneTimeUsed.other = 0.5; }, 'oneTimeUsed', 'oneTimeUsed["other"]: expected a count (a whole number, 0 or more), found 0.5; dropped'],
@@ -212,7 +242,8 @@ describe('state file validation', () => {
     expect(loaded.problem).toBeUndefined();
     const expected = goodFile();
     if (part === 'logs') delete expected.logs[KERN];
-    if (part === 'grants' || part === 'bans' || part === 'sessions') expected[part].splice(1, 1);
+    if (part === 'grants' || part === 'bans' || part === 'offenses' || part === 'sessions') expected[part].splice(1, 1);
+    if (part === 'offenses-all') expected.offenses = [];
     if (part === 'sessions-all') expected.sessions = [];
     if (part === 'pendingCloses') expected.pendingCloses = [];
     if (part === 'oneTimeUsed') delete expected.oneTimeUsed.other;
