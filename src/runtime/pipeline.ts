@@ -1,7 +1,7 @@
 import { Access } from '../access/access.js';
 import type { SavedBan, SavedOffenses } from '../access/ban-store.js';
 import type { Grant } from '../access/grant-table.js';
-import type { SavedSession } from '../access/ssh-sessions.js';
+import type { SavedLogout, SavedSession } from '../access/ssh-sessions.js';
 import type { Config } from '../config/types.js';
 import { DoorSet } from '../doors/door-set.js';
 import type { CloseReason, Decision } from '../engine/decisions.js';
@@ -168,8 +168,13 @@ export class Pipeline {
     return this.access.sshSessions();
   }
 
-  restoreSshSessions(sessions: readonly SavedSession[]): void {
-    this.access.restoreSshSessions(sessions);
+  // Logouts waiting for logout_grace (the state file keeps them across a restart).
+  sshLogouts(): SavedLogout[] {
+    return this.access.sshLogouts();
+  }
+
+  restoreSshSessions(sessions: readonly SavedSession[], logouts: readonly SavedLogout[]): void {
+    this.access.restoreSshSessions(sessions, logouts);
   }
 
   // What a reload carries over from the pipeline it replaces besides grants and bans: used

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { Grant } from '../access/grant-table.js';
 import type { SourcePosition } from '../sources/line-source.js';
 import type { SavedBan, SavedOffenses } from '../access/ban-store.js';
-import type { SavedSession } from '../access/ssh-sessions.js';
+import type { SavedLogout, SavedSession } from '../access/ssh-sessions.js';
 import type { UsedWindow } from '../doors/window-ledger.js';
 import { replaceFile } from '../text/replace-file.js';
 import { validateState, type ValidatedState } from './validate-state.js';
@@ -45,11 +45,15 @@ export interface DaemonState {
   // sshd connections logged in, oldest first, at most MAX_CONNECTIONS: a restart between a
   // login and its logout still closes close_on_logout grants. Missing in files written before: [].
   sessions?: SavedSession[];
+  // Addresses whose last session ended, still in logout_grace, the latest last, at most
+  // MAX_CONNECTIONS: a restart in the grace still closes close_on_logout grants, the grace
+  // counted from `ended`. Missing in files written before: [].
+  logouts?: SavedLogout[];
   logs: Record<string, SourcePosition>;
 }
 
 export function emptyState(): DaemonState {
-  return { version: 1, grants: [], bans: [], offenses: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, latestWindows: {}, sessions: [], logs: {} };
+  return { version: 1, grants: [], bans: [], offenses: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, latestWindows: {}, sessions: [], logouts: [], logs: {} };
 }
 
 // Reads the state file; a missing file is an empty state, a damaged one an error message.

@@ -1,5 +1,5 @@
 import { MAX_SAVED_OFFENSES, type SavedBan, type SavedOffenses } from '../access/ban-store.js';
-import { MAX_CONNECTIONS, type SavedSession } from '../access/ssh-sessions.js';
+import { MAX_CONNECTIONS, type SavedLogout, type SavedSession } from '../access/ssh-sessions.js';
 import { normalizeAddress } from '../net/address.js';
 import { FLEET_NAME } from '../config/fleet-options.js';
 import type { LogPosition } from '../sources/follow-file.js';
@@ -45,8 +45,9 @@ const BAN_FIELDS: Record<keyof SavedBan, Check> = { src: address, until: time, o
 const offenseCount: Check = (value) => (Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= 1_000_000 ? undefined : 'a count of bans (a whole number, 1 to 1000000)');
 const OFFENSE_FIELDS: Record<keyof SavedOffenses, Check> = { src: address, offenses: offenseCount };
 const SESSION_FIELDS: Record<keyof SavedSession, Check> = { pid, src: address, port: clientPort, since: time };
+const LOGOUT_FIELDS: Record<keyof SavedLogout, Check> = { src: address, ended: time };
 // What two entries of a list that are one have the same of (grants: address and door).
-const SAME: Record<string, string> = { bans: 'address', offenses: 'address', usedWindows: 'address and window', sessions: 'sshd pid' };
+const SAME: Record<string, string> = { bans: 'address', offenses: 'address', usedWindows: 'address and window', sessions: 'sshd pid', logouts: 'address' };
 const FILE_POSITION: Record<keyof LogPosition, Check> = { dev: fileId, ino: fileId, offset, firstLineHash: hash };
 const KMSG_POSITION: Record<keyof KmsgPosition, Check> = { kind: () => undefined, boot: bootId, seq };
 const journalDirectory: Check = (value) => (value === undefined || (typeof value === 'string' && value.startsWith('/') && Buffer.byteLength(value) <= 4096) ? undefined : 'an absolute journal directory');
@@ -63,7 +64,7 @@ export interface ValidatedState {
 // Takes what JSON.parse made of a state file field by field: a bad entry is dropped with a
 // warning, the rest is kept; only a file that is not a state file at all is refused whole.
 export function validateState(parsed: unknown): ValidatedState {
-  const empty: DaemonState = { version: 1, grants: [], bans: [], offenses: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, latestWindows: {}, sessions: [], logs: {} };
+  const empty: DaemonState = { version: 1, grants: [], bans: [], offenses: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, latestWindows: {}, sessions: [], logouts: [], logs: {} };
   if (!isRecord(parsed) || parsed.version !== 1 || !Array.isArray(parsed.grants)) {
     return { state: empty, problem: 'not a knockwatch state file (version 1)', warnings: [] };
   }
@@ -77,9 +78,10 @@ export function validateState(parsed: unknown): ValidatedState {
     (value) => validateList<UsedWindow>(value, 'usedWindows', USED_WINDOW_FIELDS, (entry) => `${entry.src} ${entry.window}`, warnings), warnings);
   const latestWindows = validateRecord(parsed.latestWindows, 'latestWindows', (value) => problemOf(windowStart, value), (value) => value as number, warnings);
   const sessions = latest(validateList(parsed.sessions, 'sessions', SESSION_FIELDS, (session) => String(session.pid), warnings), 'sessions', MAX_CONNECTIONS, warnings);
+  const logouts = latest(validateList(parsed.logouts, 'logouts', LOGOUT_FIELDS, (logout) => logout.src, warnings), 'logouts', MAX_CONNECTIONS, warnings);
   const logs = validateRecord(parsed.logs, 'logs', (value) => (isRecord(value) ? positionProblem(value) : problemOf(() => 'a log position', value)),
     (value) => pick<SourcePosition>(value as Record<string, unknown>, positionFields(value as Record<string, unknown>) ?? FILE_POSITION), warnings);
-  return { state: { version: 1, grants, bans, offenses, pendingCloses, oneTimeUsed, usedWindows, latestWindows, sessions, logs }, warnings };
+  return { state: { version: 1, grants, bans, offenses, pendingCloses, oneTimeUsed, usedWindows, latestWindows, sessions, logouts, logs }, warnings };
 }
 
 // No more entries than knockwatch writes (sessions: SshSessions forgets its oldest past its

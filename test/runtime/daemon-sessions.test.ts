@@ -39,3 +39,76 @@ describe('daemon, an sshd session and a restart', () => {
     }
   });
 });
+
+// A logout still waiting out logout_grace when the daemon crashed: the restarted daemon counts
+// the grace from the saved end of the session, and a login of the address cancels it as ever.
+describe('daemon, a logout in its logout_grace and a restart', () => {
+  const B = '203.0.113.8';
+
+  // A and B knock, log in and log out at T0 + 4 s; the daemon crashes in the grace.
+  async function crashInGrace(lab: ReturnType<typeof createDaemonLab>): Promise<void> {
+    const first = lab.daemon();
+    await first.start();
+    await lab.feed(first, kernLine(T0 + 1000, A, '7000', 41000) + kernLine(T0 + 1500, A, '8000', 41001) + kernLine(T0 + 1000, B, '7000', 41000) + kernLine(T0 + 1500, B, '8000', 41001));
+    await lab.feed(first, sshLine(T0 + 3000, 501, `Accepted publickey for alice from ${A} port 50000 ssh2`) + sshLine(T0 + 3000, 502, `Accepted publickey for bob from ${B} port 50000 ssh2`), lab.authLog);
+    lab.setTime(T0 + 4000);
+    await lab.feed(first, sshLine(T0 + 4000, 501, 'pam_unix(sshd:session): session closed for user alice') + sshLine(T0 + 4000, 502, 'pam_unix(sshd:session): session closed for user bob'), lab.authLog);
+    expect(first.grants().map((grant) => grant.src)).toEqual([A, B]);
+    first.halt();
+  }
+
+  it('closes the grant once the grace counted from the saved logout has run out', async () => {
+    const lab = createDaemonLab(T0, CONFIG, true);
+    try {
+      await crashInGrace(lab);
+      lab.setTime(T0 + 6000);
+      const second = lab.daemon();
+      await second.start();
+      second.poll();
+      await second.settle();
+      expect(second.grants().map((grant) => grant.src)).toEqual([A, B]);
+      lab.setTime(T0 + 9000);
+      second.poll();
+      await second.settle();
+      expect(second.grants()).toEqual([]);
+      expect(lab.record().slice(-2)).toEqual([`-${A} open`, `-${B} open`]);
+      expect(lab.messages.filter((message) => message.includes('(logout)'))).toEqual([`notice Closed open for ${A} (logout).`, `notice Closed open for ${B} (logout).`]);
+    } finally {
+      lab.cleanUp();
+    }
+  });
+
+  it('closes the grant at the first tick when the grace ran out while the daemon was down', async () => {
+    const lab = createDaemonLab(T0, CONFIG, true);
+    try {
+      await crashInGrace(lab);
+      lab.setTime(T0 + 60_000);
+      const second = lab.daemon();
+      await second.start();
+      second.poll();
+      await second.settle();
+      expect(second.grants()).toEqual([]);
+      expect(lab.messages.filter((message) => message.includes('(logout)'))).toEqual([`notice Closed open for ${A} (logout).`, `notice Closed open for ${B} (logout).`]);
+    } finally {
+      lab.cleanUp();
+    }
+  });
+
+  it('keeps the grant of an address that logs in again after the restart, before the grace ends', async () => {
+    const lab = createDaemonLab(T0, CONFIG, true);
+    try {
+      await crashInGrace(lab);
+      lab.setTime(T0 + 6000);
+      const second = lab.daemon();
+      await second.start();
+      await lab.feed(second, sshLine(T0 + 6000, 601, `Accepted publickey for alice from ${A} port 50001 ssh2`), lab.authLog);
+      lab.setTime(T0 + 60_000);
+      second.poll();
+      await second.settle();
+      expect(second.grants().map((grant) => grant.src)).toEqual([A]);
+      expect(lab.messages.filter((message) => message.includes('(logout)'))).toEqual([`notice Closed open for ${B} (logout).`]);
+    } finally {
+      lab.cleanUp();
+    }
+  });
+});

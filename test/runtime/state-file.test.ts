@@ -80,6 +80,8 @@ function goodFile(): Record<string, any> {
     latestWindows: { rotating: 1_699_999_200, other: 1_700_000_000 },
     // sshd connections logged in: pid, address, client port (none when the line named none), when
     sessions: [{ pid: 2211, src: '203.0.113.7', port: 51234, since: T0 }, { pid: 2400, src: '2001:db8:5::7', since: T0 + 1000 }],
+    // addresses whose last session ended, in logout_grace: address, when it ended
+    logouts: [{ src: '203.0.113.20', ended: T0 + 2000 }, { src: '2001:db8:5::20', ended: T0 + 3000 }],
     logs: { [KERN]: { dev: 2049, ino: 131, offset: 4096, firstLineHash: HASH }, '/var/log/auth.log': { dev: 2049, ino: 132, offset: 0, firstLineHash: '' } },
   };
 }
@@ -134,6 +136,21 @@ describe('state file validation', () => {
     expect(loaded.warnings).toEqual([`offenses: ${MAX_SAVED_OFFENSES + 1} entries, at most ${MAX_SAVED_OFFENSES} kept (the newest); 1 dropped`]);
     expect(loaded.state.offenses?.length).toBe(MAX_SAVED_OFFENSES);
     expect(loaded.state.offenses?.[0]).toEqual({ src: '10.0.0.1', offenses: 1 });
+  });
+
+  it('loads a file written before logouts with none waiting', () => {
+    const old = goodFile();
+    delete old.logouts;
+    expect(loadText(JSON.stringify(old))).toEqual({ state: { ...goodFile(), logouts: [] }, warnings: [] });
+  });
+
+  it('keeps at most MAX_CONNECTIONS logouts, the newest', () => {
+    const file = goodFile();
+    file.logouts = Array.from({ length: MAX_CONNECTIONS + 1 }, (_, i) => ({ src: `10.0.${i >> 8}.${i & 255}`, ended: T0 + i }));
+    const loaded = loadText(JSON.stringify(file));
+    expect(loaded.warnings).toEqual([`logouts: ${MAX_CONNECTIONS + 1} entries, at most ${MAX_CONNECTIONS} kept (the newest); 1 dropped`]);
+    expect(loaded.state.logouts?.length).toBe(MAX_CONNECTIONS);
+    expect(loaded.state.logouts?.[0]).toEqual({ src: '10.0.0.1', ended: T0 + 1 });
   });
 
   // Past the cap SshSessions forgets its oldest connection: a file holds no more than it keeps.
@@ -233,6 +250,14 @@ describe('state file validation', () => {
     ['a session client port in a string', (f: any) => { f.sessions[1].port = '22'; }, 'sessions', 'sessions[1] (2001:db8:5::7): port: expected a port (1-65535) or nothing, found "22"; dropped'],
     ['a session without a login time', (f: any) => { delete f.sessions[1].since; }, 'sessions', 'sessions[1] (2001:db8:5::7): since: expected a time (ms since 1970, 0 to 8.64e15), found nothing; dropped'],
     ['a second session of one pid', (f: any) => { f.sessions[1].pid = 2211; }, 'sessions', 'sessions[1] (2001:db8:5::7): a second entry for the same sshd pid; dropped'],
+    // Logouts in logout_grace: address, end, duplicates.
+    ['a logout address with a command in it', (f: any) => { f.logouts[1].src = '1.2.3.4; rm -rf /'; }, 'logouts', 'logouts[1]: src: expected an address in canonical form, found "1.2.3.4; rm -rf /"; dropped'],
+    ['a logout address not in canonical form', (f: any) => { f.logouts[1].src = '2001:DB8:5::20'; }, 'logouts', 'logouts[1]: src: expected an address in canonical form, found "2001:DB8:5::20"; dropped'],
+    ['a logout without its end', (f: any) => { delete f.logouts[1].ended; }, 'logouts', 'logouts[1] (2001:db8:5::20): ended: expected a time (ms since 1970, 0 to 8.64e15), found nothing; dropped'],
+    ['a logout ended at an absurd time', (f: any) => { f.logouts[1].ended = 1e300; }, 'logouts', 'logouts[1] (2001:db8:5::20): ended: expected a time (ms since 1970, 0 to 8.64e15), found 1e+300; dropped'],
+    ['a logout ended at a time in a string', (f: any) => { f.logouts[1].ended = '5'; }, 'logouts', 'logouts[1] (2001:db8:5::20): ended: expected a time (ms since 1970, 0 to 8.64e15), found "5"; dropped'],
+    ['a second logout of one address', (f: any) => { f.logouts[1].src = '203.0.113.20'; }, 'logouts', 'logouts[1] (203.0.113.20): a second entry for the same address; dropped'],
+    ['logouts that are no list', (f: any) => { f.logouts = 'none'; }, 'logouts-all', 'logouts: expected a list, found "none"; ignored'],
     ['sessions that are no list', (f: any) => { f.sessions = { pid: 2211 }; }, 'sessions-all', 'sessions: expected a list, found {"pid":2211}; ignored'],
   ])('drops %s with a warning and keeps the rest', (_name, spoil, part, warning) => {
     const file = goodFile();
@@ -242,7 +267,8 @@ describe('state file validation', () => {
     expect(loaded.problem).toBeUndefined();
     const expected = goodFile();
     if (part === 'logs') delete expected.logs[KERN];
-    if (part === 'grants' || part === 'bans' || part === 'offenses' || part === 'sessions') expected[part].splice(1, 1);
+    if (part === 'grants' || part === 'bans' || part === 'offenses' || part === 'sessions' || part === 'logouts') expected[part].splice(1, 1);
+    if (part === 'logouts-all') expected.logouts = [];
     if (part === 'offenses-all') expected.offenses = [];
     if (part === 'sessions-all') expected.sessions = [];
     if (part === 'pendingCloses') expected.pendingCloses = [];
