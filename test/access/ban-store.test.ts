@@ -3,6 +3,8 @@ import { BanStore, MAX_SAVED_OFFENSES } from '../../src/access/ban-store.js';
 import { parseNetwork, type Network } from '../../src/net/address.js';
 
 const A = '203.0.113.7';
+const B = '203.0.113.8';
+const C = '203.0.113.9';
 
 describe('a ban', () => {
   it('holds until its end and is over at its end, even before expire() runs', () => {
@@ -15,9 +17,6 @@ describe('a ban', () => {
 });
 
 describe('expire', () => {
-  const B = '203.0.113.8';
-  const C = '203.0.113.9';
-
   // expire() reads the bans only once one is due: a ban with an earlier end, added after
   // one with a later end, still ends on time; the bans due together come in the order they
   // were made.
@@ -35,9 +34,6 @@ describe('expire', () => {
 });
 
 describe('the counts of bans the state file keeps', () => {
-  const B = '203.0.113.8';
-  const C = '203.0.113.9';
-
   it('are those of addresses not banned now, the latest banned last', () => {
     const store = new BanStore([]);
     store.ban(A, 100, 1);

@@ -116,41 +116,29 @@ describe('state file validation', () => {
       warnings: ['latestWindows["other"]: expected a window start (whole epoch seconds), found 1.5; dropped'] });
   });
 
-  it('loads a file written before sessions with none logged in', () => {
+  // Lists added to the file later: an older file has none of them.
+  it.each([
+    ['sessions', 'none logged in'],
+    ['offenses', 'no counts of bans'],
+    ['logouts', 'none waiting for logout_grace'],
+  ])('loads a file written before %s with %s', (list) => {
     const old = goodFile();
-    delete old.sessions;
-    expect(loadText(JSON.stringify(old))).toEqual({ state: { ...goodFile(), sessions: [] }, warnings: [] });
+    delete old[list];
+    expect(loadText(JSON.stringify(old))).toEqual({ state: { ...goodFile(), [list]: [] }, warnings: [] });
   });
 
-  it('loads a file written before offenses with no counts of bans', () => {
-    const old = goodFile();
-    delete old.offenses;
-    expect(loadText(JSON.stringify(old))).toEqual({ state: { ...goodFile(), offenses: [] }, warnings: [] });
-  });
-
-  // BanStore writes no more: a longer list was not written by knockwatch.
-  it('keeps at most MAX_SAVED_OFFENSES counts of bans, the last ones', () => {
+  // No more entries than knockwatch writes (BanStore, SshSessions): the last ones are kept.
+  it.each([
+    ['offenses', MAX_SAVED_OFFENSES, (i: number) => ({ src: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, offenses: 1 })],
+    ['logouts', MAX_CONNECTIONS, (i: number) => ({ src: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, ended: T0 + i })],
+  ])('keeps at most the cap of %s (%i), the newest', (list, cap, entry) => {
     const file = goodFile();
-    file.offenses = Array.from({ length: MAX_SAVED_OFFENSES + 1 }, (_, i) => ({ src: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, offenses: 1 }));
+    file[list] = Array.from({ length: cap + 1 }, (_, i) => entry(i));
     const loaded = loadText(JSON.stringify(file));
-    expect(loaded.warnings).toEqual([`offenses: ${MAX_SAVED_OFFENSES + 1} entries, at most ${MAX_SAVED_OFFENSES} kept (the newest); 1 dropped`]);
-    expect(loaded.state.offenses?.length).toBe(MAX_SAVED_OFFENSES);
-    expect(loaded.state.offenses?.[0]).toEqual({ src: '10.0.0.1', offenses: 1 });
-  });
-
-  it('loads a file written before logouts with none waiting', () => {
-    const old = goodFile();
-    delete old.logouts;
-    expect(loadText(JSON.stringify(old))).toEqual({ state: { ...goodFile(), logouts: [] }, warnings: [] });
-  });
-
-  it('keeps at most MAX_CONNECTIONS logouts, the newest', () => {
-    const file = goodFile();
-    file.logouts = Array.from({ length: MAX_CONNECTIONS + 1 }, (_, i) => ({ src: `10.0.${i >> 8}.${i & 255}`, ended: T0 + i }));
-    const loaded = loadText(JSON.stringify(file));
-    expect(loaded.warnings).toEqual([`logouts: ${MAX_CONNECTIONS + 1} entries, at most ${MAX_CONNECTIONS} kept (the newest); 1 dropped`]);
-    expect(loaded.state.logouts?.length).toBe(MAX_CONNECTIONS);
-    expect(loaded.state.logouts?.[0]).toEqual({ src: '10.0.0.1', ended: T0 + 1 });
+    expect(loaded.warnings).toEqual([`${list}: ${cap + 1} entries, at most ${cap} kept (the newest); 1 dropped`]);
+    const kept = loaded.state[list as 'offenses' | 'logouts'] ?? [];
+    expect(kept.length).toBe(cap);
+    expect(kept[0]).toEqual(entry(1));
   });
 
   // Past the cap SshSessions forgets its oldest connection: a file holds no more than it keeps.
