@@ -3,10 +3,10 @@ import type { CloseReason, Decision } from '../engine/decisions.js';
 import { destinationFits, flagsFit, knockKey, stepKey } from '../engine/door-index.js';
 import { createDoorKind } from '../doors/create-door-kind.js';
 import type { Knock, SshAuth } from '../filters/events.js';
-import { BanStore, type SavedBan } from './ban-store.js';
+import { BanStore, type SavedBan, type SavedOffenses } from './ban-store.js';
 import { FailureCounter } from './failure-counter.js';
 import { GrantTable, type Grant } from './grant-table.js';
-import { SshSessions, type SavedSession } from './ssh-sessions.js';
+import { SshSessions, type SavedLogout, type SavedSession } from './ssh-sessions.js';
 
 export type AccessOptions = Pick<Options, 'whitelist' | 'maxRetry' | 'findTime' | 'banTime' | 'banTimeMax' | 'logoutGrace'>;
 
@@ -163,13 +163,38 @@ export class Access {
     this.banStore.restore(ban);
   }
 
+  // Counts of bans of addresses not banned now (for the state file).
+  offenses(): SavedOffenses[] {
+    return this.banStore.savedOffenses();
+  }
+
+  restoreOffenses(saved: readonly SavedOffenses[]): void {
+    this.banStore.restoreOffenses(saved);
+  }
+
   // sshd connections logged in, oldest first (for the state file).
   sshSessions(): SavedSession[] {
     return this.sessions.saved();
   }
 
-  restoreSshSessions(sessions: readonly SavedSession[]): void {
+  // Logouts waiting for logout_grace (for the state file). One whose address has knocked a grant
+  // since is left out: a restart forgets that knock, and would close the grant it kept open.
+  sshLogouts(): SavedLogout[] {
+    const logouts = this.sessions.savedLogouts();
+    if (logouts.length === 0) return logouts;
+    const ended = new Map(logouts.map((logout) => [logout.src, logout.ended]));
+    const knocked = new Set<string>();
+    for (const grant of this.grantTable.list()) {
+      const at = this.knockedDuringGrace.get(grant);
+      if (at !== undefined && at > (ended.get(grant.src) ?? Infinity)) knocked.add(grant.src);
+    }
+    return knocked.size === 0 ? logouts : logouts.filter((logout) => !knocked.has(logout.src));
+  }
+
+  // Sessions logged in and logouts waiting before a restart (the logouts after the sessions).
+  restoreSshSessions(sessions: readonly SavedSession[], logouts: readonly SavedLogout[]): void {
     this.sessions.restore(sessions);
+    this.sessions.restoreLogouts(logouts);
   }
 
   private closeDueLogouts(time: number): Decision[] {

@@ -11,12 +11,23 @@ export interface SavedBan {
   origin?: string | undefined;
 }
 
+// An address's count of bans while it is not banned (a ban carries its own count).
+export interface SavedOffenses {
+  src: string;
+  offenses: number;
+}
+
+// The most counts of unbanned addresses the state file keeps: it is written again at every
+// change, and this is about 5 MB of JSON at most.
+export const MAX_SAVED_OFFENSES = 100_000;
+
 // The one place bans live: the failure counter writes them, the pipeline asks them before a
 // knock reaches the engine, the firewall and the state file read them. A whitelisted
 // address is never banned, whatever a failure count, a state file or an older config says.
 export class BanStore {
   private readonly bans = new Map<string, number>();
-  // Bans so far per address (kept after a ban ends: a repeat offender's ban doubles).
+  // Bans so far per address (kept after a ban ends: a repeat offender's ban doubles), the
+  // latest banned last.
   private readonly offenseCounts = new Map<string, number>();
   // No ban ends before this (a ban lifted early can leave it lower): expire(), once a log
   // second, reads the bans only when one is due.
@@ -50,6 +61,7 @@ export class BanStore {
     if (this.exempt(src)) return;
     const kept = ownCopy(src);
     this.bans.set(kept, until);
+    this.offenseCounts.delete(kept);
     this.offenseCounts.set(kept, offenses);
     this.nextEnd = Math.min(this.nextEnd, until);
     if (origin === undefined) this.origins.delete(kept);
@@ -86,6 +98,22 @@ export class BanStore {
     });
   }
 
+  // The counts of addresses not banned now, the latest banned last; past MAX_SAVED_OFFENSES
+  // the highest counts, the latest banned among equal ones. A flood of addresses banned once
+  // then never pushes a repeat offender out, whose lost count would shorten its next ban most.
+  savedOffenses(): SavedOffenses[] {
+    const unbanned = [...this.offenseCounts].filter(([src]) => !this.bans.has(src));
+    const least = unbanned.length <= MAX_SAVED_OFFENSES ? 0 : leastKept(unbanned.map(([, offenses]) => offenses));
+    // How many of the count `least` still fit, taken from the latest banned back.
+    let room = MAX_SAVED_OFFENSES - unbanned.filter(([, offenses]) => offenses > least).length;
+    const kept: SavedOffenses[] = [];
+    for (let i = unbanned.length - 1; i >= 0; i--) {
+      const [src, offenses] = unbanned[i] as [string, number];
+      if (offenses > least || (offenses === least && room-- > 0)) kept.push({ src, offenses });
+    }
+    return kept.reverse();
+  }
+
   // The counts of bans `old` kept (a reload), where this store has none yet.
   carryOffenses(old: BanStore): void {
     for (const [src, offenses] of old.offenseCounts) {
@@ -96,5 +124,25 @@ export class BanStore {
   restore(ban: SavedBan): void {
     this.ban(ban.src, ban.until, ban.offenses, ban.origin);
   }
+
+  // Counts of bans that ended before a restart (validated: validate-state.ts), the latest
+  // banned last; none for a whitelisted address, nor over the count a restored ban carries.
+  restoreOffenses(saved: readonly SavedOffenses[]): void {
+    for (const { src, offenses } of saved) {
+      if (!this.offenseCounts.has(src) && !this.exempt(src)) this.offenseCounts.set(ownCopy(src), offenses);
+    }
+  }
+}
+
+// The lowest count among the MAX_SAVED_OFFENSES highest of `counts` (more than that many).
+function leastKept(counts: readonly number[]): number {
+  const perCount = new Map<number, number>();
+  for (const count of counts) perCount.set(count, (perCount.get(count) ?? 0) + 1);
+  let taken = 0;
+  for (const count of [...perCount.keys()].sort((a, b) => b - a)) {
+    taken += perCount.get(count) as number;
+    if (taken >= MAX_SAVED_OFFENSES) return count;
+  }
+  return 0;
 }
 

@@ -30,6 +30,13 @@ export interface SavedSession {
   since: number;
 }
 
+// An address whose last session ended at `ended`, still in its logout_grace, as the state
+// file keeps it: a restart in the grace still closes its close_on_logout grants.
+export interface SavedLogout {
+  src: string;
+  ended: number;
+}
+
 // A logged-in connection: the pid that wrote its Accepted line (and, with PAM, its session
 // lines), the address and client port it came from, and when.
 interface Login {
@@ -132,6 +139,21 @@ export class SshSessions {
   // Connections logged in before a restart (validated: validate-state.ts), oldest first.
   restore(sessions: readonly SavedSession[]): void {
     for (const { pid, src, port, since } of sessions) this.remember({ pid, src: this.addresses.keep(src), port, since });
+  }
+
+  // The logouts waiting for logout_grace, at most MAX_CONNECTIONS, the latest last.
+  savedLogouts(): SavedLogout[] {
+    const saved: SavedLogout[] = [];
+    for (const [src, ended] of this.pendingLogouts) saved.push({ src, ended });
+    return saved.length <= MAX_CONNECTIONS ? saved : saved.slice(-MAX_CONNECTIONS);
+  }
+
+  // Logouts waiting before a restart (validated: validate-state.ts), the latest last, after
+  // the sessions: an address logged in has none. The grace runs from `ended`, as before.
+  restoreLogouts(logouts: readonly SavedLogout[]): void {
+    for (const { src, ended } of logouts) {
+      if (!this.sessions.has(src)) this.pendingLogouts.set(this.addresses.keep(src), ended);
+    }
   }
 
   // Addresses with a connection logged in.

@@ -1,7 +1,7 @@
 import { Access } from '../access/access.js';
-import type { SavedBan } from '../access/ban-store.js';
+import type { SavedBan, SavedOffenses } from '../access/ban-store.js';
 import type { Grant } from '../access/grant-table.js';
-import type { SavedSession } from '../access/ssh-sessions.js';
+import type { SavedLogout, SavedSession } from '../access/ssh-sessions.js';
 import type { Config } from '../config/types.js';
 import { DoorSet } from '../doors/door-set.js';
 import type { CloseReason, Decision } from '../engine/decisions.js';
@@ -150,7 +150,17 @@ export class Pipeline {
     return restoreInto(this.config, grants, bans, now, {
       grant: (grant) => this.access.restoreGrant(grant),
       ban: (ban) => this.access.restoreBan(ban),
+      ended: (ban) => this.access.restoreOffenses([ban]),
     });
+  }
+
+  // Counts of bans of addresses not banned now (the state file keeps them across a restart).
+  offenses(): SavedOffenses[] {
+    return this.access.offenses();
+  }
+
+  restoreOffenses(saved: readonly SavedOffenses[]): void {
+    this.access.restoreOffenses(saved);
   }
 
   // sshd connections logged in (the state file keeps them across a restart).
@@ -158,8 +168,13 @@ export class Pipeline {
     return this.access.sshSessions();
   }
 
-  restoreSshSessions(sessions: readonly SavedSession[]): void {
-    this.access.restoreSshSessions(sessions);
+  // Logouts waiting for logout_grace (the state file keeps them across a restart).
+  sshLogouts(): SavedLogout[] {
+    return this.access.sshLogouts();
+  }
+
+  restoreSshSessions(sessions: readonly SavedSession[], logouts: readonly SavedLogout[]): void {
+    this.access.restoreSshSessions(sessions, logouts);
   }
 
   // What a reload carries over from the pipeline it replaces besides grants and bans: used

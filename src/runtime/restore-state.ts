@@ -24,6 +24,8 @@ export interface RestoreResult {
 export interface RestoreTarget {
   grant(grant: Grant): void;
   ban(ban: SavedBan): void;
+  // A ban that ended meanwhile: its count still doubles the address's next ban.
+  ended(ban: SavedBan): void;
 }
 
 export function restoreInto(config: Config, grants: readonly SavedGrant[], bans: readonly SavedBan[], now: number, target: RestoreTarget): RestoreResult {
@@ -46,7 +48,10 @@ export function restoreInto(config: Config, grants: readonly SavedGrant[], bans:
   }
   const longest = config.options.banTimeMax + FUTURE_TOLERANCE;
   for (const ban of bans) {
-    if (ban.until <= now) continue;
+    if (ban.until <= now) {
+      target.ended(ban);
+      continue;
+    }
     if (config.options.whitelist.some((network) => networkContains(network, ban.src))) {
       result.liftedBans.push(ban.src);
       continue;

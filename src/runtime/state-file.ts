@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Grant } from '../access/grant-table.js';
 import type { SourcePosition } from '../sources/line-source.js';
-import type { SavedBan } from '../access/ban-store.js';
-import type { SavedSession } from '../access/ssh-sessions.js';
+import type { SavedBan, SavedOffenses } from '../access/ban-store.js';
+import type { SavedLogout, SavedSession } from '../access/ssh-sessions.js';
 import type { UsedWindow } from '../doors/window-ledger.js';
 import { replaceFile } from '../text/replace-file.js';
 import { validateState, type ValidatedState } from './validate-state.js';
@@ -28,6 +28,10 @@ export interface DaemonState {
   version: 1;
   grants: SavedGrant[];
   bans: SavedBan[];
+  // Counts of bans of addresses not banned now, the latest banned last, at most
+  // MAX_SAVED_OFFENSES: a repeat offender's ban doubles after a restart too. Missing in files
+  // written before: [].
+  offenses?: SavedOffenses[];
   // Grants closed whose removal from the firewall (stop_command) is not yet known to have
   // worked: a restart runs it. Missing in files written before: [].
   pendingCloses: SavedGrant[];
@@ -41,11 +45,15 @@ export interface DaemonState {
   // sshd connections logged in, oldest first, at most MAX_CONNECTIONS: a restart between a
   // login and its logout still closes close_on_logout grants. Missing in files written before: [].
   sessions?: SavedSession[];
+  // Addresses whose last session ended, still in logout_grace, the latest last, at most
+  // MAX_CONNECTIONS: a restart in the grace still closes close_on_logout grants, the grace
+  // counted from `ended`. Missing in files written before: [].
+  logouts?: SavedLogout[];
   logs: Record<string, SourcePosition>;
 }
 
 export function emptyState(): DaemonState {
-  return { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, latestWindows: {}, sessions: [], logs: {} };
+  return { version: 1, grants: [], bans: [], offenses: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, latestWindows: {}, sessions: [], logouts: [], logs: {} };
 }
 
 // Reads the state file; a missing file is an empty state, a damaged one an error message.

@@ -15,7 +15,7 @@ export const POSITION_SAVE_EVERY = 5000;
 // included, until the clock got there, so it is dropped.
 const LATEST_WINDOW_AHEAD = 86_400_000;
 
-export type StateContent = Pick<DaemonState, 'grants' | 'bans' | 'pendingCloses' | 'oneTimeUsed' | 'usedWindows' | 'latestWindows' | 'sessions'>;
+export type StateContent = Pick<DaemonState, 'grants' | 'bans' | 'offenses' | 'pendingCloses' | 'oneTimeUsed' | 'usedWindows' | 'latestWindows' | 'sessions' | 'logouts'>;
 
 export interface StateKeeperDeps {
   // The state file of the config in force.
@@ -54,14 +54,15 @@ export class StateKeeper {
     return this.state;
   }
 
-  // The loaded grants, bans, used one-time sequences and sshd sessions go into the pipeline;
-  // knocks older than the longest seq_timeout are never acted on (a restart resuming an old
-  // position).
+  // The loaded grants, bans, counts of bans, used one-time sequences, sshd sessions and logouts
+  // waiting for logout_grace go into the pipeline; knocks older than the longest seq_timeout
+  // are never acted on (a restart resuming an old position).
   restoreInto(pipeline: Pipeline, config: Config, now: number): RestoreResult {
     const restored = pipeline.restore(this.state.grants, this.state.bans, now);
     for (const warning of restored.warnings) this.deps.emit(logEvents.stateEntryDropped(this.deps.path(), warning));
+    pipeline.restoreOffenses(this.state.offenses ?? []);
     pipeline.restoreOneTime(this.state.oneTimeUsed);
-    pipeline.restoreSshSessions(this.state.sessions ?? []);
+    pipeline.restoreSshSessions(this.state.sessions ?? [], this.state.logouts ?? []);
     pipeline.ignoreBefore = now - Math.max(0, ...config.doors.map((door) => door.seqTimeout));
     if (this.state.grants.length > 0) this.deps.emit(logEvents.restored(restored.kept, restored.dropped.length));
     return restored;

@@ -1,5 +1,5 @@
-import type { SavedBan } from '../access/ban-store.js';
-import { MAX_CONNECTIONS, type SavedSession } from '../access/ssh-sessions.js';
+import { MAX_SAVED_OFFENSES, type SavedBan, type SavedOffenses } from '../access/ban-store.js';
+import { MAX_CONNECTIONS, type SavedLogout, type SavedSession } from '../access/ssh-sessions.js';
 import { normalizeAddress } from '../net/address.js';
 import { FLEET_NAME } from '../config/fleet-options.js';
 import type { LogPosition } from '../sources/follow-file.js';
@@ -41,9 +41,13 @@ const GRANT_FIELDS: Record<keyof SavedGrant, Check> = { src: address, door: name
 const windowStart: Check = (value) => (Number.isSafeInteger(value) && (value as number) >= 0 ? undefined : 'a window start (whole epoch seconds)');
 const USED_WINDOW_FIELDS: Record<keyof UsedWindow, Check> = { src: address, window: windowStart, until: time };
 const BAN_FIELDS: Record<keyof SavedBan, Check> = { src: address, until: time, offenses: positive, origin };
+// Past some 40 doublings every ban lasts bantime_max; a million bans is years of a ban a minute.
+const offenseCount: Check = (value) => (Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= 1_000_000 ? undefined : 'a count of bans (a whole number, 1 to 1000000)');
+const OFFENSE_FIELDS: Record<keyof SavedOffenses, Check> = { src: address, offenses: offenseCount };
 const SESSION_FIELDS: Record<keyof SavedSession, Check> = { pid, src: address, port: clientPort, since: time };
+const LOGOUT_FIELDS: Record<keyof SavedLogout, Check> = { src: address, ended: time };
 // What two entries of a list that are one have the same of (grants: address and door).
-const SAME: Record<string, string> = { bans: 'address', usedWindows: 'address and window', sessions: 'sshd pid' };
+const SAME: Record<string, string> = { bans: 'address', offenses: 'address', usedWindows: 'address and window', sessions: 'sshd pid', logouts: 'address' };
 const FILE_POSITION: Record<keyof LogPosition, Check> = { dev: fileId, ino: fileId, offset, firstLineHash: hash };
 const KMSG_POSITION: Record<keyof KmsgPosition, Check> = { kind: () => undefined, boot: bootId, seq };
 const journalDirectory: Check = (value) => (value === undefined || (typeof value === 'string' && value.startsWith('/') && Buffer.byteLength(value) <= 4096) ? undefined : 'an absolute journal directory');
@@ -60,7 +64,7 @@ export interface ValidatedState {
 // Takes what JSON.parse made of a state file field by field: a bad entry is dropped with a
 // warning, the rest is kept; only a file that is not a state file at all is refused whole.
 export function validateState(parsed: unknown): ValidatedState {
-  const empty: DaemonState = { version: 1, grants: [], bans: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, latestWindows: {}, sessions: [], logs: {} };
+  const empty: DaemonState = { version: 1, grants: [], bans: [], offenses: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, latestWindows: {}, sessions: [], logouts: [], logs: {} };
   if (!isRecord(parsed) || parsed.version !== 1 || !Array.isArray(parsed.grants)) {
     return { state: empty, problem: 'not a knockwatch state file (version 1)', warnings: [] };
   }
@@ -68,21 +72,24 @@ export function validateState(parsed: unknown): ValidatedState {
   const grants = validateList(parsed.grants, 'grants', GRANT_FIELDS, grantKey, warnings);
   const pendingCloses = validateList(parsed.pendingCloses, 'pendingCloses', GRANT_FIELDS, grantKey, warnings);
   const bans = validateList(parsed.bans, 'bans', BAN_FIELDS, (ban) => ban.src, warnings);
+  const offenses = latest(validateList(parsed.offenses, 'offenses', OFFENSE_FIELDS, (entry) => entry.src, warnings), 'offenses', MAX_SAVED_OFFENSES, warnings);
   const oneTimeUsed = validateRecord(parsed.oneTimeUsed, 'oneTimeUsed', (value) => problemOf(count, value), (value) => value as number, warnings);
   const usedWindows = validateRecord(parsed.usedWindows, 'usedWindows', (value) => (Array.isArray(value) ? undefined : problemOf(() => 'a list', value)),
     (value) => validateList<UsedWindow>(value, 'usedWindows', USED_WINDOW_FIELDS, (entry) => `${entry.src} ${entry.window}`, warnings), warnings);
   const latestWindows = validateRecord(parsed.latestWindows, 'latestWindows', (value) => problemOf(windowStart, value), (value) => value as number, warnings);
-  const sessions = newest(validateList(parsed.sessions, 'sessions', SESSION_FIELDS, (session) => String(session.pid), warnings), warnings);
+  const sessions = latest(validateList(parsed.sessions, 'sessions', SESSION_FIELDS, (session) => String(session.pid), warnings), 'sessions', MAX_CONNECTIONS, warnings);
+  const logouts = latest(validateList(parsed.logouts, 'logouts', LOGOUT_FIELDS, (logout) => logout.src, warnings), 'logouts', MAX_CONNECTIONS, warnings);
   const logs = validateRecord(parsed.logs, 'logs', (value) => (isRecord(value) ? positionProblem(value) : problemOf(() => 'a log position', value)),
     (value) => pick<SourcePosition>(value as Record<string, unknown>, positionFields(value as Record<string, unknown>) ?? FILE_POSITION), warnings);
-  return { state: { version: 1, grants, bans, pendingCloses, oneTimeUsed, usedWindows, latestWindows, sessions, logs }, warnings };
+  return { state: { version: 1, grants, bans, offenses, pendingCloses, oneTimeUsed, usedWindows, latestWindows, sessions, logouts, logs }, warnings };
 }
 
-// No more sessions than SshSessions follows: past its cap it forgets the oldest, and so does this.
-function newest(sessions: SavedSession[], warnings: string[]): SavedSession[] {
-  if (sessions.length <= MAX_CONNECTIONS) return sessions;
-  warnings.push(`sessions: ${sessions.length} entries, at most ${MAX_CONNECTIONS} kept (the newest); ${sessions.length - MAX_CONNECTIONS} dropped`);
-  return sessions.slice(-MAX_CONNECTIONS);
+// No more entries than knockwatch writes (sessions: SshSessions forgets its oldest past its
+// cap, and so does this); the last ones are the newest.
+function latest<T>(list: T[], where: string, cap: number, warnings: string[]): T[] {
+  if (list.length <= cap) return list;
+  warnings.push(`${where}: ${list.length} entries, at most ${cap} kept (the newest); ${list.length - cap} dropped`);
+  return list.slice(-cap);
 }
 
 // The entries of a list whose every field fits, copied field by field; the first of

@@ -133,6 +133,35 @@ describe('a logout', () => {
   });
 });
 
+describe('a logout in its logout_grace and the state file', () => {
+  const GRACE = INI.replace('[options]\n', '[options]\nlogout_grace = 10\n');
+
+  // A restart forgets a knock during the grace: the logout it kept from closing the grant stays out of the file.
+  it('is saved, but for an address that knocked its grant again since', () => {
+    const access = accessOf(GRACE);
+    access.completed(A, 'closing', 0);
+    access.completed(B, 'closing', 0);
+    access.handleSsh(ssh(1, 'accepted', 10));
+    access.handleSsh(ssh(1, 'accepted', 11, B));
+    access.handleSsh(ssh(5, 'disconnected', 10));
+    access.handleSsh(ssh(6, 'disconnected', 11, B));
+    expect(access.sshLogouts()).toEqual([{ src: A, ended: 5000 }, { src: B, ended: 6000 }]);
+    access.completed(B, 'closing', 8000);
+    expect(access.sshLogouts()).toEqual([{ src: A, ended: 5000 }]);
+  });
+
+  it('closes the restored grant once the grace from the saved end has passed, but for an address logged in', () => {
+    const access = accessOf(GRACE);
+    access.restoreGrant({ src: A, door: 'closing', ports: [], opened: 0, expires: Infinity });
+    access.restoreGrant({ src: B, door: 'closing', ports: [], opened: 0, expires: Infinity });
+    access.restoreSshSessions([{ pid: 11, src: B, since: 7000 }], [{ src: A, ended: 5000 }, { src: B, ended: 6000 }]);
+    expect(access.sshLogouts()).toEqual([{ src: A, ended: 5000 }]);
+    expect(access.advanceTo(14_999)).toEqual([]);
+    expect(short(access.advanceTo(15_000))).toEqual(['close A closing by logout']);
+    expect(access.grants().map((grant) => grant.src)).toEqual([B]);
+  });
+});
+
 describe('failed logins', () => {
   // [seconds, kind, pid, address (A when left out, null: the line names none), invalid user?]
   type Step = [number, SshAuthKind, number, (string | null)?, boolean?];

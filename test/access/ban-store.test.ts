@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { BanStore } from '../../src/access/ban-store.js';
+import { BanStore, MAX_SAVED_OFFENSES } from '../../src/access/ban-store.js';
 import { parseNetwork, type Network } from '../../src/net/address.js';
 
 const A = '203.0.113.7';
+const B = '203.0.113.8';
+const C = '203.0.113.9';
 
 describe('a ban', () => {
   it('holds until its end and is over at its end, even before expire() runs', () => {
@@ -15,9 +17,6 @@ describe('a ban', () => {
 });
 
 describe('expire', () => {
-  const B = '203.0.113.8';
-  const C = '203.0.113.9';
-
   // expire() reads the bans only once one is due: a ban with an earlier end, added after
   // one with a later end, still ends on time; the bans due together come in the order they
   // were made.
@@ -31,6 +30,43 @@ describe('expire', () => {
     expect(store.expire(200_000)).toEqual([{ type: 'unbanned', time: 200_000, src: B }, { type: 'unbanned', time: 150_000, src: C }]);
     expect(store.expire(299_999)).toEqual([]);
     expect(store.expire(300_000)).toEqual([{ type: 'unbanned', time: 300_000, src: A }]);
+  });
+});
+
+describe('the counts of bans the state file keeps', () => {
+  it('are those of addresses not banned now, the latest banned last', () => {
+    const store = new BanStore([]);
+    store.ban(A, 100, 1);
+    store.ban(B, 100, 1);
+    store.ban(C, 500, 1);
+    store.expire(100);
+    store.ban(A, 300, 2);
+    store.expire(300);
+    expect(store.savedOffenses()).toEqual([{ src: B, offenses: 1 }, { src: A, offenses: 2 }]);
+    expect(store.saved()).toEqual([{ src: C, until: 500, offenses: 1 }]);
+  });
+
+  // A flood of addresses banned once cannot push a repeat offender out.
+  it('keep past MAX_SAVED_OFFENSES the highest counts, and the latest banned among equal ones', () => {
+    const store = new BanStore([]);
+    store.ban(A, 1, 3);
+    store.ban(B, 1, 2);
+    for (let i = 0; i < MAX_SAVED_OFFENSES; i++) store.ban(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, 1, 1);
+    store.expire(1);
+    const saved = store.savedOffenses();
+    expect(saved.length).toBe(MAX_SAVED_OFFENSES);
+    expect(saved.slice(0, 3)).toEqual([{ src: A, offenses: 3 }, { src: B, offenses: 2 }, { src: '10.0.0.2', offenses: 1 }]);
+    expect(saved.at(-1)).toEqual({ src: `10.1.134.159`, offenses: 1 });
+  });
+
+  it('come back after a restart, but for a whitelisted address and an address whose restored ban has its own', () => {
+    const store = new BanStore([parseNetwork('192.0.2.0/24') as Network]);
+    store.restore({ src: C, until: 500, offenses: 4 });
+    store.restoreOffenses([{ src: A, offenses: 2 }, { src: '192.0.2.7', offenses: 3 }, { src: C, offenses: 1 }]);
+    expect(store.offenses(A)).toBe(2);
+    expect(store.offenses('192.0.2.7')).toBe(0);
+    expect(store.offenses(C)).toBe(4);
+    expect(store.savedOffenses()).toEqual([{ src: A, offenses: 2 }]);
   });
 });
 

@@ -273,4 +273,23 @@ describe('sessions saved and restored', () => {
     expect(restored.saved().length).toBe(MAX_CONNECTIONS);
     expect(restored.saved()[0]).toEqual({ pid: 2, src: other(2), since: 1 });
   });
+
+  it('saves no more than MAX_CONNECTIONS logouts waiting for logout_grace, the latest', () => {
+    const sessions = new SshSessions(60_000);
+    for (let pid = 1; pid <= MAX_CONNECTIONS + 1; pid++) {
+      sessions.handle(event(1, 'accepted', pid, other(pid)));
+      sessions.handle(event(2, 'session-closed', pid));
+    }
+    const saved = sessions.savedLogouts();
+    expect(saved.length).toBe(MAX_CONNECTIONS);
+    expect([saved[0], saved.at(-1)]).toEqual([{ src: other(2), ended: 2000 }, { src: other(MAX_CONNECTIONS + 1), ended: 2000 }]);
+  });
+
+  it('counts a restored logout\'s grace from its saved end', () => {
+    const restored = new SshSessions(10_000);
+    restored.restoreLogouts([{ src: A, ended: 5000 }, { src: B, ended: 8000 }]);
+    expect(restored.savedLogouts()).toEqual([{ src: A, ended: 5000 }, { src: B, ended: 8000 }]);
+    expect(restored.dueLogouts(14_999)).toEqual([]);
+    expect(restored.dueLogouts(15_000)).toEqual([{ src: A, ended: 5000 }]);
+  });
 });

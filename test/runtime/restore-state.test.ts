@@ -35,6 +35,14 @@ describe('restoreInto and the whitelist', () => {
     expect(decisions.map((d) => d.type)).toEqual(['step', 'step', 'completed', 'open']);
   });
 
+  // The ban ended while the daemon was down: its count still doubles the next one.
+  it('keeps the count of a ban that ended, but for an address the config whitelists', () => {
+    const { pipeline } = pipelineOf(B);
+    pipeline.restore([], [{ src: '198.51.100.1', until: NOW - 1, offenses: 2 }, { src: X, until: NOW - 1, offenses: 3 }], NOW);
+    expect(pipeline.bans()).toEqual([]);
+    expect(pipeline.offenses()).toEqual([{ src: '198.51.100.1', offenses: 2 }]);
+  });
+
   it('keeps the ban of an address the config does not whitelist', () => {
     const { pipeline } = pipelineOf(B);
     const result = pipeline.restore([], [{ src: '198.51.100.1', until: NOW + 600_000, offenses: 1 }], NOW);

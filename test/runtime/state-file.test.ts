@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_SAVED_OFFENSES } from '../../src/access/ban-store.js';
 import { MAX_CONNECTIONS } from '../../src/access/ssh-sessions.js';
 import { emptyState, loadState, saveState } from '../../src/runtime/state-file.js';
 
@@ -72,11 +73,15 @@ function goodFile(): Record<string, any> {
     ],
     pendingCloses: [{ src: '203.0.113.9', door: 'open', opened: T0, expires: T0 + 30_000, started: true, stop: '/usr/sbin/iptables -D INPUT -s %IP% -j ACCEPT' }],
     bans: [{ src: '198.51.100.9', until: T0 + 600_000, offenses: 1 }, { src: '2001:db8::9', until: T0 + 600_000, offenses: 3 }],
+    // counts of bans of addresses not banned now, the latest banned last
+    offenses: [{ src: '198.51.100.10', offenses: 2 }, { src: '2001:db8::10', offenses: 1 }],
     oneTimeUsed: { otp: 2, other: 0 },
     usedWindows: { rotating: [{ src: '203.0.113.7', window: 1_699_999_200, until: T0 + 3_600_000 }, { src: '2001:db8::7', window: 1_699_999_200, until: T0 + 3_600_000 }] },
     latestWindows: { rotating: 1_699_999_200, other: 1_700_000_000 },
     // sshd connections logged in: pid, address, client port (none when the line named none), when
     sessions: [{ pid: 2211, src: '203.0.113.7', port: 51234, since: T0 }, { pid: 2400, src: '2001:db8:5::7', since: T0 + 1000 }],
+    // addresses whose last session ended, in logout_grace: address, when it ended
+    logouts: [{ src: '203.0.113.20', ended: T0 + 2000 }, { src: '2001:db8:5::20', ended: T0 + 3000 }],
     logs: { [KERN]: { dev: 2049, ino: 131, offset: 4096, firstLineHash: HASH }, '/var/log/auth.log': { dev: 2049, ino: 132, offset: 0, firstLineHash: '' } },
   };
 }
@@ -111,10 +116,29 @@ describe('state file validation', () => {
       warnings: ['latestWindows["other"]: expected a window start (whole epoch seconds), found 1.5; dropped'] });
   });
 
-  it('loads a file written before sessions with none logged in', () => {
+  // Lists added to the file later: an older file has none of them.
+  it.each([
+    ['sessions', 'none logged in'],
+    ['offenses', 'no counts of bans'],
+    ['logouts', 'none waiting for logout_grace'],
+  ])('loads a file written before %s with %s', (list) => {
     const old = goodFile();
-    delete old.sessions;
-    expect(loadText(JSON.stringify(old))).toEqual({ state: { ...goodFile(), sessions: [] }, warnings: [] });
+    delete old[list];
+    expect(loadText(JSON.stringify(old))).toEqual({ state: { ...goodFile(), [list]: [] }, warnings: [] });
+  });
+
+  // No more entries than knockwatch writes (BanStore, SshSessions): the last ones are kept.
+  it.each([
+    ['offenses', MAX_SAVED_OFFENSES, (i: number) => ({ src: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, offenses: 1 })],
+    ['logouts', MAX_CONNECTIONS, (i: number) => ({ src: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, ended: T0 + i })],
+  ])('keeps at most the cap of %s (%i), the newest', (list, cap, entry) => {
+    const file = goodFile();
+    file[list] = Array.from({ length: cap + 1 }, (_, i) => entry(i));
+    const loaded = loadText(JSON.stringify(file));
+    expect(loaded.warnings).toEqual([`${list}: ${cap + 1} entries, at most ${cap} kept (the newest); 1 dropped`]);
+    const kept = loaded.state[list as 'offenses' | 'logouts'] ?? [];
+    expect(kept.length).toBe(cap);
+    expect(kept[0]).toEqual(entry(1));
   });
 
   // Past the cap SshSessions forgets its oldest connection: a file holds no more than it keeps.
@@ -186,6 +210,17 @@ describe('state file validation', () => {
     ['offenses in a string', (f: any) => { f.bans[1].offenses = '3'; }, 'bans', 'bans[1] (2001:db8::9): offenses: expected a whole number, 1 or more, found "3"; dropped'],
     ['a banned address not in canonical form', (f: any) => { f.bans[1].src = '2001:0db8::9'; }, 'bans', 'bans[1]: src: expected an address in canonical form, found "2001:0db8::9"; dropped'],
     ['a second ban of one address', (f: any) => { f.bans[1] = { ...f.bans[0], offenses: 5 }; }, 'bans', 'bans[1] (198.51.100.9): a second entry for the same address; dropped'],
+    // Counts of bans: address, count, duplicates.
+    ['a count of bans of 0', (f: any) => { f.offenses[1].offenses = 0; }, 'offenses', 'offenses[1] (2001:db8::10): offenses: expected a count of bans (a whole number, 1 to 1000000), found 0; dropped'],
+    ['a fractional count of bans', (f: any) => { f.offenses[1].offenses = 1.5; }, 'offenses', 'offenses[1] (2001:db8::10): offenses: expected a count of bans (a whole number, 1 to 1000000), found 1.5; dropped'],
+    ['a count of bans past 1000000', (f: any) => { f.offenses[1].offenses = 1_000_001; }, 'offenses', 'offenses[1] (2001:db8::10): offenses: expected a count of bans (a whole number, 1 to 1000000), found 1000001; dropped'],
+    ['a count of bans in a string', (f: any) => { f.offenses[1].offenses = '2'; }, 'offenses', 'offenses[1] (2001:db8::10): offenses: expected a count of bans (a whole number, 1 to 1000000), found "2"; dropped'],
+    ['no count of bans', (f: any) => { delete f.offenses[1].offenses; }, 'offenses', 'offenses[1] (2001:db8::10): offenses: expected a count of bans (a whole number, 1 to 1000000), found nothing; dropped'],
+    ['a counted address not in canonical form', (f: any) => { f.offenses[1].src = '2001:DB8::10'; }, 'offenses', 'offenses[1]: src: expected an address in canonical form, found "2001:DB8::10"; dropped'],
+    ['a counted address with a command in it', (f: any) => { f.offenses[1].src = '1.2.3.4; rm -rf /'; }, 'offenses', 'offenses[1]: src: expected an address in canonical form, found "1.2.3.4; rm -rf /"; dropped'],
+    ['a second count of one address', (f: any) => { f.offenses[1].src = '198.51.100.10'; }, 'offenses', 'offenses[1] (198.51.100.10): a second entry for the same address; dropped'],
+    ['a count of bans that is no object', (f: any) => { f.offenses[1] = 3; }, 'offenses', 'offenses[1]: expected an object, found 3; dropped'],
+    ['counts of bans that are no list', (f: any) => { f.offenses = { '198.51.100.10': 2 }; }, 'offenses-all', 'offenses: expected a list, found {"198.51.100.10":2}; ignored'],
     // One-time sequences used: counts.
     ['a negative count of used sequences', (f: any) => { f.oneTimeUsed.other = -1; }, 'oneTimeUsed', 'oneTimeUsed["other"]: expected a count (a whole number, 0 or more), found -1; dropped'],
     ['a fractional count of used sequences', (f: any) => { f.oneTimeUsed.other = 0.5; }, 'oneTimeUsed', 'oneTimeUsed["other"]: expected a count (a whole number, 0 or more), found 0.5; dropped'],
@@ -203,6 +238,14 @@ describe('state file validation', () => {
     ['a session client port in a string', (f: any) => { f.sessions[1].port = '22'; }, 'sessions', 'sessions[1] (2001:db8:5::7): port: expected a port (1-65535) or nothing, found "22"; dropped'],
     ['a session without a login time', (f: any) => { delete f.sessions[1].since; }, 'sessions', 'sessions[1] (2001:db8:5::7): since: expected a time (ms since 1970, 0 to 8.64e15), found nothing; dropped'],
     ['a second session of one pid', (f: any) => { f.sessions[1].pid = 2211; }, 'sessions', 'sessions[1] (2001:db8:5::7): a second entry for the same sshd pid; dropped'],
+    // Logouts in logout_grace: address, end, duplicates.
+    ['a logout address with a command in it', (f: any) => { f.logouts[1].src = '1.2.3.4; rm -rf /'; }, 'logouts', 'logouts[1]: src: expected an address in canonical form, found "1.2.3.4; rm -rf /"; dropped'],
+    ['a logout address not in canonical form', (f: any) => { f.logouts[1].src = '2001:DB8:5::20'; }, 'logouts', 'logouts[1]: src: expected an address in canonical form, found "2001:DB8:5::20"; dropped'],
+    ['a logout without its end', (f: any) => { delete f.logouts[1].ended; }, 'logouts', 'logouts[1] (2001:db8:5::20): ended: expected a time (ms since 1970, 0 to 8.64e15), found nothing; dropped'],
+    ['a logout ended at an absurd time', (f: any) => { f.logouts[1].ended = 1e300; }, 'logouts', 'logouts[1] (2001:db8:5::20): ended: expected a time (ms since 1970, 0 to 8.64e15), found 1e+300; dropped'],
+    ['a logout ended at a time in a string', (f: any) => { f.logouts[1].ended = '5'; }, 'logouts', 'logouts[1] (2001:db8:5::20): ended: expected a time (ms since 1970, 0 to 8.64e15), found "5"; dropped'],
+    ['a second logout of one address', (f: any) => { f.logouts[1].src = '203.0.113.20'; }, 'logouts', 'logouts[1] (203.0.113.20): a second entry for the same address; dropped'],
+    ['logouts that are no list', (f: any) => { f.logouts = 'none'; }, 'logouts-all', 'logouts: expected a list, found "none"; ignored'],
     ['sessions that are no list', (f: any) => { f.sessions = { pid: 2211 }; }, 'sessions-all', 'sessions: expected a list, found {"pid":2211}; ignored'],
   ])('drops %s with a warning and keeps the rest', (_name, spoil, part, warning) => {
     const file = goodFile();
@@ -212,7 +255,9 @@ describe('state file validation', () => {
     expect(loaded.problem).toBeUndefined();
     const expected = goodFile();
     if (part === 'logs') delete expected.logs[KERN];
-    if (part === 'grants' || part === 'bans' || part === 'sessions') expected[part].splice(1, 1);
+    if (part === 'grants' || part === 'bans' || part === 'offenses' || part === 'sessions' || part === 'logouts') expected[part].splice(1, 1);
+    if (part === 'logouts-all') expected.logouts = [];
+    if (part === 'offenses-all') expected.offenses = [];
     if (part === 'sessions-all') expected.sessions = [];
     if (part === 'pendingCloses') expected.pendingCloses = [];
     if (part === 'oneTimeUsed') delete expected.oneTimeUsed.other;
