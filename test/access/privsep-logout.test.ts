@@ -36,6 +36,7 @@ describe('a close_on_logout grant and a session whose logout lines another pid w
   it.each([
     ['a session logged out from the post-auth child, with PAM', '198.51.100.30', ['2026-11-22T11:00:00.100Z'], '2026-11-22T11:05:00.200Z'],
     ['a session logged out from the post-auth child, without PAM', '198.51.100.31', ['2026-11-22T11:10:00.000Z'], '2026-11-22T11:14:30.000Z'],
+    ['a session whose client stops answering', '198.51.100.34', ['2026-11-22T11:15:00.000Z'], '2026-11-22T11:17:45.000Z'],
     ['two sessions of one address', '198.51.100.32', ['2026-11-22T11:20:00.000Z', '2026-11-22T11:21:00.000Z'], '2026-11-22T11:40:00.000Z'],
   ])('%s: closes logout_grace after the last session ends', (title, src, logins, logout) => {
     const decisions: Decision[] = [];
