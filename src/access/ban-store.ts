@@ -18,8 +18,11 @@ export interface SavedOffenses {
 }
 
 // The most counts of unbanned addresses the state file keeps: it is written again at every
-// change, and this is about 5 MB of JSON at most.
+// change, and this is about 5 MB of JSON at most. Memory keeps an eighth more (then forgets
+// down to this many at once, as the file chooses): addresses banned once, ever new ones for
+// weeks, would grow both without end.
 export const MAX_SAVED_OFFENSES = 100_000;
+const MAX_KEPT_OFFENSES = MAX_SAVED_OFFENSES + MAX_SAVED_OFFENSES / 8;
 
 // The one place bans live: the failure counter writes them, the pipeline asks them before a
 // knock reaches the engine, the firewall and the state file read them. A whitelisted
@@ -56,6 +59,11 @@ export class BanStore {
     return this.offenseCounts.get(src) ?? 0;
   }
 
+  // Addresses with a count of bans in memory.
+  get tracked(): number {
+    return this.offenseCounts.size;
+  }
+
   // Bans `src` until `until` as its `offenses`th ban; a whitelisted address stays unbanned.
   ban(src: string, until: number, offenses: number, origin?: string): void {
     if (this.exempt(src)) return;
@@ -63,6 +71,7 @@ export class BanStore {
     this.bans.set(kept, until);
     this.offenseCounts.delete(kept);
     this.offenseCounts.set(kept, offenses);
+    if (this.offenseCounts.size - this.bans.size > MAX_KEPT_OFFENSES) this.forgetOffenses();
     this.nextEnd = Math.min(this.nextEnd, until);
     if (origin === undefined) this.origins.delete(kept);
     else this.origins.set(kept, origin);
@@ -112,6 +121,14 @@ export class BanStore {
       if (offenses > least || (offenses === least && room-- > 0)) kept.push({ src, offenses });
     }
     return kept.reverse();
+  }
+
+  // Down to the counts the state file would keep, and those of addresses banned now; in order.
+  private forgetOffenses(): void {
+    const kept = new Set(this.savedOffenses().map((saved) => saved.src));
+    for (const src of this.offenseCounts.keys()) {
+      if (!kept.has(src) && !this.bans.has(src)) this.offenseCounts.delete(src);
+    }
   }
 
   // The counts of bans `old` kept (a reload), where this store has none yet.

@@ -59,6 +59,24 @@ describe('the counts of bans the state file keeps', () => {
     expect(saved.at(-1)).toEqual({ src: `10.1.134.159`, offenses: 1 });
   });
 
+  // Ever new addresses banned once, for weeks: what is kept of them in memory stays bounded,
+  // chosen as the state file chooses, and never the count of an address banned now.
+  it('are kept in memory only up to an eighth past MAX_SAVED_OFFENSES, the repeat offenders first', () => {
+    const store = new BanStore([]);
+    store.ban(A, 1, 3);
+    store.ban(C, Infinity, 1);
+    const flood = (i: number): string => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`;
+    // Each ban ends a moment later (expire runs once a log second).
+    for (let i = 0; i < 2 * MAX_SAVED_OFFENSES; i++) {
+      store.ban(flood(i), i + 2, 1);
+      if (i % 1000 === 0) store.expire(i);
+    }
+    store.expire(Number.MAX_SAFE_INTEGER);
+    expect(store.tracked).toBeLessThanOrEqual(MAX_SAVED_OFFENSES + MAX_SAVED_OFFENSES / 8 + 1);
+    expect([store.offenses(A), store.offenses(C), store.offenses(flood(0)), store.offenses(flood(2 * MAX_SAVED_OFFENSES - 1))]).toEqual([3, 1, 0, 1]);
+    expect(store.savedOffenses().length).toBe(MAX_SAVED_OFFENSES);
+  });
+
   it('come back after a restart, but for a whitelisted address and an address whose restored ban has its own', () => {
     const store = new BanStore([parseNetwork('192.0.2.0/24') as Network]);
     store.restore({ src: C, until: 500, offenses: 4 });
