@@ -150,6 +150,18 @@ describe('a logout in its logout_grace and the state file', () => {
     expect(access.sshLogouts()).toEqual([{ src: A, ended: 5000 }]);
   });
 
+  // A knock in an earlier grace is older than this logout: the logout is saved.
+  it('is saved for an address whose knock came in an earlier grace, before a later login', () => {
+    const access = accessOf(GRACE);
+    access.completed(A, 'closing', 0);
+    access.handleSsh(ssh(1, 'accepted', 10));
+    access.handleSsh(ssh(5, 'disconnected', 10));
+    access.completed(A, 'closing', 6000);
+    access.handleSsh(ssh(7, 'accepted', 12));
+    access.handleSsh(ssh(9, 'disconnected', 12));
+    expect(access.sshLogouts()).toEqual([{ src: A, ended: 9000 }]);
+  });
+
   it('closes the restored grant once the grace from the saved end has passed, but for an address logged in', () => {
     const access = accessOf(GRACE);
     access.restoreGrant({ src: A, door: 'closing', ports: [], opened: 0, expires: Infinity });

@@ -59,6 +59,19 @@ describe('the counts of bans the state file keeps', () => {
     expect(saved.at(-1)).toEqual({ src: `10.1.134.159`, offenses: 1 });
   });
 
+  // Past the cap, a lower count is never kept while one of the lowest kept count waits, however
+  // late it was banned.
+  it('keep past MAX_SAVED_OFFENSES no lower count in the place of an equal one', () => {
+    const store = new BanStore([]);
+    const twice = (i: number): string => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`;
+    for (let i = 0; i < MAX_SAVED_OFFENSES; i++) store.ban(twice(i), 1, 2);
+    for (let i = 0; i < 10; i++) store.ban(`198.51.100.${i}`, 1, 1);
+    store.expire(1);
+    const saved = store.savedOffenses();
+    expect(saved.length).toBe(MAX_SAVED_OFFENSES);
+    expect(saved.filter((entry) => entry.offenses === 1)).toEqual([]);
+  });
+
   // Ever new addresses banned once, for weeks: what is kept of them in memory stays bounded,
   // chosen as the state file chooses, and never the count of an address banned now.
   it('are kept in memory only up to an eighth past MAX_SAVED_OFFENSES, the repeat offenders first', () => {

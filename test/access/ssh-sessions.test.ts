@@ -130,6 +130,35 @@ describe('logoutsPending', () => {
 
 const other = (pid: number): string => `198.51.${pid >> 8 & 255}.${pid & 255}`;
 
+describe('a pid seen again', () => {
+  const accepted = (at: number, pid: number, src: string, port: number): SshAuth => ({ ...event(at, 'accepted', pid, src), port });
+
+  // Its closing lines were lost: a closing line of the pid's new connection ends the old session too.
+  it('ends the stale session when a closing line of the pid names another address', () => {
+    const sessions = new SshSessions(0);
+    sessions.handle(accepted(0, 10, A, 5000));
+    expect(sessions.handle({ ...event(50, 'disconnected', 10, B), port: 6000 })?.decisions).toEqual([{ type: 'logout', time: 50_000, src: A, pid: 10, closeAt: 50_000 }]);
+    expect(sessions.loggedIn).toBe(0);
+  });
+
+  it('logged in again from the same address is one session, ended by its next logout', () => {
+    const sessions = new SshSessions(0);
+    sessions.handle(accepted(0, 10, A, 5000));
+    sessions.handle(accepted(1, 10, A, 5001));
+    expect(sessions.saved()).toEqual([{ pid: 10, src: A, port: 5001, since: 1000 }]);
+    expect(sessions.handle(event(2, 'session-closed', 10))?.decisions).toEqual([{ type: 'logout', time: 2000, src: A, pid: 10, closeAt: 2000 }]);
+  });
+
+  it('keeps one session of an address and client port that another pid logs in with', () => {
+    const sessions = new SshSessions(30_000);
+    sessions.handle(accepted(0, 10, A, 5000));
+    sessions.handle(accepted(1, 11, A, 5000));
+    expect(sessions.saved()).toEqual([{ pid: 11, src: A, port: 5000, since: 1000 }]);
+    // The grace is counted from the end.
+    expect(sessions.handle(event(2, 'session-closed', 11))?.decisions).toEqual([{ type: 'logout', time: 2000, src: A, pid: 11, closeAt: 32_000 }]);
+  });
+});
+
 describe('the cap on tracked connections', () => {
   it('forgets the oldest connection without taking it for a logout', () => {
     const sessions = new SshSessions(0);
