@@ -17,12 +17,12 @@ export interface SavedOffenses {
   offenses: number;
 }
 
-// The most counts of unbanned addresses the state file keeps: it is written again at every
-// change, and this is about 5 MB of JSON at most. Memory keeps an eighth more (then forgets
-// down to this many at once, as the file chooses): addresses banned once, ever new ones for
-// weeks, would grow both without end.
-export const MAX_SAVED_OFFENSES = 100_000;
-const MAX_KEPT_OFFENSES = MAX_SAVED_OFFENSES + MAX_SAVED_OFFENSES / 8;
+// The most counts of unbanned addresses the state file keeps: it is written whole at every
+// change and every few seconds while a log moves on, and this is about 0.5 MB of JSON at most.
+export const MAX_SAVED_OFFENSES = 10_000;
+// The most memory keeps, and an eighth more before it forgets down to them at once (chosen as
+// the file chooses): addresses banned once, ever new ones for weeks, would grow it without end.
+export const MAX_KEPT_OFFENSES = 100_000;
 
 // The one place bans live: the failure counter writes them, the pipeline asks them before a
 // knock reaches the engine, the firewall and the state file read them. A whitelisted
@@ -71,7 +71,7 @@ export class BanStore {
     this.bans.set(kept, until);
     this.offenseCounts.delete(kept);
     this.offenseCounts.set(kept, offenses);
-    if (this.offenseCounts.size - this.bans.size > MAX_KEPT_OFFENSES) this.forgetOffenses();
+    if (this.offenseCounts.size - this.bans.size > MAX_KEPT_OFFENSES + MAX_KEPT_OFFENSES / 8) this.forgetOffenses();
     this.nextEnd = Math.min(this.nextEnd, until);
     if (origin === undefined) this.origins.delete(kept);
     else this.origins.set(kept, origin);
@@ -111,10 +111,15 @@ export class BanStore {
   // the highest counts, the latest banned among equal ones. A flood of addresses banned once
   // then never pushes a repeat offender out, whose lost count would shorten its next ban most.
   savedOffenses(): SavedOffenses[] {
+    return this.selectOffenses(MAX_SAVED_OFFENSES);
+  }
+
+  // At most `limit` counts of addresses not banned now, chosen as savedOffenses says.
+  private selectOffenses(limit: number): SavedOffenses[] {
     const unbanned = [...this.offenseCounts].filter(([src]) => !this.bans.has(src));
-    const least = unbanned.length <= MAX_SAVED_OFFENSES ? 0 : leastKept(unbanned.map(([, offenses]) => offenses));
+    const least = unbanned.length <= limit ? 0 : leastKept(unbanned.map(([, offenses]) => offenses), limit);
     // How many of the count `least` still fit, taken from the latest banned back.
-    let room = MAX_SAVED_OFFENSES - unbanned.filter(([, offenses]) => offenses > least).length;
+    let room = limit - unbanned.filter(([, offenses]) => offenses > least).length;
     const kept: SavedOffenses[] = [];
     for (let i = unbanned.length - 1; i >= 0; i--) {
       const [src, offenses] = unbanned[i] as [string, number];
@@ -123,9 +128,10 @@ export class BanStore {
     return kept.reverse();
   }
 
-  // Down to the counts the state file would keep, and those of addresses banned now; in order.
+  // Down to MAX_KEPT_OFFENSES counts, chosen as the state file chooses, and those of addresses
+  // banned now; in order.
   private forgetOffenses(): void {
-    const kept = new Set(this.savedOffenses().map((saved) => saved.src));
+    const kept = new Set(this.selectOffenses(MAX_KEPT_OFFENSES).map((saved) => saved.src));
     for (const src of this.offenseCounts.keys()) {
       if (!kept.has(src) && !this.bans.has(src)) this.offenseCounts.delete(src);
     }
@@ -151,14 +157,14 @@ export class BanStore {
   }
 }
 
-// The lowest count among the MAX_SAVED_OFFENSES highest of `counts` (more than that many).
-function leastKept(counts: readonly number[]): number {
+// The lowest count among the `limit` highest of `counts` (more than that many).
+function leastKept(counts: readonly number[], limit: number): number {
   const perCount = new Map<number, number>();
   for (const count of counts) perCount.set(count, (perCount.get(count) ?? 0) + 1);
   let taken = 0;
   for (const count of [...perCount.keys()].sort((a, b) => b - a)) {
     taken += perCount.get(count) as number;
-    if (taken >= MAX_SAVED_OFFENSES) return count;
+    if (taken >= limit) return count;
   }
   return 0;
 }
