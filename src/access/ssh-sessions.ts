@@ -13,12 +13,6 @@ export interface SshOutcome {
 
 const NO_DECISIONS: readonly Decision[] = Object.freeze([]);
 
-// An address whose last session ended at `ended`, logout_grace ago or more.
-export interface DueLogout {
-  src: string;
-  ended: number;
-}
-
 export const MAX_CONNECTIONS = 20_000;
 
 // A logged-in connection as the state file keeps it (a restart between a login and its
@@ -30,8 +24,9 @@ export interface SavedSession {
   since: number;
 }
 
-// An address whose last session ended at `ended`, still in its logout_grace, as the state
-// file keeps it: a restart in the grace still closes its close_on_logout grants.
+// An address whose last session ended at `ended`: one still in its logout_grace, as the state
+// file keeps it (a restart in the grace still closes its close_on_logout grants), or one whose
+// grace has run out (dueLogouts).
 export interface SavedLogout {
   src: string;
   ended: number;
@@ -78,10 +73,11 @@ export class SshSessions {
     if (pid === undefined) return event.src === undefined || event.class !== 'failure' ? undefined : { src: this.addresses.keep(event.src), failed: true, decisions: NO_DECISIONS };
     let connection = this.logins.size === 0 ? undefined : this.logins.get(pid);
     // A line of a logged-in pid that names another address is another connection's: the
-    // session's closing lines were lost and its pid came back. It ends now, and the lines of
-    // the pid that name no address are the new connection's, never charged to the old one.
+    // session's closing lines were lost and its pid came back. It ends now rather than hold
+    // its address open, and the lines of the pid that name no address are the new
+    // connection's, never charged to the old one.
     let stale: Decision[] | undefined;
-    if (connection !== undefined && event.src !== undefined && event.src !== connection.src && event.class !== 'login') {
+    if (connection !== undefined && event.src !== undefined && event.src !== connection.src) {
       stale = this.endConnection(connection, event.time);
       connection = undefined;
     }
@@ -97,10 +93,8 @@ export class SshSessions {
     const failed = held !== undefined;
     switch (event.class) {
       case 'login': {
-        if (event.kind !== 'accepted') return { src: held ?? src, failed, decisions: NO_DECISIONS };
-        // The pid logged in from another address before: that connection ended without its
-        // lines (lost, or the pid came back), and ends now rather than hold its address open.
-        const ended = connection !== undefined && login !== src ? this.endConnection(connection, event.time) : [];
+        if (event.kind !== 'accepted') return { src: held ?? src, failed, decisions: stale ?? NO_DECISIONS };
+        const ended = stale ?? [];
         const own = src === login ? src : held ?? this.addresses.keep(src);
         this.remember({ pid, src: own, port: event.port, since: event.time });
         this.pendingLogouts.delete(own);
@@ -167,8 +161,8 @@ export class SshSessions {
   }
 
   // Addresses whose last session ended at least logout_grace ago (each reported once).
-  dueLogouts(now: number): DueLogout[] {
-    const due: DueLogout[] = [];
+  dueLogouts(now: number): SavedLogout[] {
+    const due: SavedLogout[] = [];
     for (const [src, ended] of this.pendingLogouts) {
       if (ended + this.logoutGrace <= now) {
         due.push({ src, ended });
