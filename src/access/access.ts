@@ -10,6 +10,12 @@ import { SshSessions, type SavedLogout, type SavedSession } from './ssh-sessions
 
 export type AccessOptions = Pick<Options, 'whitelist' | 'maxRetry' | 'findTime' | 'banTime' | 'banTimeMax' | 'logoutGrace'>;
 
+export interface AccessState {
+  offenses: SavedOffenses[];
+  sessions: SavedSession[];
+  logouts: SavedLogout[];
+}
+
 // The answer when time moves on with nothing due, shared.
 const NOTHING: readonly Decision[] = Object.freeze([]);
 
@@ -163,23 +169,28 @@ export class Access {
     this.banStore.restore(ban);
   }
 
-  // Counts of bans of addresses not banned now (for the state file).
-  offenses(): SavedOffenses[] {
-    return this.banStore.savedOffenses();
+  // What the state file keeps besides grants and bans: the counts of bans of addresses not
+  // banned now, the sshd connections logged in (oldest first) and the logouts waiting for
+  // logout_grace. A logout whose address has knocked a grant since is left out: a restart
+  // forgets that knock, and would close the grant it kept open.
+  saved(): AccessState {
+    return { offenses: this.banStore.savedOffenses(), sessions: this.sessions.saved(), logouts: this.logoutsToSave() };
   }
 
-  restoreOffenses(saved: readonly SavedOffenses[]): void {
-    this.banStore.restoreOffenses(saved);
+  // The same from before a restart (validated: validate-state.ts), after the grants and bans;
+  // the logouts after the sessions. A list missing from an older state file is empty.
+  restoreSaved(state: Partial<AccessState>): void {
+    this.banStore.restoreOffenses(state.offenses ?? []);
+    this.sessions.restore(state.sessions ?? []);
+    this.sessions.restoreLogouts(state.logouts ?? []);
   }
 
-  // sshd connections logged in, oldest first (for the state file).
-  sshSessions(): SavedSession[] {
-    return this.sessions.saved();
+  // A ban that ended while the daemon was down: its count still doubles the next one.
+  restoreEndedBan(ban: SavedBan): void {
+    this.banStore.restoreOffenses([ban]);
   }
 
-  // Logouts waiting for logout_grace (for the state file). One whose address has knocked a grant
-  // since is left out: a restart forgets that knock, and would close the grant it kept open.
-  sshLogouts(): SavedLogout[] {
+  private logoutsToSave(): SavedLogout[] {
     const logouts = this.sessions.savedLogouts();
     if (logouts.length === 0) return logouts;
     const ended = new Map(logouts.map((logout) => [logout.src, logout.ended]));
@@ -189,12 +200,6 @@ export class Access {
       if (at !== undefined && at > (ended.get(grant.src) ?? Infinity)) knocked.add(grant.src);
     }
     return knocked.size === 0 ? logouts : logouts.filter((logout) => !knocked.has(logout.src));
-  }
-
-  // Sessions logged in and logouts waiting before a restart (the logouts after the sessions).
-  restoreSshSessions(sessions: readonly SavedSession[], logouts: readonly SavedLogout[]): void {
-    this.sessions.restore(sessions);
-    this.sessions.restoreLogouts(logouts);
   }
 
   private closeDueLogouts(time: number): Decision[] {

@@ -41,7 +41,7 @@ export class Daemon implements ControlTarget {
     const { clock } = deps;
     this.use = new ConfigInUse(config, options, deps);
     this.keeper = new StateKeeper({ path: () => this.use.stateFile, clock, emit: this.emit, sources: () => this.sources.list,
-      content: () => ({ ...this.sync.saved(this.grants()), bans: this.pipeline.bans(), offenses: this.pipeline.offenses(), oneTimeUsed: this.pipeline.usedOneTime(), usedWindows: this.live.saved(clock.now()), latestWindows: this.live.latestWindows(), sessions: this.pipeline.sshSessions(), logouts: this.pipeline.sshLogouts() }) });
+      content: () => ({ ...this.sync.saved(this.grants()), bans: this.pipeline.bans(), ...this.pipeline.accessState(), oneTimeUsed: this.pipeline.usedOneTime(), usedWindows: this.live.saved(clock.now()), latestWindows: this.live.latestWindows() }) });
     this.sync = new FirewallSync({ clock, emit: this.emit, pipeline: () => this.pipeline, configFile: () => this.config.file,
       portsOf: (door) => this.use.portsOf(door), changed: () => this.keeper.changed(), save: () => this.keeper.save(), nextTurn: (now) => this.live.nextTurn(this.config, now) });
     this.reports = new LineReports((event) => deps.logger.log(event.level, event.message), () => clock.now());

@@ -1,7 +1,6 @@
-import { Access } from '../access/access.js';
-import type { SavedBan, SavedOffenses } from '../access/ban-store.js';
+import { Access, type AccessState } from '../access/access.js';
+import type { SavedBan } from '../access/ban-store.js';
 import type { Grant } from '../access/grant-table.js';
-import type { SavedLogout, SavedSession } from '../access/ssh-sessions.js';
 import type { Config } from '../config/types.js';
 import { DoorSet } from '../doors/door-set.js';
 import type { CloseReason, Decision } from '../engine/decisions.js';
@@ -150,31 +149,17 @@ export class Pipeline {
     return restoreInto(this.config, grants, bans, now, {
       grant: (grant) => this.access.restoreGrant(grant),
       ban: (ban) => this.access.restoreBan(ban),
-      ended: (ban) => this.access.restoreOffenses([ban]),
+      ended: (ban) => this.access.restoreEndedBan(ban),
     });
   }
 
-  // Counts of bans of addresses not banned now (the state file keeps them across a restart).
-  offenses(): SavedOffenses[] {
-    return this.access.offenses();
+  // What the state file keeps of access besides grants and bans (Access.saved).
+  accessState(): AccessState {
+    return this.access.saved();
   }
 
-  restoreOffenses(saved: readonly SavedOffenses[]): void {
-    this.access.restoreOffenses(saved);
-  }
-
-  // sshd connections logged in (the state file keeps them across a restart).
-  sshSessions(): SavedSession[] {
-    return this.access.sshSessions();
-  }
-
-  // Logouts waiting for logout_grace (the state file keeps them across a restart).
-  sshLogouts(): SavedLogout[] {
-    return this.access.sshLogouts();
-  }
-
-  restoreSshSessions(sessions: readonly SavedSession[], logouts: readonly SavedLogout[]): void {
-    this.access.restoreSshSessions(sessions, logouts);
+  restoreAccessState(state: Partial<AccessState>): void {
+    this.access.restoreSaved(state);
   }
 
   // What a reload carries over from the pipeline it replaces besides grants and bans: used

@@ -60,9 +60,8 @@ export class StateKeeper {
   restoreInto(pipeline: Pipeline, config: Config, now: number): RestoreResult {
     const restored = pipeline.restore(this.state.grants, this.state.bans, now);
     for (const warning of restored.warnings) this.deps.emit(logEvents.stateEntryDropped(this.deps.path(), warning));
-    pipeline.restoreOffenses(this.state.offenses ?? []);
+    pipeline.restoreAccessState(this.state);
     pipeline.restoreOneTime(this.state.oneTimeUsed);
-    pipeline.restoreSshSessions(this.state.sessions ?? [], this.state.logouts ?? []);
     pipeline.ignoreBefore = now - Math.max(0, ...config.doors.map((door) => door.seqTimeout));
     if (this.state.grants.length > 0) this.deps.emit(logEvents.restored(restored.kept, restored.dropped.length));
     return restored;

@@ -145,9 +145,9 @@ describe('a logout in its logout_grace and the state file', () => {
     access.handleSsh(ssh(1, 'accepted', 11, B));
     access.handleSsh(ssh(5, 'disconnected', 10));
     access.handleSsh(ssh(6, 'disconnected', 11, B));
-    expect(access.sshLogouts()).toEqual([{ src: A, ended: 5000 }, { src: B, ended: 6000 }]);
+    expect(access.saved().logouts).toEqual([{ src: A, ended: 5000 }, { src: B, ended: 6000 }]);
     access.completed(B, 'closing', 8000);
-    expect(access.sshLogouts()).toEqual([{ src: A, ended: 5000 }]);
+    expect(access.saved().logouts).toEqual([{ src: A, ended: 5000 }]);
   });
 
   // A knock in an earlier grace is older than this logout: the logout is saved.
@@ -159,15 +159,15 @@ describe('a logout in its logout_grace and the state file', () => {
     access.completed(A, 'closing', 6000);
     access.handleSsh(ssh(7, 'accepted', 12));
     access.handleSsh(ssh(9, 'disconnected', 12));
-    expect(access.sshLogouts()).toEqual([{ src: A, ended: 9000 }]);
+    expect(access.saved().logouts).toEqual([{ src: A, ended: 9000 }]);
   });
 
   it('closes the restored grant once the grace from the saved end has passed, but for an address logged in', () => {
     const access = accessOf(GRACE);
     access.restoreGrant({ src: A, door: 'closing', ports: [], opened: 0, expires: Infinity });
     access.restoreGrant({ src: B, door: 'closing', ports: [], opened: 0, expires: Infinity });
-    access.restoreSshSessions([{ pid: 11, src: B, since: 7000 }], [{ src: A, ended: 5000 }, { src: B, ended: 6000 }]);
-    expect(access.sshLogouts()).toEqual([{ src: A, ended: 5000 }]);
+    access.restoreSaved({ sessions: [{ pid: 11, src: B, since: 7000 }], logouts: [{ src: A, ended: 5000 }, { src: B, ended: 6000 }] });
+    expect(access.saved().logouts).toEqual([{ src: A, ended: 5000 }]);
     expect(access.advanceTo(14_999)).toEqual([]);
     expect(short(access.advanceTo(15_000))).toEqual(['close A closing by logout']);
     expect(access.grants().map((grant) => grant.src)).toEqual([B]);

@@ -40,7 +40,7 @@ describe('restoreInto and the whitelist', () => {
     const { pipeline } = pipelineOf(B);
     pipeline.restore([], [{ src: '198.51.100.1', until: NOW - 1, offenses: 2 }, { src: X, until: NOW - 1, offenses: 3 }], NOW);
     expect(pipeline.bans()).toEqual([]);
-    expect(pipeline.offenses()).toEqual([{ src: '198.51.100.1', offenses: 2 }]);
+    expect(pipeline.accessState().offenses).toEqual([{ src: '198.51.100.1', offenses: 2 }]);
   });
 
   it('keeps the ban of an address the config does not whitelist', () => {
