@@ -57,7 +57,8 @@ class ModelBackend implements FirewallBackend {
   async close(grant: Grant): Promise<void> { await slow(); this.closes++; this.installed.delete(grant.src); }
   async ban(_ban: Ban): Promise<void> { await slow(); }
   async unban(): Promise<void> { await slow(); }
-  async stop(): Promise<void> {}
+  // A clean stop takes out the grants that do not expire by themselves.
+  async stop(grants: readonly Grant[]): Promise<void> { for (const grant of grants) this.installed.delete(grant.src); }
   async verify(): Promise<boolean> { return true; }
 }
 
@@ -139,7 +140,7 @@ describe('a reload during knocks', () => {
 
   // The saved positions count the lines a reload held: dropped at the stop, they were never
   // read again (a knock lost, a one-time sequence never marked used).
-  it('decides the lines a reload held when a stop comes before the reload ends', async () => {
+  it.each(['stop', 'rollback'] as const)('decides the lines a reload held when a %s comes before the reload ends', async (end) => {
     const { dir, log, configPath } = setup();
     const backend = new ModelBackend();
     let release = (): void => undefined;
@@ -166,11 +167,15 @@ describe('a reload during knocks', () => {
     appendFileSync(log, knockLine(X, 1) + knockLine(X, 2));
     daemon.poll();
     expect(decided).toEqual([`step ${X}`]);
-    const stopped = daemon.stop('SIGTERM');
+    const stopped = end === 'stop' ? daemon.stop('SIGTERM') : daemon.rollback('no proof of access');
     release();
     expect(await Promise.all([reloaded, stopped])).toEqual([true, undefined]);
     expect(daemon.status().sources.map((source) => source.name)).toEqual([log]);
     expect(decided).toEqual([`step ${X}`, `step ${X}`, `step ${X}`, `completed ${X}`, `open ${X}`]);
+    // Decided before the stop's own work: its grant is one the stop takes out, not one left
+    // in the state file, nor in the firewall.
+    const saved = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { grants: unknown[] };
+    expect([daemon.grants(), saved.grants, [...backend.installed]]).toEqual([[], [], []]);
     // And the position saved is past them.
     const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { logs: Record<string, { offset: number }> };
     expect(Object.values(state.logs).map((position) => position.offset)).toEqual([readFileSync(log).length]);
