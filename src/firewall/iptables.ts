@@ -323,11 +323,13 @@ function banChange(src: string): RuleChange {
 
 // A knock port's LOG rule, limited per source address: a packet over its source's limit is
 // not logged and goes on to the DROP rule (log-only: on through the chain). One table per
-// family for every knock port, so a source's budget covers them all.
+// family for every knock port, so a source's budget covers them all. The kernel keeps a
+// table's rate, burst and expiry from the first rule that named it for as long as any rule
+// does, so the name carries the limit: a reload to another limit must get a table of its own.
 function logRule(plan: FirewallPlan, family: AddressFamily, match: readonly string[], doors: readonly string[]): string[] {
   const limit = plan.logLimit === undefined ? [] : [
     '-m', 'hashlimit', '--hashlimit-upto', `${plan.logLimit.rate}/sec`, '--hashlimit-burst', String(plan.logLimit.burst),
-    '--hashlimit-mode', 'srcip', '--hashlimit-name', `knockwatch-log${family}`,
+    '--hashlimit-mode', 'srcip', '--hashlimit-name', `knockwatch-log${family}-${plan.logLimit.rate}-${plan.logLimit.burst}`,
     '--hashlimit-htable-max', String(LOG_LIMIT_SOURCES), '--hashlimit-htable-expire', String(logLimitIdle(plan.logLimit) * 1000),
   ];
   return [...match, ...comment(doors.join(',')), ...limit, '-j', 'LOG', '--log-prefix', `${plan.logPrefix} `];

@@ -49,17 +49,17 @@ describe('knockwatch check: the LOG limit', () => {
     const rules = block(lines, 'Log limit rules');
     expect(rules[0]).toBe('Log limit rules (iptables; per source address, IPv4 and IPv6 apart):');
     expect(rules.slice(1).map((rule) => rule.replace(/ --dport ([\d:]+) .* --hashlimit-name (\S+) .*/, ' $1 $2'))).toEqual([
-      '  IPv4  -A KNOCKWATCH -p tcp -m tcp 6000:6001 knockwatch-log4',
-      '  IPv4  -A KNOCKWATCH -p tcp -m tcp 7000 knockwatch-log4',
-      '  IPv4  -A KNOCKWATCH -p tcp -m tcp 8000 knockwatch-log4',
-      '  IPv4  -A KNOCKWATCH -p udp -m udp 9000 knockwatch-log4',
-      '  IPv6  -A KNOCKWATCH -p tcp -m tcp 6000:6001 knockwatch-log6',
-      '  IPv6  -A KNOCKWATCH -p tcp -m tcp 7000 knockwatch-log6',
-      '  IPv6  -A KNOCKWATCH -p tcp -m tcp 8000 knockwatch-log6',
-      '  IPv6  -A KNOCKWATCH -p udp -m udp 9000 knockwatch-log6',
+      '  IPv4  -A KNOCKWATCH -p tcp -m tcp 6000:6001 knockwatch-log4-20-60',
+      '  IPv4  -A KNOCKWATCH -p tcp -m tcp 7000 knockwatch-log4-20-60',
+      '  IPv4  -A KNOCKWATCH -p tcp -m tcp 8000 knockwatch-log4-20-60',
+      '  IPv4  -A KNOCKWATCH -p udp -m udp 9000 knockwatch-log4-20-60',
+      '  IPv6  -A KNOCKWATCH -p tcp -m tcp 6000:6001 knockwatch-log6-20-60',
+      '  IPv6  -A KNOCKWATCH -p tcp -m tcp 7000 knockwatch-log6-20-60',
+      '  IPv6  -A KNOCKWATCH -p tcp -m tcp 8000 knockwatch-log6-20-60',
+      '  IPv6  -A KNOCKWATCH -p udp -m udp 9000 knockwatch-log6-20-60',
     ]);
     expect(rules[1]).toBe('  IPv4  -A KNOCKWATCH -p tcp -m tcp --dport 6000:6001 -m comment --comment knockwatch:web -m hashlimit --hashlimit-upto 20/sec '
-      + '--hashlimit-burst 60 --hashlimit-mode srcip --hashlimit-name knockwatch-log4 --hashlimit-htable-max 65536 --hashlimit-htable-expire 3000 -j LOG --log-prefix "knockwatch "');
+      + '--hashlimit-burst 60 --hashlimit-mode srcip --hashlimit-name knockwatch-log4-20-60 --hashlimit-htable-max 65536 --hashlimit-htable-expire 3000 -j LOG --log-prefix "knockwatch "');
   });
 
   it('log_limit = off: says so, with no fit and no rules', async () => {

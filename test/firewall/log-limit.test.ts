@@ -104,7 +104,7 @@ describe('iptables: the LOG rules carry a hashlimit per source address', () => {
   const logRules = (family: 4 | 6, options = ''): string[] => buildRestoreScript(planOf(options), family, []).split('\n').filter((line) => line.includes(' -j LOG ') || line.includes('dport 7000'));
 
   it.each([4, 6] as const)('IPv%d: one table for every knock port; the DROP rules stay as they were', (family) => {
-    const limit = HASHLIMIT.replace('--hashlimit-htable-max', `--hashlimit-name knockwatch-log${family} --hashlimit-htable-max`);
+    const limit = HASHLIMIT.replace('--hashlimit-htable-max', `--hashlimit-name knockwatch-log${family}-20-60 --hashlimit-htable-max`);
     expect(logRules(family)).toEqual([
       `-A KNOCKWATCH -p tcp -m tcp --dport 7000 -m comment --comment knockwatch:openSSH ${limit} -j LOG --log-prefix "KNOCK "`,
       '-A KNOCKWATCH -p tcp -m tcp --dport 7000 -m comment --comment knockwatch:openSSH -j DROP',
@@ -122,12 +122,22 @@ describe('iptables: the LOG rules carry a hashlimit per source address', () => {
     expect(logRules(4, 'log_limit = 4/second\nlog_burst = 30\n')[0]).toContain('--hashlimit-htable-expire 8000 ');
   });
 
+  // The kernel finds a hashlimit table by name and keeps the rate, burst and expiry the first
+  // rule gave it while any rule uses it: a reload that rewrote the chain with a new limit under
+  // the same name went on limiting with the old one (real iptables 1.8.9, in a namespace).
+  it.each([4, 6] as const)('IPv%d: a table per limit, so a reload that changes the limit gets the new one', (family) => {
+    const names = (options: string): string[] => [...new Set(logRules(family, options).flatMap((line) => /--hashlimit-name (\S+)/.exec(line)?.[1] ?? []))];
+    expect(names('')).toEqual([`knockwatch-log${family}-20-60`]);
+    expect(names('log_limit = 4/second\n')).toEqual([`knockwatch-log${family}-4-60`]);
+    expect(names('log_burst = 30\n')).toEqual([`knockwatch-log${family}-20-30`]);
+  });
+
   const listed = { 4: fixture('log-limit-iptables-S.txt'), 6: fixture('log-limit-ip6tables-S.txt') };
 
   it.each([4, 6] as const)('IPv%d: what iptables -S prints back is structure, no grant or ban rule', (family) => {
     const content = readIptablesContent(listed[family]);
     expect(content.entries).toEqual(new Set());
-    expect(content.structure.filter((line) => line.includes(`--hashlimit-name knockwatch-log${family} `))).toHaveLength(3);
+    expect(content.structure.filter((line) => line.includes(`--hashlimit-name knockwatch-log${family}-20-60 `))).toHaveLength(3);
   });
 
   const verifyAfter = async (now: string): Promise<boolean> => await iptablesVerifyAfter(planOf(), listed, now);

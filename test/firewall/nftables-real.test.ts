@@ -3,6 +3,7 @@ import { CommandBackend } from '../../src/firewall/command-backend.js';
 import { NftProcessChannel } from '../../src/firewall/nft-channel.js';
 import { NftablesBackend } from '../../src/firewall/nftables.js';
 import { buildFirewallPlan, type FirewallPlan } from '../../src/firewall/plan.js';
+import { parseNetwork, type Network } from '../../src/net/address.js';
 import { FIREWALL_CONFIG, grantOf } from '../helpers/firewall-config.js';
 import { createNamespace, type Namespace } from '../helpers/namespace.js';
 import { explainSkip, missingPrerequisites } from '../helpers/prerequisites.js';
@@ -118,6 +119,19 @@ describe.skipIf(missing.length > 0)('nftables backend against real nft', () => {
     const limit = listJson().nftables.find((item) => item.rule?.comment === 'knockwatch:log-limit')?.rule?.handle;
     ns.exec('nft', ['delete', 'rule', 'inet', 'knockwatch', 'input', 'handle', String(limit)]);
     expect(await backend.verify(GRANTS, NOW, BANS)).toBe(false);
+  });
+
+  // An interval set refuses elements that overlap ("conflicting intervals specified"): a
+  // whitelist of a network and an address in it, accepted by the config and by iptables,
+  // failed the whole install (a start that cannot begin, a reload refused).
+  it('installs a whitelist whose entries overlap, each address in it once', async () => {
+    const overlapping = FIREWALL_CONFIG.options.whitelist.flatMap((network) => [network, ...['192.0.2.0/24', '2001:db8:1:2::/64', '192.0.2.0/24'].map((text) => parseNetwork(text) as Network)]);
+    const backend = backendOf(buildFirewallPlan({ ...FIREWALL_CONFIG, options: { ...FIREWALL_CONFIG.options, whitelist: overlapping } }));
+    await backend.start([], NOW);
+    const whitelist = (set: string): unknown[] | undefined => listJson().nftables.find((item) => item.set?.name === set)?.set?.elem;
+    expect(whitelist('whitelist4')).toEqual([{ prefix: { addr: '192.0.2.0', len: 24 } }]);
+    expect(whitelist('whitelist6')).toEqual([{ prefix: { addr: '2001:db8:1::', len: 48 } }]);
+    expect(await backend.verify([], NOW, [])).toBe(true);
   });
 
   it('exists while installed and is gone after remove', async () => {
