@@ -97,6 +97,12 @@ function describeFirewall(config: Config, kind: FirewallKind, override: Firewall
 function describeCheckWarnings(config: Config, kind: FirewallKind, sshd: boolean): string[] {
   const warnings: string[] = [];
   if (kind === 'dry-run') warnings.push(`${config.file} [options] firewall: dry-run applies nothing to the firewall; grants and bans are only recorded.`);
+  const limit = config.options.logLimit;
+  // hashlimit drops a packet it has no room to count: a table kept full by a spoofed flood
+  // silently eats a real user's knock from an address it has not seen. nftables logs it.
+  if (kind === 'iptables' && limit !== undefined) {
+    warnings.push(`${config.file} [options] log_limit: with iptables, while ${LOG_LIMIT_SOURCES} sources are in a family's limit table (a spoofed flood of about ${Math.ceil(LOG_LIMIT_SOURCES / logLimitIdle(limit)).toLocaleString('en')} new sources a second), the kernel drops a knock from any other address without logging it, so no door opens for it until the flood eases; nftables logs such a knock past the limit instead (firewall = nftables).`);
+  }
   if (!sshd) {
     for (const door of config.doors.filter((candidate) => candidate.closeOnLogout)) {
       warnings.push(`${config.file} [${door.name}] close_on_logout: no effect without an auth log (auth_source, auth_log or --auth-log).`);

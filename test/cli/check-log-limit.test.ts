@@ -43,6 +43,17 @@ describe('knockwatch check: the LOG limit', () => {
     for (const rule of block(lines, 'Log limit rules').slice(1)) expect(lines).toContain(`    ${rule.slice('  IPv4  '.length)}`);
   });
 
+  // The kernel's hashlimit drops what it has no room to count; nft's update only fails to match.
+  it('warns that a full iptables limit table drops a new address\'s knock unlogged, and not for nftables', async () => {
+    const warning = (lines: readonly string[]): string[] => lines.filter((line) => line.includes('log_limit: with iptables'));
+    const iptables = await check('', 'iptables');
+    expect(warning(iptables.lines).map((line) => line.trim())).toEqual([
+      `${join(dir, 'check.ini')} [options] log_limit: with iptables, while 65536 sources are in a family's limit table (a spoofed flood of about 21,846 new sources a second), the kernel drops a knock from any other address without logging it, so no door opens for it until the flood eases; nftables logs such a knock past the limit instead (firewall = nftables).`,
+    ]);
+    expect(warning((await check('', 'nftables')).lines)).toEqual([]);
+    expect(warning((await check('log_limit = off\n', 'iptables')).lines)).toEqual([]);
+  });
+
   // Consecutive ports of one door (web's 6000,6001) are one rule.
   it('prints the iptables LOG rules with their hashlimit, one per run of knock ports and family', async () => {
     const { lines } = await check('', 'iptables');
