@@ -126,9 +126,17 @@ export class NftablesBackend implements FirewallBackend {
     await this.script([`add element ${TABLE} ${set} { ${grant.src} }`, `delete element ${TABLE} ${set} { ${grant.src} }`]);
   }
 
-  async stop(): Promise<void> {
-    // Grants expire in the kernel, the gate and the whitelist stay: only the channel ends.
+  async stop(grants: readonly Grant[] = []): Promise<void> {
+    // Grants with a lifetime expire in the kernel; the gate and the whitelist stay. A grant
+    // until closed (open_for = 0) has no timeout there and nothing would end it once the
+    // daemon is gone: it is closed, as iptables closes every grant. Every one is tried.
+    const failures: string[] = [];
+    for (const grant of grants) {
+      if (Number.isFinite(grant.expires)) continue;
+      await this.close(grant).catch((error: Error) => failures.push(`${grant.src} (${grant.door}): ${error.message}`));
+    }
     await this.release();
+    if (failures.length > 0) throw new Error(`${failures.length} grant(s) could not be closed: ${failures.join('; ')}`);
   }
 
   async release(): Promise<void> {

@@ -161,7 +161,9 @@ export class FirewallSync {
     } catch (error) {
       this.deps.emit(logEvents.firewallStopFailed((error as Error).message));
     }
-    if (!this.backend.expiresItself) this.forget(grants);
+    // What the firewall does not expire by itself was closed just now: not opened again at the
+    // next start (a grant until closed under nftables too).
+    this.forget(this.backend.expiresItself ? grants.filter((grant) => !Number.isFinite(grant.expires)) : grants);
     this.deps.save();
   }
 

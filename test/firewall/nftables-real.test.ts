@@ -109,6 +109,20 @@ describe.skipIf(missing.length > 0)('nftables backend against real nft', () => {
     expect(await backend.verify([live], NOW, [])).toBe(false);
   });
 
+  // Nothing in the kernel would end a grant without a timeout once the daemon is gone.
+  it('stop closes the grants until closed and leaves those that expire in the kernel', async () => {
+    const backend = backendOf(plan);
+    const forever = grantOf('203.0.113.7', 'openSSH', Infinity);
+    const timed = grantOf('203.0.113.8', 'openSSH', NOW + 60_000);
+    const forever6 = grantOf('2001:db8::7', 'web', Infinity);
+    await backend.start([forever, timed, forever6], NOW);
+    expect(elements('grant4_0').map((elem) => elem.val).sort()).toEqual(['203.0.113.7', '203.0.113.8']);
+    expect(elements('grant6_2').map((elem) => elem.val)).toEqual(['2001:db8::7']);
+    await backend.stop([forever, timed, forever6]);
+    expect(elements('grant4_0').map((elem) => elem.val)).toEqual(['203.0.113.8']);
+    expect(elements('grant6_2')).toEqual([]);
+  });
+
   // The kernel adds every source it limits to loglimit4/6; here they are added by hand.
   it('verify stays true while the LOG limit keeps sources, and its rules are drift like any other', async () => {
     const backend = backendOf(plan);

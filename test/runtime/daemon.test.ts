@@ -237,10 +237,12 @@ describe('daemon stop', () => {
     { expiresItself: false, kept: [] },
     // nftables: the kernel expires it; it stays in the state file for the next start
     { expiresItself: true, kept: ['203.0.113.7'] },
-  ])('grants expire by themselves: $expiresItself', async ({ expiresItself, kept }) => {
+    // nftables, a grant until closed: nothing expires it, so the stop closed it and it is not kept
+    { expiresItself: true, kept: [], openFor: 0 },
+  ])('grants expire by themselves: $expiresItself, open_for $openFor', async ({ expiresItself, kept, openFor = 30 }) => {
     const h = harness();
     const backend = Object.assign(new DryRunBackend(join(h.dir, 'record')), { expiresItself });
-    const daemon = h.daemon(CONFIG, backend);
+    const daemon = h.daemon(CONFIG.replace('open_for = 30', `open_for = ${openFor}`), backend);
     await daemon.start();
     await feed(daemon, h.log, knockLines(T0 + 1000));
     await daemon.stop('SIGTERM');
