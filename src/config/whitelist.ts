@@ -19,9 +19,18 @@ export function readWhitelist(reader: SectionReader): Network[] {
       reader.problem('whitelist', `a network address such as ${network.text} (no host bits after the prefix)`, item);
       continue;
     }
-    networks.push(network);
+    networks.push(mappedIPv4(network) ?? network);
   }
   return networks;
+}
+
+// An IPv4-mapped entry (`::ffff:192.0.2.10`, as sshd on a dual-stack socket writes a client's
+// address) as the IPv4 network it means: the kernel sees those clients' packets as IPv4, so
+// the IPv6 form would let none of them in and lock out the admin who copied it.
+function mappedIPv4(network: Network): Network | undefined {
+  if (network.family !== 6 || network.prefix < 96 || network.bits >> 32n !== 0xffffn) return undefined;
+  const value = Number(network.bits & 0xffffffffn);
+  return parseNetwork(`${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}/${network.prefix - 96}`);
 }
 
 export function warnWhitelist(whitelist: readonly Network[], file: string): ConfigWarning[] {

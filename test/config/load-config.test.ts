@@ -137,6 +137,14 @@ closes = nothing
     expect(parseConfig('[d]\nsequence = 1\ncommand = /bin/true %IP%\n', 'knockd.conf').options.logPrefix).toBeUndefined();
   });
 
+  // The kernel sees a dual-stack socket's IPv4 clients as IPv4: the mapped form would match none.
+  it('reads an IPv4-mapped whitelist entry as the IPv4 address or network it means', () => {
+    const config = parseConfig('[options]\nwhitelist = ::ffff:192.0.2.10, ::FFFF:198.51.100.0/120, ::ffff:c633:6401, ::ffff:0:0/96, ::ffff:1:0/112, 64:ff9b::/96, 2001:db8::/48\n[open]\nsequence = 7000,8000\n', 'knockwatch.ini');
+    expect(config.options.whitelist.map((network) => [network.family, network.text])).toEqual([
+      [4, '192.0.2.10/32'], [4, '198.51.100.0/24'], [4, '198.51.100.1/32'], [4, '0.0.0.0/0'], [4, '0.1.0.0/16'], [6, '64:ff9b::/96'], [6, '2001:db8::/48'],
+    ]);
+  });
+
   it('accepts the knockwatch keys of DESIGN.md', () => {
     const config = parseConfig(`[options]
 kern_log = /var/log/kern.log
