@@ -509,7 +509,10 @@ export class Engine {
   // least progress that moved on least recently goes (which may be this one). `family`: the
   // source's words are in srcWords (wordsOf); undefined, they are read from its text.
   private track(state: SourceState, time: number, decisions: Decision[], family?: number): void {
-    const build = (src: string): SourceState => ({ ...state, src, seq: this.added++, scheduled: Infinity });
+    // Spelt out rather than spread: V8 builds a literal of a known shape faster.
+    const build = (src: string): SourceState => ({
+      src, attempts: state.attempts, recent: state.recent, trappedUntil: state.trappedUntil, seq: this.added++, scheduled: Infinity, tier: 0, prev: undefined, next: undefined, slot: GONE,
+    });
     const tier = tierOf(state);
     this.schedule(family === undefined ? this.sources.addText(state.src, tier, build) : this.sources.add(state.src, this.srcWords, family, tier, build));
     this.evictOver(time, decisions);
