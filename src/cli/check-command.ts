@@ -33,7 +33,7 @@ export async function runCheck(rest: readonly string[], values: CliValues, deps:
   const rotating = describeRotatingPorts(config.doors, secrets !== undefined);
   if (limited.length > 0 || (backend?.logLimitRules !== undefined && config.options.logLimit !== undefined && rotating.length > 0)) {
     line(deps.stdout);
-    line(deps.stdout, `Log limit rules (${backend?.name}; per source address, IPv4 and IPv6 apart):`);
+    line(deps.stdout, `Log limit rules (${backend?.name}; per IPv4 address and per IPv6 /64):`);
     for (const { family, rule } of limited) line(deps.stdout, `  IPv${family}  ${rule}`);
     for (const text of rotating) line(deps.stdout, `  ${text}`);
   }
@@ -113,7 +113,7 @@ function describeCheckWarnings(config: Config, kind: FirewallKind, sshd: boolean
 
 function describeLogLimit(limit: LogLimit | undefined): string {
   if (limit === undefined) return 'off (every packet to a knock or trap port is logged)';
-  return `${limit.rate}/second, burst ${limit.burst}, per source address on the knock LOG rules; `
+  return `${limit.rate}/second, burst ${limit.burst}, per IPv4 address and per IPv6 /64 on the knock LOG rules; `
     + `a source idle ${logLimitIdle(limit)}s is forgotten, at most ${LOG_LIMIT_SOURCES} kept per family`;
 }
 

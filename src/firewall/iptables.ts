@@ -9,7 +9,7 @@ import { quoteRestore, RestoreProcessChannel, runnerIptablesChannel, type Iptabl
 import { canWatchRestore } from './restore-process.js';
 import { banKey, grantKey, readIptablesContent } from './iptables-content.js';
 import { matchesEntries } from './match-entries.js';
-import { LOG_LIMIT_SOURCES, logLimitIdle } from './log-limit.js';
+import { LOG_LIMIT_PREFIX, LOG_LIMIT_SOURCES, logLimitIdle } from './log-limit.js';
 import { echoFits, fixedPlan, planAt, shownPlan, type FirewallPlan } from './plan.js';
 
 const CHAIN = 'KNOCKWATCH';
@@ -321,16 +321,21 @@ function banChange(src: string): RuleChange {
   return { key: banKey(src), rule: banRule(src) };
 }
 
-// A knock port's LOG rule, limited per source address: a packet over its source's limit is
-// not logged and goes on to the DROP rule (log-only: on through the chain). One table per
-// family for every knock port, so a source's budget covers them all. The kernel keeps a
-// table's rate, burst and expiry from the first rule that named it for as long as any rule
-// does, so the name carries the limit: a reload to another limit must get a table of its own.
+// A knock port's LOG rule, limited per source (IPv4 address, IPv6 /64): a packet over its
+// source's limit is not logged and goes on to the DROP rule (log-only: on through the chain).
+// One table per family for every knock port, so a source's budget covers them all. The kernel
+// keeps a table's rate, burst, mask and expiry from the first rule that named it for as long
+// as any rule does, so the name carries limit and mask (knockwatch-log6-20-60-64): a reload
+// or upgrade to another must get a table of its own. The name fits the kernel's 254
+// characters (hashlimit revision 2 on; iptables 1.8.9 cuts a longer one short, unsaid).
 function logRule(plan: FirewallPlan, family: AddressFamily, match: readonly string[], doors: readonly string[]): string[] {
+  const prefix = LOG_LIMIT_PREFIX[family];
+  // Where and whether iptables -S prints the mask: after the expiry, and not the whole address.
+  const mask = prefix === (family === 4 ? 32 : 128) ? [] : ['--hashlimit-srcmask', String(prefix)];
   const limit = plan.logLimit === undefined ? [] : [
     '-m', 'hashlimit', '--hashlimit-upto', `${plan.logLimit.rate}/sec`, '--hashlimit-burst', String(plan.logLimit.burst),
-    '--hashlimit-mode', 'srcip', '--hashlimit-name', `knockwatch-log${family}-${plan.logLimit.rate}-${plan.logLimit.burst}`,
-    '--hashlimit-htable-max', String(LOG_LIMIT_SOURCES), '--hashlimit-htable-expire', String(logLimitIdle(plan.logLimit) * 1000),
+    '--hashlimit-mode', 'srcip', '--hashlimit-name', `knockwatch-log${family}-${plan.logLimit.rate}-${plan.logLimit.burst}-${prefix}`,
+    '--hashlimit-htable-max', String(LOG_LIMIT_SOURCES), '--hashlimit-htable-expire', String(logLimitIdle(plan.logLimit) * 1000), ...mask,
   ];
   return [...match, ...comment(doors.join(',')), ...limit, '-j', 'LOG', '--log-prefix', `${plan.logPrefix} `];
 }

@@ -9,7 +9,7 @@ import { NftProcessChannel, runnerNftChannel, type NftChannel } from './nft-chan
 import { matchesEntries, type ExpectedEntry } from './match-entries.js';
 import { readNftContent, type NftContent } from './nft-content.js';
 import { formatNftTimeout } from './nft-timeout.js';
-import { LOG_LIMIT_SOURCES, logLimitIdle } from './log-limit.js';
+import { LOG_LIMIT_PREFIX, LOG_LIMIT_SOURCES, logLimitIdle } from './log-limit.js';
 import { echoLengths, fixedPlan, planAt, shownPlan, type FirewallPlan } from './plan.js';
 
 const TABLE = 'inet knockwatch';
@@ -222,8 +222,8 @@ interface LimitSet {
   size: number;
   // Seconds an idle element is kept; undefined: no timeout.
   timeout: number | undefined;
-  // The limit each element holds, made from the rule that added it: a set whose comment
-  // differs holds elements with another limit, and is made anew.
+  // The key and limit each element holds, made from the rule that added it: a set whose
+  // comment differs holds elements keyed or limited otherwise, and is made anew.
   comment: string;
 }
 
@@ -235,8 +235,10 @@ function limitSets(plan: FirewallPlan): LimitSet[] {
     for (const family of [4, 6] as const) sets.push({ name: `connlimit${family}_${gate.index}`, type: [`ipv${family}_addr`, 'inet_service'], size: CONNLIMIT_SOURCES, timeout: undefined, comment });
   }
   if (plan.logLimit !== undefined) {
-    const comment = `knockwatch:${logLimit(plan.logLimit)}`;
-    for (const family of [4, 6] as const) sets.push({ name: `loglimit${family}`, type: [`ipv${family}_addr`], size: LOG_LIMIT_SOURCES, timeout: logLimitIdle(plan.logLimit), comment });
+    for (const family of [4, 6] as const) {
+      const comment = `knockwatch:${logLimitKey(family)} ${logLimit(plan.logLimit)}`;
+      sets.push({ name: `loglimit${family}`, type: [`ipv${family}_addr`], size: LOG_LIMIT_SOURCES, timeout: logLimitIdle(plan.logLimit), comment });
+    }
   }
   return sets;
 }
@@ -362,7 +364,15 @@ export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], no
 function logLimitRule(plan: FirewallPlan, match: string, family: 4 | 6): string | undefined {
   if (plan.logLimit === undefined) return undefined;
   const over = plan.logOnly ? 'return' : 'drop';
-  return `${match} update @loglimit${family} { ${family === 4 ? 'ip' : 'ip6'} saddr ${logLimit(plan.logLimit)} } ${over} comment "knockwatch:log-limit"`;
+  return `${match} update @loglimit${family} { ${logLimitKey(family)} ${logLimit(plan.logLimit)} } ${over} comment "knockwatch:log-limit"`;
+}
+
+// What a LOG limit set's elements are: the source address, IPv6 masked to its first
+// LOG_LIMIT_PREFIX bits (ip6 saddr and ffff:ffff:ffff:ffff::).
+function logLimitKey(family: 4 | 6): string {
+  if (family === 4) return 'ip saddr';
+  const groups = LOG_LIMIT_PREFIX[6] / 16;
+  return `ip6 saddr and ${Array<string>(groups).fill('ffff').join(':')}::`;
 }
 
 // The statements each limit set's elements hold.

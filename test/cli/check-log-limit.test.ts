@@ -27,17 +27,17 @@ describe('knockwatch check: the LOG limit', () => {
   it('prints the limit, each door\'s fit and the exact nftables rules per family', async () => {
     const { code, lines } = await check('log_limit = 10/second\nlog_burst = 30\n', 'nftables');
     expect(code).toBe(0);
-    expect(lines).toContain('  log_limit          10/second, burst 30, per source address on the knock LOG rules; a source idle 3s is forgotten, at most 65536 kept per family');
+    expect(lines).toContain('  log_limit          10/second, burst 30, per IPv4 address and per IPv6 /64 on the knock LOG rules; a source idle 3s is forgotten, at most 65536 kept per family');
     expect(lines.filter((line) => line.startsWith('  log_limit          fits'))).toEqual([
       '  log_limit          fits: 3 steps back-to-back within burst 30; at 10/second the last comes 0.2s after the first (seq_timeout 5s)',
       '  log_limit          fits: 2 steps back-to-back within burst 30; at 10/second the last comes 0.1s after the first (seq_timeout 25s)',
     ]);
     expect(block(lines, 'Log limit rules')).toEqual([
-      'Log limit rules (nftables; per source address, IPv4 and IPv6 apart):',
+      'Log limit rules (nftables; per IPv4 address and per IPv6 /64):',
       '  IPv4  tcp dport { 6000, 6001, 7000, 8000 } update @loglimit4 { ip saddr limit rate over 10/second burst 30 packets } drop comment "knockwatch:log-limit"',
       '  IPv4  udp dport 9000 update @loglimit4 { ip saddr limit rate over 10/second burst 30 packets } drop comment "knockwatch:log-limit"',
-      '  IPv6  tcp dport { 6000, 6001, 7000, 8000 } update @loglimit6 { ip6 saddr limit rate over 10/second burst 30 packets } drop comment "knockwatch:log-limit"',
-      '  IPv6  udp dport 9000 update @loglimit6 { ip6 saddr limit rate over 10/second burst 30 packets } drop comment "knockwatch:log-limit"',
+      '  IPv6  tcp dport { 6000, 6001, 7000, 8000 } update @loglimit6 { ip6 saddr and ffff:ffff:ffff:ffff:: limit rate over 10/second burst 30 packets } drop comment "knockwatch:log-limit"',
+      '  IPv6  udp dport 9000 update @loglimit6 { ip6 saddr and ffff:ffff:ffff:ffff:: limit rate over 10/second burst 30 packets } drop comment "knockwatch:log-limit"',
     ]);
     // the same rules are in the plan it prints
     for (const rule of block(lines, 'Log limit rules').slice(1)) expect(lines).toContain(`    ${rule.slice('  IPv4  '.length)}`);
@@ -58,19 +58,21 @@ describe('knockwatch check: the LOG limit', () => {
   it('prints the iptables LOG rules with their hashlimit, one per run of knock ports and family', async () => {
     const { lines } = await check('', 'iptables');
     const rules = block(lines, 'Log limit rules');
-    expect(rules[0]).toBe('Log limit rules (iptables; per source address, IPv4 and IPv6 apart):');
+    expect(rules[0]).toBe('Log limit rules (iptables; per IPv4 address and per IPv6 /64):');
     expect(rules.slice(1).map((rule) => rule.replace(/ --dport ([\d:]+) .* --hashlimit-name (\S+) .*/, ' $1 $2'))).toEqual([
-      '  IPv4  -A KNOCKWATCH -p tcp -m tcp 6000:6001 knockwatch-log4-20-60',
-      '  IPv4  -A KNOCKWATCH -p tcp -m tcp 7000 knockwatch-log4-20-60',
-      '  IPv4  -A KNOCKWATCH -p tcp -m tcp 8000 knockwatch-log4-20-60',
-      '  IPv4  -A KNOCKWATCH -p udp -m udp 9000 knockwatch-log4-20-60',
-      '  IPv6  -A KNOCKWATCH -p tcp -m tcp 6000:6001 knockwatch-log6-20-60',
-      '  IPv6  -A KNOCKWATCH -p tcp -m tcp 7000 knockwatch-log6-20-60',
-      '  IPv6  -A KNOCKWATCH -p tcp -m tcp 8000 knockwatch-log6-20-60',
-      '  IPv6  -A KNOCKWATCH -p udp -m udp 9000 knockwatch-log6-20-60',
+      '  IPv4  -A KNOCKWATCH -p tcp -m tcp 6000:6001 knockwatch-log4-20-60-32',
+      '  IPv4  -A KNOCKWATCH -p tcp -m tcp 7000 knockwatch-log4-20-60-32',
+      '  IPv4  -A KNOCKWATCH -p tcp -m tcp 8000 knockwatch-log4-20-60-32',
+      '  IPv4  -A KNOCKWATCH -p udp -m udp 9000 knockwatch-log4-20-60-32',
+      '  IPv6  -A KNOCKWATCH -p tcp -m tcp 6000:6001 knockwatch-log6-20-60-64',
+      '  IPv6  -A KNOCKWATCH -p tcp -m tcp 7000 knockwatch-log6-20-60-64',
+      '  IPv6  -A KNOCKWATCH -p tcp -m tcp 8000 knockwatch-log6-20-60-64',
+      '  IPv6  -A KNOCKWATCH -p udp -m udp 9000 knockwatch-log6-20-60-64',
     ]);
     expect(rules[1]).toBe('  IPv4  -A KNOCKWATCH -p tcp -m tcp --dport 6000:6001 -m comment --comment knockwatch:web -m hashlimit --hashlimit-upto 20/sec '
-      + '--hashlimit-burst 60 --hashlimit-mode srcip --hashlimit-name knockwatch-log4-20-60 --hashlimit-htable-max 65536 --hashlimit-htable-expire 3000 -j LOG --log-prefix "knockwatch "');
+      + '--hashlimit-burst 60 --hashlimit-mode srcip --hashlimit-name knockwatch-log4-20-60-32 --hashlimit-htable-max 65536 --hashlimit-htable-expire 3000 -j LOG --log-prefix "knockwatch "');
+    expect(rules[5]).toBe('  IPv6  -A KNOCKWATCH -p tcp -m tcp --dport 6000:6001 -m comment --comment knockwatch:web -m hashlimit --hashlimit-upto 20/sec '
+      + '--hashlimit-burst 60 --hashlimit-mode srcip --hashlimit-name knockwatch-log6-20-60-64 --hashlimit-htable-max 65536 --hashlimit-htable-expire 3000 --hashlimit-srcmask 64 -j LOG --log-prefix "knockwatch "');
   });
 
   it('log_limit = off: says so, with no fit and no rules', async () => {

@@ -172,7 +172,7 @@ open_for = 60
   it('a knock at human speed from another address right after opens the door, every step logged', async () => {
     const sources = backend === 'nftables'
       ? () => sh('ip', ['netns', 'exec', server, 'nft', 'list', 'set', 'inet', 'knockwatch', 'loglimit4'])
-      : () => sh('ip', ['netns', 'exec', server, 'cat', `/proc/net/ipt_hashlimit/knockwatch-log4-${RATE}-${BURST}`]);
+      : () => sh('ip', ['netns', 'exec', server, 'cat', `/proc/net/ipt_hashlimit/knockwatch-log4-${RATE}-${BURST}-32`]);
     // The flooder is still in the limit's table.
     expect(sources()).toContain(flooder[4]);
     flood(4);

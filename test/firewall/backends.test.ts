@@ -102,7 +102,7 @@ describe('iptables', () => {
     expect(text.split('\n').slice(0, 2)).toEqual(['*filter', ':KNOCKWATCH - [0:0]']);
     expect(rules.filter((rule) => !rule.includes(' -m comment --comment knockwatch:'))).toEqual([]);
     expect(rules).toContain('-A KNOCKWATCH -s 203.0.113.7/32 -p tcp -m tcp --dport 22 -m comment --comment knockwatch:openSSH -j ACCEPT');
-    expect(rules).toContain('-A KNOCKWATCH -p tcp -m tcp --dport 7000 -m comment --comment knockwatch:openSSH,closeSSH -m hashlimit --hashlimit-upto 20/sec --hashlimit-burst 60 --hashlimit-mode srcip --hashlimit-name knockwatch-log4-20-60 --hashlimit-htable-max 65536 --hashlimit-htable-expire 3000 -j LOG --log-prefix "KNOCK "');
+    expect(rules).toContain('-A KNOCKWATCH -p tcp -m tcp --dport 7000 -m comment --comment knockwatch:openSSH,closeSSH -m hashlimit --hashlimit-upto 20/sec --hashlimit-burst 60 --hashlimit-mode srcip --hashlimit-name knockwatch-log4-20-60-32 --hashlimit-htable-max 65536 --hashlimit-htable-expire 3000 -j LOG --log-prefix "KNOCK "');
     expect(rules).toContain('-A KNOCKWATCH -s 192.0.2.10/32 -p tcp -m tcp --dport 22 -m comment --comment knockwatch:whitelist -j ACCEPT');
     expect(rules.at(-1)).toBe('-A KNOCKWATCH -p tcp -m tcp --dport 8443 -m comment --comment knockwatch:gate -j DROP');
     expect(buildRestoreScript(plan, 6, [grant('203.0.113.7')])).not.toContain('203.0.113.7');

@@ -24,7 +24,7 @@ describe('nftables: icmp:N steps', () => {
     expect(lines.filter((line) => line.startsWith('icmp'))).toEqual([
       `icmp type echo-request ip length { 40, 100 } update @loglimit4 { ip saddr ${LIMIT}`,
       'icmp type echo-request ip length { 40, 100 } log prefix "KNOCK " drop comment "knockwatch:knock"',
-      `icmpv6 type echo-request ip6 length 60 update @loglimit6 { ip6 saddr ${LIMIT}`,
+      `icmpv6 type echo-request ip6 length 60 update @loglimit6 { ip6 saddr and ffff:ffff:ffff:ffff:: ${LIMIT}`,
       'icmpv6 type echo-request ip6 length 60 log prefix "KNOCK " drop comment "knockwatch:knock"',
     ]);
   });

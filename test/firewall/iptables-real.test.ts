@@ -14,7 +14,7 @@ const NOW = 1_000_000;
 const plan = buildFirewallPlan(FIREWALL_CONFIG);
 const GRANTS = [grantOf('203.0.113.7'), grantOf('2001:db8::7', 'web', Infinity)];
 const BANS = [{ src: '203.0.113.9', until: NOW + 60_000 }];
-const HASHLIMIT4 = ['-m', 'hashlimit', '--hashlimit-upto', '20/sec', '--hashlimit-burst', '60', '--hashlimit-mode', 'srcip', '--hashlimit-name', 'knockwatch-log4-20-60',
+const HASHLIMIT4 = ['-m', 'hashlimit', '--hashlimit-upto', '20/sec', '--hashlimit-burst', '60', '--hashlimit-mode', 'srcip', '--hashlimit-name', 'knockwatch-log4-20-60-32',
   '--hashlimit-htable-max', '65536', '--hashlimit-htable-expire', '3000'];
 const comment = (what: string): string[] => ['-m', 'comment', '--comment', `knockwatch:${what}`];
 

@@ -10,7 +10,8 @@ import { recorder } from '../helpers/recorder.js';
 
 // The per-source limit on the knock LOG rules. The fixtures are what real nft 1.0.6 and
 // iptables 1.8.9 (nf_tables) listed for CONFIG in a namespace: right after the install, and
-// after a flood from 10.210.9.2 and fd00:210:9::2 put those sources in the limit's sets.
+// after a flood from 10.210.9.2 and fd00:210:9::2 put those sources (the latter as its /64,
+// fd00:210:9::) in the limit's sets.
 const CONFIG = `[options]
 firewall = nftables
 whitelist = 192.0.2.10
@@ -22,19 +23,19 @@ open = 22/tcp
 const planOf = (options = ''): ReturnType<typeof buildFirewallPlan> => buildFirewallPlan(config(CONFIG.replace('[options]\n', `[options]\n${options}`)));
 const nftLines = (options = ''): string[] => buildNftRuleset(planOf(options), [], 0).split('\n').map((line) => line.trim());
 
-describe('nftables: the knock LOG rules are limited per source address', () => {
+describe('nftables: the knock LOG rules are limited per IPv4 address and per IPv6 /64', () => {
   it('drops a packet over its source\'s limit before the LOG rule, per family, in sets bounded in size and time', () => {
     const lines = nftLines();
     expect(lines.filter((line) => line.startsWith('set loglimit'))).toEqual([
-      'set loglimit4 { type ipv4_addr; size 65536; flags dynamic,timeout; timeout 3s; comment "knockwatch:limit rate over 20/second burst 60 packets"; }',
-      'set loglimit6 { type ipv6_addr; size 65536; flags dynamic,timeout; timeout 3s; comment "knockwatch:limit rate over 20/second burst 60 packets"; }',
+      'set loglimit4 { type ipv4_addr; size 65536; flags dynamic,timeout; timeout 3s; comment "knockwatch:ip saddr limit rate over 20/second burst 60 packets"; }',
+      'set loglimit6 { type ipv6_addr; size 65536; flags dynamic,timeout; timeout 3s; comment "knockwatch:ip6 saddr and ffff:ffff:ffff:ffff:: limit rate over 20/second burst 60 packets"; }',
     ]);
     expect(lines.filter((line) => / dport (\{ 7000, 8000 \}|9000) /.test(line))).toEqual([
       'tcp dport { 7000, 8000 } update @loglimit4 { ip saddr limit rate over 20/second burst 60 packets } drop comment "knockwatch:log-limit"',
-      'tcp dport { 7000, 8000 } update @loglimit6 { ip6 saddr limit rate over 20/second burst 60 packets } drop comment "knockwatch:log-limit"',
+      'tcp dport { 7000, 8000 } update @loglimit6 { ip6 saddr and ffff:ffff:ffff:ffff:: limit rate over 20/second burst 60 packets } drop comment "knockwatch:log-limit"',
       'tcp dport { 7000, 8000 } log prefix "KNOCK " drop comment "knockwatch:knock"',
       'udp dport 9000 update @loglimit4 { ip saddr limit rate over 20/second burst 60 packets } drop comment "knockwatch:log-limit"',
-      'udp dport 9000 update @loglimit6 { ip6 saddr limit rate over 20/second burst 60 packets } drop comment "knockwatch:log-limit"',
+      'udp dport 9000 update @loglimit6 { ip6 saddr and ffff:ffff:ffff:ffff:: limit rate over 20/second burst 60 packets } drop comment "knockwatch:log-limit"',
       'udp dport 9000 log prefix "KNOCK " drop comment "knockwatch:knock"',
     ]);
   });
@@ -75,7 +76,7 @@ describe('nftables: verify reads the installed limit back', () => {
   it('the fixtures are what the plan installs, and the flood left sources in both sets', () => {
     expect(readNftContent(installed)?.rules).toBe(buildNftRuleset(planOf(), [], 0).split('\n').filter((line) => /^ {4}\S/.test(line) && !line.includes(' type ')).length);
     expect(sources).toContain('"val": "10.210.9.2"');
-    expect(sources).toContain('"val": "fd00:210:9::2"');
+    expect(sources).toContain('"val": "fd00:210:9::"');
   });
 
   const verifyAfter = async (now: string): Promise<boolean> => await nftVerifyAfter(planOf(), installed, now);
@@ -99,12 +100,15 @@ describe('nftables: verify reads the installed limit back', () => {
   });
 });
 
-describe('iptables: the LOG rules carry a hashlimit per source address', () => {
+describe('iptables: the LOG rules carry a hashlimit per IPv4 address and per IPv6 /64', () => {
   const HASHLIMIT = '-m hashlimit --hashlimit-upto 20/sec --hashlimit-burst 60 --hashlimit-mode srcip --hashlimit-htable-max 65536 --hashlimit-htable-expire 3000';
   const logRules = (family: 4 | 6, options = ''): string[] => buildRestoreScript(planOf(options), family, []).split('\n').filter((line) => line.includes(' -j LOG ') || line.includes('dport 7000'));
 
   it.each([4, 6] as const)('IPv%d: one table for every knock port; the DROP rules stay as they were', (family) => {
-    const limit = HASHLIMIT.replace('--hashlimit-htable-max', `--hashlimit-name knockwatch-log${family}-20-60 --hashlimit-htable-max`);
+    // IPv4 by address, hashlimit's default mask; IPv6 by /64.
+    const limit = family === 4
+      ? HASHLIMIT.replace('--hashlimit-htable-max', '--hashlimit-name knockwatch-log4-20-60-32 --hashlimit-htable-max')
+      : `${HASHLIMIT.replace('--hashlimit-htable-max', '--hashlimit-name knockwatch-log6-20-60-64 --hashlimit-htable-max')} --hashlimit-srcmask 64`;
     expect(logRules(family)).toEqual([
       `-A KNOCKWATCH -p tcp -m tcp --dport 7000 -m comment --comment knockwatch:openSSH ${limit} -j LOG --log-prefix "KNOCK "`,
       '-A KNOCKWATCH -p tcp -m tcp --dport 7000 -m comment --comment knockwatch:openSSH -j DROP',
@@ -122,14 +126,16 @@ describe('iptables: the LOG rules carry a hashlimit per source address', () => {
     expect(logRules(4, 'log_limit = 4/second\nlog_burst = 30\n')[0]).toContain('--hashlimit-htable-expire 8000 ');
   });
 
-  // The kernel finds a hashlimit table by name and keeps the rate, burst and expiry the first
-  // rule gave it while any rule uses it: a reload that rewrote the chain with a new limit under
-  // the same name went on limiting with the old one (real iptables 1.8.9, in a namespace).
-  it.each([4, 6] as const)('IPv%d: a table per limit, so a reload that changes the limit gets the new one', (family) => {
+  // The kernel finds a hashlimit table by name and keeps the rate, burst, mask and expiry the
+  // first rule gave it while any rule uses it: a reload that rewrote the chain with a new limit
+  // under the same name went on limiting with the old one (real iptables 1.8.9, in a namespace).
+  // The mask is in the name too: the IPv6 table keyed per address before is not reused per /64.
+  it.each([[4, 32], [6, 64]] as const)('IPv%d: a table per limit and mask, so a reload that changes the limit gets the new one', (family, prefix) => {
     const names = (options: string): string[] => [...new Set(logRules(family, options).flatMap((line) => /--hashlimit-name (\S+)/.exec(line)?.[1] ?? []))];
-    expect(names('')).toEqual([`knockwatch-log${family}-20-60`]);
-    expect(names('log_limit = 4/second\n')).toEqual([`knockwatch-log${family}-4-60`]);
-    expect(names('log_burst = 30\n')).toEqual([`knockwatch-log${family}-20-30`]);
+    expect(names('')).toEqual([`knockwatch-log${family}-20-60-${prefix}`]);
+    expect(names('log_limit = 4/second\n')).toEqual([`knockwatch-log${family}-4-60-${prefix}`]);
+    expect(names('log_burst = 30\n')).toEqual([`knockwatch-log${family}-20-30-${prefix}`]);
+    expect(names('log_limit = 10000/second\nlog_burst = 10000\n')).toEqual([`knockwatch-log${family}-10000-10000-${prefix}`]);
   });
 
   const listed = { 4: fixture('log-limit-iptables-S.txt'), 6: fixture('log-limit-ip6tables-S.txt') };
@@ -137,7 +143,7 @@ describe('iptables: the LOG rules carry a hashlimit per source address', () => {
   it.each([4, 6] as const)('IPv%d: what iptables -S prints back is structure, no grant or ban rule', (family) => {
     const content = readIptablesContent(listed[family]);
     expect(content.entries).toEqual(new Set());
-    expect(content.structure.filter((line) => line.includes(`--hashlimit-name knockwatch-log${family}-20-60 `))).toHaveLength(3);
+    expect(content.structure.filter((line) => line.includes(`--hashlimit-name knockwatch-log${family}-20-60-${family === 4 ? 32 : 64} `))).toHaveLength(3);
   });
 
   const verifyAfter = async (now: string): Promise<boolean> => await iptablesVerifyAfter(planOf(), listed, now);

@@ -40,15 +40,15 @@ describe('the log-only ruleset of firewall = command', () => {
       'iifname "lo" accept comment "knockwatch:loopback"',
       // over its source's limit a packet leaves knockwatch's chain unlogged, never dropped
       'tcp dport { 6100, 7000, 7500, 8000 } update @loglimit4 { ip saddr limit rate over 20/second burst 60 packets } return comment "knockwatch:log-limit"',
-      'tcp dport { 6100, 7000, 7500, 8000 } update @loglimit6 { ip6 saddr limit rate over 20/second burst 60 packets } return comment "knockwatch:log-limit"',
+      'tcp dport { 6100, 7000, 7500, 8000 } update @loglimit6 { ip6 saddr and ffff:ffff:ffff:ffff:: limit rate over 20/second burst 60 packets } return comment "knockwatch:log-limit"',
       'tcp dport { 6100, 7000, 7500, 8000 } log prefix "KNOCK " comment "knockwatch:knock"',
       'udp dport { 6200, 9000 } update @loglimit4 { ip saddr limit rate over 20/second burst 60 packets } return comment "knockwatch:log-limit"',
-      'udp dport { 6200, 9000 } update @loglimit6 { ip6 saddr limit rate over 20/second burst 60 packets } return comment "knockwatch:log-limit"',
+      'udp dport { 6200, 9000 } update @loglimit6 { ip6 saddr and ffff:ffff:ffff:ffff:: limit rate over 20/second burst 60 packets } return comment "knockwatch:log-limit"',
       'udp dport { 6200, 9000 } log prefix "KNOCK " comment "knockwatch:knock"',
     ]);
     expect(lines.filter((l) => l.startsWith('set '))).toEqual([
-      'set loglimit4 { type ipv4_addr; size 65536; flags dynamic,timeout; timeout 3s; comment "knockwatch:limit rate over 20/second burst 60 packets"; }',
-      'set loglimit6 { type ipv6_addr; size 65536; flags dynamic,timeout; timeout 3s; comment "knockwatch:limit rate over 20/second burst 60 packets"; }',
+      'set loglimit4 { type ipv4_addr; size 65536; flags dynamic,timeout; timeout 3s; comment "knockwatch:ip saddr limit rate over 20/second burst 60 packets"; }',
+      'set loglimit6 { type ipv6_addr; size 65536; flags dynamic,timeout; timeout 3s; comment "knockwatch:ip6 saddr and ffff:ffff:ffff:ffff:: limit rate over 20/second burst 60 packets"; }',
     ]);
   });
 
