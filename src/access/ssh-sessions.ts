@@ -1,5 +1,6 @@
 import type { Decision } from '../engine/decisions.js';
 import type { SshAuth } from '../filters/events.js';
+import { AgingMap } from './aging-map.js';
 import { FailedAttempts } from './failure-counter-attempts.js';
 import { KeptAddresses } from './kept-addresses.js';
 
@@ -56,7 +57,7 @@ function sessionKey(login: Login): number {
 // client port name, never one named by its address alone.
 export class SshSessions {
   // Logged-in connections by pid, oldest first.
-  private readonly logins = new Map<number, Login>();
+  private readonly logins = new AgingMap<number, Login>();
   private readonly addresses = new KeptAddresses();
   private readonly attempts = new FailedAttempts(this.addresses);
   // The same connections per address, by sessionKey.
@@ -187,13 +188,8 @@ export class SshSessions {
     connections.set(sessionKey(login), login);
     this.logins.set(login.pid, login);
     // Past the cap the oldest connection is forgotten: that is no logout, so its grant stays
-    // until it expires. (The size is asked first: finding a map's oldest entry reads past
-    // the holes its deletes leave.)
-    if (this.logins.size <= MAX_CONNECTIONS) return;
-    for (const old of this.logins.values()) {
-      if (this.logins.size <= MAX_CONNECTIONS) break;
-      this.forget(old);
-    }
+    // until it expires.
+    while (this.logins.size > MAX_CONNECTIONS) this.forget(this.logins.get(this.logins.oldestKey() as number) as Login);
   }
 
   // Drops a connection without a logout; true when its address has no session left.
