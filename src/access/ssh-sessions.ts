@@ -13,6 +13,7 @@ export interface SshOutcome {
 }
 
 const NO_DECISIONS: readonly Decision[] = Object.freeze([]);
+const NO_LOGOUTS: readonly SavedLogout[] = Object.freeze([]);
 
 export const MAX_CONNECTIONS = 20_000;
 
@@ -64,6 +65,9 @@ export class SshSessions {
   private readonly sessions = new Map<string, Map<number, Login>>();
   // Addresses whose last session ended, with that time.
   private readonly pendingLogouts = new Map<string, number>();
+  // No pending logout ended before this (one taken out early can leave it lower): asked at
+  // every event while logouts wait, so the waiting ones are read only when one is due.
+  private earliestEnd = Infinity;
 
   constructor(private readonly logoutGrace: number) {}
 
@@ -122,7 +126,7 @@ export class SshSessions {
   // one's), and the failed connections.
   carryOver(old: SshSessions): void {
     for (const login of old.logins.values()) this.remember(login);
-    for (const [src, at] of old.pendingLogouts) this.pendingLogouts.set(src, at);
+    for (const [src, at] of old.pendingLogouts) this.waitForGrace(src, at);
     this.attempts.carryOver(old.attempts);
   }
 
@@ -147,7 +151,7 @@ export class SshSessions {
   // the sessions: an address logged in has none. The grace runs from `ended`, as before.
   restoreLogouts(logouts: readonly SavedLogout[]): void {
     for (const { src, ended } of logouts) {
-      if (!this.sessions.has(src)) this.pendingLogouts.set(this.addresses.keep(src), ended);
+      if (!this.sessions.has(src)) this.waitForGrace(this.addresses.keep(src), ended);
     }
   }
 
@@ -162,15 +166,24 @@ export class SshSessions {
   }
 
   // Addresses whose last session ended at least logout_grace ago (each reported once).
-  dueLogouts(now: number): SavedLogout[] {
+  dueLogouts(now: number): readonly SavedLogout[] {
+    if (now < this.earliestEnd + this.logoutGrace) return NO_LOGOUTS;
     const due: SavedLogout[] = [];
+    this.earliestEnd = Infinity;
     for (const [src, ended] of this.pendingLogouts) {
       if (ended + this.logoutGrace <= now) {
         due.push({ src, ended });
         this.pendingLogouts.delete(src);
+      } else if (ended < this.earliestEnd) {
+        this.earliestEnd = ended;
       }
     }
     return due;
+  }
+
+  private waitForGrace(src: string, ended: number): void {
+    this.pendingLogouts.set(src, ended);
+    if (ended < this.earliestEnd) this.earliestEnd = ended;
   }
 
   // A login takes the place of what its pid, and its address's client port, held before:
@@ -205,7 +218,7 @@ export class SshSessions {
 
   private endConnection(login: Login, time: number): Decision[] {
     if (!this.forget(login)) return [];
-    this.pendingLogouts.set(login.src, time);
+    this.waitForGrace(login.src, time);
     return [{ type: 'logout', time, src: login.src, pid: login.pid, closeAt: time + this.logoutGrace }];
   }
 }
