@@ -1,4 +1,5 @@
 import type { Decision } from '../engine/decisions.js';
+import { DueQueue } from '../engine/due-queue.js';
 import type { SshAuth } from '../filters/events.js';
 import { AgingMap } from './aging-map.js';
 import { FailedAttempts } from './failure-counter-attempts.js';
@@ -34,6 +35,12 @@ export interface SavedLogout {
   ended: number;
 }
 
+interface Waiting {
+  readonly src: string;
+  readonly ended: number;
+  readonly place: number;
+}
+
 // A logged-in connection: the pid that wrote its Accepted line (and, with PAM, its session
 // lines), the address and client port it came from, and when.
 interface Login {
@@ -63,11 +70,13 @@ export class SshSessions {
   private readonly attempts = new FailedAttempts(this.addresses);
   // The same connections per address, by sessionKey.
   private readonly sessions = new Map<string, Map<number, Login>>();
-  // Addresses whose last session ended, with that time.
-  private readonly pendingLogouts = new Map<string, number>();
-  // No pending logout ended before this (one taken out early can leave it lower): asked at
-  // every event while logouts wait, so the waiting ones are read only when one is due.
-  private earliestEnd = Infinity;
+  // Addresses whose last session ended, with that time, and their place in this Map's order
+  // (an address whose end moves on keeps its place, as a Map key does).
+  private readonly pendingLogouts = new Map<string, Waiting>();
+  // The same by when their grace ends, so a line reads only the logouts due, not all that
+  // wait; one whose address logged in again or ended again since is passed over.
+  private readonly graceEnds = new DueQueue<Waiting>();
+  private waitingPlaces = 0;
 
   constructor(private readonly logoutGrace: number) {}
 
@@ -126,7 +135,7 @@ export class SshSessions {
   // one's), and the failed connections.
   carryOver(old: SshSessions): void {
     for (const login of old.logins.values()) this.remember(login);
-    for (const [src, at] of old.pendingLogouts) this.waitForGrace(src, at);
+    for (const [src, { ended }] of old.pendingLogouts) this.waitForGrace(src, ended);
     this.attempts.carryOver(old.attempts);
   }
 
@@ -143,7 +152,7 @@ export class SshSessions {
   // The logouts waiting for logout_grace, at most MAX_CONNECTIONS, the latest last.
   savedLogouts(): SavedLogout[] {
     const saved: SavedLogout[] = [];
-    for (const [src, ended] of this.pendingLogouts) saved.push({ src, ended });
+    for (const [src, { ended }] of this.pendingLogouts) saved.push({ src, ended });
     return saved.length <= MAX_CONNECTIONS ? saved : saved.slice(-MAX_CONNECTIONS);
   }
 
@@ -166,24 +175,21 @@ export class SshSessions {
   }
 
   // Addresses whose last session ended at least logout_grace ago (each reported once).
+  // Addresses whose last session ended at least logout_grace ago (each reported once), in
+  // the order they started to wait.
   dueLogouts(now: number): readonly SavedLogout[] {
-    if (now < this.earliestEnd + this.logoutGrace) return NO_LOGOUTS;
-    const due: SavedLogout[] = [];
-    this.earliestEnd = Infinity;
-    for (const [src, ended] of this.pendingLogouts) {
-      if (ended + this.logoutGrace <= now) {
-        due.push({ src, ended });
-        this.pendingLogouts.delete(src);
-      } else if (ended < this.earliestEnd) {
-        this.earliestEnd = ended;
-      }
-    }
-    return due;
+    if (this.pendingLogouts.size === 0) return NO_LOGOUTS;
+    const due = this.graceEnds.takeDue(now).filter((waiting) => this.pendingLogouts.get(waiting.src) === waiting);
+    if (due.length === 0) return NO_LOGOUTS;
+    if (due.length > 1) due.sort((a, b) => a.place - b.place);
+    for (const { src } of due) this.pendingLogouts.delete(src);
+    return due.map(({ src, ended }) => ({ src, ended }));
   }
 
   private waitForGrace(src: string, ended: number): void {
-    this.pendingLogouts.set(src, ended);
-    if (ended < this.earliestEnd) this.earliestEnd = ended;
+    const waiting = { src, ended, place: this.pendingLogouts.get(src)?.place ?? this.waitingPlaces++ };
+    this.pendingLogouts.set(src, waiting);
+    this.graceEnds.push(ended + this.logoutGrace, waiting);
   }
 
   // A login takes the place of what its pid, and its address's client port, held before:
