@@ -174,7 +174,6 @@ export class SshSessions {
     return this.pendingLogouts.size > 0;
   }
 
-  // Addresses whose last session ended at least logout_grace ago (each reported once).
   // Addresses whose last session ended at least logout_grace ago (each reported once), in
   // the order they started to wait.
   dueLogouts(now: number): readonly SavedLogout[] {
