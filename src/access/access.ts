@@ -202,9 +202,11 @@ export class Access {
     return knocked.size === 0 ? logouts : logouts.filter((logout) => !knocked.has(logout.src));
   }
 
-  private closeDueLogouts(time: number): Decision[] {
+  private closeDueLogouts(time: number): readonly Decision[] {
+    const due = this.sessions.dueLogouts(time);
+    if (due.length === 0) return NOTHING;
     const decisions: Decision[] = [];
-    for (const { src, ended } of this.sessions.dueLogouts(time)) {
+    for (const { src, ended } of due) {
       for (const grant of this.grantTable.forSource(src)) {
         // A knock after the session ended opened the door for one to come.
         if ((this.knockedDuringGrace.get(grant) ?? grant.opened) > ended) continue;

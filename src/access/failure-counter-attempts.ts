@@ -1,4 +1,5 @@
 import type { SshAuth } from '../filters/events.js';
+import { AgingMap } from './aging-map.js';
 import type { KeptAddresses } from './kept-addresses.js';
 
 // At most this many connections are followed (the oldest is forgotten first).
@@ -26,10 +27,10 @@ const SUMMING_UP = new Set(['max-attempts', 'too-many-failures', 'auth-fail']);
 // for invalid user") and sums attempts up ("maximum authentication attempts exceeded"),
 // and each attempt counts once toward maxretry.
 export class FailedAttempts {
-  private readonly connections = new Map<number, Connection>();
+  private readonly connections = new AgingMap<number, Connection>();
   // Failures named without an address ("User root not allowed because account is locked"),
   // by pid, with their time.
-  private readonly held = new Map<number, number>();
+  private readonly held = new AgingMap<number, { at: number }>();
 
   constructor(private readonly addresses: KeptAddresses) {}
 
@@ -61,14 +62,8 @@ export class FailedAttempts {
 
   // A failure whose line names no address waits for its pid's next line that does.
   hold(pid: number, time: number): void {
-    this.held.delete(pid);
-    this.held.set(pid, time);
-    // (Asked first: finding a map's oldest key reads past the holes its deletes leave.)
-    if (this.held.size <= MAX_ATTEMPT_CONNECTIONS) return;
-    for (const oldPid of this.held.keys()) {
-      if (this.held.size <= MAX_ATTEMPT_CONNECTIONS) break;
-      this.held.delete(oldPid);
-    }
+    this.held.set(pid, { at: time });
+    while (this.held.size > MAX_ATTEMPT_CONNECTIONS) this.held.delete(this.held.oldestKey() as number);
   }
 
   // A line of `pid` names `src`: when a failure held for that pid now counts, as the
@@ -77,7 +72,7 @@ export class FailedAttempts {
   attribute(pid: number, src: string, time: number): string | undefined {
     // Asked for every line that names an address; mostly nothing is held.
     if (this.held.size === 0) return undefined;
-    const at = this.held.get(pid);
+    const at = this.held.get(pid)?.at;
     if (at === undefined) return undefined;
     this.held.delete(pid);
     if (time - at > HELD_FOR_MS || time < at) return undefined;
@@ -89,7 +84,7 @@ export class FailedAttempts {
   // The connections and held failures `old` followed (a reload).
   carryOver(old: FailedAttempts): void {
     for (const [pid, connection] of old.connections) this.connections.set(pid, { ...connection });
-    for (const [pid, at] of old.held) this.held.set(pid, at);
+    for (const [pid, { at }] of old.held) this.held.set(pid, { at });
   }
 
   // The connection ended. (Nothing is held for it: a failure is held only while its pid has
@@ -99,12 +94,7 @@ export class FailedAttempts {
   }
 
   private remember(pid: number, connection: Connection): void {
-    this.connections.delete(pid);
     this.connections.set(pid, connection);
-    if (this.connections.size <= MAX_ATTEMPT_CONNECTIONS) return;
-    for (const oldPid of this.connections.keys()) {
-      if (this.connections.size <= MAX_ATTEMPT_CONNECTIONS) break;
-      this.connections.delete(oldPid);
-    }
+    while (this.connections.size > MAX_ATTEMPT_CONNECTIONS) this.connections.delete(this.connections.oldestKey() as number);
   }
 }

@@ -13,6 +13,8 @@ interface Failures {
   // Cleanups run when `times` was last trimmed: the ones since then still have to drop its
   // old times, and the latest of them drops all a missed one would have.
   cleanups: number;
+  // Taken out of the table (banned or forgotten): a new entry stands for the address now.
+  removed: boolean;
 }
 
 // sshd login failures per address, fail2ban style: maxretry within findtime bans the address
@@ -44,7 +46,7 @@ export class FailureCounter {
     if (this.bans.bannedUntil(src, time) !== undefined) return [];
     const findTime = this.options.findTime;
     if (entry === undefined) {
-      entry = { src, times: [time], latest: time, cleanups: this.cleanups };
+      entry = { src, times: [time], latest: time, cleanups: this.cleanups, removed: false };
       this.failures.set(entry.src, entry);
     } else {
       const cleanedUp = entry.cleanups < this.cleanups;
@@ -74,7 +76,7 @@ export class FailureCounter {
       // A repeat offender's ban doubles, as with fail2ban's bantime.increment.
       const until = time + Math.min(this.options.banTime * 2 ** (offense - 1), this.options.banTimeMax);
       this.bans.ban(src, until, offense);
-      this.failures.delete(src);
+      this.forget(entry);
       decisions.push({ type: 'banned', time, src, until, failures: count, offense });
     }
     return decisions;
@@ -106,9 +108,10 @@ export class FailureCounter {
     for (; this.head < this.queue.length; this.head++) {
       const entry = this.queue[this.head] as Failures;
       const latest = this.queueTimes[this.head] as number;
-      if (this.failures.get(entry.src) !== entry || entry.latest !== latest) continue;
+      // (A flag, not a lookup: this runs for every failure counted.)
+      if (entry.removed || entry.latest !== latest) continue;
       if (now - latest <= findTime) break;
-      this.failures.delete(entry.src);
+      this.forget(entry);
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
@@ -117,5 +120,10 @@ export class FailureCounter {
     }
     this.cleanups++;
     this.lastCleanup = Math.max(this.lastCleanup, now);
+  }
+
+  private forget(entry: Failures): void {
+    this.failures.delete(entry.src);
+    entry.removed = true;
   }
 }

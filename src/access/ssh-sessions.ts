@@ -1,5 +1,7 @@
 import type { Decision } from '../engine/decisions.js';
+import { DueQueue } from '../engine/due-queue.js';
 import type { SshAuth } from '../filters/events.js';
+import { AgingMap } from './aging-map.js';
 import { FailedAttempts } from './failure-counter-attempts.js';
 import { KeptAddresses } from './kept-addresses.js';
 
@@ -12,6 +14,7 @@ export interface SshOutcome {
 }
 
 const NO_DECISIONS: readonly Decision[] = Object.freeze([]);
+const NO_LOGOUTS: readonly SavedLogout[] = Object.freeze([]);
 
 export const MAX_CONNECTIONS = 20_000;
 
@@ -30,6 +33,12 @@ export interface SavedSession {
 export interface SavedLogout {
   src: string;
   ended: number;
+}
+
+interface Waiting {
+  readonly src: string;
+  readonly ended: number;
+  readonly place: number;
 }
 
 // A logged-in connection: the pid that wrote its Accepted line (and, with PAM, its session
@@ -56,13 +65,18 @@ function sessionKey(login: Login): number {
 // client port name, never one named by its address alone.
 export class SshSessions {
   // Logged-in connections by pid, oldest first.
-  private readonly logins = new Map<number, Login>();
+  private readonly logins = new AgingMap<number, Login>();
   private readonly addresses = new KeptAddresses();
   private readonly attempts = new FailedAttempts(this.addresses);
   // The same connections per address, by sessionKey.
   private readonly sessions = new Map<string, Map<number, Login>>();
-  // Addresses whose last session ended, with that time.
-  private readonly pendingLogouts = new Map<string, number>();
+  // Addresses whose last session ended, with that time, and their place in this Map's order
+  // (an address whose end moves on keeps its place, as a Map key does).
+  private readonly pendingLogouts = new Map<string, Waiting>();
+  // The same by when their grace ends, so a line reads only the logouts due, not all that
+  // wait; one whose address logged in again or ended again since is passed over.
+  private readonly graceEnds = new DueQueue<Waiting>();
+  private waitingPlaces = 0;
 
   constructor(private readonly logoutGrace: number) {}
 
@@ -121,7 +135,7 @@ export class SshSessions {
   // one's), and the failed connections.
   carryOver(old: SshSessions): void {
     for (const login of old.logins.values()) this.remember(login);
-    for (const [src, at] of old.pendingLogouts) this.pendingLogouts.set(src, at);
+    for (const [src, { ended }] of old.pendingLogouts) this.waitForGrace(src, ended);
     this.attempts.carryOver(old.attempts);
   }
 
@@ -138,7 +152,7 @@ export class SshSessions {
   // The logouts waiting for logout_grace, at most MAX_CONNECTIONS, the latest last.
   savedLogouts(): SavedLogout[] {
     const saved: SavedLogout[] = [];
-    for (const [src, ended] of this.pendingLogouts) saved.push({ src, ended });
+    for (const [src, { ended }] of this.pendingLogouts) saved.push({ src, ended });
     return saved.length <= MAX_CONNECTIONS ? saved : saved.slice(-MAX_CONNECTIONS);
   }
 
@@ -146,7 +160,7 @@ export class SshSessions {
   // the sessions: an address logged in has none. The grace runs from `ended`, as before.
   restoreLogouts(logouts: readonly SavedLogout[]): void {
     for (const { src, ended } of logouts) {
-      if (!this.sessions.has(src)) this.pendingLogouts.set(this.addresses.keep(src), ended);
+      if (!this.sessions.has(src)) this.waitForGrace(this.addresses.keep(src), ended);
     }
   }
 
@@ -160,16 +174,21 @@ export class SshSessions {
     return this.pendingLogouts.size > 0;
   }
 
-  // Addresses whose last session ended at least logout_grace ago (each reported once).
-  dueLogouts(now: number): SavedLogout[] {
-    const due: SavedLogout[] = [];
-    for (const [src, ended] of this.pendingLogouts) {
-      if (ended + this.logoutGrace <= now) {
-        due.push({ src, ended });
-        this.pendingLogouts.delete(src);
-      }
-    }
-    return due;
+  // Addresses whose last session ended at least logout_grace ago (each reported once), in
+  // the order they started to wait.
+  dueLogouts(now: number): readonly SavedLogout[] {
+    if (this.pendingLogouts.size === 0) return NO_LOGOUTS;
+    const due = this.graceEnds.takeDue(now).filter((waiting) => this.pendingLogouts.get(waiting.src) === waiting);
+    if (due.length === 0) return NO_LOGOUTS;
+    if (due.length > 1) due.sort((a, b) => a.place - b.place);
+    for (const { src } of due) this.pendingLogouts.delete(src);
+    return due.map(({ src, ended }) => ({ src, ended }));
+  }
+
+  private waitForGrace(src: string, ended: number): void {
+    const waiting = { src, ended, place: this.pendingLogouts.get(src)?.place ?? this.waitingPlaces++ };
+    this.pendingLogouts.set(src, waiting);
+    this.graceEnds.push(ended + this.logoutGrace, waiting);
   }
 
   // A login takes the place of what its pid, and its address's client port, held before:
@@ -187,13 +206,8 @@ export class SshSessions {
     connections.set(sessionKey(login), login);
     this.logins.set(login.pid, login);
     // Past the cap the oldest connection is forgotten: that is no logout, so its grant stays
-    // until it expires. (The size is asked first: finding a map's oldest entry reads past
-    // the holes its deletes leave.)
-    if (this.logins.size <= MAX_CONNECTIONS) return;
-    for (const old of this.logins.values()) {
-      if (this.logins.size <= MAX_CONNECTIONS) break;
-      this.forget(old);
-    }
+    // until it expires.
+    while (this.logins.size > MAX_CONNECTIONS) this.forget(this.logins.get(this.logins.oldestKey() as number) as Login);
   }
 
   // Drops a connection without a logout; true when its address has no session left.
@@ -209,7 +223,7 @@ export class SshSessions {
 
   private endConnection(login: Login, time: number): Decision[] {
     if (!this.forget(login)) return [];
-    this.pendingLogouts.set(login.src, time);
+    this.waitForGrace(login.src, time);
     return [{ type: 'logout', time, src: login.src, pid: login.pid, closeAt: time + this.logoutGrace }];
   }
 }

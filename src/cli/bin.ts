@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --no-allocation-site-pretenuring --max-semi-space-size=8
+#!/usr/bin/env -S node --no-allocation-site-pretenuring --max-semi-space-size=8 --max-inlined-bytecode-size-cumulative=460
 import { main } from './main.js';
 
 // `knockwatch replay big.log | head`: a reader that went away is the end of the output, not a

@@ -1,9 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/problems.js';
 import { line, withDefaults, type CliDeps } from './output.js';
-import { commandHelp, COMMANDS, USAGE } from './usage.js';
 import { OPTIONS, toCliValues } from './values.js';
-import { readVersion } from './version.js';
 
 export { UsageError } from './usage-error.js';
 import { UsageError } from './usage-error.js';
@@ -16,13 +14,14 @@ export async function main(argv: readonly string[], given: CliDeps): Promise<num
     const parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
     const [command, ...rest] = parsed.positionals;
     if (parsed.values.help) {
+      const { commandHelp, USAGE } = await import('./usage.js');
       const help = command === undefined ? USAGE : commandHelp(command);
-      if (help === undefined) throw unknownCommand(command);
+      if (help === undefined) throw await unknownCommand(command);
       deps.stdout.write(help);
       return 0;
     }
     if (parsed.values.version) {
-      line(deps.stdout, `knockwatch ${readVersion()}`);
+      line(deps.stdout, `knockwatch ${(await import('./version.js')).readVersion()}`);
       return 0;
     }
     const values = toCliValues(parsed.values);
@@ -52,10 +51,10 @@ export async function main(argv: readonly string[], given: CliDeps): Promise<num
         return await (await import('../client/knock-command.js')).runKnock(rest, values, deps);
       case undefined:
         if (values.log !== undefined || values.config !== undefined) return await (await import('./run-command.js')).runDaemon(rest, values, deps);
-        deps.stderr.write(USAGE);
+        deps.stderr.write((await import('./usage.js')).USAGE);
         return 2;
       default:
-        throw unknownCommand(command);
+        throw await unknownCommand(command);
     }
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -73,7 +72,9 @@ export async function main(argv: readonly string[], given: CliDeps): Promise<num
   }
 }
 
-function unknownCommand(command: string | undefined): UsageError {
+// The help text is loaded only when asked for (or a command is wrong): a command never needs it.
+async function unknownCommand(command: string | undefined): Promise<UsageError> {
+  const { COMMANDS } = await import('./usage.js');
   return new UsageError(`unknown command "${command}" (${[...COMMANDS.keys()].join(', ')}; see --help)`);
 }
 

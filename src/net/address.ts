@@ -15,6 +15,8 @@ export function normalizeAddress(text: string): string | undefined {
   if (text.length === 0 || text.length > 45) return undefined;
   if (isDottedQuad(text)) return text;
   if (!text.includes(':')) return undefined;
+  // node's isIPv6 compiles a large regex on its first call, at every start (the whitelist).
+  if (readCanonicalIPv6(text, scratchGroups)) return text;
   if (!isIPv6(text) || text.includes('%')) return undefined;
   const groups = ipv6Groups(text);
   return groups === undefined ? undefined : formatIPv6Groups(groups);
@@ -175,6 +177,8 @@ function hexCode(digit: number): number {
 // The text formatIPv6Groups made last, and its groups: the engine reads back the words of the
 // source the netfilter filter has just written, and finds them here without a second parse.
 // (To begin with, `::`, whose groups are all zero.)
+// Scratch for normalizeAddress (its groups are not used there).
+const scratchGroups = new Uint16Array(8);
 let lastText = '::';
 const lastGroups = new Uint16Array(8);
 

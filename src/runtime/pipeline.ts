@@ -338,7 +338,8 @@ export class Pipeline {
 function portTable(relevant: ReadonlySet<number> | undefined): Uint8Array | undefined {
   if (relevant === undefined) return undefined;
   const ports = new Uint8Array(65536);
-  for (let port = 0; port < 65536; port++) if (relevant.has(port) || relevant.has(UDP_KEYS + port)) ports[port] = 1;
+  // From the few keys, not the 65,536 ports: this runs at every start.
+  for (const key of relevant) if (key < 2 * UDP_KEYS) ports[key % UDP_KEYS] = 1;
   return ports;
 }
 

@@ -82,6 +82,28 @@ describe('sessions', () => {
   });
 });
 
+// With a logout_grace, each address's logout is due at its own time, however the others were
+// read before it: the waiting logouts are read only once one may be due.
+describe('logouts waiting for logout_grace', () => {
+  const C = '203.0.113.9';
+  it.each<[string, Step[], string[]]>([
+    ['one due, the later one still waits, and is due at its own time',
+      [[0, 'accepted', 10, A], [1, 'accepted', 11, B], [2, 'disconnected', 10, A], [6, 'disconnected', 11, B], [11, 'received-disconnect', 12, C], [15, 'received-disconnect', 12, C], [16, 'received-disconnect', 12, C]],
+      [`login ${A}`, `login ${B}`, `logout ${A}`, `logout ${B}`, `close ${A}`, `close ${B}`]],
+    ['a logout read after a later one (the log stepped back) is due first',
+      [[0, 'accepted', 10, A], [1, 'accepted', 11, B], [20, 'disconnected', 10, A], [12, 'disconnected', 11, B], [21, 'received-disconnect', 12, C], [29, 'received-disconnect', 12, C], [30, 'received-disconnect', 12, C]],
+      [`login ${A}`, `login ${B}`, `logout ${A}`, `logout ${B}`, `close ${B}`, `close ${A}`]],
+    ['two due at once come in the order they started to wait, not by their end times',
+      [[0, 'accepted', 10, A], [1, 'accepted', 11, B], [5, 'disconnected', 10, A], [2, 'disconnected', 11, B], [20, 'received-disconnect', 12, C]],
+      [`login ${A}`, `login ${B}`, `logout ${A}`, `logout ${B}`, `close ${A}`, `close ${B}`]],
+    ['an address that logs in again waits no more, and the next one is due at its time',
+      [[0, 'accepted', 10, A], [1, 'accepted', 11, B], [2, 'disconnected', 10, A], [5, 'disconnected', 11, B], [6, 'accepted', 13, A], [12, 'received-disconnect', 12, C], [14, 'received-disconnect', 12, C], [15, 'received-disconnect', 12, C]],
+      [`login ${A}`, `login ${B}`, `logout ${A}`, `logout ${B}`, `login ${A}`, `close ${B}`]],
+  ])('%s', (_name, steps, expected) => {
+    expect(run(steps, 10_000)).toEqual(expected);
+  });
+});
+
 describe('what one line means', () => {
   it.each<[string, SshAuth[], SshOutcome | undefined]>([
     ['a login, with its user and pid', [{ ...event(3, 'accepted', 10, A), user: 'alice' }],
