@@ -18,10 +18,6 @@ export class AgingMap<K, V extends object> {
     return this.entries.get(key);
   }
 
-  has(key: K): boolean {
-    return this.entries.has(key);
-  }
-
   // `key` becomes the newest entry, whether it was there before or not.
   set(key: K, value: V): void {
     const before = this.entries.get(key);
