@@ -74,8 +74,10 @@ export class SshSessions {
   // (an address whose end moves on keeps its place, as a Map key does).
   private readonly pendingLogouts = new Map<string, Waiting>();
   // The same by when their grace ends, so a line reads only the logouts due, not all that
-  // wait; one whose address logged in again or ended again since is passed over.
-  private readonly graceEnds = new DueQueue<Waiting>();
+  // wait; one whose address logged in again or ended again since is passed over. Emptied
+  // when nothing waits (every entry is passed over then): logouts are read only while some
+  // wait, so a host whose users log in again within the grace would grow it for good.
+  private graceEnds = new DueQueue<Waiting>();
   private waitingPlaces = 0;
 
   constructor(private readonly logoutGrace: number) {}
@@ -111,7 +113,7 @@ export class SshSessions {
         const ended = stale ?? [];
         const own = src === login ? src : held ?? this.addresses.keep(src);
         this.remember({ pid, src: own, port: event.port, since: event.time });
-        this.pendingLogouts.delete(own);
+        this.stopWaiting(own);
         ended.push({ type: 'login', time: event.time, src: own, user: event.user ?? '', pid });
         return { src: own, failed, decisions: ended };
       }
@@ -181,8 +183,12 @@ export class SshSessions {
     const due = this.graceEnds.takeDue(now).filter((waiting) => this.pendingLogouts.get(waiting.src) === waiting);
     if (due.length === 0) return NO_LOGOUTS;
     if (due.length > 1) due.sort((a, b) => a.place - b.place);
-    for (const { src } of due) this.pendingLogouts.delete(src);
+    for (const { src } of due) this.stopWaiting(src);
     return due.map(({ src, ended }) => ({ src, ended }));
+  }
+
+  private stopWaiting(src: string): void {
+    if (this.pendingLogouts.delete(src) && this.pendingLogouts.size === 0 && this.graceEnds.size > 0) this.graceEnds = new DueQueue();
   }
 
   private waitForGrace(src: string, ended: number): void {

@@ -136,6 +136,21 @@ describe('what one line means', () => {
   });
 });
 
+// A user who logs in again within the grace, session after session: each logout's place in
+// the queue of grace ends is passed over, and logouts are read only while one waits.
+describe('the queue of grace ends', () => {
+  it('holds nothing once no logout waits, however many were cancelled by a login', () => {
+    const sessions = new SshSessions(10_000);
+    for (let i = 0; i < 1000; i++) {
+      sessions.handle(event(2 * i, 'accepted', 10 + i, A));
+      sessions.handle(event(2 * i + 1, 'disconnected', 10 + i, A));
+    }
+    sessions.handle(event(2000, 'accepted', 5000, A));
+    const queued = (sessions as unknown as { graceEnds: { size: number } }).graceEnds.size;
+    expect([sessions.logoutsPending, queued]).toEqual([false, 0]);
+  });
+});
+
 describe('logoutsPending', () => {
   it('says whether an address waits for its logout_grace to end', () => {
     const sessions = new SshSessions(3000);
