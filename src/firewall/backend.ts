@@ -61,3 +61,13 @@ export interface FirewallBackend {
   // LOG rules).
   removeOtherKind?(): Promise<string | undefined>;
 }
+
+// Closes each grant through `close` (a clean stop): one that fails does not keep the others
+// open; afterwards one error names every grant that could not be closed.
+export async function closeEach(grants: readonly Grant[], close: (grant: Grant) => Promise<void>): Promise<void> {
+  const failures: string[] = [];
+  for (const grant of grants) {
+    await close(grant).catch((error: Error) => failures.push(`${grant.src} (${grant.door}): ${error.message}`));
+  }
+  if (failures.length > 0) throw new Error(`${failures.length} grant(s) could not be closed: ${failures.join('; ')}`);
+}

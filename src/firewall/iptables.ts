@@ -1,7 +1,7 @@
 import type { DoorStep } from '../config/types.js';
 import type { Grant } from '../access/grant-table.js';
 import { addressFamily, type AddressFamily } from '../net/address.js';
-import type { Ban, FirewallBackend } from './backend.js';
+import { closeEach, type Ban, type FirewallBackend } from './backend.js';
 import { execaRunner, runOrThrow, type CommandRunner } from './command-runner.js';
 import { findProgram } from './find-program.js';
 import { removeNftables } from './nftables.js';
@@ -134,13 +134,11 @@ export class IptablesBackend implements FirewallBackend {
 
   async stop(grants: readonly Grant[]): Promise<void> {
     // Rules do not expire by themselves: grants end with the daemon; gate and whitelist stay.
-    // Every grant is tried; one that fails does not keep the others open.
-    const failures: string[] = [];
-    for (const grant of grants) {
-      await this.close(grant).catch((error: Error) => failures.push(`${grant.src} (${grant.door}): ${error.message}`));
+    try {
+      await closeEach(grants, (grant) => this.close(grant));
+    } finally {
+      await this.release();
     }
-    await this.release();
-    if (failures.length > 0) throw new Error(`${failures.length} grant(s) could not be closed: ${failures.join('; ')}`);
   }
 
   async release(): Promise<void> {

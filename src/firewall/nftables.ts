@@ -1,7 +1,7 @@
 import type { Grant } from '../access/grant-table.js';
 import type { LogLimit } from '../config/types.js';
 import { addressFamily, networkContains, type Network } from '../net/address.js';
-import type { Ban, FirewallBackend } from './backend.js';
+import { closeEach, type Ban, type FirewallBackend } from './backend.js';
 import { execaRunner, runOrThrow, type CommandRunner } from './command-runner.js';
 import { findProgram } from './find-program.js';
 import { removeIptables } from './iptables.js';
@@ -129,14 +129,12 @@ export class NftablesBackend implements FirewallBackend {
   async stop(grants: readonly Grant[] = []): Promise<void> {
     // Grants with a lifetime expire in the kernel; the gate and the whitelist stay. A grant
     // until closed (open_for = 0) has no timeout there and nothing would end it once the
-    // daemon is gone: it is closed, as iptables closes every grant. Every one is tried.
-    const failures: string[] = [];
-    for (const grant of grants) {
-      if (Number.isFinite(grant.expires)) continue;
-      await this.close(grant).catch((error: Error) => failures.push(`${grant.src} (${grant.door}): ${error.message}`));
+    // daemon is gone: it is closed, as iptables closes every grant.
+    try {
+      await closeEach(grants.filter((grant) => !Number.isFinite(grant.expires)), (grant) => this.close(grant));
+    } finally {
+      await this.release();
     }
-    await this.release();
-    if (failures.length > 0) throw new Error(`${failures.length} grant(s) could not be closed: ${failures.join('; ')}`);
   }
 
   async release(): Promise<void> {

@@ -177,10 +177,10 @@ function hexCode(digit: number): number {
 // The text formatIPv6Groups made last, and its groups: the engine reads back the words of the
 // source the netfilter filter has just written, and finds them here without a second parse.
 // (To begin with, `::`, whose groups are all zero.)
-// Scratch for normalizeAddress (its groups are not used there).
-const scratchGroups = new Uint16Array(8);
 let lastText = '::';
 const lastGroups = new Uint16Array(8);
+// Scratch for normalizeAddress (its groups are not used there).
+const scratchGroups = new Uint16Array(8);
 
 // The run of zero groups among eight that RFC 5952 writes as `::` (the longest of two or
 // more, the first of equals) as start << 4 | length, or -1 when there is none.
