@@ -27,7 +27,7 @@ function parseLogRate(text: string): Parsed<number | 'off'> {
   const rate = match === null ? NaN : Number(match[1]);
   return rate >= 1 && rate <= MAX_RATE
     ? { ok: true, value: rate }
-    : { ok: false, expected: `a rate per source address such as 20/second (1 to ${MAX_RATE}), or off`, found: text };
+    : { ok: false, expected: `a rate per source (an IPv4 address, an IPv6 /64) such as 20/second (1 to ${MAX_RATE}), or off`, found: text };
 }
 
 // The most steps one attempt at the door takes (one-time doors: the longest sequence).

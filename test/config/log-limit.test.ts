@@ -29,10 +29,10 @@ describe('config: log_limit and log_burst', () => {
   });
 
   it.each([
-    ['log_limit = 20', 'knockwatch.ini [options] log_limit: expected a rate per source address such as 20/second (1 to 10000), or off, found "20"'],
-    ['log_limit = 20/minute', 'knockwatch.ini [options] log_limit: expected a rate per source address such as 20/second (1 to 10000), or off, found "20/minute"'],
-    ['log_limit = 0/second', 'knockwatch.ini [options] log_limit: expected a rate per source address such as 20/second (1 to 10000), or off, found "0/second"'],
-    ['log_limit = 10001/second', 'knockwatch.ini [options] log_limit: expected a rate per source address such as 20/second (1 to 10000), or off, found "10001/second"'],
+    ['log_limit = 20', 'knockwatch.ini [options] log_limit: expected a rate per source (an IPv4 address, an IPv6 /64) such as 20/second (1 to 10000), or off, found "20"'],
+    ['log_limit = 20/minute', 'knockwatch.ini [options] log_limit: expected a rate per source (an IPv4 address, an IPv6 /64) such as 20/second (1 to 10000), or off, found "20/minute"'],
+    ['log_limit = 0/second', 'knockwatch.ini [options] log_limit: expected a rate per source (an IPv4 address, an IPv6 /64) such as 20/second (1 to 10000), or off, found "0/second"'],
+    ['log_limit = 10001/second', 'knockwatch.ini [options] log_limit: expected a rate per source (an IPv4 address, an IPv6 /64) such as 20/second (1 to 10000), or off, found "10001/second"'],
     ['log_burst = 0', 'knockwatch.ini [options] log_burst: expected a whole number from 1 to 10000, found "0"'],
     ['log_burst = 10001', 'knockwatch.ini [options] log_burst: expected a whole number from 1 to 10000, found "10001"'],
   ])('%j is refused', (option, problem) => {
