@@ -4,7 +4,7 @@ import type { SshAuth, SshAuthKind, SshClass } from './events.js';
 
 const CLASSES: ReadonlySet<string> = new Set<SshClass>(['failure', 'login', 'logout', 'noise']);
 const KINDS: ReadonlySet<string> = new Set<SshAuthKind>([
-  'accepted', 'session-opened', 'session-closed', 'disconnected', 'failed', 'invalid-user', 'not-allowed', 'root-refused',
+  'accepted', 'session-opened', 'session-closed', 'disconnected', 'failed', 'invalid-user', 'not-allowed', 'root-refused', 'refused-connect',
   'pam-failure', 'max-attempts', 'too-many-failures', 'username-change', 'auth-fail', 'postponed', 'received-disconnect',
   'pam-unix-failure', 'no-identification', 'bad-protocol', 'bad-banner', 'no-matching-algorithm', 'preauth-timeout', 'penalty-drop',
 ]);

@@ -43,6 +43,7 @@ export type SshAuthKind =
   | 'invalid-user'
   | 'not-allowed'
   | 'root-refused'
+  | 'refused-connect'
   | 'pam-failure'
   | 'max-attempts'
   | 'too-many-failures'
