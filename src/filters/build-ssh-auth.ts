@@ -7,6 +7,7 @@ const KINDS: ReadonlySet<string> = new Set<SshAuthKind>([
   'accepted', 'session-opened', 'session-closed', 'disconnected', 'failed', 'invalid-user', 'not-allowed', 'root-refused', 'refused-connect',
   'pam-failure', 'max-attempts', 'too-many-failures', 'username-change', 'auth-fail', 'postponed', 'received-disconnect',
   'pam-unix-failure', 'no-identification', 'bad-protocol', 'bad-banner', 'no-matching-algorithm', 'preauth-timeout', 'penalty-drop',
+  'connection-from',
 ]);
 const MAX_USER = 100;
 const MAPPED_IPV4 = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;

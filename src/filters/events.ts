@@ -57,7 +57,8 @@ export type SshAuthKind =
   | 'bad-banner'
   | 'no-matching-algorithm'
   | 'preauth-timeout'
-  | 'penalty-drop';
+  | 'penalty-drop'
+  | 'connection-from';
 
 export interface SshAuth {
   type: 'ssh';
