@@ -6,7 +6,7 @@ import type { SavedBan, SavedOffenses } from '../access/ban-store.js';
 import type { SavedLogout, SavedSession } from '../access/ssh-sessions.js';
 import type { UsedWindow } from '../doors/window-ledger.js';
 import { replaceFile } from '../text/replace-file.js';
-import { validateState, type ValidatedState } from './validate-state.js';
+import { emptyState, validateState, type ValidatedState } from './validate-state.js';
 
 export interface SavedGrant {
   src: string;
@@ -52,9 +52,7 @@ export interface DaemonState {
   logs: Record<string, SourcePosition>;
 }
 
-export function emptyState(): DaemonState {
-  return { version: 1, grants: [], bans: [], offenses: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, latestWindows: {}, sessions: [], logouts: [], logs: {} };
-}
+export { emptyState };
 
 // Reads the state file; a missing file is an empty state, a damaged one an error message.
 // Everything in it is validated again (addresses go to firewall commands): a bad entry is

@@ -61,12 +61,16 @@ export interface ValidatedState {
   warnings: string[];
 }
 
+// A state with nothing in it: a new daemon's, and what a file that is not a state file gives.
+export function emptyState(): DaemonState {
+  return { version: 1, grants: [], bans: [], offenses: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, latestWindows: {}, sessions: [], logouts: [], logs: {} };
+}
+
 // Takes what JSON.parse made of a state file field by field: a bad entry is dropped with a
 // warning, the rest is kept; only a file that is not a state file at all is refused whole.
 export function validateState(parsed: unknown): ValidatedState {
-  const empty: DaemonState = { version: 1, grants: [], bans: [], offenses: [], pendingCloses: [], oneTimeUsed: {}, usedWindows: {}, latestWindows: {}, sessions: [], logouts: [], logs: {} };
   if (!isRecord(parsed) || parsed.version !== 1 || !Array.isArray(parsed.grants)) {
-    return { state: empty, problem: 'not a knockwatch state file (version 1)', warnings: [] };
+    return { state: emptyState(), problem: 'not a knockwatch state file (version 1)', warnings: [] };
   }
   const warnings: string[] = [];
   const grants = validateList(parsed.grants, 'grants', GRANT_FIELDS, grantKey, warnings);
