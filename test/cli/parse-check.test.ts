@@ -79,7 +79,7 @@ describe('knockwatch parse', () => {
       .map(({ line, expect: { match: _match, injection: _injection, flags: _flags, ...fields } }) => expect.objectContaining({ line, type: 'knock', ...fields }));
     const invalid = annotations.filter((a) => a.expect.invalid === true).map((a) => a.line);
     const other = annotations.filter((a) => a.expect.other === true);
-    expect([matches.length, invalid.length, other.length]).toEqual([50, 6, 13]);
+    expect([matches.length, invalid.length, other.length]).toEqual([51, 6, 13]);
     expect(objects.filter((o) => o.type === 'knock')).toEqual(matches);
     expect(objects.filter((o) => o.type === undefined).map((o) => o.line)).toEqual(invalid);
     expect(objects.at(-1)).toMatchObject({ type: 'summary', filter: 'netfilter', lines: lines.length, matched: matches.length, otherProtocol: other.length });
