@@ -27,8 +27,8 @@ export function createEnvelopeSpans(): EnvelopeSpans {
 }
 
 // Reads `STAMP HOST TAG[PID]: MESSAGE` where STAMP is either traditional syslog
-// (`Jan  7 09:58:47`, always 15 characters) or an ISO form without spaces (RFC 3339 as
-// rsyslog writes it, journald's short-iso and short-iso-precise).
+// (`Jan  7 09:58:47`, with a fraction as journald's short-precise writes it) or an ISO form
+// without spaces (RFC 3339 as rsyslog writes it, journald's short-iso and short-iso-precise).
 export function parseSyslogEnvelope(line: string): SyslogEnvelope | undefined {
   const spans = createEnvelopeSpans();
   if (!locateSyslogEnvelope(line, spans)) return undefined;
@@ -51,7 +51,10 @@ export function locateSyslogEnvelope(line: string, spans: EnvelopeSpans): boolea
   } else if (first >= 65 && first <= 90) {
     // `Jan  7 09:58:47`, or `Jan 7 09:58:47` as some senders write a one-digit day
     stampEnd = line.charCodeAt(5) === 32 ? 14 : 15;
-    if (line.charCodeAt(3) !== 32 || line.charCodeAt(stampEnd) !== 32) return false;
+    if (line.charCodeAt(3) !== 32) return false;
+    // and a fraction of up to 9 digits: journalctl -o short-precise, syslog-ng's frac-digits()
+    if (line.charCodeAt(stampEnd) === 46) stampEnd = fractionEnd(line, stampEnd + 1);
+    if (line.charCodeAt(stampEnd) !== 32) return false;
   } else {
     return false;
   }
@@ -110,4 +113,16 @@ function afterMessageId(line: string, start: number): number {
   if (at === start + 4 || line.charCodeAt(at) !== 32) return start;
   const close = line.indexOf('] ', at + 1);
   return close !== -1 && close - at <= 17 && FACILITY_LEVEL.test(line.slice(at + 1, close)) ? close + 2 : start;
+}
+
+// The end of the 1 to 9 digits at line[start...], or -1 for none or more.
+export function fractionEnd(line: string, start: number): number {
+  let end = start;
+  while (end - start < 10) {
+    // NaN past the line's end
+    const c = line.charCodeAt(end);
+    if (!(c >= 48 && c <= 57)) break;
+    end++;
+  }
+  return end === start || end - start > 9 ? -1 : end;
 }

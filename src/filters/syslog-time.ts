@@ -1,6 +1,7 @@
 import { parseISO } from 'date-fns/parseISO';
 import { zonedWallTimeToEpoch } from '../text/time-zone.js';
 import { escapeRegExp } from '../text/regex-text.js';
+import { fractionEnd } from './syslog-envelope.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const DAY_MS = 86_400_000;
@@ -66,13 +67,11 @@ export function createSyslogTimeParser(options: SyslogTimeOptions): SyslogTimePa
     let fraction = 0;
     let zoneStart = 19;
     if (line.charCodeAt(19) === 46) {
-      let scale = 100;
       for (zoneStart = 20; zoneStart < end; zoneStart++) {
         const c = line.charCodeAt(zoneStart);
         if (c < 48 || c > 57) break;
-        fraction += (c - 48) * scale;
-        scale /= 10;
       }
+      fraction = fractionMs(line, 20, zoneStart);
     }
     // Same minute and zone as the stamps before: one regex reads that, the seconds and the
     // fraction's digits. (It is made on the second stamp of a minute that needs parseISO, so a
@@ -106,9 +105,15 @@ export function createSyslogTimeParser(options: SyslogTimeOptions): SyslogTimePa
 
   const atStart = (line: string, end: number): number | undefined => {
     if (line.charCodeAt(3) === 32) {
-      if (end === 15) return parseTraditional(line);
       // `Jan 7 09:58:47`, as some senders write a one-digit day: read as `Jan  7 09:58:47`.
-      if (end === 14 && line.charCodeAt(5) === 32) return parseTraditional(`${line.slice(0, 4)} ${line.slice(4, 14)}`);
+      const oneDigitDay = line.charCodeAt(5) === 32;
+      const secondsEnd = oneDigitDay ? 14 : 15;
+      if (end === secondsEnd) return oneDigitDay ? parseTraditional(`${line.slice(0, 4)} ${line.slice(4, 14)}`) : parseTraditional(line);
+      // `Nov 22 01:43:16.945087` (journalctl -o short-precise)
+      if (line.charCodeAt(secondsEnd) === 46 && fractionEnd(line, secondsEnd + 1) === end) {
+        const value = atStart(line, secondsEnd);
+        return value === undefined ? undefined : value + fractionMs(line, secondsEnd + 1, end);
+      }
     }
     return parseIso(line, end);
   };
@@ -122,6 +127,13 @@ function isSecond(text: string, at: number): boolean {
   return tens >= 48 && tens <= 53 && units >= 48 && units <= 57;
 }
 
+
+// The digits text[start, end) after a second's decimal point, in milliseconds (below one kept).
+function fractionMs(text: string, start: number, end: number): number {
+  let fraction = 0;
+  for (let at = start, scale = 100; at < end; at++, scale /= 10) fraction += (text.charCodeAt(at) - 48) * scale;
+  return fraction;
+}
 
 function secondAt(text: string, at: number): number {
   return (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;

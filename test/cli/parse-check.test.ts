@@ -59,10 +59,10 @@ describe('knockwatch parse', () => {
   it('shows an ICMP knock\'s type and length as text', async () => {
     const result = await cli('parse', join(root, 'logs-samples/netfilter.log'), '--timezone', 'UTC');
     // echo requests of both families, and an echo reply (no step)
-    expect(result.stdout.split('\n').filter((text) => /^line (45|48|124): /.test(text))).toEqual([
-      'line 45: 2026-11-22 01:44:00.000 knock 198.51.100.5 -> 192.0.2.1 icmp type 8 length 84 (step icmp:84) in eth0 prefix "KNOCK"',
-      'line 48: 2026-11-22 01:44:00.100 knock 2001:db8::5 -> 2001:db8::1 icmp type 128 length 104 (step icmp:104) in eth0 prefix "KNOCK"',
-      'line 124: 2026-11-22 10:26:47.506 knock 10.214.9.2 -> 10.214.9.1 icmp type 0 length 100 in kwicmpa prefix "KWICMP-R4"',
+    expect(result.stdout.split('\n').filter((text) => /^line (55|58|134): /.test(text))).toEqual([
+      'line 55: 2026-11-22 01:44:00.000 knock 198.51.100.5 -> 192.0.2.1 icmp type 8 length 84 (step icmp:84) in eth0 prefix "KNOCK"',
+      'line 58: 2026-11-22 01:44:00.100 knock 2001:db8::5 -> 2001:db8::1 icmp type 128 length 104 (step icmp:104) in eth0 prefix "KNOCK"',
+      'line 134: 2026-11-22 10:26:47.506 knock 10.214.9.2 -> 10.214.9.1 icmp type 0 length 100 in kwicmpa prefix "KWICMP-R4"',
     ]);
   });
 
@@ -79,7 +79,7 @@ describe('knockwatch parse', () => {
       .map(({ line, expect: { match: _match, injection: _injection, flags: _flags, ...fields } }) => expect.objectContaining({ line, type: 'knock', ...fields }));
     const invalid = annotations.filter((a) => a.expect.invalid === true).map((a) => a.line);
     const other = annotations.filter((a) => a.expect.other === true);
-    expect([matches.length, invalid.length, other.length]).toEqual([51, 6, 13]);
+    expect([matches.length, invalid.length, other.length]).toEqual([53, 6, 13]);
     expect(objects.filter((o) => o.type === 'knock')).toEqual(matches);
     expect(objects.filter((o) => o.type === undefined).map((o) => o.line)).toEqual(invalid);
     expect(objects.at(-1)).toMatchObject({ type: 'summary', filter: 'netfilter', lines: lines.length, matched: matches.length, otherProtocol: other.length });

@@ -16,7 +16,15 @@ describe('syslog time stamps', () => {
     // traditional, with the day padded or, as some senders write it, not
     ['Jan  7 09:58:47', '2026-01-07T09:58:47.000Z'],
     ['Jan 7 09:58:47', '2026-01-07T09:58:47.000Z'],
+    // traditional with a fraction: journalctl -o short-precise, syslog-ng's frac-digits()
+    ['Nov 22 01:43:16.945087', '2026-11-22T01:43:16.945Z'],
+    ['Jan  7 09:58:47.5', '2026-01-07T09:58:47.500Z'],
+    ['Jan 7 09:58:47.123456789', '2026-01-07T09:58:47.123Z'],
     // not a time
+    ['Jan  7 09:58:47.', undefined],
+    ['Jan  7 09:58:47.12a', undefined],
+    ['Jan  7 09:58:47.1234567890', undefined],
+    ['Jan  7 09:58:47,5', undefined],
     ['2026-13-01T00:00:00+00:00', undefined],
     ['2026-11-22T01:43:16+25', undefined],
     ['Foo  7 09:58:47', undefined],
@@ -32,6 +40,18 @@ describe('syslog time stamps', () => {
     const a = parse('2026-11-22T01:43:16.945087+00:00') ?? 0;
     const b = parse('2026-11-22T01:43:16.945587+00:00') ?? 0;
     expect(b - a).toBeCloseTo(0.5, 6);
+  });
+
+  it('reads each fraction of a traditional second, the same second read before or not', () => {
+    const parse = createSyslogTimeParser({ timeZone: 'UTC', reference: Date.parse('2026-12-31T00:00:00Z') });
+    const stamps = ['Nov 22 01:43:16', 'Nov 22 01:43:16.25', 'Nov 22 01:43:16.250001', 'Nov 22 01:43:16.9', 'Nov 22 01:43:17.000001'];
+    const base = Date.parse('2026-11-22T01:43:16Z');
+    const read = stamps.map((stamp) => (parse(stamp) ?? NaN) - base);
+    expect(read[0]).toBe(0);
+    expect(read[1]).toBe(250);
+    expect(read[2]).toBeCloseTo(250.001, 3);
+    expect(read[3]).toBe(900);
+    expect(read[4]).toBeCloseTo(1000.001, 3);
   });
 
   it('takes the year of the reference time for stamps without one', () => {
