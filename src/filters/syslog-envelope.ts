@@ -118,11 +118,7 @@ function afterMessageId(line: string, start: number): number {
 // The end of the 1 to 9 digits at line[start...], or -1 for none or more.
 export function fractionEnd(line: string, start: number): number {
   let end = start;
-  while (end - start < 10) {
-    // NaN past the line's end
-    const c = line.charCodeAt(end);
-    if (!(c >= 48 && c <= 57)) break;
-    end++;
-  }
+  // (NaN past the line's end)
+  for (let c = line.charCodeAt(end); c >= 48 && c <= 57; c = line.charCodeAt(++end));
   return end === start || end - start > 9 ? -1 : end;
 }

@@ -35,6 +35,9 @@ describe('the syslog envelope', () => {
     'Jan  7 09:58:47 sshd[12x]: Invalid user x from 192.0.2.1',
     'Jan  7 09:58:47. gate sshd[1]: Invalid user x from 192.0.2.1',
     'Jan  7 09:58:47.5x gate sshd[1]: Invalid user x from 192.0.2.1',
+    'Jan  7 09:58:47x gate sshd[1]: Invalid user x from 192.0.2.1',
+    'January 7 09:58:47 gate sshd[1]: Invalid user x from 192.0.2.1',
+    'jan  7 09:58:47 gate sshd[1]: Invalid user x from 192.0.2.1',
   ])('reads no envelope in %s', (line) => {
     expect(parseSyslogEnvelope(line)).toBeUndefined();
   });

@@ -25,6 +25,7 @@ describe('syslog time stamps', () => {
     ['Jan  7 09:58:47.12a', undefined],
     ['Jan  7 09:58:47.1234567890', undefined],
     ['Jan  7 09:58:47,5', undefined],
+    ['Jan 32 09:58:47.5', undefined],
     ['2026-13-01T00:00:00+00:00', undefined],
     ['2026-11-22T01:43:16+25', undefined],
     ['Foo  7 09:58:47', undefined],
