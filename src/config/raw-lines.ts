@@ -52,13 +52,30 @@ function checkKeyLine(line: string, lineNumber: number, section: string, keys: M
   }
   if (/^(start_command|command|stop_command)(_6)?$/.test(lower)) {
     // ini would cut the command at the ; or # and run the rest: refuse instead.
-    if (/[;#]/.test(value)) {
+    if (commandCut(value) !== undefined) {
       problems.push({ file, section, key: where, expected: 'a command without ; or # (ini reads them as a comment; put several commands in a script)', found: line.slice(0, 80) });
     }
   } else if (!/^\s*["']/.test(value) && /[^\s;#][;#]/.test(value)) {
     // A password written into the fleet's Redis URL is refused and never shown.
     problems.push({ file, section, key: where, expected: 'a value without ; or # (ini cuts the value there; put a space before an inline comment)', found: (lower === 'redis' ? maskRedisUrl(value.trim()) : value.trim()).slice(0, 80) });
   }
+}
+
+// Where ini cuts a command (its first ; or #), unless that is a # the shell would read as a
+// comment too (starting a word, outside quotes): knockd's /bin/sh never ran that text either.
+function commandCut(value: string): number | undefined {
+  let quote: string | undefined;
+  let wordStart = true;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i] as string;
+    if (c === ';' || c === '#') return c === '#' && quote === undefined && wordStart ? undefined : i;
+    wordStart = false;
+    if (c === '\\' && quote !== "'") i++;
+    else if (quote === undefined && /\s/.test(c)) wordStart = true;
+    else if (quote === undefined && (c === '"' || c === "'")) quote = c;
+    else if (c === quote) quote = undefined;
+  }
+  return undefined;
 }
 
 // The line with the secrets a `redis = URL` can hold masked (see checkKeyLine).

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load-config.js';
+import { configProblems } from '../helpers/config-problems.js';
+
+// Shapes seen in knockd.conf files people published, written anew here: each row is one
+// habit of a real file, and what knockd itself makes of it decides what is expected.
+describe('config: knockd.conf shapes from the wild', () => {
+  it.each([
+    // a shell comment after the command: knockd's /bin/sh drops it, and so does ini
+    ['command = /sbin/iptables -I INPUT 1 -s %IP% -p tcp --dport 22 -j ACCEPT # first rule, always', '/sbin/iptables -I INPUT 1 -s %IP% -p tcp --dport 22 -j ACCEPT'],
+    ['start_command = /usr/local/bin/open-door %IP%\t# see the wiki', '/usr/local/bin/open-door %IP%'],
+  ])('%j runs what knockd runs', (line, command) => {
+    const config = parseConfig(`[options]\n  UseSyslog\n[openSSH]\n  sequence = 2000,3000,4000\n  ${line}\n`, 'knockd.conf');
+    expect(config.doors.map((door) => door.startCommand)).toEqual([command]);
+  });
+
+  it.each([
+    // a # the shell would not read as a comment (inside quotes, inside a word): ini cuts there
+    ['command = /usr/bin/logger -t knock "door # opened"', ['knockd.conf [openSSH] command: expected a command without shell syntax, found "/usr/bin/logger -t knock "door (an unclosed ")"']],
+    ['command = /usr/bin/logger knock#%IP%', []],
+    ['command = /usr/bin/logger knock\\ #%IP%', []],
+  ])('%j is refused', (line, more) => {
+    expect(configProblems(`[openSSH]\n  sequence = 2000,3000,4000\n  ${line}\n`, 'knockd.conf')).toEqual([
+      `knockd.conf [openSSH] line 3 command: expected a command without ; or # (ini reads them as a comment; put several commands in a script), found "${line}"`,
+      ...more,
+    ]);
+  });
+});
