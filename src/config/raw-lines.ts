@@ -52,8 +52,9 @@ function checkKeyLine(line: string, lineNumber: number, section: string, keys: M
   }
   if (/^(start_command|command|stop_command)(_6)?$/.test(lower)) {
     // ini would cut the command at the ; or # and run the rest: refuse instead.
-    if (commandCut(value) !== undefined) {
-      problems.push({ file, section, key: where, expected: 'a command without ; or # (ini reads them as a comment; put several commands in a script)', found: line.slice(0, 80) });
+    const cut = commandCut(value);
+    if (cut !== undefined) {
+      problems.push({ file, section, key: where, expected: 'a command without ; or # (ini reads them as a comment; put several commands in a script)', found: around(value, cut) });
     }
   } else if (!/^\s*["']/.test(value) && /[^\s;#][;#]/.test(value)) {
     // A password written into the fleet's Redis URL is refused and never shown.
@@ -76,6 +77,14 @@ function commandCut(value: string): number | undefined {
     else if (c === quote) quote = undefined;
   }
   return undefined;
+}
+
+// The text either side of the character at `at`: a long command shown from its start would
+// hide the ; that is wrong with it.
+function around(text: string, at: number): string {
+  const start = Math.max(0, at - 36);
+  const end = Math.min(text.length, at + 36);
+  return `${start > 0 ? '...' : ''}${text.slice(start, end).trim()}${end < text.length ? '...' : ''}`;
 }
 
 // The line with the secrets a `redis = URL` can hold masked (see checkKeyLine).

@@ -21,8 +21,14 @@ describe('config: knockd.conf shapes from the wild', () => {
     ['command = /usr/bin/logger knock\\ #%IP%', []],
   ])('%j is refused', (line, more) => {
     expect(configProblems(`[openSSH]\n  sequence = 2000,3000,4000\n  ${line}\n`, 'knockd.conf')).toEqual([
-      `knockd.conf [openSSH] line 3 command: expected a command without ; or # (ini reads them as a comment; put several commands in a script), found "${line}"`,
+      `knockd.conf [openSSH] line 3 command: expected a command without ; or # (ini reads them as a comment; put several commands in a script), found "${line.slice(line.indexOf('=') + 2)}"`,
       ...more,
+    ]);
+  });
+  it('shows the ; of a long command, not only its start', () => {
+    const line = 'command = /sbin/iptables -I INPUT -s %IP% -m comment --comment "Let in by knockd" -j ACCEPT; /usr/local/bin/notify-admin %IP%/32';
+    expect(configProblems(`[options]\n  UseSyslog\n[openSSH]\n  sequence = 1111:udp,2222:udp,3333:udp\n  ${line}\n`, 'knockd.conf')).toEqual([
+      'knockd.conf [openSSH] line 5 command: expected a command without ; or # (ini reads them as a comment; put several commands in a script), found "...comment "Let in by knockd" -j ACCEPT; /usr/local/bin/notify-admin %IP%/3..."',
     ]);
   });
 });
