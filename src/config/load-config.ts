@@ -79,6 +79,8 @@ export function parseConfig(text: string, file: string, firewall?: FirewallKind,
   const doorReaders: SectionReader[] = [];
   let fleet: Config['fleet'];
   for (const [name, values] of sections) {
+    // Keys outside any section: checkRawLines has reported each of their lines.
+    if (name === '') continue;
     const reader = new SectionReader(file, name, values, problems);
     if (name.toLowerCase() === 'fleet') {
       fleet = readFleet(reader, dirname(file), readSecret, readFile);
@@ -90,10 +92,11 @@ export function parseConfig(text: string, file: string, firewall?: FirewallKind,
       doorReaders.push(reader);
     }
   }
+  const optionsGiven = optionsReader !== undefined;
   optionsReader ??= new SectionReader(file, 'options', {}, problems);
   options ??= readOptions(optionsReader, unused);
   const drafts = doorReaders.map((reader) => readDoor(reader, dirname(file), readFile, readSecret));
-  if (drafts.length === 0) problems.push({ file, section: '', key: '', expected: 'at least one door section', found: 'only [options]' });
+  if (drafts.length === 0) problems.push({ file, section: '', key: '', expected: 'at least one door section', found: optionsGiven ? 'only [options]' : '' });
   const chosen = firewall ?? options.firewall;
   const mode = firewallMode(chosen, drafts.map((draft) => draft.door));
   const translated = mode === 'managed' ? translateDoorCommands(drafts, chosen ?? 'nftables or iptables') : drafts.map((draft) => draft.door);

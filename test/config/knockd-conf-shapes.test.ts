@@ -31,4 +31,13 @@ describe('config: knockd.conf shapes from the wild', () => {
       'knockd.conf [openSSH] line 5 command: expected a command without ; or # (ini reads them as a comment; put several commands in a script), found "...comment "Let in by knockd" -j ACCEPT; /usr/local/bin/notify-admin %IP%/3..."',
     ]);
   });
+  it.each([
+    // options written above the first section (knockd refuses: "all directives must belong to a section")
+    ['# listen on\ninterface=eth0\nlogfile=knockd.log\n\n[open SSH]\nsequence=1000,1001,1002\ncommand=/usr/bin/true %IP%\n', [
+      'knockd.conf line 2: expected a [section] before the first key, found "interface=eth0"',
+      'knockd.conf line 3: expected a [section] before the first key, found "logfile=knockd.log"',
+    ]],
+  ])('%j is refused once per line, without problems of a nameless door', (text, problems) => {
+    expect(configProblems(text, 'knockd.conf')).toEqual(problems);
+  });
 });
