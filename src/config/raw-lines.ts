@@ -79,6 +79,12 @@ function commandCut(value: string): number | undefined {
   return undefined;
 }
 
+// The text ini is given: a comment after a section header (`[closeSSH] ; the reverse`) would make
+// ini read the whole line as a key of the section before, and the keys after it with it.
+export function withoutHeaderComments(text: string): string {
+  return text.replace(/^([ \t]*\[[^\]\r\n]+\])[ \t]*[;#][^\r\n]*/gm, '$1');
+}
+
 // The text either side of the character at `at`: a long command shown from its start would
 // hide the ; that is wrong with it.
 function around(text: string, at: number): string {

@@ -40,4 +40,14 @@ describe('config: knockd.conf shapes from the wild', () => {
   ])('%j is refused once per line, without problems of a nameless door', (text, problems) => {
     expect(configProblems(text, 'knockd.conf')).toEqual(problems);
   });
+  it.each([
+    '[openSSH]   # the door for admins\n  sequence = 7000,8000\n[closeSSH] ; the reverse\n  sequence = 8000,7000\n',
+    '[openSSH]\t#the door for admins\r\n  sequence = 7000,8000\r\n[closeSSH];the reverse\r\n  sequence = 8000,7000\r\n',
+  ])('%j reads a comment after a section header as a comment, not as a key of the section before', (text) => {
+    const config = parseConfig(text, 'knockd.conf');
+    expect(config.doors.map((door) => [door.name, door.knock])).toEqual([
+      ['openSSH', { kind: 'static', sequence: [{ port: 7000, proto: 'tcp' }, { port: 8000, proto: 'tcp' }] }],
+      ['closeSSH', { kind: 'static', sequence: [{ port: 8000, proto: 'tcp' }, { port: 7000, proto: 'tcp' }] }],
+    ]);
+  });
 });
