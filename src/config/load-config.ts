@@ -245,6 +245,11 @@ function readCommand(reader: SectionReader, key: string, alias?: string): string
   const text = reader.text(used);
   if (alias !== undefined) reader.text(alias);
   if (text === undefined) return undefined;
+  if (text === '') {
+    // knockd runs nothing for an empty command; knockwatch has no empty command to record.
+    reader.problem(used, 'a command; for knockd\'s empty value (run nothing) write /bin/true, or leave a _6 key out to run the IPv4 command for IPv6 too', '');
+    return text;
+  }
   const split = splitCommand(text);
   if (!split.ok) reader.problem(used, 'a command without shell syntax', `${text} (${split.reason})`);
   return text;

@@ -50,4 +50,11 @@ describe('config: knockd.conf shapes from the wild', () => {
       ['closeSSH', { kind: 'static', sequence: [{ port: 8000, proto: 'tcp' }, { port: 7000, proto: 'tcp' }] }],
     ]);
   });
+  it.each(['start_command_6 =', 'stop_command_6 =  '])('%j (knockd: run nothing for IPv6) is refused, saying what to write instead', (line) => {
+    const key = line.split(' ')[0] ?? '';
+    const text = `[openSSH]\n  sequence = 7000,8000\n  start_command = /usr/local/bin/open %IP%\n  stop_command = /usr/local/bin/close %IP%\n  ${line}\n`;
+    expect(configProblems(text, 'knockd.conf')).toEqual([
+      `knockd.conf [openSSH] ${key}: expected a command; for knockd's empty value (run nothing) write /bin/true, or leave a _6 key out to run the IPv4 command for IPv6 too, found nothing`,
+    ]);
+  });
 });
