@@ -6,7 +6,7 @@ import { isValidTimeZone } from '../text/time-zone.js';
 import { ConfigError, type ConfigProblem, type ConfigWarning } from './problems.js';
 import { parseBoolean, parseCount, parseDuration, parseKnockSteps, parseSteps, parseTcpFlags, type Parsed } from './parse-values.js';
 import { SectionReader } from './section-reader.js';
-import { checkRawLines } from './raw-lines.js';
+import { checkRawLines, withoutHeaderComments } from './raw-lines.js';
 import { flattenSections } from './flatten-sections.js';
 import { readJournalDirectory, readSourceChoice } from './read-sources.js';
 import { readWhitelist, warnWhitelist } from './whitelist.js';
@@ -72,13 +72,15 @@ export function readConfigText(path: string, readFile: ReadTextFile = readTextFi
 export function parseConfig(text: string, file: string, firewall?: FirewallKind, readFile: ReadTextFile = readTextFile, readSecret: ReadSecretFile = readSecretFile): Config {
   const problems: ConfigProblem[] = [];
   checkRawLines(text, file, problems);
-  const sections = flattenSections(parseIni(text) as Record<string, unknown>);
+  const sections = flattenSections(parseIni(withoutHeaderComments(text)) as Record<string, unknown>);
   let options: Options | undefined;
   let optionsReader: SectionReader | undefined;
   const unused: string[] = [];
   const doorReaders: SectionReader[] = [];
   let fleet: Config['fleet'];
   for (const [name, values] of sections) {
+    // Keys outside any section: checkRawLines has reported each of their lines.
+    if (name === '') continue;
     const reader = new SectionReader(file, name, values, problems);
     if (name.toLowerCase() === 'fleet') {
       fleet = readFleet(reader, dirname(file), readSecret, readFile);
@@ -90,10 +92,11 @@ export function parseConfig(text: string, file: string, firewall?: FirewallKind,
       doorReaders.push(reader);
     }
   }
+  const optionsGiven = optionsReader !== undefined;
   optionsReader ??= new SectionReader(file, 'options', {}, problems);
   options ??= readOptions(optionsReader, unused);
   const drafts = doorReaders.map((reader) => readDoor(reader, dirname(file), readFile, readSecret));
-  if (drafts.length === 0) problems.push({ file, section: '', key: '', expected: 'at least one door section', found: 'only [options]' });
+  if (drafts.length === 0) problems.push({ file, section: '', key: '', expected: 'at least one door section', found: optionsGiven ? 'only [options]' : '' });
   const chosen = firewall ?? options.firewall;
   const mode = firewallMode(chosen, drafts.map((draft) => draft.door));
   const translated = mode === 'managed' ? translateDoorCommands(drafts, chosen ?? 'nftables or iptables') : drafts.map((draft) => draft.door);
@@ -242,6 +245,11 @@ function readCommand(reader: SectionReader, key: string, alias?: string): string
   const text = reader.text(used);
   if (alias !== undefined) reader.text(alias);
   if (text === undefined) return undefined;
+  if (text === '') {
+    // knockd runs nothing for an empty command; knockwatch has no empty command to record.
+    reader.problem(used, 'a command; for knockd\'s empty value (run nothing) write /bin/true, or leave a _6 key out to run the IPv4 command for IPv6 too', '');
+    return text;
+  }
   const split = splitCommand(text);
   if (!split.ok) reader.problem(used, 'a command without shell syntax', `${text} (${split.reason})`);
   return text;

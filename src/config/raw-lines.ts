@@ -52,13 +52,45 @@ function checkKeyLine(line: string, lineNumber: number, section: string, keys: M
   }
   if (/^(start_command|command|stop_command)(_6)?$/.test(lower)) {
     // ini would cut the command at the ; or # and run the rest: refuse instead.
-    if (/[;#]/.test(value)) {
-      problems.push({ file, section, key: where, expected: 'a command without ; or # (ini reads them as a comment; put several commands in a script)', found: line.slice(0, 80) });
+    const cut = commandCut(value);
+    if (cut !== undefined) {
+      problems.push({ file, section, key: where, expected: 'a command without ; or # (ini reads them as a comment; put several commands in a script)', found: around(value, cut) });
     }
   } else if (!/^\s*["']/.test(value) && /[^\s;#][;#]/.test(value)) {
     // A password written into the fleet's Redis URL is refused and never shown.
     problems.push({ file, section, key: where, expected: 'a value without ; or # (ini cuts the value there; put a space before an inline comment)', found: (lower === 'redis' ? maskRedisUrl(value.trim()) : value.trim()).slice(0, 80) });
   }
+}
+
+// Where ini cuts a command (its first ; or #), unless that is a # the shell would read as a
+// comment too (starting a word, outside quotes): knockd's /bin/sh never ran that text either.
+function commandCut(value: string): number | undefined {
+  let quote: string | undefined;
+  let wordStart = true;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i] as string;
+    if (c === ';' || c === '#') return c === '#' && quote === undefined && wordStart ? undefined : i;
+    wordStart = false;
+    if (c === '\\' && quote !== "'") i++;
+    else if (quote === undefined && /\s/.test(c)) wordStart = true;
+    else if (quote === undefined && (c === '"' || c === "'")) quote = c;
+    else if (c === quote) quote = undefined;
+  }
+  return undefined;
+}
+
+// The text ini is given: a comment after a section header (`[closeSSH] ; the reverse`) would make
+// ini read the whole line as a key of the section before, and the keys after it with it.
+export function withoutHeaderComments(text: string): string {
+  return text.replace(/^([ \t]*\[[^\]\r\n]+\])[ \t]*[;#][^\r\n]*/gm, '$1');
+}
+
+// The text either side of the character at `at`: a long command shown from its start would
+// hide the ; that is wrong with it.
+function around(text: string, at: number): string {
+  const start = Math.max(0, at - 36);
+  const end = Math.min(text.length, at + 36);
+  return `${start > 0 ? '...' : ''}${text.slice(start, end).trim()}${end < text.length ? '...' : ''}`;
 }
 
 // The line with the secrets a `redis = URL` can hold masked (see checkKeyLine).
