@@ -1,7 +1,6 @@
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse as parseIni } from 'ini';
-import { flattenSections } from '../config/flatten-sections.js';
+import { readSections } from '../config/flatten-sections.js';
 import { parseBoolean, parseCount, parseDuration, parseKnockSteps, parsePort, type Parsed } from '../config/parse-values.js';
 import { parseDerive, parsePortRange, parseProtocols, parseRotate } from '../config/rotating-door.js';
 import { ConfigError, type ConfigProblem } from '../config/problems.js';
@@ -46,7 +45,7 @@ export function parseClientConfig(text: string, file: string, home: string | und
     hosts.set(name.toLowerCase(), host);
     return host;
   };
-  for (const [section, values] of flattenSections(parseIni(text) as Record<string, unknown>)) {
+  for (const [section, values] of readSections(text)) {
     const reader = new SectionReader(file, section, values, problems);
     const words = section.trim().split(/\s+/);
     if (section.trim() === '' || words.length > 2) {

@@ -1,6 +1,5 @@
-import { parse as parseIni } from 'ini';
 import { DEFAULT_CONTROL_SOCKET } from './defaults.js';
-import { flattenSections } from './flatten-sections.js';
+import { readSections } from './flatten-sections.js';
 import { parseSocketPath, readConfigText } from './load-config.js';
 import { ConfigError, type ConfigProblem } from './problems.js';
 import { SectionReader } from './section-reader.js';
@@ -12,7 +11,7 @@ export function readControlSocket(path: string): string {
   const text = readConfigText(path);
   const problems: ConfigProblem[] = [];
   let socket = DEFAULT_CONTROL_SOCKET;
-  for (const [name, values] of flattenSections(parseIni(text) as Record<string, unknown>)) {
+  for (const [name, values] of readSections(text)) {
     if (name.toLowerCase() !== 'options') continue;
     const found: ConfigProblem[] = [];
     socket = new SectionReader(path, name, values, found).parse('control_socket', parseSocketPath, DEFAULT_CONTROL_SOCKET);

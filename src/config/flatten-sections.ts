@@ -1,5 +1,15 @@
+import { parse as parseIni } from 'ini';
+import { withoutHeaderComments } from './raw-lines.js';
+
+// An INI text's sections, as every reader of a config needs them: the daemon's, the commands
+// that only look for control_socket, and the knock client's. A comment after a section header
+// is dropped first (ini would read that line as a key of the section before).
+export function readSections(text: string): Map<string, Record<string, unknown>> {
+  return flattenSections(parseIni(withoutHeaderComments(text)) as Record<string, unknown>);
+}
+
 // ini turns `[a.b]` into nested objects; a door called "a.b" is put back together here.
-export function flattenSections(parsed: Record<string, unknown>, prefix = ''): Map<string, Record<string, unknown>> {
+function flattenSections(parsed: Record<string, unknown>, prefix = ''): Map<string, Record<string, unknown>> {
   const sections = new Map<string, Record<string, unknown>>();
   for (const [name, value] of Object.entries(parsed)) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseIni } from 'ini';
 import { normalizeAddress } from '../net/address.js';
 import { isValidTimeZone } from '../text/time-zone.js';
 import { ConfigError, type ConfigProblem, type ConfigWarning } from './problems.js';
 import { parseBoolean, parseCount, parseDuration, parseKnockSteps, parseSteps, parseTcpFlags, type Parsed } from './parse-values.js';
 import { SectionReader } from './section-reader.js';
-import { checkRawLines, withoutHeaderComments } from './raw-lines.js';
-import { flattenSections } from './flatten-sections.js';
+import { checkRawLines } from './raw-lines.js';
+import { readSections } from './flatten-sections.js';
 import { readJournalDirectory, readSourceChoice } from './read-sources.js';
 import { readWhitelist, warnWhitelist } from './whitelist.js';
 import { translateDoorCommands, type DoorDraft } from './door-commands.js';
@@ -72,7 +71,7 @@ export function readConfigText(path: string, readFile: ReadTextFile = readTextFi
 export function parseConfig(text: string, file: string, firewall?: FirewallKind, readFile: ReadTextFile = readTextFile, readSecret: ReadSecretFile = readSecretFile): Config {
   const problems: ConfigProblem[] = [];
   checkRawLines(text, file, problems);
-  const sections = flattenSections(parseIni(withoutHeaderComments(text)) as Record<string, unknown>);
+  const sections = readSections(text);
   let options: Options | undefined;
   let optionsReader: SectionReader | undefined;
   const unused: string[] = [];

@@ -195,6 +195,13 @@ describe('the socket path', () => {
     expect((await run(['unban', '192.0.2.1', '--config', plain], failing('ENOENT'))).stderr).toBe('knockwatch is not running (no daemon answers on /run/knockwatch/control.sock)\n');
   });
 
+  // The daemon reads `[options] ; ...` as [options]: so does the command that looks for it.
+  it('is found under an [options] header that carries a comment', async () => {
+    const config = join(dir, 'header-comment.ini');
+    writeFileSync(config, '[d]\nsequence = 7000,8000\n[options]   ; the daemon\'s\ncontrol_socket = /run/kw-test/commented.sock\n');
+    expect((await run(['status', '--config', config], failing('ENOENT'))).stderr).toBe('knockwatch is not running (no daemon answers on /run/kw-test/commented.sock)\n');
+  });
+
   it('is found in a config that is otherwise being edited (a door half written)', async () => {
     const config = join(dir, 'mid-edit.ini');
     writeFileSync(config, '[options]\nCONTROL_SOCKET = /run/kw-test/edited.sock\nlog_prefix = \ntrap_ports[] = 7500\n[d]\nsequence = 7000,\n[half]\n');

@@ -236,6 +236,22 @@ port_range = 20000-20099
     expect(result.events).toEqual(['0 lookup gate.example.org 4', '0 syn 192.0.2.1:7000', '0 abandon 7000', '0 udp 192.0.2.1:8000', '0 syn 192.0.2.1:9000', '0 abandon 9000']);
   });
 
+  // As in the README's example: a header's comment is no key of the section before it.
+  it('reads a comment after a section header as a comment', async () => {
+    const commented = clientConfig(`[myhost]                 ; the host
+address = gate.example.org
+[myhost openSSH]          # its door
+sequence = 7000,8000:udp
+[myhost closeSSH] ; the reverse
+sequence = 9000
+`);
+    const open = await knock(['myhost', 'openSSH', '--config', commented, '-4', '--delay', '0']);
+    expect(open).toMatchObject({ code: 0, stderr: '' });
+    expect(open.events).toEqual(['0 lookup gate.example.org 4', '0 syn 192.0.2.1:7000', '0 abandon 7000', '0 udp 192.0.2.1:8000']);
+    const close = await knock(['myhost', 'closeSSH', '--config', commented, '-4', '--delay', '0']);
+    expect(close.events).toEqual(['0 lookup gate.example.org 4', '0 syn 192.0.2.1:9000', '0 abandon 9000']);
+  });
+
   it('reads ~/.config/knockwatch/client.ini (or $XDG_CONFIG_HOME\'s) without --config', async () => {
     const home = tempDir();
     const xdg = join(home, '.config');
