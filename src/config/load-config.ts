@@ -28,7 +28,7 @@ const DOOR_NAME = /^[\w.:@+-][\w .:@+-]{0,47}$/;
 // read as one of them when the firewall is verified.
 const RESERVED_DOOR_NAMES = new Set(['whitelist', 'gate', 'ban', 'knock', 'established', 'loopback', 'trap', 'options']);
 const OPTION_DURATIONS = ['retransmit_window', 'trap_for', 'findtime', 'bantime', 'bantime_max', 'logout_grace'];
-const DOOR_DURATIONS = ['seq_timeout', 'open_for', 'cmd_timeout'];
+const DOOR_DURATIONS = ['seq_timeout', 'timeout', 'open_for', 'cmd_timeout'];
 
 export const DEFAULTS = {
   stateFile: '/var/lib/knockwatch/state.json',
@@ -189,10 +189,14 @@ function readDoor(reader: SectionReader, baseDir: string, readFile: ReadTextFile
   const destination = reader.parse('destination', parseAddress) ?? reader.parse('target', parseAddress);
   if (reader.has('destination') && reader.has('target')) reader.problem('target', 'target or destination, not both', 'both');
   const stepTimeout = reader.parse('step_timeout', parseStepTimeout);
+  // knockd reads `timeout` as another name for seq_timeout.
+  const seqTimeout = reader.parse('seq_timeout', parseDuration);
+  const timeout = reader.parse('timeout', parseDuration);
+  if (reader.has('seq_timeout') && reader.has('timeout')) reader.problem('timeout', 'seq_timeout or timeout, not both', 'both');
   const door: Door = {
     name,
     knock,
-    seqTimeout: reader.parse('seq_timeout', parseDuration) ?? (stepTimeout === undefined ? DEFAULTS.seqTimeout : stepTimeout * longestSequence(knock)),
+    seqTimeout: seqTimeout ?? timeout ?? (stepTimeout === undefined ? DEFAULTS.seqTimeout : stepTimeout * longestSequence(knock)),
     stepTimeout,
     tcpflags: reader.parse('tcpflags', parseTcpFlags),
     order: reader.parse('order', parseOrder, 'sequence'),

@@ -25,6 +25,15 @@ describe('config: knockd.conf shapes from the wild', () => {
       ...more,
     ]);
   });
+  // knockd.c reads TIMEOUT as SEQ_TIMEOUT
+  it('reads knockd\'s timeout as seq_timeout', () => {
+    const config = parseConfig('[openSSH]\n  sequence = 2000,3000,4000\n  timeout = 10\n  command = /usr/bin/true %IP%\n', 'knockd.conf');
+    expect(config.doors.map((door) => door.seqTimeout)).toEqual([10_000]);
+    expect(configProblems('[openSSH]\n  sequence = 2000,3000,4000\n  seq_timeout = 5\n  timeout = 10\n  command = /usr/bin/true %IP%\n', 'knockd.conf')).toEqual([
+      'knockd.conf [openSSH] timeout: expected seq_timeout or timeout, not both, found "both"',
+    ]);
+  });
+
   it('shows the ; of a long command, not only its start', () => {
     const line = 'command = /sbin/iptables -I INPUT -s %IP% -m comment --comment "Let in by knockd" -j ACCEPT; /usr/local/bin/notify-admin %IP%/32';
     expect(configProblems(`[options]\n  UseSyslog\n[openSSH]\n  sequence = 1111:udp,2222:udp,3333:udp\n  ${line}\n`, 'knockd.conf')).toEqual([
