@@ -1,4 +1,4 @@
-import { parseNetwork, type Network } from '../net/address.js';
+import { mappedIPv4Network, parseNetwork, type Network } from '../net/address.js';
 import type { ConfigWarning } from './problems.js';
 import type { SectionReader } from './section-reader.js';
 
@@ -19,19 +19,12 @@ export function readWhitelist(reader: SectionReader): Network[] {
       reader.problem('whitelist', `a network address such as ${network.text} (no host bits after the prefix)`, item);
       continue;
     }
-    networks.push(mappedIPv4(network) ?? network);
+    // An IPv4-mapped entry (`::ffff:192.0.2.10`, as sshd logs a dual-stack client) is the IPv4
+    // network it means: the kernel sees those clients' packets as IPv4, so the IPv6 form would
+    // let none of them in and lock out the admin who copied it.
+    networks.push(mappedIPv4Network(network) ?? network);
   }
   return networks;
-}
-
-// An IPv4-mapped entry (`::ffff:192.0.2.10`, as sshd on a dual-stack socket writes a client's
-// address) as the IPv4 network it means: the kernel sees those clients' packets as IPv4, so
-// the IPv6 form would let none of them in and lock out the admin who copied it.
-// (A network shorter than /96 never has all of ::ffff:0:0/96's bits.)
-function mappedIPv4(network: Network): Network | undefined {
-  if (network.family !== 6 || network.bits >> 32n !== 0xffffn) return undefined;
-  const value = Number(network.bits & 0xffffffffn);
-  return parseNetwork(`${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}/${network.prefix - 96}`);
 }
 
 export function warnWhitelist(whitelist: readonly Network[], file: string): ConfigWarning[] {

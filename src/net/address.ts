@@ -80,6 +80,16 @@ export function networkContains(network: Network, address: string): boolean {
   return maskBits(addressToBigInt(address), family, network.prefix) === network.bits;
 }
 
+// An IPv4-mapped network (inside ::ffff:0:0/96, as sshd on a dual-stack socket writes an IPv4
+// client) as the IPv4 network it stands for; undefined for any other. (A network shorter than
+// /96 never has all of ::ffff:0:0/96's bits.)
+export function mappedIPv4Network(network: Network): Network | undefined {
+  if (network.family !== 6 || network.bits >> 32n !== 0xffffn) return undefined;
+  const bits = network.bits & 0xffffffffn;
+  const prefix = network.prefix - 96;
+  return { family: 4, bits, prefix, text: `${formatBits(bits, 4)}/${prefix}` };
+}
+
 function maskBits(bits: bigint, family: AddressFamily, prefix: number): bigint {
   const width = family === 4 ? 32n : 128n;
   const hostBits = width - BigInt(prefix);
