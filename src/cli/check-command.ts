@@ -66,7 +66,9 @@ export function describeConfig(config: Config, kind: FirewallKind, sources: Sour
   show('state_file', options.stateFile);
   show('log_prefix', options.logPrefix ?? '(any)');
   show('timezone', options.timeZone ?? '(local)');
-  show('max_tracked', `${options.maxTracked} sources past their first step or trapped (fewest steps done go first when full)`);
+  show('max_tracked', options.maxFirstSteps === 0
+    ? `${options.maxTracked} sources, trapped or with steps done (fewest steps done go first when full)`
+    : `${options.maxTracked} sources past their first step (fewest steps done go first when full), and as many trap periods of new sources (oldest go first)`);
   show('max_first_steps', options.maxFirstSteps === 0 ? '0 (off: first steps count under max_tracked)' : `${options.maxFirstSteps} sources with only a first step (oldest go first when full)`);
   show('retransmit_window', formatSeconds(options.retransmitWindow));
   show('maxretry', sshd ? `${options.maxRetry} sshd failures within ${formatSeconds(options.findTime)} ban for ${formatSeconds(options.banTime)} (doubling per repeat, at most ${formatSeconds(options.banTimeMax)})` : 'off (no sshd source)');

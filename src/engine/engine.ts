@@ -94,6 +94,11 @@ export class Engine {
   private readonly due = new DueQueue<SourceState>();
   private added = 0;
   private readonly firstSteps: FirstSteps;
+  // New sources whose first knock was on a trap port, while trapped: a table of the same kind
+  // as the first steps (its start is when the trap period ends), at most max_tracked, the
+  // oldest going first. A trap-port flood lands there and only there: no full state, no
+  // queue entry, nothing for the collector per source.
+  private readonly traps: FirstSteps;
   private readonly doors: readonly KnockDoor[];
   private readonly index: Map<number, KnockDoor[]>;
   private readonly trapKeys: Set<number>;
@@ -117,6 +122,8 @@ export class Engine {
     this.trapKeys = new Set(options.trapPorts.map(stepKey));
     this.anyStrict = this.doors.some(({ door }) => door.strict);
     this.firstSteps = new FirstSteps(options.maxFirstSteps);
+    // max_first_steps = 0: every source is a full state, counted against max_tracked.
+    this.traps = new FirstSteps(options.maxFirstSteps === 0 ? 0 : options.maxTracked);
     const plans = options.maxFirstSteps === 0 ? new Map<number, FirstStepPlan>() : firstStepPlans(this.index, this.trapKeys);
     const facts = new Map<number, KeyFacts>();
     for (const key of [...this.index.keys(), ...this.trapKeys]) facts.set(key, keyFactsOf(this.index.get(key), this.trapKeys.has(key), plans.get(key)));
@@ -131,7 +138,7 @@ export class Engine {
   }
 
   get trackedSources(): number {
-    return this.sources.size + this.firstSteps.size;
+    return this.sources.size + this.firstSteps.size + this.traps.size;
   }
 
   // Sources dropped so far to stay under max_tracked or max_first_steps.
@@ -184,10 +191,21 @@ export class Engine {
         promoted = true;
       }
     }
+    if (state === undefined && this.traps.size > 0) {
+      const slot = this.traps.findWords(this.srcWords, this.wordsOf(knock.src));
+      if (slot !== -1) {
+        const until = this.traps.start(slot);
+        if (until > knock.time) return doorsHere === undefined ? NOTHING : [{ type: 'refused', time: knock.time, src: knock.src, until, reason: 'trapped' }];
+        // Its trap period is over (a cleanup would have forgotten it): a new source again.
+        this.traps.remove(slot);
+      }
+    }
     // Most LOG lines: an untracked source on a port no door or trap uses. Nothing to decide.
     if (state === undefined && facts === undefined) return NOTHING;
     const plan = state === undefined ? facts?.plan : undefined;
     if (plan !== undefined && this.wordsOf(knock.src) !== 0) return this.startFirstSteps(knock, key, plan);
+    if (state === undefined && facts?.trap === true && this.traps.capacity > 0 && this.wordsOf(knock.src) !== 0
+      && !this.whitelist.containsWords(knock.src, this.srcWords, this.srcFamily)) return this.trapNew(knock);
     const decisions: Decision[] = [];
     this.stepped = false;
     state = this.decide(knock, key, facts, state, decisions);
@@ -202,12 +220,15 @@ export class Engine {
     return decisions;
   }
 
-  // Drops an address's attempts in progress without a decision (it was just banned).
+  // Drops an address's attempts in progress and its trap period without a decision (it was
+  // just banned).
   forget(src: string): void {
     const state = this.sources.find(src);
     if (state !== undefined) this.sources.delete(state);
     const slot = this.firstSteps.find(src);
     if (slot !== -1) this.firstSteps.remove(slot);
+    const trap = this.traps.find(src);
+    if (trap !== -1) this.traps.remove(trap);
   }
 
   // Ends attempts past their timeout and forgets sources with nothing left to remember.
@@ -233,6 +254,7 @@ export class Engine {
   // The tracked sources due at `now`, in the order they were added: the same decisions, in
   // the same order, as reading every tracked source (the others would not change).
   private cleanupTracked(now: number): Decision[] {
+    this.cleanupTraps(now);
     const decisions: Decision[] = [];
     const due: SourceState[] = [];
     for (const state of this.due.takeDue(now)) {
@@ -252,6 +274,28 @@ export class Engine {
       this.schedule(state);
     }
     return decisions;
+  }
+
+  // Forgets trap entries whose period is over, oldest first, as a full state with nothing
+  // else to remember is forgotten then. Entries are in the order they came, and so in the
+  // order their periods end (trap_for is the same for all; after a reload that changed it,
+  // an entry past its end behind one that is not is passed over by handleKnock until then).
+  private cleanupTraps(now: number): void {
+    const traps = this.traps;
+    while (traps.size > 0 && traps.start(traps.oldest) <= now) traps.remove(traps.oldest);
+  }
+
+  // A new source's knock on a trap port: its trap period, as a trap entry. Past the table's
+  // capacity the oldest entry goes (an eviction, unless its period is over).
+  private trapNew(knock: Knock): readonly Decision[] {
+    const until = knock.time + this.options.trapFor;
+    const traps = this.traps;
+    if (traps.full) {
+      if (traps.start(traps.oldest) > knock.time) this.evictedSources++;
+      traps.remove(traps.oldest);
+    }
+    traps.addWords(this.srcWords, this.srcFamily, until, 0, -1, 0);
+    return [{ type: 'trapped', time: knock.time, src: knock.src, until, knock: knockStep(knock) }];
   }
 
   // Queues a tracked source for the earliest time a cleanup may change it, unless it is
@@ -299,6 +343,16 @@ export class Engine {
       this.evictOver(undefined, []);
     };
     for (const state of old.sources) adopt(state.src, state);
+    for (const slot of old.traps.slots()) {
+      const src = old.traps.src(slot);
+      const until = old.traps.start(slot);
+      if (this.traps.capacity === 0) {
+        adopt(src, { ...newState(src), trappedUntil: until });
+        continue;
+      }
+      if (this.traps.full) this.traps.remove(this.traps.oldest);
+      this.traps.add(src, until, 0, -1, 0);
+    }
     for (const slot of old.firstSteps.slots()) {
       const src = old.firstSteps.src(slot);
       const state = old.rebuild(slot, src);

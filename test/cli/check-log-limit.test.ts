@@ -93,9 +93,11 @@ describe('knockwatch check: the LOG limit', () => {
 describe('knockwatch check: the tracking caps', () => {
   it('prints max_tracked and max_first_steps, and says when the first-step table is off', async () => {
     expect((await check('', 'nftables')).lines.filter((line) => /^ {2}max_(tracked|first_steps)/.test(line))).toEqual([
-      '  max_tracked        50000 sources past their first step or trapped (fewest steps done go first when full)',
+      '  max_tracked        50000 sources past their first step (fewest steps done go first when full), and as many trap periods of new sources (oldest go first)',
       '  max_first_steps    1048576 sources with only a first step (oldest go first when full)',
     ]);
-    expect((await check('max_first_steps = 0\n', 'nftables')).lines).toContain('  max_first_steps    0 (off: first steps count under max_tracked)');
+    const off = (await check('max_first_steps = 0\n', 'nftables')).lines;
+    expect(off).toContain('  max_first_steps    0 (off: first steps count under max_tracked)');
+    expect(off).toContain('  max_tracked        50000 sources, trapped or with steps done (fewest steps done go first when full)');
   });
 });
