@@ -1,7 +1,6 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe as group, expect, it } from 'vitest';
 import { FirstSteps } from '../../src/engine/first-steps.js';
+import { collectedMemory } from '../helpers/collected-memory.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 
 // A distinct canonical address per n: every fifth one IPv6.
@@ -58,31 +57,15 @@ group('first-step table', () => {
   // Measured once collected: the blocks earlier grows left are garbage, and counted they made
   // the figure depend on when the collector ran.
   it('takes memory for the entries it holds, not for its capacity', async () => {
-    const before = await collectedArrayBuffers();
+    const before = await collectedMemory((usage) => usage.arrayBuffers);
     const table = new FirstSteps(1_048_576);
     for (let n = 0; n < 100_000; n++) table.add(addressOf(n), n, 7000, -1, 1);
-    const grown = await collectedArrayBuffers() - before;
+    const grown = await collectedMemory((usage) => usage.arrayBuffers) - before;
     expect(table.size).toBe(100_000);
     expect(grown).toBeLessThan(8 * 1048576);
   });
 });
 
-// process.memoryUsage().arrayBuffers after a full collection. The memory of the buffers it
-// frees is given back by a task of its own a little later: collected again until the figure
-// stops falling (bounded).
-async function collectedArrayBuffers(): Promise<number> {
-  setFlagsFromString('--expose-gc');
-  const collect = runInNewContext('gc') as () => void;
-  let last = Infinity;
-  for (let round = 0; round < 50; round++) {
-    collect();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const now = process.memoryUsage().arrayBuffers;
-    if (now >= last) return now;
-    last = now;
-  }
-  return last;
-}
 
 group('first-step lookups', () => {
   // Addresses that differ from one another in one word only share probe runs in a table this

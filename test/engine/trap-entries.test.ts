@@ -1,7 +1,6 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe as group, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
+import { collectedMemory } from '../helpers/collected-memory.js';
 import { engineOf, knock, type KnockSpec, ONE_DOOR } from '../helpers/engine.js';
 
 const A = '203.0.113.7';
@@ -120,26 +119,10 @@ group('engine: trap periods of new sources', () => {
   // bytes of one array buffer with its index (6 MB here).
   it('holds a trap-port flood of 100,000 new sources in a few MB', async () => {
     const engine = engineOf(`[options]\nmax_tracked = 200000\ntrap_ports = 7500\ntrap_for = 600\n${ONE_DOOR}`);
-    const before = await collectedHeap();
+    const before = await collectedMemory((usage) => usage.heapUsed + usage.arrayBuffers);
     for (let n = 0; n < 100_000; n++) engine.handleKnock(knock({ src: spoofed(n), port: '7500', at: n / 1000 }));
-    const grown = await collectedHeap() - before;
+    const grown = await collectedMemory((usage) => usage.heapUsed + usage.arrayBuffers) - before;
     expect(engine.trackedSources).toBe(100_000);
     expect(grown).toBeLessThan(12 * 1048576);
   });
 });
-
-// V8's heap in use plus array buffers, after full collections until the figure stops falling.
-async function collectedHeap(): Promise<number> {
-  setFlagsFromString('--expose-gc');
-  const collect = runInNewContext('gc') as () => void;
-  let last = Infinity;
-  for (let round = 0; round < 50; round++) {
-    collect();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const usage = process.memoryUsage();
-    const now = usage.heapUsed + usage.arrayBuffers;
-    if (now >= last) return now;
-    last = now;
-  }
-  return last;
-}
