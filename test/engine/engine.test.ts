@@ -159,6 +159,15 @@ group('engine: beyond knockd', () => {
     expect(engine.handleKnock(knock({ port: '8000', at: 1 })).map((d) => d.type)).toEqual([]);
   });
 
+  it('drops the attempts of a source past its first step when told to forget it', () => {
+    const engine = engineOf(ONE_DOOR);
+    engine.handleKnock(knock({ port: '7000', at: 0 }));
+    engine.handleKnock(knock({ port: '8000', at: 1 }));
+    engine.forget(A);
+    expect(engine.trackedSources).toBe(0);
+    expect(engine.handleKnock(knock({ port: '9000/udp', at: 2 })).map((d) => d.type)).toEqual([]);
+  });
+
   it('never holds more sources than max_tracked under a spoofed flood', () => {
     const engine = engineOf(`[options]\nmax_tracked = 100\nmax_first_steps = 0\n${ONE_DOOR}`);
     for (let i = 0; i < 5000; i++) {

@@ -76,8 +76,8 @@ group('engine: trap periods of new sources', () => {
     const engine = engineOf(`[options]\nmax_tracked = 2\ntrap_ports = 7500\ntrap_for = 1\n${ONE_DOOR}`);
     engine.handleKnock(knock({ src: spoofed(1), port: '7500', at: 0 }));
     engine.handleKnock(knock({ src: spoofed(2), port: '7500', at: 0.5 }));
-    // The first is over at 1 s, the second is not.
-    engine.handleKnock(knock({ src: spoofed(3), port: '7500', at: 1.2 }));
+    // The first is over at 1 s (a trap period ends at its end), the second is not.
+    engine.handleKnock(knock({ src: spoofed(3), port: '7500', at: 1 }));
     expect(engine.evictions).toBe(0);
     engine.handleKnock(knock({ src: spoofed(4), port: '7500', at: 1.3 }));
     expect(engine.evictions).toBe(1);
@@ -113,6 +113,13 @@ group('engine: trap periods of new sources', () => {
     engine.adoptAttempts(old);
     expect(engine.trackedSources).toBe(2);
     expect([0, 1, 2, 3, 4].map((n) => types(engine, { src: spoofed(n), port: '8000', at: 10 }).join())).toEqual(['', '', '', 'refused', 'refused']);
+    // Taken over as entries, not as full states: two sources past their first step fit besides them.
+    for (const src of [A, V6]) {
+      engine.handleKnock(knock({ src, port: '7000', at: 11 }));
+      engine.handleKnock(knock({ src, port: '8000', at: 12 }));
+    }
+    expect(engine.trackedSources).toBe(4);
+    expect(engine.evictions).toBe(0);
   });
 
   // A full state per trapped source took ~320 bytes of heap (32 MB here); an entry takes ~60
