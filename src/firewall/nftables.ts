@@ -1,6 +1,6 @@
 import type { Grant } from '../access/grant-table.js';
 import type { LogLimit } from '../config/types.js';
-import { addressFamily, networkContains, type Network } from '../net/address.js';
+import { addressFamily } from '../net/address.js';
 import { closeEach, type Ban, type FirewallBackend } from './backend.js';
 import { execaRunner, runOrThrow, type CommandRunner } from './command-runner.js';
 import { findProgram } from './find-program.js';
@@ -286,8 +286,8 @@ export function buildNftRuleset(plan: FirewallPlan, grants: readonly Grant[], no
   ];
   const elements = (items: readonly string[]): string => (items.length > 0 ? ` elements = { ${items.join(', ')} };` : '');
   if (!plan.logOnly) {
-    out.push(`  set whitelist4 { type ipv4_addr; flags interval;${elements(outermost(plan.whitelist4).map((n) => n.text))} }`);
-    out.push(`  set whitelist6 { type ipv6_addr; flags interval;${elements(outermost(plan.whitelist6).map((n) => n.text))} }`);
+    out.push(`  set whitelist4 { type ipv4_addr; flags interval;${elements(plan.whitelist4.map((n) => n.text))} }`);
+    out.push(`  set whitelist6 { type ipv6_addr; flags interval;${elements(plan.whitelist6.map((n) => n.text))} }`);
     for (const family of [4, 6] as const) {
       const live = bans.filter((ban) => addressFamily(ban.src) === family && ban.until > now);
       out.push(`  set banned${family} { type ipv${family}_addr; flags timeout;${elements(live.map((ban) => element(ban.src, ban.until, now)))} }`);
@@ -410,13 +410,6 @@ function echoMatch(plan: FirewallPlan, family: 4 | 6): string | undefined {
 
 function countRules(ruleset: string): number {
   return ruleset.split('\n').filter((line) => /^ {4}\S/.test(line) && !line.trimStart().startsWith('type ')).length;
-}
-
-// An interval set refuses elements that overlap: a network inside another one listed (or
-// listed twice) is left out, the larger one lets its addresses in.
-function outermost(networks: readonly Network[]): Network[] {
-  return networks.filter((network, index) => !networks.some((other, at) => networkContains(other, network.text.slice(0, network.text.indexOf('/')))
-    && (other.prefix < network.prefix || (other.prefix === network.prefix && at < index))));
 }
 
 function setName(index: number, family: 4 | 6): string {

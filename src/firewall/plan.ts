@@ -2,7 +2,7 @@ import type { Config, DoorStep, LogLimit } from '../config/types.js';
 import { DEFAULT_LOG_PREFIX } from '../config/defaults.js';
 import { createDoorKind } from '../doors/create-door-kind.js';
 import { RotatingKind } from '../doors/rotating.js';
-import type { Network } from '../net/address.js';
+import { outermostNetworks, type Network } from '../net/address.js';
 
 export interface KnockPort {
   step: DoorStep;
@@ -89,8 +89,10 @@ export function buildFirewallPlan(config: Config, options: PlanOptions = {}): Fi
     turning,
     gates,
     protectedPorts: [...protectedPorts.values()],
-    whitelist4: logOnly ? [] : config.options.whitelist.filter((network) => network.family === 4),
-    whitelist6: logOnly ? [] : config.options.whitelist.filter((network) => network.family === 6),
+    // Without entries inside others: nftables' interval sets refuse overlapping elements, and
+    // iptables would only get rules that never match.
+    whitelist4: logOnly ? [] : outermostNetworks(config.options.whitelist.filter((network) => network.family === 4)),
+    whitelist6: logOnly ? [] : outermostNetworks(config.options.whitelist.filter((network) => network.family === 6)),
     logOnly,
   };
 }

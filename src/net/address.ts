@@ -80,6 +80,24 @@ export function networkContains(network: Network, address: string): boolean {
   return maskBits(addressToBigInt(address), family, network.prefix) === network.bits;
 }
 
+// `networks` without each one inside another of them (or listed before, the same), in their
+// order: CIDR networks either nest or do not meet, so sorted by start and then by size, largest
+// first, a network inside any kept one is inside the last kept one.
+export function outermostNetworks(networks: readonly Network[]): Network[] {
+  const order = networks.map((_network, index) => index);
+  const at = (index: number): Network => networks[index] as Network;
+  order.sort((a, b) => at(a).family - at(b).family || (at(a).bits < at(b).bits ? -1 : at(a).bits > at(b).bits ? 1 : 0) || at(a).prefix - at(b).prefix || a - b);
+  const kept = new Set<number>();
+  let last: Network | undefined;
+  for (const index of order) {
+    const network = at(index);
+    if (last !== undefined && last.family === network.family && maskBits(network.bits, network.family, last.prefix) === last.bits) continue;
+    kept.add(index);
+    last = network;
+  }
+  return networks.filter((_network, index) => kept.has(index));
+}
+
 // An IPv4-mapped network (inside ::ffff:0:0/96, as sshd on a dual-stack socket writes an IPv4
 // client) as the IPv4 network it stands for; undefined for any other. (A network shorter than
 // /96 never has all of ::ffff:0:0/96's bits.)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { networkContains, normalizeAddress, parseNetwork } from '../../src/net/address.js';
+import { networkContains, normalizeAddress, outermostNetworks, parseNetwork, type Network } from '../../src/net/address.js';
 
 describe('addresses', () => {
   it.each([
@@ -35,5 +35,20 @@ describe('addresses', () => {
 
   it.each(['192.0.2.0/33', '2001:db8::/129', '192.0.2.0/', 'x/24'])('refuses the network %s', (text) => {
     expect(parseNetwork(text)).toBeUndefined();
+  });
+});
+
+describe('outermostNetworks', () => {
+  const texts = (list: string[]) => outermostNetworks(list.map((text) => parseNetwork(text) as Network)).map((network) => network.text);
+
+  it('leaves out each network inside another one listed, and a repeat, keeping the order of the rest', () => {
+    expect(texts(['192.0.2.10', '198.51.100.0/24', '192.0.2.0/24', '10.0.0.0/8', '198.51.100.7', '10.1.0.0/16', '192.0.2.0/24']))
+      .toEqual(['198.51.100.0/24', '192.0.2.0/24', '10.0.0.0/8']);
+    expect(texts(['2001:db8:1:2::/64', '2001:db8:1::/48', '2001:db8:2::1', '2001:db8:1::/48'])).toEqual(['2001:db8:1::/48', '2001:db8:2::1/128']);
+  });
+
+  it('keeps networks side by side, and leaves out those inside a larger one listed later', () => {
+    expect(texts(['192.0.2.0/25', '192.0.2.128/25', '192.0.3.0/24'])).toEqual(['192.0.2.0/25', '192.0.2.128/25', '192.0.3.0/24']);
+    expect(texts(['192.0.2.0/25', '192.0.2.128/25', '192.0.3.0/24', '0.0.0.0/1', '128.0.0.0/1'])).toEqual(['0.0.0.0/1', '128.0.0.0/1']);
   });
 });
