@@ -9,8 +9,9 @@ export interface Ban {
 // The one place that changes the firewall. Managed backends own their whole piece of it.
 export interface FirewallBackend {
   readonly name: string;
-  // Whether grants end in the firewall by themselves (nftables set timeouts).
-  readonly expiresItself: boolean;
+  // Whether a grant ends in the firewall by itself (a grant with a lifetime under nftables: a
+  // set timeout). A clean stop closes the others and forgets them; these stay for the next start.
+  endsItself(grant: Grant): boolean;
   // Whether grants are opened and closed by commands that a reinstall cannot undo (knockd's
   // start_command/stop_command): the daemon then journals each in the state file, so a
   // restart never runs a start twice nor forgets a stop that is owed.

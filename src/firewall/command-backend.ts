@@ -11,8 +11,13 @@ import { splitCommand, substituteAddress } from '../text/split-command.js';
 // managed backend with a log-only plan) installs, or knockwatch would never see a knock.
 export class CommandBackend implements FirewallBackend {
   readonly name = 'command';
-  readonly expiresItself = false;
   readonly runsCommands = true;
+
+  // A stop command ends each grant; nothing ends one by itself.
+  endsItself(): boolean {
+    return false;
+  }
+
   private readonly doors: Map<string, Door>;
 
   constructor(

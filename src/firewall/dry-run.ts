@@ -7,8 +7,11 @@ import type { Ban, FirewallBackend } from './backend.js';
 // (`+ip door` / `-ip door` lines), so tests of the daemon can read it.
 export class DryRunBackend implements FirewallBackend {
   readonly name = 'dry-run';
-  readonly expiresItself = false;
   readonly runsCommands = false;
+
+  endsItself(): boolean {
+    return false;
+  }
 
   constructor(private readonly file?: string) {}
 

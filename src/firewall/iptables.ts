@@ -23,8 +23,13 @@ const TOOLS: Record<AddressFamily, { cli: string; restore: string }> = {
 // iptables-restore transaction, so it is never half-installed.
 export class IptablesBackend implements FirewallBackend {
   readonly name = 'iptables';
-  readonly expiresItself = false;
   readonly runsCommands = false;
+
+  // No rule expires in iptables: a clean stop closes every grant.
+  endsItself(): boolean {
+    return false;
+  }
+
   // Per family, the structure read back right after start(): what verify() compares against.
   private installed = new Map<AddressFamily, string>();
   // Where grants and bans go, per family: one long-running iptables-restore with the real

@@ -22,7 +22,6 @@ const LIST = ['list', 'table', 'inet', 'knockwatch'];
 // kernel ends them even if knockwatch is dead.
 export class NftablesBackend implements FirewallBackend {
   readonly name = 'nftables';
-  readonly expiresItself = true;
   readonly runsCommands = false;
   // The structure read back right after start(): what verify() compares against.
   private installed: string | undefined;
@@ -126,12 +125,17 @@ export class NftablesBackend implements FirewallBackend {
     await this.script([`add element ${TABLE} ${set} { ${grant.src} }`, `delete element ${TABLE} ${set} { ${grant.src} }`]);
   }
 
-  async stop(grants: readonly Grant[] = []): Promise<void> {
-    // Grants with a lifetime expire in the kernel; the gate and the whitelist stay. A grant
-    // until closed (open_for = 0) has no timeout there and nothing would end it once the
-    // daemon is gone: it is closed, as iptables closes every grant.
+  // A grant with a lifetime has it as its element's timeout in the kernel; a grant until
+  // closed (open_for = 0) has none, and nothing would end it once the daemon is gone.
+  endsItself(grant: Grant): boolean {
+    return Number.isFinite(grant.expires);
+  }
+
+  // The gate and the whitelist stay; grants that do not end by themselves are closed, as
+  // iptables closes every grant.
+  async stop(grants: readonly Grant[]): Promise<void> {
     try {
-      await closeEach(grants.filter((grant) => !Number.isFinite(grant.expires)), (grant) => this.close(grant));
+      await closeEach(grants.filter((grant) => !this.endsItself(grant)), (grant) => this.close(grant));
     } finally {
       await this.release();
     }

@@ -163,7 +163,7 @@ export class FirewallSync {
     }
     // What the firewall does not expire by itself was closed just now: not opened again at the
     // next start (a grant until closed under nftables too).
-    this.forget(this.backend.expiresItself ? grants.filter((grant) => !Number.isFinite(grant.expires)) : grants);
+    this.forget(grants.filter((grant) => !this.backend.endsItself(grant)));
     this.deps.save();
   }
 

@@ -96,6 +96,20 @@ describe('iptables', () => {
     expect(calls.filter((line) => line.includes(' -D ')).map((line) => line.includes('198.51.100.2'))).toEqual([false, true]);
   });
 
+  it('a stop whose closes fail still ends its channels (no process left behind), both backends', async () => {
+    const refused = async (): Promise<void> => {
+      throw new Error('refused');
+    };
+    const ended: string[] = [];
+    const channel = (name: string) => ({ send: refused, installed: () => undefined, stop: async () => { ended.push(name); } });
+    const { runner } = recorder();
+    const iptables = new IptablesBackend(plan, runner, undefined, { 4: channel('iptables 4'), 6: channel('iptables 6') });
+    await expect(iptables.stop([grant('203.0.113.7')])).rejects.toThrow(/^1 grant\(s\) could not be closed: 203\.0\.113\.7 \(openSSH\): refused$/);
+    const nftables = new NftablesBackend(plan, runner, 'nft', { send: refused, stop: async () => { ended.push('nft'); } });
+    await expect(nftables.stop([grant('2001:db8::7', 'openSSH', Infinity)])).rejects.toThrow(/^1 grant\(s\) could not be closed: 2001:db8::7 \(openSSH\): refused$/);
+    expect(ended).toEqual(['iptables 4', 'iptables 6', 'nft']);
+  });
+
   it('replaces its chain with iptables-restore, every rule commented', () => {
     const text = buildRestoreScript(plan, 4, [grant('203.0.113.7')]);
     const rules = text.split('\n').filter((l) => l.startsWith('-A'));

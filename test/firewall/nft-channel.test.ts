@@ -236,7 +236,7 @@ describe('nftables backend through its channel', () => {
     await backend.close(grantOf('2001:db8::7'));
     await backend.ban({ src: '203.0.113.9', until: 61_000 }, 1000);
     await backend.unban('203.0.113.9');
-    await backend.stop();
+    await backend.stop([]);
     const set = 'inet knockwatch grant4_0';
     expect(channel.sent).toEqual([
       [`add element ${set} { 203.0.113.7 timeout 30000ms }`],

@@ -34,7 +34,7 @@ async function slow(): Promise<void> {
 // A firewall that only remembers which addresses it lets in: start() replaces everything.
 class ModelBackend implements FirewallBackend {
   readonly name = 'model';
-  readonly expiresItself = false;
+  endsItself(): boolean { return false; }
   readonly runsCommands = false;
   readonly installed = new Set<string>();
   // Addresses taken out by anything but a close: a grant closed early.
