@@ -1,7 +1,7 @@
 import type { Door } from '../config/types.js';
 import type { Grant } from '../access/grant-table.js';
 import { addressFamily, normalizeAddress } from '../net/address.js';
-import type { Ban, FirewallBackend } from './backend.js';
+import { closeEach, type Ban, type FirewallBackend } from './backend.js';
 import { runOrThrow, type CommandRunner } from './command-runner.js';
 import { findProgram } from './find-program.js';
 import { splitCommand, substituteAddress } from '../text/split-command.js';
@@ -94,9 +94,7 @@ export class CommandBackend implements FirewallBackend {
 
   // The LOG rules stay, like a managed backend's gate. Every stop command is tried.
   async stop(grants: readonly Grant[]): Promise<void> {
-    const failures: unknown[] = [];
-    for (const grant of grants) await this.close(grant).catch((error: unknown) => failures.push(error));
-    if (failures.length > 0) throw failures[0];
+    await closeEach(grants, (grant) => this.close(grant));
   }
 
   async verify(_grants?: readonly Grant[], now?: number, _bans?: readonly Ban[]): Promise<boolean> {
