@@ -52,9 +52,12 @@ function checkKeyLine(line: string, lineNumber: number, section: string, keys: M
   }
   if (/^(start_command|command|stop_command)(_6)?$/.test(lower)) {
     // ini would cut the command at the ; or # and run the rest: refuse instead.
-    const cut = commandCut(value);
+    const { cut, comment } = commandMarks(value);
     if (cut !== undefined) {
       problems.push({ file, section, key: where, expected: 'a command without ; or # (ini reads them as a comment; put several commands in a script)', found: around(value, cut) });
+    } else if (comment !== undefined && value.includes('%IP%', comment)) {
+      // The command would run without the address: opened for every address, or closed for none.
+      problems.push({ file, section, key: where, expected: '%IP% before the comment (neither ini nor the shell keeps the text after #)', found: around(value, comment) });
     }
   } else if (!/^\s*["']/.test(value) && /[^\s;#][;#]/.test(value)) {
     // A password written into the fleet's Redis URL is refused and never shown.
@@ -64,19 +67,20 @@ function checkKeyLine(line: string, lineNumber: number, section: string, keys: M
 
 // Where ini cuts a command (its first ; or #), unless that is a # the shell would read as a
 // comment too (starting a word, outside quotes): knockd's /bin/sh never ran that text either.
-function commandCut(value: string): number | undefined {
+// That # is `comment`.
+function commandMarks(value: string): { cut?: number; comment?: number } {
   let quote: string | undefined;
   let wordStart = true;
   for (let i = 0; i < value.length; i++) {
     const c = value[i] as string;
-    if (c === ';' || c === '#') return c === '#' && quote === undefined && wordStart ? undefined : i;
+    if (c === ';' || c === '#') return c === '#' && quote === undefined && wordStart ? { comment: i } : { cut: i };
     wordStart = false;
     if (c === '\\' && quote !== "'") i++;
     else if (quote === undefined && /\s/.test(c)) wordStart = true;
     else if (quote === undefined && (c === '"' || c === "'")) quote = c;
     else if (c === quote) quote = undefined;
   }
-  return undefined;
+  return {};
 }
 
 // The text ini is given: a comment after a section header (`[closeSSH] ; the reverse`) would make

@@ -25,6 +25,14 @@ describe('config: knockd.conf shapes from the wild', () => {
       ...more,
     ]);
   });
+  // The shell drops the comment with its %IP%: the command would run for no address (under
+  // iptables, an ACCEPT for every source).
+  it('refuses a command whose %IP% is in its comment', () => {
+    expect(configProblems('[openSSH]\n  sequence = 2000,3000,4000\n  command = /sbin/iptables -I INPUT -p tcp --dport 22 -j ACCEPT # for %IP%\n', 'knockd.conf')).toEqual([
+      'knockd.conf [openSSH] line 3 command: expected %IP% before the comment (neither ini nor the shell keeps the text after #), found "...I INPUT -p tcp --dport 22 -j ACCEPT # for %IP%"',
+    ]);
+  });
+
   // knockd.c reads TIMEOUT as SEQ_TIMEOUT
   it('reads knockd\'s timeout as seq_timeout', () => {
     const config = parseConfig('[openSSH]\n  sequence = 2000,3000,4000\n  timeout = 10\n  command = /usr/bin/true %IP%\n', 'knockd.conf');
