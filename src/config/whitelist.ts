@@ -15,14 +15,15 @@ export function readWhitelist(reader: SectionReader): Network[] {
     }
     const slash = item.indexOf('/');
     const exact = slash === -1 ? network : parseNetwork(item.slice(0, slash));
-    if (exact !== undefined && exact.bits !== network.bits) {
-      reader.problem('whitelist', `a network address such as ${network.text} (no host bits after the prefix)`, item);
-      continue;
-    }
     // An IPv4-mapped entry (`::ffff:192.0.2.10`, as sshd logs a dual-stack client) is the IPv4
     // network it means: the kernel sees those clients' packets as IPv4, so the IPv6 form would
     // let none of them in and lock out the admin who copied it.
-    networks.push(mappedIPv4Network(network) ?? network);
+    const meant = mappedIPv4Network(network) ?? network;
+    if (exact !== undefined && exact.bits !== network.bits) {
+      reader.problem('whitelist', `a network address such as ${meant.text} (no host bits after the prefix)`, item);
+      continue;
+    }
+    networks.push(meant);
   }
   return networks;
 }

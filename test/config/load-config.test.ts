@@ -139,9 +139,11 @@ closes = nothing
 
   // The kernel sees a dual-stack socket's IPv4 clients as IPv4: the mapped form would match none.
   it('reads an IPv4-mapped whitelist entry as the IPv4 address or network it means', () => {
-    const config = parseConfig('[options]\nwhitelist = ::ffff:192.0.2.10, ::FFFF:198.51.100.0/120, ::ffff:c633:6401, ::ffff:0:0/96, ::ffff:1:0/112, 64:ff9b::/96, 2001:db8::/48\n[open]\nsequence = 7000,8000\n', 'knockwatch.ini');
+    const config = parseConfig('[options]\nwhitelist = ::ffff:192.0.2.10, ::FFFF:198.51.100.0/120, ::ffff:c633:6401, ::ffff:0:0/96, ::ffff:1:0/112, 64:ff9b::/96, 2001:db8::/48, 2001:db8::ffff:c000:201, ::1:ffff:c000:201\n[open]\nsequence = 7000,8000\n', 'knockwatch.ini');
     expect(config.options.whitelist.map((network) => [network.family, network.text])).toEqual([
       [4, '192.0.2.10/32'], [4, '198.51.100.0/24'], [4, '198.51.100.1/32'], [4, '0.0.0.0/0'], [4, '0.1.0.0/16'], [6, '64:ff9b::/96'], [6, '2001:db8::/48'],
+      // ffff:IPV4 after other bits is an IPv6 address like any other, not that IPv4 client
+      [6, '2001:db8::ffff:c000:201/128'], [6, '::1:ffff:c000:201/128'],
     ]);
   });
 

@@ -14,11 +14,13 @@ describe('config: what locks everyone out or means something else is refused', (
     ['[options]\nfirewall = nftables\n[d]\nsequence = 1\n[Options]\nfirewall = command', ['knockwatch.ini [Options] line 5: expected one [options] section, found "[Options] again (first on line 1)"']],
     ['[d]\nsequence = 1\nSequence = 2', ['knockwatch.ini [d] line 3 Sequence: expected each key once in a section, found "Sequence again (first on line 2)"']],
     // whitelist: host bits, trailing garbage, every bad entry reported
-    ['[options]\nwhitelist = 10.0.0.1/8, 10.0.0.0/24x, 2001:db8::1/48, 300.1.1.1\n[d]\nsequence = 1', [
+    ['[options]\nwhitelist = 10.0.0.1/8, 10.0.0.0/24x, 2001:db8::1/48, 300.1.1.1, ::ffff:192.0.2.1/120\n[d]\nsequence = 1', [
       'knockwatch.ini [options] whitelist: expected a network address such as 10.0.0.0/8 (no host bits after the prefix), found "10.0.0.1/8"',
       'knockwatch.ini [options] whitelist: expected IPv4/IPv6 addresses or networks (192.0.2.0/24, 2001:db8::/48), found "10.0.0.0/24x"',
       'knockwatch.ini [options] whitelist: expected a network address such as 2001:db8::/48 (no host bits after the prefix), found "2001:db8::1/48"',
       'knockwatch.ini [options] whitelist: expected IPv4/IPv6 addresses or networks (192.0.2.0/24, 2001:db8::/48), found "300.1.1.1"',
+      // an IPv4-mapped entry is shown as the IPv4 network it means
+      'knockwatch.ini [options] whitelist: expected a network address such as 192.0.2.0/24 (no host bits after the prefix), found "::ffff:192.0.2.1/120"',
     ]],
     // a door named like knockwatch's own rules (its grants would be read as the whitelist)
     ['[Whitelist]\nsequence = 1,2', ['knockwatch.ini [Whitelist]: expected a door name other than whitelist, gate, ban, knock, established, loopback, trap, options (knockwatch\'s own rules are named so), found "Whitelist"']],
