@@ -6,7 +6,8 @@
 // source (two calls into C++). A longer one is put behind a space and sliced again: slicing
 // flattens the pair into a new string first, so the slice keeps that string, one character
 // longer than the address, and no longer the chunk (a third of the cost of a round trip
-// through a Buffer). test/engine/retention.test.ts guards both lengths.
+// through a Buffer). test/engine/retention.test.ts guards the copy: IPv4 and IPv6 addresses of
+// 13 characters or more, kept by full states (without it, 2 GB for its 2,000 sources).
 const SLICED_MIN_LENGTH = 13;
 
 export function ownCopy(text: string): string {
