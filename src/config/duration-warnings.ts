@@ -6,6 +6,8 @@ const CONSEQUENCES: Record<string, string> = {
   open_for: 'which means "until closed"',
   cmd_timeout: 'which means "until closed"',
   seq_timeout: 'so the sequence can never complete',
+  // knockd's name for seq_timeout
+  timeout: 'so the sequence can never complete',
 };
 
 // `open_for = 0.0001` is more than 0 as written but 0 ms once rounded, and 0 means something

@@ -114,6 +114,7 @@ closes = nothing
     ['[options]\nlog_prefix = a"b\n[d]\nsequence = 1', 'log_prefix: expected a printable log prefix of at most 28 characters, without " or \\'],
     // structure
     ['[options]\nfirewall = dry-run\n', 'expected at least one door section, found "only [options]"'],
+    ['# only a comment\n', 'expected at least one door section, found nothing'],
     ['sequence = 1\n[d]\nsequence = 1', 'line 1: expected a [section] before the first key'],
     ['[d\nsequence = 1', 'line 1: expected a section header like [openSSH]'],
   ])('%j is refused', (text, message) => {

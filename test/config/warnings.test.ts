@@ -15,6 +15,7 @@ describe('config: warnings', () => {
     [`[options]\n${OK_WHITELIST}[d]\nsequence = 1\nopen_for = 0.0001`, ['knockwatch.ini [d] open_for: "0.0001" rounds to 0 ms, which means "until closed".']],
     [`[options]\n${OK_WHITELIST}[d]\nsequence = 1\ncmd_timeout = 0.0004`, ['knockwatch.ini [d] cmd_timeout: "0.0004" rounds to 0 ms, which means "until closed".']],
     [`[options]\n${OK_WHITELIST}[d]\nsequence = 1\nseq_timeout = 0.0001`, ['knockwatch.ini [d] seq_timeout: "0.0001" rounds to 0 ms, so the sequence can never complete.']],
+    [`[options]\n${OK_WHITELIST}[d]\nsequence = 1\ntimeout = 0.0001`, ['knockwatch.ini [d] timeout: "0.0001" rounds to 0 ms, so the sequence can never complete.']],
     // keys with no effect under firewall = command
     ['[options]\nfirewall = command\nwhitelist = 192.0.2.10\nbantime = 1h\ntrap_ports = 5000\n[d]\nsequence = 1\nopen = 22/tcp\ncommand = /bin/true %IP%', [
       'knockwatch.ini [options] whitelist: no effect on the firewall with firewall = command (no gate, no accept rules of its own): your own firewall must let these addresses in.',
