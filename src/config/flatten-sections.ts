@@ -3,9 +3,12 @@ import { withoutHeaderComments } from './raw-lines.js';
 
 // An INI text's sections, as every reader of a config needs them: the daemon's, the commands
 // that only look for control_socket, and the knock client's. A comment after a section header
-// is dropped first (ini would read that line as a key of the section before).
+// is dropped first (ini would read that line as a key of the section before). Keys above the
+// first section are left out: checkRawLines reports each of their lines.
 export function readSections(text: string): Map<string, Record<string, unknown>> {
-  return flattenSections(parseIni(withoutHeaderComments(text)) as Record<string, unknown>);
+  const sections = flattenSections(parseIni(withoutHeaderComments(text)) as Record<string, unknown>);
+  sections.delete('');
+  return sections;
 }
 
 // ini turns `[a.b]` into nested objects; a door called "a.b" is put back together here.

@@ -78,8 +78,6 @@ export function parseConfig(text: string, file: string, firewall?: FirewallKind,
   const doorReaders: SectionReader[] = [];
   let fleet: Config['fleet'];
   for (const [name, values] of sections) {
-    // Keys outside any section: checkRawLines has reported each of their lines.
-    if (name === '') continue;
     const reader = new SectionReader(file, name, values, problems);
     if (name.toLowerCase() === 'fleet') {
       fleet = readFleet(reader, dirname(file), readSecret, readFile);

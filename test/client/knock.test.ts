@@ -379,6 +379,17 @@ sequence = 9000
       'knockwatch knock: no door "openSSH" for myhost in the client config (~/.config/knockwatch/client.ini or --config FILE)\n');
   });
 
+  it('reports a key above the first section once, by its line', async () => {
+    const bad = clientConfig('delay = 1\n[gate openSSH]\nsequence = 7000\n');
+    const result = await knock(['gate', 'openSSH', '--config', bad]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')).toEqual([
+      'knockwatch: the config has 1 problem:',
+      `${bad} line 1: expected a [section] before the first key, found "delay = 1"`,
+      '',
+    ]);
+  });
+
   it('reports every problem of a bad client config at once', async () => {
     const bad = clientConfig(`[gate]
 adress = 192.0.2.1
