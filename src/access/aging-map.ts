@@ -3,7 +3,8 @@
 // slot until the table is rebuilt, and a table kept at a cap by deleting its oldest key on
 // each insert spent ~10 µs an insert at 20,000 entries (a flood of sshd connections, each a
 // new pid). Here the keys are also kept in a queue, in the order they were set; a queued key
-// whose value is no longer the one it was queued with is skipped. Iteration is the Map's.
+// whose value is no longer the one it was queued with is skipped, so each set takes a value
+// object never set before (every caller builds a new one). Iteration is the Map's.
 export class AgingMap<K, V extends object> {
   private readonly entries = new Map<K, V>();
   private queuedKeys: K[] = [];
@@ -20,12 +21,9 @@ export class AgingMap<K, V extends object> {
 
   // `key` becomes the newest entry, whether it was there before or not.
   set(key: K, value: V): void {
-    const before = this.entries.get(key);
-    if (before !== undefined) this.entries.delete(key);
+    this.entries.delete(key);
     this.entries.set(key, value);
-    // The same value set again: its earlier place in the queue would look current.
-    if (before === value) this.requeue();
-    else this.queue(key, value);
+    this.queue(key, value);
   }
 
   delete(key: K): boolean {
