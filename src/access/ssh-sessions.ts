@@ -179,7 +179,8 @@ export class SshSessions {
   // Addresses whose last session ended at least logout_grace ago (each reported once), in
   // the order they started to wait.
   dueLogouts(now: number): readonly SavedLogout[] {
-    if (this.pendingLogouts.size === 0) return NO_LOGOUTS;
+    // Read for every line while a logout waits: nothing is built until one may be due.
+    if (this.graceEnds.nextTime > now) return NO_LOGOUTS;
     const due = this.graceEnds.takeDue(now).filter((waiting) => this.pendingLogouts.get(waiting.src) === waiting);
     if (due.length === 0) return NO_LOGOUTS;
     if (due.length > 1) due.sort((a, b) => a.place - b.place);

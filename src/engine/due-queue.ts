@@ -8,6 +8,11 @@ export class DueQueue<T> {
     return this.times.length;
   }
 
+  // When the first item is due (Infinity when there is none).
+  get nextTime(): number {
+    return this.times[0] ?? Infinity;
+  }
+
   push(time: number, item: T): void {
     const times = this.times;
     const items = this.items;

@@ -5,13 +5,14 @@ import { seededRandom } from '../helpers/seeded-random.js';
 describe('DueQueue', () => {
   it('gives nothing when nothing is due, and counts what it holds', () => {
     const queue = new DueQueue<string>();
-    expect([queue.size, queue.takeDue(1e12)]).toEqual([0, []]);
+    expect([queue.size, queue.nextTime, queue.takeDue(1e12)]).toEqual([0, Infinity, []]);
     queue.push(10, 'a');
     queue.push(10, 'b');
-    expect([queue.size, queue.takeDue(9), queue.size]).toEqual([2, [], 2]);
+    expect([queue.size, queue.takeDue(9), queue.size, queue.nextTime]).toEqual([2, [], 2, 10]);
     // Due at its time exactly; the same item may be in it twice.
     queue.push(5, 'a');
-    expect([queue.takeDue(10).sort(), queue.size]).toEqual([['a', 'a', 'b'], 0]);
+    expect(queue.nextTime).toBe(5);
+    expect([queue.takeDue(10).sort(), queue.size, queue.nextTime]).toEqual([['a', 'a', 'b'], 0, Infinity]);
   });
 
   // Against a plain list: every take gives exactly the items due by then, each as often as
