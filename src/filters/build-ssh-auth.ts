@@ -1,14 +1,9 @@
 import { isDottedQuad, normalizeAddress, readCanonicalIPv6 } from '../net/address.js';
 import type { BuildResult } from './build-knock.js';
-import type { SshAuth, SshAuthKind, SshClass } from './events.js';
+import { SSH_AUTH_KINDS, SSH_CLASSES, type SshAuth, type SshAuthKind, type SshClass } from './events.js';
 
-const CLASSES: ReadonlySet<string> = new Set<SshClass>(['failure', 'login', 'logout', 'noise']);
-const KINDS: ReadonlySet<string> = new Set<SshAuthKind>([
-  'accepted', 'session-opened', 'session-closed', 'disconnected', 'failed', 'invalid-user', 'not-allowed', 'root-refused', 'refused-connect',
-  'pam-failure', 'max-attempts', 'too-many-failures', 'username-change', 'auth-fail', 'postponed', 'received-disconnect',
-  'pam-unix-failure', 'no-identification', 'bad-protocol', 'bad-banner', 'no-matching-algorithm', 'preauth-timeout', 'penalty-drop',
-  'connection-from',
-]);
+const CLASSES: ReadonlySet<string> = new Set(SSH_CLASSES);
+const KINDS: ReadonlySet<string> = new Set(SSH_AUTH_KINDS);
 const MAX_USER = 100;
 const MAPPED_IPV4 = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
 // fe80::/10
@@ -57,7 +52,7 @@ function splitKind(kind: string): { lineClass: SshClass; name: SshAuthKind } {
   const slash = kind.indexOf('/');
   const lineClass = kind.slice(0, slash);
   const name = kind.slice(slash + 1);
-  return { lineClass: [...CLASSES].find((known) => known === lineClass) as SshClass, name: [...KINDS].find((known) => known === name) as SshAuthKind };
+  return { lineClass: SSH_CLASSES.find((known) => known === lineClass) as SshClass, name: SSH_AUTH_KINDS.find((known) => known === name) as SshAuthKind };
 }
 
 function makeSshAuth(

@@ -31,34 +31,17 @@ export function isEchoRequest(knock: Knock): boolean {
 
 // What an sshd line means to access: a failure counts toward maxretry, a login starts a
 // session, a logout ends a connection (a session if it had logged in), noise counts nothing.
-export type SshClass = 'failure' | 'login' | 'logout' | 'noise';
+export const SSH_CLASSES = ['failure', 'login', 'logout', 'noise'] as const;
+export type SshClass = (typeof SSH_CLASSES)[number];
 
 // Which message it was (filters/sshd.conf names each regex's kind).
-export type SshAuthKind =
-  | 'accepted'
-  | 'session-opened'
-  | 'session-closed'
-  | 'disconnected'
-  | 'failed'
-  | 'invalid-user'
-  | 'not-allowed'
-  | 'root-refused'
-  | 'refused-connect'
-  | 'pam-failure'
-  | 'max-attempts'
-  | 'too-many-failures'
-  | 'username-change'
-  | 'auth-fail'
-  | 'postponed'
-  | 'received-disconnect'
-  | 'pam-unix-failure'
-  | 'no-identification'
-  | 'bad-protocol'
-  | 'bad-banner'
-  | 'no-matching-algorithm'
-  | 'preauth-timeout'
-  | 'penalty-drop'
-  | 'connection-from';
+export const SSH_AUTH_KINDS = [
+  'accepted', 'session-opened', 'session-closed', 'disconnected', 'failed', 'invalid-user', 'not-allowed', 'root-refused', 'refused-connect',
+  'pam-failure', 'max-attempts', 'too-many-failures', 'username-change', 'auth-fail', 'postponed', 'received-disconnect',
+  'pam-unix-failure', 'no-identification', 'bad-protocol', 'bad-banner', 'no-matching-algorithm', 'preauth-timeout', 'penalty-drop',
+  'connection-from',
+] as const;
+export type SshAuthKind = (typeof SSH_AUTH_KINDS)[number];
 
 export interface SshAuth {
   type: 'ssh';
