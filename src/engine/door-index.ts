@@ -5,7 +5,7 @@ import { isEchoRequest, type Knock } from '../filters/events.js';
 // One number per (protocol, port): TCP ports as is, UDP ports above 65535, echo request
 // lengths (`icmp:N`) above 131071.
 export const UDP_KEYS = 65536;
-const ECHO_KEYS = 131072;
+export const ECHO_KEYS = 131072;
 
 export function stepKey(step: DoorStep): number {
   return step.proto === 'tcp' ? step.port : step.proto === 'udp' ? UDP_KEYS + step.port : ECHO_KEYS + step.port;

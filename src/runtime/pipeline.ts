@@ -4,7 +4,7 @@ import type { Grant } from '../access/grant-table.js';
 import type { Config } from '../config/types.js';
 import { DoorSet } from '../doors/door-set.js';
 import type { CloseReason, Decision } from '../engine/decisions.js';
-import { UDP_KEYS } from '../engine/door-index.js';
+import { ECHO_KEYS, UDP_KEYS } from '../engine/door-index.js';
 import { Engine } from '../engine/engine.js';
 import type { KnockEvent } from '../filters/events.js';
 import type { LineParser } from '../filters/parse-line.js';
@@ -339,7 +339,8 @@ function portTable(relevant: ReadonlySet<number> | undefined): Uint8Array | unde
   if (relevant === undefined) return undefined;
   const ports = new Uint8Array(65536);
   // From the few keys, not the 65,536 ports: this runs at every start.
-  for (const key of relevant) if (key < 2 * UDP_KEYS) ports[key % UDP_KEYS] = 1;
+  // (ICMP echo keys are lengths, not ports.)
+  for (const key of relevant) if (key < ECHO_KEYS) ports[key % UDP_KEYS] = 1;
   return ports;
 }
 
