@@ -38,6 +38,7 @@ export interface ScannedSpans {
 interface Template {
   // The whole line, from the stamp's shape to the transport header.
   line: RegExp;
+  spec: TemplateSpec;
   stampEnd: number;
   // Where the source address starts: every text before it has a fixed length.
   srcStart: number;
@@ -47,7 +48,30 @@ interface Template {
   iface: string;
 }
 
+// A template's pieces, for the replay lane's scanner (knock-lane.ts), which reads the same
+// lines from the log's bytes: the texts between the shapes, and the values its events share.
+export interface TemplateSpec {
+  // The stamp is ISO 8601 (`2026-11-22T01:43:16.945087+00:00`), `stampEnd` characters.
+  iso: boolean;
+  stampEnd: number;
+  // From the stamp's end to the message (` gate kernel: `).
+  envelope: string;
+  // The kernel stamp's width with its space, 0 without one.
+  kernelStamp: number;
+  // From the prefix to the source address (`KNOCK IN=eth0 OUT= MAC=... SRC=`).
+  head: string;
+  ipv6: boolean;
+  // From the source's end to LEN='s digits (` DST=192.0.2.1 LEN=`).
+  middle: string;
+  prefix: string;
+  dst: string;
+  iface: string;
+}
+
 export interface KnockTemplates {
+  // The templates now, most used first; `version` changes whenever one is learned.
+  specs(): readonly TemplateSpec[];
+  readonly version: number;
   // The event (a fresh object) of a line of a known template, undefined for any other line.
   // `dptKey` is where the line's first ` DPT=` is (its D), as the pre-filter found it.
   read(line: string, dptKey: number): Knock | undefined;
@@ -58,6 +82,7 @@ export interface KnockTemplates {
 export function createKnockTemplates(parseTime: SyslogTimeParser): KnockTemplates {
   const templates: Template[] = [];
   let scannedSinceLearning = LEARN_EVERY;
+  let version = 0;
 
   const readWith = (template: Template, line: string, dptKey: number): Knock | undefined => {
     template.line.lastIndex = 0;
@@ -90,6 +115,10 @@ export function createKnockTemplates(parseTime: SyslogTimeParser): KnockTemplate
   };
 
   return {
+    specs: () => templates.map((template) => template.spec),
+    get version() {
+      return version;
+    },
     read(line, dptKey) {
       for (let i = 0; i < templates.length; i++) {
         const template = templates[i] as Template;
@@ -112,6 +141,7 @@ export function createKnockTemplates(parseTime: SyslogTimeParser): KnockTemplate
       const template = templateOf(line, spans, event);
       if (template === undefined) return;
       scannedSinceLearning = 0;
+      version++;
       templates.unshift(template);
       if (templates.length > MAX_TEMPLATES) templates.pop();
     },
@@ -127,7 +157,8 @@ function templateOf(line: string, spans: ScannedSpans, event: Knock): Template |
   // The stamp as the envelope reader finds its end: an ISO stamp has no space; a traditional
   // one has its day in one or two characters (atStart reads the rest).
   // (Spelt out: Irregexp runs `[^ ][^ ]...` faster than `[^ ]{31}`.)
-  let pattern = line.charCodeAt(0) >= 65
+  const iso = line.charCodeAt(0) < 65;
+  let pattern = !iso
     ? `[A-Z][^][^] [^]${stampEnd === 14 ? ' ' : '[^ ]'}${'[^]'.repeat(stampEnd - 6)}`
     : `\\d${'[^ ]'.repeat(stampEnd - 1)}`;
   pattern += escapeRegExp(line.slice(stampEnd, spans.messageStart));
@@ -137,16 +168,15 @@ function templateOf(line: string, spans: ScannedSpans, event: Knock): Template |
   if (kernelStamp > 0) pattern += String.raw`(?=\[ *\d{1,10}\.\d{1,9}\] )\[[ \d.]{${kernelStamp - 3}}\] `;
   pattern += escapeRegExp(line.slice(spans.prefixStart, spans.srcStart)) + (ipv6 ? ADDRESS6 : QUAD)
     + escapeRegExp(line.slice(spans.srcEnd, spans.lenStart)) + String.raw`\d{1,5}` + (ipv6 ? IP6_FIELDS : IP4_FIELDS) + ` PROTO=${TRANSPORT}`;
-  return {
-    line: new RegExp(pattern, 'y'),
-    stampEnd,
-    srcStart: spans.srcStart,
-    ipv6,
-    // Copies: the line is a slice of its chunk's string, which a kept slice keeps whole.
-    prefix: textCopy(event.prefix),
-    dst: textCopy(event.dst),
-    iface: textCopy(event.iface),
+  // Copies: the line is a slice of its chunk's string, which a kept slice keeps whole.
+  const prefix = textCopy(event.prefix);
+  const dst = textCopy(event.dst);
+  const iface = textCopy(event.iface);
+  const spec: TemplateSpec = {
+    iso, stampEnd, envelope: textCopy(line.slice(stampEnd, spans.messageStart)), kernelStamp: Math.max(kernelStamp, 0),
+    head: textCopy(line.slice(spans.prefixStart, spans.srcStart)), ipv6, middle: textCopy(line.slice(spans.srcEnd, spans.lenStart)), prefix, dst, iface,
   };
+  return { line: new RegExp(pattern, 'y'), spec, stampEnd, srcStart: spans.srcStart, ipv6, prefix, dst, iface };
 }
 
 function textCopy(text: string): string {

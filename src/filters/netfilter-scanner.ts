@@ -1,6 +1,6 @@
 import type { Knock } from './events.js';
 import { normalizeAddressAt } from './kernel-address.js';
-import { createKnockTemplates } from './knock-templates.js';
+import { createKnockTemplates, type KnockTemplates } from './knock-templates.js';
 import { ADDRESS4, ADDRESS6, flagBits, IP4_FIELDS, IP6_FIELDS, LINK, TRANSPORT } from './netfilter-shape.js';
 import { createEnvelopeSpans, locateSyslogEnvelope } from './syslog-envelope.js';
 import type { SyslogTimeParser } from './syslog-time.js';
@@ -32,6 +32,8 @@ export interface NetfilterScanner {
   // For a line of the same texts as one read before (see knock-templates.ts): its event, as
   // the scanner reads it; undefined for any other line. `dptKey` as for the scanner.
   known(line: string, dptKey: number): ScanOutcome | undefined;
+  // The line templates learned so far (knock-templates.ts).
+  readonly templates: Pick<KnockTemplates, 'specs' | 'version'>;
 }
 
 export function createNetfilterScanner(parseTime: SyslogTimeParser): NetfilterScanner {
@@ -116,6 +118,7 @@ export function createNetfilterScanner(parseTime: SyslogTimeParser): NetfilterSc
     return eventOutcome(event);
   };
   return Object.assign(scan, {
+    templates,
     known(line: string, dptKey: number): ScanOutcome | undefined {
       const event = templates.read(line, dptKey);
       return event === undefined ? undefined : eventOutcome(event);

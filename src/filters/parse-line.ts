@@ -5,6 +5,7 @@ import type { KnockEvent } from './events.js';
 import { filterFingerprint, NETFILTER_FINGERPRINT } from './filter-fingerprint.js';
 import { createRuleMatcher, namedGroups, type Filter, type FilterRule } from './load-filter.js';
 import { createNetfilterScanner } from './netfilter-scanner.js';
+import type { KnockTemplates } from './knock-templates.js';
 import { createEnvelopeSpans, locateSyslogEnvelope, type EnvelopeSpans } from './syslog-envelope.js';
 import type { SyslogTimeParser } from './syslog-time.js';
 
@@ -39,6 +40,11 @@ export interface LineParser {
   readKnockLine(line: string, ports: Uint8Array): LineOutcome | OtherPortOutcome;
   // The time of any syslog line, matched or not, so the log clock moves on quiet lines too.
   timeOf(line: string): number | undefined;
+  // The netfilter scanner's line templates (knock-templates.ts), for the built-in netfilter
+  // filter only.
+  readonly knockTemplates: Pick<KnockTemplates, 'specs' | 'version'> | undefined;
+  // The stamp parser this parser reads times with.
+  readonly parseTime: SyslogTimeParser;
 }
 
 export type EventBuilder = (kind: string, groups: Record<string, string | undefined>, time: number, pid: number | undefined)
@@ -89,6 +95,8 @@ export function createLineParser(filter: Filter, parseTime: SyslogTimeParser, bu
   };
   const spans = createEnvelopeSpans();
   return Object.assign(parser, {
+    knockTemplates: scan?.templates,
+    parseTime,
     knocksOnly: filter.rules.every((rule) => rule.kind === 'knock' || rule.kind === 'other'),
     readKnockLine(line: string, ports: Uint8Array): LineOutcome | OtherPortOutcome {
       const dptKey = portKey(line, ports);

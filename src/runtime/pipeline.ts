@@ -6,7 +6,7 @@ import { DoorSet } from '../doors/door-set.js';
 import type { CloseReason, Decision } from '../engine/decisions.js';
 import { ECHO_KEYS, UDP_KEYS } from '../engine/door-index.js';
 import { Engine } from '../engine/engine.js';
-import type { KnockEvent } from '../filters/events.js';
+import type { Knock, KnockEvent } from '../filters/events.js';
 import type { LineParser } from '../filters/parse-line.js';
 import { restoreInto, type RestoreResult } from './restore-state.js';
 import type { SavedGrant } from './state-file.js';
@@ -190,6 +190,14 @@ export class Pipeline {
   }
 
   handleLines(lines: readonly string[], parse: LineParser): void {
+    this.readLines(lines, parse);
+    const last = lines.at(-1);
+    this.linesReadTo(last === undefined ? undefined : parse.timeOf(last));
+  }
+
+  // handleLines without moving the clock after the last line (the replay lane moves it where
+  // the line reader's batches would end).
+  readLines(lines: readonly string[], parse: LineParser): void {
     const stats = this.stats;
     const ports = parse.knocksOnly ? this.ports : undefined;
     for (let i = 0; i < lines.length; i++) {
@@ -219,10 +227,25 @@ export class Pipeline {
           break;
       }
     }
-    const last = lines.at(-1);
-    const stamp = last === undefined ? undefined : parse.timeOf(last);
+  }
+
+  // After a run of lines: the clock moves to the last one's time (undefined: it has none).
+  linesReadTo(stamp: number | undefined): void {
     // That line was counted already, as an event or not: out of range, it only moves nothing.
     if (stamp !== undefined && this.checkTime(stamp) === 'ok') this.advanceTo(stamp);
+  }
+
+  // A line the replay lane (replay-lane.ts) read as this knock: what handleLines does with a
+  // line a knocks-only parser reads as it.
+  handleScannedKnock(event: Knock): void {
+    const stats = this.stats;
+    stats.lines++;
+    if (this.ports !== undefined && this.ports[event.dport] === 0) {
+      stats.otherPort++;
+      return;
+    }
+    stats.matched++;
+    this.handleEvent(event);
   }
 
   handleEvent(event: KnockEvent): void {

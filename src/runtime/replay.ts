@@ -7,6 +7,7 @@ import type { Grant } from '../access/grant-table.js';
 import { openLog, readLineBatches, type LineBatch } from '../sources/read-lines.js';
 import { asLiveLines } from '../sources/replay-formats.js';
 import { mergeByTime } from './merge-logs.js';
+import { laneFits, replayThroughLane } from './replay-lane.js';
 import type { Clock } from './clock.js';
 import { Pipeline, type DecisionSink, type PipelineStats } from './pipeline.js';
 
@@ -21,6 +22,8 @@ export interface ReplayInput {
   clock: Clock;
   sink: DecisionSink;
   onProgress?: (bytesRead: number, lines: number) => void;
+  // false: every file through the line reader, never the replay lane (replay-lane.ts).
+  lane?: boolean;
 }
 
 export interface ReplayResult {
@@ -37,6 +40,28 @@ export async function replayFiles(input: ReplayInput): Promise<ReplayResult> {
     logs.push({ files: input.authFiles, filter: input.authFilter });
   }
   const parsers = logs.map((log) => parserFor(log.files, log.filter, input));
+  const knockParser = parsers[0] as LineParser;
+  // One log, no other to merge by time: its syslog files go through the lane, file by file.
+  if (logs.length === 1 && input.lane !== false && input.files.every((file) => laneFits(file, knockParser))) {
+    let done = 0;
+    for (const file of input.files) {
+      let bytes = 0;
+      const progress = (read: number): void => {
+        bytes = read;
+        input.onProgress?.(done + read, pipeline.stats.lines);
+      };
+      if (!replayThroughLane(file, pipeline, knockParser, progress)) {
+        for await (const batch of readAll([file], 'knocks', input.clock)) {
+          pipeline.stats.oversize += batch.oversize;
+          bytes = batch.bytesRead;
+          pipeline.handleLines(batch.lines, knockParser);
+          input.onProgress?.(done + bytes, pipeline.stats.lines);
+        }
+      }
+      done += bytes;
+    }
+    return { stats: pipeline.stats, stillOpen: pipeline.grants() };
+  }
   const sources = logs.map((log, index) => ({ batches: readAll(log.files, index === 0 ? 'knocks' : 'auth', input.clock), timeOf: (line: string) => parsers[index]?.timeOf(line) }));
   const bytesRead = logs.map(() => 0);
   for await (const run of mergeByTime(sources, (batch, source) => {

@@ -17,7 +17,7 @@ export interface LineBatch {
 // 64 KiB reads: as fast per line as 1 MiB ones, and far less memory. Node decodes a chunk
 // over ~1 MB into a string outside the JavaScript heap, and V8 frees those and their
 // buffers late: with 1 MiB reads a 1M-line replay peaked about 50 MB higher.
-const READ_CHUNK = 1 << 16;
+export const READ_CHUNK = 1 << 16;
 
 // What openLog gives: chunks of the log, and the bytes of the (possibly compressed) input
 // consumed so far. A chunk is read before the next is asked for: it may be reused.

@@ -7,7 +7,7 @@ export type ReplayFormat = 'syslog' | 'journal' | 'kmsg';
 
 // What a file to replay is, from its first non-empty line: a `journalctl -o json` export, a
 // /dev/kmsg or `dmesg --raw` dump, or a syslog file.
-function detectFormat(lines: readonly string[]): ReplayFormat | undefined {
+export function detectFormat(lines: readonly string[]): ReplayFormat | undefined {
   const first = lines.find((line) => line.trim() !== '');
   if (first === undefined) return undefined;
   if (isJournalJson(first)) return 'journal';
