@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 out=${1:-knock-scan.wasm}
-clang-14 --target=wasm32 -O2 -nostdlib -fno-builtin-memcpy -Wall -Wextra -Werror \
+clang-14 --target=wasm32 -O3 -nostdlib -fno-builtin-memcpy -Wall -Wextra -Werror \
   -Wl,--no-entry -Wl,--export-dynamic -Wl,--strip-all -Wl,--initial-memory=2162688 \
   -fvisibility=default -o "$out" knock-scan.c

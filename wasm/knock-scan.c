@@ -39,11 +39,15 @@ static i32 zoneLength;
 static i32 minuteValid;
 static i32 lastEnd;
 
-enum { KIND_OTHER = 0, KIND_KNOCK = 1, KIND_MINUTE = 2 };
+// KIND_MISSED: a kernel line of a template's envelope, in the minute being read, without
+// ` DPT=` or `SRC=`: what the parser counts as missed (no LOG line), with its time.
+enum { KIND_OTHER = 0, KIND_KNOCK = 1, KIND_MINUTE = 2, KIND_MISSED = 3 };
 enum { R_KIND = 0, R_START = 1, R_END = 2, R_SRC_START = 3, R_SRC_END = 4, R_DPORT = 5, R_SPT = 6,
   R_FLAGS = 7, R_SECOND = 8, R_TEMPLATE = 9, R_IPV6 = 10, R_WORDS = 11, R_ZONE = 15 };
+// OP_FAMILY (source start, 2 bytes; IPv6 or not): a full IPv6 source has a colon fifth, a
+// dotted quad none. OP_MESSAGE: the envelope ends here (the message starts).
 enum { OP_END = 0, OP_TEXT = 1, OP_ISO = 2, OP_KERNEL_STAMP = 3, OP_QUAD = 4, OP_IPV6 = 5,
-  OP_DIGITS = 6, OP_IP4_FIELDS = 7, OP_IP6_FIELDS = 8, OP_TRANSPORT = 9 };
+  OP_DIGITS = 6, OP_IP4_FIELDS = 7, OP_IP6_FIELDS = 8, OP_TRANSPORT = 9, OP_FAMILY = 10, OP_MESSAGE = 11 };
 // TcpFlag bits (src/net/tcp-flags.ts); TCP itself is bit 8 of R_FLAGS.
 enum { FIN = 1, SYN = 2, RST = 4, PSH = 8, ACK = 16, URG = 32, TCP = 256 };
 
@@ -106,10 +110,10 @@ static i32 hex2(const u8 *l, i32 p, i32 e, i32 upper) {
 // minute and zone being read, 2 when it has another, -1 when it is no such stamp.
 static i32 isoStamp(const u8 *l, i32 e, i32 length, i32 *r, double *fraction) {
   if (length > e || length < 20) return -1;
-  i32 same = minuteValid;
-  for (i32 i = 0; i < MINUTE_KEY; i++) {
+  i32 same = minuteValid && load64(l) == load64(minuteKey) && load64(l + 8) == load64(minuteKey + 8) && l[16] == minuteKey[16];
+  // The key was a stamp of this shape: only another minute is checked for it.
+  for (i32 i = 0; i < MINUTE_KEY && !same; i++) {
     u8 c = l[i];
-    if (c != minuteKey[i]) same = 0;
     if (i == 4 || i == 7 ? c != '-' : i == 10 ? c != 'T' : i == 13 || i == 16 ? c != ':' : !isDigit(c)) return -1;
   }
   if (l[17] < '0' || l[17] > '5' || !isDigit(l[18])) return -1;
@@ -129,8 +133,11 @@ static i32 isoStamp(const u8 *l, i32 e, i32 length, i32 *r, double *fraction) {
 
 // Matches line l[0, e) against the template at op: KIND_KNOCK or KIND_MINUTE with the
 // record filled in, or -1.
-static i32 matchLine(const u8 *l, i32 e, const u8 *op, i32 *r, double *fraction) {
+// *message: where the message starts once the stamp (of the minute being read) and the
+// envelope have matched, else -1.
+static i32 matchLine(const u8 *l, i32 e, const u8 *op, i32 *r, double *fraction, i32 *message) {
   i32 p = 0, v, kind = KIND_KNOCK;
+  *message = -1;
   for (;;) {
     switch (*op++) {
       case OP_END:
@@ -211,6 +218,16 @@ static i32 matchLine(const u8 *l, i32 e, const u8 *op, i32 *r, double *fraction)
         r[R_IPV6] = 1;
         break;
       }
+      case OP_FAMILY: {
+        i32 at = (op[0] | (op[1] << 8)) + 4;
+        i32 ipv6 = op[2];
+        op += 3;
+        if ((at < e && l[at] == ':') != ipv6) return -1;
+        break;
+      }
+      case OP_MESSAGE:
+        if (kind == KIND_KNOCK) *message = p;
+        break;
       case OP_DIGITS:
         p = digits(l, p, e, *op++, &v);
         if (p < 0) return -1;
@@ -277,6 +294,17 @@ static i32 matchLine(const u8 *l, i32 e, const u8 *op, i32 *r, double *fraction)
   }
 }
 
+// Whether line l[0, e), whose message starts at `message`, holds ` DPT=` (anywhere: the
+// parser's port search reads the whole line) or `SRC=` in its message.
+static i32 hasLogKey(const u8 *l, i32 e, i32 message) {
+  for (i32 p = 0; p + 4 <= e; p++) {
+    if (l[p + 3] != '=') continue;
+    if (l[p] == 'D' && l[p + 1] == 'P' && l[p + 2] == 'T' && p > 0 && l[p - 1] == ' ') return 1;
+    if (l[p] == 'S' && l[p + 1] == 'R' && l[p + 2] == 'C' && p >= message) return 1;
+  }
+  return 0;
+}
+
 // The next newline at or after p in buffer[0, length), or length.
 static i32 newlineFrom(i32 p, i32 length) {
   for (;;) {
@@ -292,12 +320,13 @@ static i32 newlineFrom(i32 p, i32 length) {
   }
 }
 
-// Records the whole lines of buffer[start, length), at most MAX_RECORDS, up to and including
+// Records the whole lines of buffer[start, length), at most `limit` (up to MAX_RECORDS), up to and including
 // the first of another minute (KIND_MINUTE: the parser reads it and calls setMinute).
 // Returns the number of records; scanEnd() is where the next line starts.
-i32 scan(i32 start, i32 length) {
+i32 scan(i32 start, i32 length, i32 limit) {
   i32 n = 0, p = start;
-  while (n < MAX_RECORDS) {
+  if (limit > MAX_RECORDS) limit = MAX_RECORDS;
+  while (n < limit) {
     i32 s = p;
     i32 newline = newlineFrom(p, length);
     if (newline >= length) break;
@@ -308,14 +337,29 @@ i32 scan(i32 start, i32 length) {
     r[R_START] = s;
     r[R_END] = e;
     n++;
+    // The message's start and the stamp's second and fraction, from the first template whose
+    // stamp and envelope the line has.
+    i32 message = -1, second = 0;
+    double fraction = 0;
     for (i32 t = 0; t < templateCount; t++) {
-      i32 kind = matchLine(buffer + s, e - s, templates + templateStarts[t], r, fractions + n - 1);
+      i32 at;
+      i32 kind = matchLine(buffer + s, e - s, templates + templateStarts[t], r, fractions + n - 1, &at);
+      if (at >= 0 && message < 0) {
+        message = at;
+        second = r[R_SECOND];
+        fraction = fractions[n - 1];
+      }
       if (kind < 0) continue;
       r[R_KIND] = kind;
       r[R_TEMPLATE] = t;
       r[R_SRC_START] += s;
       r[R_SRC_END] += s;
       break;
+    }
+    if (r[R_KIND] == KIND_OTHER && message >= 0 && !hasLogKey(buffer + s, e - s, message)) {
+      r[R_KIND] = KIND_MISSED;
+      r[R_SECOND] = second;
+      fractions[n - 1] = fraction;
     }
     if (r[R_KIND] == KIND_MINUTE) break;
   }

@@ -58,6 +58,8 @@ export interface TemplateSpec {
   envelope: string;
   // The kernel stamp's width with its space, 0 without one.
   kernelStamp: number;
+  // Where the source address starts: every text before it has a fixed length.
+  srcStart: number;
   // From the prefix to the source address (`KNOCK IN=eth0 OUT= MAC=... SRC=`).
   head: string;
   ipv6: boolean;
@@ -173,7 +175,7 @@ function templateOf(line: string, spans: ScannedSpans, event: Knock): Template |
   const dst = textCopy(event.dst);
   const iface = textCopy(event.iface);
   const spec: TemplateSpec = {
-    iso, stampEnd, envelope: textCopy(line.slice(stampEnd, spans.messageStart)), kernelStamp: Math.max(kernelStamp, 0),
+    iso, stampEnd, envelope: textCopy(line.slice(stampEnd, spans.messageStart)), kernelStamp: Math.max(kernelStamp, 0), srcStart: spans.srcStart,
     head: textCopy(line.slice(spans.prefixStart, spans.srcStart)), ipv6, middle: textCopy(line.slice(spans.srcEnd, spans.lenStart)), prefix, dst, iface,
   };
   return { line: new RegExp(pattern, 'y'), spec, stampEnd, srcStart: spans.srcStart, ipv6, prefix, dst, iface };

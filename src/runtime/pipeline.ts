@@ -235,6 +235,13 @@ export class Pipeline {
     if (stamp !== undefined && this.checkTime(stamp) === 'ok') this.advanceTo(stamp);
   }
 
+  // A line the replay lane read as a kernel line that is no LOG line: what handleLines
+  // does with a line the parser misses.
+  countMissedLine(): void {
+    this.stats.lines++;
+    this.stats.missed++;
+  }
+
   // A line the replay lane (replay-lane.ts) read as this knock: what handleLines does with a
   // line a knocks-only parser reads as it.
   handleScannedKnock(event: Knock): void {

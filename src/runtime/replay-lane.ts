@@ -20,6 +20,7 @@ import type { Pipeline } from './pipeline.js';
 // Record layout and kinds: wasm/knock-scan.c.
 const KIND_KNOCK = 1;
 const KIND_MINUTE = 2;
+const KIND_MISSED = 3;
 const R_KIND = 0;
 const R_START = 1;
 const R_END = 2;
@@ -45,6 +46,8 @@ const OP_DIGITS = 6;
 const OP_IP4_FIELDS = 7;
 const OP_IP6_FIELDS = 8;
 const OP_TRANSPORT = 9;
+const OP_FAMILY = 10;
+const OP_MESSAGE = 11;
 
 // What the lane uses of WebAssembly (Node's global; @types/node does not declare it).
 declare const WebAssembly: {
@@ -68,7 +71,7 @@ interface ScanExports {
   setTemplateCount(count: number): void;
   scanEnd(): number;
   setMinute(start: number, zoneStart: number, end: number, valid: number): void;
-  scan(start: number, length: number): number;
+  scan(start: number, length: number, limit: number): number;
 }
 
 let compiled: WasmModule | undefined;
@@ -203,7 +206,10 @@ export function replayThroughLane(file: string, pipeline: Pipeline, parser: Line
       const ascii = isAscii(buffer.subarray(start, length));
       for (;;) {
         syncTemplates();
-        const count = scanner.scan(start, length);
+        // Without a template yet, a few lines at a time: the parser learns one from the first
+        // LOG line it reads.
+        const limit = specs.length === 0 ? 64 : maxRecords;
+        const count = scanner.scan(start, length, limit);
         for (let i = 0; i < count; i++) {
           const record = i * stride;
           const kind = records[record + R_KIND] as number;
@@ -224,6 +230,14 @@ export function replayThroughLane(file: string, pipeline: Pipeline, parser: Line
             lastText = undefined;
             continue;
           }
+          if (kind === KIND_MISSED) {
+            kept(chunk);
+            flush();
+            pipeline.countMissedLine();
+            lastTime = minuteValue + (records[record + R_SECOND] as number) * 1000 + (fractions[i] as number);
+            lastText = undefined;
+            continue;
+          }
           const text = ascii ? buffer.toString('latin1', lineStart, lineEnd) : buffer.toString(isAscii(buffer.subarray(lineStart, lineEnd)) ? 'latin1' : 'utf8', lineStart, lineEnd);
           // Measured as the line reader measures it: decoded, with its carriage return.
           if (text.length + carriageReturn > MAX_LINE_LENGTH) {
@@ -238,7 +252,7 @@ export function replayThroughLane(file: string, pipeline: Pipeline, parser: Line
         // The parser reads the lines before the scanner goes on: it may learn a template.
         flush();
         start = scanner.scanEnd();
-        if (count < maxRecords && (count === 0 || records[(count - 1) * stride + R_KIND] !== KIND_MINUTE)) break;
+        if (count < limit && (count === 0 || records[(count - 1) * stride + R_KIND] !== KIND_MINUTE)) break;
       }
       // The partial line at the end moves to the front; one that fills the buffer is dropped.
       buffer.copy(buffer, 0, start, length);
@@ -273,7 +287,7 @@ function isSyslog(buffer: Buffer, length: number): boolean {
 // A template as the lane's scanner reads it, or undefined when it cannot: a traditional
 // stamp, or a text that is not ASCII (the scanner compares bytes).
 export function encodeTemplate(spec: TemplateSpec): Uint8Array | undefined {
-  if (!spec.iso || spec.stampEnd > 255 || spec.kernelStamp > 255) return undefined;
+  if (!spec.iso || spec.stampEnd > 255 || spec.kernelStamp > 255 || spec.srcStart > 0xffff) return undefined;
   const bytes: number[] = [OP_ISO, spec.stampEnd];
   const text = (value: string): boolean => {
     if (!/^[\x20-\x7e]*$/.test(value) || value.length > 0xffff) return false;
@@ -282,6 +296,7 @@ export function encodeTemplate(spec: TemplateSpec): Uint8Array | undefined {
     return true;
   };
   if (!text(spec.envelope)) return undefined;
+  bytes.push(OP_MESSAGE, OP_FAMILY, spec.srcStart & 0xff, spec.srcStart >> 8, spec.ipv6 ? 1 : 0);
   if (spec.kernelStamp > 0) bytes.push(OP_KERNEL_STAMP, spec.kernelStamp);
   if (!text(spec.head)) return undefined;
   bytes.push(spec.ipv6 ? OP_IPV6 : OP_QUAD);
