@@ -90,6 +90,8 @@ const MUTATIONS: ((line: string, random: (n: number) => number) => string)[] = [
   (line) => line.replace('KNOCK ', 'OTHER: '),
   (line) => line.replace(' SYN ', ' '),
   (line) => line.replace(' SYN ', ' SYN FIN CWR '),
+  (line) => line.replace(' SYN ', ' SYN ACK PSH RST FIN URG ECE CWR SYN '),
+  (line) => line.replace(' SYN ', ' SYN ACK PSH RST FIN URG ECE CWR '),
   (line) => line.replace(' DF ', ' DF MF CE '),
   (line) => line.replace(' RES=0x00', ' RES=0xAB'),
   (line) => line.replace(/SRC=10\.(\d)/, 'SRC=10.0$1'),
