@@ -35,21 +35,9 @@ export interface ScannedSpans {
 // One sticky regex checks all of it (Irregexp reads a line several times faster than
 // per-character JavaScript or substring comparisons); the source, the ports, the flags and
 // the time are then read where the texts put them.
-interface Template {
-  // The whole line, from the stamp's shape to the transport header.
-  line: RegExp;
-  spec: TemplateSpec;
-  stampEnd: number;
-  // Where the source address starts: every text before it has a fixed length.
-  srcStart: number;
-  ipv6: boolean;
-  prefix: string;
-  dst: string;
-  iface: string;
-}
-
-// A template's pieces, for the replay lane's scanner (knock-lane.ts), which reads the same
-// lines from the log's bytes: the texts between the shapes, and the values its events share.
+//
+// The pieces, apart from the regex: the replay lane's scanner (replay-lane.ts) reads the same
+// lines from the log's bytes with them.
 export interface TemplateSpec {
   // The stamp is ISO 8601 (`2026-11-22T01:43:16.945087+00:00`), `stampEnd` characters.
   iso: boolean;
@@ -68,6 +56,11 @@ export interface TemplateSpec {
   prefix: string;
   dst: string;
   iface: string;
+}
+
+interface Template extends TemplateSpec {
+  // The whole line, from the stamp's shape to the transport header.
+  line: RegExp;
 }
 
 export interface KnockTemplates {
@@ -117,7 +110,7 @@ export function createKnockTemplates(parseTime: SyslogTimeParser): KnockTemplate
   };
 
   return {
-    specs: () => templates.map((template) => template.spec),
+    specs: () => templates,
     get version() {
       return version;
     },
@@ -170,15 +163,21 @@ function templateOf(line: string, spans: ScannedSpans, event: Knock): Template |
   if (kernelStamp > 0) pattern += String.raw`(?=\[ *\d{1,10}\.\d{1,9}\] )\[[ \d.]{${kernelStamp - 3}}\] `;
   pattern += escapeRegExp(line.slice(spans.prefixStart, spans.srcStart)) + (ipv6 ? ADDRESS6 : QUAD)
     + escapeRegExp(line.slice(spans.srcEnd, spans.lenStart)) + String.raw`\d{1,5}` + (ipv6 ? IP6_FIELDS : IP4_FIELDS) + ` PROTO=${TRANSPORT}`;
-  // Copies: the line is a slice of its chunk's string, which a kept slice keeps whole.
-  const prefix = textCopy(event.prefix);
-  const dst = textCopy(event.dst);
-  const iface = textCopy(event.iface);
-  const spec: TemplateSpec = {
-    iso, stampEnd, envelope: textCopy(line.slice(stampEnd, spans.messageStart)), kernelStamp: Math.max(kernelStamp, 0), srcStart: spans.srcStart,
-    head: textCopy(line.slice(spans.prefixStart, spans.srcStart)), ipv6, middle: textCopy(line.slice(spans.srcEnd, spans.lenStart)), prefix, dst, iface,
+  return {
+    line: new RegExp(pattern, 'y'),
+    iso,
+    stampEnd,
+    // Copies: the line is a slice of its chunk's string, which a kept slice keeps whole.
+    envelope: textCopy(line.slice(stampEnd, spans.messageStart)),
+    kernelStamp: Math.max(kernelStamp, 0),
+    srcStart: spans.srcStart,
+    head: textCopy(line.slice(spans.prefixStart, spans.srcStart)),
+    ipv6,
+    middle: textCopy(line.slice(spans.srcEnd, spans.lenStart)),
+    prefix: textCopy(event.prefix),
+    dst: textCopy(event.dst),
+    iface: textCopy(event.iface),
   };
-  return { line: new RegExp(pattern, 'y'), spec, stampEnd, srcStart: spans.srcStart, ipv6, prefix, dst, iface };
 }
 
 function textCopy(text: string): string {

@@ -87,13 +87,9 @@ export function laneFits(file: string, parser: LineParser): boolean {
   return file !== '-' && !file.endsWith('.gz') && parser.knocksOnly && parser.knockTemplates !== undefined;
 }
 
-export interface LaneProgress {
-  (bytesRead: number): void;
-}
-
 // Replays one file through the lane. False, with nothing read into the pipeline, when the
 // file is no syslog file (a kmsg dump or journal export: the caller reads it the usual way).
-export function replayThroughLane(file: string, pipeline: Pipeline, parser: LineParser, progress?: LaneProgress): boolean {
+export function replayThroughLane(file: string, pipeline: Pipeline, parser: LineParser, progress?: (bytesRead: number) => void): boolean {
   const templateSet = parser.knockTemplates;
   if (templateSet === undefined) return false;
   const scanner = new WebAssembly.Instance(scannerModule()).exports as unknown as ScanExports;
@@ -271,17 +267,11 @@ export function replayThroughLane(file: string, pipeline: Pipeline, parser: Line
   }
 }
 
-// Whether the file that starts with buffer[0, length) is a syslog file, by its first
-// non-empty line as replay-formats.ts tells: not a journal export, not a kmsg dump.
+// Whether the file that starts with buffer[0, length) is a syslog file, as replay-formats.ts
+// tells by its first non-empty line: not a journal export, not a kmsg dump.
 function isSyslog(buffer: Buffer, length: number): boolean {
-  let start = 0;
-  for (;;) {
-    const newline = buffer.indexOf(10, start);
-    const end = newline === -1 || newline >= length ? length : newline;
-    const line = buffer.toString('utf8', start, end);
-    if (line.trim() !== '' || end === length) return detectFormat([line]) !== 'journal' && detectFormat([line]) !== 'kmsg';
-    start = end + 1;
-  }
+  const format = detectFormat(buffer.toString('utf8', 0, length).split(/\r?\n/));
+  return format !== 'journal' && format !== 'kmsg';
 }
 
 // A template as the lane's scanner reads it, or undefined when it cannot: a traditional

@@ -41,7 +41,8 @@ export async function replayFiles(input: ReplayInput): Promise<ReplayResult> {
   }
   const parsers = logs.map((log) => parserFor(log.files, log.filter, input));
   const knockParser = parsers[0] as LineParser;
-  // One log, no other to merge by time: its syslog files go through the lane, file by file.
+  // One log, no other to merge by time: its syslog files go through the lane, file by file,
+  // and any other (a kmsg dump, a journal export) through the line reader.
   if (logs.length === 1 && input.lane !== false && input.files.every((file) => laneFits(file, knockParser))) {
     let done = 0;
     for (const file of input.files) {
@@ -50,29 +51,27 @@ export async function replayFiles(input: ReplayInput): Promise<ReplayResult> {
         bytes = read;
         input.onProgress?.(done + read, pipeline.stats.lines);
       };
-      if (!replayThroughLane(file, pipeline, knockParser, progress)) {
-        for await (const batch of readAll([file], 'knocks', input.clock)) {
-          pipeline.stats.oversize += batch.oversize;
-          bytes = batch.bytesRead;
-          pipeline.handleLines(batch.lines, knockParser);
-          input.onProgress?.(done + bytes, pipeline.stats.lines);
-        }
-      }
+      if (!replayThroughLane(file, pipeline, knockParser, progress)) await readInto(pipeline, [{ files: [file], parser: knockParser }], input.clock, progress);
       done += bytes;
     }
-    return { stats: pipeline.stats, stillOpen: pipeline.grants() };
+  } else {
+    await readInto(pipeline, logs.map((log, index) => ({ files: log.files, parser: parsers[index] as LineParser })), input.clock, (bytes) => input.onProgress?.(bytes, pipeline.stats.lines));
   }
-  const sources = logs.map((log, index) => ({ batches: readAll(log.files, index === 0 ? 'knocks' : 'auth', input.clock), timeOf: (line: string) => parsers[index]?.timeOf(line) }));
+  return { stats: pipeline.stats, stillOpen: pipeline.grants() };
+}
+
+// The logs' lines through the line reader, the first log's with the second's (sshd's) merged
+// in by time; `progress` gets the bytes read of all of them.
+async function readInto(pipeline: Pipeline, logs: readonly { files: readonly string[]; parser: LineParser }[], clock: Clock, progress: (bytes: number) => void): Promise<void> {
+  const sources = logs.map((log, index) => ({ batches: readAll(log.files, index === 0 ? 'knocks' : 'auth', clock), timeOf: (line: string) => log.parser.timeOf(line) }));
   const bytesRead = logs.map(() => 0);
   for await (const run of mergeByTime(sources, (batch, source) => {
     pipeline.stats.oversize += batch.oversize;
     bytesRead[source] = batch.bytesRead;
   })) {
-    const parser = parsers[run.source];
-    if (parser !== undefined) pipeline.handleLines(run.lines, parser);
-    input.onProgress?.(bytesRead.reduce((sum, bytes) => sum + bytes, 0), pipeline.stats.lines);
+    pipeline.handleLines(run.lines, (logs[run.source] as (typeof logs)[number]).parser);
+    progress(bytesRead.reduce((sum, bytes) => sum + bytes, 0));
   }
-  return { stats: pipeline.stats, stillOpen: pipeline.grants() };
 }
 
 // Several files of one log, in order, as one stream of batches (bytesRead counts them all);

@@ -20,12 +20,15 @@ afterEach(() => vi.restoreAllMocks());
 interface Replayed {
   decisions: string[];
   stats: string;
-  // Knocks the lane's scanner read (the rest went through the parser).
+  // Knocks the lane's scanner read (the rest went through the parser), and kernel lines it
+  // counted as missed.
   scanned: number;
+  missed: number;
 }
 
 async function replay(files: string[], lane: boolean): Promise<Replayed> {
   const spy = vi.spyOn(Pipeline.prototype, 'handleScannedKnock');
+  const missedSpy = vi.spyOn(Pipeline.prototype, 'countMissedLine');
   const decisions: string[] = [];
   const config = loadConfigFile(demoConfigPath());
   const result = await replayFiles({
@@ -35,8 +38,9 @@ async function replay(files: string[], lane: boolean): Promise<Replayed> {
   const { doors, granted, invalidReasons, ...counts } = result.stats;
   const stats = JSON.stringify({ counts, doors: [...doors], granted: [...granted], invalidReasons: [...invalidReasons] });
   const scanned = spy.mock.calls.length;
-  spy.mockRestore();
-  return { decisions, stats, scanned };
+  const missed = missedSpy.mock.calls.length;
+  vi.restoreAllMocks();
+  return { decisions, stats, scanned, missed };
 }
 
 // Replays `files` through the lane and through the line reader alone: the same decisions in
@@ -45,6 +49,7 @@ async function expectSameReplay(files: string[]): Promise<Replayed> {
   const plain = await replay(files, false);
   const lane = await replay(files, true);
   expect(plain.scanned).toBe(0);
+  expect(plain.missed).toBe(0);
   expect(lane.stats).toBe(plain.stats);
   expect(lane.decisions.length).toBe(plain.decisions.length);
   expect(lane.decisions).toEqual(plain.decisions);
@@ -119,6 +124,10 @@ describe('the replay lane', () => {
     const knocks = JSON.parse(lane.stats).counts.knocks as number;
     expect(knocks).toBeGreaterThan(30_000);
     expect(lane.scanned).toBeGreaterThan(knocks * 0.9);
+    // The kernel lines that are no LOG line, counted without the parser.
+    const missed = JSON.parse(lane.stats).counts.missed as number;
+    expect(missed).toBeGreaterThan(10_000);
+    expect(lane.missed).toBeGreaterThan(missed * 0.9);
   });
 
   it('decides as the line reader does on mutated lines, whatever they became', async () => {
